@@ -1,0 +1,3 @@
+DROP TABLE departments;
+DROP TABLE chains;
+DROP TABLE regions;

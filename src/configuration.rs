@@ -1,0 +1,317 @@
+//! Layered configuration: built-in `config/default.toml`, the profile's file,
+//! optional files in the config directory, then environment variables.
+//!
+//! The two TOML files are compiled into the binary so that it runs with no
+//! file beside it; files in `./config/` (or `YIZHAN_CONFIG_DIR`) still override.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const DEVELOPMENT_TOML: &str = include_str!("../config/development.toml");
+const PRODUCTION_TOML: &str = include_str!("../config/production.toml");
+
+/// The JWT secret shipped in `config/default.toml`; refused in production.
+pub const DEVELOPMENT_JWT_SECRET: &str = "yizhan-development-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Development,
+    Production,
+}
+
+impl FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Profile::Development),
+            "production" | "prod" => Ok(Profile::Production),
+            other => Err(format!(
+                "YIZHAN_PROFILE must be `development` or `production`, not `{other}`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Development => "development",
+            Profile::Production => "production",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(skip, default = "default_profile")]
+    pub profile: Profile,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+fn default_profile() -> Profile {
+    Profile::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub base_url: String,
+    pub workers: usize,
+    pub json_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+    pub migrate_on_start: bool,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Profile(String),
+    #[error("configuration is invalid: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl Settings {
+    /// Loads the configuration from the process environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Settings::load_from(std::env::vars().collect())
+    }
+
+    /// Loads the configuration from the given environment (a map, so tests
+    /// need not touch the process environment).
+    pub fn load_from(env: HashMap<String, String>) -> Result<Settings, ConfigError> {
+        let profile: Profile = env
+            .get("YIZHAN_PROFILE")
+            .map(|p| p.parse())
+            .transpose()
+            .map_err(ConfigError::Profile)?
+            .unwrap_or(Profile::Development);
+        let dir = PathBuf::from(
+            env.get("YIZHAN_CONFIG_DIR")
+                .cloned()
+                .unwrap_or_else(|| "config".into()),
+        );
+        let profile_toml = match profile {
+            Profile::Development => DEVELOPMENT_TOML,
+            Profile::Production => PRODUCTION_TOML,
+        };
+        let short = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
+        let config = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false))
+            .add_source(File::from_str(profile_toml, FileFormat::Toml))
+            .add_source(File::from(dir.join(format!("{profile}.toml"))).required(false))
+            .add_source(
+                Environment::with_prefix("YIZHAN")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(env.clone().into_iter().collect())),
+            )
+            .set_override_option("database.url", short("DATABASE_URL"))?
+            .set_override_option("server.bind", short("YIZHAN_BIND"))?
+            .set_override_option("auth.jwt_secret", short("YIZHAN_JWT_SECRET"))?
+            .build()?;
+        let mut settings: Settings = config.try_deserialize()?;
+        settings.profile = profile;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.pool_size == 0 {
+            return Err(ConfigError::Refused(
+                "database.pool_size must be at least 1".into(),
+            ));
+        }
+        if self.server.json_limit_bytes < 1024 {
+            return Err(ConfigError::Refused(
+                "server.json_limit_bytes must be at least 1024".into(),
+            ));
+        }
+        if self.profile == Profile::Production {
+            let secret = self.auth.jwt_secret.expose_secret();
+            if secret == DEVELOPMENT_JWT_SECRET {
+                return Err(ConfigError::Refused(
+                    "refusing to start in production with the built-in development JWT secret: set YIZHAN_JWT_SECRET".into(),
+                ));
+            }
+            if secret.len() < 32 {
+                return Err(ConfigError::Refused(
+                    "refusing to start in production: YIZHAN_JWT_SECRET must be at least 32 characters".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, with secrets masked.
+    pub fn redacted_toml(&self) -> String {
+        let s = self;
+        format!(
+            "# profile: {profile}\n\
+             [server]\nbind = {bind:?}\nbase_url = {base:?}\nworkers = {workers}\n\
+             json_limit_bytes = {json}\nshutdown_timeout_secs = {shutdown}\n\n\
+             [database]\nurl = {url:?}\npool_size = {pool}\nconnect_timeout_secs = {ct}\n\
+             migrate_on_start = {mig}\nsqlite_busy_timeout_ms = {busy}\n\n\
+             [auth]\njwt_secret = {jwt:?}\n\n\
+             [log]\nformat = {fmt:?}\nlevel = {level:?}\n",
+            profile = s.profile,
+            bind = s.server.bind,
+            base = s.server.base_url,
+            workers = s.server.workers,
+            json = s.server.json_limit_bytes,
+            shutdown = s.server.shutdown_timeout_secs,
+            url = mask_url_password(s.database.url.expose_secret()),
+            pool = s.database.pool_size,
+            ct = s.database.connect_timeout_secs,
+            mig = s.database.migrate_on_start,
+            busy = s.database.sqlite_busy_timeout_ms,
+            jwt = "********",
+            fmt = match s.log.format {
+                LogFormat::Pretty => "pretty",
+                LogFormat::Json => "json",
+            },
+            level = s.log.level,
+        )
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host/...` with asterisks.
+pub fn mask_url_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:********{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let s = Settings::load_from(env(&[("YIZHAN_CONFIG_DIR", "/nonexistent")])).unwrap();
+        assert_eq!(s.profile, Profile::Development);
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/yizhan.db");
+        assert!(s.database.migrate_on_start);
+    }
+
+    #[test]
+    fn short_and_nested_environment_variables_override() {
+        let s = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("DATABASE_URL", "postgres://u:p@localhost/y"),
+            ("YIZHAN_BIND", "0.0.0.0:9000"),
+            ("YIZHAN__DATABASE__POOL_SIZE", "3"),
+            ("YIZHAN__DATABASE__MIGRATE_ON_START", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://u:p@localhost/y");
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.database.pool_size, 3);
+        assert!(!s.database.migrate_on_start);
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        let err = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("YIZHAN_PROFILE", "production"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("YIZHAN_JWT_SECRET"), "{err}");
+        let ok = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("YIZHAN_PROFILE", "production"),
+            ("YIZHAN_JWT_SECRET", "0123456789abcdef0123456789abcdef-prod"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_profile_is_a_clear_error() {
+        let err = Settings::load_from(env(&[("YIZHAN_PROFILE", "staging")])).unwrap_err();
+        assert!(err.to_string().contains("staging"));
+    }
+
+    #[test]
+    fn check_config_masks_secrets() {
+        let s = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("DATABASE_URL", "postgres://yizhan:hunter2@db:5432/yizhan"),
+        ]))
+        .unwrap();
+        let out = s.redacted_toml();
+        assert!(!out.contains("hunter2"));
+        assert!(!out.contains(DEVELOPMENT_JWT_SECRET));
+        assert!(out.contains("postgres://yizhan:********@db:5432/yizhan"));
+    }
+
+    #[test]
+    fn mask_leaves_urls_without_password_alone() {
+        assert_eq!(mask_url_password("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            mask_url_password("postgres://u@h/d"),
+            "postgres://u@h/d"
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! The pure domain core: rules and values with no I/O.
+
+pub mod region;

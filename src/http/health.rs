@@ -1,0 +1,73 @@
+//! Liveness, readiness and metrics.
+
+use actix_web::{get, web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::{ApiError, ProblemKind};
+use super::AppState;
+use crate::storage::StorageError;
+use crate::telemetry;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` while the process serves requests.
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` when the database answers.
+    status: &'static str,
+    /// The backend in use: `sqlite` or `postgres`.
+    database: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// The service can serve: its database answers.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, body = Readiness),
+        (status = 503, description = "The database is unreachable", body = super::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
+    match state.db.check().await {
+        Ok(()) => Ok(web::Json(Readiness {
+            status: "ready",
+            database: state.db.backend().name(),
+        })),
+        Err(e) => {
+            let reason = match e {
+                StorageError::Unavailable(r) => r,
+                StorageError::Query(q) => q.to_string(),
+            };
+            tracing::warn!(%reason, "not ready");
+            Err(ApiError::new(ProblemKind::ServiceUnavailable).with_detail(
+                format!("数据库无法访问：{reason}"),
+                format!("The database is unreachable: {reason}"),
+            ))
+        }
+    }
+}
+
+/// Metrics in the Prometheus text format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.db.record_pool_gauges();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(telemetry::metrics_handle().render())
+}

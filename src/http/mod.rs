@@ -1,0 +1,115 @@
+//! The HTTP layer: parses, calls the storage and domain code, renders.
+
+pub mod extract;
+pub mod health;
+pub mod lang;
+pub mod middleware;
+pub mod openapi;
+pub mod problem;
+pub mod reference;
+
+use std::sync::Arc;
+
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{body::BoxBody, web, App, HttpRequest, HttpResponse};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::configuration::Settings;
+use crate::storage::Database;
+use problem::{ApiError, ProblemKind};
+
+/// What every handler may reach.
+pub struct AppState {
+    pub db: Database,
+    pub settings: Arc<Settings>,
+}
+
+/// The whole application: routes, middleware, extractor settings.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let json_limit = state.settings.server.json_limit_bytes;
+    let (app, _) = routes(App::new().into_utoipa_app())
+        .openapi_service(|api| {
+            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api)
+        })
+        .app_data(state)
+        .app_data(extract::json_config(json_limit))
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .route("/api/docs", web::get().to(docs_redirect))
+        .default_service(web::to(not_found))
+        .map(|app| app.wrap(actix_web::middleware::from_fn(middleware::observe)))
+        .split_for_parts();
+    app
+}
+
+/// Routes described in the OpenAPI document.
+fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(openapi::ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(reference::list_regions)
+                .service(reference::lookup_regions)
+                .service(reference::get_region)
+                .service(reference::get_department)
+                .service(reference::list_chains),
+        )
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes(App::new().into_utoipa_app()).split_for_parts().1
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/api/docs/"))
+        .finish()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Method guards sit on resources, so a known path with another method
+    // lands here too.
+    if req.resource_map().has_resource(req.path()) {
+        return Err(ApiError::new(ProblemKind::MethodNotAllowed).with_detail(
+            format!("{} 不支持 {} 方法。", req.path(), req.method()),
+            format!("{} does not support {}.", req.path(), req.method()),
+        ));
+    }
+    if req.path().starts_with("/api/") {
+        return Err(ApiError::not_found(
+            format!("没有这个接口：{} {}", req.method(), req.path()),
+            format!("No such endpoint: {} {}", req.method(), req.path()),
+        ));
+    }
+    let lang = lang::Lang::from_request(&req);
+    let (title, text) = match lang {
+        lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。"),
+        lang::Lang::En => ("Page not found", "The page you asked for does not exist."),
+    };
+    let html_lang = if lang == lang::Lang::Zh { "zh-CN" } else { "en" };
+    Ok(HttpResponse::build(ProblemKind::NotFound.status())
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
+             <title>{title} · 一站</title></head><body><h1>{title}</h1><p>{text}</p>\
+             <p><a href=\"/\">一站 yizhan</a></p></body></html>"
+        )))
+}

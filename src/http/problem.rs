@@ -1,0 +1,282 @@
+//! RFC 9457 problem details: the one shape of every API error.
+//!
+//! Handlers return [`ApiError`]; its response carries the error in its
+//! extensions, and the observing middleware renders the final body in the
+//! caller's language with the request id (see `http::middleware`).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::lang::Lang;
+use crate::storage::StorageError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What went wrong, by kind: each has a status, a stable type URI and a title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    BadRequest,
+    Validation,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    NotAcceptable,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    Internal,
+    ServiceUnavailable,
+}
+
+impl ProblemKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemKind::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemKind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            ProblemKind::BadRequest => "bad-request",
+            ProblemKind::Validation => "validation",
+            ProblemKind::Unauthorized => "unauthorized",
+            ProblemKind::NotFound => "not-found",
+            ProblemKind::MethodNotAllowed => "method-not-allowed",
+            ProblemKind::NotAcceptable => "not-acceptable",
+            ProblemKind::Conflict => "conflict",
+            ProblemKind::PayloadTooLarge => "payload-too-large",
+            ProblemKind::UnsupportedMediaType => "unsupported-media-type",
+            ProblemKind::TooManyRequests => "too-many-requests",
+            ProblemKind::Internal => "internal",
+            ProblemKind::ServiceUnavailable => "service-unavailable",
+        }
+    }
+
+    /// A stable, absolute URI naming the problem type.
+    pub fn type_uri(self) -> String {
+        format!("urn:yizhan:problem:{}", self.slug())
+    }
+
+    pub fn title(self, lang: Lang) -> &'static str {
+        use ProblemKind::*;
+        match (self, lang) {
+            (BadRequest, Lang::Zh) => "请求格式有误",
+            (BadRequest, Lang::En) => "Malformed request",
+            (Validation, Lang::Zh) => "提交的内容未通过校验",
+            (Validation, Lang::En) => "The submitted data is invalid",
+            (Unauthorized, Lang::Zh) => "需要登录",
+            (Unauthorized, Lang::En) => "Authentication required",
+            (NotFound, Lang::Zh) => "未找到",
+            (NotFound, Lang::En) => "Not found",
+            (MethodNotAllowed, Lang::Zh) => "不支持该请求方法",
+            (MethodNotAllowed, Lang::En) => "Method not allowed",
+            (NotAcceptable, Lang::Zh) => "无法提供所要求的格式",
+            (NotAcceptable, Lang::En) => "Not acceptable",
+            (Conflict, Lang::Zh) => "与当前状态冲突",
+            (Conflict, Lang::En) => "Conflict with the current state",
+            (PayloadTooLarge, Lang::Zh) => "请求体过大",
+            (PayloadTooLarge, Lang::En) => "Request body too large",
+            (UnsupportedMediaType, Lang::Zh) => "不支持的内容类型",
+            (UnsupportedMediaType, Lang::En) => "Unsupported media type",
+            (TooManyRequests, Lang::Zh) => "请求过于频繁",
+            (TooManyRequests, Lang::En) => "Too many requests",
+            (Internal, Lang::Zh) => "服务器内部错误",
+            (Internal, Lang::En) => "Internal server error",
+            (ServiceUnavailable, Lang::Zh) => "服务暂不可用",
+            (ServiceUnavailable, Lang::En) => "Service unavailable",
+        }
+    }
+
+    /// The kind for a bare error status produced outside our handlers.
+    pub fn from_status(status: StatusCode) -> ProblemKind {
+        match status.as_u16() {
+            401 => ProblemKind::Unauthorized,
+            404 => ProblemKind::NotFound,
+            405 => ProblemKind::MethodNotAllowed,
+            406 => ProblemKind::NotAcceptable,
+            409 => ProblemKind::Conflict,
+            413 => ProblemKind::PayloadTooLarge,
+            415 => ProblemKind::UnsupportedMediaType,
+            422 => ProblemKind::Validation,
+            429 => ProblemKind::TooManyRequests,
+            503 => ProblemKind::ServiceUnavailable,
+            s if s >= 500 => ProblemKind::Internal,
+            _ => ProblemKind::BadRequest,
+        }
+    }
+}
+
+/// One invalid field of a request, for validation problems.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as named in the request (`parent`, `items[2].name`).
+    pub field: String,
+    pub message: String,
+}
+
+/// A problem details document (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI naming the problem type, e.g. `urn:yizhan:problem:not-found`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary in the caller's language (Simplified Chinese by default).
+    pub title: String,
+    pub status: u16,
+    /// What happened in this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Echo of the request id, to quote when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Each invalid field, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// A message in both languages the service speaks.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Message {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Message {
+        Message {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// An error an API handler returns.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub kind: ProblemKind,
+    pub detail: Option<Message>,
+    pub errors: Vec<(String, Message)>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(kind: ProblemKind) -> ApiError {
+        ApiError {
+            kind,
+            detail: None,
+            errors: Vec::new(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        self.detail = Some(Message::new(zh, en));
+        self
+    }
+
+    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
+        ApiError::new(ProblemKind::NotFound).with_detail(zh, en)
+    }
+
+    /// A validation problem listing every bad field.
+    pub fn invalid_fields(errors: Vec<(String, Message)>) -> ApiError {
+        ApiError {
+            errors,
+            ..ApiError::new(ProblemKind::Validation)
+        }
+    }
+
+    pub fn to_problem(&self, lang: Lang) -> Problem {
+        Problem {
+            type_: self.kind.type_uri(),
+            title: self.kind.title(lang).to_string(),
+            status: self.kind.status().as_u16(),
+            detail: self.detail.as_ref().map(|m| m.get(lang).to_string()),
+            instance: None,
+            request_id: None,
+            errors: self
+                .errors
+                .iter()
+                .map(|(field, m)| FieldError {
+                    field: field.clone(),
+                    message: m.get(lang).to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind.title(Lang::En))?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {}", d.en)?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = problem_response(&self.to_problem(Lang::Zh), self.retry_after_secs);
+        res.extensions_mut().insert(self.clone());
+        res
+    }
+}
+
+/// Serializes a problem with its media type.
+pub fn problem_response(problem: &Problem, retry_after_secs: Option<u64>) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if let Some(secs) = retry_after_secs {
+        builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    builder.body(serde_json::to_string(problem).unwrap_or_default())
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                ApiError::new(ProblemKind::ServiceUnavailable).with_detail(
+                    "数据库暂时无法访问，请稍后重试。",
+                    "The database is unreachable; please retry shortly.",
+                )
+            }
+            StorageError::Query(err) => {
+                tracing::error!(error = %err, "database query failed");
+                ApiError::new(ProblemKind::Internal)
+            }
+        }
+    }
+}

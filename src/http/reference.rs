@@ -1,0 +1,352 @@
+//! Public reference data: the region tree, departments and industry chains.
+
+use actix_web::{get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::problem::{ApiError, Message, Problem};
+use super::AppState;
+use crate::domain::region::RegionCode;
+use crate::storage::chains::Chain;
+use crate::storage::departments::Department;
+use crate::storage::regions::Region;
+
+/// A region of the GB/T 2260 tree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionView {
+    /// Six-digit code, e.g. `310115`.
+    pub code: String,
+    pub name: String,
+    /// `province`, `city` or `county`.
+    pub level: String,
+    pub parent_code: Option<String>,
+    pub province_code: String,
+    /// A prefecture row with no government of its own (a municipality's
+    /// `市辖区`), or the county row of a prefecture without counties.
+    pub nominal: bool,
+    /// The department serving the region.
+    pub department_id: Option<i64>,
+}
+
+impl From<Region> for RegionView {
+    fn from(r: Region) -> Self {
+        RegionView {
+            code: r.code,
+            name: r.name,
+            level: r.level,
+            parent_code: r.parent_code,
+            province_code: r.province_code,
+            nominal: r.nominal,
+            department_id: r.department_id,
+        }
+    }
+}
+
+/// A region with its ancestors and direct children.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionDetail {
+    #[serde(flatten)]
+    pub region: RegionView,
+    /// From the province down to the parent.
+    pub ancestors: Vec<RegionView>,
+    pub children: Vec<RegionView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RegionQuery {
+    /// Code of the parent region; omitted, the provinces are listed.
+    pub parent: Option<String>,
+}
+
+fn parse_code(field: &str, raw: &str) -> Result<RegionCode, ApiError> {
+    RegionCode::parse(raw).map_err(|e| {
+        ApiError::invalid_fields(vec![(
+            field.to_string(),
+            Message::new(format!("区划代码应为 6 位数字：{e}"), e.to_string()),
+        )])
+    })
+}
+
+fn region_not_found(code: &RegionCode) -> ApiError {
+    ApiError::not_found(
+        format!("没有代码为 {code} 的行政区划。"),
+        format!("There is no region with code {code}."),
+    )
+}
+
+/// Lists the regions directly under a parent (the provinces without one).
+#[utoipa::path(
+    tag = "reference",
+    params(RegionQuery),
+    responses(
+        (status = 200, body = Vec<RegionView>),
+        (status = 404, description = "No such parent region", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The parent code is malformed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/regions")]
+pub async fn list_regions(
+    state: web::Data<AppState>,
+    query: web::Query<RegionQuery>,
+) -> Result<web::Json<Vec<RegionView>>, ApiError> {
+    let parent = query
+        .parent
+        .as_deref()
+        .map(|p| parse_code("parent", p))
+        .transpose()?;
+    let found = state
+        .db
+        .run(move |conn| {
+            Ok(match parent {
+                None => Some(Region::provinces(conn)?),
+                Some(code) => match Region::find(conn, code.as_str())? {
+                    None => None,
+                    Some(_) => Some(Region::children(conn, code.as_str())?),
+                },
+            })
+        })
+        .await?;
+    match (found, &query.parent) {
+        (Some(list), _) => Ok(web::Json(list.into_iter().map(Into::into).collect())),
+        (None, Some(raw)) => Err(region_not_found(&parse_code("parent", raw)?)),
+        (None, None) => Ok(web::Json(Vec::new())),
+    }
+}
+
+/// One region with its ancestors and children.
+#[utoipa::path(
+    tag = "reference",
+    params(("code" = String, Path, description = "Six-digit region code", example = "310115")),
+    responses(
+        (status = 200, body = RegionDetail),
+        (status = 404, description = "No such region", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is malformed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/regions/{code}")]
+pub async fn get_region(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<web::Json<RegionDetail>, ApiError> {
+    let code = parse_code("code", &path)?;
+    let lookup = code.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(region) = Region::find(conn, lookup.as_str())? else {
+                return Ok(None);
+            };
+            let mut ancestors = Vec::new();
+            let mut parent = region.parent_code.clone();
+            while let Some(p) = parent {
+                let Some(r) = Region::find(conn, &p)? else { break };
+                parent = r.parent_code.clone();
+                ancestors.push(r);
+            }
+            ancestors.reverse();
+            // A county row sharing its prefecture's code has no children.
+            let children = if region.level == "county" {
+                Vec::new()
+            } else {
+                Region::children(conn, &region.code)?
+            };
+            Ok(Some((region, ancestors, children)))
+        })
+        .await?;
+    let (region, ancestors, children) = found.ok_or_else(|| region_not_found(&code))?;
+    Ok(web::Json(RegionDetail {
+        region: region.into(),
+        ancestors: ancestors.into_iter().map(Into::into).collect(),
+        children: children.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Codes to resolve in one request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionLookup {
+    /// Six-digit region codes, at most 1,000.
+    #[schema(example = json!(["310115", "441900"]))]
+    pub codes: Vec<String>,
+}
+
+/// The regions found, and the codes that name none.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegionLookupResult {
+    /// Every region with one of the codes (both rows where a prefecture and
+    /// its county row share a code), ordered by code.
+    pub regions: Vec<RegionView>,
+    /// Well-formed codes that name no region.
+    pub unknown: Vec<String>,
+}
+
+const MAX_LOOKUP: usize = 1000;
+
+/// Resolves many region codes at once, e.g. for a file being imported.
+#[utoipa::path(
+    tag = "reference",
+    request_body = RegionLookup,
+    responses(
+        (status = 200, body = RegionLookupResult),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed codes, each listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/regions/lookup")]
+pub async fn lookup_regions(
+    state: web::Data<AppState>,
+    body: web::Json<RegionLookup>,
+) -> Result<web::Json<RegionLookupResult>, ApiError> {
+    let RegionLookup { codes } = body.into_inner();
+    if codes.len() > MAX_LOOKUP {
+        return Err(ApiError::invalid_fields(vec![(
+            "codes".into(),
+            Message::new(
+                format!("一次最多查询 {MAX_LOOKUP} 个代码，收到 {} 个。", codes.len()),
+                format!("At most {MAX_LOOKUP} codes at once, got {}.", codes.len()),
+            ),
+        )]));
+    }
+    let mut parsed = Vec::with_capacity(codes.len());
+    let mut errors = Vec::new();
+    for (i, raw) in codes.iter().enumerate() {
+        match parse_code(&format!("codes[{i}]"), raw) {
+            Ok(c) => parsed.push(c.to_string()),
+            Err(e) => errors.extend(e.errors),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    parsed.sort();
+    parsed.dedup();
+    let wanted = parsed.clone();
+    let found = state.db.run(move |conn| Ok(Region::find_many(conn, &wanted)?)).await?;
+    let unknown = parsed
+        .into_iter()
+        .filter(|c| !found.iter().any(|r| &r.code == c))
+        .collect();
+    Ok(web::Json(RegionLookupResult {
+        regions: found.into_iter().map(Into::into).collect(),
+        unknown,
+    }))
+}
+
+/// A department in brief.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentSummary {
+    pub id: i64,
+    /// `ministry`, `province`, `city`, `county` or `chain_platform`.
+    pub kind: String,
+    pub name: String,
+}
+
+/// An industry chain (产业链).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChainView {
+    /// Stable code, e.g. `automotive`.
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub active: bool,
+}
+
+impl From<Chain> for ChainView {
+    fn from(c: Chain) -> Self {
+        ChainView {
+            code: c.code,
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+            active: c.active,
+        }
+    }
+}
+
+/// A department (工信部门) with its place in the tree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DepartmentView {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// The region it serves; none for the ministry and chain platforms.
+    pub region: Option<RegionView>,
+    /// The chain a chain platform coordinates.
+    pub chain: Option<ChainView>,
+    pub parent_id: Option<i64>,
+    /// From the ministry down to the parent.
+    pub ancestors: Vec<DepartmentSummary>,
+    pub children: Vec<DepartmentSummary>,
+    pub active: bool,
+}
+
+fn summary(d: Department) -> DepartmentSummary {
+    DepartmentSummary {
+        id: d.id,
+        kind: d.kind,
+        name: d.name,
+    }
+}
+
+/// One department with its region, ancestors and direct children.
+#[utoipa::path(
+    tag = "reference",
+    params(("id" = i64, Path, description = "Department id", example = 1)),
+    responses(
+        (status = 200, body = DepartmentView),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/departments/{id}")]
+pub async fn get_department(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<web::Json<DepartmentView>, ApiError> {
+    let id = path.into_inner();
+    let found = state
+        .db
+        .run(move |conn| {
+            let Some(dept) = Department::find(conn, id)? else {
+                return Ok(None);
+            };
+            let region = match (&dept.region_code, &dept.region_level) {
+                (Some(code), Some(level)) => Region::find_at(conn, code, level)?,
+                _ => None,
+            };
+            let chain = match &dept.chain_code {
+                Some(code) => Chain::find(conn, code)?,
+                None => None,
+            };
+            let ancestry = dept.ancestry();
+            let mut ancestors = Department::load_many(conn, &ancestry[..ancestry.len() - 1])?;
+            ancestors.sort_by_key(|a| ancestry.iter().position(|id| *id == a.id));
+            let children = Department::children(conn, id)?;
+            Ok(Some((dept, region, chain, ancestors, children)))
+        })
+        .await?;
+    let (dept, region, chain, ancestors, children) = found.ok_or_else(|| {
+        ApiError::not_found(
+            format!("没有编号为 {id} 的部门。"),
+            format!("There is no department with id {id}."),
+        )
+    })?;
+    Ok(web::Json(DepartmentView {
+        id: dept.id,
+        kind: dept.kind,
+        name: dept.name,
+        region: region.map(Into::into),
+        chain: chain.map(Into::into),
+        parent_id: dept.parent_id,
+        ancestors: ancestors.into_iter().map(summary).collect(),
+        children: children.into_iter().map(summary).collect(),
+        active: dept.active,
+    }))
+}
+
+/// The industry chains with a coordination platform.
+#[utoipa::path(tag = "reference", responses((status = 200, body = Vec<ChainView>)))]
+#[get("/chains")]
+pub async fn list_chains(state: web::Data<AppState>) -> Result<web::Json<Vec<ChainView>>, ApiError> {
+    let chains = state.db.run(|conn| Ok(Chain::all(conn)?)).await?;
+    Ok(web::Json(chains.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,131 @@
+//! Building and running the service.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, HttpServer};
+use secrecy::ExposeSecret;
+
+use crate::configuration::{Profile, Settings};
+use crate::http::{build_app, AppState};
+use crate::storage::{self, migrations, Database};
+
+/// Why the service would not start: one line for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Database,
+}
+
+impl Application {
+    /// Connects to the database, migrates it if configured to, and binds the
+    /// listener. Nothing is served until [`Application::run_until_stopped`].
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let settings = Arc::new(settings);
+        let db = prepare_database(&settings).await?;
+        let listener = TcpListener::bind(&settings.server.bind).map_err(|e| {
+            StartupError(format!("cannot listen on {}: {e}", settings.server.bind))
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError(e.to_string()))?
+            .port();
+        crate::telemetry::metrics_handle();
+
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+        });
+        let mut server = HttpServer::new(move || build_app(state.clone()))
+            .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .listen(listener)
+            .map_err(|e| StartupError(format!("cannot serve: {e}")))?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(
+            bind = %settings.server.bind,
+            port,
+            profile = %settings.profile,
+            database = db.backend().name(),
+            "yizhan is listening"
+        );
+        Ok(Application {
+            port,
+            server: server.run(),
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until SIGTERM or SIGINT; in-flight requests then get
+    /// `server.shutdown_timeout_secs` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens the pool and brings the schema up to date (or checks that it is).
+async fn prepare_database(settings: &Settings) -> Result<Database, StartupError> {
+    let db = Database::connect(&settings.database).map_err(StartupError)?;
+    let migrate = settings.database.migrate_on_start;
+    let outcome = tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || -> Result<Vec<String>, storage::StorageError> {
+            let mut conn = db.open()?;
+            if migrate {
+                let report = storage::prepare(&mut conn)?;
+                if let Some(loaded) = report.loaded {
+                    tracing::info!(
+                        regions = loaded.regions,
+                        departments = loaded.departments,
+                        "reference data loaded"
+                    );
+                }
+                for version in &report.applied {
+                    tracing::info!(%version, "migration applied");
+                }
+                Ok(Vec::new())
+            } else {
+                migrations::pending(&mut conn)
+            }
+        }
+    })
+    .await
+    .map_err(|e| StartupError(format!("database preparation failed: {e}")))?;
+
+    match outcome {
+        Ok(pending) if pending.is_empty() => Ok(db),
+        Ok(pending) => Err(StartupError(format!(
+            "the database schema is {} migration(s) behind: run `yizhan migrate` first",
+            pending.len()
+        ))),
+        Err(e) if settings.profile == Profile::Production || migrate => Err(StartupError(format!(
+            "database {} is unreachable: {e}",
+            crate::configuration::mask_url_password(settings.database.url.expose_secret())
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "database unreachable at start; /readyz reports 503 until it answers");
+            Ok(db)
+        }
+    }
+}
+
+/// `yizhan migrate`: apply pending migrations and load reference data.
+pub fn migrate(settings: &Settings) -> Result<storage::PrepareReport, StartupError> {
+    let db = Database::connect(&settings.database).map_err(StartupError)?;
+    let mut conn = db.open().map_err(|e| StartupError(e.to_string()))?;
+    storage::prepare(&mut conn).map_err(|e| StartupError(e.to_string()))
+}

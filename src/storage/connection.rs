@@ -1,0 +1,203 @@
+//! One connection type over both backends, and the r2d2 manager that opens it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+/// A database connection: PostgreSQL in production, embedded SQLite by default.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Pg(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Where the data lives, decided by the URL's scheme alone: the derived
+/// `establish` tries each backend in turn and hides the real error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseTarget {
+    pub fn parse(url: &str) -> Result<DatabaseTarget, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseTarget::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("database.url is empty: give an SQLite file path or a postgres:// URL".into());
+        }
+        if path.contains("://") {
+            return Err(format!(
+                "database.url scheme is not supported (use sqlite:// or postgres://): {}",
+                crate::configuration::mask_url_password(url)
+            ));
+        }
+        Ok(DatabaseTarget::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseTarget::Postgres(_) => Backend::Postgres,
+            DatabaseTarget::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections for the pool and prepares each one for its backend.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+    connect_timeout: Duration,
+    sqlite_busy_timeout_ms: u32,
+}
+
+impl ConnectionManager {
+    pub fn new(target: DatabaseTarget, connect_timeout: Duration, sqlite_busy_timeout_ms: u32) -> Self {
+        ConnectionManager {
+            target,
+            connect_timeout,
+            sqlite_busy_timeout_ms,
+        }
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+
+    fn pg_url(&self, url: &str) -> String {
+        // libpq waits for the OS TCP timeout unless told otherwise.
+        if url.contains("connect_timeout=") {
+            return url.to_string();
+        }
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}connect_timeout={}", self.connect_timeout.as_secs().max(1))
+    }
+
+    fn open_sqlite(&self, path: &Path) -> Result<SqliteConnection, ConnectionError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConnectionError::BadConnection(format!(
+                    "cannot create the data directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+        // busy_timeout first: the pool opens its connections at once and
+        // switching to WAL needs the lock.
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            self.sqlite_busy_timeout_ms
+        ))
+        .map_err(|e| ConnectionError::BadConnection(format!("cannot set up SQLite: {e}")))?;
+        Ok(conn)
+    }
+
+    /// Opens one connection outside the pool.
+    pub fn open(&self) -> Result<AnyConnection, ConnectionError> {
+        match &self.target {
+            DatabaseTarget::Postgres(url) => {
+                PgConnection::establish(&self.pg_url(url)).map(AnyConnection::Pg)
+            }
+            DatabaseTarget::Sqlite(path) => self.open_sqlite(path).map(AnyConnection::Sqlite),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.open().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_picks_the_backend() {
+        assert_eq!(
+            DatabaseTarget::parse("postgres://u:p@h/d").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseTarget::parse("postgresql://h/d").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseTarget::parse("sqlite://data/y.db").unwrap(),
+            DatabaseTarget::Sqlite("data/y.db".into())
+        );
+        assert_eq!(
+            DatabaseTarget::parse("/var/lib/yizhan/y.db").unwrap(),
+            DatabaseTarget::Sqlite("/var/lib/yizhan/y.db".into())
+        );
+        assert!(DatabaseTarget::parse("mysql://h/d").is_err());
+        assert!(DatabaseTarget::parse("  ").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout() {
+        let m = ConnectionManager::new(
+            DatabaseTarget::parse("postgres://h/d").unwrap(),
+            Duration::from_secs(3),
+            1000,
+        );
+        assert_eq!(m.pg_url("postgres://h/d"), "postgres://h/d?connect_timeout=3");
+        assert_eq!(
+            m.pg_url("postgres://h/d?sslmode=require"),
+            "postgres://h/d?sslmode=require&connect_timeout=3"
+        );
+        assert_eq!(
+            m.pg_url("postgres://h/d?connect_timeout=9"),
+            "postgres://h/d?connect_timeout=9"
+        );
+    }
+}

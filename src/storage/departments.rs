@@ -1,0 +1,60 @@
+//! Departments: one per region, the ministry and its chain platforms.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::connection::AnyConnection;
+use super::schema::departments;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = departments)]
+pub struct Department {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub region_code: Option<String>,
+    pub region_level: Option<String>,
+    pub chain_code: Option<String>,
+    pub parent_id: Option<i64>,
+    pub path: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl Department {
+    pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Department>> {
+        departments::table
+            .find(id)
+            .select(Department::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn children(conn: &mut AnyConnection, parent_id: i64) -> QueryResult<Vec<Department>> {
+        departments::table
+            .filter(departments::parent_id.eq(parent_id))
+            .order(departments::id.asc())
+            .select(Department::as_select())
+            .load(conn)
+    }
+
+    /// The ids on the path from the root down to this department.
+    pub fn ancestry(&self) -> Vec<i64> {
+        self.path
+            .split('/')
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    }
+
+    /// Loads the given departments, in no particular order.
+    pub fn load_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Department>> {
+        departments::table
+            .filter(departments::id.eq_any(ids))
+            .select(Department::as_select())
+            .load(conn)
+    }
+
+    pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+        departments::table.count().get_result(conn)
+    }
+}

@@ -1,0 +1,104 @@
+//! Writes the reference data (regions, chains, departments) into an empty
+//! database, in one transaction.
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use super::chains::Chain;
+use super::connection::AnyConnection;
+use super::departments::Department;
+use super::pool::StorageError;
+use super::regions::Region;
+use super::schema::{chains, departments, regions};
+use crate::seed::{reference_plan, DEFAULT_CHAINS};
+
+/// Rows per INSERT statement; well under SQLite's bound-parameter limit.
+const BATCH: usize = 500;
+
+/// Multi-row inserts do not compile on the MultiConnection enum, so each
+/// backend gets the same statement through its own connection type.
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(BATCH) {
+            match $conn {
+                AnyConnection::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                AnyConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    pub regions: usize,
+    pub departments: usize,
+}
+
+/// Loads the reference data unless it is there already. Returns what it loaded.
+pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, StorageError> {
+    conn.transaction(|conn| {
+        if Region::count(conn)? > 0 {
+            return Ok(None);
+        }
+        let plan = reference_plan();
+        let now = Utc::now().naive_utc();
+
+        let chain_rows: Vec<Chain> = DEFAULT_CHAINS
+            .iter()
+            .enumerate()
+            .map(|(i, (code, zh, en))| Chain {
+                code: code.to_string(),
+                name_zh: zh.to_string(),
+                name_en: en.to_string(),
+                sort_order: i as i32 + 1,
+                active: true,
+            })
+            .collect();
+        insert_batches!(conn, chains::table, chain_rows);
+
+        let region_rows: Vec<Region> = plan
+            .regions
+            .iter()
+            .map(|r| Region {
+                code: r.code.to_string(),
+                level: r.level.as_str().to_string(),
+                name: r.name.clone(),
+                parent_code: r.parent_code.as_ref().map(|c| c.to_string()),
+                province_code: r.province_code.to_string(),
+                nominal: r.nominal,
+                department_id: Some(r.department_id),
+            })
+            .collect();
+        insert_batches!(conn, regions::table, region_rows);
+
+        let department_rows: Vec<Department> = plan
+            .departments
+            .iter()
+            .map(|d| Department {
+                id: d.id,
+                kind: d.kind.as_str().to_string(),
+                name: d.name.clone(),
+                region_code: d.region.as_ref().map(|(c, _)| c.to_string()),
+                region_level: d.region.as_ref().map(|(_, l)| l.as_str().to_string()),
+                chain_code: d.chain_code.clone(),
+                parent_id: d.parent_id,
+                path: d.path.clone(),
+                active: true,
+                created_at: now,
+            })
+            .collect();
+        insert_batches!(conn, departments::table, department_rows);
+
+        if let AnyConnection::Pg(c) = conn {
+            // Ids were given explicitly; later departments continue after them.
+            diesel::sql_query(
+                "SELECT setval(pg_get_serial_sequence('departments', 'id'), (SELECT MAX(id) FROM departments))",
+            )
+            .execute(c)?;
+        }
+        Ok(Some(Loaded {
+            regions: region_rows.len(),
+            departments: department_rows.len(),
+        }))
+    })
+}

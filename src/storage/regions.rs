@@ -1,0 +1,81 @@
+//! Regions: the division tree, read-only at run time.
+
+use diesel::prelude::*;
+
+use super::connection::AnyConnection;
+use super::schema::regions;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = regions)]
+pub struct Region {
+    pub code: String,
+    pub level: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub province_code: String,
+    pub nominal: bool,
+    pub department_id: Option<i64>,
+}
+
+/// Level order for "the highest-level region with this code first".
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "province" => 0,
+        "city" => 1,
+        _ => 2,
+    }
+}
+
+impl Region {
+    /// The region with this code; where a prefecture and its county row share
+    /// a code, the prefecture.
+    pub fn find(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<Region>> {
+        let mut found = regions::table
+            .filter(regions::code.eq(code))
+            .select(Region::as_select())
+            .load(conn)?;
+        found.sort_by_key(|r| level_rank(&r.level));
+        Ok(found.into_iter().next())
+    }
+
+    /// The region with this code at this level.
+    pub fn find_at(conn: &mut AnyConnection, code: &str, level: &str) -> QueryResult<Option<Region>> {
+        regions::table
+            .find((code, level))
+            .select(Region::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Direct children of a region, by code.
+    pub fn children(conn: &mut AnyConnection, parent: &str) -> QueryResult<Vec<Region>> {
+        regions::table
+            .filter(regions::parent_code.eq(parent))
+            .order(regions::code.asc())
+            .select(Region::as_select())
+            .load(conn)
+    }
+
+    /// Every region with one of these codes, ordered by code and level.
+    pub fn find_many(conn: &mut AnyConnection, codes: &[String]) -> QueryResult<Vec<Region>> {
+        let mut found = regions::table
+            .filter(regions::code.eq_any(codes))
+            .select(Region::as_select())
+            .load(conn)?;
+        found.sort_by(|a, b| a.code.cmp(&b.code).then(level_rank(&a.level).cmp(&level_rank(&b.level))));
+        Ok(found)
+    }
+
+    /// The provinces, the roots of the tree.
+    pub fn provinces(conn: &mut AnyConnection) -> QueryResult<Vec<Region>> {
+        regions::table
+            .filter(regions::level.eq("province"))
+            .order(regions::code.asc())
+            .select(Region::as_select())
+            .load(conn)
+    }
+
+    pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+        regions::table.count().get_result(conn)
+    }
+}

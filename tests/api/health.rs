@@ -1,0 +1,77 @@
+use crate::each_backend;
+use crate::helpers::assert_problem;
+
+each_backend! {
+    async fn healthz_answers_and_echoes_the_request_id(app) {
+        let res = app
+            .client
+            .get(app.url("/healthz"))
+            .header("X-Request-Id", "trace-me-42")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["x-request-id"], "trace-me-42");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+
+    async fn a_request_id_is_generated_when_none_is_sent(app) {
+        let first = app.get("/healthz").await;
+        let second = app.get("/healthz").await;
+        let a = first.headers()["x-request-id"].to_str().unwrap().to_string();
+        let b = second.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(a.len(), 36, "a UUID: {a}");
+        assert_ne!(a, b);
+    }
+
+    async fn readiness_follows_the_database(app) {
+        let ready = app.get_json("/readyz").await;
+        assert_eq!(ready["status"], "ready");
+        let expected = match app.backend {
+            crate::helpers::TestBackend::Sqlite => "sqlite",
+            crate::helpers::TestBackend::Postgres => "postgres",
+        };
+        assert_eq!(ready["database"], expected);
+
+        app.take_database_away().await;
+        let problem = assert_problem(app.get("/readyz").await, 503).await;
+        assert_eq!(problem["title"], "服务暂不可用");
+        // Other API calls fail the same way, quickly and clearly.
+        let started = std::time::Instant::now();
+        let res = app.get("/api/v1/regions/310115").await;
+        if app.backend == crate::helpers::TestBackend::Postgres {
+            assert_problem(res, 503).await;
+            assert!(started.elapsed().as_secs() < 5);
+        }
+
+        app.bring_database_back().await;
+        let mut last = 0;
+        for _ in 0..20 {
+            last = app.get("/readyz").await.status().as_u16();
+            if last == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert_eq!(last, 200, "ready again once the database is back");
+    }
+
+    async fn metrics_count_requests_by_route_pattern(app) {
+        app.get("/api/v1/regions/310115").await;
+        app.get("/api/v1/regions/310115").await;
+        let res = app.get("/metrics").await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = res.text().await.unwrap();
+        assert!(
+            text.lines().any(|l| l.starts_with("http_requests_total{")
+                && l.contains("route=\"/api/v1/regions/{code}\"")
+                && l.contains("status=\"200\"")),
+            "{text}"
+        );
+        assert!(text.contains("http_request_duration_seconds_bucket{"), "{text}");
+        assert!(text.contains("db_pool_max_size 4"), "{text}");
+        assert!(text.contains("db_pool_wait_seconds"), "{text}");
+    }
+}

@@ -1,0 +1,278 @@
+//! The test harness: the real application on a random port, against a fresh
+//! database, spoken to over HTTP.
+//!
+//! Every test written with [`each_backend!`] runs on SQLite, and on
+//! PostgreSQL when `YIZHAN_TEST_DATABASE_URL` names a server where the role
+//! may create databases. With `YIZHAN_TEST_REQUIRE_POSTGRES=1` (as `.ci/run`
+//! sets) a missing or unreachable PostgreSQL fails the test instead of
+//! skipping it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use yizhan::configuration::Settings;
+use yizhan::startup::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: TestBackend,
+    store: Store,
+}
+
+enum Store {
+    Sqlite {
+        path: PathBuf,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+/// Runs each test body once per backend, as `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! each_backend {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $app = $crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await;
+                    $body
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if !$crate::helpers::postgres_configured() {
+                        return;
+                    }
+                    let $app = $crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+/// Whether the PostgreSQL half runs; fails when CI demands it and it cannot.
+pub fn postgres_configured() -> bool {
+    let url = std::env::var("YIZHAN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let required = std::env::var("YIZHAN_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    match url {
+        Some(_) => true,
+        None if required => {
+            panic!("YIZHAN_TEST_REQUIRE_POSTGRES=1 but YIZHAN_TEST_DATABASE_URL is not set")
+        }
+        None => {
+            eprintln!("skipped on PostgreSQL: set YIZHAN_TEST_DATABASE_URL to run it");
+            false
+        }
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("YIZHAN_TEST_DATABASE_URL").expect("YIZHAN_TEST_DATABASE_URL")
+}
+
+/// `postgres://u:p@h:5432/db?x` with the database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A fresh, empty PostgreSQL database; its URL and name.
+pub fn fresh_postgres_database() -> (String, String) {
+    let admin = admin_url();
+    let name = format!("yizhan_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = PgConnection::establish(&admin)
+        .unwrap_or_else(|e| panic!("cannot reach YIZHAN_TEST_DATABASE_URL: {e}"));
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .expect("create test database");
+    (with_database(&admin, &name), name)
+}
+
+/// Runs statements against the test server's maintenance connection.
+pub fn postgres_admin(statements: &[String]) {
+    let mut conn = PgConnection::establish(&admin_url()).expect("admin connection");
+    for s in statements {
+        diesel::sql_query(s).execute(&mut conn).expect(s);
+    }
+}
+
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = [
+        ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+        ("DATABASE_URL", database_url),
+        ("YIZHAN_BIND", "127.0.0.1:0"),
+        ("YIZHAN__SERVER__WORKERS", "2"),
+        ("YIZHAN__DATABASE__POOL_SIZE", "4"),
+        ("YIZHAN__DATABASE__CONNECT_TIMEOUT_SECS", "1"),
+        ("YIZHAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Settings::load_from(env).expect("test settings")
+}
+
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the application with extra environment settings.
+pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> TestApp {
+    init_test_logging();
+    let (database_url, store) = match backend {
+        TestBackend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("data").join("yizhan.db");
+            (
+                format!("sqlite://{}", path.display()),
+                Store::Sqlite { path, _dir: dir },
+            )
+        }
+        TestBackend::Postgres => {
+            let (url, name) = tokio::task::spawn_blocking(fresh_postgres_database)
+                .await
+                .unwrap();
+            (
+                url,
+                Store::Postgres {
+                    admin_url: admin_url(),
+                    name,
+                },
+            )
+        }
+    };
+    let app = Application::build(test_settings(&database_url, extra))
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        backend,
+
+        store,
+    }
+}
+
+fn init_test_logging() {
+    if std::env::var("TEST_LOG").is_ok() {
+        yizhan::telemetry::init_logging(&yizhan::configuration::LogSettings {
+            format: yizhan::configuration::LogFormat::Pretty,
+            level: "debug".into(),
+        });
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON body")
+    }
+
+    /// Makes the database unreachable for the running service.
+    pub async fn take_database_away(&self) {
+        match &self.store {
+            Store::Sqlite { path, .. } => {
+                std::fs::rename(path, path.with_extension("away")).expect("move database away")
+            }
+            Store::Postgres { name, .. } => {
+                let stmts = vec![
+                    format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),
+                    format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                    ),
+                ];
+                tokio::task::spawn_blocking(move || postgres_admin(&stmts))
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    /// Undoes [`TestApp::take_database_away`].
+    pub async fn bring_database_back(&self) {
+        match &self.store {
+            Store::Sqlite { path, .. } => {
+                std::fs::rename(path.with_extension("away"), path).expect("move database back")
+            }
+            Store::Postgres { name, .. } => {
+                let stmts = vec![format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")];
+                tokio::task::spawn_blocking(move || postgres_admin(&stmts))
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Store::Postgres { admin_url, name } = &self.store {
+            // Best effort: the server still holds connections, hence FORCE.
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// Asserts a response is a problem document with this status; returns it.
+pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:yizhan:problem:")), "{body}");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    body
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real service over HTTP, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod health;
+mod openapi;
+mod problems;
+mod reference;
+mod schema;

@@ -1,0 +1,61 @@
+use crate::each_backend;
+
+/// Every route the service serves, as (method, OpenAPI path).
+const ROUTES: [(&str, &str); 8] = [
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/api/v1/regions"),
+    ("post", "/api/v1/regions/lookup"),
+    ("get", "/api/v1/regions/{code}"),
+    ("get", "/api/v1/departments/{id}"),
+    ("get", "/api/v1/chains"),
+];
+
+each_backend! {
+    async fn the_openapi_document_lists_every_route(app) {
+        let res = app.get("/api/openapi.json").await;
+        assert_eq!(res.status(), 200);
+        let doc: serde_json::Value = res.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        let paths = doc["paths"].as_object().unwrap();
+        let mut listed: Vec<(String, String)> = paths
+            .iter()
+            .flat_map(|(p, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.clone(), p.clone()))
+            })
+            .collect();
+        listed.sort();
+        let mut expected: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(listed, expected);
+        assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+        // Each documented GET route answers (with example parameters filled in).
+        for (method, path) in ROUTES.iter().filter(|(m, _)| *m == "get") {
+            let concrete = path.replace("{code}", "310115").replace("{id}", "1");
+            let status = app.get(&concrete).await.status();
+            assert_eq!(status, 200, "{method} {concrete}");
+        }
+    }
+
+    async fn the_interactive_api_page_is_served_locally(app) {
+        let redirect = app.get("/api/docs").await;
+        assert_eq!(redirect.status(), 308);
+        assert_eq!(redirect.headers()["location"], "/api/docs/");
+        let page = app.get("/api/docs/").await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("swagger-ui"), "{html}");
+        // Assets come from the binary, not a CDN.
+        assert!(!html.contains("https://"), "{html}");
+        let js = app.get("/api/docs/swagger-ui-bundle.js").await;
+        assert_eq!(js.status(), 200);
+    }
+}
