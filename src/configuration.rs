@@ -308,10 +308,10 @@ mod tests {
 
     #[test]
     fn mask_leaves_urls_without_password_alone() {
-        assert_eq!(mask_url_password("sqlite://data/x.db"), "sqlite://data/x.db");
         assert_eq!(
-            mask_url_password("postgres://u@h/d"),
-            "postgres://u@h/d"
+            mask_url_password("sqlite://data/x.db"),
+            "sqlite://data/x.db"
         );
+        assert_eq!(mask_url_password("postgres://u@h/d"), "postgres://u@h/d");
     }
 }

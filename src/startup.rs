@@ -28,9 +28,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let settings = Arc::new(settings);
         let db = prepare_database(&settings).await?;
-        let listener = TcpListener::bind(&settings.server.bind).map_err(|e| {
-            StartupError(format!("cannot listen on {}: {e}", settings.server.bind))
-        })?;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| StartupError(format!("cannot listen on {}: {e}", settings.server.bind)))?;
         let port = listener
             .local_addr()
             .map_err(|e| StartupError(e.to_string()))?

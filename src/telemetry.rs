@@ -59,7 +59,10 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!("http_requests_total", "HTTP requests served, by route pattern and status");
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests served, by route pattern and status"
+    );
     describe_histogram!(
         "http_request_duration_seconds",
         Unit::Seconds,
@@ -70,7 +73,10 @@ fn describe() {
         Unit::Seconds,
         "Time spent waiting for a database connection"
     );
-    describe_counter!("db_pool_timeouts_total", "Connection requests that timed out");
+    describe_counter!(
+        "db_pool_timeouts_total",
+        "Connection requests that timed out"
+    );
     describe_gauge!("db_pool_max_size", "Configured database pool size");
     describe_gauge!("db_pool_connections", "Open database connections");
     describe_gauge!("db_pool_idle_connections", "Idle database connections");

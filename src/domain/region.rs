@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(RegionCode::parse("31").unwrap().as_str(), "310000");
         assert_eq!(RegionCode::parse("3101").unwrap().as_str(), "310100");
         assert_eq!(RegionCode::parse(" 310115 ").unwrap().as_str(), "310115");
-        assert_eq!(RegionCode::parse("3101150"), Err(RegionCodeError::Length(7)));
+        assert_eq!(
+            RegionCode::parse("3101150"),
+            Err(RegionCodeError::Length(7))
+        );
         assert!(matches!(
             RegionCode::parse("31a115"),
             Err(RegionCodeError::NotDigits(_))

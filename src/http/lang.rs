@@ -65,7 +65,10 @@ mod tests {
     fn chinese_unless_english_is_preferred() {
         assert_eq!(Lang::from_accept_language(""), Lang::Zh);
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_accept_language("fr;q=1, en;q=0.5"), Lang::En);
         assert_eq!(Lang::from_accept_language("en;q=0.3, zh;q=0.7"), Lang::Zh);
         assert_eq!(Lang::from_accept_language("de, fr"), Lang::Zh);

@@ -22,9 +22,7 @@ pub struct RequestId(pub String);
 /// A caller-supplied id is kept if it is short, printable ASCII.
 fn accepted_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?.trim();
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_graphic());
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
     ok.then(|| s.to_string())
 }
 
@@ -61,7 +59,14 @@ pub async fn observe(
 }
 
 /// One log line and the request metrics.
-fn record(span: &tracing::Span, method: &str, path: &str, route: String, status: u16, started: Instant) {
+fn record(
+    span: &tracing::Span,
+    method: &str,
+    path: &str,
+    route: String,
+    status: u16,
+    started: Instant,
+) {
     let elapsed = started.elapsed();
     let labels = [
         ("method", method.to_string()),
@@ -82,7 +87,11 @@ fn record(span: &tracing::Span, method: &str, path: &str, route: String, status:
 
 /// Renders an [`ApiError`] in the caller's language; turns any other error
 /// response under `/api/` (e.g. actix's bare 405) into problem details too.
-fn render_problem(res: ServiceResponse<BoxBody>, lang: Lang, request_id: &str) -> ServiceResponse<BoxBody> {
+fn render_problem(
+    res: ServiceResponse<BoxBody>,
+    lang: Lang,
+    request_id: &str,
+) -> ServiceResponse<BoxBody> {
     let api_error = res.response().extensions().get::<ApiError>().cloned();
     let is_problem = res
         .headers()

@@ -40,9 +40,7 @@ pub fn build_app(
 > {
     let json_limit = state.settings.server.json_limit_bytes;
     let (app, _) = routes(App::new().into_utoipa_app())
-        .openapi_service(|api| {
-            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api)
-        })
+        .openapi_service(|api| SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .app_data(state)
         .app_data(extract::json_config(json_limit))
         .app_data(extract::path_config())
@@ -104,7 +102,11 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。"),
         lang::Lang::En => ("Page not found", "The page you asked for does not exist."),
     };
-    let html_lang = if lang == lang::Lang::Zh { "zh-CN" } else { "en" };
+    let html_lang = if lang == lang::Lang::Zh {
+        "zh-CN"
+    } else {
+        "en"
+    };
     Ok(HttpResponse::build(ProblemKind::NotFound.status())
         .content_type("text/html; charset=utf-8")
         .body(format!(

@@ -139,7 +139,9 @@ pub async fn get_region(
             let mut ancestors = Vec::new();
             let mut parent = region.parent_code.clone();
             while let Some(p) = parent {
-                let Some(r) = Region::find(conn, &p)? else { break };
+                let Some(r) = Region::find(conn, &p)? else {
+                    break;
+                };
                 parent = r.parent_code.clone();
                 ancestors.push(r);
             }
@@ -203,7 +205,10 @@ pub async fn lookup_regions(
         return Err(ApiError::invalid_fields(vec![(
             "codes".into(),
             Message::new(
-                format!("一次最多查询 {MAX_LOOKUP} 个代码，收到 {} 个。", codes.len()),
+                format!(
+                    "一次最多查询 {MAX_LOOKUP} 个代码，收到 {} 个。",
+                    codes.len()
+                ),
                 format!("At most {MAX_LOOKUP} codes at once, got {}.", codes.len()),
             ),
         )]));
@@ -222,7 +227,10 @@ pub async fn lookup_regions(
     parsed.sort();
     parsed.dedup();
     let wanted = parsed.clone();
-    let found = state.db.run(move |conn| Ok(Region::find_many(conn, &wanted)?)).await?;
+    let found = state
+        .db
+        .run(move |conn| Ok(Region::find_many(conn, &wanted)?))
+        .await?;
     let unknown = parsed
         .into_iter()
         .filter(|c| !found.iter().any(|r| &r.code == c))
@@ -346,7 +354,9 @@ pub async fn get_department(
 /// The industry chains with a coordination platform.
 #[utoipa::path(tag = "reference", responses((status = 200, body = Vec<ChainView>)))]
 #[get("/chains")]
-pub async fn list_chains(state: web::Data<AppState>) -> Result<web::Json<Vec<ChainView>>, ApiError> {
+pub async fn list_chains(
+    state: web::Data<AppState>,
+) -> Result<web::Json<Vec<ChainView>>, ApiError> {
     let chains = state.db.run(|conn| Ok(Chain::all(conn)?)).await?;
     Ok(web::Json(chains.into_iter().map(Into::into).collect()))
 }

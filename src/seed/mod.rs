@@ -112,7 +112,13 @@ pub fn reference_plan() -> ReferencePlan {
         }
     };
 
-    let ministry = add(DepartmentKind::Ministry, MINISTRY_NAME.into(), None, None, None);
+    let ministry = add(
+        DepartmentKind::Ministry,
+        MINISTRY_NAME.into(),
+        None,
+        None,
+        None,
+    );
     departments.push(ministry.clone());
     for (chain, zh, _) in DEFAULT_CHAINS {
         let d = add(
@@ -134,7 +140,11 @@ pub fn reference_plan() -> ReferencePlan {
 
     for p in &provinces {
         let c = code(&p.code);
-        let suffix = if is_municipality(&c) { "经济和信息化局" } else { "工业和信息化厅" };
+        let suffix = if is_municipality(&c) {
+            "经济和信息化局"
+        } else {
+            "工业和信息化厅"
+        };
         let d = add(
             DepartmentKind::Province,
             format!("{}{suffix}", p.name),

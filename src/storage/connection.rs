@@ -59,7 +59,9 @@ impl DatabaseTarget {
             .or_else(|| url.strip_prefix("sqlite:"))
             .unwrap_or(url);
         if path.is_empty() {
-            return Err("database.url is empty: give an SQLite file path or a postgres:// URL".into());
+            return Err(
+                "database.url is empty: give an SQLite file path or a postgres:// URL".into(),
+            );
         }
         if path.contains("://") {
             return Err(format!(
@@ -87,7 +89,11 @@ pub struct ConnectionManager {
 }
 
 impl ConnectionManager {
-    pub fn new(target: DatabaseTarget, connect_timeout: Duration, sqlite_busy_timeout_ms: u32) -> Self {
+    pub fn new(
+        target: DatabaseTarget,
+        connect_timeout: Duration,
+        sqlite_busy_timeout_ms: u32,
+    ) -> Self {
         ConnectionManager {
             target,
             connect_timeout,
@@ -105,7 +111,10 @@ impl ConnectionManager {
             return url.to_string();
         }
         let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}connect_timeout={}", self.connect_timeout.as_secs().max(1))
+        format!(
+            "{url}{sep}connect_timeout={}",
+            self.connect_timeout.as_secs().max(1)
+        )
     }
 
     fn open_sqlite(&self, path: &Path) -> Result<SqliteConnection, ConnectionError> {
@@ -164,7 +173,9 @@ mod tests {
     #[test]
     fn scheme_picks_the_backend() {
         assert_eq!(
-            DatabaseTarget::parse("postgres://u:p@h/d").unwrap().backend(),
+            DatabaseTarget::parse("postgres://u:p@h/d")
+                .unwrap()
+                .backend(),
             Backend::Postgres
         );
         assert_eq!(
@@ -190,7 +201,10 @@ mod tests {
             Duration::from_secs(3),
             1000,
         );
-        assert_eq!(m.pg_url("postgres://h/d"), "postgres://h/d?connect_timeout=3");
+        assert_eq!(
+            m.pg_url("postgres://h/d"),
+            "postgres://h/d?connect_timeout=3"
+        );
         assert_eq!(
             m.pg_url("postgres://h/d?sslmode=require"),
             "postgres://h/d?sslmode=require&connect_timeout=3"

@@ -60,7 +60,9 @@ fn file_identity(path: &std::path::Path) -> Option<FileIdentity> {
     }
     #[cfg(not(unix))]
     {
-        std::fs::metadata(path).ok().map(|_| FileIdentity { dev: 0, ino: 0 })
+        std::fs::metadata(path)
+            .ok()
+            .map(|_| FileIdentity { dev: 0, ino: 0 })
     }
 }
 
@@ -83,7 +85,9 @@ impl Database {
         };
         if let DatabaseTarget::Sqlite(path) = db.manager.target() {
             // Opening once creates the file, so its identity can be recorded.
-            db.manager.open().map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            db.manager
+                .open()
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
             db.sqlite_file = file_identity(path);
         }
         Ok(db)

@@ -39,7 +39,11 @@ impl Region {
     }
 
     /// The region with this code at this level.
-    pub fn find_at(conn: &mut AnyConnection, code: &str, level: &str) -> QueryResult<Option<Region>> {
+    pub fn find_at(
+        conn: &mut AnyConnection,
+        code: &str,
+        level: &str,
+    ) -> QueryResult<Option<Region>> {
         regions::table
             .find((code, level))
             .select(Region::as_select())
@@ -62,7 +66,11 @@ impl Region {
             .filter(regions::code.eq_any(codes))
             .select(Region::as_select())
             .load(conn)?;
-        found.sort_by(|a, b| a.code.cmp(&b.code).then(level_rank(&a.level).cmp(&level_rank(&b.level))));
+        found.sort_by(|a, b| {
+            a.code
+                .cmp(&b.code)
+                .then(level_rank(&a.level).cmp(&level_rank(&b.level)))
+        });
         Ok(found)
     }
 

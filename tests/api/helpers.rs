@@ -68,7 +68,9 @@ macro_rules! each_backend {
 
 /// Whether the PostgreSQL half runs; fails when CI demands it and it cannot.
 pub fn postgres_configured() -> bool {
-    let url = std::env::var("YIZHAN_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("YIZHAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     let required = std::env::var("YIZHAN_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
     match url {
         Some(_) => true,
@@ -203,7 +205,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
@@ -253,8 +259,9 @@ impl Drop for TestApp {
         if let Store::Postgres { admin_url, name } = &self.store {
             // Best effort: the server still holds connections, hence FORCE.
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn);
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
             }
         }
     }
@@ -272,7 +279,15 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::
     assert_eq!(content_type, "application/problem+json");
     let body: serde_json::Value = res.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], status);
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:yizhan:problem:")), "{body}");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:yizhan:problem:")),
+        "{body}"
+    );
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
     body
 }

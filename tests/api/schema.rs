@@ -66,7 +66,10 @@ fn sqlite_round_trip() -> Schema {
     let schema = sqlite_schema(&mut conn);
     assert!(!schema.is_empty());
     conn.revert_all_migrations(SQLITE).unwrap();
-    assert!(sqlite_schema(&mut conn).is_empty(), "down migrations leave nothing behind");
+    assert!(
+        sqlite_schema(&mut conn).is_empty(),
+        "down migrations leave nothing behind"
+    );
     conn.run_pending_migrations(SQLITE).unwrap();
     assert_eq!(sqlite_schema(&mut conn), schema);
     schema
@@ -83,7 +86,10 @@ fn both_migration_sets_build_the_same_tables_and_columns() {
     conn.run_pending_migrations(POSTGRES).unwrap();
     let postgres = postgres_schema(&mut conn);
     conn.revert_all_migrations(POSTGRES).unwrap();
-    assert!(postgres_schema(&mut conn).is_empty(), "down migrations leave nothing behind");
+    assert!(
+        postgres_schema(&mut conn).is_empty(),
+        "down migrations leave nothing behind"
+    );
     conn.run_pending_migrations(POSTGRES).unwrap();
     assert_eq!(postgres_schema(&mut conn), postgres);
     drop(conn);
