@@ -1,0 +1,30 @@
+# Multi-stage build: compile in the Rust image, run from a slim Debian image
+# as an unprivileged user. SQLite, libpq and OpenSSL are built into the binary.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY migrations ./migrations
+COPY config ./config
+RUN cargo build --release --locked --bin yizhan
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home-dir /var/lib/yizhan --create-home --uid 10001 yizhan
+COPY --from=build /src/target/release/yizhan /usr/local/bin/yizhan
+COPY config /etc/yizhan
+USER yizhan
+WORKDIR /var/lib/yizhan
+# Configure with environment variables; PostgreSQL in production:
+#   docker run -e YIZHAN_PROFILE=production -e YIZHAN_JWT_SECRET=... \
+#              -e DATABASE_URL=postgres://... -p 8080:8080 yizhan
+ENV YIZHAN_CONFIG_DIR=/etc/yizhan \
+    YIZHAN_BIND=0.0.0.0:8080 \
+    DATABASE_URL=sqlite:///var/lib/yizhan/data/yizhan.db
+VOLUME ["/var/lib/yizhan/data"]
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/yizhan"]
+CMD ["serve"]

@@ -1,0 +1,213 @@
+//! The `yizhan` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn yizhan() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yizhan"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("YIZHAN_CONFIG_DIR", "/nonexistent")
+        .env("RUST_LOG", "info");
+    cmd
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = yizhan().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for command in ["serve", "migrate", "check-config"] {
+        assert!(text.contains(command), "{text}");
+    }
+    for command in ["serve", "migrate", "check-config"] {
+        let out = yizhan().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{command} --help");
+    }
+}
+
+#[test]
+fn check_config_prints_the_effective_configuration_with_secrets_masked() {
+    let out = yizhan()
+        .arg("check-config")
+        .env(
+            "DATABASE_URL",
+            "postgres://yizhan:s3cret-pw@db.internal:5432/yizhan",
+        )
+        .env(
+            "YIZHAN_JWT_SECRET",
+            "a-very-long-secret-that-must-not-be-printed",
+        )
+        .env("YIZHAN__DATABASE__POOL_SIZE", "12")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("pool_size = 12"), "{text}");
+    assert!(
+        text.contains("postgres://yizhan:********@db.internal:5432/yizhan"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(!text.contains("a-very-long-secret"), "{text}");
+}
+
+#[test]
+fn migrate_prepares_a_fresh_sqlite_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/data/y.db", dir.path().display());
+    let first = yizhan()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let text = String::from_utf8(first.stdout).unwrap();
+    assert!(text.contains("loaded 3351 regions"), "{text}");
+    let again = yizhan()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        String::from_utf8(again.stdout).unwrap().trim(),
+        "applied 0 migration(s)"
+    );
+}
+
+#[test]
+fn serve_refuses_a_schema_that_is_behind_when_not_migrating() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = yizhan()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/y.db", dir.path().display()),
+        )
+        .env("YIZHAN__DATABASE__MIGRATE_ON_START", "false")
+        .env("YIZHAN_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("run `yizhan migrate` first"), "{err}");
+}
+
+#[test]
+fn production_refuses_the_development_secret_in_one_line() {
+    let out = yizhan()
+        .env("YIZHAN_PROFILE", "production")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("YIZHAN_JWT_SECRET"), "{err}");
+}
+
+#[test]
+fn production_refuses_an_unreachable_database_in_one_line() {
+    let out = yizhan()
+        .env("YIZHAN_PROFILE", "production")
+        .env("YIZHAN_JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .env("DATABASE_URL", "postgres://nobody:pw@127.0.0.1:1/none")
+        .env("YIZHAN_BIND", "127.0.0.1:0")
+        .env("YIZHAN__DATABASE__CONNECT_TIMEOUT_SECS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(
+            "yizhan: database postgres://nobody:********@127.0.0.1:1/none is unreachable"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(":pw@"), "{err}");
+}
+
+/// Reads JSON log lines from the child until one matches.
+fn wait_for_line(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        if pred(&value) {
+            return value;
+        }
+    }
+    panic!("no matching log line");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn production_logs_one_json_line_per_request_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = yizhan()
+        .arg("serve")
+        .env("YIZHAN_PROFILE", "production")
+        .env("YIZHAN_JWT_SECRET", "0123456789abcdef0123456789abcdef")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/y.db", dir.path().display()),
+        )
+        .env("YIZHAN_BIND", "127.0.0.1:0")
+        .env("YIZHAN__SERVER__WORKERS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = wait_for_line(&mut lines, |v| v["message"] == "yizhan is listening");
+    let port = listening["port"].as_u64().unwrap();
+
+    let body = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let res = reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .header("X-Request-Id", "cli-test-1")
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(body.0, 200, "{}", body.1);
+
+    let line = wait_for_line(&mut lines, |v| v["message"] == "request served");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["path"], "/readyz");
+    assert_eq!(line["span"]["request_id"], "cli-test-1");
+    assert!(line["latency_ms"].as_f64().is_some());
+
+    terminate(&child);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
