@@ -30,6 +30,42 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, with secrets masked.
     CheckConfig,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account, e.g. the first administrator:
+    /// `yizhan user create --role admin --email admin@example.cn --name 管理员`.
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateUserArgs {
+    /// enterprise, officer, lead, supervisor or admin.
+    #[arg(long)]
+    pub role: String,
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Department id (officer, lead, supervisor).
+    #[arg(long)]
+    pub department: Option<i64>,
+    /// Enterprise id (enterprise users).
+    #[arg(long)]
+    pub enterprise: Option<i64>,
+    /// zh or en.
+    #[arg(long, default_value = "zh")]
+    pub locale: String,
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// Runs the command; returns the process exit code.
@@ -73,6 +109,7 @@ pub async fn run(cli: Cli) -> i32 {
                 }
             }
         }
+        Command::User(UserCommand::Create(args)) => create_user(settings, args).await,
         Command::Serve => {
             telemetry::init_logging(&settings.log);
             let app = match Application::build(settings).await {
@@ -93,6 +130,90 @@ pub async fn run(cli: Cli) -> i32 {
                     1
                 }
             }
+        }
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<String, String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let again = rpassword::prompt_password("Password again: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    if first != again {
+        return Err("the passwords differ".into());
+    }
+    Ok(first)
+}
+
+async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
+    use crate::services::auth::Authenticator;
+    use crate::services::users::{create_account, AccountError, NewAccount};
+    use crate::storage::Database;
+
+    let password = match read_password(args.password_stdin) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 2;
+        }
+    };
+    let prepared = tokio::task::spawn_blocking({
+        let settings = settings.clone();
+        move || startup::migrate(&settings)
+    })
+    .await;
+    if let Err(e) = prepared
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        eprintln!("yizhan: {e}");
+        return 1;
+    }
+    let db = match Database::connect(&settings.database) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    let auth = match Authenticator::new(db.clone(), &settings.auth) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    let input = NewAccount {
+        email: args.email,
+        display_name: args.name,
+        phone: args.phone,
+        role: args.role,
+        department_id: args.department,
+        enterprise_id: args.enterprise,
+        password,
+        locale: Some(args.locale),
+    };
+    match create_account(&db, &auth, input, None).await {
+        Ok(user) => {
+            println!("created user {} <{}> ({})", user.id, user.email, user.role);
+            0
+        }
+        Err(AccountError::Invalid(problems)) => {
+            for p in problems {
+                eprintln!("yizhan: {}: {}", p.field, p.en);
+            }
+            2
+        }
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            1
         }
     }
 }

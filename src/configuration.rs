@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../config/development.toml");
@@ -20,7 +20,7 @@ const PRODUCTION_TOML: &str = include_str!("../config/production.toml");
 /// The JWT secret shipped in `config/default.toml`; refused in production.
 pub const DEVELOPMENT_JWT_SECRET: &str = "yizhan-development-secret-do-not-use-in-production";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     Development,
@@ -49,9 +49,9 @@ impl fmt::Display for Profile {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Settings {
-    #[serde(skip, default = "default_profile")]
+    #[serde(skip_deserializing, skip_serializing, default = "default_profile")]
     pub profile: Profile,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -63,17 +63,19 @@ fn default_profile() -> Profile {
     Profile::Development
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct ServerSettings {
     pub bind: String,
     pub base_url: String,
     pub workers: usize,
     pub json_limit_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    pub trust_proxy_headers: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DatabaseSettings {
+    #[serde(serialize_with = "masked_url")]
     pub url: SecretString,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
@@ -81,19 +83,57 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AuthSettings {
+    #[serde(serialize_with = "masked")]
     pub jwt_secret: SecretString,
+    pub jwt_key_id: String,
+    /// `kid=secret` pairs, comma-separated: keys that still verify tokens.
+    #[serde(serialize_with = "masked")]
+    pub jwt_retired_keys: SecretString,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub max_concurrent_hashes: usize,
+    pub login_max_failures_per_account: i32,
+    pub login_max_failures_per_address: i32,
+    pub login_window_minutes: i64,
+    pub login_lock_minutes: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+impl AuthSettings {
+    /// The retired verification keys as (kid, secret) pairs.
+    pub fn retired_keys(&self) -> Result<Vec<(String, String)>, String> {
+        self.jwt_retired_keys
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((kid, secret)) if !kid.trim().is_empty() && !secret.is_empty() => {
+                    Ok((kid.trim().to_string(), secret.to_string()))
+                }
+                _ => Err(
+                    "auth.jwt_retired_keys must be `kid=secret` pairs separated by commas"
+                        .to_string(),
+                ),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
@@ -167,6 +207,24 @@ impl Settings {
                 "server.json_limit_bytes must be at least 1024".into(),
             ));
         }
+        let auth = &self.auth;
+        auth.retired_keys().map_err(ConfigError::Refused)?;
+        if auth.access_token_minutes < 1 || auth.refresh_token_days < 1 {
+            return Err(ConfigError::Refused(
+                "auth.access_token_minutes and auth.refresh_token_days must be positive".into(),
+            ));
+        }
+        if auth.argon2_memory_kib < 8 * auth.argon2_parallelism.max(1) || auth.argon2_iterations < 1
+        {
+            return Err(ConfigError::Refused(
+                "auth.argon2_* parameters are out of range".into(),
+            ));
+        }
+        if auth.login_max_failures_per_account < 1 || auth.login_max_failures_per_address < 1 {
+            return Err(ConfigError::Refused(
+                "auth.login_max_failures_* must be at least 1".into(),
+            ));
+        }
         if self.profile == Profile::Production {
             let secret = self.auth.jwt_secret.expose_secret();
             if secret == DEVELOPMENT_JWT_SECRET {
@@ -185,34 +243,17 @@ impl Settings {
 
     /// The effective configuration as TOML, with secrets masked.
     pub fn redacted_toml(&self) -> String {
-        let s = self;
-        format!(
-            "# profile: {profile}\n\
-             [server]\nbind = {bind:?}\nbase_url = {base:?}\nworkers = {workers}\n\
-             json_limit_bytes = {json}\nshutdown_timeout_secs = {shutdown}\n\n\
-             [database]\nurl = {url:?}\npool_size = {pool}\nconnect_timeout_secs = {ct}\n\
-             migrate_on_start = {mig}\nsqlite_busy_timeout_ms = {busy}\n\n\
-             [auth]\njwt_secret = {jwt:?}\n\n\
-             [log]\nformat = {fmt:?}\nlevel = {level:?}\n",
-            profile = s.profile,
-            bind = s.server.bind,
-            base = s.server.base_url,
-            workers = s.server.workers,
-            json = s.server.json_limit_bytes,
-            shutdown = s.server.shutdown_timeout_secs,
-            url = mask_url_password(s.database.url.expose_secret()),
-            pool = s.database.pool_size,
-            ct = s.database.connect_timeout_secs,
-            mig = s.database.migrate_on_start,
-            busy = s.database.sqlite_busy_timeout_ms,
-            jwt = "********",
-            fmt = match s.log.format {
-                LogFormat::Pretty => "pretty",
-                LogFormat::Json => "json",
-            },
-            level = s.log.level,
-        )
+        let body = toml::to_string(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
+        format!("# profile: {}\n{body}", self.profile)
     }
+}
+
+fn masked<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("********")
+}
+
+fn masked_url<S: serde::Serializer>(url: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask_url_password(url.expose_secret()))
 }
 
 /// Replaces the password in `scheme://user:password@host/...` with asterisks.

@@ -5,6 +5,8 @@
 //! - [`domain`]: pure rules and values, no I/O.
 //! - [`storage`]: diesel models and queries over SQLite or PostgreSQL.
 //! - [`http`]: the JSON API; parses, calls, renders.
+//! - [`services`]: use cases (log-in, accounts) over storage and domain.
+//! - [`security`]: password hashing, access and refresh tokens.
 //! - [`seed`]: reference data compiled into the binary.
 //! - [`configuration`], [`telemetry`], [`startup`], [`cli`]: running the service.
 
@@ -12,7 +14,9 @@ pub mod cli;
 pub mod configuration;
 pub mod domain;
 pub mod http;
+pub mod security;
 pub mod seed;
+pub mod services;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -9,6 +9,7 @@ use secrecy::ExposeSecret;
 
 use crate::configuration::{Profile, Settings};
 use crate::http::{build_app, AppState};
+use crate::services::auth::Authenticator;
 use crate::storage::{self, migrations, Database};
 
 /// Why the service would not start: one line for the operator.
@@ -36,9 +37,11 @@ impl Application {
             .port();
         crate::telemetry::metrics_handle();
 
+        let auth = Authenticator::new(db.clone(), &settings.auth).map_err(StartupError)?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
+            auth,
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)

@@ -1,3 +1,9 @@
 //! The pure domain core: rules and values with no I/O.
 
+pub mod access;
+pub mod credit_code;
+pub mod email;
+pub mod password;
 pub mod region;
+pub mod role;
+pub mod throttle;

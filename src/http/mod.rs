@@ -1,11 +1,15 @@
 //! The HTTP layer: parses, calls the storage and domain code, renders.
 
+pub mod admin;
+pub mod auth;
+pub mod caller;
 pub mod extract;
 pub mod health;
 pub mod lang;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod records;
 pub mod reference;
 
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::configuration::Settings;
+use crate::services::auth::Authenticator;
 use crate::storage::Database;
 use problem::{ApiError, ProblemKind};
 
@@ -24,6 +29,7 @@ use problem::{ApiError, ProblemKind};
 pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
+    pub auth: Authenticator,
 }
 
 /// The whole application: routes, middleware, extractor settings.
@@ -67,7 +73,21 @@ where
                 .service(reference::lookup_regions)
                 .service(reference::get_region)
                 .service(reference::get_department)
-                .service(reference::list_chains),
+                .service(reference::list_chains)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(auth::change_password)
+                .service(records::get_user)
+                .service(records::get_enterprise)
+                .service(admin::create_user)
+                .service(admin::list_users)
+                .service(admin::deactivate_user)
+                .service(admin::activate_user)
+                .service(admin::reset_password)
+                .service(admin::create_enterprise)
+                .service(admin::auth_events),
         )
 }
 

@@ -1,6 +1,7 @@
 //! The OpenAPI document's frame; paths are collected from the routes.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use super::problem::{FieldError, Problem};
 
@@ -15,9 +16,31 @@ use super::problem::{FieldError, Problem};
         license(name = "MIT"),
     ),
     components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "reference", description = "Regions, departments and industry chains (public data)"),
+        (name = "auth", description = "Log-in, tokens, the caller's own account"),
+        (name = "accounts", description = "Users and enterprises, as far as the caller may see them"),
+        (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the protected routes name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,14 +1,19 @@
 //! The storage layer: diesel models beside their queries, over either
 //! backend through [`connection::AnyConnection`].
 
+pub mod auth_events;
 pub mod chains;
 pub mod connection;
 pub mod departments;
+pub mod enterprises;
+pub mod login_throttles;
 pub mod migrations;
 pub mod pool;
 pub mod reference;
+pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod users;
 
 pub use connection::{AnyConnection, Backend};
 pub use pool::{Database, StorageError};
@@ -25,4 +30,37 @@ pub fn prepare(conn: &mut AnyConnection) -> Result<PrepareReport, StorageError> 
 pub struct PrepareReport {
     pub applied: Vec<String>,
     pub loaded: Option<reference::Loaded>,
+}
+
+/// A transaction that will write: on SQLite it takes the write lock at once
+/// (BEGIN IMMEDIATE), since a read-then-write transaction that upgrades its
+/// lock fails with "database is locked" under concurrency.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::Connection;
+    if let AnyConnection::Sqlite(c) = conn {
+        // The same steps as SqliteConnection::immediate_transaction, with the
+        // closure handed the enum: the inner connection's transaction manager
+        // then knows the depth, so nested transactions become savepoints.
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        let AnyConnection::Sqlite(c) = conn else {
+            unreachable!("the backend does not change")
+        };
+        return match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(c)?;
+                Ok(value)
+            }
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(c)?;
+                Err(e)
+            }
+        };
+    }
+    conn.transaction(f)
 }

@@ -39,4 +39,84 @@ diesel::table! {
 }
 
 diesel::joinable!(departments -> chains (chain_code));
-diesel::allow_tables_to_appear_in_same_query!(regions, chains, departments);
+
+diesel::table! {
+    enterprises (id) {
+        id -> BigInt,
+        credit_code -> Text,
+        name -> Text,
+        county_code -> Text,
+        checksum_waived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        role -> Text,
+        department_id -> Nullable<BigInt>,
+        enterprise_id -> Nullable<BigInt>,
+        password_hash -> Nullable<Text>,
+        active -> Bool,
+        email_verified_at -> Nullable<Timestamp>,
+        locale -> Text,
+        tokens_valid_after -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        family -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttles (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    auth_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        email -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+        actor_id -> Nullable<BigInt>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> departments (department_id));
+diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    chains,
+    departments,
+    enterprises,
+    users,
+    refresh_tokens,
+    login_throttles,
+    auth_events
+);

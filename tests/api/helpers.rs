@@ -11,8 +11,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::Value;
 use yizhan::configuration::Settings;
+use yizhan::domain::credit_code::CreditCode;
+use yizhan::services::auth::Authenticator;
+use yizhan::services::users::{create_account, create_enterprise, NewAccount, NewEnterpriseInput};
 use yizhan::startup::Application;
+use yizhan::storage::Database;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {
@@ -24,8 +29,13 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: TestBackend,
+    pub db: Database,
+    pub auth: Authenticator,
     store: Store,
 }
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "Yizhan-test-2022!";
 
 enum Store {
     Sqlite {
@@ -39,9 +49,14 @@ enum Store {
 }
 
 /// Runs each test body once per backend, as `<name>::sqlite` and `<name>::postgres`.
+/// Runs each test body once per backend, as `<name>::sqlite` and
+/// `<name>::postgres`. `async fn name(app, &[("YIZHAN__X", "1")])` starts the
+/// app with extra settings.
 #[macro_export]
 macro_rules! each_backend {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
+    (@extra) => { &[] };
+    (@extra $extra:expr) => { $extra };
+    ($(async fn $name:ident($app:ident $(, $extra:expr)?) $body:block)*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -49,7 +64,8 @@ macro_rules! each_backend {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let $app = $crate::helpers::spawn_app($crate::helpers::TestBackend::Sqlite).await;
+                    let extra: &[(&str, &str)] = $crate::each_backend!(@extra $($extra)?);
+                    let $app = $crate::helpers::spawn_app_with($crate::helpers::TestBackend::Sqlite, extra).await;
                     $body
                 }
 
@@ -58,7 +74,8 @@ macro_rules! each_backend {
                     if !$crate::helpers::postgres_configured() {
                         return;
                     }
-                    let $app = $crate::helpers::spawn_app($crate::helpers::TestBackend::Postgres).await;
+                    let extra: &[(&str, &str)] = $crate::each_backend!(@extra $($extra)?);
+                    let $app = $crate::helpers::spawn_app_with($crate::helpers::TestBackend::Postgres, extra).await;
                     $body
                 }
             }
@@ -134,6 +151,10 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("YIZHAN__DATABASE__POOL_SIZE", "4"),
         ("YIZHAN__DATABASE__CONNECT_TIMEOUT_SECS", "1"),
         ("YIZHAN__SERVER__SHUTDOWN_TIMEOUT_SECS", "1"),
+        // Cheap hashes keep the suite fast; production costs come from config.
+        ("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024"),
+        ("YIZHAN__AUTH__ARGON2_ITERATIONS", "1"),
+        ("YIZHAN__AUTH__MAX_CONCURRENT_HASHES", "4"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -142,10 +163,6 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         env.insert(k.to_string(), v.to_string());
     }
     Settings::load_from(env).expect("test settings")
-}
-
-pub async fn spawn_app(backend: TestBackend) -> TestApp {
-    spawn_app_with(backend, &[]).await
 }
 
 /// Starts the application with extra environment settings.
@@ -173,10 +190,14 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
             )
         }
     };
-    let app = Application::build(test_settings(&database_url, extra))
+    let settings = test_settings(&database_url, extra);
+    let auth_settings = settings.auth.clone();
+    let app = Application::build(settings)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.database().clone();
+    let auth = Authenticator::new(db.clone(), &auth_settings).expect("authenticator");
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -185,7 +206,8 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
             .build()
             .unwrap(),
         backend,
-
+        db,
+        auth,
         store,
     }
 }
@@ -199,7 +221,123 @@ fn init_test_logging() {
     }
 }
 
+/// A valid credit code with the given 17-character body (check character computed).
+pub fn credit_code(body17: &str) -> String {
+    "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        .chars()
+        .map(|c| format!("{body17}{c}"))
+        .find(|code| CreditCode::parse(code).is_ok())
+        .expect("some check character fits")
+}
+
 impl TestApp {
+    /// Registers an enterprise in the county; returns its id.
+    pub async fn enterprise(&self, name: &str, county: &str) -> i64 {
+        let body = format!(
+            "91{county}{:09}",
+            name.chars().map(|c| c as u32).sum::<u32>() % 1_000_000_000
+        );
+        create_enterprise(
+            &self.db,
+            NewEnterpriseInput {
+                credit_code: credit_code(&body),
+                name: name.into(),
+                county_code: county.into(),
+                accept_bad_checksum: false,
+            },
+        )
+        .await
+        .expect("enterprise created")
+        .id
+    }
+
+    /// Creates an account with [`PASSWORD`]; returns its id.
+    pub async fn user(
+        &self,
+        role: &str,
+        email: &str,
+        department: Option<i64>,
+        enterprise: Option<i64>,
+    ) -> i64 {
+        create_account(
+            &self.db,
+            &self.auth,
+            NewAccount {
+                email: email.into(),
+                display_name: email.split('@').next().unwrap().into(),
+                phone: None,
+                role: role.into(),
+                department_id: department,
+                enterprise_id: enterprise,
+                password: PASSWORD.into(),
+                locale: None,
+            },
+            None,
+        )
+        .await
+        .expect("user created")
+        .id
+    }
+
+    /// The department serving a region code.
+    pub async fn department_of(&self, region: &str) -> i64 {
+        self.get_json(&format!("/api/v1/regions/{region}")).await["department_id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in with [`PASSWORD`]; returns the token response.
+    pub async fn login(&self, email: &str) -> Value {
+        let res = self.login_response(email, PASSWORD).await;
+        assert_eq!(res.status(), 200, "log-in of {email}");
+        res.json().await.unwrap()
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn token(&self, email: &str) -> String {
+        self.login(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

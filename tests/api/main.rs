@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod accounts;
+mod auth;
 mod health;
 mod openapi;
 mod problems;

@@ -1,0 +1,300 @@
+//! Who may read what and who may do what: one module of pure code.
+//!
+//! A department's jurisdiction is its region's subtree (the ministry's is
+//! everything; a chain platform's is its chain's enterprises). Whatever a
+//! caller may not read is answered as if it did not exist (404, never 403);
+//! the HTTP layer relies on [`may_read_ticket`] and friends for that.
+
+use super::region::{DepartmentKind, RegionCode, RegionLevel};
+use super::role::Role;
+
+/// A department as authorization sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentScope {
+    pub id: i64,
+    pub kind: DepartmentKind,
+    /// Ids from the ministry down to this department: `/1/12/345/`.
+    pub path: String,
+    pub region: Option<(RegionCode, RegionLevel)>,
+    pub chain_code: Option<String>,
+}
+
+/// A department a resource refers to: its id and its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentRef {
+    pub id: i64,
+    pub path: String,
+}
+
+impl DepartmentRef {
+    /// The parent's id, from the path (`/1/12/345/` -> 12).
+    pub fn parent_id(&self) -> Option<i64> {
+        let ids: Vec<i64> = self
+            .path
+            .split('/')
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        ids.len().checked_sub(2).map(|i| ids[i])
+    }
+}
+
+impl DepartmentScope {
+    pub fn as_ref(&self) -> DepartmentRef {
+        DepartmentRef {
+            id: self.id,
+            path: self.path.clone(),
+        }
+    }
+
+    /// The department itself or one below it in the tree.
+    pub fn covers_department(&self, other: &DepartmentRef) -> bool {
+        other.path.starts_with(&self.path)
+    }
+
+    /// A department strictly above `other`.
+    pub fn is_ancestor_of(&self, other: &DepartmentRef) -> bool {
+        self.id != other.id && self.covers_department(other)
+    }
+
+    /// Whether the county lies in this department's region subtree.
+    pub fn covers_region(&self, county: &RegionCode) -> bool {
+        match (&self.kind, &self.region) {
+            (DepartmentKind::Ministry, _) => true,
+            (_, Some((code, level))) => code.contains(*level, county),
+            _ => false,
+        }
+    }
+
+    /// A chain platform coordinating one of these chains.
+    pub fn coordinates_any(&self, chains: &[String]) -> bool {
+        self.kind == DepartmentKind::ChainPlatform
+            && self
+                .chain_code
+                .as_ref()
+                .is_some_and(|c| chains.iter().any(|x| x == c))
+    }
+}
+
+/// The signed-in user, as every authorization question sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: i64,
+    pub role: Role,
+    /// Staff roles' department.
+    pub department: Option<DepartmentScope>,
+    /// The enterprise role's enterprise.
+    pub enterprise_id: Option<i64>,
+}
+
+/// What authorization needs to know about a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub enterprise_id: i64,
+    /// Chains of the filing enterprise.
+    pub enterprise_chains: Vec<String>,
+    /// The county where the problem is.
+    pub place: RegionCode,
+    pub handling: DepartmentRef,
+    /// Departments that handled the ticket before the current one.
+    pub passed_through: Vec<DepartmentRef>,
+    pub cohandlers: Vec<DepartmentRef>,
+}
+
+/// Everything a person can do to a ticket (domain spec section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketAction {
+    SignFor,
+    Assign,
+    Transfer,
+    Escalate,
+    TakeOver,
+    Return,
+    AddCohandler,
+    PostOpinion,
+    ReleaseCohandler,
+    RequestInfo,
+    ProvideInfo,
+    RequestExtension,
+    DecideExtension,
+    Urge,
+    Resolve,
+    Rate,
+    Reopen,
+    Reject,
+    Withdraw,
+    Comment,
+    CommentInternal,
+}
+
+impl TicketAction {
+    pub const ALL: [TicketAction; 21] = [
+        TicketAction::SignFor,
+        TicketAction::Assign,
+        TicketAction::Transfer,
+        TicketAction::Escalate,
+        TicketAction::TakeOver,
+        TicketAction::Return,
+        TicketAction::AddCohandler,
+        TicketAction::PostOpinion,
+        TicketAction::ReleaseCohandler,
+        TicketAction::RequestInfo,
+        TicketAction::ProvideInfo,
+        TicketAction::RequestExtension,
+        TicketAction::DecideExtension,
+        TicketAction::Urge,
+        TicketAction::Resolve,
+        TicketAction::Rate,
+        TicketAction::Reopen,
+        TicketAction::Reject,
+        TicketAction::Withdraw,
+        TicketAction::Comment,
+        TicketAction::CommentInternal,
+    ];
+
+    /// Actions only the handling department's own staff may take.
+    pub fn is_handling(self) -> bool {
+        use TicketAction::*;
+        matches!(
+            self,
+            SignFor
+                | Assign
+                | Transfer
+                | Escalate
+                | Return
+                | AddCohandler
+                | ReleaseCohandler
+                | RequestInfo
+                | RequestExtension
+                | Resolve
+                | Reject
+        )
+    }
+
+    /// Actions that belong to the filing enterprise.
+    fn is_enterprise(self) -> bool {
+        use TicketAction::*;
+        matches!(self, ProvideInfo | Rate | Reopen | Withdraw | Comment)
+    }
+}
+
+fn staff_department(caller: &Caller) -> Option<&DepartmentScope> {
+    if caller.role.is_staff() {
+        caller.department.as_ref()
+    } else {
+        None
+    }
+}
+
+/// Whether the caller may see the ticket at all.
+pub fn may_read_ticket(caller: &Caller, t: &TicketFacts) -> bool {
+    match caller.role {
+        Role::Enterprise => caller.enterprise_id == Some(t.enterprise_id),
+        Role::Admin => false,
+        Role::Officer | Role::Lead | Role::Supervisor => {
+            let Some(d) = staff_department(caller) else {
+                return false;
+            };
+            d.covers_region(&t.place)
+                || d.covers_department(&t.handling)
+                || d.coordinates_any(&t.enterprise_chains)
+                || t.passed_through.iter().any(|p| p.id == d.id)
+                || t.cohandlers.iter().any(|c| c.id == d.id)
+        }
+    }
+}
+
+/// Whether the caller, as an actor, may take the action (the ticket's state
+/// is checked separately, by the state machine).
+pub fn may_act_on_ticket(caller: &Caller, t: &TicketFacts, action: TicketAction) -> bool {
+    if !may_read_ticket(caller, t) {
+        return false;
+    }
+    use TicketAction::*;
+    match caller.role {
+        Role::Enterprise => action.is_enterprise(),
+        Role::Admin => false,
+        Role::Supervisor => matches!(action, Urge | Reopen | Comment | CommentInternal),
+        Role::Officer | Role::Lead => {
+            let Some(d) = staff_department(caller) else {
+                return false;
+            };
+            let handles = d.id == t.handling.id;
+            let is_lead = caller.role == Role::Lead;
+            match action {
+                Comment | CommentInternal => true,
+                Assign => handles && is_lead,
+                a if a.is_handling() => handles,
+                PostOpinion => t.cohandlers.iter().any(|c| c.id == d.id),
+                TakeOver => {
+                    is_lead
+                        && (d.is_ancestor_of(&t.handling)
+                            || d.coordinates_any(&t.enterprise_chains))
+                }
+                DecideExtension => {
+                    is_lead
+                        && match t.handling.parent_id() {
+                            Some(parent) => parent == d.id,
+                            // The ministry decides its own extensions.
+                            None => handles,
+                        }
+                }
+                Urge => {
+                    d.coordinates_any(&t.enterprise_chains)
+                        || (is_lead && d.is_ancestor_of(&t.handling))
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+/// What authorization needs to know about an enterprise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseFacts {
+    pub id: i64,
+    pub county: RegionCode,
+    pub chains: Vec<String>,
+}
+
+/// Staff see enterprises in their jurisdiction; an enterprise sees itself.
+pub fn may_read_enterprise(caller: &Caller, e: &EnterpriseFacts) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Enterprise => caller.enterprise_id == Some(e.id),
+        _ => staff_department(caller)
+            .is_some_and(|d| d.covers_region(&e.county) || d.coordinates_any(&e.chains)),
+    }
+}
+
+/// What authorization needs to know about a user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserFacts {
+    pub id: i64,
+    pub department: Option<DepartmentRef>,
+    pub enterprise_id: Option<i64>,
+}
+
+/// Everyone sees themselves; staff see staff of their subtree; an
+/// enterprise sees its own colleagues; administrators see everyone.
+pub fn may_read_user(caller: &Caller, u: &UserFacts) -> bool {
+    if caller.user_id == u.id || caller.role == Role::Admin {
+        return true;
+    }
+    match caller.role {
+        Role::Enterprise => {
+            caller.enterprise_id.is_some() && caller.enterprise_id == u.enterprise_id
+        }
+        _ => match (staff_department(caller), &u.department) {
+            (Some(d), Some(target)) => d.covers_department(target),
+            _ => false,
+        },
+    }
+}
+
+/// Only administrators manage accounts and reference data.
+pub fn may_administer(caller: &Caller) -> bool {
+    caller.role == Role::Admin
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,369 @@
+use super::*;
+use proptest::prelude::*;
+
+/// A small tree: the ministry, the automotive platform, Shanghai with two
+/// districts, Jiangsu with Nanjing and two of its districts.
+fn dept(id: i64) -> DepartmentScope {
+    let (kind, path, region, chain): (
+        DepartmentKind,
+        &str,
+        Option<(&str, RegionLevel)>,
+        Option<&str>,
+    ) = match id {
+        1 => (DepartmentKind::Ministry, "/1/", None, None),
+        2 => (
+            DepartmentKind::ChainPlatform,
+            "/1/2/",
+            None,
+            Some("automotive"),
+        ),
+        30 => (
+            DepartmentKind::Province,
+            "/1/30/",
+            Some(("310000", RegionLevel::Province)),
+            None,
+        ),
+        400 => (
+            DepartmentKind::County,
+            "/1/30/400/",
+            Some(("310115", RegionLevel::County)),
+            None,
+        ),
+        401 => (
+            DepartmentKind::County,
+            "/1/30/401/",
+            Some(("310101", RegionLevel::County)),
+            None,
+        ),
+        20 => (
+            DepartmentKind::Province,
+            "/1/20/",
+            Some(("320000", RegionLevel::Province)),
+            None,
+        ),
+        100 => (
+            DepartmentKind::City,
+            "/1/20/100/",
+            Some(("320100", RegionLevel::City)),
+            None,
+        ),
+        500 => (
+            DepartmentKind::County,
+            "/1/20/100/500/",
+            Some(("320102", RegionLevel::County)),
+            None,
+        ),
+        501 => (
+            DepartmentKind::County,
+            "/1/20/100/501/",
+            Some(("320115", RegionLevel::County)),
+            None,
+        ),
+        _ => unreachable!(),
+    };
+    DepartmentScope {
+        id,
+        kind,
+        path: path.into(),
+        region: region.map(|(c, l)| (RegionCode::parse(c).unwrap(), l)),
+        chain_code: chain.map(Into::into),
+    }
+}
+
+const DEPTS: [i64; 9] = [1, 2, 30, 400, 401, 20, 100, 500, 501];
+const COUNTY_DEPTS: [i64; 4] = [400, 401, 500, 501];
+
+fn county_of(d: i64) -> RegionCode {
+    dept(d).region.unwrap().0
+}
+
+fn staff(role: Role, d: i64) -> Caller {
+    Caller {
+        user_id: 1000 + d,
+        role,
+        department: Some(dept(d)),
+        enterprise_id: None,
+    }
+}
+
+fn enterprise(id: i64) -> Caller {
+    Caller {
+        user_id: 5000 + id,
+        role: Role::Enterprise,
+        department: None,
+        enterprise_id: Some(id),
+    }
+}
+
+fn ticket(enterprise_id: i64, county_dept: i64, handling: i64) -> TicketFacts {
+    TicketFacts {
+        enterprise_id,
+        enterprise_chains: vec![],
+        place: county_of(county_dept),
+        handling: dept(handling).as_ref(),
+        passed_through: vec![],
+        cohandlers: vec![],
+    }
+}
+
+#[test]
+fn an_enterprise_reads_only_its_own_tickets() {
+    let t = ticket(7, 400, 400);
+    assert!(may_read_ticket(&enterprise(7), &t));
+    assert!(!may_read_ticket(&enterprise(8), &t));
+    assert!(may_act_on_ticket(&enterprise(7), &t, TicketAction::Rate));
+    assert!(!may_act_on_ticket(
+        &enterprise(7),
+        &t,
+        TicketAction::Resolve
+    ));
+}
+
+#[test]
+fn jurisdiction_is_the_region_subtree() {
+    let pudong_ticket = ticket(1, 400, 400);
+    assert!(may_read_ticket(&staff(Role::Officer, 400), &pudong_ticket));
+    assert!(
+        !may_read_ticket(&staff(Role::Officer, 401), &pudong_ticket),
+        "sibling district"
+    );
+    assert!(
+        may_read_ticket(&staff(Role::Supervisor, 30), &pudong_ticket),
+        "municipality"
+    );
+    assert!(
+        may_read_ticket(&staff(Role::Supervisor, 1), &pudong_ticket),
+        "ministry"
+    );
+    assert!(
+        !may_read_ticket(&staff(Role::Supervisor, 20), &pudong_ticket),
+        "other province"
+    );
+
+    let nanjing_ticket = ticket(1, 500, 500);
+    assert!(
+        may_read_ticket(&staff(Role::Officer, 100), &nanjing_ticket),
+        "city reads its county"
+    );
+    assert!(!may_read_ticket(
+        &staff(Role::Officer, 501),
+        &nanjing_ticket
+    ));
+}
+
+#[test]
+fn handling_and_history_grant_reading() {
+    // Transferred from 401 to 400: 401 handled it before.
+    let mut t = ticket(1, 400, 400);
+    t.passed_through.push(dept(401).as_ref());
+    assert!(may_read_ticket(&staff(Role::Officer, 401), &t));
+    assert!(!may_act_on_ticket(
+        &staff(Role::Officer, 401),
+        &t,
+        TicketAction::Resolve
+    ));
+    // Jiangning co-handles.
+    t.cohandlers.push(dept(501).as_ref());
+    assert!(may_read_ticket(&staff(Role::Officer, 501), &t));
+    assert!(may_act_on_ticket(
+        &staff(Role::Officer, 501),
+        &t,
+        TicketAction::PostOpinion
+    ));
+    assert!(!may_act_on_ticket(
+        &staff(Role::Officer, 500),
+        &t,
+        TicketAction::PostOpinion
+    ));
+}
+
+#[test]
+fn leads_assign_take_over_and_decide_extensions() {
+    let t = ticket(1, 400, 400);
+    assert!(may_act_on_ticket(
+        &staff(Role::Lead, 400),
+        &t,
+        TicketAction::Assign
+    ));
+    assert!(!may_act_on_ticket(
+        &staff(Role::Officer, 400),
+        &t,
+        TicketAction::Assign
+    ));
+    assert!(may_act_on_ticket(
+        &staff(Role::Lead, 30),
+        &t,
+        TicketAction::TakeOver
+    ));
+    assert!(may_act_on_ticket(
+        &staff(Role::Lead, 30),
+        &t,
+        TicketAction::DecideExtension
+    ));
+    assert!(
+        !may_act_on_ticket(&staff(Role::Lead, 1), &t, TicketAction::DecideExtension),
+        "only the parent"
+    );
+    assert!(
+        !may_act_on_ticket(&staff(Role::Lead, 400), &t, TicketAction::TakeOver),
+        "not its own"
+    );
+    let at_ministry = ticket(1, 400, 1);
+    assert!(may_act_on_ticket(
+        &staff(Role::Lead, 1),
+        &at_ministry,
+        TicketAction::DecideExtension
+    ));
+}
+
+#[test]
+fn chain_platforms_see_urge_and_take_over_their_chain() {
+    let mut t = ticket(1, 500, 500);
+    let platform_lead = staff(Role::Lead, 2);
+    assert!(!may_read_ticket(&platform_lead, &t));
+    t.enterprise_chains = vec!["automotive".into()];
+    assert!(may_read_ticket(&platform_lead, &t));
+    assert!(may_act_on_ticket(
+        &staff(Role::Officer, 2),
+        &t,
+        TicketAction::Urge
+    ));
+    assert!(may_act_on_ticket(
+        &platform_lead,
+        &t,
+        TicketAction::TakeOver
+    ));
+    assert!(!may_act_on_ticket(
+        &staff(Role::Officer, 2),
+        &t,
+        TicketAction::TakeOver
+    ));
+}
+
+#[test]
+fn supervisors_and_admins_do_not_handle() {
+    let t = ticket(1, 400, 400);
+    let sup = staff(Role::Supervisor, 400);
+    assert!(may_act_on_ticket(&sup, &t, TicketAction::Urge));
+    assert!(!may_act_on_ticket(&sup, &t, TicketAction::SignFor));
+    let admin = Caller {
+        user_id: 1,
+        role: Role::Admin,
+        department: None,
+        enterprise_id: None,
+    };
+    assert!(!may_read_ticket(&admin, &t));
+    assert!(may_administer(&admin));
+    assert!(!may_administer(&sup));
+}
+
+#[test]
+fn users_and_enterprises_are_scoped_like_tickets() {
+    let pudong_user = UserFacts {
+        id: 1,
+        department: Some(dept(400).as_ref()),
+        enterprise_id: None,
+    };
+    assert!(may_read_user(&staff(Role::Officer, 30), &pudong_user));
+    assert!(!may_read_user(&staff(Role::Officer, 401), &pudong_user));
+    let colleague = UserFacts {
+        id: 2,
+        department: None,
+        enterprise_id: Some(7),
+    };
+    assert!(may_read_user(&enterprise(7), &colleague));
+    assert!(!may_read_user(&enterprise(8), &colleague));
+
+    let e = EnterpriseFacts {
+        id: 7,
+        county: county_of(500),
+        chains: vec![],
+    };
+    assert!(may_read_enterprise(&staff(Role::Officer, 100), &e));
+    assert!(!may_read_enterprise(&staff(Role::Officer, 501), &e));
+    assert!(may_read_enterprise(&enterprise(7), &e));
+    assert!(!may_read_enterprise(&enterprise(8), &e));
+}
+
+fn any_caller() -> impl Strategy<Value = Caller> {
+    prop_oneof![
+        (1i64..5).prop_map(enterprise),
+        (
+            prop::sample::select(vec![Role::Officer, Role::Lead, Role::Supervisor]),
+            prop::sample::select(DEPTS.to_vec())
+        )
+            .prop_map(|(r, d)| staff(r, d)),
+        Just(Caller {
+            user_id: 1,
+            role: Role::Admin,
+            department: None,
+            enterprise_id: None
+        }),
+    ]
+}
+
+fn any_ticket() -> impl Strategy<Value = TicketFacts> {
+    (
+        1i64..5,
+        prop::sample::select(COUNTY_DEPTS.to_vec()),
+        prop::sample::select(DEPTS.to_vec()),
+        prop::sample::subsequence(DEPTS.to_vec(), 0..3),
+        prop::sample::subsequence(DEPTS.to_vec(), 0..2),
+        any::<bool>(),
+    )
+        .prop_map(|(e, county, handling, passed, co, auto)| TicketFacts {
+            enterprise_id: e,
+            enterprise_chains: if auto {
+                vec!["automotive".into()]
+            } else {
+                vec![]
+            },
+            place: county_of(county),
+            handling: dept(handling).as_ref(),
+            passed_through: passed.into_iter().map(|d| dept(d).as_ref()).collect(),
+            cohandlers: co.into_iter().map(|d| dept(d).as_ref()).collect(),
+        })
+}
+
+proptest! {
+    #[test]
+    fn no_enterprise_ever_reads_another_enterprises_ticket(c in any_caller(), t in any_ticket()) {
+        if c.role == Role::Enterprise && may_read_ticket(&c, &t) {
+            prop_assert_eq!(c.enterprise_id, Some(t.enterprise_id));
+        }
+    }
+
+    #[test]
+    fn no_officer_acts_outside_their_department(
+        c in any_caller(),
+        t in any_ticket(),
+        a in prop::sample::select(TicketAction::ALL.to_vec()),
+    ) {
+        if a.is_handling() && may_act_on_ticket(&c, &t, a) {
+            prop_assert!(matches!(c.role, Role::Officer | Role::Lead));
+            prop_assert_eq!(c.department.as_ref().map(|d| d.id), Some(t.handling.id));
+        }
+    }
+
+    #[test]
+    fn acting_implies_reading(
+        c in any_caller(),
+        t in any_ticket(),
+        a in prop::sample::select(TicketAction::ALL.to_vec()),
+    ) {
+        if may_act_on_ticket(&c, &t, a) {
+            prop_assert!(may_read_ticket(&c, &t));
+        }
+    }
+
+    #[test]
+    fn admins_and_supervisors_never_handle(
+        c in any_caller(),
+        t in any_ticket(),
+        a in prop::sample::select(TicketAction::ALL.to_vec()),
+    ) {
+        if matches!(c.role, Role::Admin | Role::Supervisor) && a.is_handling() {
+            prop_assert!(!may_act_on_ticket(&c, &t, a));
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Log-in, token refresh and log-out, password change, and turning a bearer
+//! token into a [`Caller`].
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+
+use crate::configuration::AuthSettings;
+use crate::domain::access::{Caller, DepartmentScope};
+use crate::domain::email::Email;
+use crate::domain::password::{check_password, PasswordRule};
+use crate::domain::region::{DepartmentKind, RegionCode, RegionLevel};
+use crate::domain::role::Role;
+use crate::domain::throttle::{retry_after, ThrottlePolicy};
+use crate::security::jwt::{TokenError, TokenKeys};
+use crate::security::passwords::PasswordHasher;
+use crate::security::refresh;
+use crate::storage::auth_events::{AuthEvent, NewAuthEvent};
+use crate::storage::departments::Department;
+use crate::storage::refresh_tokens::{NewRefreshToken, RefreshToken};
+use crate::storage::users::User;
+use crate::storage::{login_throttles, write_transaction, AnyConnection, Database, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    #[error("too many failed log-ins; retry in {0} s")]
+    Throttled(u64),
+    #[error("the refresh token is not valid")]
+    InvalidRefreshToken,
+    #[error("the access token is missing or not valid")]
+    InvalidAccessToken(Option<TokenError>),
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    #[error("the password breaks the policy")]
+    PasswordRejected(Vec<PasswordRule>),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<diesel::result::Error> for AuthError {
+    fn from(e: diesel::result::Error) -> Self {
+        AuthError::Storage(e.into())
+    }
+}
+
+/// What a successful log-in or refresh hands the client.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub access_expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+}
+
+/// The authentication service, shared by the API and the web pages.
+#[derive(Clone)]
+pub struct Authenticator {
+    db: Database,
+    hasher: PasswordHasher,
+    keys: Arc<TokenKeys>,
+    refresh_lifetime: Duration,
+    account_policy: ThrottlePolicy,
+    address_policy: ThrottlePolicy,
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+impl Authenticator {
+    pub fn new(db: Database, settings: &AuthSettings) -> Result<Authenticator, String> {
+        let window = Duration::minutes(settings.login_window_minutes);
+        let lock = Duration::minutes(settings.login_lock_minutes);
+        Ok(Authenticator {
+            db,
+            hasher: PasswordHasher::from_settings(settings)?,
+            keys: Arc::new(TokenKeys::from_settings(settings)?),
+            refresh_lifetime: Duration::days(settings.refresh_token_days),
+            account_policy: ThrottlePolicy {
+                max_failures: settings.login_max_failures_per_account,
+                window,
+                lock,
+            },
+            address_policy: ThrottlePolicy {
+                max_failures: settings.login_max_failures_per_address,
+                window,
+                lock,
+            },
+        })
+    }
+
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// Checks the password, minding the throttle; issues tokens.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+        client: &str,
+    ) -> Result<(Tokens, User), AuthError> {
+        // A malformed address is just an unknown account.
+        let email = Email::parse(email)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| email.trim().to_lowercase());
+        let account_key = format!("account:{email}");
+        let address_key = format!("address:{client}");
+        let (user, account_state, address_state) = {
+            let (email, ak, dk) = (email.clone(), account_key.clone(), address_key.clone());
+            self.db
+                .run(move |conn| {
+                    Ok((
+                        User::find_by_email(conn, &email)?,
+                        login_throttles::load(conn, &ak)?,
+                        login_throttles::load(conn, &dk)?,
+                    ))
+                })
+                .await?
+        };
+        let t = now();
+        let wait = [
+            retry_after(account_state.as_ref(), t),
+            retry_after(address_state.as_ref(), t),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(secs) = wait {
+            let (email, client, uid) = (
+                email.clone(),
+                client.to_string(),
+                user.as_ref().map(|u| u.id),
+            );
+            self.db
+                .run(move |conn| {
+                    audit(
+                        conn,
+                        "login_throttled",
+                        uid,
+                        Some(&email),
+                        Some(&client),
+                        None,
+                        None,
+                    )?;
+                    Ok(())
+                })
+                .await?;
+            return Err(AuthError::Throttled(secs));
+        }
+
+        let usable = user.as_ref().filter(|u| u.active);
+        let matched = self
+            .hasher
+            .verify(password, usable.and_then(|u| u.password_hash.clone()))
+            .await;
+
+        let Some(user) = usable.filter(|_| matched).cloned() else {
+            let reason = match &user {
+                None => "unknown_email",
+                Some(u) if !u.active => "inactive",
+                Some(_) => "wrong_password",
+            };
+            let (ap, dp) = (self.account_policy, self.address_policy);
+            let (email, client, uid) = (
+                email.clone(),
+                client.to_string(),
+                user.as_ref().map(|u| u.id),
+            );
+            self.db
+                .run(move |conn| {
+                    login_throttles::record_failure(conn, &account_key, now(), &ap)?;
+                    login_throttles::record_failure(conn, &address_key, now(), &dp)?;
+                    audit(
+                        conn,
+                        "login_failed",
+                        uid,
+                        Some(&email),
+                        Some(&client),
+                        None,
+                        Some(reason),
+                    )?;
+                    Ok(())
+                })
+                .await?;
+            return Err(AuthError::InvalidCredentials);
+        };
+
+        let refresh_token = refresh::new_token();
+        let lifetime = self.refresh_lifetime;
+        let (uid, stored, client) = (
+            user.id,
+            refresh::token_hash(&refresh_token),
+            client.to_string(),
+        );
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let t = now();
+                    login_throttles::clear(conn, &account_key)?;
+                    RefreshToken::insert(
+                        conn,
+                        &NewRefreshToken {
+                            user_id: uid,
+                            family: &refresh::new_family(),
+                            token_hash: &stored,
+                            created_at: t,
+                            expires_at: t + lifetime,
+                        },
+                    )?;
+                    audit(conn, "login_ok", Some(uid), None, Some(&client), None, None)?;
+                    Ok::<_, StorageError>(())
+                })
+            })
+            .await?;
+        Ok((self.tokens_for(&user, refresh_token)?, user))
+    }
+
+    fn tokens_for(&self, user: &User, refresh_token: String) -> Result<Tokens, AuthError> {
+        let role = Role::parse(&user.role)
+            .ok_or_else(|| AuthError::Internal(format!("unknown role {}", user.role)))?;
+        let access_token = self.keys.issue(
+            user.id,
+            role,
+            user.department_id,
+            user.enterprise_id,
+            Utc::now(),
+        );
+        Ok(Tokens {
+            access_token,
+            access_expires_in: self.keys.lifetime().num_seconds(),
+            refresh_token,
+            refresh_expires_in: self.refresh_lifetime.num_seconds(),
+        })
+    }
+
+    /// Rotates a refresh token. A token used twice means it leaked: the whole
+    /// family (every token of that log-in) is revoked.
+    pub async fn refresh(&self, token: &str, client: &str) -> Result<(Tokens, User), AuthError> {
+        enum Outcome {
+            Rotated(User, String),
+            Reused,
+            Invalid,
+        }
+        let hash = refresh::token_hash(token);
+        let lifetime = self.refresh_lifetime;
+        let client = client.to_string();
+        let outcome = self
+            .db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let t = now();
+                    let Some(row) = RefreshToken::find_by_hash(conn, &hash)? else {
+                        return Ok(Outcome::Invalid);
+                    };
+                    if row.revoked_at.is_some() || row.expires_at <= t {
+                        return Ok(Outcome::Invalid);
+                    }
+                    if row.rotated_at.is_some() || !RefreshToken::mark_rotated(conn, row.id, t)? {
+                        RefreshToken::revoke_family(conn, &row.family, t)?;
+                        audit(
+                            conn,
+                            "refresh_reuse",
+                            Some(row.user_id),
+                            None,
+                            Some(&client),
+                            None,
+                            None,
+                        )?;
+                        return Ok(Outcome::Reused);
+                    }
+                    let user = match User::find(conn, row.user_id)? {
+                        Some(u) if u.active => u,
+                        _ => return Ok(Outcome::Invalid),
+                    };
+                    let next = refresh::new_token();
+                    RefreshToken::insert(
+                        conn,
+                        &NewRefreshToken {
+                            user_id: user.id,
+                            family: &row.family,
+                            token_hash: &refresh::token_hash(&next),
+                            created_at: t,
+                            expires_at: t + lifetime,
+                        },
+                    )?;
+                    Ok::<_, StorageError>(Outcome::Rotated(user, next))
+                })
+            })
+            .await?;
+        match outcome {
+            Outcome::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, user)),
+            Outcome::Reused | Outcome::Invalid => Err(AuthError::InvalidRefreshToken),
+        }
+    }
+
+    /// Revokes the log-in the refresh token belongs to. Unknown tokens are
+    /// ignored: logging out twice is not an error.
+    pub async fn logout(&self, token: &str, client: &str) -> Result<(), AuthError> {
+        let hash = refresh::token_hash(token);
+        let client = client.to_string();
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    if let Some(row) = RefreshToken::find_by_hash(conn, &hash)? {
+                        RefreshToken::revoke_family(conn, &row.family, now())?;
+                        audit(
+                            conn,
+                            "logout",
+                            Some(row.user_id),
+                            None,
+                            Some(&client),
+                            None,
+                            None,
+                        )?;
+                    }
+                    Ok::<_, StorageError>(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The caller changes their own password; every session ends.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        current: String,
+        new: String,
+    ) -> Result<(), AuthError> {
+        let user = self
+            .db
+            .run(move |conn| Ok(User::find(conn, user_id)?))
+            .await?
+            .ok_or(AuthError::InvalidAccessToken(None))?;
+        if !self
+            .hasher
+            .verify(current, user.password_hash.clone())
+            .await
+        {
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        self.set_password(&user, new, None, "password_changed")
+            .await
+    }
+
+    /// Checks the policy, stores the new hash, ends every session, audits.
+    pub async fn set_password(
+        &self,
+        user: &User,
+        new: String,
+        actor: Option<i64>,
+        event: &'static str,
+    ) -> Result<(), AuthError> {
+        let email = Email::parse(&user.email).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let broken = check_password(&new, &email);
+        if !broken.is_empty() {
+            return Err(AuthError::PasswordRejected(broken));
+        }
+        let hash = self.hasher.hash(new).await.map_err(AuthError::Internal)?;
+        let uid = user.id;
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    let t = now();
+                    User::set_password(conn, uid, &hash, t)?;
+                    RefreshToken::revoke_all_of_user(conn, uid, t)?;
+                    audit(conn, event, Some(uid), None, None, actor, None)?;
+                    Ok::<_, StorageError>(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Verifies a bearer token and loads who it speaks for. A deactivated
+    /// user, a changed role or a token older than the last password change
+    /// is refused even while the token has not expired.
+    pub async fn authenticate(&self, bearer: &str) -> Result<(Caller, User), AuthError> {
+        let claims = self
+            .keys
+            .verify(bearer)
+            .map_err(|e| AuthError::InvalidAccessToken(Some(e)))?;
+        let user_id = claims
+            .user_id()
+            .ok_or(AuthError::InvalidAccessToken(None))?;
+        let (user, dept) = self
+            .db
+            .run(move |conn| {
+                let Some(user) = User::find(conn, user_id)? else {
+                    return Ok(None);
+                };
+                let dept = match user.department_id {
+                    Some(d) => Department::find(conn, d)?,
+                    None => None,
+                };
+                Ok(Some((user, dept)))
+            })
+            .await?
+            .ok_or(AuthError::InvalidAccessToken(None))?;
+        let fresh = claims.iat >= user.tokens_valid_after.and_utc().timestamp();
+        if !user.active || !fresh || user.role != claims.role.as_str() {
+            return Err(AuthError::InvalidAccessToken(None));
+        }
+        Ok((caller_of(&user, dept.as_ref()), user))
+    }
+}
+
+/// The authorization view of a user.
+pub fn caller_of(user: &User, dept: Option<&Department>) -> Caller {
+    Caller {
+        user_id: user.id,
+        role: Role::parse(&user.role).unwrap_or(Role::Enterprise),
+        department: dept.map(scope_of),
+        enterprise_id: user.enterprise_id,
+    }
+}
+
+pub fn scope_of(d: &Department) -> DepartmentScope {
+    DepartmentScope {
+        id: d.id,
+        kind: DepartmentKind::parse(&d.kind).unwrap_or(DepartmentKind::County),
+        path: d.path.clone(),
+        region: match (&d.region_code, &d.region_level) {
+            (Some(code), Some(level)) => {
+                RegionCode::parse(code).ok().zip(RegionLevel::parse(level))
+            }
+            _ => None,
+        },
+        chain_code: d.chain_code.clone(),
+    }
+}
+
+/// Appends one authentication event.
+pub fn audit(
+    conn: &mut AnyConnection,
+    kind: &str,
+    user_id: Option<i64>,
+    email: Option<&str>,
+    client: Option<&str>,
+    actor_id: Option<i64>,
+    detail: Option<&str>,
+) -> Result<(), StorageError> {
+    AuthEvent::record(
+        conn,
+        &NewAuthEvent {
+            kind,
+            user_id,
+            email,
+            client_address: client,
+            actor_id,
+            detail,
+            created_at: now(),
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Use cases over storage and the domain core, shared by the API, the web
+//! pages, the command line and background jobs.
+
+pub mod auth;
+pub mod users;
