@@ -242,7 +242,7 @@ impl Authenticator {
     /// family (every token of that log-in) is revoked.
     pub async fn refresh(&self, token: &str, client: &str) -> Result<(Tokens, User), AuthError> {
         enum Outcome {
-            Rotated(User, String),
+            Rotated(Box<User>, String),
             Reused,
             Invalid,
         }
@@ -288,12 +288,12 @@ impl Authenticator {
                             expires_at: t + lifetime,
                         },
                     )?;
-                    Ok::<_, StorageError>(Outcome::Rotated(user, next))
+                    Ok::<_, StorageError>(Outcome::Rotated(Box::new(user), next))
                 })
             })
             .await?;
         match outcome {
-            Outcome::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, user)),
+            Outcome::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, *user)),
             Outcome::Reused | Outcome::Invalid => Err(AuthError::InvalidRefreshToken),
         }
     }

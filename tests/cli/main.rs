@@ -211,3 +211,40 @@ fn production_logs_one_json_line_per_request_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+fn create_admin(url: &str, email: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = yizhan()
+        .args(["user", "create", "--role", "admin", "--email", email, "--name", "管理员", "--password-stdin"])
+        .env("DATABASE_URL", url)
+        .env("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024")
+        .env("YIZHAN__AUTH__ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_create_makes_the_first_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/y.db", dir.path().display());
+    let out = create_admin(&url, "Admin@Example.cn", "管理员的密码-足够长");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "created user 1 <admin@example.cn> (admin)"
+    );
+
+    let again = create_admin(&url, "admin@example.cn", "另一个足够长的新密码-2");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8(again.stderr).unwrap().contains("taken"));
+
+    let weak = create_admin(&url, "second@example.cn", "1234567890");
+    assert_eq!(weak.status.code(), Some(2));
+    let err = String::from_utf8(weak.stderr).unwrap();
+    assert!(err.contains("password: This is a common password"), "{err}");
+}
