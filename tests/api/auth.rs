@@ -192,3 +192,21 @@ each_backend! {
         assert_eq!(app.login_response(&email, "新的密码-足够长-2022").await.status(), 200);
     }
 }
+
+each_backend! {
+    async fn tokens_signed_with_a_retired_key_still_verify(app, &[
+        ("YIZHAN_JWT_SECRET", "the-new-signing-secret-after-rotation-2022"),
+        ("YIZHAN__AUTH__JWT_KEY_ID", "k2"),
+        ("YIZHAN__AUTH__JWT_RETIRED_KEYS", "primary=yizhan-development-secret-do-not-use-in-production"),
+    ]) {
+        let (id, email) = officer(&app).await;
+        let fresh = app.token(&email).await;
+        let header = jsonwebtoken::decode_header(&fresh).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("k2"));
+        assert_eq!(app.get_as("/api/v1/me", &fresh).await.status(), 200);
+        let old = forge(claims(id), "primary", DEV_SECRET);
+        assert_eq!(app.get_as("/api/v1/me", &old).await.status(), 200, "retired key verifies");
+        let mislabelled = forge(claims(id), "k2", DEV_SECRET);
+        assert_eq!(app.get_as("/api/v1/me", &mislabelled).await.status(), 401);
+    }
+}

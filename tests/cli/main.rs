@@ -215,7 +215,17 @@ fn production_logs_one_json_line_per_request_and_stops_on_sigterm() {
 fn create_admin(url: &str, email: &str, password: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = yizhan()
-        .args(["user", "create", "--role", "admin", "--email", email, "--name", "管理员", "--password-stdin"])
+        .args([
+            "user",
+            "create",
+            "--role",
+            "admin",
+            "--email",
+            email,
+            "--name",
+            "管理员",
+            "--password-stdin",
+        ])
         .env("DATABASE_URL", url)
         .env("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024")
         .env("YIZHAN__AUTH__ARGON2_ITERATIONS", "1")
@@ -233,7 +243,11 @@ fn user_create_makes_the_first_administrator() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/y.db", dir.path().display());
     let out = create_admin(&url, "Admin@Example.cn", "管理员的密码-足够长");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
         "created user 1 <admin@example.cn> (admin)"
