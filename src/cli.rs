@@ -33,6 +33,26 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import enterprises or white-list entries from a CSV or XLSX file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Enterprises, keyed by credit code (re-importing changes nothing).
+    Enterprises(ImportArgs),
+    /// White-list entries, keyed by credit code, scope and batch.
+    Whitelist(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A CSV (UTF-8 or GBK) or XLSX file with a header row.
+    pub file: std::path::PathBuf,
+    /// Check every row and report; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +130,8 @@ pub async fn run(cli: Cli) -> i32 {
             }
         }
         Command::User(UserCommand::Create(args)) => create_user(settings, args).await,
+        Command::Import(ImportCommand::Enterprises(args)) => import(settings, args, true).await,
+        Command::Import(ImportCommand::Whitelist(args)) => import(settings, args, false).await,
         Command::Serve => {
             telemetry::init_logging(&settings.log);
             let app = match Application::build(settings).await {
@@ -215,5 +237,94 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
             eprintln!("yizhan: {e}");
             1
         }
+    }
+}
+
+async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 {
+    use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportError};
+    use crate::storage::Database;
+
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("yizhan: cannot read {}: {e}", args.file.display());
+            return 2;
+        }
+    };
+    let table = match read_table(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 2;
+        }
+    };
+    let prepared = tokio::task::spawn_blocking({
+        let settings = settings.clone();
+        move || startup::migrate(&settings)
+    })
+    .await;
+    if let Err(e) = prepared
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        eprintln!("yizhan: {e}");
+        return 1;
+    }
+    let db = match Database::connect(&settings.database) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed_precise}")
+            .expect("valid template"),
+    );
+    let tick = bar.clone();
+    let progress = move |done: usize| tick.set_position(done as u64);
+    let result = if enterprises {
+        import_enterprises(&db, table, args.dry_run, None, progress).await
+    } else {
+        import_whitelist(&db, table, args.dry_run, None, progress).await
+    };
+    bar.finish_and_clear();
+    let report = match result {
+        Ok(r) => r,
+        Err(ImportError::File { en, .. }) => {
+            eprintln!("yizhan: {en}");
+            return 2;
+        }
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    for e in &report.errors {
+        eprintln!("row {}, {}: {}", e.row, e.column, e.en);
+    }
+    let verb = if report.applied() {
+        "imported"
+    } else {
+        "would import"
+    };
+    println!(
+        "{verb} {} rows: {} new, {} changed, {} unchanged; {} errors{}",
+        report.rows,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.errors.len(),
+        if report.errors.is_empty() || args.dry_run {
+            ""
+        } else {
+            "; nothing was imported"
+        }
+    );
+    if report.errors.is_empty() {
+        0
+    } else {
+        2
     }
 }

@@ -71,6 +71,8 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub shutdown_timeout_secs: u64,
     pub trust_proxy_headers: bool,
+    pub upload_limit_bytes: usize,
+    pub public_check_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

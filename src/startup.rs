@@ -42,6 +42,10 @@ impl Application {
             db: db.clone(),
             settings: settings.clone(),
             auth,
+            check_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(settings.server.public_check_per_minute.max(1))
+                    .expect("at least one"),
+            )),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)

@@ -266,6 +266,89 @@ pub fn may_read_enterprise(caller: &Caller, e: &EnterpriseFacts) -> bool {
     }
 }
 
+/// Which enterprises a caller's searches cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnterpriseScope {
+    All,
+    /// County codes starting with this prefix.
+    RegionPrefix(String),
+    /// Enterprises of this chain (a chain platform).
+    Chain(String),
+    /// One enterprise (an enterprise user's own).
+    Only(i64),
+    Nothing,
+}
+
+pub fn enterprise_scope(caller: &Caller) -> EnterpriseScope {
+    match caller.role {
+        Role::Admin => EnterpriseScope::All,
+        Role::Enterprise => caller
+            .enterprise_id
+            .map_or(EnterpriseScope::Nothing, EnterpriseScope::Only),
+        _ => match staff_department(caller) {
+            None => EnterpriseScope::Nothing,
+            Some(d) => match (&d.kind, &d.region, &d.chain_code) {
+                (DepartmentKind::Ministry, _, _) => EnterpriseScope::All,
+                (DepartmentKind::ChainPlatform, _, Some(chain)) => {
+                    EnterpriseScope::Chain(chain.clone())
+                }
+                (_, Some((code, level)), _) => {
+                    let n = match level {
+                        RegionLevel::Province => 2,
+                        RegionLevel::City => 4,
+                        RegionLevel::County => 6,
+                    };
+                    EnterpriseScope::RegionPrefix(code.as_str()[..n].to_string())
+                }
+                _ => EnterpriseScope::Nothing,
+            },
+        },
+    }
+}
+
+/// Who may register an enterprise in a county, or change its record:
+/// administrators, and officers and leads whose jurisdiction covers it.
+pub fn may_manage_enterprise(caller: &Caller, county: &RegionCode) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Officer | Role::Lead => {
+            staff_department(caller).is_some_and(|d| d.covers_region(county))
+        }
+        _ => false,
+    }
+}
+
+/// Who may see an enterprise's white-list entries: every signed-in member of
+/// staff, whatever region issued them (mutual recognition, 区域互认), the
+/// enterprise itself, and administrators.
+pub fn may_read_listing(caller: &Caller, enterprise_id: i64) -> bool {
+    match caller.role {
+        Role::Enterprise => caller.enterprise_id == Some(enterprise_id),
+        _ => true,
+    }
+}
+
+/// Who may add to or remove from a list: the ministry's staff for the
+/// national list, a province department's staff for its own list, and
+/// administrators. `province` is None for the national list.
+pub fn may_keep_list(caller: &Caller, province: Option<&RegionCode>) -> bool {
+    if caller.role == Role::Admin {
+        return true;
+    }
+    if !matches!(caller.role, Role::Officer | Role::Lead) {
+        return false;
+    }
+    let Some(d) = staff_department(caller) else {
+        return false;
+    };
+    match province {
+        None => d.kind == DepartmentKind::Ministry,
+        Some(p) => {
+            d.kind == DepartmentKind::Province && d.region.as_ref().is_some_and(|(c, _)| c == p)
+        }
+    }
+}
+
 /// What authorization needs to know about a user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserFacts {

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod credit_code;
 pub mod email;
+pub mod enterprise;
 pub mod password;
 pub mod region;
 pub mod role;

@@ -1,4 +1,4 @@
-//! Administration: accounts, enterprises, the authentication audit.
+//! Administration: accounts, bulk imports, the authentication audit.
 //! To anyone but an administrator these routes do not exist (404; see [`Admin`]).
 
 use actix_web::{get, post, web, HttpResponse};
@@ -8,9 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::UserView;
 use super::caller::{Admin, Body};
 use super::problem::{ApiError, Message, Problem, ProblemKind};
-use super::records::EnterpriseView;
 use super::AppState;
-use crate::services::users::{self, AccountError, NewAccount, NewEnterpriseInput};
+use crate::services::users::{self, AccountError, NewAccount};
 use crate::storage::auth_events::AuthEvent;
 use crate::storage::users::{User, UserFilter};
 
@@ -26,10 +25,6 @@ impl From<AccountError> for ApiError {
             AccountError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
                 "该电子邮箱已有账号。",
                 "An account with this e-mail already exists.",
-            ),
-            AccountError::CreditCodeTaken => ApiError::new(ProblemKind::Conflict).with_detail(
-                "该统一社会信用代码已登记。",
-                "An enterprise with this credit code exists.",
             ),
             AccountError::NotFound => {
                 ApiError::not_found("没有这个用户。", "There is no such user.")
@@ -218,53 +213,6 @@ pub async fn reset_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateEnterprise {
-    /// 统一社会信用代码, 18 characters.
-    #[schema(example = "91310115591693856A")]
-    pub credit_code: String,
-    pub name: String,
-    /// The county-level region the enterprise is registered in.
-    #[schema(example = "310115")]
-    pub county_code: String,
-    /// Accept a code whose check character is wrong (some pilot-era codes); stored.
-    #[serde(default)]
-    pub accept_bad_checksum: bool,
-}
-
-/// Registers an enterprise.
-#[utoipa::path(
-    tag = "admin",
-    security(("bearer" = [])),
-    request_body = CreateEnterprise,
-    responses(
-        (status = 201, body = EnterpriseView),
-        (status = 409, description = "The credit code is registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/admin/enterprises")]
-pub async fn create_enterprise(
-    state: web::Data<AppState>,
-    _admin: Admin,
-    body: Body<CreateEnterprise>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let body = body?;
-    let b = body.into_inner();
-    let e = users::create_enterprise(
-        &state.db,
-        NewEnterpriseInput {
-            credit_code: b.credit_code,
-            name: b.name,
-            county_code: b.county_code,
-            accept_bad_checksum: b.accept_bad_checksum,
-        },
-    )
-    .await
-    .map_err(ApiError::from)?;
-    Ok(HttpResponse::Created().json(EnterpriseView::from(e)))
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuthEventView {
     pub id: i64,
@@ -316,4 +264,129 @@ pub async fn auth_events(
             })
             .collect(),
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// Check every row and report, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRowError {
+    /// The spreadsheet row (the header is row 1).
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReportView {
+    pub dry_run: bool,
+    /// Whether the rows were written (never in a dry run or with errors).
+    pub applied: bool,
+    pub rows: usize,
+    /// Rows that are (or would be) new.
+    pub inserted: usize,
+    /// Rows that change an existing record.
+    pub updated: usize,
+    /// Rows identical to what is stored.
+    pub unchanged: usize,
+    pub errors: Vec<ImportRowError>,
+}
+
+/// Imports enterprises (`kind` = `enterprises`) or white-list entries
+/// (`whitelist`) from a CSV or XLSX file sent as the request body. All rows
+/// are written in one transaction or none; a dry run writes nothing.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("kind" = String, Path, description = "`enterprises` or `whitelist`"), ImportQuery),
+    request_body(content = Vec<u8>, description = "The file: CSV (UTF-8 or GBK) or XLSX", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "The report (a dry run, or every row written)", body = ImportReportView),
+        (status = 422, description = "Bad rows (nothing written), or an unreadable file", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/imports/{kind}")]
+pub async fn import(
+    state: web::Data<AppState>,
+    Admin(who): Admin,
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<HttpResponse, actix_web::Error> {
+    use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportError};
+    let body = body?;
+    let lang = super::lang::Lang::from_request(&req);
+    let table = read_table(&body).map_err(import_problem)?;
+    let dry_run = query.dry_run;
+    let report = match path.as_str() {
+        "enterprises" => {
+            import_enterprises(&state.db, table, dry_run, Some(who.user.id), |_| {}).await
+        }
+        "whitelist" => import_whitelist(&state.db, table, dry_run, Some(who.user.id), |_| {}).await,
+        other => {
+            return Err(ApiError::not_found(
+                format!("没有“{other}”这种导入。"),
+                format!("There is no `{other}` import."),
+            )
+            .into())
+        }
+    }
+    .map_err(|e| match e {
+        ImportError::Storage(s) => ApiError::from(s),
+        file => import_problem(file),
+    })?;
+    if !dry_run && !report.errors.is_empty() {
+        return Err(ApiError::invalid_fields(
+            report
+                .errors
+                .into_iter()
+                .map(|e| {
+                    (
+                        format!("rows[{}].{}", e.row, e.column),
+                        Message::new(e.zh, e.en),
+                    )
+                })
+                .collect(),
+        )
+        .with_detail(
+            "文件中有错误的行，未导入任何数据。",
+            "Some rows are invalid; nothing was imported.",
+        )
+        .into());
+    }
+    let applied = report.applied();
+    Ok(HttpResponse::Ok().json(ImportReportView {
+        dry_run,
+        applied,
+        rows: report.rows,
+        inserted: report.inserted,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        errors: report
+            .errors
+            .into_iter()
+            .map(|e| ImportRowError {
+                row: e.row,
+                column: e.column,
+                message: match lang {
+                    super::lang::Lang::Zh => e.zh,
+                    super::lang::Lang::En => e.en,
+                },
+            })
+            .collect(),
+    }))
+}
+
+fn import_problem(e: crate::services::imports::ImportError) -> ApiError {
+    match e {
+        crate::services::imports::ImportError::File { zh, en } => {
+            ApiError::new(ProblemKind::Validation).with_detail(zh, en)
+        }
+        crate::services::imports::ImportError::Storage(s) => s.into(),
+    }
 }

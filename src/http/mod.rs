@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod caller;
+pub mod enterprises;
 pub mod extract;
 pub mod health;
 pub mod lang;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
     pub auth: Authenticator,
+    /// Per-client limit of the public white-list check.
+    pub check_limiter: governor::DefaultKeyedRateLimiter<String>,
 }
 
 /// The whole application: routes, middleware, extractor settings.
@@ -45,12 +48,14 @@ pub fn build_app(
     >,
 > {
     let json_limit = state.settings.server.json_limit_bytes;
+    let upload_limit = state.settings.server.upload_limit_bytes;
     let (app, _) = routes(App::new().into_utoipa_app())
         .openapi_service(|api| SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
         .app_data(state)
         .app_data(extract::json_config(json_limit))
         .app_data(extract::path_config())
         .app_data(extract::query_config())
+        .app_data(web::PayloadConfig::new(upload_limit))
         .route("/api/docs", web::get().to(docs_redirect))
         .default_service(web::to(not_found))
         .map(|app| app.wrap(actix_web::middleware::from_fn(middleware::observe)))
@@ -80,13 +85,20 @@ where
                 .service(auth::me)
                 .service(auth::change_password)
                 .service(records::get_user)
-                .service(records::get_enterprise)
+                .service(enterprises::search)
+                .service(enterprises::create)
+                .service(enterprises::get)
+                .service(enterprises::update)
+                .service(enterprises::listings)
+                .service(enterprises::add_listing)
+                .service(enterprises::remove_listing)
+                .service(enterprises::check)
                 .service(admin::create_user)
                 .service(admin::list_users)
                 .service(admin::deactivate_user)
                 .service(admin::activate_user)
                 .service(admin::reset_password)
-                .service(admin::create_enterprise)
+                .service(admin::import)
                 .service(admin::auth_events),
         )
 }

@@ -2,4 +2,6 @@
 //! pages, the command line and background jobs.
 
 pub mod auth;
+pub mod enterprises;
+pub mod imports;
 pub mod users;

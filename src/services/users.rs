@@ -3,14 +3,12 @@
 use chrono::Utc;
 
 use super::auth::{audit, AuthError, Authenticator};
-use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
+use crate::domain::enterprise::valid_phone;
 use crate::domain::password::check_password;
-use crate::domain::region::RegionCode;
 use crate::domain::role::Role;
 use crate::storage::departments::Department;
-use crate::storage::enterprises::{Enterprise, NewEnterprise};
-use crate::storage::regions::Region;
+use crate::storage::enterprises::Enterprise;
 use crate::storage::users::{NewUser, User};
 use crate::storage::{write_transaction, Database, StorageError};
 
@@ -36,8 +34,6 @@ pub enum AccountError {
     Invalid(Vec<FieldProblem>),
     #[error("the e-mail address is taken")]
     EmailTaken,
-    #[error("the credit code is taken")]
-    CreditCodeTaken,
     #[error("no such user")]
     NotFound,
     #[error(transparent)]
@@ -62,11 +58,6 @@ pub struct NewAccount {
     pub enterprise_id: Option<i64>,
     pub password: String,
     pub locale: Option<String>,
-}
-
-fn valid_phone(p: &str) -> bool {
-    let digits = p.chars().filter(char::is_ascii_digit).count();
-    (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
 }
 
 /// Creates an account; `actor` is the administrator (none from the command line).
@@ -294,87 +285,4 @@ pub async fn reset_password(
             ),
             other => other.into(),
         })
-}
-
-#[derive(Debug, Clone)]
-pub struct NewEnterpriseInput {
-    pub credit_code: String,
-    pub name: String,
-    pub county_code: String,
-    /// Accept a code whose check character is wrong (pilot-era codes).
-    pub accept_bad_checksum: bool,
-}
-
-/// Registers an enterprise (the minimal record).
-pub async fn create_enterprise(
-    db: &Database,
-    input: NewEnterpriseInput,
-) -> Result<Enterprise, AccountError> {
-    let mut problems = Vec::new();
-    let mut waived = false;
-    let code = match CreditCode::parse_lenient(&input.credit_code) {
-        Ok((code, Ok(()))) => Some(code),
-        Ok((code, Err(_))) if input.accept_bad_checksum => {
-            waived = true;
-            Some(code)
-        }
-        Ok((_, Err(e))) | Err(e) => {
-            problems.push(problem(
-                "credit_code",
-                format!("统一社会信用代码有误：{e}"),
-                e.to_string(),
-            ));
-            None
-        }
-    };
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(problem(
-            "name",
-            "企业名称为 1 到 200 个字符。",
-            "A name has 1 to 200 characters.",
-        ));
-    }
-    let county = RegionCode::parse(&input.county_code).ok();
-    let county_ok = match &county {
-        Some(c) => {
-            let c = c.to_string();
-            db.run(move |conn| Ok(Region::find_at(conn, &c, "county")?.is_some()))
-                .await?
-        }
-        None => false,
-    };
-    if !county_ok {
-        problems.push(problem(
-            "county_code",
-            "请填写有效的县级区划代码。",
-            "Give a valid county-level region code.",
-        ));
-    }
-    let (Some(code), Some(county), true) = (code, county, problems.is_empty()) else {
-        return Err(AccountError::Invalid(problems));
-    };
-    let result = db
-        .run(move |conn| {
-            let t = Utc::now().naive_utc();
-            Ok(Enterprise::insert(
-                conn,
-                &NewEnterprise {
-                    credit_code: code.as_str(),
-                    name: &name,
-                    county_code: county.as_str(),
-                    checksum_waived: waived,
-                    created_at: t,
-                    updated_at: t,
-                },
-            )?)
-        })
-        .await;
-    match result {
-        Err(StorageError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => Err(AccountError::CreditCodeTaken),
-        other => Ok(other?),
-    }
 }

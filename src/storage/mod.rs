@@ -14,6 +14,7 @@ pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
 pub mod users;
+pub mod whitelist;
 
 pub use connection::{AnyConnection, Backend};
 pub use pool::{Database, StorageError};

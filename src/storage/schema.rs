@@ -49,6 +49,37 @@ diesel::table! {
         checksum_waived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        address -> Text,
+        size -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    enterprise_chains (enterprise_id, chain_code) {
+        enterprise_id -> BigInt,
+        chain_code -> Text,
+    }
+}
+
+diesel::table! {
+    whitelist_entries (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        scope -> Text,
+        batch -> Integer,
+        issuing_department_id -> BigInt,
+        listed_on -> Date,
+        removed_on -> Nullable<Date>,
+        removed_by -> Nullable<BigInt>,
+        chain_code -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 
@@ -110,6 +141,8 @@ diesel::table! {
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(enterprise_chains -> enterprises (enterprise_id));
+diesel::joinable!(whitelist_entries -> enterprises (enterprise_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     chains,
@@ -118,5 +151,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     login_throttles,
-    auth_events
+    auth_events,
+    enterprise_chains,
+    whitelist_entries
 );

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use crate::each_backend;
-use crate::helpers::{assert_problem, credit_code, TestApp, PASSWORD};
+use crate::helpers::{assert_problem, TestApp, PASSWORD};
 
 /// Accounts across the tree: two enterprises in Pudong, officers of Pudong
 /// and its sibling Huangpu, a Shanghai supervisor, a Nanjing city officer and
@@ -211,28 +211,6 @@ each_backend! {
         assert_eq!(reset.status(), 204);
         assert_problem(app.login_response("wang.fang@pudong.example.cn", PASSWORD).await, 401).await;
         assert_eq!(app.login_response("wang.fang@pudong.example.cn", "重置后的密码-2022-春").await.status(), 200);
-
-        // Enterprises: the credit code is checked; a waiver is explicit and stored.
-        let good = credit_code("91310115000000001");
-        let e = app
-            .post_as("/api/v1/admin/enterprises", &token, &json!({"credit_code": good.to_lowercase(), "name": "上海丁公司", "county_code": "310115"}))
-            .await;
-        assert_eq!(e.status(), 201);
-        let e: serde_json::Value = e.json().await.unwrap();
-        assert_eq!(e["credit_code"], good);
-        assert_eq!(e["checksum_waived"], false);
-        let mut bad_code = good[..17].to_string();
-        bad_code.push(if good.ends_with('0') { '1' } else { '0' });
-        let refused = app
-            .post_as("/api/v1/admin/enterprises", &token, &json!({"credit_code": bad_code, "name": "上海戊公司", "county_code": "310115"}))
-            .await;
-        let body = assert_problem(refused, 422).await;
-        assert_eq!(body["errors"][0]["field"], "credit_code");
-        let waived = app
-            .post_as("/api/v1/admin/enterprises", &token, &json!({"credit_code": bad_code, "name": "上海戊公司", "county_code": "310115", "accept_bad_checksum": true}))
-            .await;
-        assert_eq!(waived.status(), 201);
-        assert_eq!(waived.json::<serde_json::Value>().await.unwrap()["checksum_waived"], true);
 
         // The audit saw it all.
         let events: serde_json::Value = app.get_as("/api/v1/admin/auth-events?limit=500", &token).await.json().await.unwrap();

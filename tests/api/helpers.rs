@@ -13,9 +13,12 @@ use std::path::PathBuf;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::Value;
 use yizhan::configuration::Settings;
+use yizhan::domain::access::Caller;
 use yizhan::domain::credit_code::CreditCode;
+use yizhan::domain::enterprise::EnterpriseInput;
+use yizhan::domain::role::Role;
 use yizhan::services::auth::Authenticator;
-use yizhan::services::users::{create_account, create_enterprise, NewAccount, NewEnterpriseInput};
+use yizhan::services::users::{create_account, NewAccount};
 use yizhan::startup::Application;
 use yizhan::storage::Database;
 
@@ -237,18 +240,23 @@ impl TestApp {
             "91{county}{:09}",
             name.chars().map(|c| c as u32).sum::<u32>() % 1_000_000_000
         );
-        create_enterprise(
-            &self.db,
-            NewEnterpriseInput {
-                credit_code: credit_code(&body),
-                name: name.into(),
-                county_code: county.into(),
-                accept_bad_checksum: false,
-            },
-        )
-        .await
-        .expect("enterprise created")
-        .id
+        let admin = Caller {
+            user_id: 0,
+            role: Role::Admin,
+            department: None,
+            enterprise_id: None,
+        };
+        let input = EnterpriseInput {
+            credit_code: credit_code(&body),
+            name: name.into(),
+            county_code: county.into(),
+            ..Default::default()
+        };
+        yizhan::services::enterprises::create(&self.db, &admin, input, false)
+            .await
+            .expect("enterprise created")
+            .enterprise
+            .id
     }
 
     /// Creates an account with [`PASSWORD`]; returns its id.
@@ -324,6 +332,28 @@ impl TestApp {
             .post(self.url(path))
             .bearer_auth(token)
             .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends a file body (CSV or XLSX) as an administrator would upload it.
+    pub async fn upload_as(&self, path: &str, token: &str, bytes: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
             .send()
             .await
             .unwrap()

@@ -1,5 +1,5 @@
--- Enterprises (minimal here; the full record comes with the white list),
--- users, refresh tokens, log-in throttling and the authentication audit.
+-- Enterprises, users, refresh tokens, log-in throttling and the
+-- authentication audit.
 CREATE TABLE enterprises (
     id BIGSERIAL PRIMARY KEY,
     credit_code TEXT NOT NULL UNIQUE,
@@ -9,9 +9,19 @@ CREATE TABLE enterprises (
     -- character (some pilot-era codes do).
     checksum_waived BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
+    updated_at TIMESTAMP NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    size TEXT CHECK (size IN ('large', 'medium', 'small', 'micro')),
+    contact_name TEXT,
+    contact_phone TEXT,
+    contact_email TEXT,
+    -- Ids of the users who created and last changed the record (users
+    -- reference enterprises, so these two carry no foreign key).
+    created_by BIGINT,
+    updated_by BIGINT
 );
 CREATE INDEX enterprises_county ON enterprises (county_code);
+CREATE INDEX enterprises_name ON enterprises (name);
 
 CREATE TABLE users (
     id BIGSERIAL PRIMARY KEY,

@@ -367,3 +367,59 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn enterprise_scopes_follow_the_department() {
+    assert_eq!(
+        enterprise_scope(&staff(Role::Officer, 400)),
+        EnterpriseScope::RegionPrefix("310115".into())
+    );
+    assert_eq!(
+        enterprise_scope(&staff(Role::Supervisor, 30)),
+        EnterpriseScope::RegionPrefix("31".into())
+    );
+    assert_eq!(
+        enterprise_scope(&staff(Role::Officer, 100)),
+        EnterpriseScope::RegionPrefix("3201".into())
+    );
+    assert_eq!(
+        enterprise_scope(&staff(Role::Lead, 1)),
+        EnterpriseScope::All
+    );
+    assert_eq!(
+        enterprise_scope(&staff(Role::Officer, 2)),
+        EnterpriseScope::Chain("automotive".into())
+    );
+    assert_eq!(enterprise_scope(&enterprise(7)), EnterpriseScope::Only(7));
+}
+
+#[test]
+fn lists_are_kept_by_their_issuers() {
+    let shanghai = RegionCode::parse("310000").unwrap();
+    assert!(may_keep_list(&staff(Role::Officer, 1), None));
+    assert!(!may_keep_list(&staff(Role::Officer, 30), None));
+    assert!(may_keep_list(&staff(Role::Lead, 30), Some(&shanghai)));
+    assert!(!may_keep_list(&staff(Role::Lead, 20), Some(&shanghai)));
+    assert!(!may_keep_list(
+        &staff(Role::Supervisor, 30),
+        Some(&shanghai)
+    ));
+    assert!(!may_keep_list(&enterprise(7), None));
+    // Everyone on the staff reads every listing: mutual recognition.
+    assert!(may_read_listing(&staff(Role::Officer, 501), 7));
+    assert!(may_read_listing(&enterprise(7), 7));
+    assert!(!may_read_listing(&enterprise(8), 7));
+}
+
+#[test]
+fn enterprises_are_managed_within_the_jurisdiction() {
+    let pudong = county_of(400);
+    assert!(may_manage_enterprise(&staff(Role::Officer, 400), &pudong));
+    assert!(may_manage_enterprise(&staff(Role::Lead, 30), &pudong));
+    assert!(!may_manage_enterprise(&staff(Role::Officer, 401), &pudong));
+    assert!(!may_manage_enterprise(
+        &staff(Role::Supervisor, 400),
+        &pudong
+    ));
+    assert!(!may_manage_enterprise(&enterprise(7), &pudong));
+}

@@ -1,0 +1,2 @@
+DROP TABLE whitelist_entries;
+DROP TABLE enterprise_chains;

@@ -1,0 +1,448 @@
+//! Enterprises and their white-list entries: create, change, find, list.
+
+use chrono::{NaiveDate, Utc};
+
+use crate::domain::access::{
+    enterprise_scope, may_keep_list, may_manage_enterprise, may_read_enterprise, may_read_listing,
+    Caller, EnterpriseFacts, EnterpriseScope,
+};
+use crate::domain::enterprise::{
+    issue, parse_enterprise, EnterpriseInput, EnterpriseRecord, FieldIssue, WhitelistScope,
+};
+use crate::domain::role::Role;
+use crate::storage::chains::Chain;
+use crate::storage::departments::Department;
+use crate::storage::enterprises::{self, Enterprise, EnterpriseFields, EnterpriseFilter};
+use crate::storage::whitelist::{NewWhitelistEntry, WhitelistEntry};
+use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnterpriseError {
+    #[error("invalid fields")]
+    Invalid(Vec<FieldIssue>),
+    #[error("the credit code is registered already")]
+    CodeTaken,
+    /// Not there, or not the caller's to see: the two look the same.
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for EnterpriseError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => EnterpriseError::CodeTaken,
+            other => EnterpriseError::Storage(other.into()),
+        }
+    }
+}
+
+/// An enterprise with its chains and every white-list entry.
+#[derive(Debug, Clone)]
+pub struct EnterpriseDetail {
+    pub enterprise: Enterprise,
+    pub chains: Vec<String>,
+    pub listings: Vec<WhitelistEntry>,
+}
+
+/// The chains an input may name: (code, Chinese name).
+pub fn known_chains(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, StorageError> {
+    Ok(Chain::all(conn)?
+        .into_iter()
+        .filter(|c| c.active)
+        .map(|c| (c.code, c.name_zh))
+        .collect())
+}
+
+pub fn fields_of(record: &EnterpriseRecord, waived: bool) -> EnterpriseFields {
+    EnterpriseFields {
+        credit_code: record.credit_code.to_string(),
+        name: record.name.clone(),
+        county_code: record.county.to_string(),
+        checksum_waived: waived,
+        address: record.address.clone(),
+        size: record.size.map(|s| s.as_str().to_string()),
+        contact_name: record.contact_name.clone(),
+        contact_phone: record.contact_phone.clone(),
+        contact_email: record.contact_email.clone(),
+    }
+}
+
+fn facts(e: &Enterprise, chains: &[String]) -> Option<EnterpriseFacts> {
+    Some(EnterpriseFacts {
+        id: e.id,
+        county: crate::domain::region::RegionCode::parse(&e.county_code).ok()?,
+        chains: chains.to_vec(),
+    })
+}
+
+fn detail(conn: &mut AnyConnection, e: Enterprise) -> Result<EnterpriseDetail, StorageError> {
+    let chains = enterprises::chains_of(conn, &[e.id])?
+        .remove(&e.id)
+        .unwrap_or_default();
+    let listings = WhitelistEntry::of_enterprise(conn, e.id)?;
+    Ok(EnterpriseDetail {
+        enterprise: e,
+        chains,
+        listings,
+    })
+}
+
+fn only_admin_waives(caller: &Caller, waive: bool) -> Result<(), EnterpriseError> {
+    if waive && caller.role != Role::Admin {
+        return Err(EnterpriseError::Invalid(vec![issue(
+            "accept_bad_checksum",
+            "只有管理员可以接受校验位不符的信用代码。",
+            "Only an administrator may accept a code that fails its check character.",
+        )]));
+    }
+    Ok(())
+}
+
+/// Registers an enterprise in the caller's jurisdiction.
+pub async fn create(
+    db: &Database,
+    caller: &Caller,
+    input: EnterpriseInput,
+    waive: bool,
+) -> Result<EnterpriseDetail, EnterpriseError> {
+    only_admin_waives(caller, waive)?;
+    let caller = caller.clone();
+    db.run(move |conn| {
+        let chains = known_chains(conn)?;
+        let (record, waived) = match parse_enterprise(&input, &chains, waive) {
+            Ok(r) => r,
+            Err(issues) => return Ok(Err(EnterpriseError::Invalid(issues))),
+        };
+        if !may_manage_enterprise(&caller, &record.county) {
+            return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                "county_code",
+                "只能登记本辖区内的企业。",
+                "You may only register enterprises in your jurisdiction.",
+            )])));
+        }
+        let fields = fields_of(&record, waived);
+        let created = write_transaction(conn, |conn| {
+            let e =
+                Enterprise::insert(conn, &fields, Some(caller.user_id), Utc::now().naive_utc())?;
+            enterprises::set_chains(conn, e.id, &record.chains)?;
+            Ok::<_, diesel::result::Error>(e)
+        });
+        Ok(match created {
+            Ok(e) => Ok(detail(conn, e)?),
+            Err(e) => Err(EnterpriseError::from(e)),
+        })
+    })
+    .await?
+}
+
+/// One enterprise, if the caller may see it.
+pub async fn get(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<EnterpriseDetail, EnterpriseError> {
+    let found = db
+        .run(move |conn| match Enterprise::find(conn, id)? {
+            Some(e) => Ok(Some(detail(conn, e)?)),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or(EnterpriseError::NotFound)?;
+    let visible =
+        facts(&found.enterprise, &found.chains).is_some_and(|f| may_read_enterprise(caller, &f));
+    if visible {
+        Ok(found)
+    } else {
+        Err(EnterpriseError::NotFound)
+    }
+}
+
+/// Changes the record. Staff and administrators change every field within
+/// their jurisdiction; an enterprise user changes only its own contacts.
+pub async fn update(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    input: EnterpriseInput,
+    waive: bool,
+) -> Result<EnterpriseDetail, EnterpriseError> {
+    only_admin_waives(caller, waive)?;
+    let current = get(db, caller, id).await?;
+    let e = &current.enterprise;
+    let own = caller.role == Role::Enterprise && caller.enterprise_id == Some(id);
+    let county_ok = crate::domain::region::RegionCode::parse(&e.county_code)
+        .is_ok_and(|c| may_manage_enterprise(caller, &c));
+    if !own && !county_ok {
+        return Err(EnterpriseError::NotFound);
+    }
+    let input = if own {
+        // The registered facts stay as they are; only contacts change.
+        EnterpriseInput {
+            credit_code: e.credit_code.clone(),
+            name: e.name.clone(),
+            county_code: e.county_code.clone(),
+            address: e.address.clone(),
+            chains: current.chains.join(";"),
+            size: e.size.clone().unwrap_or_default(),
+            ..input
+        }
+    } else {
+        input
+    };
+    let keep_waiver = e.checksum_waived
+        && input
+            .credit_code
+            .trim()
+            .eq_ignore_ascii_case(&e.credit_code);
+    let caller = caller.clone();
+    let result = db
+        .run(move |conn| {
+            let chains = known_chains(conn)?;
+            let (record, waived) = match parse_enterprise(&input, &chains, waive || keep_waiver) {
+                Ok(r) => r,
+                Err(issues) => return Ok(Err(EnterpriseError::Invalid(issues))),
+            };
+            if !own && !may_manage_enterprise(&caller, &record.county) {
+                return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                    "county_code",
+                    "只能把企业改到本辖区内。",
+                    "The enterprise must stay in your jurisdiction.",
+                )])));
+            }
+            let fields = fields_of(&record, waived);
+            let outcome = write_transaction(conn, |conn| {
+                Enterprise::update(
+                    conn,
+                    id,
+                    &fields,
+                    Some(caller.user_id),
+                    Utc::now().naive_utc(),
+                )?;
+                enterprises::set_chains(conn, id, &record.chains)?;
+                let e = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+                Ok::<_, diesel::result::Error>(e)
+            });
+            Ok(match outcome {
+                Ok(e) => Ok(detail(conn, e)?),
+                Err(e) => Err(EnterpriseError::from(e)),
+            })
+        })
+        .await?;
+    result
+}
+
+/// A page of the enterprises the caller may see, matching the filter.
+pub async fn search(
+    db: &Database,
+    caller: &Caller,
+    mut filter: EnterpriseFilter,
+) -> Result<Vec<(Enterprise, Vec<String>)>, EnterpriseError> {
+    match enterprise_scope(caller) {
+        EnterpriseScope::All => {}
+        EnterpriseScope::RegionPrefix(p) => {
+            // Narrow further if asked, never widen.
+            filter.region_prefix = match filter.region_prefix.take() {
+                Some(asked) if asked.starts_with(&p) => Some(asked),
+                Some(asked) if p.starts_with(&asked) => Some(p),
+                Some(_) => return Ok(Vec::new()),
+                None => Some(p),
+            }
+        }
+        EnterpriseScope::Chain(c) => {
+            if filter.chain.as_ref().is_some_and(|asked| asked != &c) {
+                return Ok(Vec::new());
+            }
+            filter.chain = Some(c);
+        }
+        EnterpriseScope::Only(id) => filter.only_id = Some(id),
+        EnterpriseScope::Nothing => return Ok(Vec::new()),
+    }
+    Ok(db
+        .run(move |conn| {
+            let found = Enterprise::search(conn, &filter)?;
+            let ids: Vec<i64> = found.iter().map(|e| e.id).collect();
+            let mut chains = enterprises::chains_of(conn, &ids)?;
+            Ok(found
+                .into_iter()
+                .map(|e| {
+                    let c = chains.remove(&e.id).unwrap_or_default();
+                    (e, c)
+                })
+                .collect())
+        })
+        .await?)
+}
+
+/// An enterprise's white-list entries (mutual recognition: any staff).
+pub async fn listings(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<Vec<WhitelistEntry>, EnterpriseError> {
+    if !may_read_listing(caller, id) {
+        return Err(EnterpriseError::NotFound);
+    }
+    let found = db
+        .run(move |conn| match Enterprise::find(conn, id)? {
+            Some(_) => Ok(Some(WhitelistEntry::of_enterprise(conn, id)?)),
+            None => Ok(None),
+        })
+        .await?;
+    found.ok_or(EnterpriseError::NotFound)
+}
+
+/// The department that keeps a list: the ministry, or the province's.
+pub fn list_keeper(
+    conn: &mut AnyConnection,
+    scope: &WhitelistScope,
+) -> Result<Option<i64>, StorageError> {
+    use crate::storage::schema::departments::dsl as d;
+    use diesel::prelude::*;
+    let q = d::departments.select(d::id).into_boxed();
+    let q = match scope {
+        WhitelistScope::National => q.filter(d::kind.eq("ministry")),
+        WhitelistScope::Province(code) => q
+            .filter(d::region_code.eq(code.to_string()))
+            .filter(d::region_level.eq("province")),
+    };
+    Ok(q.first(conn).optional()?)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewListing {
+    pub scope: String,
+    pub batch: i32,
+    pub listed_on: NaiveDate,
+    pub chain: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Puts an enterprise on a list the caller keeps.
+pub async fn add_listing(
+    db: &Database,
+    caller: &Caller,
+    enterprise_id: i64,
+    input: NewListing,
+) -> Result<WhitelistEntry, EnterpriseError> {
+    let Some(scope) = WhitelistScope::parse(&input.scope) else {
+        return Err(EnterpriseError::Invalid(vec![issue(
+            "scope",
+            "范围应为“national”或省级区划代码。",
+            "The scope is `national` or a province code.",
+        )]));
+    };
+    let province = match &scope {
+        WhitelistScope::National => None,
+        WhitelistScope::Province(p) => Some(p.clone()),
+    };
+    if !may_keep_list(caller, province.as_ref()) {
+        return Err(EnterpriseError::Invalid(vec![issue(
+            "scope",
+            "全国名单由工业和信息化部维护，省级名单由该省主管部门维护。",
+            "The national list is kept by the ministry, a provincial list by that province's department.",
+        )]));
+    }
+    if !(1..=1000).contains(&input.batch) {
+        return Err(EnterpriseError::Invalid(vec![issue(
+            "batch",
+            "批次应为正整数。",
+            "The batch is a positive whole number.",
+        )]));
+    }
+    let actor = caller.user_id;
+    let outcome = db
+        .run(move |conn| {
+            if Enterprise::find(conn, enterprise_id)?.is_none() {
+                return Ok(Err(EnterpriseError::NotFound));
+            }
+            if let Some(chain) = &input.chain {
+                if !known_chains(conn)?.iter().any(|(c, _)| c == chain) {
+                    return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                        "chain",
+                        format!("没有“{chain}”这条产业链。"),
+                        format!("There is no industry chain `{chain}`."),
+                    )])));
+                }
+            }
+            let Some(keeper) = list_keeper(conn, &scope)? else {
+                return Ok(Err(EnterpriseError::NotFound));
+            };
+            let new = NewWhitelistEntry {
+                enterprise_id,
+                scope: scope.as_string(),
+                batch: input.batch,
+                issuing_department_id: keeper,
+                listed_on: input.listed_on,
+                removed_on: None,
+                chain_code: input.chain.clone(),
+                note: input.note.clone(),
+                created_by: Some(actor),
+                created_at: Utc::now().naive_utc(),
+            };
+            Ok(
+                WhitelistEntry::insert(conn, &new).map_err(|e| match EnterpriseError::from(e) {
+                    EnterpriseError::CodeTaken => EnterpriseError::Invalid(vec![issue(
+                        "batch",
+                        "该企业已在这一批名单中。",
+                        "The enterprise is already in this batch of the list.",
+                    )]),
+                    other => other,
+                }),
+            )
+        })
+        .await?;
+    outcome
+}
+
+/// Ends a listing; the entry stays as history.
+pub async fn remove_listing(
+    db: &Database,
+    caller: &Caller,
+    entry_id: i64,
+    on: NaiveDate,
+) -> Result<WhitelistEntry, EnterpriseError> {
+    let caller = caller.clone();
+    let outcome = db
+        .run(move |conn| {
+            let Some(entry) = WhitelistEntry::find(conn, entry_id)? else {
+                return Ok(Err(EnterpriseError::NotFound));
+            };
+            let province = match WhitelistScope::parse(&entry.scope) {
+                Some(WhitelistScope::Province(p)) => Some(p),
+                _ => None,
+            };
+            if !may_keep_list(&caller, province.as_ref()) {
+                return Ok(Err(EnterpriseError::NotFound));
+            }
+            if entry.removed_on.is_some() || on < entry.listed_on {
+                return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                    "removed_on",
+                    "该记录已移出，或移出日期早于列入日期。",
+                    "The entry is removed already, or the date is before its listing.",
+                )])));
+            }
+            WhitelistEntry::remove(conn, entry_id, on, caller.user_id)?;
+            Ok(WhitelistEntry::find(conn, entry_id)?.ok_or(EnterpriseError::NotFound))
+        })
+        .await?;
+    outcome
+}
+
+/// The keeper department's name for a scope, for display.
+pub fn scope_department(
+    conn: &mut AnyConnection,
+    scope: &str,
+) -> Result<Option<Department>, StorageError> {
+    let Some(s) = WhitelistScope::parse(scope) else {
+        return Ok(None);
+    };
+    match list_keeper(conn, &s)? {
+        Some(id) => Ok(Department::find(conn, id)?),
+        None => Ok(None),
+    }
+}
