@@ -4,7 +4,9 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod enterprises;
 mod health;
+mod imports;
 mod openapi;
 mod problems;
 mod reference;
