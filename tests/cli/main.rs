@@ -262,3 +262,69 @@ fn user_create_makes_the_first_administrator() {
     let err = String::from_utf8(weak.stderr).unwrap();
     assert!(err.contains("password: This is a common password"), "{err}");
 }
+
+fn valid_code(body17: &str) -> String {
+    "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        .chars()
+        .map(|c| format!("{body17}{c}"))
+        .find(|code| yizhan::domain::credit_code::CreditCode::parse(code).is_ok())
+        .unwrap()
+}
+
+#[test]
+fn import_enterprises_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/y.db", dir.path().display());
+    let file = dir.path().join("企业名单.csv");
+    let mut text = String::from("credit_code,name,county_code,chains\n");
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "{},企业{i},310115,汽车\n",
+            valid_code(&format!("91310115{i:09}"))
+        ));
+    }
+    std::fs::write(&file, &text).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["import", "enterprises", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = yizhan()
+            .args(&args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, _) = run(&["--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.trim(),
+        "would import 3 rows: 3 new, 0 changed, 0 unchanged; 0 errors"
+    );
+    let (_, out, _) = run(&[]);
+    assert_eq!(
+        out.trim(),
+        "imported 3 rows: 3 new, 0 changed, 0 unchanged; 0 errors"
+    );
+    let (_, out, _) = run(&[]);
+    assert_eq!(
+        out.trim(),
+        "imported 3 rows: 0 new, 0 changed, 3 unchanged; 0 errors"
+    );
+
+    std::fs::write(&file, format!("{text}91310115000000009X,坏的,310115,\n")).unwrap();
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("row 5, credit_code"), "{err}");
+    assert!(out.contains("nothing was imported"), "{out}");
+
+    let missing = yizhan()
+        .args(["import", "whitelist", "/nonexistent/file.csv"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
