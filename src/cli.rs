@@ -177,7 +177,6 @@ fn read_password(from_stdin: bool) -> Result<String, String> {
 async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
     use crate::services::auth::Authenticator;
     use crate::services::users::{create_account, AccountError, NewAccount};
-    use crate::storage::Database;
 
     let password = match read_password(args.password_stdin) {
         Ok(p) => p,
@@ -186,19 +185,7 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
             return 2;
         }
     };
-    let prepared = tokio::task::spawn_blocking({
-        let settings = settings.clone();
-        move || startup::migrate(&settings)
-    })
-    .await;
-    if let Err(e) = prepared
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-    {
-        eprintln!("yizhan: {e}");
-        return 1;
-    }
-    let db = match Database::connect(&settings.database) {
+    let db = match prepared_database(&settings).await {
         Ok(db) => db,
         Err(e) => {
             eprintln!("yizhan: {e}");
@@ -242,7 +229,6 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
 
 async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 {
     use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportError};
-    use crate::storage::Database;
 
     let bytes = match std::fs::read(&args.file) {
         Ok(b) => b,
@@ -258,19 +244,7 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
             return 2;
         }
     };
-    let prepared = tokio::task::spawn_blocking({
-        let settings = settings.clone();
-        move || startup::migrate(&settings)
-    })
-    .await;
-    if let Err(e) = prepared
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-    {
-        eprintln!("yizhan: {e}");
-        return 1;
-    }
-    let db = match Database::connect(&settings.database) {
+    let db = match prepared_database(&settings).await {
         Ok(db) => db,
         Err(e) => {
             eprintln!("yizhan: {e}");
@@ -327,4 +301,14 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
     } else {
         2
     }
+}
+
+/// The configured database, migrated and loaded with reference data.
+async fn prepared_database(settings: &Settings) -> Result<crate::storage::Database, String> {
+    let s = settings.clone();
+    tokio::task::spawn_blocking(move || startup::migrate(&s))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    crate::storage::Database::connect(&settings.database)
 }

@@ -120,13 +120,7 @@ pub async fn list_users(
     query: web::Query<UserListQuery>,
 ) -> Result<web::Json<UserPage>, ApiError> {
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid_fields(vec![(
-            "limit".into(),
-            Message::new("每页 1 到 200 条。", "A page has 1 to 200 items."),
-        )]));
-    }
+    let limit = super::paging::limit(q.limit)?;
     let filter = UserFilter {
         role: q.role,
         department_id: q.department_id,
@@ -140,12 +134,7 @@ pub async fn list_users(
         .db
         .run(move |conn| Ok(User::list(conn, &filter)?))
         .await?;
-    let next_cursor = if found.len() as i64 > limit {
-        found.truncate(limit as usize);
-        found.last().map(|u| u.id)
-    } else {
-        None
-    };
+    let next_cursor = super::paging::next_cursor(&mut found, limit, |u| u.id);
     Ok(web::Json(UserPage {
         items: found.into_iter().map(Into::into).collect(),
         next_cursor,

@@ -211,13 +211,7 @@ pub async fn search(
     query: web::Query<EnterpriseQuery>,
 ) -> Result<web::Json<EnterprisePage>, ApiError> {
     let q = query.into_inner();
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid_fields(vec![(
-            "limit".into(),
-            Message::new("每页 1 到 200 条。", "A page has 1 to 200 items."),
-        )]));
-    }
+    let limit = super::paging::limit(q.limit)?;
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
     let region_prefix = match q.region.as_deref() {
         None => None,
@@ -249,12 +243,7 @@ pub async fn search(
         limit: limit + 1,
     };
     let mut found = enterprises::search(&state.db, &who.caller, filter).await?;
-    let next_cursor = if found.len() as i64 > limit {
-        found.truncate(limit as usize);
-        found.last().map(|(e, _)| e.id)
-    } else {
-        None
-    };
+    let next_cursor = super::paging::next_cursor(&mut found, limit, |(e, _)| e.id);
     let ids: Vec<i64> = found.iter().map(|(e, _)| e.id).collect();
     let listed = state
         .db

@@ -9,6 +9,7 @@ pub mod health;
 pub mod lang;
 pub mod middleware;
 pub mod openapi;
+pub mod paging;
 pub mod problem;
 pub mod records;
 pub mod reference;

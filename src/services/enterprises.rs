@@ -11,7 +11,6 @@ use crate::domain::enterprise::{
 };
 use crate::domain::role::Role;
 use crate::storage::chains::Chain;
-use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise, EnterpriseFields, EnterpriseFilter};
 use crate::storage::whitelist::{NewWhitelistEntry, WhitelistEntry};
 use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
@@ -431,18 +430,4 @@ pub async fn remove_listing(
         })
         .await?;
     outcome
-}
-
-/// The keeper department's name for a scope, for display.
-pub fn scope_department(
-    conn: &mut AnyConnection,
-    scope: &str,
-) -> Result<Option<Department>, StorageError> {
-    let Some(s) = WhitelistScope::parse(scope) else {
-        return Ok(None);
-    };
-    match list_keeper(conn, &s)? {
-        Some(id) => Ok(Department::find(conn, id)?),
-        None => Ok(None),
-    }
 }
