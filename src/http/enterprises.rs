@@ -95,6 +95,9 @@ pub struct EnterpriseView {
     pub listings: Option<Vec<ListingView>>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// The users who registered and last changed the record.
+    pub created_by: Option<i64>,
+    pub updated_by: Option<i64>,
 }
 
 fn view(
@@ -119,6 +122,8 @@ fn view(
         listings: entries.map(|l| l.into_iter().map(Into::into).collect()),
         created_at: e.created_at,
         updated_at: e.updated_at,
+        created_by: e.created_by,
+        updated_by: e.updated_by,
     }
 }
 

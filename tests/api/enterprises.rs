@@ -144,6 +144,8 @@ each_backend! {
         assert_eq!(changed["name"], "浦东甲公司");
         assert_eq!(changed["county_code"], "310115");
         assert_eq!(changed["contact_name"], "李四");
+        let own_id = changed["updated_by"].as_i64().unwrap();
+        assert_ne!(Some(own_id), changed["created_by"].as_i64(), "registered by Pudong, changed by the enterprise");
         assert_eq!(changed["chains"], json!(["automotive"]));
         // Staff of another district cannot change it: it does not exist for them.
         let res = app.put_as(&format!("/api/v1/enterprises/{a_id}"), &s.huangpu, &enterprise_body(&code_a, "x", "310115")).await;
