@@ -8,3 +8,7 @@ pub mod password;
 pub mod region;
 pub mod role;
 pub mod throttle;
+pub mod ticket;
+
+#[cfg(test)]
+mod fixtures;
