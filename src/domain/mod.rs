@@ -7,6 +7,7 @@ pub mod enterprise;
 pub mod password;
 pub mod region;
 pub mod role;
+pub mod routing;
 pub mod throttle;
 pub mod ticket;
 
