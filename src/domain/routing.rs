@@ -258,7 +258,10 @@ mod tests {
         i.urgency = Urgency::Critical;
         i.national_listed = true;
         let d = route(&default_rules(), &i);
-        assert_eq!((d.rule_id, d.target, d.notify_chain_platform), (Some(2), TargetLevel::City, true));
+        assert_eq!(
+            (d.rule_id, d.target, d.notify_chain_platform),
+            (Some(2), TargetLevel::City, true)
+        );
         i.national_listed = false;
         i.provincial_listed = true;
         assert_eq!(route(&default_rules(), &i).rule_id, None);
@@ -267,8 +270,14 @@ mod tests {
     #[test]
     fn target_regions() {
         let pudong = code("310115");
-        assert_eq!(TargetLevel::City.region_for(&pudong), Some((code("310100"), RegionLevel::City)));
-        assert_eq!(TargetLevel::Province.region_for(&pudong), Some((code("310000"), RegionLevel::Province)));
+        assert_eq!(
+            TargetLevel::City.region_for(&pudong),
+            Some((code("310100"), RegionLevel::City))
+        );
+        assert_eq!(
+            TargetLevel::Province.region_for(&pudong),
+            Some((code("310000"), RegionLevel::Province))
+        );
         assert_eq!(TargetLevel::Ministry.region_for(&pudong), None);
     }
 

@@ -13,6 +13,7 @@ pub mod paging;
 pub mod problem;
 pub mod records;
 pub mod reference;
+pub mod tickets;
 
 use std::sync::Arc;
 
@@ -100,6 +101,10 @@ where
                 .service(admin::activate_user)
                 .service(admin::reset_password)
                 .service(admin::import)
+                .service(tickets::file)
+                .service(tickets::queue)
+                .service(tickets::get)
+                .service(tickets::act)
                 .service(admin::auth_events),
         )
 }

@@ -22,6 +22,9 @@ use super::problem::{FieldError, Problem};
         (name = "reference", description = "Regions, departments and industry chains (public data)"),
         (name = "auth", description = "Log-in, tokens, the caller's own account"),
         (name = "accounts", description = "Users and enterprises, as far as the caller may see them"),
+        (name = "enterprises", description = "Enterprises, as far as the caller's jurisdiction goes"),
+        (name = "whitelist", description = "The white list: listings, mutual recognition, the public check"),
+        (name = "tickets", description = "Problem reports (诉求工单): filing, the queue, the timeline, actions"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
     )
 )]

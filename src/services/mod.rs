@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod enterprises;
 pub mod imports;
+pub mod tickets;
 pub mod users;

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod tickets;
 pub mod users;
 pub mod whitelist;
 

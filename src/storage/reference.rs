@@ -89,12 +89,42 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
             .collect();
         insert_batches!(conn, departments::table, department_rows);
 
+        for (i, rule) in crate::domain::routing::default_rules().iter().enumerate() {
+            super::tickets::insert_routing_rule(
+                conn,
+                &super::tickets::RoutingRuleRow {
+                    id: rule.id,
+                    position: i as i32 + 1,
+                    name: rule.name.clone(),
+                    enabled: true,
+                    category: rule.category.clone(),
+                    urgency: rule.urgency.map(|u| u.as_str().to_string()),
+                    listed: rule.listed.map(|l| match l {
+                        crate::domain::routing::ListedMatch::Any => "any".to_string(),
+                        crate::domain::routing::ListedMatch::National => "national".to_string(),
+                        crate::domain::routing::ListedMatch::Provincial => "provincial".to_string(),
+                    }),
+                    chain_code: rule.chain.clone(),
+                    reach: rule.reach.map(|r| match r {
+                        crate::domain::routing::Reach::OutsideCity => "outside_city".to_string(),
+                        crate::domain::routing::Reach::OutsideProvince => "outside_province".to_string(),
+                    }),
+                    target_level: rule.target.as_str().to_string(),
+                    sla_policy: rule.sla_policy.clone(),
+                    notify_chain_platform: rule.notify_chain_platform,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
         if let AnyConnection::Pg(c) = conn {
-            // Ids were given explicitly; later departments continue after them.
-            diesel::sql_query(
-                "SELECT setval(pg_get_serial_sequence('departments', 'id'), (SELECT MAX(id) FROM departments))",
-            )
-            .execute(c)?;
+            // Ids were given explicitly; later rows continue after them.
+            for table in ["departments", "routing_rules"] {
+                diesel::sql_query(format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                ))
+                .execute(c)?;
+            }
         }
         Ok(Some(Loaded {
             regions: region_rows.len(),

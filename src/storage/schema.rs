@@ -38,6 +38,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    routing_rules (id) {
+        id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        enabled -> Bool,
+        category -> Nullable<Text>,
+        urgency -> Nullable<Text>,
+        listed -> Nullable<Text>,
+        chain_code -> Nullable<Text>,
+        reach -> Nullable<Text>,
+        target_level -> Text,
+        sla_policy -> Nullable<Text>,
+        notify_chain_platform -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        number -> Text,
+        enterprise_id -> BigInt,
+        filer_id -> BigInt,
+        category -> Text,
+        urgency -> Text,
+        title -> Text,
+        description -> Text,
+        place_code -> Text,
+        regions_involved -> Text,
+        chains -> Text,
+        whitelisted -> Bool,
+        status -> Text,
+        version -> Integer,
+        handling_department_id -> BigInt,
+        sent_from_department_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        sla_policy -> Nullable<Text>,
+        sign_due_at -> Nullable<Timestamp>,
+        resolve_due_at -> Nullable<Timestamp>,
+        extension_pending -> Bool,
+        overdue -> Bool,
+        escalation_level -> Integer,
+        urged_count -> Integer,
+        reopened_count -> Integer,
+        sent_on_count -> Integer,
+        rating -> Nullable<Text>,
+        solved -> Nullable<Bool>,
+        filed_at -> Timestamp,
+        signed_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_departments (ticket_id, department_id, role) {
+        ticket_id -> BigInt,
+        department_id -> BigInt,
+        role -> Text,
+        opinion -> Nullable<Text>,
+        opinion_posted -> Bool,
+        released -> Bool,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        seq -> Integer,
+        action -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_department_id -> Nullable<BigInt>,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        internal -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_counters (county_code, day) {
+        county_code -> Text,
+        day -> Text,
+        last -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        ticket_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(departments -> chains (chain_code));
 
 diesel::table! {
@@ -143,6 +244,8 @@ diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(enterprise_chains -> enterprises (enterprise_id));
 diesel::joinable!(whitelist_entries -> enterprises (enterprise_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_departments -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     chains,
@@ -153,5 +256,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     auth_events,
     enterprise_chains,
-    whitelist_entries
+    whitelist_entries,
+    routing_rules,
+    tickets,
+    ticket_departments,
+    ticket_events,
+    ticket_counters,
+    idempotency_keys
 );

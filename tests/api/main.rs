@@ -11,3 +11,4 @@ mod openapi;
 mod problems;
 mod reference;
 mod schema;
+mod tickets;

@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 33] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -30,6 +30,10 @@ const ROUTES: [(&str, &str); 29] = [
     ("post", "/api/v1/admin/users/{id}/activate"),
     ("post", "/api/v1/admin/users/{id}/password"),
     ("post", "/api/v1/admin/imports/{kind}"),
+    ("post", "/api/v1/tickets"),
+    ("get", "/api/v1/tickets"),
+    ("get", "/api/v1/tickets/{id}"),
+    ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),
 ];
 

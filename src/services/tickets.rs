@@ -1,0 +1,697 @@
+//! Filing, acting on and reading tickets. Every state change is one write
+//! transaction: the ticket (checked against the version it was read at),
+//! its departments and its event.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
+use crate::domain::enterprise::{is_county, issue, FieldIssue};
+use crate::domain::region::{RegionCode, RegionLevel};
+use crate::domain::role::Role;
+use crate::domain::routing::{
+    self, is_category, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
+};
+use crate::domain::ticket::{
+    decide, Action, Cohandler, Refusal, Satisfaction, Status, TicketState,
+};
+use crate::storage::departments::Department;
+use crate::storage::enterprises::{self, Enterprise};
+use crate::storage::regions::Region;
+use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
+use crate::storage::tickets::{
+    self as store, NewTicket, NewTicketEvent, Ticket, TicketChange, TicketDepartment, TicketEvent,
+    TicketFilter,
+};
+use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("invalid fields")]
+    Invalid(Vec<FieldIssue>),
+    /// Not there, or not the caller's to see.
+    #[error("not found")]
+    NotFound,
+    #[error("refused")]
+    Refused(Refusal),
+    /// Someone changed the ticket first; here is how it stands now.
+    #[error("conflict")]
+    Conflict(Box<Ticket>),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<diesel::result::Error> for TicketError {
+    fn from(e: diesel::result::Error) -> Self {
+        TicketError::Storage(e.into())
+    }
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// What an enterprise user types to file a problem.
+#[derive(Debug, Clone, Default)]
+pub struct Filing {
+    pub category: String,
+    pub urgency: String,
+    pub title: String,
+    pub description: String,
+    /// A county code; defaults to the enterprise's county.
+    pub place: Option<String>,
+    pub regions_involved: Vec<String>,
+}
+
+fn check_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    issues: &mut Vec<FieldIssue>,
+) -> String {
+    let v = value.trim().to_string();
+    if v.is_empty() || v.chars().count() > max {
+        issues.push(issue(
+            field,
+            format!("请填写，最多 {max} 个字符。"),
+            format!("Required, at most {max} characters."),
+        ));
+    }
+    v
+}
+
+fn rule_of(row: &store::RoutingRuleRow) -> RoutingRule {
+    RoutingRule {
+        id: row.id,
+        name: row.name.clone(),
+        category: row.category.clone(),
+        urgency: row.urgency.as_deref().and_then(Urgency::parse),
+        listed: row.listed.as_deref().and_then(|l| match l {
+            "any" => Some(ListedMatch::Any),
+            "national" => Some(ListedMatch::National),
+            "provincial" => Some(ListedMatch::Provincial),
+            _ => None,
+        }),
+        chain: row.chain_code.clone(),
+        reach: row.reach.as_deref().and_then(|r| match r {
+            "outside_city" => Some(Reach::OutsideCity),
+            "outside_province" => Some(Reach::OutsideProvince),
+            _ => None,
+        }),
+        target: TargetLevel::parse(&row.target_level).unwrap_or(TargetLevel::County),
+        sla_policy: row.sla_policy.clone(),
+        notify_chain_platform: row.notify_chain_platform,
+    }
+}
+
+/// The department at `target` level for a ticket placed in `county`.
+fn target_department(
+    conn: &mut AnyConnection,
+    target: TargetLevel,
+    county: &RegionCode,
+) -> QueryResult<Option<i64>> {
+    match target.region_for(county) {
+        None => departments::table
+            .filter(departments::kind.eq("ministry"))
+            .select(departments::id)
+            .first(conn)
+            .optional(),
+        Some((code, level)) => {
+            Ok(Region::find_at(conn, code.as_str(), level.as_str())?.and_then(|r| r.department_id))
+        }
+    }
+}
+
+fn beijing_day(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y%m%d")
+        .to_string()
+}
+
+/// Files a ticket for the caller's enterprise, routed by the rules. With an
+/// idempotency key, a retry returns the first ticket (and `false`).
+pub async fn file(
+    db: &Database,
+    caller: &Caller,
+    input: Filing,
+    key: Option<String>,
+) -> Result<(Ticket, bool), TicketError> {
+    let (Role::Enterprise, Some(enterprise_id)) = (caller.role, caller.enterprise_id) else {
+        return Err(TicketError::Refused(Refusal::NotPermitted {
+            zh: "只有企业用户可以提交诉求。",
+            en: "Only enterprise users file problems.",
+        }));
+    };
+    let mut issues = Vec::new();
+    if !is_category(input.category.trim()) {
+        issues.push(issue("category", "请选择诉求类别。", "Choose a category."));
+    }
+    let urgency = Urgency::parse(input.urgency.trim());
+    if urgency.is_none() {
+        issues.push(issue(
+            "urgency",
+            "紧急程度应为一般、紧急或特急。",
+            "The urgency is normal, urgent or critical.",
+        ));
+    }
+    let title = check_text("title", &input.title, 200, &mut issues);
+    let description = check_text("description", &input.description, 5000, &mut issues);
+    let place = match input
+        .place
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None => None,
+        Some(p) => match RegionCode::parse(p).ok().filter(is_county) {
+            Some(c) => Some(c),
+            None => {
+                issues.push(issue(
+                    "place",
+                    "发生地应为县级区划代码。",
+                    "The place is a county-level region code.",
+                ));
+                None
+            }
+        },
+    };
+    let mut involved = Vec::new();
+    if input.regions_involved.len() > 20 {
+        issues.push(issue(
+            "regions_involved",
+            "最多 20 个相关地区。",
+            "At most 20 regions involved.",
+        ));
+    }
+    for r in &input.regions_involved {
+        match RegionCode::parse(r) {
+            Ok(c) => involved.push(c),
+            Err(_) => issues.push(issue(
+                "regions_involved",
+                format!("“{r}”不是区划代码。"),
+                format!("`{r}` is not a region code."),
+            )),
+        }
+    }
+    let (Some(urgency), true) = (urgency, issues.is_empty()) else {
+        return Err(TicketError::Invalid(issues));
+    };
+    let category = input.category.trim().to_string();
+    let filer = caller.user_id;
+    let outcome = db
+        .run(move |conn| {
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let result = write_transaction(conn, |conn| {
+                    if let Some(k) = &key {
+                        if let Some(id) = store::idempotent_ticket(conn, filer, k)? {
+                            return Ok(Some((
+                                Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
+                                false,
+                            )));
+                        }
+                    }
+                    let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
+                        return Ok(None);
+                    };
+                    let place = match &place {
+                        Some(p) => p.clone(),
+                        None => RegionCode::parse(&enterprise.county_code)
+                            .map_err(|_| diesel::result::Error::NotFound)?,
+                    };
+                    let chains = enterprises::chains_of(conn, &[enterprise_id])?
+                        .remove(&enterprise_id)
+                        .unwrap_or_default();
+                    let scopes: Vec<String> = whitelist_entries::table
+                        .filter(whitelist_entries::enterprise_id.eq(enterprise_id))
+                        .filter(whitelist_entries::removed_on.is_null())
+                        .select(whitelist_entries::scope)
+                        .load(conn)?;
+                    let rules: Vec<RoutingRule> =
+                        store::routing_rules(conn)?.iter().map(rule_of).collect();
+                    let decision = routing::route(
+                        &rules,
+                        &RoutingInput {
+                            category: category.clone(),
+                            urgency,
+                            place: place.clone(),
+                            regions_involved: involved.clone(),
+                            national_listed: scopes.iter().any(|s| s == "national"),
+                            provincial_listed: scopes.iter().any(|s| s != "national"),
+                            chains: chains.clone(),
+                        },
+                    );
+                    let handling = target_department(conn, decision.target, &place)?
+                        .ok_or(diesel::result::Error::NotFound)?;
+                    let t = now();
+                    let seq = store::next_number(conn, place.as_str(), &beijing_day(t))?;
+                    let ticket = Ticket::insert(
+                        conn,
+                        &NewTicket {
+                            number: format!("{}-{}-{seq:04}", place, beijing_day(t)),
+                            enterprise_id,
+                            filer_id: filer,
+                            category: category.clone(),
+                            urgency: urgency.as_str().into(),
+                            title: title.clone(),
+                            description: description.clone(),
+                            place_code: place.to_string(),
+                            regions_involved: involved
+                                .iter()
+                                .map(|c| c.to_string())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            chains: if chains.is_empty() {
+                                String::new()
+                            } else {
+                                format!(",{},", chains.join(","))
+                            },
+                            whitelisted: !scopes.is_empty(),
+                            status: Status::PendingSign.as_str().into(),
+                            handling_department_id: handling,
+                            sla_policy: decision.sla_policy.clone(),
+                            filed_at: t,
+                            updated_at: t,
+                        },
+                    )?;
+                    TicketEvent::append(
+                        conn,
+                        NewTicketEvent {
+                            ticket_id: ticket.id,
+                            seq: 0,
+                            action: "file".into(),
+                            actor_id: Some(filer),
+                            actor_department_id: None,
+                            from_status: None,
+                            to_status: Status::PendingSign.as_str().into(),
+                            note: None,
+                            detail: Some(
+                                serde_json::json!({
+                                    "routed_to": handling,
+                                    "target_level": decision.target.as_str(),
+                                    "rule_id": decision.rule_id,
+                                    "why": decision.reason,
+                                    "notify_chain_platform": decision.notify_chain_platform,
+                                })
+                                .to_string(),
+                            ),
+                            internal: false,
+                            created_at: t,
+                        },
+                    )?;
+                    if let Some(k) = &key {
+                        store::remember_key(conn, filer, k, ticket.id, t)?;
+                    }
+                    Ok::<_, diesel::result::Error>(Some((ticket, true)))
+                });
+                match result {
+                    Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
+                    other => return Ok(other?),
+                }
+            }
+        })
+        .await?;
+    outcome.ok_or(TicketError::NotFound)
+}
+
+/// A ticket with everything authorization and the state machine need.
+pub struct Loaded {
+    pub ticket: Ticket,
+    pub facts: TicketFacts,
+    pub state: TicketState,
+    pub departments: Vec<TicketDepartment>,
+}
+
+fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
+    let path: String = departments::table
+        .find(id)
+        .select(departments::path)
+        .first(conn)?;
+    Ok(DepartmentRef { id, path })
+}
+
+pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
+    let Some(ticket) = Ticket::find(conn, id)? else {
+        return Ok(None);
+    };
+    let departments = TicketDepartment::of_ticket(conn, id)?;
+    let handling = dept_ref(conn, ticket.handling_department_id)?;
+    let mut passed = Vec::new();
+    let mut cohandlers = Vec::new();
+    for d in &departments {
+        let r = dept_ref(conn, d.department_id)?;
+        if d.role == "passed" {
+            passed.push(r);
+        } else {
+            cohandlers.push(Cohandler {
+                department: r,
+                opinion_posted: d.opinion_posted,
+                released: d.released,
+            });
+        }
+    }
+    let sent_from = match ticket.sent_from_department_id {
+        Some(s) => Some(dept_ref(conn, s)?),
+        None => None,
+    };
+    let facts = TicketFacts {
+        enterprise_id: ticket.enterprise_id,
+        enterprise_chains: ticket
+            .chains
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+        place: RegionCode::parse(&ticket.place_code)
+            .map_err(|_| diesel::result::Error::NotFound)?,
+        handling: handling.clone(),
+        passed_through: passed,
+        cohandlers: cohandlers.iter().map(|c| c.department.clone()).collect(),
+    };
+    let state = TicketState {
+        status: Status::parse(&ticket.status).unwrap_or(Status::PendingSign),
+        handling,
+        sent_from,
+        assignee: ticket.assignee_id,
+        cohandlers,
+        extension_pending: ticket.extension_pending,
+        resolve_due: ticket.resolve_due_at,
+        resolved_at: ticket.resolved_at,
+        rating: ticket.rating.as_deref().and_then(Satisfaction::parse),
+        sent_on: ticket.sent_on_count,
+        returns: 0,
+        urged: ticket.urged_count,
+        reopened: ticket.reopened_count,
+    };
+    Ok(Some(Loaded {
+        ticket,
+        facts,
+        state,
+        departments,
+    }))
+}
+
+/// One ticket, if the caller may see it.
+pub async fn get(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Loaded, Vec<TicketEvent>), TicketError> {
+    let found = db
+        .run(move |conn| match load(conn, id)? {
+            Some(l) => {
+                let events = TicketEvent::of_ticket(conn, id)?;
+                Ok(Some((l, events)))
+            }
+            None => Ok(None),
+        })
+        .await?;
+    match found {
+        Some((l, events)) if may_read_ticket(caller, &l.facts) => Ok((l, events)),
+        _ => Err(TicketError::NotFound),
+    }
+}
+
+/// The note an action carries into the event log.
+fn note_of(action: &Action) -> Option<String> {
+    match action {
+        Action::Transfer { reason, .. }
+        | Action::Escalate { reason }
+        | Action::TakeOver { reason }
+        | Action::Return { reason }
+        | Action::RequestExtension { reason, .. }
+        | Action::Reopen { reason }
+        | Action::Reject { reason }
+        | Action::Withdraw { reason } => Some(reason.clone()),
+        Action::PostOpinion { opinion } => Some(opinion.clone()),
+        Action::RequestInfo { question } => Some(question.clone()),
+        Action::ProvideInfo { answer } => Some(answer.clone()),
+        Action::DecideExtension { note, .. } | Action::Urge { note } => Some(note.clone()),
+        Action::Resolve { resolution } => Some(resolution.clone()),
+        Action::Rate { comment, .. } => Some(comment.clone()),
+        Action::Comment { text, .. } => Some(text.clone()),
+        _ => None,
+    }
+    .filter(|n| !n.trim().is_empty())
+}
+
+fn detail_of(action: &Action) -> Option<String> {
+    let v = match action {
+        Action::Assign { assignee } => serde_json::json!({ "assignee": assignee }),
+        Action::Transfer { target, .. } => serde_json::json!({ "target": target.id }),
+        Action::AddCohandler { department } => serde_json::json!({ "department": department.id }),
+        Action::ReleaseCohandler { department_id } => {
+            serde_json::json!({ "department": department_id })
+        }
+        Action::RequestExtension { working_days, .. } => {
+            serde_json::json!({ "working_days": working_days })
+        }
+        Action::DecideExtension { approve, .. } => serde_json::json!({ "approve": approve }),
+        Action::Rate {
+            satisfaction,
+            solved,
+            ..
+        } => {
+            serde_json::json!({ "satisfaction": satisfaction.as_str(), "solved": solved })
+        }
+        _ => return None,
+    };
+    Some(v.to_string())
+}
+
+/// Checks references an action names: the assignee works in the handling
+/// department; target and co-handling departments exist.
+fn check_references(
+    conn: &mut AnyConnection,
+    loaded: &Loaded,
+    action: &Action,
+) -> QueryResult<Option<Refusal>> {
+    use crate::storage::users::User;
+    match action {
+        Action::Assign { assignee } => {
+            let ok = User::find(conn, *assignee)?.is_some_and(|u| {
+                u.active
+                    && u.department_id == Some(loaded.ticket.handling_department_id)
+                    && matches!(u.role.as_str(), "officer" | "lead")
+            });
+            Ok((!ok).then_some(Refusal::Rule {
+                zh: "只能指派给承办部门在岗的经办人或负责人。",
+                en: "Assign to an active officer or lead of the handling department.",
+            }))
+        }
+        Action::Transfer { target, .. } | Action::AddCohandler { department: target } => {
+            let ok = Department::find(conn, target.id)?
+                .is_some_and(|d| d.active && d.path == target.path);
+            Ok((!ok).then_some(Refusal::Rule {
+                zh: "没有这个部门。",
+                en: "There is no such department.",
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Takes an action. `expected_version` (from If-Match) must match when given;
+/// either way the write checks the version it read, so of two concurrent
+/// actions one wins and the other gets a conflict.
+pub async fn act(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+    action: Action,
+    expected_version: Option<i32>,
+) -> Result<Ticket, TicketError> {
+    let caller = caller.clone();
+    db.run(move |conn| {
+        let Some(loaded) = load(conn, id)? else {
+            return Ok(Err(TicketError::NotFound));
+        };
+        if !may_read_ticket(&caller, &loaded.facts) {
+            return Ok(Err(TicketError::NotFound));
+        }
+        if expected_version.is_some_and(|v| v != loaded.ticket.version) {
+            return Ok(Err(TicketError::Conflict(Box::new(loaded.ticket))));
+        }
+        let t = now();
+        let next = match decide(&caller, &loaded.facts, &loaded.state, &action, t) {
+            Ok(n) => n,
+            Err(r) => return Ok(Err(TicketError::Refused(r))),
+        };
+        if let Some(r) = check_references(conn, &loaded, &action)? {
+            return Ok(Err(TicketError::Refused(r)));
+        }
+        let old = &loaded.ticket;
+        let (rating, solved) = match &action {
+            Action::Rate {
+                satisfaction,
+                solved,
+                ..
+            } => (Some(satisfaction.as_str().to_string()), Some(*solved)),
+            Action::Reopen { .. } => (None, None),
+            _ => (old.rating.clone(), old.solved),
+        };
+        let change = TicketChange {
+            status: next.status.as_str().into(),
+            version: old.version + 1,
+            handling_department_id: next.handling.id,
+            sent_from_department_id: next.sent_from.as_ref().map(|d| d.id),
+            assignee_id: next.assignee,
+            extension_pending: next.extension_pending,
+            resolve_due_at: old.resolve_due_at,
+            urged_count: next.urged,
+            reopened_count: next.reopened,
+            sent_on_count: next.sent_on,
+            rating,
+            solved,
+            signed_at: if matches!(action, Action::SignFor) {
+                Some(t)
+            } else {
+                old.signed_at
+            },
+            resolved_at: next.resolved_at,
+            updated_at: t,
+        };
+        let written = write_transaction(conn, |conn| {
+            if !Ticket::update_if_version(conn, id, old.version, &change)? {
+                return Ok(false);
+            }
+            if next.handling.id != loaded.state.handling.id {
+                TicketDepartment::put(
+                    conn,
+                    &TicketDepartment {
+                        ticket_id: id,
+                        department_id: loaded.state.handling.id,
+                        role: "passed".into(),
+                        opinion: None,
+                        opinion_posted: false,
+                        released: false,
+                    },
+                )?;
+            }
+            for c in &next.cohandlers {
+                let before = loaded
+                    .state
+                    .cohandlers
+                    .iter()
+                    .find(|b| b.department.id == c.department.id);
+                if before != Some(c) {
+                    let opinion = match &action {
+                        Action::PostOpinion { opinion }
+                            if caller.department.as_ref().map(|d| d.id)
+                                == Some(c.department.id) =>
+                        {
+                            Some(opinion.clone())
+                        }
+                        _ => loaded
+                            .departments
+                            .iter()
+                            .find(|d| d.department_id == c.department.id && d.role == "cohandler")
+                            .and_then(|d| d.opinion.clone()),
+                    };
+                    TicketDepartment::put(
+                        conn,
+                        &TicketDepartment {
+                            ticket_id: id,
+                            department_id: c.department.id,
+                            role: "cohandler".into(),
+                            opinion,
+                            opinion_posted: c.opinion_posted,
+                            released: c.released,
+                        },
+                    )?;
+                }
+            }
+            TicketEvent::append(
+                conn,
+                NewTicketEvent {
+                    ticket_id: id,
+                    seq: 0,
+                    action: action.name().into(),
+                    actor_id: Some(caller.user_id),
+                    actor_department_id: caller.department.as_ref().map(|d| d.id),
+                    from_status: Some(loaded.state.status.as_str().into()),
+                    to_status: next.status.as_str().into(),
+                    note: note_of(&action),
+                    detail: detail_of(&action),
+                    internal: matches!(action, Action::Comment { internal: true, .. }),
+                    created_at: t,
+                },
+            )?;
+            Ok::<_, diesel::result::Error>(true)
+        });
+        match written {
+            Ok(true) => Ok(Ok(
+                Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?
+            )),
+            // Lost the race: report how the ticket stands now.
+            Ok(false) => Ok(Err(TicketError::Conflict(Box::new(
+                Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
+            )))),
+            Err(e) if store::is_unique_violation(&e) => Ok(Err(TicketError::Conflict(Box::new(
+                Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
+            )))),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?
+}
+
+/// The caller's queue: the tickets they may see, filtered, newest first.
+pub async fn queue(
+    db: &Database,
+    caller: &Caller,
+    mut filter: TicketFilter,
+) -> Result<Vec<Ticket>, TicketError> {
+    let caller = caller.clone();
+    Ok(db
+        .run(move |conn| {
+            match caller.role {
+                Role::Enterprise => {
+                    filter.enterprise_id = caller.enterprise_id.or(Some(-1));
+                    return Ok(Ticket::list(conn, &filter)?);
+                }
+                Role::Admin => return Ok(Vec::new()),
+                _ => {}
+            }
+            let Some(d) = caller.department.clone() else {
+                return Ok(Vec::new());
+            };
+            // Visible: placed in the jurisdiction, handled in the subtree,
+            // co-handled or handled before by the department, or of its chain.
+            let subtree = departments::table
+                .filter(departments::path.like(format!("{}%", d.path)))
+                .select(departments::id);
+            let involved = ticket_departments::table
+                .filter(ticket_departments::department_id.eq(d.id))
+                .select(ticket_departments::ticket_id);
+            let mut visible: store::Visibility = Box::new(
+                tickets::handling_department_id
+                    .eq_any(subtree)
+                    .or(tickets::id.eq_any(involved)),
+            );
+            match (&d.kind, &d.region, &d.chain_code) {
+                (crate::domain::region::DepartmentKind::Ministry, _, _) => {
+                    visible = Box::new(tickets::id.ge(0))
+                }
+                (_, Some((code, level)), _) => {
+                    let n = match level {
+                        RegionLevel::Province => 2,
+                        RegionLevel::City => 4,
+                        RegionLevel::County => 6,
+                    };
+                    visible = Box::new(
+                        visible.or(tickets::place_code.like(format!("{}%", &code.as_str()[..n]))),
+                    );
+                }
+                (_, None, Some(chain)) => {
+                    visible = Box::new(visible.or(tickets::chains.like(format!("%,{chain},%"))));
+                }
+                _ => {}
+            }
+            let found = Ticket::list_visible(conn, &filter, visible)?;
+            Ok(found)
+        })
+        .await?)
+}

@@ -1,0 +1,430 @@
+//! Tickets, their departments, their event log, numbers and idempotency keys.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error};
+
+use super::connection::{AnyConnection, MultiBackend};
+use super::schema::{
+    idempotency_keys, routing_rules, ticket_counters, ticket_departments, ticket_events, tickets,
+};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: String,
+    pub enterprise_id: i64,
+    pub filer_id: i64,
+    pub category: String,
+    pub urgency: String,
+    pub title: String,
+    pub description: String,
+    pub place_code: String,
+    pub regions_involved: String,
+    pub chains: String,
+    pub whitelisted: bool,
+    pub status: String,
+    pub version: i32,
+    pub handling_department_id: i64,
+    pub sent_from_department_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub sla_policy: Option<String>,
+    pub sign_due_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub extension_pending: bool,
+    pub overdue: bool,
+    pub escalation_level: i32,
+    pub urged_count: i32,
+    pub reopened_count: i32,
+    pub sent_on_count: i32,
+    pub rating: Option<String>,
+    pub solved: Option<bool>,
+    pub filed_at: NaiveDateTime,
+    pub signed_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct NewTicket {
+    pub number: String,
+    pub enterprise_id: i64,
+    pub filer_id: i64,
+    pub category: String,
+    pub urgency: String,
+    pub title: String,
+    pub description: String,
+    pub place_code: String,
+    pub regions_involved: String,
+    pub chains: String,
+    pub whitelisted: bool,
+    pub status: String,
+    pub handling_department_id: i64,
+    pub sla_policy: Option<String>,
+    pub filed_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields an action may change, written with the version check.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = tickets, treat_none_as_null = true)]
+pub struct TicketChange {
+    pub status: String,
+    pub version: i32,
+    pub handling_department_id: i64,
+    pub sent_from_department_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub extension_pending: bool,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub urged_count: i32,
+    pub reopened_count: i32,
+    pub sent_on_count: i32,
+    pub rating: Option<String>,
+    pub solved: Option<bool>,
+    pub signed_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = ticket_events)]
+pub struct TicketEvent {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub seq: i32,
+    pub action: String,
+    pub actor_id: Option<i64>,
+    pub actor_department_id: Option<i64>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub detail: Option<String>,
+    pub internal: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ticket_events)]
+pub struct NewTicketEvent {
+    pub ticket_id: i64,
+    pub seq: i32,
+    pub action: String,
+    pub actor_id: Option<i64>,
+    pub actor_department_id: Option<i64>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub detail: Option<String>,
+    pub internal: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ticket_departments)]
+pub struct TicketDepartment {
+    pub ticket_id: i64,
+    pub department_id: i64,
+    /// `passed` or `cohandler`.
+    pub role: String,
+    pub opinion: Option<String>,
+    pub opinion_posted: bool,
+    pub released: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = routing_rules)]
+pub struct RoutingRuleRow {
+    pub id: i64,
+    pub position: i32,
+    pub name: String,
+    pub enabled: bool,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub listed: Option<String>,
+    pub chain_code: Option<String>,
+    pub reach: Option<String>,
+    pub target_level: String,
+    pub sla_policy: Option<String>,
+    pub notify_chain_platform: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A condition on tickets: which ones a caller may see.
+pub type Visibility =
+    Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Queue filters; the caller's visibility arrives as `visible_to`.
+#[derive(Debug, Default, Clone)]
+pub struct TicketFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub overdue: Option<bool>,
+    pub whitelisted: Option<bool>,
+    pub chain: Option<String>,
+    pub place_prefix: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub handling_department_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    /// Substring of title or description.
+    pub text: Option<String>,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+impl Ticket {
+    pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Ticket>> {
+        tickets::table
+            .find(id)
+            .select(Ticket::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut AnyConnection, new: &NewTicket) -> QueryResult<Ticket> {
+        diesel::insert_into(tickets::table)
+            .values(new)
+            .returning(tickets::all_columns)
+            .get_result(conn)
+    }
+
+    /// Writes the change if the ticket still has `version`; false when
+    /// someone else changed it first.
+    pub fn update_if_version(
+        conn: &mut AnyConnection,
+        id: i64,
+        version: i32,
+        change: &TicketChange,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(tickets::table.find(id).filter(tickets::version.eq(version)))
+            .set(change)
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// A page of tickets, newest first by id (keyset: ids below `after_id`).
+    pub fn list(conn: &mut AnyConnection, f: &TicketFilter) -> QueryResult<Vec<Ticket>> {
+        Ticket::list_visible(conn, f, Box::new(tickets::id.ge(0)))
+    }
+
+    /// As [`Ticket::list`], within what `visible` lets the caller see.
+    pub fn list_visible(
+        conn: &mut AnyConnection,
+        f: &TicketFilter,
+        visible: Visibility,
+    ) -> QueryResult<Vec<Ticket>> {
+        let mut q = tickets::table
+            .select(Ticket::as_select())
+            .filter(visible)
+            .into_boxed();
+        if let Some(s) = &f.status {
+            q = q.filter(tickets::status.eq(s.clone()));
+        }
+        if let Some(c) = &f.category {
+            q = q.filter(tickets::category.eq(c.clone()));
+        }
+        if let Some(u) = &f.urgency {
+            q = q.filter(tickets::urgency.eq(u.clone()));
+        }
+        if let Some(o) = f.overdue {
+            q = q.filter(tickets::overdue.eq(o));
+        }
+        if let Some(w) = f.whitelisted {
+            q = q.filter(tickets::whitelisted.eq(w));
+        }
+        if let Some(c) = &f.chain {
+            q = q.filter(
+                tickets::chains
+                    .like(format!("%,{},%", super::users::escape_like(c)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(p) = &f.place_prefix {
+            q = q.filter(
+                tickets::place_code
+                    .like(format!("{}%", super::users::escape_like(p)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(a) = f.assignee_id {
+            q = q.filter(tickets::assignee_id.eq(a));
+        }
+        if let Some(d) = f.handling_department_id {
+            q = q.filter(tickets::handling_department_id.eq(d));
+        }
+        if let Some(e) = f.enterprise_id {
+            q = q.filter(tickets::enterprise_id.eq(e));
+        }
+        if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let pattern = format!("%{}%", super::users::escape_like(t.trim()));
+            q = q.filter(
+                tickets::title
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(tickets::description.like(pattern).escape('\\')),
+            );
+        }
+        if let Some(after) = f.after_id {
+            q = q.filter(tickets::id.lt(after));
+        }
+        q.order(tickets::id.desc()).limit(f.limit).load(conn)
+    }
+}
+
+impl TicketEvent {
+    /// Appends an event with the next sequence number of its ticket.
+    pub fn append(conn: &mut AnyConnection, mut new: NewTicketEvent) -> QueryResult<TicketEvent> {
+        let last: Option<i32> = ticket_events::table
+            .filter(ticket_events::ticket_id.eq(new.ticket_id))
+            .select(diesel::dsl::max(ticket_events::seq))
+            .first(conn)?;
+        new.seq = last.unwrap_or(0) + 1;
+        diesel::insert_into(ticket_events::table)
+            .values(&new)
+            .returning(ticket_events::all_columns)
+            .get_result(conn)
+    }
+
+    pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<TicketEvent>> {
+        ticket_events::table
+            .filter(ticket_events::ticket_id.eq(ticket_id))
+            .order(ticket_events::seq.asc())
+            .select(TicketEvent::as_select())
+            .load(conn)
+    }
+}
+
+impl TicketDepartment {
+    pub fn of_ticket(
+        conn: &mut AnyConnection,
+        ticket_id: i64,
+    ) -> QueryResult<Vec<TicketDepartment>> {
+        ticket_departments::table
+            .filter(ticket_departments::ticket_id.eq(ticket_id))
+            .select(TicketDepartment::as_select())
+            .load(conn)
+    }
+
+    /// Records a row unless it is there already.
+    pub fn put(conn: &mut AnyConnection, row: &TicketDepartment) -> QueryResult<()> {
+        let existing = ticket_departments::table
+            .find((row.ticket_id, row.department_id, row.role.clone()))
+            .select(TicketDepartment::as_select())
+            .first(conn)
+            .optional()?;
+        match existing {
+            None => {
+                diesel::insert_into(ticket_departments::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+            Some(_) => {
+                diesel::update(ticket_departments::table.find((
+                    row.ticket_id,
+                    row.department_id,
+                    row.role.clone(),
+                )))
+                .set((
+                    ticket_departments::opinion.eq(row.opinion.clone()),
+                    ticket_departments::opinion_posted.eq(row.opinion_posted),
+                    ticket_departments::released.eq(row.released),
+                ))
+                .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The next sequence number for tickets filed in the county on the day.
+/// Runs inside the filing's write transaction; on PostgreSQL the counter row
+/// is locked, and a racing first insert is reported as a unique violation
+/// for the caller to retry.
+pub fn next_number(conn: &mut AnyConnection, county: &str, day: &str) -> QueryResult<i32> {
+    let key = (county.to_string(), day.to_string());
+    let current: Option<i32> = match conn {
+        AnyConnection::Pg(c) => ticket_counters::table
+            .find(key.clone())
+            .select(ticket_counters::last)
+            .for_update()
+            .first(c)
+            .optional()?,
+        AnyConnection::Sqlite(_) => ticket_counters::table
+            .find(key.clone())
+            .select(ticket_counters::last)
+            .first(conn)
+            .optional()?,
+    };
+    match current {
+        Some(last) => {
+            diesel::update(ticket_counters::table.find(key))
+                .set(ticket_counters::last.eq(last + 1))
+                .execute(conn)?;
+            Ok(last + 1)
+        }
+        None => {
+            diesel::insert_into(ticket_counters::table)
+                .values((
+                    ticket_counters::county_code.eq(county),
+                    ticket_counters::day.eq(day),
+                    ticket_counters::last.eq(1),
+                ))
+                .execute(conn)?;
+            Ok(1)
+        }
+    }
+}
+
+pub fn is_unique_violation(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// The ticket a user's earlier filing with this key created.
+pub fn idempotent_ticket(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    key: &str,
+) -> QueryResult<Option<i64>> {
+    idempotency_keys::table
+        .find((user_id, key))
+        .select(idempotency_keys::ticket_id)
+        .first(conn)
+        .optional()
+}
+
+pub fn remember_key(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    key: &str,
+    ticket_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::ticket_id.eq(ticket_id),
+            idempotency_keys::created_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn routing_rules(conn: &mut AnyConnection) -> QueryResult<Vec<RoutingRuleRow>> {
+    routing_rules::table
+        .filter(routing_rules::enabled.eq(true))
+        .order((routing_rules::position.asc(), routing_rules::id.asc()))
+        .select(RoutingRuleRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_routing_rule(conn: &mut AnyConnection, row: &RoutingRuleRow) -> QueryResult<usize> {
+    diesel::insert_into(routing_rules::table)
+        .values(row)
+        .execute(conn)
+}

@@ -1,0 +1,245 @@
+use serde_json::{json, Value};
+
+use crate::each_backend;
+use crate::helpers::{assert_problem, TestApp};
+
+struct Cast {
+    enterprise: String,
+    other_enterprise: String,
+    pudong: String,
+    pudong_lead: String,
+    huangpu: String,
+    shanghai: String,
+    supervisor: String,
+    jiangsu: String,
+    huangpu_dept: i64,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let parts = app.enterprise("上海某汽车零部件有限公司", "310115").await;
+    let other = app.enterprise("上海另一家公司", "310115").await;
+    app.user("enterprise", "e@parts.cn", None, Some(parts))
+        .await;
+    app.user("enterprise", "e@other.cn", None, Some(other))
+        .await;
+    let pudong = app.department_of("310115").await;
+    let huangpu = app.department_of("310101").await;
+    let shanghai = app.department_of("310000").await;
+    app.user("officer", "o@pudong.cn", Some(pudong), None).await;
+    app.user("lead", "lead@pudong.cn", Some(pudong), None).await;
+    app.user("officer", "o@huangpu.cn", Some(huangpu), None)
+        .await;
+    app.user("officer", "o@shanghai.cn", Some(shanghai), None)
+        .await;
+    app.user("supervisor", "sup@shanghai.cn", Some(shanghai), None)
+        .await;
+    app.user(
+        "officer",
+        "o@jiangsu.cn",
+        Some(app.department_of("320000").await),
+        None,
+    )
+    .await;
+    Cast {
+        enterprise: app.token("e@parts.cn").await,
+        other_enterprise: app.token("e@other.cn").await,
+        pudong: app.token("o@pudong.cn").await,
+        pudong_lead: app.token("lead@pudong.cn").await,
+        huangpu: app.token("o@huangpu.cn").await,
+        shanghai: app.token("o@shanghai.cn").await,
+        supervisor: app.token("sup@shanghai.cn").await,
+        jiangsu: app.token("o@jiangsu.cn").await,
+        huangpu_dept: huangpu,
+    }
+}
+
+fn filing() -> Value {
+    json!({
+        "category": "worker_return", "urgency": "urgent",
+        "title": "员工无法返岗", "description": "封控区内 120 名员工无法返回工厂，生产线停工。"
+    })
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> reqwest::Response {
+    app.post_as(
+        &format!("/api/v1/tickets/{id}/actions/{action}"),
+        token,
+        &body,
+    )
+    .await
+}
+
+async fn ok(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
+    let res = act(app, token, id, action, body).await;
+    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+each_backend! {
+    async fn a_problem_from_filing_to_a_satisfied_rating(app) {
+        let c = cast(&app).await;
+        let res = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await;
+        assert_eq!(res.status(), 201);
+        assert_eq!(res.headers()["etag"], "\"v1\"");
+        let t: Value = res.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let number = t["number"].as_str().unwrap();
+        assert!(number.starts_with("310115-") && number.ends_with("-0001"), "{number}");
+        assert_eq!(t["status"], "pending_sign");
+        assert_eq!(t["timeline"][0]["action"], "file");
+        assert_eq!(t["timeline"][0]["detail"]["target_level"], "county");
+
+        // Who sees it: the district and the municipality, not the sibling, nor another enterprise.
+        assert_eq!(app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.status(), 200);
+        assert_eq!(app.get_as(&format!("/api/v1/tickets/{id}"), &c.supervisor).await.status(), 200);
+        assert_problem(app.get_as(&format!("/api/v1/tickets/{id}"), &c.huangpu).await, 404).await;
+        assert_problem(app.get_as(&format!("/api/v1/tickets/{id}"), &c.other_enterprise).await, 404).await;
+        assert_problem(app.get_as(&format!("/api/v1/tickets/{id}"), &c.jiangsu).await, 404).await;
+
+        ok(&app, &c.pudong, id, "sign_for", json!({})).await;
+        ok(&app, &c.pudong, id, "request_info", json!({"question": "请提供返岗人员名单"})).await;
+        ok(&app, &c.pudong, id, "comment", json!({"text": "内部备注：需协调封控", "internal": true})).await;
+        let t = ok(&app, &c.enterprise, id, "provide_info", json!({"answer": "名单已上传"})).await;
+        assert_eq!(t["status"], "handling");
+        let actions: Vec<&str> = t["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["file", "sign_for", "request_info", "provide_info"], "the internal comment is hidden from the enterprise");
+
+        // Transfer to the sibling, which returns it.
+        let t = ok(&app, &c.pudong, id, "transfer", json!({"department_id": c.huangpu_dept, "reason": "涉及黄浦区仓库"})).await;
+        assert_eq!((t["status"].as_str(), t["handling_department_id"].as_i64()), (Some("pending_sign"), Some(c.huangpu_dept)));
+        assert_eq!(app.get_as(&format!("/api/v1/tickets/{id}"), &c.huangpu).await.status(), 200);
+        ok(&app, &c.huangpu, id, "return", json!({"reason": "不属于本区"})).await;
+        // The district escalates to the municipality.
+        let t = ok(&app, &c.pudong, id, "escalate", json!({"reason": "需市级协调"})).await;
+        let shanghai_dept = t["handling_department_id"].as_i64().unwrap();
+        ok(&app, &c.shanghai, id, "sign_for", json!({})).await;
+        let t = ok(&app, &c.shanghai, id, "add_cohandler", json!({"department_id": c.huangpu_dept})).await;
+        assert_eq!(t["departments"].as_array().unwrap().iter().filter(|d| d["role"] == "cohandler").count(), 1);
+        let early = act(&app, &c.shanghai, id, "resolve", json!({"resolution": "已协调返岗"})).await;
+        assert!(assert_problem(early, 422).await["detail"].as_str().unwrap().contains("协办"));
+        ok(&app, &c.huangpu, id, "post_opinion", json!({"opinion": "同意协助"})).await;
+        ok(&app, &c.shanghai, id, "resolve", json!({"resolution": "已协调返岗"})).await;
+        let t = ok(&app, &c.enterprise, id, "rate", json!({"satisfaction": "dissatisfied", "solved": false})).await;
+        assert_eq!(t["status"], "closed");
+        let t = ok(&app, &c.enterprise, id, "reopen", json!({"reason": "仍有员工未返岗"})).await;
+        assert_eq!((t["status"].as_str(), t["handling_department_id"].as_i64(), t["reopened_count"].as_i64()), (Some("handling"), Some(shanghai_dept), Some(1)));
+        ok(&app, &c.huangpu, id, "post_opinion", json!({"opinion": "已再次协助"})).await;
+        ok(&app, &c.shanghai, id, "resolve", json!({"resolution": "全部返岗"})).await;
+        let t = ok(&app, &c.enterprise, id, "rate", json!({"satisfaction": "satisfied", "solved": true})).await;
+        assert_eq!((t["status"].as_str(), t["rating"].as_str(), t["solved"].as_bool()), (Some("closed"), Some("satisfied"), Some(true)));
+
+        // The full timeline, in order, as the municipality sees it.
+        let full: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.shanghai).await.json().await.unwrap();
+        let actions: Vec<&str> = full["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(
+            actions,
+            ["file", "sign_for", "request_info", "comment", "provide_info", "transfer", "return", "escalate", "sign_for",
+             "add_cohandler", "post_opinion", "resolve", "rate", "reopen", "post_opinion", "resolve", "rate"]
+        );
+        let seqs: Vec<i64> = full["timeline"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, (1..=17).collect::<Vec<_>>());
+
+        // Queues.
+        let mine: Value = app.get_as("/api/v1/tickets", &c.enterprise).await.json().await.unwrap();
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+        let none: Value = app.get_as("/api/v1/tickets", &c.other_enterprise).await.json().await.unwrap();
+        assert!(none["items"].as_array().unwrap().is_empty());
+        let huangpu: Value = app.get_as("/api/v1/tickets", &c.huangpu).await.json().await.unwrap();
+        assert_eq!(huangpu["items"].as_array().unwrap().len(), 1, "it co-handled the ticket");
+        let found: Value = app.get_as("/api/v1/tickets?q=返岗&status=closed", &c.supervisor).await.json().await.unwrap();
+        assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    }
+
+    async fn wrong_actors_are_refused_and_nothing_changes(app) {
+        let c = cast(&app).await;
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        assert_problem(act(&app, &c.supervisor, id, "sign_for", json!({})).await, 403).await;
+        assert_problem(act(&app, &c.enterprise, id, "sign_for", json!({})).await, 403).await;
+        assert_problem(act(&app, &c.huangpu, id, "sign_for", json!({})).await, 404).await;
+        assert_problem(act(&app, &c.pudong, id, "assign", json!({"assignee_id": 1})).await, 403).await;
+        assert_problem(act(&app, &c.pudong, id, "resolve", json!({"resolution": "x"})).await, 409).await;
+        assert_problem(act(&app, &c.pudong, id, "reject", json!({})).await, 422).await;
+        assert_problem(act(&app, &c.pudong, id, "fly", json!({})).await, 404).await;
+        assert_problem(app.post_as("/api/v1/tickets", &c.pudong, &filing()).await, 403).await;
+        let after: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
+        assert_eq!((after["version"].as_i64(), after["status"].as_str()), (Some(1), Some("pending_sign")));
+        assert_eq!(after["timeline"].as_array().unwrap().len(), 1);
+
+        // A lead assigns an officer of the department, not anyone else.
+        ok(&app, &c.pudong, id, "sign_for", json!({})).await;
+        let me: Value = app.get_as("/api/v1/me", &c.pudong).await.json().await.unwrap();
+        let t = ok(&app, &c.pudong_lead, id, "assign", json!({"assignee_id": me["id"]})).await;
+        assert_eq!(t["assignee_id"], me["id"]);
+        let stranger: Value = app.get_as("/api/v1/me", &c.huangpu).await.json().await.unwrap();
+        assert_problem(act(&app, &c.pudong_lead, id, "assign", json!({"assignee_id": stranger["id"]})).await, 422).await;
+        // Validation lists every bad field of a filing.
+        let bad = app.post_as("/api/v1/tickets", &c.enterprise, &json!({"category": "x", "urgency": "now", "place": "310100"})).await;
+        let body = assert_problem(bad, 422).await;
+        let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["category", "urgency", "title", "description", "place"]);
+    }
+
+    async fn of_two_concurrent_sign_fors_exactly_one_wins(app) {
+        let c = cast(&app).await;
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let (a, b) = tokio::join!(
+            act(&app, &c.pudong, id, "sign_for", json!({})),
+            act(&app, &c.pudong_lead, id, "sign_for", json!({}))
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409]);
+        let after: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
+        assert_eq!(after["timeline"].as_array().unwrap().iter().filter(|e| e["action"] == "sign_for").count(), 1);
+        // A stale If-Match is a conflict too.
+        let stale = app
+            .client
+            .post(app.url(&format!("/api/v1/tickets/{id}/actions/comment")))
+            .bearer_auth(&c.pudong)
+            .header("If-Match", "\"v1\"")
+            .json(&json!({"text": "迟到的留言"}))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(stale, 409).await;
+    }
+
+    async fn concurrent_filings_get_distinct_numbers_and_retries_are_idempotent(app) {
+        let c = cast(&app).await;
+        let mut handles = Vec::new();
+        for _ in 0..40 {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/tickets");
+            let token = c.enterprise.clone();
+            handles.push(tokio::spawn(async move {
+                let res = client.post(url).bearer_auth(token).json(&filing()).send().await.unwrap();
+                assert_eq!(res.status(), 201);
+                res.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_string()
+            }));
+        }
+        let mut numbers = Vec::new();
+        for h in handles {
+            numbers.push(h.await.unwrap());
+        }
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 40);
+
+        let send = || {
+            app.client
+                .post(app.url("/api/v1/tickets"))
+                .bearer_auth(&c.enterprise)
+                .header("Idempotency-Key", "retry-me-1")
+                .json(&filing())
+                .send()
+        };
+        let first = send().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let first: Value = first.json().await.unwrap();
+        let second = send().await.unwrap();
+        assert_eq!(second.status(), 200);
+        assert_eq!(second.json::<Value>().await.unwrap()["id"], first["id"]);
+    }
+}
