@@ -258,14 +258,28 @@ impl Ticket {
         if let Some(e) = f.enterprise_id {
             q = q.filter(tickets::enterprise_id.eq(e));
         }
-        if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            let pattern = format!("%{}%", super::users::escape_like(t.trim()));
-            q = q.filter(
-                tickets::title
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(tickets::description.like(pattern).escape('\\')),
-            );
+        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let sqlite = matches!(conn, AnyConnection::Sqlite(_));
+            if sqlite && t.chars().count() >= 3 {
+                // The trigram index answers substrings of three or more characters.
+                let phrase = format!("\"{}\"", t.replace('"', "\"\""));
+                q = q.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "tickets.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase)
+                    .sql(")"),
+                );
+            } else {
+                // PostgreSQL's trigram indexes serve LIKE directly.
+                let pattern = format!("%{}%", super::users::escape_like(t));
+                q = q.filter(
+                    tickets::title
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(tickets::description.like(pattern).escape('\\')),
+                );
+            }
         }
         if let Some(after) = f.after_id {
             q = q.filter(tickets::id.lt(after));

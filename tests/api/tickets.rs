@@ -243,3 +243,44 @@ each_backend! {
         assert_eq!(second.json::<Value>().await.unwrap()["id"], first["id"]);
     }
 }
+
+each_backend! {
+    async fn chinese_substrings_find_tickets(app) {
+        let c = cast(&app).await;
+        for (title, description) in [
+            ("员工无法返岗", "封控区内员工无法返回工厂"),
+            ("芯片断供", "集成电路供应商停产，影响整车生产"),
+            ("物流受阻", "运输车辆在高速检查站滞留超过 48 小时"),
+        ] {
+            let mut body = filing();
+            body["title"] = json!(title);
+            body["description"] = json!(description);
+            assert_eq!(app.post_as("/api/v1/tickets", &c.enterprise, &body).await.status(), 201);
+        }
+        let titles = |v: Value| {
+            v["items"].as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        };
+        let search = |q: &str| {
+            let url = format!("/api/v1/tickets?q={}", urlencode(q));
+            let token = c.supervisor.clone();
+            let app = &app;
+            async move { app.get_as(&url, &token).await.json::<Value>().await.unwrap() }
+        };
+        assert_eq!(titles(search("无法返").await), ["员工无法返岗"]);
+        assert_eq!(titles(search("整车生产").await), ["芯片断供"], "found in the description");
+        assert_eq!(titles(search("检查站").await), ["物流受阻"]);
+        assert_eq!(titles(search("断供").await), ["芯片断供"], "two characters still match");
+        assert!(titles(search("\"; DROP TABLE tickets; --").await).is_empty());
+        assert!(titles(search("100%_").await).is_empty());
+        assert_eq!(titles(search("员工").await).len(), 1);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

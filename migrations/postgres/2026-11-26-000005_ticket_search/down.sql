@@ -1,0 +1,2 @@
+DROP INDEX tickets_description_trgm;
+DROP INDEX tickets_title_trgm;
