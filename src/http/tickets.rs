@@ -299,6 +299,9 @@ pub struct QueueQuery {
     pub assignee_id: Option<i64>,
     /// Only tickets the caller's department handles now.
     pub mine: Option<bool>,
+    /// Only tickets waiting for the caller: to sign for, handle or give an
+    /// opinion on (staff); to answer or rate (enterprise).
+    pub needs_action: Option<bool>,
     /// Text in the title or description.
     pub q: Option<String>,
     pub cursor: Option<i64>,
@@ -358,7 +361,13 @@ pub async fn queue(
         after_id: q.cursor,
         limit: limit + 1,
     };
-    let mut found = tickets::queue(&state.db, &who.caller, filter).await?;
+    let mut found = tickets::queue(
+        &state.db,
+        &who.caller,
+        filter,
+        q.needs_action.unwrap_or(false),
+    )
+    .await?;
     let next_cursor = super::paging::next_cursor(&mut found, limit, |t| t.id);
     Ok(web::Json(TicketPage {
         items: found.iter().map(TicketView::from).collect(),

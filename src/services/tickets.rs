@@ -638,19 +638,55 @@ pub async fn act(
     .await?
 }
 
-/// The caller's queue: the tickets they may see, filtered, newest first.
+/// Tickets waiting for the caller: the enterprise's questions to answer and
+/// resolutions to rate; a department's tickets to sign for or handle (its
+/// own or unassigned), and co-handling opinions it owes.
+fn needs_action(caller: &Caller) -> store::Visibility {
+    match (caller.role, &caller.department) {
+        (Role::Enterprise, _) => Box::new(tickets::status.eq_any(["awaiting_info", "resolved"])),
+        (Role::Officer | Role::Lead, Some(d)) => {
+            let owed = ticket_departments::table
+                .filter(ticket_departments::department_id.eq(d.id))
+                .filter(ticket_departments::role.eq("cohandler"))
+                .filter(ticket_departments::opinion_posted.eq(false))
+                .filter(ticket_departments::released.eq(false))
+                .select(ticket_departments::ticket_id);
+            Box::new(
+                tickets::handling_department_id
+                    .eq(d.id)
+                    .and(tickets::status.eq_any(["pending_sign", "handling"]))
+                    .and(
+                        tickets::assignee_id
+                            .is_null()
+                            .or(tickets::assignee_id.assume_not_null().eq(caller.user_id)),
+                    )
+                    .or(tickets::status.eq("handling").and(tickets::id.eq_any(owed))),
+            )
+        }
+        _ => Box::new(tickets::id.lt(0)),
+    }
+}
+
+/// The caller's queue: the tickets they may see, filtered, newest first;
+/// with `only_needing_action`, just those waiting for the caller.
 pub async fn queue(
     db: &Database,
     caller: &Caller,
     mut filter: TicketFilter,
+    only_needing_action: bool,
 ) -> Result<Vec<Ticket>, TicketError> {
     let caller = caller.clone();
     Ok(db
         .run(move |conn| {
+            let wanted: store::Visibility = if only_needing_action {
+                needs_action(&caller)
+            } else {
+                Box::new(tickets::id.ge(0))
+            };
             match caller.role {
                 Role::Enterprise => {
                     filter.enterprise_id = caller.enterprise_id.or(Some(-1));
-                    return Ok(Ticket::list(conn, &filter)?);
+                    return Ok(Ticket::list_visible(conn, &filter, wanted)?);
                 }
                 Role::Admin => return Ok(Vec::new()),
                 _ => {}
@@ -690,7 +726,7 @@ pub async fn queue(
                 }
                 _ => {}
             }
-            let found = Ticket::list_visible(conn, &filter, visible)?;
+            let found = Ticket::list_visible(conn, &filter, Box::new(visible.and(wanted)))?;
             Ok(found)
         })
         .await?)
