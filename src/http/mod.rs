@@ -13,6 +13,7 @@ pub mod paging;
 pub mod problem;
 pub mod records;
 pub mod reference;
+pub mod routing;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -101,6 +102,9 @@ where
                 .service(admin::activate_user)
                 .service(admin::reset_password)
                 .service(admin::import)
+                .service(routing::list)
+                .service(routing::create)
+                .service(routing::update)
                 .service(tickets::file)
                 .service(tickets::queue)
                 .service(tickets::get)

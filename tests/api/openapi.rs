@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 33] = [
+const ROUTES: [(&str, &str); 36] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -30,6 +30,9 @@ const ROUTES: [(&str, &str); 33] = [
     ("post", "/api/v1/admin/users/{id}/activate"),
     ("post", "/api/v1/admin/users/{id}/password"),
     ("post", "/api/v1/admin/imports/{kind}"),
+    ("get", "/api/v1/admin/routing-rules"),
+    ("post", "/api/v1/admin/routing-rules"),
+    ("put", "/api/v1/admin/routing-rules/{id}"),
     ("post", "/api/v1/tickets"),
     ("get", "/api/v1/tickets"),
     ("get", "/api/v1/tickets/{id}"),

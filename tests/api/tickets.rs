@@ -313,3 +313,68 @@ each_backend! {
         assert_eq!(count(c.pudong.clone()).await, 0);
     }
 }
+
+each_backend! {
+    async fn routing_rules_decide_where_a_ticket_goes(app) {
+        let nanjing_firm = app.enterprise("南京某整车厂", "320102").await;
+        app.user("enterprise", "e@nanjing.cn", None, Some(nanjing_firm)).await;
+        app.user("admin", "admin@yizhan.cn", None, None).await;
+        let (firm, admin) = (app.token("e@nanjing.cn").await, app.token("admin@yizhan.cn").await);
+        let file = |body: Value| {
+            let (app, firm) = (&app, firm.clone());
+            async move {
+                let res = app.post_as("/api/v1/tickets", &firm, &body).await;
+                assert_eq!(res.status(), 201);
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let (xuanwu, nanjing, jiangsu) = (
+            app.department_of("320102").await,
+            app.department_of("320100").await,
+            app.department_of("320000").await,
+        );
+
+        let t = file(filing()).await;
+        assert_eq!(t["handling_department_id"], xuanwu, "the county by default");
+
+        let mut logistics = filing();
+        logistics["category"] = json!("logistics");
+        logistics["regions_involved"] = json!(["310115"]);
+        let t = file(logistics).await;
+        assert_eq!(t["handling_department_id"], jiangsu, "cross-province logistics");
+        assert_eq!(t["timeline"][0]["detail"]["rule_id"], 1);
+
+        // Critical, from a nationally listed enterprise: the city, and the platform hears.
+        app.user("officer", "o@miit.cn", Some(1), None).await;
+        let miit = app.token("o@miit.cn").await;
+        let listed = app
+            .post_as(&format!("/api/v1/enterprises/{nanjing_firm}/whitelist"), &miit, &json!({"scope": "national", "batch": 1, "listed_on": "2022-04-18"}))
+            .await;
+        assert_eq!(listed.status(), 201);
+        let mut critical = filing();
+        critical["urgency"] = json!("critical");
+        let t = file(critical).await;
+        assert_eq!(t["handling_department_id"], nanjing);
+        assert_eq!(t["whitelisted"], true);
+        assert_eq!(t["timeline"][0]["detail"]["notify_chain_platform"], true);
+
+        // An administrator puts a rule first, then disables it.
+        let rule = json!({"position": 0, "name": "融资问题由部里办理", "category": "funding", "target_level": "ministry"});
+        let created = app.post_as("/api/v1/admin/routing-rules", &admin, &rule).await;
+        assert_eq!(created.status(), 201);
+        let created: Value = created.json().await.unwrap();
+        let mut funding = filing();
+        funding["category"] = json!("funding");
+        assert_eq!(file(funding.clone()).await["handling_department_id"], 1);
+        let mut off = rule.clone();
+        off["enabled"] = json!(false);
+        let res = app.put_as(&format!("/api/v1/admin/routing-rules/{}", created["id"]), &admin, &off).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(file(funding).await["handling_department_id"], xuanwu);
+        let rules: Value = app.get_as("/api/v1/admin/routing-rules", &admin).await.json().await.unwrap();
+        assert_eq!(rules.as_array().unwrap().len(), 3);
+        let bad = app.post_as("/api/v1/admin/routing-rules", &admin, &json!({"position": 1, "name": "", "target_level": "galaxy"})).await;
+        assert_eq!(assert_problem(bad, 422).await["errors"].as_array().unwrap().len(), 2);
+        assert_problem(app.get_as("/api/v1/admin/routing-rules", &firm).await, 404).await;
+    }
+}

@@ -1,0 +1,207 @@
+//! Administrators keep the routing rules: list, create, change, reorder
+//! (by `position`) and disable them.
+
+use actix_web::{get, post, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::caller::{Admin, Body};
+use super::enterprises::invalid;
+use super::problem::{ApiError, Problem};
+use super::AppState;
+use crate::domain::enterprise::{issue, FieldIssue};
+use crate::domain::routing::{is_category, TargetLevel, Urgency};
+use crate::storage::tickets::{self as store, RoutingRuleFields, RoutingRuleRow};
+
+/// A routing rule: the first enabled rule (by position) that matches a new
+/// ticket decides the level of department that receives it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoutingRuleView {
+    #[serde(default)]
+    pub id: i64,
+    /// Lower goes first.
+    pub position: i32,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Match a category (none: any).
+    pub category: Option<String>,
+    /// Match an urgency: `normal`, `urgent`, `critical`.
+    pub urgency: Option<String>,
+    /// Match the white list: `any`, `national`, `provincial`.
+    pub listed: Option<String>,
+    /// Match an industry chain.
+    pub chain_code: Option<String>,
+    /// Match regions involved beyond the place: `outside_city`, `outside_province`.
+    pub reach: Option<String>,
+    /// `county`, `city`, `province` or `ministry`.
+    pub target_level: String,
+    /// A stricter SLA policy to apply.
+    pub sla_policy: Option<String>,
+    /// Notify the chain platforms of the enterprise's chains.
+    #[serde(default)]
+    pub notify_chain_platform: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl From<RoutingRuleRow> for RoutingRuleView {
+    fn from(r: RoutingRuleRow) -> Self {
+        RoutingRuleView {
+            id: r.id,
+            position: r.position,
+            name: r.name,
+            enabled: r.enabled,
+            category: r.category,
+            urgency: r.urgency,
+            listed: r.listed,
+            chain_code: r.chain_code,
+            reach: r.reach,
+            target_level: r.target_level,
+            sla_policy: r.sla_policy,
+            notify_chain_platform: r.notify_chain_platform,
+        }
+    }
+}
+
+fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
+    let mut issues = Vec::new();
+    let name = v.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        issues.push(issue(
+            "name",
+            "规则名称为 1 到 200 个字符。",
+            "A name has 1 to 200 characters.",
+        ));
+    }
+    if v.category.as_deref().is_some_and(|c| !is_category(c)) {
+        issues.push(issue(
+            "category",
+            "没有这个诉求类别。",
+            "There is no such category.",
+        ));
+    }
+    if v.urgency
+        .as_deref()
+        .is_some_and(|u| Urgency::parse(u).is_none())
+    {
+        issues.push(issue(
+            "urgency",
+            "紧急程度应为 normal、urgent 或 critical。",
+            "The urgency is normal, urgent or critical.",
+        ));
+    }
+    if v.listed
+        .as_deref()
+        .is_some_and(|l| !matches!(l, "any" | "national" | "provincial"))
+    {
+        issues.push(issue(
+            "listed",
+            "应为 any、national 或 provincial。",
+            "It is any, national or provincial.",
+        ));
+    }
+    if v.reach
+        .as_deref()
+        .is_some_and(|r| !matches!(r, "outside_city" | "outside_province"))
+    {
+        issues.push(issue(
+            "reach",
+            "应为 outside_city 或 outside_province。",
+            "It is outside_city or outside_province.",
+        ));
+    }
+    if TargetLevel::parse(&v.target_level).is_none() {
+        issues.push(issue(
+            "target_level",
+            "应为 county、city、province 或 ministry。",
+            "It is county, city, province or ministry.",
+        ));
+    }
+    if issues.is_empty() {
+        Ok(RoutingRuleFields {
+            position: v.position,
+            name,
+            enabled: v.enabled,
+            category: v.category,
+            urgency: v.urgency,
+            listed: v.listed,
+            chain_code: v.chain_code,
+            reach: v.reach,
+            target_level: v.target_level,
+            sla_policy: v.sla_policy,
+            notify_chain_platform: v.notify_chain_platform,
+            updated_at: chrono::Utc::now().naive_utc(),
+        })
+    } else {
+        Err(issues)
+    }
+}
+
+/// Every routing rule, in the order they are tried.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<RoutingRuleView>)))]
+#[get("/admin/routing-rules")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _admin: Admin,
+) -> Result<web::Json<Vec<RoutingRuleView>>, ApiError> {
+    let rules = state
+        .db
+        .run(|conn| Ok(store::all_routing_rules(conn)?))
+        .await?;
+    Ok(web::Json(rules.into_iter().map(Into::into).collect()))
+}
+
+/// Adds a rule.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = RoutingRuleView,
+    responses((status = 201, body = RoutingRuleView), (status = 422, body = Problem, content_type = "application/problem+json"))
+)]
+#[post("/admin/routing-rules")]
+pub async fn create(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: Body<RoutingRuleView>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let f = fields(body?.into_inner()).map_err(invalid)?;
+    let row = state
+        .db
+        .run(move |conn| Ok(store::create_routing_rule(conn, &f)?))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::Created().json(RoutingRuleView::from(row)))
+}
+
+/// Changes a rule: its conditions, its position (to reorder), or `enabled`.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = RoutingRuleView,
+    responses(
+        (status = 200, body = RoutingRuleView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/routing-rules/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    path: web::Path<i64>,
+    body: Body<RoutingRuleView>,
+) -> Result<web::Json<RoutingRuleView>, actix_web::Error> {
+    let f = fields(body?.into_inner()).map_err(invalid)?;
+    let id = path.into_inner();
+    let row = state
+        .db
+        .run(move |conn| Ok(store::update_routing_rule(conn, id, &f)?))
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule."))?;
+    Ok(web::Json(row.into()))
+}
