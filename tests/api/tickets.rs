@@ -378,3 +378,81 @@ each_backend! {
         assert_problem(app.get_as("/api/v1/admin/routing-rules", &firm).await, 404).await;
     }
 }
+
+const ACTIONS: [&str; 20] = [
+    "sign_for",
+    "assign",
+    "transfer",
+    "escalate",
+    "take_over",
+    "return",
+    "add_cohandler",
+    "post_opinion",
+    "release_cohandler",
+    "request_info",
+    "provide_info",
+    "request_extension",
+    "decide_extension",
+    "urge",
+    "resolve",
+    "rate",
+    "reopen",
+    "reject",
+    "withdraw",
+    "comment",
+];
+
+/// A body that satisfies every action's fields.
+fn full_body(dept: i64, assignee: i64) -> Value {
+    json!({
+        "reason": "理由", "question": "问题", "answer": "答复", "resolution": "办结", "opinion": "意见",
+        "note": "备注", "text": "留言", "assignee_id": assignee, "department_id": dept, "working_days": 2,
+        "approve": true, "satisfaction": "satisfied", "solved": true
+    })
+}
+
+each_backend! {
+    async fn every_wrong_actor_is_refused_and_the_ticket_stays_as_it_was(app) {
+        let c = cast(&app).await;
+        let me: Value = app.get_as("/api/v1/me", &c.pudong).await.json().await.unwrap();
+        let body = full_body(c.huangpu_dept, me["id"].as_i64().unwrap());
+        let people = [
+            ("enterprise", &c.enterprise),
+            ("other_enterprise", &c.other_enterprise),
+            ("pudong", &c.pudong),
+            ("pudong_lead", &c.pudong_lead),
+            ("huangpu", &c.huangpu),
+            ("shanghai", &c.shanghai),
+            ("supervisor", &c.supervisor),
+            ("jiangsu", &c.jiangsu),
+        ];
+        // Who may do what to a ticket waiting at Pudong to be signed for.
+        let allowed_pending = [
+            ("enterprise", "withdraw"), ("enterprise", "comment"),
+            ("pudong", "sign_for"), ("pudong", "transfer"), ("pudong", "escalate"), ("pudong", "return"),
+            ("pudong", "reject"), ("pudong", "comment"),
+            ("pudong_lead", "sign_for"), ("pudong_lead", "transfer"), ("pudong_lead", "escalate"),
+            ("pudong_lead", "return"), ("pudong_lead", "reject"), ("pudong_lead", "comment"),
+            ("shanghai", "comment"), ("supervisor", "urge"), ("supervisor", "comment"),
+        ];
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        for (who, token) in people {
+            for action in ACTIONS {
+                if allowed_pending.contains(&(who, action)) {
+                    // Allowed: try it on a ticket of its own.
+                    let fresh: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+                    let res = act(&app, token, fresh["id"].as_i64().unwrap(), action, body.clone()).await;
+                    assert_eq!(res.status(), 200, "{who} {action}");
+                } else {
+                    let res = act(&app, token, id, action, body.clone()).await;
+                    let status = res.status().as_u16();
+                    let expected: &[u16] = if matches!(who, "other_enterprise" | "huangpu" | "jiangsu") { &[404] } else { &[403, 409, 422] };
+                    assert!(expected.contains(&status), "{who} {action}: {status}");
+                    let now: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
+                    assert_eq!((now["version"].as_i64(), now["status"].as_str()), (Some(1), Some("pending_sign")), "{who} {action}");
+                }
+            }
+        }
+    }
+}
