@@ -81,6 +81,7 @@ where
                 .service(reference::lookup_regions)
                 .service(reference::get_region)
                 .service(reference::get_department)
+                .service(reference::update_settings)
                 .service(reference::list_chains)
                 .service(auth::login)
                 .service(auth::refresh)

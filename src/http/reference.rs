@@ -1,6 +1,6 @@
 //! Public reference data: the region tree, departments and industry chains.
 
-use actix_web::{get, post, web};
+use actix_web::{get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -286,6 +286,8 @@ pub struct DepartmentView {
     pub ancestors: Vec<DepartmentSummary>,
     pub children: Vec<DepartmentSummary>,
     pub active: bool,
+    /// New tickets are assigned automatically on sign-for.
+    pub auto_assign: bool,
 }
 
 fn summary(d: Department) -> DepartmentSummary {
@@ -310,7 +312,10 @@ pub async fn get_department(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<web::Json<DepartmentView>, ApiError> {
-    let id = path.into_inner();
+    Ok(web::Json(department_view(&state, path.into_inner()).await?))
+}
+
+async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, ApiError> {
     let found = state
         .db
         .run(move |conn| {
@@ -338,7 +343,7 @@ pub async fn get_department(
             format!("There is no department with id {id}."),
         )
     })?;
-    Ok(web::Json(DepartmentView {
+    Ok(DepartmentView {
         id: dept.id,
         kind: dept.kind,
         name: dept.name,
@@ -348,7 +353,8 @@ pub async fn get_department(
         ancestors: ancestors.into_iter().map(summary).collect(),
         children: children.into_iter().map(summary).collect(),
         active: dept.active,
-    }))
+        auto_assign: dept.auto_assign,
+    })
 }
 
 /// The industry chains with a coordination platform.
@@ -359,4 +365,56 @@ pub async fn list_chains(
 ) -> Result<web::Json<Vec<ChainView>>, ApiError> {
     let chains = state.db.run(|conn| Ok(Chain::all(conn)?)).await?;
     Ok(web::Json(chains.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DepartmentSettings {
+    /// Assign each ticket signed for to the officer with the fewest open tickets.
+    pub auto_assign: bool,
+}
+
+/// Changes a department's settings (its leads, or an administrator).
+#[utoipa::path(
+    tag = "reference",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = DepartmentSettings,
+    responses(
+        (status = 200, body = DepartmentView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such department, or not the caller's to change", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/departments/{id}/settings")]
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    who: super::caller::Authenticated,
+    path: web::Path<i64>,
+    body: super::caller::Body<DepartmentSettings>,
+) -> Result<web::Json<DepartmentView>, actix_web::Error> {
+    use crate::domain::role::Role;
+    let id = path.into_inner();
+    let own_lead =
+        who.caller.role == Role::Lead && who.caller.department.as_ref().is_some_and(|d| d.id == id);
+    if !(own_lead || who.caller.role == Role::Admin) {
+        return Err(ApiError::not_found(
+            format!("没有编号为 {id} 的部门可供修改。"),
+            format!("There is no department {id} for you to change."),
+        )
+        .into());
+    }
+    let on = body?.into_inner().auto_assign;
+    let changed = state
+        .db
+        .run(move |conn| Ok(Department::set_auto_assign(conn, id, on)?))
+        .await
+        .map_err(ApiError::from)?;
+    if changed == 0 {
+        return Err(ApiError::not_found(
+            format!("没有编号为 {id} 的部门。"),
+            format!("There is no department with id {id}."),
+        )
+        .into());
+    }
+    Ok(web::Json(department_view(&state, id).await?))
 }

@@ -523,6 +523,17 @@ pub async fn act(
             return Ok(Err(TicketError::Refused(r)));
         }
         let old = &loaded.ticket;
+        // A department that assigns automatically gets an officer on sign-for.
+        let auto_assignee = if matches!(action, Action::SignFor | Action::TakeOver { .. })
+            && next.assignee.is_none()
+        {
+            match Department::find(conn, next.handling.id)? {
+                Some(d) if d.auto_assign => least_loaded_officer(conn, d.id)?,
+                _ => None,
+            }
+        } else {
+            None
+        };
         let (rating, solved) = match &action {
             Action::Rate {
                 satisfaction,
@@ -537,7 +548,7 @@ pub async fn act(
             version: old.version + 1,
             handling_department_id: next.handling.id,
             sent_from_department_id: next.sent_from.as_ref().map(|d| d.id),
-            assignee_id: next.assignee,
+            assignee_id: next.assignee.or(auto_assignee),
             extension_pending: next.extension_pending,
             resolve_due_at: old.resolve_due_at,
             urged_count: next.urged,
@@ -619,6 +630,24 @@ pub async fn act(
                     created_at: t,
                 },
             )?;
+            if let Some(officer) = auto_assignee {
+                TicketEvent::append(
+                    conn,
+                    NewTicketEvent {
+                        ticket_id: id,
+                        seq: 0,
+                        action: "auto_assign".into(),
+                        actor_id: None,
+                        actor_department_id: Some(next.handling.id),
+                        from_status: Some(next.status.as_str().into()),
+                        to_status: next.status.as_str().into(),
+                        note: None,
+                        detail: Some(serde_json::json!({ "assignee": officer }).to_string()),
+                        internal: false,
+                        created_at: t,
+                    },
+                )?;
+            }
             Ok::<_, diesel::result::Error>(true)
         });
         match written {
@@ -636,6 +665,32 @@ pub async fn act(
         }
     })
     .await?
+}
+
+/// The active officer of the department with the fewest open tickets
+/// (ties: the longest-serving account).
+fn least_loaded_officer(conn: &mut AnyConnection, department_id: i64) -> QueryResult<Option<i64>> {
+    use crate::storage::schema::users;
+    let officers: Vec<i64> = users::table
+        .filter(users::department_id.eq(department_id))
+        .filter(users::role.eq("officer"))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(users::id)
+        .load(conn)?;
+    let loads: Vec<(Option<i64>, i64)> = tickets::table
+        .filter(tickets::assignee_id.eq_any(&officers))
+        .filter(tickets::status.eq_any(["pending_sign", "handling", "awaiting_info"]))
+        .group_by(tickets::assignee_id)
+        .select((tickets::assignee_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let load_of = |id: i64| {
+        loads
+            .iter()
+            .find(|(a, _)| *a == Some(id))
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(officers.into_iter().min_by_key(|id| (load_of(*id), *id)))
 }
 
 /// Tickets waiting for the caller: the enterprise's questions to answer and

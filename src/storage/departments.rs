@@ -19,6 +19,8 @@ pub struct Department {
     pub path: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Assign new tickets to the least-loaded officer on sign-for.
+    pub auto_assign: bool,
 }
 
 impl Department {
@@ -54,7 +56,9 @@ impl Department {
             .load(conn)
     }
 
-    pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
-        departments::table.count().get_result(conn)
+    pub fn set_auto_assign(conn: &mut AnyConnection, id: i64, on: bool) -> QueryResult<usize> {
+        diesel::update(departments::table.find(id))
+            .set(departments::auto_assign.eq(on))
+            .execute(conn)
     }
 }

@@ -85,6 +85,7 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
                 path: d.path.clone(),
                 active: true,
                 created_at: now,
+                auto_assign: false,
             })
             .collect();
         insert_batches!(conn, departments::table, department_rows);

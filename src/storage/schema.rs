@@ -35,6 +35,7 @@ diesel::table! {
         path -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        auto_assign -> Bool,
     }
 }
 

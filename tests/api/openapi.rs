@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 36] = [
+const ROUTES: [(&str, &str); 37] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -9,6 +9,7 @@ const ROUTES: [(&str, &str); 36] = [
     ("post", "/api/v1/regions/lookup"),
     ("get", "/api/v1/regions/{code}"),
     ("get", "/api/v1/departments/{id}"),
+    ("put", "/api/v1/departments/{id}/settings"),
     ("get", "/api/v1/chains"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),

@@ -456,3 +456,32 @@ each_backend! {
         }
     }
 }
+
+each_backend! {
+    async fn a_department_can_assign_automatically(app) {
+        let c = cast(&app).await;
+        let pudong = app.department_of("310115").await;
+        let second = app.user("officer", "o2@pudong.cn", Some(pudong), None).await;
+        let first: Value = app.get_as("/api/v1/me", &c.pudong).await.json().await.unwrap();
+        let first = first["id"].as_i64().unwrap();
+        // Officers may not change the setting; the department's lead may.
+        let on = json!({"auto_assign": true});
+        assert_problem(app.put_as(&format!("/api/v1/departments/{pudong}/settings"), &c.pudong, &on).await, 404).await;
+        assert_problem(app.put_as(&format!("/api/v1/departments/{pudong}/settings"), &c.supervisor, &on).await, 404).await;
+        let res = app.put_as(&format!("/api/v1/departments/{pudong}/settings"), &c.pudong_lead, &on).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<Value>().await.unwrap()["auto_assign"], true);
+
+        // Three tickets signed for in turn go to the least-loaded officer.
+        let mut assignees = Vec::new();
+        for _ in 0..3 {
+            let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+            let t = ok(&app, &c.pudong_lead, t["id"].as_i64().unwrap(), "sign_for", json!({})).await;
+            let last = t["timeline"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(last["action"], "auto_assign");
+            assert!(last["actor_id"].is_null(), "the system assigns");
+            assignees.push(t["assignee_id"].as_i64().unwrap());
+        }
+        assert_eq!(assignees, [first, second, first]);
+    }
+}

@@ -1,5 +1,8 @@
 -- Tickets (诉求工单), their departments, their append-only event log,
 -- routing rules, daily number counters and idempotent filing.
+
+-- A department may have new tickets assigned automatically on sign-for.
+ALTER TABLE departments ADD COLUMN auto_assign BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE TABLE routing_rules (
     id BIGSERIAL PRIMARY KEY,
     position INTEGER NOT NULL,

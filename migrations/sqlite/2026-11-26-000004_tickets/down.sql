@@ -4,3 +4,4 @@ DROP TABLE ticket_events;
 DROP TABLE ticket_departments;
 DROP TABLE tickets;
 DROP TABLE routing_rules;
+ALTER TABLE departments DROP COLUMN auto_assign;
