@@ -1,6 +1,7 @@
 //! The pure domain core: rules and values with no I/O.
 
 pub mod access;
+pub mod calendar;
 pub mod credit_code;
 pub mod email;
 pub mod enterprise;

@@ -1,7 +1,8 @@
 //! Reference data compiled into the binary, and the plan that turns it into
 //! rows: the national division tree (NBS 2023 edition), the default industry
-//! chains, and one department per region plus the ministry and its chain
-//! platforms. Pure code: `storage::reference` writes the plan.
+//! chains, one department per region plus the ministry and its chain
+//! platforms, and the holiday calendar. Pure code: `storage::reference`
+//! writes the plan.
 
 use crate::domain::region::{
     is_municipality, is_nominal_city_name, DepartmentKind, RegionCode, RegionLevel,
@@ -11,6 +12,28 @@ use std::collections::HashMap;
 const PROVINCES_CSV: &str = include_str!("regions/provinces.csv");
 const CITIES_CSV: &str = include_str!("regions/cities.csv");
 const AREAS_CSV: &str = include_str!("regions/areas.csv");
+const HOLIDAYS_CSV: &str = include_str!("holidays/cn_holidays.csv");
+
+/// Public holidays and make-up workdays of 2019-2026 (State Council notices):
+/// the calendar a fresh installation starts with.
+pub fn holidays() -> Vec<(chrono::NaiveDate, crate::domain::calendar::DayKind)> {
+    use crate::domain::calendar::DayKind;
+    let mut reader = csv::Reader::from_reader(HOLIDAYS_CSV.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("embedded holiday data is valid CSV");
+            let date = chrono::NaiveDate::parse_from_str(&r[0], "%Y-%m-%d")
+                .expect("embedded dates are valid");
+            let kind = if &r[1] == "workday" {
+                DayKind::Workday
+            } else {
+                DayKind::Holiday
+            };
+            (date, kind)
+        })
+        .collect()
+}
 
 /// The ministry's department, the root of the tree.
 pub const MINISTRY_NAME: &str = "工业和信息化部";
