@@ -99,11 +99,23 @@ impl FromRequest for Admin {
 /// The client's address: the peer, or the proxy-reported one when the
 /// service is configured to trust its proxy.
 pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
-    let info = req.connection_info();
+    // A proxy appends the address it saw to X-Forwarded-For: the last entry
+    // is the proxy's word, the earlier ones are the client's.
+    let forwarded = || {
+        req.headers()
+            .get("x-forwarded-for")?
+            .to_str()
+            .ok()?
+            .rsplit(',')
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let peer = || req.peer_addr().map(|a| a.ip().to_string());
     let addr = if trust_proxy_headers {
-        info.realip_remote_addr().map(str::to_string)
+        forwarded().or_else(peer)
     } else {
-        req.peer_addr().map(|a| a.ip().to_string())
+        peer()
     };
     let addr = addr.unwrap_or_else(|| "unknown".into());
     // `ip:port` from a proxy header: keep the host part.

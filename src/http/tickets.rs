@@ -585,22 +585,33 @@ pub async fn act(
     who: Authenticated,
     req: HttpRequest,
     path: web::Path<(i64, String)>,
-    body: Result<web::Json<ActionBody>, actix_web::Error>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (id, name) = path.into_inner();
-    // An empty body is fine for actions without fields.
-    let b = match body {
-        Ok(b) => b.into_inner(),
-        Err(e)
-            if req
-                .headers()
-                .get(header::CONTENT_LENGTH)
-                .is_none_or(|l| l == "0") =>
-        {
-            let _ = e;
-            ActionBody::default()
-        }
-        Err(e) => return Err(e),
+    let limit = state.settings.server.json_limit_bytes;
+    if body.len() > limit {
+        return Err(ApiError::new(ProblemKind::PayloadTooLarge)
+            .with_detail(
+                format!("请求体超过上限 {limit} 字节。"),
+                format!("The body exceeds the limit of {limit} bytes."),
+            )
+            .into());
+    }
+    // Actions without fields may send no body at all.
+    let b = if body.iter().all(u8::is_ascii_whitespace) {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice::<ActionBody>(&body).map_err(|e| {
+            let kind = if e.is_data() {
+                ProblemKind::Validation
+            } else {
+                ProblemKind::BadRequest
+            };
+            ApiError::new(kind).with_detail(
+                format!("请求体不是有效的 JSON：{e}"),
+                format!("The body is not valid JSON: {e}"),
+            )
+        })?
     };
     let expected = expected_version(&req)?;
     let action = parse_action(&state, &name, b).await?;

@@ -71,6 +71,18 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
+/// Access tokens carry whole seconds (`iat`): an instant rounded up to the
+/// next second is later than every token issued before it.
+pub fn next_second(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let floor = t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t);
+    if floor == t {
+        t
+    } else {
+        floor + TimeDelta::seconds(1)
+    }
+}
+
 impl Authenticator {
     pub fn new(db: Database, settings: &AuthSettings) -> Result<Authenticator, String> {
         let window = Duration::minutes(settings.login_window_minutes);
@@ -158,6 +170,30 @@ impl Authenticator {
             .hasher
             .verify(password, usable.and_then(|u| u.password_hash.clone()))
             .await;
+        // Requests sent in parallel all passed the check above before any
+        // failure was counted: look again, so that once the key is locked
+        // even a right guess tells the caller nothing.
+        let (ak, dk) = (account_key.clone(), address_key.clone());
+        let (acc_now, addr_now) = self
+            .db
+            .run(move |conn| {
+                Ok((
+                    login_throttles::load(conn, &ak)?,
+                    login_throttles::load(conn, &dk)?,
+                ))
+            })
+            .await?;
+        let t = now();
+        if let Some(secs) = [
+            retry_after(acc_now.as_ref(), t),
+            retry_after(addr_now.as_ref(), t),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        {
+            return Err(AuthError::Throttled(secs));
+        }
 
         let Some(user) = usable.filter(|_| matched).cloned() else {
             let reason = match &user {
@@ -367,7 +403,7 @@ impl Authenticator {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     let t = now();
-                    User::set_password(conn, uid, &hash, t)?;
+                    User::set_password(conn, uid, &hash, next_second(t))?;
                     RefreshToken::revoke_all_of_user(conn, uid, t)?;
                     audit(conn, event, Some(uid), None, None, actor, None)?;
                     Ok::<_, StorageError>(())
@@ -403,7 +439,8 @@ impl Authenticator {
             .await?
             .ok_or(AuthError::InvalidAccessToken(None))?;
         let fresh = claims.iat >= user.tokens_valid_after.and_utc().timestamp();
-        if !user.active || !fresh || user.role != claims.role.as_str() {
+        let dept_ok = dept.as_ref().is_none_or(|d| d.active);
+        if !user.active || !fresh || !dept_ok || user.role != claims.role.as_str() {
             return Err(AuthError::InvalidAccessToken(None));
         }
         Ok((caller_of(&user, dept.as_ref()), user))

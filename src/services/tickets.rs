@@ -437,6 +437,22 @@ fn note_of(action: &Action) -> Option<String> {
     .filter(|n| !n.trim().is_empty())
 }
 
+/// Staff's own business, hidden from the enterprise: internal comments,
+/// co-handling, assignment, urging and extensions.
+fn is_internal(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Comment { internal: true, .. }
+            | Action::PostOpinion { .. }
+            | Action::AddCohandler { .. }
+            | Action::ReleaseCohandler { .. }
+            | Action::Assign { .. }
+            | Action::Urge { .. }
+            | Action::RequestExtension { .. }
+            | Action::DecideExtension { .. }
+    )
+}
+
 fn detail_of(action: &Action) -> Option<String> {
     let v = match action {
         Action::Assign { assignee } => serde_json::json!({ "assignee": assignee }),
@@ -626,7 +642,7 @@ pub async fn act(
                     to_status: next.status.as_str().into(),
                     note: note_of(&action),
                     detail: detail_of(&action),
-                    internal: matches!(action, Action::Comment { internal: true, .. }),
+                    internal: is_internal(&action),
                     created_at: t,
                 },
             )?;
@@ -643,7 +659,7 @@ pub async fn act(
                         to_status: next.status.as_str().into(),
                         note: None,
                         detail: Some(serde_json::json!({ "assignee": officer }).to_string()),
-                        internal: false,
+                        internal: true,
                         created_at: t,
                     },
                 )?;
@@ -777,7 +793,8 @@ pub async fn queue(
                     );
                 }
                 (_, None, Some(chain)) => {
-                    visible = Box::new(visible.or(tickets::chains.like(format!("%,{chain},%"))));
+                    let pattern = format!("%,{},%", crate::storage::users::escape_like(chain));
+                    visible = Box::new(visible.or(tickets::chains.like(pattern).escape('\\')));
                 }
                 _ => {}
             }

@@ -243,7 +243,7 @@ pub async fn set_active(
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let t = Utc::now().naive_utc();
-                if User::set_active(conn, id, active, t)? == 0 {
+                if User::set_active(conn, id, active, super::auth::next_second(t))? == 0 {
                     return Ok(None);
                 }
                 if !active {

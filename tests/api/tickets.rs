@@ -139,6 +139,24 @@ each_backend! {
         let seqs: Vec<i64> = full["timeline"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, (1..=17).collect::<Vec<_>>());
 
+        // The enterprise does not see the staff's own business.
+        let theirs: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.enterprise).await.json().await.unwrap();
+        let seen: Vec<&str> = theirs["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        for hidden in ["comment", "add_cohandler", "post_opinion"] {
+            assert!(!seen.contains(&hidden), "{hidden} in {seen:?}");
+        }
+        assert!(theirs["departments"].as_array().unwrap().is_empty());
+        let garbled = app
+            .client
+            .post(app.url(&format!("/api/v1/tickets/{id}/actions/comment")))
+            .bearer_auth(&c.shanghai)
+            .header("content-type", "application/json")
+            .body("{\"text\": ")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(garbled, 400).await;
+
         // Queues.
         let mine: Value = app.get_as("/api/v1/tickets", &c.enterprise).await.json().await.unwrap();
         assert_eq!(mine["items"].as_array().unwrap().len(), 1);
