@@ -259,3 +259,22 @@ each_backend! {
         assert_problem(app.login_response("p0@pudong.example.cn", PASSWORD).await, 429).await;
     }
 }
+
+each_backend! {
+    async fn behind_a_proxy_only_its_own_forwarded_entry_counts(app, &[("YIZHAN__SERVER__TRUST_PROXY_HEADERS", "true")]) {
+        app.user("admin", "root@yizhan.example.cn", None, None).await;
+        let res = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("X-Forwarded-For", "6.6.6.6, 10.1.2.3")
+            .json(&json!({"email": "root@yizhan.example.cn", "password": "not-it-at-all"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        let token = app.token("root@yizhan.example.cn").await;
+        let events: serde_json::Value = app.get_as("/api/v1/admin/auth-events", &token).await.json().await.unwrap();
+        let failed = events.as_array().unwrap().iter().find(|e| e["kind"] == "login_failed").unwrap();
+        assert_eq!(failed["client_address"], "10.1.2.3", "the entry the proxy appended, not the client's claim");
+    }
+}
