@@ -207,10 +207,10 @@ pub async fn file(
                 let result = write_transaction(conn, |conn| {
                     if let Some(k) = &key {
                         if let Some(id) = store::idempotent_ticket(conn, filer, k)? {
-                            return Ok(Some((
+                            return Ok(Some(Ok((
                                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
                                 false,
-                            )));
+                            ))));
                         }
                     }
                     let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
@@ -218,8 +218,16 @@ pub async fn file(
                     };
                     let place = match &place {
                         Some(p) => p.clone(),
-                        None => RegionCode::parse(&enterprise.county_code)
-                            .map_err(|_| diesel::result::Error::NotFound)?,
+                        None => match RegionCode::parse(&enterprise.county_code) {
+                            Ok(c) => c,
+                            Err(_) => {
+                                return Ok(Some(Err(issue(
+                                    "place",
+                                    "请填写发生地（县级区划代码）。",
+                                    "Give the place (a county-level region code).",
+                                ))))
+                            }
+                        },
                     };
                     let chains = enterprises::chains_of(conn, &[enterprise_id])?
                         .remove(&enterprise_id)
@@ -243,8 +251,13 @@ pub async fn file(
                             chains: chains.clone(),
                         },
                     );
-                    let handling = target_department(conn, decision.target, &place)?
-                        .ok_or(diesel::result::Error::NotFound)?;
+                    let Some(handling) = target_department(conn, decision.target, &place)? else {
+                        return Ok(Some(Err(issue(
+                            "place",
+                            "没有部门负责这个发生地，请联系管理员。",
+                            "No department serves this place; contact an administrator.",
+                        ))));
+                    };
                     let t = now();
                     let seq = store::next_number(conn, place.as_str(), &beijing_day(t))?;
                     let ticket = Ticket::insert(
@@ -304,7 +317,7 @@ pub async fn file(
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, ticket.id, t)?;
                     }
-                    Ok::<_, diesel::result::Error>(Some((ticket, true)))
+                    Ok::<_, diesel::result::Error>(Some(Ok((ticket, true))))
                 });
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
@@ -313,7 +326,11 @@ pub async fn file(
             }
         })
         .await?;
-    outcome.ok_or(TicketError::NotFound)
+    match outcome {
+        Some(Ok(filed)) => Ok(filed),
+        Some(Err(problem)) => Err(TicketError::Invalid(vec![problem])),
+        None => Err(TicketError::NotFound),
+    }
 }
 
 /// A ticket with everything authorization and the state machine need.

@@ -18,7 +18,27 @@ pub enum StorageError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StorageError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            // SQLite's writer lock stayed taken past busy_timeout, or the
+            // server went away mid-query: the database is unavailable, not
+            // the request wrong.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("database is locked") =>
+            {
+                StorageError::Unavailable(e.to_string())
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                StorageError::Unavailable(e.to_string())
+            }
+            _ => StorageError::Query(e),
+        }
+    }
 }
 
 impl From<diesel::r2d2::PoolError> for StorageError {
