@@ -54,6 +54,18 @@ impl RegionCode {
         RegionCode(format!("{}00", &self.0[..4]))
     }
 
+    /// The code prefix shared by everything inside the region, judged by its
+    /// zeros: `310000` -> `31`, `310100` -> `3101`, `310115` -> `310115`.
+    pub fn subtree_prefix(&self) -> &str {
+        if self.0.ends_with("0000") {
+            &self.0[..2]
+        } else if self.0.ends_with("00") {
+            &self.0[..4]
+        } else {
+            &self.0
+        }
+    }
+
     /// Whether `other` lies inside the region this code names at `level`.
     pub fn contains(&self, level: RegionLevel, other: &RegionCode) -> bool {
         let n = match level {
@@ -192,6 +204,9 @@ mod tests {
         assert!(!nanjing.contains(RegionLevel::City, &pudong));
         assert_eq!(pudong.province(), shanghai);
         assert_eq!(pudong.city().as_str(), "310100");
+        assert_eq!(shanghai.subtree_prefix(), "31");
+        assert_eq!(pudong.city().subtree_prefix(), "3101");
+        assert_eq!(pudong.subtree_prefix(), "310115");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Keyset pagination: a cursor (the last id seen), never OFFSET.
+//! Keyset pagination (a cursor, the last id seen, never OFFSET) and the
+//! list filters several lists share.
 
 use super::problem::{ApiError, Message};
 
@@ -30,4 +31,19 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> 
     } else {
         None
     }
+}
+
+/// The `region` query parameter as a code prefix for a subtree filter.
+pub fn region_prefix(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    raw.map(|r| {
+        crate::domain::region::RegionCode::parse(r)
+            .map(|c| c.subtree_prefix().to_string())
+            .map_err(|e| {
+                ApiError::invalid_fields(vec![(
+                    "region".into(),
+                    Message::new(format!("区划代码有误：{e}"), e.to_string()),
+                )])
+            })
+    })
+    .transpose()
 }

@@ -324,25 +324,8 @@ pub async fn queue(
 ) -> Result<web::Json<TicketPage>, ApiError> {
     let q = query.into_inner();
     let limit = super::paging::limit(q.limit)?;
-    let place_prefix = match q.region.as_deref() {
-        None => None,
-        Some(raw) => {
-            let code = crate::domain::region::RegionCode::parse(raw).map_err(|e| {
-                ApiError::invalid_fields(vec![(
-                    "region".into(),
-                    Message::new(format!("区划代码有误：{e}"), e.to_string()),
-                )])
-            })?;
-            let s = code.as_str();
-            Some(if s.ends_with("0000") {
-                s[..2].to_string()
-            } else if s.ends_with("00") {
-                s[..4].to_string()
-            } else {
-                s.to_string()
-            })
-        }
-    };
+    // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
+    let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
     let filter = TicketFilter {
         status: q.status,
         category: q.category,
