@@ -387,17 +387,9 @@ pub async fn import_enterprises(
                 done += chunk.len();
                 progress(done);
             }
-            if apply {
-                Ok(())
-            } else {
-                // A dry run (or a file with errors) writes nothing.
-                Err(diesel::result::Error::RollbackTransaction)
-            }
+            keep_if(apply)
         });
-        match outcome {
-            Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(report),
-            Err(e) => Err(e.into()),
-        }
+        settle(outcome, report)
     })
     .await
     .map_err(ImportError::from)
@@ -525,19 +517,33 @@ pub async fn import_whitelist(
                 }
             }
             progress(records.len());
-            if apply {
-                Ok(())
-            } else {
-                Err(diesel::result::Error::RollbackTransaction)
-            }
+            keep_if(apply)
         });
-        match outcome {
-            Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(report),
-            Err(e) => Err(e.into()),
-        }
+        settle(outcome, report)
     })
     .await
     .map_err(ImportError::from)
+}
+
+/// Ends an import's transaction: commits when the rows are to be written,
+/// rolls back a dry run or a file with errors.
+fn keep_if(apply: bool) -> diesel::QueryResult<()> {
+    if apply {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::RollbackTransaction)
+    }
+}
+
+/// The report, unless the transaction failed for another reason.
+fn settle(
+    outcome: diesel::QueryResult<()>,
+    report: ImportReport,
+) -> Result<ImportReport, StorageError> {
+    match outcome {
+        Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(report),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn keepers(
