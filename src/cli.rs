@@ -36,6 +36,16 @@ pub enum Command {
     /// Import enterprises or white-list entries from a CSV or XLSX file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The work calendar (holidays and make-up workdays).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Load a calendar file (CSV `date,kind,festival`; kind `holiday` or
+    /// `workday`): every year in it is replaced as a whole, or nothing changes.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +142,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::User(UserCommand::Create(args)) => create_user(settings, args).await,
         Command::Import(ImportCommand::Enterprises(args)) => import(settings, args, true).await,
         Command::Import(ImportCommand::Whitelist(args)) => import(settings, args, false).await,
+        Command::Calendar(CalendarCommand::Import { file }) => {
+            import_calendar(settings, file).await
+        }
         Command::Serve => {
             telemetry::init_logging(&settings.log);
             let app = match Application::build(settings).await {
@@ -218,6 +231,51 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
             for p in problems {
                 eprintln!("yizhan: {}: {}", p.field, p.en);
             }
+            2
+        }
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            1
+        }
+    }
+}
+
+async fn import_calendar(settings: Settings, file: std::path::PathBuf) -> i32 {
+    use crate::services::calendar::{import, CalendarError};
+    let text = match std::fs::read(&file) {
+        Ok(b) => match String::from_utf8(b) {
+            Ok(t) => t,
+            Err(_) => {
+                eprintln!("yizhan: {} is not UTF-8 text", file.display());
+                return 2;
+            }
+        },
+        Err(e) => {
+            eprintln!("yizhan: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let db = match prepared_database(&settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    let sla =
+        crate::services::sla::Sla::new(crate::services::clock::Clock::system(), &settings.sla);
+    match import(&db, &sla, &text).await {
+        Ok(counts) => {
+            for (year, (holidays, workdays)) in counts {
+                println!("{year}: {holidays} holidays, {workdays} make-up workdays");
+            }
+            0
+        }
+        Err(CalendarError::Invalid(lines)) => {
+            for l in &lines {
+                eprintln!("line {}: {}", l.line, l.en);
+            }
+            eprintln!("yizhan: the calendar is invalid; nothing was changed");
             2
         }
         Err(e) => {

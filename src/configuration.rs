@@ -56,6 +56,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub sla: SlaSettings,
     pub log: LogSettings,
 }
 
@@ -136,6 +137,32 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SlaSettings {
+    /// Working intervals of a working day, Beijing time: "08:30-12:00,13:30-17:30".
+    pub working_hours: String,
+    /// Seconds between SLA scans; 0 turns this instance's scanner off.
+    pub scan_interval_secs: u64,
+    /// Tickets handled per scanner transaction.
+    pub scan_batch: i64,
+    /// Seconds a loaded calendar and policy set is reused before reloading,
+    /// so another instance's changes arrive within this time.
+    pub cache_secs: u64,
+    /// Days after which a resolved ticket nobody rated is closed.
+    pub auto_close_days: i64,
+}
+
+impl SlaSettings {
+    pub fn intervals(&self) -> Option<Vec<(chrono::NaiveTime, chrono::NaiveTime)>> {
+        let specs: Vec<String> = self
+            .working_hours
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect();
+        crate::domain::calendar::WorkCalendar::parse_intervals(&specs)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
@@ -207,6 +234,17 @@ impl Settings {
         if self.server.json_limit_bytes < 1024 {
             return Err(ConfigError::Refused(
                 "server.json_limit_bytes must be at least 1024".into(),
+            ));
+        }
+        if self.sla.intervals().is_none() {
+            return Err(ConfigError::Refused(format!(
+                "sla.working_hours must be like \"08:30-12:00,13:30-17:30\" (got \"{}\")",
+                self.sla.working_hours
+            )));
+        }
+        if self.sla.scan_batch < 1 {
+            return Err(ConfigError::Refused(
+                "sla.scan_batch must be at least 1".into(),
             ));
         }
         let auth = &self.auth;

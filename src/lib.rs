@@ -6,6 +6,7 @@
 //! - [`storage`]: diesel models and queries over SQLite or PostgreSQL.
 //! - [`http`]: the JSON API; parses, calls, renders.
 //! - [`services`]: use cases (log-in, accounts) over storage and domain.
+//! - [`jobs`]: background loops (the SLA scanner) over the services.
 //! - [`security`]: password hashing, access and refresh tokens.
 //! - [`seed`]: reference data compiled into the binary.
 //! - [`configuration`], [`telemetry`], [`startup`], [`cli`]: running the service.
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod configuration;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod security;
 pub mod seed;
 pub mod services;

@@ -10,6 +10,8 @@ use secrecy::ExposeSecret;
 use crate::configuration::{Profile, Settings};
 use crate::http::{build_app, AppState};
 use crate::services::auth::Authenticator;
+use crate::services::clock::Clock;
+use crate::services::sla::Sla;
 use crate::storage::{self, migrations, Database};
 
 /// Why the service would not start: one line for the operator.
@@ -21,12 +23,22 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Database,
+    sla: Sla,
+    settings: Arc<Settings>,
 }
 
 impl Application {
     /// Connects to the database, migrates it if configured to, and binds the
     /// listener. Nothing is served until [`Application::run_until_stopped`].
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Application::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// As [`Application::build`], on a clock the caller controls (tests).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
         let settings = Arc::new(settings);
         let db = prepare_database(&settings).await?;
         let listener = TcpListener::bind(&settings.server.bind)
@@ -38,10 +50,12 @@ impl Application {
         crate::telemetry::metrics_handle();
 
         let auth = Authenticator::new(db.clone(), &settings.auth).map_err(StartupError)?;
+        let sla = Sla::new(clock, &settings.sla);
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
             auth,
+            sla: sla.clone(),
             check_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(settings.server.public_check_per_minute.max(1))
                     .expect("at least one"),
@@ -65,6 +79,8 @@ impl Application {
             port,
             server: server.run(),
             db,
+            sla,
+            settings,
         })
     }
 
@@ -76,10 +92,27 @@ impl Application {
         &self.db
     }
 
+    pub fn sla(&self) -> &Sla {
+        &self.sla
+    }
+
     /// Serves until SIGTERM or SIGINT; in-flight requests then get
     /// `server.shutdown_timeout_secs` to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let sla = &self.settings.sla;
+        let scanner = (sla.scan_interval_secs > 0).then(|| {
+            tokio::spawn(crate::jobs::sla_scanner::run(
+                self.db.clone(),
+                self.sla.clone(),
+                std::time::Duration::from_secs(sla.scan_interval_secs),
+                sla.scan_batch,
+            ))
+        });
+        let served = self.server.await;
+        if let Some(job) = scanner {
+            job.abort();
+        }
+        served
     }
 }
 

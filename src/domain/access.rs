@@ -36,6 +36,18 @@ impl DepartmentRef {
             .collect();
         ids.len().checked_sub(2).map(|i| ids[i])
     }
+
+    /// The departments above, nearest first (`/1/12/345/` -> 12, 1).
+    pub fn ancestors(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .path
+            .split('/')
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        ids.pop();
+        ids.reverse();
+        ids
+    }
 }
 
 impl DepartmentScope {

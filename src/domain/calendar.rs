@@ -18,6 +18,117 @@ pub enum DayKind {
     Workday,
 }
 
+impl DayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DayKind> {
+        match s {
+            "holiday" => Some(DayKind::Holiday),
+            "workday" => Some(DayKind::Workday),
+            _ => None,
+        }
+    }
+}
+
+/// A date marked in the calendar, with the festival it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedDay {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    pub note: String,
+}
+
+/// A line of a calendar file that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineProblem {
+    pub line: usize,
+    pub zh: String,
+    pub en: String,
+}
+
+/// Reads a calendar file: CSV with a header `date,kind[,festival]`, dates as
+/// `YYYY-MM-DD`, kind `holiday` or `workday`. Every bad line is reported;
+/// a date may appear once.
+pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut problems = Vec::new();
+    let mut days: Vec<MarkedDay> = Vec::new();
+    let header_ok = reader
+        .headers()
+        .is_ok_and(|h| h.get(0) == Some("date") && h.get(1) == Some("kind"));
+    if !header_ok {
+        return Err(vec![LineProblem {
+            line: 1,
+            zh: "第一行应为表头 date,kind,festival。".into(),
+            en: "The first line is the header date,kind,festival.".into(),
+        }]);
+    }
+    let mut seen = HashSet::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let bad = |zh: String, en: String| LineProblem { line, zh, en };
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(bad(
+                    "无法读取这一行。".into(),
+                    format!("Unreadable line: {e}"),
+                ));
+                continue;
+            }
+        };
+        let date = NaiveDate::parse_from_str(record.get(0).unwrap_or(""), "%Y-%m-%d");
+        let kind = DayKind::parse(record.get(1).unwrap_or(""));
+        match (date, kind) {
+            (Ok(date), Some(DayKind::Workday))
+                if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) =>
+            {
+                problems.push(bad(
+                    format!("{date} 不是周末：workday 只用于调休上班的周末。"),
+                    format!(
+                        "{date} is not a weekend day: workday marks a weekend day that is worked."
+                    ),
+                ))
+            }
+            (Ok(date), Some(kind)) if (1949..=2200).contains(&date.year()) => {
+                if !seen.insert(date) {
+                    problems.push(bad(
+                        format!("日期 {date} 重复。"),
+                        format!("The date {date} appears twice."),
+                    ));
+                }
+                days.push(MarkedDay {
+                    date,
+                    kind,
+                    note: record.get(2).unwrap_or("").chars().take(100).collect(),
+                });
+            }
+            (Ok(_) | Err(_), Some(_)) => problems.push(bad(
+                "日期应为 YYYY-MM-DD。".into(),
+                "The date is YYYY-MM-DD.".into(),
+            )),
+            (_, None) => problems.push(bad(
+                "类型应为 holiday 或 workday。".into(),
+                "The kind is holiday or workday.".into(),
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(days)
+    } else {
+        Err(problems)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkCalendar {
     /// Working intervals of a working day, local time, sorted, not overlapping.
@@ -150,6 +261,37 @@ impl WorkCalendar {
         }
         let end = self.intervals.last().map_or(NaiveTime::MIN, |(_, b)| *b);
         Self::utc(date.and_time(end))
+    }
+
+    /// The working intervals of a working day parsed from `"08:30-12:00"`
+    /// strings; `None` when one is malformed, reversed or they overlap.
+    pub fn parse_intervals(specs: &[String]) -> Option<Vec<(NaiveTime, NaiveTime)>> {
+        let mut out = Vec::new();
+        for spec in specs {
+            let (a, b) = spec.split_once('-')?;
+            let a = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
+            let b = NaiveTime::parse_from_str(b.trim(), "%H:%M").ok()?;
+            if a >= b {
+                return None;
+            }
+            out.push((a, b));
+        }
+        out.sort();
+        let disjoint = out.windows(2).all(|w| w[0].1 <= w[1].0);
+        (disjoint && !out.is_empty()).then_some(out)
+    }
+
+    /// Working minutes of a full working day (450 by default).
+    pub fn working_minutes_per_day(&self) -> i64 {
+        self.intervals
+            .iter()
+            .map(|(a, b)| (*b - *a).num_minutes())
+            .sum()
+    }
+
+    /// The working intervals of a working day, local time.
+    pub fn intervals(&self) -> &[(NaiveTime, NaiveTime)] {
+        &self.intervals
     }
 
     /// Whether the instant lies in working time (interval ends included).

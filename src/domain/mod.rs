@@ -9,6 +9,7 @@ pub mod password;
 pub mod region;
 pub mod role;
 pub mod routing;
+pub mod sla;
 pub mod throttle;
 pub mod ticket;
 

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod records;
 pub mod reference;
 pub mod routing;
+pub mod sla;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
     pub auth: Authenticator,
+    /// The clock, work calendar and SLA policies.
+    pub sla: crate::services::sla::Sla,
     /// Per-client limit of the public white-list check.
     pub check_limiter: governor::DefaultKeyedRateLimiter<String>,
 }
@@ -110,6 +113,12 @@ where
                 .service(tickets::queue)
                 .service(tickets::get)
                 .service(tickets::act)
+                .service(sla::supervision_list)
+                .service(sla::calendar_year)
+                .service(sla::put_calendar_year)
+                .service(sla::import_calendar)
+                .service(sla::list_policies)
+                .service(sla::put_policy)
                 .service(admin::auth_events),
         )
 }

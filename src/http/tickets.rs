@@ -158,6 +158,8 @@ pub struct InvolvedDepartment {
 pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketView,
+    /// The sign-for and the resolve clock, with remaining working time.
+    pub clocks: Option<super::sla::ClocksView>,
     pub departments: Vec<InvolvedDepartment>,
     pub timeline: Vec<EventView>,
 }
@@ -177,6 +179,7 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
     let enterprise = caller.role == Role::Enterprise;
     TicketDetail {
         ticket: TicketView::from(&loaded.ticket),
+        clocks: loaded.clocks.map(Into::into),
         departments: loaded
             .departments
             .into_iter()
@@ -258,6 +261,7 @@ pub async fn file(
         .filter(|k| !k.is_empty() && k.len() <= 200);
     let (ticket, created) = tickets::file(
         &state.db,
+        &state.sla,
         &who.caller,
         Filing {
             category: b.category,
@@ -271,7 +275,7 @@ pub async fn file(
     )
     .await
     .map_err(ApiError::from)?;
-    let (loaded, events) = tickets::get(&state.db, &who.caller, ticket.id)
+    let (loaded, events) = tickets::get(&state.db, &state.sla, &who.caller, ticket.id)
         .await
         .map_err(ApiError::from)?;
     let version = loaded.ticket.version;
@@ -304,6 +308,8 @@ pub struct QueueQuery {
     pub needs_action: Option<bool>,
     /// Text in the title or description.
     pub q: Option<String>,
+    /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
+    pub sort: Option<String>,
     pub cursor: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -314,7 +320,7 @@ pub struct TicketPage {
     pub next_cursor: Option<i64>,
 }
 
-/// The caller's queue: tickets they may see, newest first.
+/// The caller's queue: tickets they may see, newest first or by deadline.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])), params(QueueQuery), responses((status = 200, body = TicketPage)))]
 #[get("/tickets")]
 pub async fn queue(
@@ -326,6 +332,16 @@ pub async fn queue(
     let limit = super::paging::limit(q.limit)?;
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
     let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
+    let by_deadline = match q.sort.as_deref() {
+        None | Some("filed") => false,
+        Some("deadline") => true,
+        Some(_) => {
+            return Err(ApiError::invalid_fields(vec![(
+                "sort".into(),
+                Message::new("排序应为 filed 或 deadline。", "Sort by filed or deadline."),
+            )]))
+        }
+    };
     let filter = TicketFilter {
         status: q.status,
         category: q.category,
@@ -342,6 +358,7 @@ pub async fn queue(
         enterprise_id: None,
         text: q.q,
         after_id: q.cursor,
+        by_deadline,
         limit: limit + 1,
     };
     let mut found = tickets::queue(
@@ -374,7 +391,8 @@ pub async fn get(
     who: Authenticated,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (loaded, events) = tickets::get(&state.db, &who.caller, path.into_inner()).await?;
+    let (loaded, events) =
+        tickets::get(&state.db, &state.sla, &who.caller, path.into_inner()).await?;
     let version = loaded.ticket.version;
     Ok(with_etag(
         HttpResponse::Ok().json(detail(&who.caller, loaded, events)),
@@ -598,10 +616,10 @@ pub async fn act(
     };
     let expected = expected_version(&req)?;
     let action = parse_action(&state, &name, b).await?;
-    tickets::act(&state.db, &who.caller, id, action, expected)
+    tickets::act(&state.db, &state.sla, &who.caller, id, action, expected)
         .await
         .map_err(ApiError::from)?;
-    let (loaded, events) = tickets::get(&state.db, &who.caller, id)
+    let (loaded, events) = tickets::get(&state.db, &state.sla, &who.caller, id)
         .await
         .map_err(ApiError::from)?;
     let version = loaded.ticket.version;

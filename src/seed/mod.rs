@@ -16,22 +16,16 @@ const HOLIDAYS_CSV: &str = include_str!("holidays/cn_holidays.csv");
 
 /// Public holidays and make-up workdays of 2019-2026 (State Council notices):
 /// the calendar a fresh installation starts with.
+pub fn marked_days() -> Vec<crate::domain::calendar::MarkedDay> {
+    crate::domain::calendar::parse_marked_days(HOLIDAYS_CSV)
+        .expect("the embedded holiday data is a valid calendar file")
+}
+
+/// [`marked_days`] as the calendar takes them.
 pub fn holidays() -> Vec<(chrono::NaiveDate, crate::domain::calendar::DayKind)> {
-    use crate::domain::calendar::DayKind;
-    let mut reader = csv::Reader::from_reader(HOLIDAYS_CSV.as_bytes());
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("embedded holiday data is valid CSV");
-            let date = chrono::NaiveDate::parse_from_str(&r[0], "%Y-%m-%d")
-                .expect("embedded dates are valid");
-            let kind = if &r[1] == "workday" {
-                DayKind::Workday
-            } else {
-                DayKind::Holiday
-            };
-            (date, kind)
-        })
+    marked_days()
+        .into_iter()
+        .map(|d| (d.date, d.kind))
         .collect()
 }
 

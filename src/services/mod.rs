@@ -2,7 +2,12 @@
 //! pages, the command line and background jobs.
 
 pub mod auth;
+pub mod calendar;
+pub mod clock;
 pub mod enterprises;
 pub mod imports;
+pub mod sla;
+pub mod sla_scanner;
+pub mod supervision;
 pub mod tickets;
 pub mod users;

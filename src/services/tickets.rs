@@ -2,7 +2,7 @@
 //! transaction: the ticket (checked against the version it was read at),
 //! its departments and its event.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
@@ -12,13 +12,16 @@ use crate::domain::role::Role;
 use crate::domain::routing::{
     self, is_category, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
 };
+use crate::domain::sla::Clocks;
 use crate::domain::ticket::{
     decide, Action, Cohandler, Refusal, Satisfaction, Status, TicketState,
 };
+use crate::services::sla::{self, Sla};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
+use crate::storage::sla::{naive, ClockRow};
 use crate::storage::tickets::{
     self as store, NewTicket, NewTicketEvent, Ticket, TicketChange, TicketDepartment, TicketEvent,
     TicketFilter,
@@ -45,10 +48,6 @@ impl From<diesel::result::Error> for TicketError {
     fn from(e: diesel::result::Error) -> Self {
         TicketError::Storage(e.into())
     }
-}
-
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
 }
 
 /// What an enterprise user types to file a problem.
@@ -133,6 +132,7 @@ fn beijing_day(at: NaiveDateTime) -> String {
 /// idempotency key, a retry returns the first ticket (and `false`).
 pub async fn file(
     db: &Database,
+    sla: &Sla,
     caller: &Caller,
     input: Filing,
     key: Option<String>,
@@ -199,8 +199,10 @@ pub async fn file(
     };
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
+    let sla = sla.clone();
     let outcome = db
         .run(move |conn| {
+            let snap = sla.snapshot(conn)?;
             let mut attempts = 0;
             loop {
                 attempts += 1;
@@ -258,7 +260,10 @@ pub async fn file(
                             "No department serves this place; contact an administrator.",
                         ))));
                     };
-                    let t = now();
+                    let filed = sla.now();
+                    let t = naive(filed);
+                    let policy = snap.policy_for(decision.sla_policy.as_deref(), urgency.as_str());
+                    let clocks = Clocks::open(&snap.calendar, &policy, filed);
                     let seq = store::next_number(conn, place.as_str(), &beijing_day(t))?;
                     let ticket = Ticket::insert(
                         conn,
@@ -285,6 +290,8 @@ pub async fn file(
                             status: Status::PendingSign.as_str().into(),
                             handling_department_id: handling,
                             sla_policy: decision.sla_policy.clone(),
+                            sign_due_at: Some(naive(clocks.sign.due_at)),
+                            resolve_due_at: Some(naive(clocks.resolve.due_at)),
                             filed_at: t,
                             updated_at: t,
                         },
@@ -314,6 +321,22 @@ pub async fn file(
                             created_at: t,
                         },
                     )?;
+                    let handling_ref = dept_ref(conn, handling)?;
+                    let settled = sla::settle(
+                        &sla,
+                        &snap,
+                        &policy,
+                        ClockRow::new(ticket.id, &policy.name, &clocks),
+                        &clocks,
+                        &sla::ClockFacts {
+                            status: Status::PendingSign,
+                            handling: &handling_ref,
+                            passed_through: &[],
+                            sent_on: 0,
+                            resolved_at: None,
+                        },
+                    );
+                    ClockRow::insert(conn, &settled.row)?;
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, ticket.id, t)?;
                     }
@@ -339,6 +362,9 @@ pub struct Loaded {
     pub facts: TicketFacts,
     pub state: TicketState,
     pub departments: Vec<TicketDepartment>,
+    pub clock: Option<ClockRow>,
+    /// Both SLA clocks as they stand (filled when read for a person).
+    pub clocks: Option<sla::ClockState>,
 }
 
 fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
@@ -402,24 +428,42 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         urged: ticket.urged_count,
         reopened: ticket.reopened_count,
     };
+    let clock = ClockRow::find(conn, id)?;
     Ok(Some(Loaded {
         ticket,
         facts,
         state,
         departments,
+        clock,
+        clocks: None,
     }))
 }
 
-/// One ticket, if the caller may see it.
+/// One ticket with its timeline and clocks, if the caller may see it.
 pub async fn get(
     db: &Database,
+    sla: &Sla,
     caller: &Caller,
     id: i64,
 ) -> Result<(Loaded, Vec<TicketEvent>), TicketError> {
+    let sla = sla.clone();
     let found = db
         .run(move |conn| match load(conn, id)? {
-            Some(l) => {
+            Some(mut l) => {
                 let events = TicketEvent::of_ticket(conn, id)?;
+                if let (Some(row), Some(s), Some(r)) =
+                    (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
+                {
+                    let snap = sla.snapshot(conn)?;
+                    l.clocks = Some(sla::clock_state(
+                        &snap,
+                        row,
+                        l.state.status,
+                        s,
+                        r,
+                        sla.now(),
+                    ));
+                }
                 Ok(Some((l, events)))
             }
             None => Ok(None),
@@ -531,13 +575,16 @@ fn check_references(
 /// actions one wins and the other gets a conflict.
 pub async fn act(
     db: &Database,
+    sla: &Sla,
     caller: &Caller,
     id: i64,
     action: Action,
     expected_version: Option<i32>,
 ) -> Result<Ticket, TicketError> {
     let caller = caller.clone();
+    let sla = sla.clone();
     db.run(move |conn| {
+        let snap = sla.snapshot(conn)?;
         let Some(loaded) = load(conn, id)? else {
             return Ok(Err(TicketError::NotFound));
         };
@@ -547,7 +594,8 @@ pub async fn act(
         if expected_version.is_some_and(|v| v != loaded.ticket.version) {
             return Ok(Err(TicketError::Conflict(Box::new(loaded.ticket))));
         }
-        let t = now();
+        let at = sla.now();
+        let t = naive(at);
         let next = match decide(&caller, &loaded.facts, &loaded.state, &action, t) {
             Ok(n) => n,
             Err(r) => return Ok(Err(TicketError::Refused(r))),
@@ -576,6 +624,40 @@ pub async fn act(
             Action::Reopen { .. } => (None, None),
             _ => (old.rating.clone(), old.solved),
         };
+        let policy = snap.policy_for(old.sla_policy.as_deref(), &old.urgency);
+        let policy = loaded
+            .clock
+            .as_ref()
+            .and_then(|c| snap.policies.get(&c.policy).cloned())
+            .unwrap_or(policy);
+        let (row, mut clocks) = sla::stored_clocks(
+            &snap,
+            &policy,
+            id,
+            loaded.clock.clone(),
+            old.sign_due_at,
+            old.resolve_due_at,
+            old.filed_at,
+        );
+        clocks.apply(&snap.calendar, &policy, sla::clock_change(&action), at);
+        let mut passed = loaded.facts.passed_through.clone();
+        if next.handling.id != loaded.state.handling.id {
+            passed.push(loaded.state.handling.clone());
+        }
+        let settled = sla::settle(
+            &sla,
+            &snap,
+            &policy,
+            row,
+            &clocks,
+            &sla::ClockFacts {
+                status: next.status,
+                handling: &next.handling,
+                passed_through: &passed,
+                sent_on: next.sent_on,
+                resolved_at: next.resolved_at,
+            },
+        );
         let change = TicketChange {
             status: next.status.as_str().into(),
             version: old.version + 1,
@@ -583,7 +665,10 @@ pub async fn act(
             sent_from_department_id: next.sent_from.as_ref().map(|d| d.id),
             assignee_id: next.assignee.or(auto_assignee),
             extension_pending: next.extension_pending,
-            resolve_due_at: old.resolve_due_at,
+            sign_due_at: Some(settled.sign_due_at),
+            resolve_due_at: Some(settled.resolve_due_at),
+            overdue: settled.overdue,
+            escalation_level: settled.escalation_level,
             urged_count: next.urged,
             reopened_count: next.reopened,
             sent_on_count: next.sent_on,
@@ -598,9 +683,11 @@ pub async fn act(
             updated_at: t,
         };
         let written = write_transaction(conn, |conn| {
+            ClockRow::lock(conn, id)?;
             if !Ticket::update_if_version(conn, id, old.version, &change)? {
                 return Ok(false);
             }
+            ClockRow::save(conn, &settled.row)?;
             if next.handling.id != loaded.state.handling.id {
                 TicketDepartment::put(
                     conn,

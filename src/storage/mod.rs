@@ -1,6 +1,26 @@
 //! The storage layer: diesel models beside their queries, over either
 //! backend through [`connection::AnyConnection`].
 
+/// Rows per multi-row INSERT statement; well under SQLite's bound-parameter limit.
+pub(crate) const INSERT_BATCH: usize = 500;
+
+/// Multi-row inserts do not compile on the MultiConnection enum, so each
+/// backend gets the same statement through its own connection type.
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks($crate::storage::INSERT_BATCH) {
+            match $conn {
+                $crate::storage::AnyConnection::Pg(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::storage::AnyConnection::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+    };
+}
+
 pub mod auth_events;
 pub mod chains;
 pub mod connection;
@@ -13,6 +33,7 @@ pub mod reference;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod whitelist;
@@ -25,6 +46,7 @@ pub use pool::{Database, StorageError};
 pub fn prepare(conn: &mut AnyConnection) -> Result<PrepareReport, StorageError> {
     let applied = migrations::run_pending(conn)?;
     let loaded = reference::load_if_empty(conn)?;
+    sla::seed_if_empty(conn)?;
     Ok(PrepareReport { applied, loaded })
 }
 

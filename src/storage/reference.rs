@@ -12,22 +12,6 @@ use super::regions::Region;
 use super::schema::{chains, departments, regions};
 use crate::seed::{reference_plan, DEFAULT_CHAINS};
 
-/// Rows per INSERT statement; well under SQLite's bound-parameter limit.
-const BATCH: usize = 500;
-
-/// Multi-row inserts do not compile on the MultiConnection enum, so each
-/// backend gets the same statement through its own connection type.
-macro_rules! insert_batches {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        for chunk in $rows.chunks(BATCH) {
-            match $conn {
-                AnyConnection::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                AnyConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-            };
-        }
-    };
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Loaded {
     pub regions: usize,

@@ -240,6 +240,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        note -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sla_policies (name) {
+        name -> Text,
+        sign_value -> BigInt,
+        sign_unit -> Text,
+        resolve_value -> BigInt,
+        resolve_unit -> Text,
+        warning_percent -> Integer,
+        escalation_working_days -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_clocks (ticket_id) {
+        ticket_id -> BigInt,
+        policy -> Text,
+        sign_round -> Integer,
+        sign_started_at -> Timestamp,
+        sign_warn_at -> Timestamp,
+        sign_fired -> Integer,
+        resolve_round -> Integer,
+        resolve_started_at -> Timestamp,
+        resolve_warn_at -> Timestamp,
+        resolve_fired -> Integer,
+        paused_at -> Nullable<Timestamp>,
+        extension_days -> Nullable<Integer>,
+        supervising_department_id -> Nullable<BigInt>,
+        bounce_department_id -> Nullable<BigInt>,
+        next_check_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sla_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        kind -> Text,
+        level -> Integer,
+        round -> Integer,
+        handling_department_id -> BigInt,
+        notified_department_id -> BigInt,
+        escalation_level -> Integer,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -247,6 +304,8 @@ diesel::joinable!(enterprise_chains -> enterprises (enterprise_id));
 diesel::joinable!(whitelist_entries -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_departments -> tickets (ticket_id));
+diesel::joinable!(ticket_clocks -> tickets (ticket_id));
+diesel::joinable!(sla_events -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     chains,
@@ -263,5 +322,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_departments,
     ticket_events,
     ticket_counters,
-    idempotency_keys
+    idempotency_keys,
+    calendar_days,
+    sla_policies,
+    ticket_clocks,
+    sla_events
 );

@@ -63,6 +63,8 @@ pub struct NewTicket {
     pub status: String,
     pub handling_department_id: i64,
     pub sla_policy: Option<String>,
+    pub sign_due_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
     pub filed_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -77,7 +79,10 @@ pub struct TicketChange {
     pub sent_from_department_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub extension_pending: bool,
+    pub sign_due_at: Option<NaiveDateTime>,
     pub resolve_due_at: Option<NaiveDateTime>,
+    pub overdue: bool,
+    pub escalation_level: i32,
     pub urged_count: i32,
     pub reopened_count: i32,
     pub sent_on_count: i32,
@@ -172,6 +177,8 @@ pub struct TicketFilter {
     /// Substring of title or description.
     pub text: Option<String>,
     pub after_id: Option<i64>,
+    /// Nearest resolve deadline first (tickets with a deadline), instead of newest first.
+    pub by_deadline: bool,
     pub limit: i64,
 }
 
@@ -203,6 +210,45 @@ impl Ticket {
             .set(change)
             .execute(conn)?;
         Ok(n == 1)
+    }
+
+    /// Sets the SLA flags (and, for auto-closing, the status) of several
+    /// tickets, moving their versions on: what an officer read is stale.
+    pub fn mark_all(
+        conn: &mut AnyConnection,
+        ids: &[i64],
+        status: &str,
+        overdue: bool,
+        escalation_level: i32,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
+            n += diesel::update(tickets::table.filter(tickets::id.eq_any(chunk)))
+                .set((
+                    tickets::status.eq(status),
+                    tickets::overdue.eq(overdue),
+                    tickets::escalation_level.eq(escalation_level),
+                    tickets::version.eq(tickets::version + 1),
+                    tickets::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+        Ok(n)
+    }
+
+    /// Several tickets by id.
+    pub fn find_all(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Ticket>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
+            out.extend(
+                tickets::table
+                    .filter(tickets::id.eq_any(chunk))
+                    .select(Ticket::as_select())
+                    .load(conn)?,
+            );
+        }
+        Ok(out)
     }
 
     /// A page of tickets, newest first by id (keyset: ids below `after_id`).
@@ -281,6 +327,32 @@ impl Ticket {
                 );
             }
         }
+        if f.by_deadline {
+            q = q.filter(tickets::resolve_due_at.is_not_null());
+            if let Some(after) = f.after_id {
+                // Keyset on (deadline, id), continuing after the cursor's ticket.
+                let due: Option<NaiveDateTime> = tickets::table
+                    .find(after)
+                    .select(tickets::resolve_due_at)
+                    .first(conn)
+                    .optional()?
+                    .flatten();
+                if let Some(due) = due {
+                    q = q.filter(
+                        tickets::resolve_due_at.assume_not_null().gt(due).or(
+                            tickets::resolve_due_at
+                                .assume_not_null()
+                                .eq(due)
+                                .and(tickets::id.gt(after)),
+                        ),
+                    );
+                }
+            }
+            return q
+                .order((tickets::resolve_due_at.asc(), tickets::id.asc()))
+                .limit(f.limit)
+                .load(conn);
+        }
         if let Some(after) = f.after_id {
             q = q.filter(tickets::id.lt(after));
         }
@@ -300,6 +372,36 @@ impl TicketEvent {
             .values(&new)
             .returning(ticket_events::all_columns)
             .get_result(conn)
+    }
+
+    /// Appends events to several tickets at once, numbering each ticket's
+    /// after its last. The caller holds the tickets (their clock rows).
+    pub fn append_all(
+        conn: &mut AnyConnection,
+        mut events: Vec<NewTicketEvent>,
+    ) -> QueryResult<()> {
+        let mut ids: Vec<i64> = events.iter().map(|e| e.ticket_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut last: std::collections::HashMap<i64, i32> = std::collections::HashMap::new();
+        for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
+            let rows: Vec<(i64, Option<i32>)> = ticket_events::table
+                .filter(ticket_events::ticket_id.eq_any(chunk))
+                .group_by(ticket_events::ticket_id)
+                .select((
+                    ticket_events::ticket_id,
+                    diesel::dsl::max(ticket_events::seq),
+                ))
+                .load(conn)?;
+            last.extend(rows.into_iter().map(|(t, m)| (t, m.unwrap_or(0))));
+        }
+        for e in &mut events {
+            let seq = last.entry(e.ticket_id).or_insert(0);
+            *seq += 1;
+            e.seq = *seq;
+        }
+        insert_batches!(conn, ticket_events::table, events);
+        Ok(())
     }
 
     pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<TicketEvent>> {

@@ -18,6 +18,8 @@ use yizhan::domain::credit_code::CreditCode;
 use yizhan::domain::enterprise::EnterpriseInput;
 use yizhan::domain::role::Role;
 use yizhan::services::auth::Authenticator;
+use yizhan::services::clock::Clock;
+use yizhan::services::sla::Sla;
 use yizhan::services::users::{create_account, NewAccount};
 use yizhan::startup::Application;
 use yizhan::storage::Database;
@@ -34,6 +36,9 @@ pub struct TestApp {
     pub backend: TestBackend,
     pub db: Database,
     pub auth: Authenticator,
+    /// The app's clock: tests move it to drive deadlines.
+    pub clock: Clock,
+    pub sla: Sla,
     store: Store,
 }
 
@@ -158,6 +163,8 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024"),
         ("YIZHAN__AUTH__ARGON2_ITERATIONS", "1"),
         ("YIZHAN__AUTH__MAX_CONCURRENT_HASHES", "4"),
+        // Tests run the SLA scanner themselves, at the times they choose.
+        ("YIZHAN__SLA__SCAN_INTERVAL_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -195,9 +202,11 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
     };
     let settings = test_settings(&database_url, extra);
     let auth_settings = settings.auth.clone();
-    let app = Application::build(settings)
+    let clock = Clock::system();
+    let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the application starts");
+    let sla = app.sla().clone();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.database().clone();
     let auth = Authenticator::new(db.clone(), &auth_settings).expect("authenticator");
@@ -211,6 +220,8 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
         backend,
         db,
         auth,
+        clock,
+        sla,
         store,
     }
 }

@@ -11,4 +11,5 @@ mod openapi;
 mod problems;
 mod reference;
 mod schema;
+mod sla;
 mod tickets;

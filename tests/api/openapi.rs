@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 37] = [
+const ROUTES: [(&str, &str); 43] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -39,6 +39,12 @@ const ROUTES: [(&str, &str); 37] = [
     ("get", "/api/v1/tickets/{id}"),
     ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),
+    ("get", "/api/v1/supervision"),
+    ("get", "/api/v1/admin/calendar/{year}"),
+    ("put", "/api/v1/admin/calendar/{year}"),
+    ("post", "/api/v1/admin/calendar/import"),
+    ("get", "/api/v1/admin/sla-policies"),
+    ("put", "/api/v1/admin/sla-policies/{name}"),
 ];
 
 /// Routes that need no token.
@@ -81,7 +87,10 @@ each_backend! {
         // Each documented GET route answers: public ones with 200, the rest
         // with 401 until a token is shown.
         for (method, path) in ROUTES.iter().filter(|(m, _)| *m == "get") {
-            let mut concrete = path.replace("{code}", "310115").replace("{id}", "1");
+            let mut concrete = path
+                .replace("{code}", "310115")
+                .replace("{id}", "1")
+                .replace("{year}", "2026");
             if *path == "/api/v1/whitelist/check" {
                 concrete.push_str("?code=91310115591693856A");
             }

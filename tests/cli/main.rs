@@ -328,3 +328,36 @@ fn import_enterprises_from_the_command_line() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn calendar_import_loads_a_new_year_or_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/y.db", dir.path().display());
+    let file = dir.path().join("2027.csv");
+    let run = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = yizhan()
+            .args(["calendar", "import", file.to_str().unwrap()])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = run(
+        "date,kind,festival\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节\n2027-02-08,holiday,春节\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "2027: 2 holidays, 1 make-up workdays");
+
+    let (code, _, err) = run("date,kind,festival\n2027-01-01,holiday,元旦\n2027-01-05,workday,x\n");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("line 3: 2027-01-05 is not a weekend day"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+}

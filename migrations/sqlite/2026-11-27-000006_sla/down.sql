@@ -1,0 +1,5 @@
+DROP INDEX tickets_resolve_due;
+DROP TABLE sla_events;
+DROP TABLE ticket_clocks;
+DROP TABLE sla_policies;
+DROP TABLE calendar_days;

@@ -1,0 +1,4 @@
+//! Background jobs. Each is a loop that calls a service on a timer; the
+//! work itself lives in `services`, where tests call it directly.
+
+pub mod sla_scanner;

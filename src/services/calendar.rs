@@ -1,0 +1,152 @@
+//! Administering the work calendar and the SLA policies.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Utc};
+
+use super::sla::Sla;
+use crate::domain::calendar::{parse_marked_days, DayKind, LineProblem, MarkedDay};
+use crate::domain::sla::Policy;
+use crate::storage::sla::{CalendarDay, PolicyRow};
+use crate::storage::{write_transaction, Database, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error("invalid calendar")]
+    Invalid(Vec<LineProblem>),
+    #[error("invalid policy")]
+    InvalidPolicy(Vec<(&'static str, &'static str, &'static str)>),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What a calendar load changed, per year: (holidays, workdays).
+pub type YearCounts = BTreeMap<i32, (usize, usize)>;
+
+pub async fn year(db: &Database, year: i32) -> Result<Vec<MarkedDay>, StorageError> {
+    db.run(move |conn| {
+        Ok(CalendarDay::of_year(conn, year)?
+            .iter()
+            .filter_map(CalendarDay::marked)
+            .collect())
+    })
+    .await
+}
+
+/// Loads a calendar file: every year it mentions is replaced as a whole.
+pub async fn import(db: &Database, sla: &Sla, text: &str) -> Result<YearCounts, CalendarError> {
+    let days = parse_marked_days(text).map_err(CalendarError::Invalid)?;
+    if days.is_empty() {
+        return Err(CalendarError::Invalid(vec![LineProblem {
+            line: 1,
+            zh: "文件中没有日期。".into(),
+            en: "The file has no dates.".into(),
+        }]));
+    }
+    replace(db, sla, days).await
+}
+
+/// Replaces one year's marked days with these (all in that year).
+pub async fn replace_year(
+    db: &Database,
+    sla: &Sla,
+    year: i32,
+    days: Vec<MarkedDay>,
+) -> Result<YearCounts, CalendarError> {
+    let outside: Vec<LineProblem> = days
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.date.year() != year)
+        .map(|(i, d)| LineProblem {
+            line: i + 1,
+            zh: format!("{} 不在 {year} 年。", d.date),
+            en: format!("{} is not in {year}.", d.date),
+        })
+        .collect();
+    if !outside.is_empty() {
+        return Err(CalendarError::Invalid(outside));
+    }
+    let mut text = String::from("date,kind,festival\n");
+    for d in &days {
+        text.push_str(&format!(
+            "{},{},{}\n",
+            d.date,
+            d.kind.as_str(),
+            d.note.replace([',', '\n', '"'], " ")
+        ));
+    }
+    // The same checks as a file: duplicates, workdays on weekdays.
+    let checked = parse_marked_days(&text).map_err(|problems| {
+        CalendarError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| LineProblem {
+                    line: p.line - 1,
+                    ..p
+                })
+                .collect(),
+        )
+    })?;
+    let mut counts = replace(db, sla, checked).await?;
+    counts.entry(year).or_insert((0, 0));
+    Ok(counts)
+}
+
+async fn replace(
+    db: &Database,
+    sla: &Sla,
+    days: Vec<MarkedDay>,
+) -> Result<YearCounts, CalendarError> {
+    let mut by_year: BTreeMap<i32, Vec<MarkedDay>> = BTreeMap::new();
+    for d in days {
+        by_year.entry(d.date.year()).or_default().push(d);
+    }
+    let counts: YearCounts = by_year
+        .iter()
+        .map(|(y, ds)| {
+            let holidays = ds.iter().filter(|d| d.kind == DayKind::Holiday).count();
+            (*y, (holidays, ds.len() - holidays))
+        })
+        .collect();
+    db.run(move |conn| {
+        let now = Utc::now().naive_utc();
+        write_transaction(conn, |conn| {
+            for (year, ds) in &by_year {
+                let rows: Vec<CalendarDay> = ds.iter().map(|d| CalendarDay::of(d, now)).collect();
+                CalendarDay::replace_year(conn, *year, &rows)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        Ok(())
+    })
+    .await?;
+    sla.invalidate();
+    Ok(counts)
+}
+
+pub async fn policies(db: &Database) -> Result<Vec<Policy>, StorageError> {
+    db.run(|conn| {
+        Ok(PolicyRow::all(conn)?
+            .iter()
+            .map(PolicyRow::policy)
+            .collect())
+    })
+    .await
+}
+
+/// Creates or replaces a policy; true when created. Deadlines already set
+/// stay; windows opened from now on use the new targets.
+pub async fn put_policy(db: &Database, sla: &Sla, policy: Policy) -> Result<bool, CalendarError> {
+    let problems = policy.problems();
+    if !problems.is_empty() {
+        return Err(CalendarError::InvalidPolicy(problems));
+    }
+    let created = db
+        .run(move |conn| {
+            let row = PolicyRow::of(&policy, Utc::now().naive_utc());
+            Ok(write_transaction(conn, |conn| PolicyRow::put(conn, &row))?)
+        })
+        .await?;
+    sla.invalidate();
+    Ok(created)
+}

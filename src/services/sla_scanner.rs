@@ -1,0 +1,236 @@
+//! The SLA scanner: finds tickets whose next check is due (by the index on
+//! `ticket_clocks.next_check_at`, so its cost follows the due tickets),
+//! fires their warnings and overdue days exactly once, moves the escalation
+//! up the tree, and closes resolved tickets nobody rated.
+//!
+//! Each batch is one transaction that claims its clock rows (on PostgreSQL
+//! with `FOR UPDATE SKIP LOCKED`, so several instances share the work) and
+//! writes the SLA events, the ticket events, the flags and the new clocks
+//! together. The unique key on SLA events makes a repeat impossible even if
+//! two scanners ever saw the same ticket.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::sla::{Sla, Snapshot};
+use crate::domain::access::DepartmentRef;
+use crate::domain::sla::{department_at_level, escalation_level, standing, Fired};
+use crate::domain::ticket::Status;
+use crate::storage::schema::departments;
+use crate::storage::sla::{naive, ClockRow, NewSlaEvent, SlaEvent};
+use crate::storage::tickets::{NewTicketEvent, Ticket, TicketEvent};
+use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
+
+/// What one scan did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanReport {
+    /// Tickets looked at.
+    pub claimed: usize,
+    /// SLA events recorded.
+    pub events: usize,
+    pub auto_closed: usize,
+    pub batches: usize,
+}
+
+/// Scans until nothing is due at `now` (at most `max_batches` batches).
+pub async fn scan_once(
+    db: &Database,
+    sla: &Sla,
+    now: DateTime<Utc>,
+    batch: i64,
+    max_batches: usize,
+) -> Result<ScanReport, StorageError> {
+    let sla = sla.clone();
+    db.run(move |conn| {
+        let snap = sla.snapshot(conn)?;
+        let mut report = ScanReport::default();
+        for _ in 0..max_batches.max(1) {
+            let done = write_transaction(conn, |conn| scan_batch(conn, &snap, now, batch))?;
+            report.batches += 1;
+            report.claimed += done.claimed;
+            report.events += done.events;
+            report.auto_closed += done.auto_closed;
+            if (done.claimed as i64) < batch {
+                break;
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+/// The new flags of a ticket, to group updates by.
+type Flags = (String, bool, i32);
+
+fn scan_batch(
+    conn: &mut AnyConnection,
+    snap: &Snapshot,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> QueryResult<ScanReport> {
+    let t = naive(now);
+    let rows = ClockRow::claim_due(conn, t, batch)?;
+    if rows.is_empty() {
+        return Ok(ScanReport::default());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.ticket_id).collect();
+    let tickets: HashMap<i64, Ticket> = Ticket::find_all(conn, &ids)?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut dept_ids: Vec<i64> = tickets.values().map(|t| t.handling_department_id).collect();
+    dept_ids.sort_unstable();
+    dept_ids.dedup();
+    let paths: HashMap<i64, String> = departments::table
+        .filter(departments::id.eq_any(&dept_ids))
+        .select((departments::id, departments::path))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+
+    let mut report = ScanReport {
+        claimed: rows.len(),
+        ..Default::default()
+    };
+    let mut sla_events = Vec::new();
+    let mut ticket_events: HashMap<(i64, String, i32, i32), NewTicketEvent> = HashMap::new();
+    let mut closing = Vec::new();
+    let mut marks: BTreeMap<Flags, Vec<i64>> = BTreeMap::new();
+    let mut new_rows = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        let Some(ticket) = tickets.get(&row.ticket_id) else {
+            continue;
+        };
+        let status = Status::parse(&ticket.status).unwrap_or(Status::PendingSign);
+        let handling = DepartmentRef {
+            id: ticket.handling_department_id,
+            path: paths
+                .get(&ticket.handling_department_id)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        if status == Status::Resolved {
+            row.next_check_at = None;
+            closing.push(auto_close_event(ticket, t));
+            marks
+                .entry((Status::Closed.as_str().into(), false, 0))
+                .or_default()
+                .push(ticket.id);
+            new_rows.push(row);
+            continue;
+        }
+        let policy = snap
+            .policies
+            .get(&row.policy)
+            .cloned()
+            .unwrap_or_else(|| snap.policy_for(ticket.sla_policy.as_deref(), &ticket.urgency));
+        let (Some(sign_due), Some(resolve_due)) = (ticket.sign_due_at, ticket.resolve_due_at)
+        else {
+            row.next_check_at = None;
+            new_rows.push(row);
+            continue;
+        };
+        let mut clocks = row.clocks(sign_due, resolve_due);
+        let fired = clocks.fire(&snap.calendar, &policy, status, now);
+        let stand = standing(&clocks, status, &handling);
+        row.set_clocks(&clocks);
+        row.supervising_department_id = stand.supervising;
+        row.next_check_at = clocks
+            .next_check(&snap.calendar, &policy, status)
+            .map(naive);
+        for f in &fired {
+            let e = sla_event(ticket, &handling, f, t);
+            ticket_events.insert(
+                (ticket.id, e.kind.clone(), e.level, e.round),
+                timeline_event(ticket, &e),
+            );
+            sla_events.push(e);
+        }
+        if stand.overdue != ticket.overdue || stand.escalation_level != ticket.escalation_level {
+            marks
+                .entry((ticket.status.clone(), stand.overdue, stand.escalation_level))
+                .or_default()
+                .push(ticket.id);
+        }
+        new_rows.push(row);
+    }
+
+    // Only what was recorded now reaches the timeline.
+    let recorded = SlaEvent::record_all(conn, &sla_events)?;
+    report.events = recorded.len();
+    let mut timeline: Vec<NewTicketEvent> = recorded
+        .into_iter()
+        .filter_map(|k| ticket_events.remove(&k))
+        .collect();
+    report.auto_closed = closing.len();
+    timeline.extend(closing);
+    TicketEvent::append_all(conn, timeline)?;
+    for ((status, overdue, level), ids) in &marks {
+        Ticket::mark_all(conn, ids, status, *overdue, *level, t)?;
+    }
+    ClockRow::replace_all(conn, &new_rows)?;
+    Ok(report)
+}
+
+fn sla_event(
+    ticket: &Ticket,
+    handling: &DepartmentRef,
+    f: &Fired,
+    at: NaiveDateTime,
+) -> NewSlaEvent {
+    let level = escalation_level(f.level, handling.ancestors().len());
+    NewSlaEvent {
+        ticket_id: ticket.id,
+        kind: f.kind().into(),
+        level: f.level,
+        round: f.round,
+        handling_department_id: handling.id,
+        notified_department_id: department_at_level(handling, level),
+        escalation_level: level,
+        due_at: naive(f.due_at),
+        created_at: at,
+    }
+}
+
+fn timeline_event(ticket: &Ticket, e: &NewSlaEvent) -> NewTicketEvent {
+    NewTicketEvent {
+        ticket_id: ticket.id,
+        seq: 0,
+        action: e.kind.clone(),
+        actor_id: None,
+        actor_department_id: None,
+        from_status: Some(ticket.status.clone()),
+        to_status: ticket.status.clone(),
+        note: None,
+        detail: Some(
+            serde_json::json!({
+                "level": e.level,
+                "round": e.round,
+                "due_at": e.due_at.and_utc(),
+                "escalation_level": e.escalation_level,
+                "notified_department": e.notified_department_id,
+            })
+            .to_string(),
+        ),
+        internal: true,
+        created_at: e.created_at,
+    }
+}
+
+fn auto_close_event(ticket: &Ticket, at: NaiveDateTime) -> NewTicketEvent {
+    NewTicketEvent {
+        ticket_id: ticket.id,
+        seq: 0,
+        action: "auto_close".into(),
+        actor_id: None,
+        actor_department_id: None,
+        from_status: Some(Status::Resolved.as_str().into()),
+        to_status: Status::Closed.as_str().into(),
+        note: None,
+        detail: None,
+        internal: false,
+        created_at: at,
+    }
+}
