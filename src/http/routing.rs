@@ -140,6 +140,27 @@ fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
     }
 }
 
+/// A rule may only pick an SLA policy that exists.
+fn policy_exists(
+    conn: &mut crate::storage::AnyConnection,
+    f: &RoutingRuleFields,
+) -> diesel::QueryResult<bool> {
+    match &f.sla_policy {
+        Some(p) => Ok(crate::storage::sla::PolicyRow::find(conn, p)?.is_some()),
+        None => Ok(true),
+    }
+}
+
+fn unknown_policy() -> ApiError {
+    ApiError::invalid_fields(vec![(
+        "sla_policy".into(),
+        super::problem::Message::new(
+            "没有这个时限策略，请先在时限策略中创建。",
+            "There is no such SLA policy; create it first.",
+        ),
+    )])
+}
+
 /// Every routing rule, in the order they are tried.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<RoutingRuleView>)))]
 #[get("/admin/routing-rules")]
@@ -170,9 +191,15 @@ pub async fn create(
     let f = fields(body?.into_inner()).map_err(invalid)?;
     let row = state
         .db
-        .run(move |conn| Ok(store::create_routing_rule(conn, &f)?))
+        .run(move |conn| {
+            if !policy_exists(conn, &f)? {
+                return Ok(None);
+            }
+            Ok(Some(store::create_routing_rule(conn, &f)?))
+        })
         .await
-        .map_err(ApiError::from)?;
+        .map_err(ApiError::from)?
+        .ok_or_else(unknown_policy)?;
     Ok(HttpResponse::Created().json(RoutingRuleView::from(row)))
 }
 
@@ -199,9 +226,14 @@ pub async fn update(
     let id = path.into_inner();
     let row = state
         .db
-        .run(move |conn| Ok(store::update_routing_rule(conn, id, &f)?))
+        .run(move |conn| {
+            if !policy_exists(conn, &f)? {
+                return Ok(Err(unknown_policy()));
+            }
+            Ok(store::update_routing_rule(conn, id, &f)?
+                .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule.")))
+        })
         .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule."))?;
+        .map_err(ApiError::from)??;
     Ok(web::Json(row.into()))
 }

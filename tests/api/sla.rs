@@ -381,6 +381,18 @@ each_backend! {
             "warning_percent": 75, "escalation_working_days": 1
         })).await;
         assert_eq!(res.status(), 201);
+
+        // A routing rule may pick it; it must exist.
+        let rule = json!({"position": 0, "name": "零部件断供从严", "category": "parts_supply", "target_level": "county", "sla_policy": "stricter"});
+        let res = app.post_as("/api/v1/admin/routing-rules", &c.admin, &rule).await;
+        assert_eq!(assert_problem(res, 422).await["errors"][0]["field"], "sla_policy");
+        let rule = json!({"position": 0, "name": "零部件断供从严", "category": "parts_supply", "target_level": "county", "sla_policy": "strict"});
+        assert_eq!(app.post_as("/api/v1/admin/routing-rules", &c.admin, &rule).await.status(), 201);
+        let t = file(&app, &c.enterprise, "normal").await;
+        assert_eq!(t["clocks"]["policy"], "strict");
+        let due: DateTime<Utc> = t["clocks"]["sign"]["due_at"].as_str().unwrap().parse().unwrap();
+        let filed = bj(2026, 3, 2, 9, 0);
+        assert!((15..=16).contains(&(due - filed).num_minutes()), "{due}");
     }
 
     async fn the_queue_sorts_by_deadline(app) {

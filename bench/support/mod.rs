@@ -1,0 +1,239 @@
+//! Shared by the Rust benchmarks: a fresh database (SQLite in a temporary
+//! folder, or a new database on the PostgreSQL server named by
+//! `BENCH_DATABASE_URL`), one enterprise with a filed ticket, and many
+//! copies of that ticket written straight in SQL.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use yizhan::configuration::Settings;
+use yizhan::domain::access::Caller;
+use yizhan::domain::enterprise::EnterpriseInput;
+use yizhan::domain::role::Role;
+use yizhan::services::auth::Authenticator;
+use yizhan::services::clock::Clock;
+use yizhan::services::sla::Sla;
+use yizhan::services::tickets::{file, Filing};
+use yizhan::services::users::{create_account, NewAccount};
+use yizhan::storage::Database;
+
+pub struct Bench {
+    pub backend: &'static str,
+    pub db: Database,
+    pub sla: Sla,
+    pub settings: Settings,
+    pub enterprise: Caller,
+    /// The filed ticket the copies are made from.
+    pub ticket_id: i64,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The backends to run on: SQLite always, PostgreSQL when `BENCH_DATABASE_URL` is set.
+pub fn backends() -> Vec<&'static str> {
+    let mut b = vec!["sqlite"];
+    if std::env::var("BENCH_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        b.push("postgres");
+    }
+    b
+}
+
+fn settings(url: &str) -> Settings {
+    let env: HashMap<String, String> = [
+        ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+        ("DATABASE_URL", url),
+        ("YIZHAN__DATABASE__POOL_SIZE", "8"),
+        ("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024"),
+        ("YIZHAN__AUTH__ARGON2_ITERATIONS", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Settings::load_from(env).expect("bench settings")
+}
+
+/// A fresh database with one enterprise, one officer and one filed ticket.
+pub async fn setup(backend: &'static str) -> Bench {
+    let (url, dir) = if backend == "sqlite" {
+        let dir = tempfile::tempdir().expect("temp dir");
+        (
+            format!("sqlite://{}/bench.db", dir.path().display()),
+            Some(dir),
+        )
+    } else {
+        let admin = std::env::var("BENCH_DATABASE_URL").unwrap();
+        let name = format!("yizhan_bench_{}", std::process::id());
+        let mut conn = PgConnection::establish(&admin).expect("BENCH_DATABASE_URL answers");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        (format!("{base}/{name}"), None)
+    };
+    let settings = settings(&url);
+    let s = settings.clone();
+    tokio::task::spawn_blocking(move || yizhan::startup::migrate(&s))
+        .await
+        .unwrap()
+        .expect("migrated");
+    let db = Database::connect(&settings.database).expect("pool");
+    let auth = Authenticator::new(db.clone(), &settings.auth).unwrap();
+    let admin = Caller {
+        user_id: 0,
+        role: Role::Admin,
+        department: None,
+        enterprise_id: None,
+    };
+    let enterprise = yizhan::services::enterprises::create(
+        &db,
+        &admin,
+        EnterpriseInput {
+            credit_code: valid_code("91310115MA1H7GTN0"),
+            name: "上海某汽车零部件有限公司".into(),
+            county_code: "310115".into(),
+            ..Default::default()
+        },
+        false,
+    )
+    .await
+    .expect("enterprise")
+    .enterprise
+    .id;
+    let user = create_account(
+        &db,
+        &auth,
+        NewAccount {
+            email: "e@bench.cn".into(),
+            display_name: "bench".into(),
+            phone: None,
+            role: "enterprise".into(),
+            department_id: None,
+            enterprise_id: Some(enterprise),
+            password: "Bench-password-2022!".into(),
+            locale: None,
+        },
+        None,
+    )
+    .await
+    .expect("user");
+    let caller = Caller {
+        user_id: user.id,
+        role: Role::Enterprise,
+        department: None,
+        enterprise_id: Some(enterprise),
+    };
+    let sla = Sla::new(Clock::system(), &settings.sla);
+    let (ticket, _) = file(
+        &db,
+        &sla,
+        &caller,
+        Filing {
+            category: "parts_supply".into(),
+            urgency: "normal".into(),
+            title: "芯片断供".into(),
+            description: "上游封控，控制器芯片库存只够三天。".into(),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .expect("filed");
+    Bench {
+        backend,
+        db,
+        sla,
+        settings,
+        enterprise: caller,
+        ticket_id: ticket.id,
+        _dir: dir,
+    }
+}
+
+/// The body with whichever check character makes it a valid credit code.
+fn valid_code(body17: &str) -> String {
+    "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        .chars()
+        .map(|c| format!("{body17}{c}"))
+        .find(|c| yizhan::domain::credit_code::CreditCode::parse(c).is_ok())
+        .expect("a check character fits")
+}
+
+const TICKET_COLUMNS: &str = "enterprise_id, filer_id, category, urgency, title, description, \
+    place_code, regions_involved, chains, whitelisted, status, version, handling_department_id, \
+    sent_from_department_id, assignee_id, sla_policy, sign_due_at, resolve_due_at, \
+    extension_pending, overdue, escalation_level, urged_count, reopened_count, sent_on_count, \
+    rating, solved, filed_at, signed_at, resolved_at, updated_at";
+const CLOCK_COLUMNS: &str = "policy, sign_round, sign_started_at, sign_warn_at, sign_fired, \
+    resolve_round, resolve_started_at, resolve_warn_at, resolve_fired, paused_at, \
+    extension_days, supervising_department_id, bounce_department_id, next_check_at";
+
+impl Bench {
+    /// Runs statements in order, each in its own implicit transaction.
+    pub async fn exec(&self, statements: Vec<String>) {
+        self.db
+            .run(move |conn| {
+                for s in &statements {
+                    diesel::sql_query(s.as_str()).execute(conn)?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("statements");
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = sql.to_string();
+        self.db
+            .run(move |conn| Ok(diesel::sql_query(sql).get_result::<N>(conn)?.n))
+            .await
+            .unwrap()
+    }
+
+    /// Adds copies of the filed ticket (with its clocks) until there are
+    /// `total` tickets, 50,000 per statement. Copy `i` is numbered `COPY-i`.
+    pub async fn grow_to(&self, total: i64) {
+        let have = self.count("SELECT COUNT(*) AS n FROM tickets").await;
+        let id = self.ticket_id;
+        let mut from = have + 1;
+        while from <= total {
+            let to = (from + 49_999).min(total);
+            self.exec(vec![
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {to}) \
+                     INSERT INTO tickets (number, {TICKET_COLUMNS}) \
+                     SELECT 'COPY-' || CAST(n.i AS TEXT), {TICKET_COLUMNS} FROM tickets, n WHERE tickets.id = {id}"
+                ),
+                format!(
+                    "INSERT INTO ticket_clocks (ticket_id, {CLOCK_COLUMNS}) \
+                     SELECT t.id, {CLOCK_COLUMNS} FROM tickets t, ticket_clocks c \
+                     WHERE c.ticket_id = {id} AND t.id > (SELECT MAX(ticket_id) FROM ticket_clocks)"
+                ),
+            ])
+            .await;
+            from = to + 1;
+        }
+        if self.backend == "postgres" {
+            self.exec(vec!["ANALYZE".into()]).await;
+        }
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Median and maximum of the samples, in milliseconds.
+pub fn summary(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    (ms(samples[samples.len() / 2]), ms(*samples.last().unwrap()))
+}
