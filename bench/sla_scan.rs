@@ -17,9 +17,24 @@ const TARGET_MS: f64 = 100.0;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if std::env::var("BENCH_LOG").is_ok() {
+        yizhan::telemetry::init_logging(&yizhan::configuration::LogSettings {
+            format: yizhan::configuration::LogFormat::Pretty,
+            level: "warn,yizhan::services::sla_scanner=debug".into(),
+        });
+    }
+    // BENCH_OPEN=100000 measures one size only (quicker).
+    let sizes: Vec<i64> = std::env::var("BENCH_OPEN")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![100_000, 1_000_000]);
     let mut rows = Vec::new();
     let mut pass = true;
-    for backend in support::backends() {
+    let only = std::env::var("BENCH_BACKEND").ok();
+    for backend in support::backends()
+        .into_iter()
+        .filter(|b| only.as_deref().is_none_or(|o| o == *b))
+    {
         let b = support::setup(backend).await;
         let original = {
             let id = b.ticket_id;
@@ -30,7 +45,7 @@ async fn main() {
         let due_at = original.sign_due_at.unwrap();
         let scan_at = (due_at + chrono::Duration::minutes(1)).and_utc();
         let literal = |t: chrono::NaiveDateTime| format!("'{}'", t.format("%Y-%m-%d %H:%M:%S"));
-        for open in [100_000, 1_000_000] {
+        for &open in &sizes {
             let started = Instant::now();
             b.grow_to(open).await;
             eprintln!(
@@ -52,9 +67,15 @@ async fn main() {
                     b.exec(vec![
                         "DELETE FROM sla_events".into(),
                         format!(
-                            "UPDATE ticket_clocks SET sign_fired = -1, next_check_at = {} \
+                            "UPDATE ticket_clocks SET sign_fired = -1, supervising_department_id = NULL, \
+                             next_check_at = {} \
                              WHERE ticket_id IN (SELECT ticket_id FROM ticket_clocks ORDER BY ticket_id LIMIT {due})",
                             literal(due_at)
+                        ),
+                        // ... and not yet flagged, so the scan writes the flags too.
+                        format!(
+                            "UPDATE tickets SET overdue = FALSE, escalation_level = 0 \
+                             WHERE id IN (SELECT ticket_id FROM ticket_clocks ORDER BY ticket_id LIMIT {due})"
                         ),
                     ])
                     .await;

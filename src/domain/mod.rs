@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod credit_code;
 pub mod email;
 pub mod enterprise;
+pub mod notify;
 pub mod password;
 pub mod region;
 pub mod role;

@@ -127,13 +127,16 @@ impl From<&Ticket> for TicketView {
 /// One entry of a ticket's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
-    pub seq: i32,
-    /// `file`, or an action's name.
+    /// The event's number in the ticket's history; none for SLA entries.
+    pub seq: Option<i32>,
+    /// `file`, an action's name, `auto_close`, or (staff only) an SLA entry:
+    /// `sign_warning`, `sign_overdue`, `resolve_warning`, `resolve_overdue`.
     pub action: String,
     pub actor_id: Option<i64>,
     pub actor_department_id: Option<i64>,
     pub from_status: Option<String>,
-    pub to_status: String,
+    /// None for SLA entries, which do not change the status.
+    pub to_status: Option<String>,
     pub note: Option<String>,
     /// Action details (target department, rating, routing rule, ...).
     #[schema(value_type = Object)]
@@ -192,23 +195,56 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
                 released: d.released,
             })
             .collect(),
-        timeline: events
-            .into_iter()
-            .filter(|e| !(enterprise && e.internal))
-            .map(|e| EventView {
-                seq: e.seq,
-                action: e.action,
-                actor_id: e.actor_id,
-                actor_department_id: e.actor_department_id,
-                from_status: e.from_status,
-                to_status: e.to_status,
-                note: e.note,
-                detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
-                internal: e.internal,
-                at: e.created_at,
-            })
-            .collect(),
+        timeline: timeline(enterprise, events, loaded.sla_events),
     }
+}
+
+/// The ticket's events and, for staff, its SLA entries, in time order.
+fn timeline(
+    enterprise: bool,
+    events: Vec<TicketEvent>,
+    sla_events: Vec<crate::storage::sla::SlaEvent>,
+) -> Vec<EventView> {
+    let mut all: Vec<EventView> = events
+        .into_iter()
+        .filter(|e| !(enterprise && e.internal))
+        .map(|e| EventView {
+            seq: Some(e.seq),
+            action: e.action,
+            actor_id: e.actor_id,
+            actor_department_id: e.actor_department_id,
+            from_status: e.from_status,
+            to_status: Some(e.to_status),
+            note: e.note,
+            detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            internal: e.internal,
+            at: e.created_at,
+        })
+        .collect();
+    if !enterprise {
+        all.extend(sla_events.into_iter().map(|e| EventView {
+            seq: None,
+            action: e.kind,
+            actor_id: None,
+            actor_department_id: None,
+            from_status: None,
+            to_status: None,
+            note: None,
+            detail: Some(serde_json::json!({
+                "level": e.level,
+                "round": e.round,
+                "due_at": e.due_at.and_utc(),
+                "escalation_level": e.escalation_level,
+                "handling_department": e.handling_department_id,
+                "notified_department": e.notified_department_id,
+            })),
+            internal: true,
+            at: e.created_at,
+        }));
+        // Stable: at the same instant, the ticket's own events come first.
+        all.sort_by_key(|e| e.at);
+    }
+    all
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

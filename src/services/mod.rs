@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod clock;
 pub mod enterprises;
 pub mod imports;
+pub mod notify;
 pub mod sla;
 pub mod sla_scanner;
 pub mod supervision;

@@ -14,8 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::notify::{self, Pending};
 use super::sla::{Sla, Snapshot};
 use crate::domain::access::DepartmentRef;
+use crate::domain::notify::after_sla;
 use crate::domain::sla::{department_at_level, escalation_level, standing, Fired};
 use crate::domain::ticket::Status;
 use crate::storage::schema::departments;
@@ -71,7 +73,9 @@ fn scan_batch(
     batch: i64,
 ) -> QueryResult<ScanReport> {
     let t = naive(now);
+    let started = std::time::Instant::now();
     let rows = ClockRow::claim_due(conn, t, batch)?;
+    let claimed = started.elapsed();
     if rows.is_empty() {
         return Ok(ScanReport::default());
     }
@@ -95,7 +99,6 @@ fn scan_batch(
         ..Default::default()
     };
     let mut sla_events = Vec::new();
-    let mut ticket_events: HashMap<(i64, String, i32, i32), NewTicketEvent> = HashMap::new();
     let mut closing = Vec::new();
     let mut marks: BTreeMap<Flags, Vec<i64>> = BTreeMap::new();
     let mut new_rows = Vec::with_capacity(rows.len());
@@ -140,14 +143,7 @@ fn scan_batch(
         row.next_check_at = clocks
             .next_check(&snap.calendar, &policy, status)
             .map(naive);
-        for f in &fired {
-            let e = sla_event(ticket, &handling, f, t);
-            ticket_events.insert(
-                (ticket.id, e.kind.clone(), e.level, e.round),
-                timeline_event(ticket, &e),
-            );
-            sla_events.push(e);
-        }
+        sla_events.extend(fired.iter().map(|f| sla_event(ticket, &handling, f, t)));
         if stand.overdue != ticket.overdue || stand.escalation_level != ticket.escalation_level {
             marks
                 .entry((ticket.status.clone(), stand.overdue, stand.escalation_level))
@@ -157,20 +153,60 @@ fn scan_batch(
         new_rows.push(row);
     }
 
-    // Only what was recorded now reaches the timeline.
-    let recorded = SlaEvent::record_all(conn, &sla_events)?;
-    report.events = recorded.len();
-    let mut timeline: Vec<NewTicketEvent> = recorded
-        .into_iter()
-        .filter_map(|k| ticket_events.remove(&k))
-        .collect();
+    let computed = started.elapsed();
+    // The timeline shows these to staff beside the ticket's own events.
+    report.events = SlaEvent::record_all(conn, &sla_events)?;
+    if report.events == sla_events.len() {
+        let notices: Vec<Pending> = sla_events
+            .iter()
+            .filter_map(|e| tickets.get(&e.ticket_id).map(|tk| (e, tk)))
+            .flat_map(|(e, tk)| {
+                let who = after_sla(
+                    tk.handling_department_id,
+                    tk.assignee_id,
+                    e.level == 0,
+                    e.notified_department_id,
+                );
+                let extra = serde_json::json!({
+                    "kind": e.kind,
+                    "level": e.level,
+                    "escalation_level": e.escalation_level,
+                    "due_at": e.due_at.and_utc(),
+                });
+                notify::pending(who, tk, extra)
+            })
+            .collect();
+        notify::enqueue(conn, &notices, None, t)?;
+    } else {
+        // Another scanner recorded some of them: its transaction queued
+        // their notices, and which ones are new here is not known.
+        tracing::error!(
+            expected = sla_events.len(),
+            recorded = report.events,
+            "SLA events recorded twice were skipped; their notices were not queued again"
+        );
+    }
+    let events_at = started.elapsed();
     report.auto_closed = closing.len();
-    timeline.extend(closing);
-    TicketEvent::append_all(conn, timeline)?;
+    if !closing.is_empty() {
+        TicketEvent::append_all(conn, closing)?;
+    }
+    let timeline_at = started.elapsed();
     for ((status, overdue, level), ids) in &marks {
         Ticket::mark_all(conn, ids, status, *overdue, *level, t)?;
     }
-    ClockRow::replace_all(conn, &new_rows)?;
+    let marked_at = started.elapsed();
+    ClockRow::update_scanned(conn, &new_rows)?;
+    tracing::debug!(
+        tickets = report.claimed,
+        claim_ms = claimed.as_secs_f64() * 1e3,
+        compute_ms = (computed - claimed).as_secs_f64() * 1e3,
+        sla_events_ms = (events_at - computed).as_secs_f64() * 1e3,
+        closing_ms = (timeline_at - events_at).as_secs_f64() * 1e3,
+        flags_ms = (marked_at - timeline_at).as_secs_f64() * 1e3,
+        clocks_ms = (started.elapsed() - marked_at).as_secs_f64() * 1e3,
+        "SLA scan batch"
+    );
     Ok(report)
 }
 
@@ -191,31 +227,6 @@ fn sla_event(
         escalation_level: level,
         due_at: naive(f.due_at),
         created_at: at,
-    }
-}
-
-fn timeline_event(ticket: &Ticket, e: &NewSlaEvent) -> NewTicketEvent {
-    NewTicketEvent {
-        ticket_id: ticket.id,
-        seq: 0,
-        action: e.kind.clone(),
-        actor_id: None,
-        actor_department_id: None,
-        from_status: Some(ticket.status.clone()),
-        to_status: ticket.status.clone(),
-        note: None,
-        detail: Some(
-            serde_json::json!({
-                "level": e.level,
-                "round": e.round,
-                "due_at": e.due_at.and_utc(),
-                "escalation_level": e.escalation_level,
-                "notified_department": e.notified_department_id,
-            })
-            .to_string(),
-        ),
-        internal: true,
-        created_at: e.created_at,
     }
 }
 

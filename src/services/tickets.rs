@@ -16,12 +16,13 @@ use crate::domain::sla::Clocks;
 use crate::domain::ticket::{
     decide, Action, Cohandler, Refusal, Satisfaction, Status, TicketState,
 };
+use crate::services::notify;
 use crate::services::sla::{self, Sla};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
-use crate::storage::sla::{naive, ClockRow};
+use crate::storage::sla::{naive, ClockRow, SlaEvent};
 use crate::storage::tickets::{
     self as store, NewTicket, NewTicketEvent, Ticket, TicketChange, TicketDepartment, TicketEvent,
     TicketFilter,
@@ -337,6 +338,16 @@ pub async fn file(
                         },
                     );
                     ClockRow::insert(conn, &settled.row)?;
+                    notify::enqueue(
+                        conn,
+                        &notify::pending(
+                            crate::domain::notify::after_filing(handling),
+                            &ticket,
+                            serde_json::json!({ "action": "file" }),
+                        ),
+                        Some(filer),
+                        t,
+                    )?;
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, ticket.id, t)?;
                     }
@@ -365,6 +376,8 @@ pub struct Loaded {
     pub clock: Option<ClockRow>,
     /// Both SLA clocks as they stand (filled when read for a person).
     pub clocks: Option<sla::ClockState>,
+    /// Warnings and overdue days (filled when read for a person).
+    pub sla_events: Vec<SlaEvent>,
 }
 
 fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
@@ -436,6 +449,7 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         departments,
         clock,
         clocks: None,
+        sla_events: Vec::new(),
     }))
 }
 
@@ -451,6 +465,7 @@ pub async fn get(
         .run(move |conn| match load(conn, id)? {
             Some(mut l) => {
                 let events = TicketEvent::of_ticket(conn, id)?;
+                l.sla_events = SlaEvent::of_ticket(conn, id)?;
                 if let (Some(row), Some(s), Some(r)) =
                     (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
                 {
@@ -749,6 +764,26 @@ pub async fn act(
                     internal: is_internal(&action),
                     created_at: t,
                 },
+            )?;
+            let notices = crate::domain::notify::after_action(
+                &action,
+                &loaded.state,
+                &next,
+                old.enterprise_id,
+                auto_assignee,
+            );
+            let extra = serde_json::json!({
+                "action": action.name(),
+                "note": note_of(&action),
+                "status": next.status.as_str(),
+                "sign_due_at": settled.sign_due_at.and_utc(),
+                "resolve_due_at": settled.resolve_due_at.and_utc(),
+            });
+            notify::enqueue(
+                conn,
+                &notify::pending(notices, old, extra),
+                Some(caller.user_id),
+                t,
             )?;
             if let Some(officer) = auto_assignee {
                 TicketEvent::append(

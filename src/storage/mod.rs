@@ -28,6 +28,7 @@ pub mod departments;
 pub mod enterprises;
 pub mod login_throttles;
 pub mod migrations;
+pub mod outbox;
 pub mod pool;
 pub mod reference;
 pub mod refresh_tokens;

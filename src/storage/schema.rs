@@ -297,6 +297,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (id) {
+        id -> BigInt,
+        notice -> Text,
+        ticket_id -> Nullable<BigInt>,
+        recipient_user_id -> Nullable<BigInt>,
+        to_address -> Text,
+        locale -> Text,
+        params -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_preferences (user_id, notice) {
+        user_id -> BigInt,
+        notice -> Text,
+        enabled -> Bool,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -326,5 +353,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     sla_policies,
     ticket_clocks,
-    sla_events
+    sla_events,
+    outbox_messages,
+    notification_preferences
 );

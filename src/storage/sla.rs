@@ -299,14 +299,55 @@ impl ClockRow {
         Ok(())
     }
 
-    /// Replaces the rows of these tickets (two statements for a whole batch).
-    pub fn replace_all(conn: &mut AnyConnection, rows: &[ClockRow]) -> QueryResult<()> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.ticket_id).collect();
-        for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
-            diesel::delete(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq_any(chunk)))
-                .execute(conn)?;
+    /// Writes what a scan changes (fired levels, supervising department,
+    /// next check) for a whole batch in one statement per 500 rows.
+    pub fn update_scanned(conn: &mut AnyConnection, rows: &[ClockRow]) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Integer, Nullable, Timestamp};
+        for chunk in rows.chunks(crate::storage::INSERT_BATCH) {
+            let pg = matches!(conn, AnyConnection::Pg(_));
+            // PostgreSQL needs the VALUES list typed; SQLite must not cast
+            // timestamps (they are text there).
+            let row_sql = |i: usize| {
+                let n = i * 5;
+                if pg {
+                    format!(
+                        "(${}::bigint, ${}::int, ${}::int, ${}::bigint, ${}::timestamp)",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5
+                    )
+                } else {
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5
+                    )
+                }
+            };
+            let values: Vec<String> = (0..chunk.len()).map(row_sql).collect();
+            let sql = format!(
+                "WITH v (ticket_id, sign_fired, resolve_fired, supervising, next_check) AS (VALUES {}) \
+                 UPDATE ticket_clocks SET sign_fired = v.sign_fired, resolve_fired = v.resolve_fired, \
+                 supervising_department_id = v.supervising, next_check_at = v.next_check \
+                 FROM v WHERE ticket_clocks.ticket_id = v.ticket_id",
+                values.join(", ")
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<super::connection::MultiBackend>();
+            for r in chunk {
+                q = q
+                    .bind::<BigInt, _>(r.ticket_id)
+                    .bind::<Integer, _>(r.sign_fired)
+                    .bind::<Integer, _>(r.resolve_fired)
+                    .bind::<Nullable<BigInt>, _>(r.supervising_department_id)
+                    .bind::<Nullable<Timestamp>, _>(r.next_check_at);
+            }
+            q.execute(conn)?;
         }
-        insert_batches!(conn, ticket_clocks::table, rows);
         Ok(())
     }
 
@@ -380,33 +421,23 @@ impl SlaEvent {
         Ok(n == 1)
     }
 
-    /// Records the events that did not happen yet; returns those recorded
-    /// as (ticket, kind, level, round).
-    pub fn record_all(
-        conn: &mut AnyConnection,
-        events: &[NewSlaEvent],
-    ) -> QueryResult<Vec<(i64, String, i32, i32)>> {
-        let key = (
-            sla_events::ticket_id,
-            sla_events::kind,
-            sla_events::level,
-            sla_events::round,
-        );
-        let mut recorded = Vec::new();
+    /// Records the events that did not happen yet; returns how many were new.
+    pub fn record_all(conn: &mut AnyConnection, events: &[NewSlaEvent]) -> QueryResult<usize> {
+        let mut recorded = 0;
         for chunk in events.chunks(crate::storage::INSERT_BATCH) {
-            let rows: Vec<(i64, String, i32, i32)> = match conn {
+            recorded += match conn {
                 AnyConnection::Pg(c) => diesel::insert_into(sla_events::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
-                    .returning(key)
-                    .get_results(c)?,
+                    .execute(c)?,
+                // (diesel's SQLite batch upsert compiles only with RETURNING)
                 AnyConnection::Sqlite(c) => diesel::insert_into(sla_events::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
-                    .returning(key)
-                    .get_results(c)?,
+                    .returning(sla_events::id)
+                    .get_results::<i64>(c)?
+                    .len(),
             };
-            recorded.extend(rows);
         }
         Ok(recorded)
     }

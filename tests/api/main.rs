@@ -8,6 +8,7 @@ mod enterprises;
 mod health;
 mod imports;
 mod openapi;
+mod outbox;
 mod problems;
 mod reference;
 mod schema;

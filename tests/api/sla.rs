@@ -495,12 +495,37 @@ each_backend! {
             count(&app, "SELECT COUNT(*) AS n FROM (SELECT ticket_id, kind, level, round FROM sla_events GROUP BY ticket_id, kind, level, round) AS k").await,
             15000
         );
-        // The timelines agree: one entry per SLA event, numbered without gaps.
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM ticket_events WHERE action = 'sign_overdue'").await, 15000);
+        // The flags moved on once per scan that changed them.
         assert_eq!(
             count(&app, "SELECT COUNT(*) AS n FROM tickets WHERE overdue AND escalation_level = 3 AND version = 3").await,
             5000
         );
-        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM ticket_events e WHERE e.seq > (SELECT COUNT(*) FROM ticket_events f WHERE f.ticket_id = e.ticket_id)").await, 0);
+        assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM ticket_clocks WHERE sign_fired <> 3").await, 0);
+        // The original's timeline shows its three overdue days once each.
+        let t = ticket(&app, &c.county, id).await;
+        assert_eq!(
+            sla_entries(&t),
+            [("sign_overdue".to_string(), 1), ("sign_overdue".to_string(), 2), ("sign_overdue".to_string(), 3)]
+        );
+    }
+}
+
+each_backend! {
+    async fn the_background_scanner_runs_on_its_interval(app, &[("YIZHAN__SLA__SCAN_INTERVAL_SECS", "1")]) {
+        let c = cast(&app).await;
+        app.clock.set(bj(2026, 3, 2, 9, 0));
+        let id = file(&app, &c.enterprise, "critical").await["id"].as_i64().unwrap();
+        // Thirty clock minutes later the ticket is overdue, without anyone scanning by hand.
+        app.clock.set(bj(2026, 3, 2, 9, 31));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let t = ticket(&app, &c.county, id).await;
+            if t["overdue"] == true {
+                assert_eq!(sla_entries(&t), [("sign_overdue".to_string(), 1)]);
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the scanner never ran");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 }

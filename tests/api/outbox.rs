@@ -1,0 +1,101 @@
+//! Every change queues its notices in the outbox, in the same transaction.
+
+use serde_json::{json, Value};
+
+use crate::each_backend;
+use crate::helpers::TestApp;
+
+/// (notice, recipient e-mail) of a ticket's queued messages, in order.
+async fn queued(app: &TestApp, ticket: i64) -> Vec<(String, String)> {
+    app.db
+        .run(move |conn| {
+            Ok(yizhan::storage::outbox::of_ticket(conn, ticket)?
+                .into_iter()
+                .map(|m| (m.notice, m.to_address))
+                .collect())
+        })
+        .await
+        .unwrap()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+each_backend! {
+    async fn a_ticket_s_changes_queue_notices_for_the_right_people(app) {
+        let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
+        app.user("enterprise", "e2@wuzhong.cn", None, Some(e)).await;
+        let county = app.department_of("320506").await;
+        let city = app.department_of("320500").await;
+        app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+        app.user("lead", "lead@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@suzhou.cn", Some(city), None).await;
+        app.user("officer", "o@suzhou.cn", Some(city), None).await;
+        let enterprise = app.token("e@wuzhong.cn").await;
+        let officer = app.token("o@wuzhong.cn").await;
+
+        let t: Value = app.post_as("/api/v1/tickets", &enterprise, &json!({
+            "category": "logistics", "urgency": "critical",
+            "title": "货车无法通行", "description": "运输原料的货车在检查站滞留两天。"
+        })).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        // The county's officers and leads hear of it; not its supervisor, not the filer.
+        assert_eq!(queued(&app, id).await, pairs(&[("new_ticket", "o@wuzhong.cn"), ("new_ticket", "lead@wuzhong.cn")]));
+
+        // The second enterprise user turned resolution notices off.
+        let e2 = app.db.run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::{notification_preferences as np, users};
+            let uid: i64 = users::table.filter(users::email.eq("e2@wuzhong.cn")).select(users::id).first(conn)?;
+            diesel::insert_into(np::table).values((np::user_id.eq(uid), np::notice.eq("resolved"), np::enabled.eq(false))).execute(conn)?;
+            Ok(uid)
+        }).await.unwrap();
+        assert!(e2 > 0);
+        let act = |token: String, action: &'static str, body: Value| {
+            let app = &app;
+            async move {
+                let res = app.post_as(&format!("/api/v1/tickets/{id}/actions/{action}"), &token, &body).await;
+                assert_eq!(res.status(), 200, "{action}");
+            }
+        };
+        act(officer.clone(), "sign_for", json!({})).await;
+        act(officer.clone(), "request_info", json!({"question": "滞留地点在哪里？"})).await;
+        act(enterprise.clone(), "provide_info", json!({"answer": "G2 高速苏州收费站"})).await;
+        act(officer.clone(), "resolve", json!({"resolution": "已协调放行"})).await;
+        let all = queued(&app, id).await;
+        assert_eq!(&all[2..], &pairs(&[
+            ("info_requested", "e@wuzhong.cn"),
+            ("info_requested", "e2@wuzhong.cn"),
+            ("info_provided", "o@wuzhong.cn"),
+            ("info_provided", "lead@wuzhong.cn"),
+            ("resolved", "e@wuzhong.cn"),
+        ])[..]);
+    }
+
+    async fn overdue_notices_reach_the_department_at_the_escalation_level(app) {
+        let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
+        let county = app.department_of("320506").await;
+        let city = app.department_of("320500").await;
+        app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@suzhou.cn", Some(city), None).await;
+        app.user("officer", "o@suzhou.cn", Some(city), None).await;
+        let enterprise = app.token("e@wuzhong.cn").await;
+        let now = app.clock.now();
+        let t: Value = app.post_as("/api/v1/tickets", &enterprise, &json!({
+            "category": "logistics", "urgency": "critical",
+            "title": "货车无法通行", "description": "运输原料的货车在检查站滞留两天。"
+        })).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let at = now + chrono::Duration::minutes(45);
+        let report = yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, at, 100, 10).await.unwrap();
+        assert_eq!(report.events, 1);
+        let all = queued(&app, id).await;
+        assert_eq!(&all[1..], &pairs(&[("overdue", "o@wuzhong.cn"), ("overdue", "s@suzhou.cn")])[..]);
+    }
+}
