@@ -143,6 +143,30 @@ pub async fn setup(backend: &'static str) -> Bench {
     )
     .await
     .expect("filed");
+    // Two officers and a lead, so that every SLA event queues its notices.
+    for (role, email) in [
+        ("officer", "o1@bench.cn"),
+        ("officer", "o2@bench.cn"),
+        ("lead", "lead@bench.cn"),
+    ] {
+        create_account(
+            &db,
+            &auth,
+            NewAccount {
+                email: email.into(),
+                display_name: email.into(),
+                phone: None,
+                role: role.into(),
+                department_id: Some(ticket.handling_department_id),
+                enterprise_id: None,
+                password: "Bench-password-2022!".into(),
+                locale: None,
+            },
+            None,
+        )
+        .await
+        .expect("staff");
+    }
     Bench {
         backend,
         db,

@@ -8,7 +8,7 @@ use diesel::QueryResult;
 
 use crate::domain::notify::{Audience, Notify};
 use crate::storage::outbox::{self, NewMessage};
-use crate::storage::tickets::Ticket;
+use crate::storage::tickets::TicketSummary;
 use crate::storage::AnyConnection;
 
 /// A notice about a ticket, before it is addressed.
@@ -20,7 +20,7 @@ pub struct Pending {
 }
 
 /// What every ticket notice's template may show.
-pub fn ticket_params(t: &Ticket, extra: serde_json::Value) -> serde_json::Value {
+pub fn ticket_params(t: &TicketSummary, extra: serde_json::Value) -> serde_json::Value {
     let mut p = serde_json::json!({
         "ticket_id": t.id,
         "number": t.number,
@@ -36,7 +36,7 @@ pub fn ticket_params(t: &Ticket, extra: serde_json::Value) -> serde_json::Value 
     p
 }
 
-pub fn pending(notifies: Vec<Notify>, t: &Ticket, extra: serde_json::Value) -> Vec<Pending> {
+pub fn pending(notifies: Vec<Notify>, t: &TicketSummary, extra: serde_json::Value) -> Vec<Pending> {
     let params = ticket_params(t, extra);
     notifies
         .into_iter()

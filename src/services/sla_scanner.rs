@@ -22,7 +22,7 @@ use crate::domain::sla::{department_at_level, escalation_level, standing, Fired}
 use crate::domain::ticket::Status;
 use crate::storage::schema::departments;
 use crate::storage::sla::{naive, ClockRow, NewSlaEvent, SlaEvent};
-use crate::storage::tickets::{NewTicketEvent, Ticket, TicketEvent};
+use crate::storage::tickets::{NewTicketEvent, Ticket, TicketEvent, TicketSummary};
 use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
 
 /// What one scan did.
@@ -80,7 +80,7 @@ fn scan_batch(
         return Ok(ScanReport::default());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.ticket_id).collect();
-    let tickets: HashMap<i64, Ticket> = Ticket::find_all(conn, &ids)?
+    let tickets: HashMap<i64, TicketSummary> = Ticket::summaries(conn, &ids)?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
@@ -211,7 +211,7 @@ fn scan_batch(
 }
 
 fn sla_event(
-    ticket: &Ticket,
+    ticket: &TicketSummary,
     handling: &DepartmentRef,
     f: &Fired,
     at: NaiveDateTime,
@@ -230,7 +230,7 @@ fn sla_event(
     }
 }
 
-fn auto_close_event(ticket: &Ticket, at: NaiveDateTime) -> NewTicketEvent {
+fn auto_close_event(ticket: &TicketSummary, at: NaiveDateTime) -> NewTicketEvent {
     NewTicketEvent {
         ticket_id: ticket.id,
         seq: 0,

@@ -342,7 +342,7 @@ pub async fn file(
                         conn,
                         &notify::pending(
                             crate::domain::notify::after_filing(handling),
-                            &ticket,
+                            &(&ticket).into(),
                             serde_json::json!({ "action": "file" }),
                         ),
                         Some(filer),
@@ -781,7 +781,7 @@ pub async fn act(
             });
             notify::enqueue(
                 conn,
-                &notify::pending(notices, old, extra),
+                &notify::pending(notices, &old.into(), extra),
                 Some(caller.user_id),
                 t,
             )?;

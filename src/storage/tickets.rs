@@ -46,6 +46,43 @@ pub struct Ticket {
     pub updated_at: NaiveDateTime,
 }
 
+/// What the scanner and notices need of a ticket.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct TicketSummary {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub status: String,
+    pub urgency: String,
+    pub handling_department_id: i64,
+    pub assignee_id: Option<i64>,
+    pub sla_policy: Option<String>,
+    pub sign_due_at: Option<NaiveDateTime>,
+    pub resolve_due_at: Option<NaiveDateTime>,
+    pub overdue: bool,
+    pub escalation_level: i32,
+}
+
+impl From<&Ticket> for TicketSummary {
+    fn from(t: &Ticket) -> Self {
+        TicketSummary {
+            id: t.id,
+            number: t.number.clone(),
+            title: t.title.clone(),
+            status: t.status.clone(),
+            urgency: t.urgency.clone(),
+            handling_department_id: t.handling_department_id,
+            assignee_id: t.assignee_id,
+            sla_policy: t.sla_policy.clone(),
+            sign_due_at: t.sign_due_at,
+            resolve_due_at: t.resolve_due_at,
+            overdue: t.overdue,
+            escalation_level: t.escalation_level,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tickets)]
 pub struct NewTicket {
@@ -237,14 +274,14 @@ impl Ticket {
         Ok(n)
     }
 
-    /// Several tickets by id.
-    pub fn find_all(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Ticket>> {
+    /// Several tickets by id, without their descriptions.
+    pub fn summaries(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<TicketSummary>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
             out.extend(
                 tickets::table
                     .filter(tickets::id.eq_any(chunk))
-                    .select(Ticket::as_select())
+                    .select(TicketSummary::as_select())
                     .load(conn)?,
             );
         }

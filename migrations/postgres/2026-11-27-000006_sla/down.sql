@@ -1,3 +1,4 @@
+ALTER TABLE tickets RESET (fillfactor);
 DROP INDEX tickets_resolve_due;
 DROP TABLE sla_events;
 DROP TABLE ticket_clocks;
