@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod lang;
 pub mod middleware;
+pub mod notices;
 pub mod openapi;
 pub mod paging;
 pub mod problem;
@@ -114,6 +115,8 @@ where
                 .service(tickets::get)
                 .service(tickets::act)
                 .service(sla::supervision_list)
+                .service(notices::list_notices)
+                .service(notices::set_notices)
                 .service(sla::calendar_year)
                 .service(sla::put_calendar_year)
                 .service(sla::import_calendar)

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::domain::notify::{Audience, Notify};
+use crate::domain::notify::{Audience, Notice, Notify};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::tickets::TicketSummary;
 use crate::storage::AnyConnection;
@@ -94,4 +94,78 @@ pub fn enqueue(
     }
     outbox::insert_all(conn, &rows)?;
     Ok(rows.len())
+}
+
+/// A user's notices: each kind, whether it is on, and whether they may turn it off.
+pub async fn preferences(
+    db: &crate::storage::Database,
+    user_id: i64,
+    staff: bool,
+) -> Result<Vec<(Notice, bool, bool)>, crate::storage::StorageError> {
+    let off: HashSet<String> = db
+        .run(move |conn| {
+            Ok(outbox::turned_off(conn, &[user_id])?
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect())
+        })
+        .await?;
+    Ok(Notice::ALL
+        .into_iter()
+        .map(|n| {
+            let may = n.may_opt_out(staff);
+            (n, !(may && off.contains(n.as_str())), may)
+        })
+        .collect())
+}
+
+/// Turns notices on or off; every unknown kind, and overdue notices for
+/// staff, is refused (and then nothing changes).
+pub async fn set_preferences(
+    db: &crate::storage::Database,
+    user_id: i64,
+    staff: bool,
+    changes: Vec<(String, bool)>,
+) -> Result<(), PreferenceError> {
+    let mut issues = Vec::new();
+    let mut parsed = Vec::new();
+    for (name, enabled) in changes {
+        match Notice::parse(&name) {
+            None => issues.push(crate::domain::enterprise::issue(
+                "notices",
+                format!("没有“{name}”这种通知。"),
+                format!("There is no `{name}` notice."),
+            )),
+            Some(n) if !enabled && !n.may_opt_out(staff) => {
+                issues.push(crate::domain::enterprise::issue(
+                    "notices",
+                    "工作人员不能关闭超期通知。",
+                    "Staff cannot turn off overdue notices.",
+                ))
+            }
+            Some(n) => parsed.push((n, enabled)),
+        }
+    }
+    if !issues.is_empty() {
+        return Err(PreferenceError::Invalid(issues));
+    }
+    db.run(move |conn| {
+        crate::storage::write_transaction(conn, |conn| {
+            for (n, enabled) in &parsed {
+                outbox::set_preference(conn, user_id, n.as_str(), *enabled)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreferenceError {
+    #[error("invalid preferences")]
+    Invalid(Vec<crate::domain::enterprise::FieldIssue>),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
 }

@@ -124,3 +124,25 @@ pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<Me
         .select(Message::as_select())
         .load(conn)
 }
+
+/// Sets a user's choice for one notice.
+pub fn set_preference(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    notice: &str,
+    enabled: bool,
+) -> QueryResult<()> {
+    let n = diesel::update(notification_preferences::table.find((user_id, notice)))
+        .set(notification_preferences::enabled.eq(enabled))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(notification_preferences::table)
+            .values((
+                notification_preferences::user_id.eq(user_id),
+                notification_preferences::notice.eq(notice),
+                notification_preferences::enabled.eq(enabled),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 43] = [
+const ROUTES: [(&str, &str); 45] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -40,6 +40,8 @@ const ROUTES: [(&str, &str); 43] = [
     ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),
     ("get", "/api/v1/supervision"),
+    ("get", "/api/v1/me/notices"),
+    ("put", "/api/v1/me/notices"),
     ("get", "/api/v1/admin/calendar/{year}"),
     ("put", "/api/v1/admin/calendar/{year}"),
     ("post", "/api/v1/admin/calendar/import"),

@@ -47,15 +47,20 @@ each_backend! {
         // The county's officers and leads hear of it; not its supervisor, not the filer.
         assert_eq!(queued(&app, id).await, pairs(&[("new_ticket", "o@wuzhong.cn"), ("new_ticket", "lead@wuzhong.cn")]));
 
-        // The second enterprise user turned resolution notices off.
-        let e2 = app.db.run(|conn| {
-            use diesel::prelude::*;
-            use yizhan::storage::schema::{notification_preferences as np, users};
-            let uid: i64 = users::table.filter(users::email.eq("e2@wuzhong.cn")).select(users::id).first(conn)?;
-            diesel::insert_into(np::table).values((np::user_id.eq(uid), np::notice.eq("resolved"), np::enabled.eq(false))).execute(conn)?;
-            Ok(uid)
-        }).await.unwrap();
-        assert!(e2 > 0);
+        // The second enterprise user turns resolution notices off.
+        let e2 = app.token("e2@wuzhong.cn").await;
+        let res = app.put_as("/api/v1/me/notices", &e2, &json!({"resolved": false})).await;
+        assert_eq!(res.status(), 200);
+        let settings: Value = res.json().await.unwrap();
+        let resolved = settings.as_array().unwrap().iter().find(|s| s["notice"] == "resolved").unwrap();
+        assert_eq!((resolved["enabled"].as_bool(), resolved["may_turn_off"].as_bool()), (Some(false), Some(true)));
+        // Staff cannot turn off overdue notices; unknown kinds are refused; nothing changes.
+        let res = app.put_as("/api/v1/me/notices", &officer, &json!({"overdue": false, "urged": false, "gossip": true})).await;
+        let p = crate::helpers::assert_problem(res, 422).await;
+        assert_eq!(p["errors"].as_array().unwrap().len(), 2);
+        let mine: Value = app.get_as("/api/v1/me/notices", &officer).await.json().await.unwrap();
+        assert!(mine.as_array().unwrap().iter().all(|s| s["enabled"] == true));
+
         let act = |token: String, action: &'static str, body: Value| {
             let app = &app;
             async move {
