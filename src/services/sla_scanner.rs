@@ -144,7 +144,13 @@ fn scan_batch(
             .next_check(&snap.calendar, &policy, status)
             .map(naive);
         sla_events.extend(fired.iter().map(|f| sla_event(ticket, &handling, f, t)));
-        if stand.overdue != ticket.overdue || stand.escalation_level != ticket.escalation_level {
+        // Any change to the clocks moves the ticket's version on, so that an
+        // action computed from the clocks as they were fails its version
+        // check instead of writing them back.
+        if !fired.is_empty()
+            || stand.overdue != ticket.overdue
+            || stand.escalation_level != ticket.escalation_level
+        {
             marks
                 .entry((ticket.status.clone(), stand.overdue, stand.escalation_level))
                 .or_default()
