@@ -206,29 +206,31 @@ impl Window {
         }
     }
 
-    /// When overdue day `n` (from 1) falls due.
-    pub fn overdue_point(&self, cal: &WorkCalendar, n: i32, every_days: i32) -> DateTime<Utc> {
+    /// When overdue day `n` (from 1) falls due: the deadline, then one
+    /// working day later each (the reminders are daily; the escalation
+    /// interval only decides when the level rises).
+    pub fn overdue_point(&self, cal: &WorkCalendar, n: i32) -> DateTime<Utc> {
         if n <= 1 {
             self.due_at
         } else {
-            let days = i64::from((n - 1) * every_days.max(1));
+            let days = i64::from(n - 1);
             cal.add_working_minutes(self.due_at, days * cal.working_minutes_per_day())
         }
     }
 
     /// The next instant at which this window has something to fire.
-    pub fn next_check(&self, cal: &WorkCalendar, every_days: i32) -> DateTime<Utc> {
+    pub fn next_check(&self, cal: &WorkCalendar) -> DateTime<Utc> {
         if self.fired < 0 && self.warn_at < self.due_at {
             self.warn_at
         } else {
-            self.overdue_point(cal, self.fired.max(0) + 1, every_days)
+            self.overdue_point(cal, self.fired.max(0) + 1)
         }
     }
 
     /// Fires what is due at `now`: the levels (0 for the warning, n for
     /// overdue day n) in order. A warning whose deadline has already passed
     /// is skipped: the overdue event says more.
-    pub fn fire(&mut self, cal: &WorkCalendar, every_days: i32, now: DateTime<Utc>) -> Vec<i32> {
+    pub fn fire(&mut self, cal: &WorkCalendar, now: DateTime<Utc>) -> Vec<i32> {
         let mut fired = Vec::new();
         if self.fired < 0 && now >= self.warn_at && now < self.due_at {
             self.fired = 0;
@@ -238,7 +240,7 @@ impl Window {
         // make it loop for ever.
         for _ in 0..1000 {
             let n = self.fired.max(0) + 1;
-            if now < self.overdue_point(cal, n, every_days) {
+            if now < self.overdue_point(cal, n) {
                 break;
             }
             self.fired = n;
@@ -270,6 +272,24 @@ impl Window {
                     self.warn_at = cal.add_working_minutes(self.warn_at, m);
                 }
             }
+        }
+    }
+
+    /// After the deadline moved later (resume, extension): what had fired
+    /// but is no longer due is taken back, and the window gets a new round
+    /// so that those events can fire again when they are due.
+    pub fn rebase(&mut self, cal: &WorkCalendar, now: DateTime<Utc>) {
+        let mut due = if now >= self.warn_at && now < self.due_at {
+            0
+        } else {
+            -1
+        };
+        while due < self.fired && now >= self.overdue_point(cal, due.max(0) + 1) {
+            due = due.max(0) + 1;
+        }
+        if due < self.fired {
+            self.fired = due;
+            self.round += 1;
         }
     }
 
@@ -374,21 +394,14 @@ impl Clocks {
     }
 
     /// Fires everything due at `now` in the running windows.
-    pub fn fire(
-        &mut self,
-        cal: &WorkCalendar,
-        policy: &Policy,
-        status: Status,
-        now: DateTime<Utc>,
-    ) -> Vec<Fired> {
-        let every = policy.escalation_working_days;
+    pub fn fire(&mut self, cal: &WorkCalendar, status: Status, now: DateTime<Utc>) -> Vec<Fired> {
         let mut out = Vec::new();
         for (kind, window) in [
             (WindowKind::Sign, &mut self.sign),
             (WindowKind::Resolve, &mut self.resolve),
         ] {
             if is_running(kind, status) {
-                for level in window.fire(cal, every, now) {
+                for level in window.fire(cal, now) {
                     out.push(Fired {
                         window: kind,
                         round: window.round,
@@ -402,24 +415,24 @@ impl Clocks {
     }
 
     /// When the scanner should look at the ticket next; `None` when no window runs.
-    pub fn next_check(
-        &self,
-        cal: &WorkCalendar,
-        policy: &Policy,
-        status: Status,
-    ) -> Option<DateTime<Utc>> {
+    pub fn next_check(&self, cal: &WorkCalendar, status: Status) -> Option<DateTime<Utc>> {
         self.windows()
             .into_iter()
             .filter(|(k, _)| is_running(*k, status))
-            .map(|(_, w)| w.next_check(cal, policy.escalation_working_days))
+            .map(|(_, w)| w.next_check(cal))
             .min()
     }
 
-    /// Overdue days of the running windows (0 when none is overdue).
+    /// Overdue days of the running windows (0 when none is overdue). A
+    /// paused resolve window keeps the days it had: asking the enterprise a
+    /// question does not take a ticket off the supervision list.
     pub fn overdue_days(&self, status: Status) -> i32 {
         self.windows()
             .into_iter()
-            .filter(|(k, _)| is_running(*k, status))
+            .filter(|(k, _)| {
+                is_running(*k, status)
+                    || (*k == WindowKind::Resolve && status == Status::AwaitingInfo)
+            })
             .map(|(_, w)| w.fired.max(0))
             .max()
             .unwrap_or(0)
@@ -463,12 +476,14 @@ impl Clocks {
                 if let Some(paused) = self.paused_at.take() {
                     self.resolve
                         .shift_by_pause(cal, policy.resolve.unit, paused, now);
+                    self.resolve.rebase(cal, now);
                 }
             }
             ClockChange::ExtensionRequested { days } => self.extension_days = Some(days),
             ClockChange::ExtensionDecided { approved } => {
                 if let (true, Some(days)) = (approved, self.extension_days) {
                     self.resolve.extend(cal, days, pct);
+                    self.resolve.rebase(cal, now);
                 }
                 self.extension_days = None;
             }
@@ -483,10 +498,13 @@ impl Clocks {
 }
 
 /// Escalation level for `overdue_days` overdue working days, for a
-/// department with `ancestors` departments above it: one step up per day,
-/// no higher than the top.
-pub fn escalation_level(overdue_days: i32, ancestors: usize) -> i32 {
-    overdue_days.clamp(0, ancestors as i32)
+/// department with `ancestors` departments above it: level 1 on the first
+/// overdue day, one step up every `every` further days, no higher than the top.
+pub fn escalation_level(overdue_days: i32, ancestors: usize, every: i32) -> i32 {
+    if overdue_days <= 0 {
+        return 0;
+    }
+    (1 + (overdue_days - 1) / every.max(1)).min(ancestors as i32)
 }
 
 /// Where a ticket stands against its clocks.
@@ -498,10 +516,10 @@ pub struct Standing {
     pub supervising: Option<i64>,
 }
 
-pub fn standing(clocks: &Clocks, status: Status, handling: &DepartmentRef) -> Standing {
+pub fn standing(clocks: &Clocks, status: Status, handling: &DepartmentRef, every: i32) -> Standing {
     let days = clocks.overdue_days(status);
     let above = handling.ancestors();
-    let level = escalation_level(days, above.len());
+    let level = escalation_level(days, above.len(), every);
     Standing {
         overdue: days > 0,
         escalation_level: level,

@@ -182,7 +182,15 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
     let enterprise = caller.role == Role::Enterprise;
     TicketDetail {
         ticket: TicketView::from(&loaded.ticket),
-        clocks: loaded.clocks.map(Into::into),
+        clocks: loaded.clocks.map(|c| {
+            let mut v = super::sla::ClocksView::from(c);
+            // Who supervises is the staff's business.
+            if enterprise {
+                v.supervising_department_id = None;
+                v.bounce_department_id = None;
+            }
+            v
+        }),
         departments: loaded
             .departments
             .into_iter()

@@ -152,7 +152,12 @@ pub fn settle(
     facts: &ClockFacts<'_>,
 ) -> Settled {
     row.set_clocks(clocks);
-    let stand = standing(clocks, facts.status, facts.handling);
+    let stand = standing(
+        clocks,
+        facts.status,
+        facts.handling,
+        policy.escalation_working_days,
+    );
     row.supervising_department_id = stand.supervising;
     row.bounce_department_id = if facts.sent_on > BOUNCE_THRESHOLD
         && matches!(
@@ -168,9 +173,7 @@ pub fn settle(
     row.next_check_at = match (facts.status, facts.resolved_at) {
         // A resolved ticket nobody rates is closed after a while.
         (Status::Resolved, Some(at)) => Some(at + sla.auto_close_after()),
-        _ => clocks
-            .next_check(&snap.calendar, policy, facts.status)
-            .map(naive),
+        _ => clocks.next_check(&snap.calendar, facts.status).map(naive),
     };
     Settled {
         row,

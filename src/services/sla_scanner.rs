@@ -9,7 +9,7 @@
 //! together. The unique key on SLA events makes a repeat impossible even if
 //! two scanners ever saw the same ticket.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -136,14 +136,17 @@ fn scan_batch(
             continue;
         };
         let mut clocks = row.clocks(sign_due, resolve_due);
-        let fired = clocks.fire(&snap.calendar, &policy, status, now);
-        let stand = standing(&clocks, status, &handling);
+        let fired = clocks.fire(&snap.calendar, status, now);
+        let stand = standing(&clocks, status, &handling, policy.escalation_working_days);
         row.set_clocks(&clocks);
         row.supervising_department_id = stand.supervising;
-        row.next_check_at = clocks
-            .next_check(&snap.calendar, &policy, status)
-            .map(naive);
-        sla_events.extend(fired.iter().map(|f| sla_event(ticket, &handling, f, t)));
+        row.next_check_at = clocks.next_check(&snap.calendar, status).map(naive);
+        let every = policy.escalation_working_days;
+        sla_events.extend(
+            fired
+                .iter()
+                .map(|f| sla_event(ticket, &handling, f, every, t)),
+        );
         // Any change to the clocks moves the ticket's version on, so that an
         // action computed from the clocks as they were fails its version
         // check instead of writing them back.
@@ -161,37 +164,32 @@ fn scan_batch(
 
     let computed = started.elapsed();
     // The timeline shows these to staff beside the ticket's own events.
-    report.events = SlaEvent::record_all(conn, &sla_events)?;
-    if report.events == sla_events.len() {
-        let notices: Vec<Pending> = sla_events
-            .iter()
-            .filter_map(|e| tickets.get(&e.ticket_id).map(|tk| (e, tk)))
-            .flat_map(|(e, tk)| {
-                let who = after_sla(
-                    tk.handling_department_id,
-                    tk.assignee_id,
-                    e.level == 0,
-                    e.notified_department_id,
-                );
-                let extra = serde_json::json!({
-                    "kind": e.kind,
-                    "level": e.level,
-                    "escalation_level": e.escalation_level,
-                    "due_at": e.due_at.and_utc(),
-                });
-                notify::pending(who, tk, extra)
-            })
-            .collect();
-        notify::enqueue(conn, &notices, None, t)?;
-    } else {
-        // Another scanner recorded some of them: its transaction queued
-        // their notices, and which ones are new here is not known.
-        tracing::error!(
-            expected = sla_events.len(),
-            recorded = report.events,
-            "SLA events recorded twice were skipped; their notices were not queued again"
-        );
-    }
+    let recorded: HashSet<(i64, String, i32, i32)> = SlaEvent::record_all(conn, &sla_events)?
+        .into_iter()
+        .collect();
+    report.events = recorded.len();
+    // Notices only for what was recorded now: a repeat queues nothing twice.
+    let notices: Vec<Pending> = sla_events
+        .iter()
+        .filter(|e| recorded.contains(&(e.ticket_id, e.kind.clone(), e.level, e.round)))
+        .filter_map(|e| tickets.get(&e.ticket_id).map(|tk| (e, tk)))
+        .flat_map(|(e, tk)| {
+            let who = after_sla(
+                tk.handling_department_id,
+                tk.assignee_id,
+                e.level == 0,
+                e.notified_department_id,
+            );
+            let extra = serde_json::json!({
+                "kind": e.kind,
+                "level": e.level,
+                "escalation_level": e.escalation_level,
+                "due_at": e.due_at.and_utc(),
+            });
+            notify::pending(who, tk, extra)
+        })
+        .collect();
+    notify::enqueue(conn, &notices, None, t)?;
     let events_at = started.elapsed();
     report.auto_closed = closing.len();
     if !closing.is_empty() {
@@ -220,9 +218,10 @@ fn sla_event(
     ticket: &TicketSummary,
     handling: &DepartmentRef,
     f: &Fired,
+    every: i32,
     at: NaiveDateTime,
 ) -> NewSlaEvent {
-    let level = escalation_level(f.level, handling.ancestors().len());
+    let level = escalation_level(f.level, handling.ancestors().len(), every);
     NewSlaEvent {
         ticket_id: ticket.id,
         kind: f.kind().into(),

@@ -421,23 +421,32 @@ impl SlaEvent {
         Ok(n == 1)
     }
 
-    /// Records the events that did not happen yet; returns how many were new.
-    pub fn record_all(conn: &mut AnyConnection, events: &[NewSlaEvent]) -> QueryResult<usize> {
-        let mut recorded = 0;
+    /// Records the events that did not happen yet; returns those recorded
+    /// now, as (ticket, kind, level, round).
+    pub fn record_all(
+        conn: &mut AnyConnection,
+        events: &[NewSlaEvent],
+    ) -> QueryResult<Vec<(i64, String, i32, i32)>> {
+        let key = (
+            sla_events::ticket_id,
+            sla_events::kind,
+            sla_events::level,
+            sla_events::round,
+        );
+        let mut recorded = Vec::new();
         for chunk in events.chunks(crate::storage::INSERT_BATCH) {
-            recorded += match conn {
+            recorded.extend(match conn {
                 AnyConnection::Pg(c) => diesel::insert_into(sla_events::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
-                    .execute(c)?,
-                // (diesel's SQLite batch upsert compiles only with RETURNING)
+                    .returning(key)
+                    .get_results::<(i64, String, i32, i32)>(c)?,
                 AnyConnection::Sqlite(c) => diesel::insert_into(sla_events::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
-                    .returning(sla_events::id)
-                    .get_results::<i64>(c)?
-                    .len(),
-            };
+                    .returning(key)
+                    .get_results::<(i64, String, i32, i32)>(c)?,
+            });
         }
         Ok(recorded)
     }

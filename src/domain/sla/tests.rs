@@ -88,37 +88,34 @@ fn overdue_climbs_one_level_per_working_day_and_reminds_daily() {
     let p = policy("normal");
     let mut c = Clocks::open(&cal, &p, bj(2026, 4, 3, 16, 0));
     let status = Status::PendingSign;
-    assert!(c.fire(&cal, &p, status, bj(2026, 4, 7, 15, 0)).is_empty());
-    let warned = c.fire(&cal, &p, status, bj(2026, 4, 7, 15, 20));
+    assert!(c.fire(&cal, status, bj(2026, 4, 7, 15, 0)).is_empty());
+    let warned = c.fire(&cal, status, bj(2026, 4, 7, 15, 20));
     assert_eq!(
         warned.iter().map(Fired::kind).collect::<Vec<_>>(),
         ["sign_warning"]
     );
-    assert_eq!(c.next_check(&cal, &p, status), Some(bj(2026, 4, 7, 17, 30)));
+    assert_eq!(c.next_check(&cal, status), Some(bj(2026, 4, 7, 17, 30)));
     // Firing again at the same time does nothing.
-    assert!(c.fire(&cal, &p, status, bj(2026, 4, 7, 15, 20)).is_empty());
-    let day1 = c.fire(&cal, &p, status, bj(2026, 4, 7, 17, 31));
+    assert!(c.fire(&cal, status, bj(2026, 4, 7, 15, 20)).is_empty());
+    let day1 = c.fire(&cal, status, bj(2026, 4, 7, 17, 31));
     assert_eq!(day1.len(), 1);
     assert_eq!((day1[0].kind(), day1[0].level), ("sign_overdue", 1));
     assert_eq!(c.overdue_days(status), 1);
-    assert_eq!(c.next_check(&cal, &p, status), Some(bj(2026, 4, 8, 17, 30)));
+    assert_eq!(c.next_check(&cal, status), Some(bj(2026, 4, 8, 17, 30)));
     // A scanner that slept two days catches up level by level.
-    let later = c.fire(&cal, &p, status, bj(2026, 4, 10, 9, 0));
+    let later = c.fire(&cal, status, bj(2026, 4, 10, 9, 0));
     assert_eq!(later.iter().map(|f| f.level).collect::<Vec<_>>(), [2, 3]);
-    assert_eq!(escalation_level(c.overdue_days(status), 3), 3);
+    assert_eq!(escalation_level(c.overdue_days(status), 3, 1), 3);
     // Day 4: still reminded, but the ministry is the top.
-    c.fire(&cal, &p, status, bj(2026, 4, 10, 17, 31));
+    c.fire(&cal, status, bj(2026, 4, 10, 17, 31));
     assert_eq!(c.overdue_days(status), 4);
-    assert_eq!(escalation_level(4, 3), 3);
+    assert_eq!(escalation_level(4, 3, 1), 3);
     // The resolve window warned on 4/10 at 75% (15:15).
     assert_eq!(c.resolve.warn_at, bj(2026, 4, 10, 15, 15));
     assert_eq!(c.resolve.fired, 0);
     // Signed for: the sign-for window stops; the resolve window is not due.
     assert_eq!(c.overdue_days(Status::Handling), 0);
-    assert_eq!(
-        c.next_check(&cal, &p, Status::Handling),
-        Some(c.resolve.due_at)
-    );
+    assert_eq!(c.next_check(&cal, Status::Handling), Some(c.resolve.due_at));
 }
 
 #[test]
@@ -133,8 +130,8 @@ fn nothing_runs_once_resolved_or_closed() {
         Status::Withdrawn,
         Status::AwaitingInfo,
     ] {
-        assert_eq!(c.next_check(&cal, &p, s), None, "{s:?}");
-        assert!(c.fire(&cal, &p, s, bj(2027, 1, 1, 0, 0)).is_empty());
+        assert_eq!(c.next_check(&cal, s), None, "{s:?}");
+        assert!(c.fire(&cal, s, bj(2027, 1, 1, 0, 0)).is_empty());
     }
 }
 
@@ -191,7 +188,7 @@ fn sending_on_opens_a_new_sign_window_but_keeps_the_resolve_window() {
     let p = policy("urgent");
     let mut c = Clocks::open(&cal, &p, bj(2026, 3, 2, 9, 0));
     let resolve = c.resolve.clone();
-    c.fire(&cal, &p, Status::PendingSign, bj(2026, 3, 2, 11, 0));
+    c.fire(&cal, Status::PendingSign, bj(2026, 3, 2, 11, 0));
     assert_eq!(c.sign.fired, 1);
     c.apply(&cal, &p, ClockChange::SentOn, bj(2026, 3, 2, 14, 0));
     assert_eq!((c.sign.round, c.sign.fired), (2, -1));
@@ -213,7 +210,7 @@ fn escalation_reaches_the_departments_above_one_by_one() {
     let p = policy("normal");
     let mut c = Clocks::open(&cal, &p, bj(2026, 4, 3, 16, 0));
     let s = Status::PendingSign;
-    let at = |c: &Clocks| standing(c, s, &county);
+    let at = |c: &Clocks| standing(c, s, &county, 1);
     assert_eq!(
         at(&c),
         Standing {
@@ -222,7 +219,7 @@ fn escalation_reaches_the_departments_above_one_by_one() {
             supervising: None
         }
     );
-    c.fire(&cal, &p, s, bj(2026, 4, 7, 17, 31));
+    c.fire(&cal, s, bj(2026, 4, 7, 17, 31));
     assert_eq!(
         at(&c),
         Standing {
@@ -231,9 +228,9 @@ fn escalation_reaches_the_departments_above_one_by_one() {
             supervising: Some(120)
         }
     );
-    c.fire(&cal, &p, s, bj(2026, 4, 8, 17, 31));
+    c.fire(&cal, s, bj(2026, 4, 8, 17, 31));
     assert_eq!(at(&c).supervising, Some(12));
-    c.fire(&cal, &p, s, bj(2026, 4, 20, 17, 31));
+    c.fire(&cal, s, bj(2026, 4, 20, 17, 31));
     assert_eq!(
         at(&c),
         Standing {
@@ -261,6 +258,67 @@ fn the_covering_department_of_a_bounced_ticket() {
     assert_eq!(covering_department(&[&a, &e]), Some(1));
     assert_eq!(covering_department(&[&a]), Some(345));
     assert_eq!(covering_department(&[]), None);
+}
+
+#[test]
+fn reminders_are_daily_and_the_level_rises_every_interval() {
+    assert_eq!(
+        (1..=6)
+            .map(|d| escalation_level(d, 3, 2))
+            .collect::<Vec<_>>(),
+        [1, 1, 2, 2, 3, 3]
+    );
+    assert_eq!(escalation_level(0, 3, 2), 0);
+    assert_eq!(
+        escalation_level(9, 0, 1),
+        0,
+        "the ministry has nobody above"
+    );
+}
+
+#[test]
+fn asking_the_enterprise_keeps_an_overdue_ticket_overdue() {
+    let cal = cal();
+    let p = policy("normal");
+    let mut c = Clocks::open(&cal, &p, bj(2026, 3, 2, 9, 0));
+    c.fire(&cal, Status::Handling, bj(2026, 3, 10, 17, 31));
+    assert_eq!(c.overdue_days(Status::Handling), 2);
+    c.apply(&cal, &p, ClockChange::Pause, bj(2026, 3, 11, 9, 0));
+    assert_eq!(c.overdue_days(Status::AwaitingInfo), 2);
+    // Nothing more fires while paused.
+    assert!(c
+        .fire(&cal, Status::AwaitingInfo, bj(2026, 3, 20, 9, 0))
+        .is_empty());
+}
+
+#[test]
+fn an_extension_approved_after_the_deadline_takes_the_overdue_back() {
+    let cal = cal();
+    let p = policy("normal");
+    let mut c = Clocks::open(&cal, &p, bj(2026, 3, 2, 9, 0));
+    c.apply(
+        &cal,
+        &p,
+        ClockChange::ExtensionRequested { days: 3 },
+        bj(2026, 3, 9, 17, 0),
+    );
+    c.fire(&cal, Status::Handling, bj(2026, 3, 9, 17, 31));
+    assert_eq!((c.resolve.fired, c.resolve.round), (1, 1));
+    c.apply(
+        &cal,
+        &p,
+        ClockChange::ExtensionDecided { approved: true },
+        bj(2026, 3, 10, 9, 0),
+    );
+    assert_eq!(c.resolve.due_at, bj(2026, 3, 12, 17, 30));
+    // Before the new warning point (75% of the stretched window): nothing fired.
+    assert_eq!(c.overdue_days(Status::Handling), 0);
+    assert_eq!(c.resolve.round, 2, "so the overdue day can fire again");
+    let again = c.fire(&cal, Status::Handling, bj(2026, 3, 12, 17, 31));
+    assert_eq!(
+        again.iter().map(|f| (f.level, f.round)).collect::<Vec<_>>(),
+        [(1, 2)]
+    );
 }
 
 fn any_instant() -> impl Strategy<Value = DateTime<Utc>> {
@@ -318,8 +376,8 @@ proptest! {
         let mut seen: Vec<(WindowKind, i32)> = Vec::new();
         for s in steps {
             now += Duration::minutes(s);
-            if let Some(next) = c.next_check(&cal, &p, Status::PendingSign) {
-                let fired = c.fire(&cal, &p, Status::PendingSign, now);
+            if let Some(next) = c.next_check(&cal, Status::PendingSign) {
+                let fired = c.fire(&cal, Status::PendingSign, now);
                 prop_assert_eq!(fired.is_empty(), now < next);
                 for f in fired {
                     prop_assert!(!seen.contains(&(f.window, f.level)));
