@@ -23,7 +23,8 @@ CREATE TABLE sla_policies (
 -- The clock state beside tickets.sign_due_at / resolve_due_at. `*_fired`:
 -- -1 nothing yet, 0 warned, n overdue day n.
 CREATE TABLE ticket_clocks (
-    ticket_id BIGINT PRIMARY KEY REFERENCES tickets (id),
+    -- INTEGER PRIMARY KEY: the rowid itself, no separate index.
+    ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),
     policy TEXT NOT NULL,
     sign_round INTEGER NOT NULL,
     sign_started_at TIMESTAMP NOT NULL,
