@@ -107,6 +107,7 @@ async fn main() {
                 ));
             }
         }
+        b.finish();
     }
     println!("| backend | open tickets | due | scan median ms | max ms | < {TARGET_MS} ms |");
     println!("|---|---|---|---|---|---|");

@@ -22,6 +22,8 @@ use yizhan::storage::Database;
 
 pub struct Bench {
     pub backend: &'static str,
+    /// The PostgreSQL database made for this run, dropped by [`Bench::finish`].
+    pg_name: Option<String>,
     pub db: Database,
     pub sla: Sla,
     pub settings: Settings,
@@ -56,11 +58,12 @@ fn settings(url: &str) -> Settings {
 
 /// A fresh database with one enterprise, one officer and one filed ticket.
 pub async fn setup(backend: &'static str) -> Bench {
-    let (url, dir) = if backend == "sqlite" {
+    let (url, dir, pg_name) = if backend == "sqlite" {
         let dir = tempfile::tempdir().expect("temp dir");
         (
             format!("sqlite://{}/bench.db", dir.path().display()),
             Some(dir),
+            None,
         )
     } else {
         let admin = std::env::var("BENCH_DATABASE_URL").unwrap();
@@ -73,7 +76,7 @@ pub async fn setup(backend: &'static str) -> Bench {
             .execute(&mut conn)
             .unwrap();
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        (format!("{base}/{name}"), None)
+        (format!("{base}/{name}"), None, Some(name))
     };
     let settings = settings(&url);
     let s = settings.clone();
@@ -169,6 +172,7 @@ pub async fn setup(backend: &'static str) -> Bench {
     }
     Bench {
         backend,
+        pg_name,
         db,
         sla,
         settings,
@@ -197,6 +201,20 @@ const CLOCK_COLUMNS: &str = "policy, sign_round, sign_started_at, sign_warn_at, 
     extension_days, supervising_department_id, bounce_department_id, next_check_at";
 
 impl Bench {
+    /// Closes the pool and drops the PostgreSQL database (SQLite's folder
+    /// goes with the value).
+    pub fn finish(self) {
+        let Bench { db, pg_name, .. } = self;
+        drop(db);
+        if let Some(name) = pg_name {
+            let admin = std::env::var("BENCH_DATABASE_URL").unwrap();
+            let mut conn = PgConnection::establish(&admin).expect("BENCH_DATABASE_URL answers");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .expect("drop the benchmark database");
+        }
+    }
+
     /// Runs statements in order, each in its own implicit transaction.
     pub async fn exec(&self, statements: Vec<String>) {
         self.db
