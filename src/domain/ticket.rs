@@ -622,6 +622,10 @@ pub fn decide(
     if let Action::Assign { assignee } = action {
         next.assignee = Some(*assignee);
     }
+    // A ticket that is over (withdrawn, rejected) has no extension to decide.
+    if next.status.is_terminal() {
+        next.extension_pending = false;
+    }
     Ok(next)
 }
 
