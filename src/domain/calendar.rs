@@ -61,7 +61,6 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let mut problems = Vec::new();
-    let mut days: Vec<MarkedDay> = Vec::new();
     let header_ok = reader
         .headers()
         .is_ok_and(|h| h.get(0) == Some("date") && h.get(1) == Some("kind"));
@@ -72,7 +71,7 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
             en: "The first line is the header date,kind,festival.".into(),
         }]);
     }
-    let mut seen = HashSet::new();
+    let mut numbered: Vec<(usize, MarkedDay)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let bad = |zh: String, en: String| LineProblem { line, zh, en };
@@ -89,29 +88,14 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
         let date = NaiveDate::parse_from_str(record.get(0).unwrap_or(""), "%Y-%m-%d");
         let kind = DayKind::parse(record.get(1).unwrap_or(""));
         match (date, kind) {
-            (Ok(date), Some(DayKind::Workday))
-                if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) =>
-            {
-                problems.push(bad(
-                    format!("{date} 不是周末：workday 只用于调休上班的周末。"),
-                    format!(
-                        "{date} is not a weekend day: workday marks a weekend day that is worked."
-                    ),
-                ))
-            }
-            (Ok(date), Some(kind)) if (1949..=2200).contains(&date.year()) => {
-                if !seen.insert(date) {
-                    problems.push(bad(
-                        format!("日期 {date} 重复。"),
-                        format!("The date {date} appears twice."),
-                    ));
-                }
-                days.push(MarkedDay {
+            (Ok(date), Some(kind)) if (1949..=2200).contains(&date.year()) => numbered.push((
+                line,
+                MarkedDay {
                     date,
                     kind,
                     note: record.get(2).unwrap_or("").chars().take(100).collect(),
-                });
-            }
+                },
+            )),
             (Ok(_) | Err(_), Some(_)) => problems.push(bad(
                 "日期应为 YYYY-MM-DD。".into(),
                 "The date is YYYY-MM-DD.".into(),
@@ -122,11 +106,42 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
             )),
         }
     }
+    problems.extend(check_marked_days(&numbered));
+    problems.sort_by_key(|p| p.line);
+    let days = numbered.into_iter().map(|(_, d)| d).collect();
     if problems.is_empty() {
         Ok(days)
     } else {
         Err(problems)
     }
+}
+
+/// The rules a set of marked days must keep, whatever they came from: a
+/// date appears once, and `workday` marks only a weekend day. Each day
+/// comes with the line (or position) to report.
+pub fn check_marked_days(days: &[(usize, MarkedDay)]) -> Vec<LineProblem> {
+    let mut seen = HashSet::new();
+    let mut problems = Vec::new();
+    for (line, d) in days {
+        let date = d.date;
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        if d.kind == DayKind::Workday && !weekend {
+            problems.push(LineProblem {
+                line: *line,
+                zh: format!("{date} 不是周末：workday 只用于调休上班的周末。"),
+                en: format!(
+                    "{date} is not a weekend day: workday marks a weekend day that is worked."
+                ),
+            });
+        } else if !seen.insert(date) {
+            problems.push(LineProblem {
+                line: *line,
+                zh: format!("日期 {date} 重复。"),
+                en: format!("The date {date} appears twice."),
+            });
+        }
+    }
+    problems
 }
 
 #[derive(Debug, Clone)]

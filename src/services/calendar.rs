@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Utc};
 
 use super::sla::Sla;
-use crate::domain::calendar::{parse_marked_days, DayKind, LineProblem, MarkedDay};
+use crate::domain::calendar::{
+    check_marked_days, parse_marked_days, DayKind, LineProblem, MarkedDay,
+};
 use crate::domain::sla::Policy;
 use crate::storage::sla::{CalendarDay, PolicyRow};
 use crate::storage::{write_transaction, Database, StorageError};
@@ -66,27 +68,16 @@ pub async fn replace_year(
     if !outside.is_empty() {
         return Err(CalendarError::Invalid(outside));
     }
-    let mut text = String::from("date,kind,festival\n");
-    for d in &days {
-        text.push_str(&format!(
-            "{},{},{}\n",
-            d.date,
-            d.kind.as_str(),
-            d.note.replace([',', '\n', '"'], " ")
-        ));
+    let numbered: Vec<(usize, MarkedDay)> = days
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (i + 1, d))
+        .collect();
+    let problems = check_marked_days(&numbered);
+    if !problems.is_empty() {
+        return Err(CalendarError::Invalid(problems));
     }
-    // The same checks as a file: duplicates, workdays on weekdays.
-    let checked = parse_marked_days(&text).map_err(|problems| {
-        CalendarError::Invalid(
-            problems
-                .into_iter()
-                .map(|p| LineProblem {
-                    line: p.line - 1,
-                    ..p
-                })
-                .collect(),
-        )
-    })?;
+    let checked = numbered.into_iter().map(|(_, d)| d).collect();
     let mut counts = replace(db, sla, checked).await?;
     counts.entry(year).or_insert((0, 0));
     Ok(counts)

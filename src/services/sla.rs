@@ -36,6 +36,19 @@ impl Snapshot {
             .or_else(|| Policy::defaults().into_iter().find(|p| p.name == urgency))
             .unwrap_or_else(|| Policy::defaults().remove(2))
     }
+
+    /// The policy a ticket's clocks run under: the one they were opened
+    /// with if it still exists, else as at filing.
+    pub fn clock_policy(
+        &self,
+        opened_with: Option<&str>,
+        picked: Option<&str>,
+        urgency: &str,
+    ) -> Policy {
+        opened_with
+            .and_then(|p| self.policies.get(p).cloned())
+            .unwrap_or_else(|| self.policy_for(picked, urgency))
+    }
 }
 
 /// A snapshot and when it was loaded.

@@ -124,11 +124,11 @@ fn scan_batch(
             new_rows.push(row);
             continue;
         }
-        let policy = snap
-            .policies
-            .get(&row.policy)
-            .cloned()
-            .unwrap_or_else(|| snap.policy_for(ticket.sla_policy.as_deref(), &ticket.urgency));
+        let policy = snap.clock_policy(
+            Some(&row.policy),
+            ticket.sla_policy.as_deref(),
+            &ticket.urgency,
+        );
         let (Some(sign_due), Some(resolve_due)) = (ticket.sign_due_at, ticket.resolve_due_at)
         else {
             row.next_check_at = None;

@@ -393,11 +393,28 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         return Ok(None);
     };
     let departments = TicketDepartment::of_ticket(conn, id)?;
-    let handling = dept_ref(conn, ticket.handling_department_id)?;
+    // Every department the ticket refers to, in one query.
+    let mut ids: Vec<i64> = departments.iter().map(|d| d.department_id).collect();
+    ids.push(ticket.handling_department_id);
+    ids.extend(ticket.sent_from_department_id);
+    let paths: std::collections::HashMap<i64, String> = departments::table
+        .filter(departments::id.eq_any(&ids))
+        .select((departments::id, departments::path))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let dept_ref = |id: i64| -> QueryResult<DepartmentRef> {
+        let path = paths
+            .get(&id)
+            .cloned()
+            .ok_or(diesel::result::Error::NotFound)?;
+        Ok(DepartmentRef { id, path })
+    };
+    let handling = dept_ref(ticket.handling_department_id)?;
     let mut passed = Vec::new();
     let mut cohandlers = Vec::new();
     for d in &departments {
-        let r = dept_ref(conn, d.department_id)?;
+        let r = dept_ref(d.department_id)?;
         if d.role == "passed" {
             passed.push(r);
         } else {
@@ -408,10 +425,7 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
             });
         }
     }
-    let sent_from = match ticket.sent_from_department_id {
-        Some(s) => Some(dept_ref(conn, s)?),
-        None => None,
-    };
+    let sent_from = ticket.sent_from_department_id.map(dept_ref).transpose()?;
     let facts = TicketFacts {
         enterprise_id: ticket.enterprise_id,
         enterprise_chains: ticket
@@ -639,12 +653,11 @@ pub async fn act(
             Action::Reopen { .. } => (None, None),
             _ => (old.rating.clone(), old.solved),
         };
-        let policy = snap.policy_for(old.sla_policy.as_deref(), &old.urgency);
-        let policy = loaded
-            .clock
-            .as_ref()
-            .and_then(|c| snap.policies.get(&c.policy).cloned())
-            .unwrap_or(policy);
+        let policy = snap.clock_policy(
+            loaded.clock.as_ref().map(|c| c.policy.as_str()),
+            old.sla_policy.as_deref(),
+            &old.urgency,
+        );
         let (row, mut clocks) = sla::stored_clocks(
             &snap,
             &policy,

@@ -68,6 +68,9 @@ impl Reachable {
 
 /// The active users any of these audiences names, in one query.
 pub fn reachable(conn: &mut AnyConnection, audiences: &[Audience]) -> QueryResult<Vec<Reachable>> {
+    if audiences.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut ids = Vec::new();
     let mut departments = Vec::new();
     let mut enterprises = Vec::new();
@@ -77,9 +80,6 @@ pub fn reachable(conn: &mut AnyConnection, audiences: &[Audience]) -> QueryResul
             Audience::Handlers(d) | Audience::Overseers(d) => departments.push(d),
             Audience::Enterprise(e) => enterprises.push(e),
         }
-    }
-    if audiences.is_empty() {
-        return Ok(Vec::new());
     }
     users::table
         .filter(users::active.eq(true))

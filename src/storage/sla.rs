@@ -59,7 +59,7 @@ impl CalendarDay {
             .load(conn)
     }
 
-    /// The years that have marked days.
+    /// How many days are marked.
     pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
         calendar_days::table.count().get_result(conn)
     }
