@@ -57,6 +57,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub sla: SlaSettings,
+    pub mail: MailSettings,
     pub log: LogSettings,
 }
 
@@ -162,6 +163,59 @@ impl SlaSettings {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    Plain,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub file_dir: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: String,
+    #[serde(serialize_with = "masked")]
+    pub smtp_password: SecretString,
+    pub smtp_ca_file: String,
+    pub smtp_timeout_secs: u64,
+    /// Seconds between delivery rounds; 0 turns this instance's worker off.
+    pub poll_interval_secs: u64,
+    pub batch: i64,
+    pub lease_secs: i64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: i64,
+    pub backoff_max_secs: i64,
+    /// "HH:MM" Beijing time, or empty for no digest.
+    pub digest_time: String,
+    pub activation_minutes: i64,
+}
+
+impl MailSettings {
+    /// The digest's time of day, `None` when turned off; `Err` when malformed.
+    pub fn digest_at(&self) -> Result<Option<chrono::NaiveTime>, String> {
+        let t = self.digest_time.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveTime::parse_from_str(t, "%H:%M")
+            .map(Some)
+            .map_err(|_| format!("mail.digest_time must be HH:MM or empty (got \"{t}\")"))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -245,6 +299,20 @@ impl Settings {
         if self.sla.scan_batch < 1 {
             return Err(ConfigError::Refused(
                 "sla.scan_batch must be at least 1".into(),
+            ));
+        }
+        let mail = &self.mail;
+        mail.digest_at().map_err(ConfigError::Refused)?;
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::Refused(format!(
+                "mail.from must be an address like \"Name <user@example.org>\" (got \"{}\")",
+                mail.from
+            )));
+        }
+        if mail.batch < 1 || mail.lease_secs < 1 || mail.max_attempts < 1 || mail.backoff_base_secs < 1
+        {
+            return Err(ConfigError::Refused(
+                "mail.batch, lease_secs, max_attempts and backoff_base_secs must be at least 1".into(),
             ));
         }
         let auth = &self.auth;

@@ -16,6 +16,7 @@ pub mod configuration;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod security;
 pub mod seed;
 pub mod services;

@@ -11,6 +11,7 @@ use crate::configuration::{Profile, Settings};
 use crate::http::{build_app, AppState};
 use crate::services::auth::Authenticator;
 use crate::services::clock::Clock;
+use crate::services::delivery::Delivery;
 use crate::services::sla::Sla;
 use crate::storage::{self, migrations, Database};
 
@@ -24,6 +25,7 @@ pub struct Application {
     server: Server,
     db: Database,
     sla: Sla,
+    delivery: Delivery,
     settings: Arc<Settings>,
 }
 
@@ -51,6 +53,8 @@ impl Application {
 
         let auth = Authenticator::new(db.clone(), &settings.auth).map_err(StartupError)?;
         let sla = Sla::new(clock, &settings.sla);
+        let delivery = Delivery::new(&settings.mail, &settings.server.base_url)
+            .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -73,6 +77,7 @@ impl Application {
             port,
             profile = %settings.profile,
             database = db.backend().name(),
+            mail = %delivery.mailer().describe(),
             "yizhan is listening"
         );
         Ok(Application {
@@ -80,6 +85,7 @@ impl Application {
             server: server.run(),
             db,
             sla,
+            delivery,
             settings,
         })
     }
@@ -96,6 +102,10 @@ impl Application {
         &self.sla
     }
 
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+
     /// Serves until SIGTERM or SIGINT; in-flight requests then get
     /// `server.shutdown_timeout_secs` to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -108,8 +118,18 @@ impl Application {
                 sla.scan_batch,
             ))
         });
+        let mail = &self.settings.mail;
+        let mailer = (mail.poll_interval_secs > 0).then(|| {
+            tokio::spawn(crate::jobs::delivery::run(
+                self.db.clone(),
+                self.delivery.clone(),
+                self.sla.clock().clone(),
+                std::time::Duration::from_secs(mail.poll_interval_secs),
+                mail.batch,
+            ))
+        });
         let served = self.server.await;
-        if let Some(job) = scanner {
+        for job in [scanner, mailer].into_iter().flatten() {
             job.abort();
         }
         served

@@ -19,10 +19,12 @@ pub enum Notice {
     Overdue,
     Urged,
     CohandlingRequested,
+    /// The daily digest for leads and supervisors.
+    Digest,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 10] = [
+    pub const ALL: [Notice; 11] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -33,6 +35,7 @@ impl Notice {
         Notice::Overdue,
         Notice::Urged,
         Notice::CohandlingRequested,
+        Notice::Digest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Notice {
             Notice::Overdue => "overdue",
             Notice::Urged => "urged",
             Notice::CohandlingRequested => "cohandling_requested",
+            Notice::Digest => "digest",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod enterprises;
 pub mod extract;
 pub mod health;
 pub mod lang;
+pub mod mail;
 pub mod middleware;
 pub mod notices;
 pub mod openapi;
@@ -122,7 +123,13 @@ where
                 .service(sla::import_calendar)
                 .service(sla::list_policies)
                 .service(sla::put_policy)
-                .service(admin::auth_events),
+                .service(admin::auth_events)
+                .service(mail::list_templates)
+                .service(mail::get_template)
+                .service(mail::put_template)
+                .service(mail::delete_template)
+                .service(mail::list_outbox)
+                .service(mail::resend),
         )
 }
 

@@ -1,4 +1,5 @@
 //! Background jobs. Each is a loop that calls a service on a timer; the
 //! work itself lives in `services`, where tests call it directly.
 
+pub mod delivery;
 pub mod sla_scanner;

@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod delivery;
 pub mod enterprises;
 pub mod imports;
+pub mod mail;
 pub mod notify;
 pub mod sla;
 pub mod sla_scanner;

@@ -35,6 +35,7 @@ pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
 pub mod sla;
+pub mod templates;
 pub mod tickets;
 pub mod users;
 pub mod whitelist;

@@ -146,3 +146,156 @@ pub fn set_preference(
     }
     Ok(())
 }
+
+/// Claims up to `limit` messages that are due, for one worker until
+/// `lease_until`: moving `next_attempt_at` to the lease's end hides them from
+/// other workers, and brings them back if this one dies. On PostgreSQL the
+/// rows are locked with `SKIP LOCKED`, so concurrent workers take different ones.
+pub fn claim(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    macro_rules! due {
+        () => {
+            outbox_messages::table
+                .filter(outbox_messages::status.eq("pending"))
+                .filter(outbox_messages::next_attempt_at.le(now))
+                .order((outbox_messages::next_attempt_at.asc(), outbox_messages::id.asc()))
+                .limit(limit)
+                .select(outbox_messages::id)
+        };
+    }
+    let ids: Vec<i64> = match conn {
+        AnyConnection::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        AnyConnection::Sqlite(_) => due!().load(conn)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(outbox_messages::table.filter(outbox_messages::id.eq_any(&ids)))
+        .set((
+            outbox_messages::next_attempt_at.eq(lease_until),
+            outbox_messages::lease_until.eq(lease_until),
+        ))
+        .execute(conn)?;
+    outbox_messages::table
+        .filter(outbox_messages::id.eq_any(&ids))
+        .order(outbox_messages::id.asc())
+        .select(Message::as_select())
+        .load(conn)
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Sent { wipe_params: bool },
+    Retry { at: NaiveDateTime, error: String },
+    Dead { error: String },
+}
+
+/// Records an attempt on a message this worker still holds (the lease it
+/// claimed with); false when the lease was lost meanwhile.
+pub fn finish(
+    conn: &mut AnyConnection,
+    id: i64,
+    lease: NaiveDateTime,
+    attempt: &Attempt,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let held = outbox_messages::table
+        .filter(outbox_messages::id.eq(id))
+        .filter(outbox_messages::status.eq("pending"))
+        .filter(outbox_messages::lease_until.eq(lease));
+    let n = match attempt {
+        Attempt::Sent { wipe_params } => {
+            let n = diesel::update(held)
+                .set((
+                    outbox_messages::status.eq("sent"),
+                    outbox_messages::sent_at.eq(now),
+                    outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                    outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                    outbox_messages::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            if *wipe_params && n > 0 {
+                // The link in an account e-mail is a credential; once it has
+                // gone, the outbox need not keep it.
+                diesel::update(outbox_messages::table.find(id))
+                    .set(outbox_messages::params.eq("{}"))
+                    .execute(conn)?;
+            }
+            n
+        }
+        Attempt::Retry { at, error } => diesel::update(held)
+            .set((
+                outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                outbox_messages::next_attempt_at.eq(at),
+                outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                outbox_messages::last_error.eq(error),
+            ))
+            .execute(conn)?,
+        Attempt::Dead { error } => diesel::update(held)
+            .set((
+                outbox_messages::status.eq("dead"),
+                outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                outbox_messages::last_error.eq(error),
+            ))
+            .execute(conn)?,
+    };
+    Ok(n == 1)
+}
+
+/// Messages of one status, newest first, after the cursor id.
+pub fn list(
+    conn: &mut AnyConnection,
+    status: &str,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    let mut q = outbox_messages::table
+        .filter(outbox_messages::status.eq(status))
+        .into_boxed();
+    if let Some(before) = before_id {
+        q = q.filter(outbox_messages::id.lt(before));
+    }
+    q.order(outbox_messages::id.desc())
+        .limit(limit)
+        .select(Message::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Message>> {
+    outbox_messages::table
+        .find(id)
+        .select(Message::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Puts a dead message back in the queue with a fresh count of attempts.
+pub fn resend(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox_messages::table
+            .filter(outbox_messages::id.eq(id))
+            .filter(outbox_messages::status.eq("dead")),
+    )
+    .set((
+        outbox_messages::status.eq("pending"),
+        outbox_messages::attempts.eq(0),
+        outbox_messages::next_attempt_at.eq(now),
+        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How many messages are in each status.
+pub fn counts(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
+    outbox_messages::table
+        .group_by(outbox_messages::status)
+        .select((outbox_messages::status, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -324,6 +324,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    message_templates (kind, locale) {
+        kind -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_tokens (id) {
+        id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Text,
+        user_id -> Nullable<BigInt>,
+        payload -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    digests (department_id, digest_date) {
+        department_id -> BigInt,
+        digest_date -> Date,
+        period_start -> Timestamp,
+        period_end -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -355,5 +391,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_clocks,
     sla_events,
     outbox_messages,
-    notification_preferences
+    notification_preferences,
+    message_templates,
+    account_tokens,
+    digests
 );

@@ -1,0 +1,215 @@
+//! What a template sees: the stored parameters of a message turned into
+//! labelled, formatted values (deadlines in Beijing time, links to pages).
+//! Every kind always gets all of its variables, so a template may use any
+//! of them and an override naming one that does not exist is refused.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Asia::Shanghai;
+use serde_json::{json, Map, Value};
+
+use super::{Locale, MailKind};
+use crate::domain::notify::Notice;
+
+/// The variables each kind offers, for the admin API and error messages.
+pub fn variables(kind: MailKind) -> Vec<&'static str> {
+    let mut v = vec!["link"];
+    match kind {
+        MailKind::Notice(Notice::Digest) => {
+            v.extend(["department", "new", "overdue", "resolved", "since", "until"])
+        }
+        MailKind::Notice(_) => v.extend([
+            "number",
+            "title",
+            "status",
+            "urgency",
+            "sign_deadline",
+            "resolve_deadline",
+            "deadline",
+            "note",
+            "step",
+            "days_overdue",
+            "escalation_level",
+        ]),
+        MailKind::Activation => v.extend(["enterprise", "credit_code", "expires"]),
+        MailKind::PasswordReset => v.push("expires"),
+    }
+    v
+}
+
+/// Beijing time, the way each language writes it.
+pub fn beijing(at: DateTime<Utc>, locale: Locale) -> String {
+    let local = at.with_timezone(&Shanghai);
+    match locale {
+        Locale::Zh => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
+        Locale::En => local.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
+fn instant(params: &Value, key: &str) -> Option<DateTime<Utc>> {
+    params
+        .get(key)?
+        .as_str()?
+        .parse::<DateTime<Utc>>()
+        .ok()
+}
+
+fn text(params: &Value, key: &str) -> String {
+    match params.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn number(params: &Value, key: &str) -> i64 {
+    params.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn status_label(status: &str, locale: Locale) -> String {
+    let parsed = crate::domain::ticket::Status::parse(status);
+    match (parsed, locale) {
+        (Some(s), Locale::Zh) => s.name_zh().to_string(),
+        (_, _) => status.replace('_', " "),
+    }
+}
+
+fn urgency_label(urgency: &str, locale: Locale) -> String {
+    match (urgency, locale) {
+        ("normal", Locale::Zh) => "一般".into(),
+        ("urgent", Locale::Zh) => "紧急".into(),
+        ("critical", Locale::Zh) => "特急".into(),
+        (other, _) => other.to_string(),
+    }
+}
+
+/// The template context of a message of `kind` with its stored `params`.
+pub fn context(kind: MailKind, params: &Value, locale: Locale, base_url: &str) -> Map<String, Value> {
+    let base = base_url.trim_end_matches('/');
+    let when = |key: &str| instant(params, key).map(|t| beijing(t, locale)).unwrap_or_default();
+    let value = match kind {
+        MailKind::Notice(Notice::Digest) => json!({
+            "link": format!("{base}/supervision"),
+            "department": text(params, "department"),
+            "new": number(params, "new"),
+            "overdue": number(params, "overdue"),
+            "resolved": number(params, "resolved"),
+            "since": when("since"),
+            "until": when("until"),
+        }),
+        MailKind::Notice(_) => {
+            let sla_kind = text(params, "kind");
+            let sign_step = sla_kind.starts_with("sign") || (sla_kind.is_empty() && text(params, "status") == "pending_sign");
+            let step = match (sign_step, locale) {
+                (true, Locale::Zh) => "签收",
+                (false, Locale::Zh) => "办结",
+                (true, Locale::En) => "sign-for",
+                (false, Locale::En) => "resolve",
+            };
+            let deadline = [
+                "due_at",
+                if sign_step { "sign_due_at" } else { "resolve_due_at" },
+            ]
+            .into_iter()
+            .map(&when)
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+            json!({
+                "link": format!("{base}/tickets/{}", number(params, "ticket_id")),
+                "number": text(params, "number"),
+                "title": text(params, "title"),
+                "status": status_label(&text(params, "status"), locale),
+                "urgency": urgency_label(&text(params, "urgency"), locale),
+                "sign_deadline": when("sign_due_at"),
+                "resolve_deadline": when("resolve_due_at"),
+                "deadline": deadline,
+                "note": text(params, "note"),
+                "step": step,
+                "days_overdue": number(params, "level"),
+                "escalation_level": number(params, "escalation_level"),
+            })
+        }
+        MailKind::Activation => json!({
+            "link": format!("{base}/account/activate?token={}", text(params, "token")),
+            "enterprise": text(params, "enterprise"),
+            "credit_code": text(params, "credit_code"),
+            "expires": when("expires_at"),
+        }),
+        MailKind::PasswordReset => json!({
+            "link": format!("{base}/account/reset-password?token={}", text(params, "token")),
+            "expires": when("expires_at"),
+        }),
+    };
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Parameters like real ones, to try a template out before it is saved.
+pub fn sample_params(kind: MailKind) -> Value {
+    match kind {
+        MailKind::Notice(Notice::Digest) => json!({
+            "department": "上海市浦东新区经济和信息化委员会",
+            "new": 12, "overdue": 2, "resolved": 9,
+            "since": "2022-04-18T00:00:00Z", "until": "2022-04-19T00:00:00Z",
+        }),
+        MailKind::Notice(n) => json!({
+            "ticket_id": 1,
+            "number": "310115-20220418-0001",
+            "title": "复工复产人员返岗受阻",
+            "status": "handling",
+            "urgency": "urgent",
+            "sign_due_at": "2022-04-18T02:00:00Z",
+            "resolve_due_at": "2022-04-25T09:30:00Z",
+            "note": "请补充返岗人员名单。",
+            "kind": if n == Notice::SlaWarning { "resolve_warning" } else { "resolve_overdue" },
+            "level": 2,
+            "escalation_level": 2,
+            "due_at": "2022-04-25T09:30:00Z",
+        }),
+        MailKind::Activation => json!({
+            "token": "sample", "enterprise": "上海汽车集团股份有限公司",
+            "credit_code": "91310000132260250X", "expires_at": "2022-04-20T09:30:00Z",
+        }),
+        MailKind::PasswordReset => json!({"token": "sample", "expires_at": "2022-04-18T09:30:00Z"}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_read_in_beijing_time() {
+        let at: DateTime<Utc> = "2026-04-03T09:30:00Z".parse().unwrap();
+        assert_eq!(beijing(at, Locale::Zh), "2026年4月3日 17:30");
+        assert_eq!(beijing(at, Locale::En), "2026-04-03 17:30");
+    }
+
+    #[test]
+    fn every_kind_offers_exactly_its_variables() {
+        for kind in MailKind::all() {
+            let ctx = context(kind, &sample_params(kind), Locale::Zh, "https://yz.example.gov.cn/");
+            let mut keys: Vec<&str> = ctx.keys().map(String::as_str).collect();
+            keys.sort();
+            let mut expected = variables(kind);
+            expected.sort();
+            assert_eq!(keys, expected, "{kind:?}");
+            assert!(ctx["link"].as_str().unwrap().starts_with("https://yz.example.gov.cn/"));
+        }
+    }
+
+    #[test]
+    fn an_sla_notice_names_its_step_and_deadline() {
+        let kind = MailKind::Notice(Notice::SlaWarning);
+        let params = json!({"ticket_id": 9, "kind": "sign_warning", "due_at": "2026-04-03T01:00:00Z",
+            "resolve_due_at": "2026-04-20T09:30:00Z", "status": "pending_sign", "urgency": "critical"});
+        let ctx = context(kind, &params, Locale::Zh, "http://h");
+        assert_eq!(ctx["step"], "签收");
+        assert_eq!(ctx["deadline"], "2026年4月3日 09:00");
+        assert_eq!(ctx["urgency"], "特急");
+        assert_eq!(ctx["status"], "待签收");
+        assert_eq!(ctx["link"], "http://h/tickets/9");
+        assert_eq!(ctx["note"], "");
+    }
+}

@@ -1,0 +1,143 @@
+//! How mail leaves: SMTP (STARTTLS, implicit TLS or plain) with lettre, or
+//! `.eml` files in a folder when no mail server is configured.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use super::templates::Rendered;
+use crate::configuration::{MailSettings, MailTransport, SmtpSecurity};
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        description: String,
+    },
+    File {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: std::path::PathBuf,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Mailer {
+    /// Builds the configured transport; a bad setting is reported at start.
+    pub fn from_settings(s: &MailSettings) -> Result<Mailer, String> {
+        match s.transport {
+            MailTransport::File => {
+                let dir = std::path::PathBuf::from(&s.file_dir);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create mail.file_dir {}: {e}", dir.display()))?;
+                Ok(Mailer::File {
+                    transport: AsyncFileTransport::new(&dir),
+                    dir,
+                })
+            }
+            MailTransport::Smtp => {
+                let host = s.smtp_host.trim();
+                if host.is_empty() {
+                    return Err("mail.smtp_host is empty".into());
+                }
+                let tls = || -> Result<TlsParameters, String> {
+                    let mut b = TlsParameters::builder(host.to_string());
+                    if !s.smtp_ca_file.trim().is_empty() {
+                        let pem = std::fs::read(s.smtp_ca_file.trim())
+                            .map_err(|e| format!("cannot read mail.smtp_ca_file: {e}"))?;
+                        let cert = Certificate::from_pem(&pem)
+                            .map_err(|e| format!("mail.smtp_ca_file is not a PEM certificate: {e}"))?;
+                        b = b.add_root_certificate(cert);
+                    }
+                    b.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
+                };
+                let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+                    .port(s.smtp_port)
+                    .timeout(Some(Duration::from_secs(s.smtp_timeout_secs.max(1))));
+                b = match s.smtp_security {
+                    SmtpSecurity::Starttls => b.tls(Tls::Required(tls()?)),
+                    SmtpSecurity::Tls => b.tls(Tls::Wrapper(tls()?)),
+                    SmtpSecurity::Plain => b.tls(Tls::None),
+                };
+                if !s.smtp_username.is_empty() {
+                    b = b.credentials(Credentials::new(
+                        s.smtp_username.clone(),
+                        s.smtp_password.expose_secret().to_string(),
+                    ));
+                }
+                Ok(Mailer::Smtp {
+                    transport: b.build(),
+                    description: format!(
+                        "smtp://{host}:{} ({:?})",
+                        s.smtp_port, s.smtp_security
+                    )
+                    .to_lowercase(),
+                })
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp { description, .. } => description.clone(),
+            Mailer::File { dir, .. } => format!("files in {}", dir.display()),
+        }
+    }
+
+    /// Hands one message over; the error says why it did not go.
+    pub async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Mailer::Smtp { transport, .. } => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Mailer::File { transport, .. } => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// A MIME message: plain text and HTML alternatives, with a Message-ID that
+/// stays the same across retries so that receivers can tell a repeat.
+pub fn build_message(
+    from: &Mailbox,
+    to: &str,
+    rendered: &Rendered,
+    message_id: String,
+) -> Result<Message, String> {
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| format!("bad recipient address {to:?}: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(rendered.subject.clone())
+        .message_id(Some(message_id))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(rendered.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(rendered.html.clone()),
+                ),
+        )
+        .map_err(|e| format!("cannot build the message: {e}"))
+}

@@ -1,0 +1,133 @@
+//! Administration of mail: message templates and their overrides, and the
+//! outbox (what waits, what went, what died and may be sent again).
+
+use chrono::{DateTime, Utc};
+
+use crate::mail::templates::{builtin, check, Rendered, Template, TemplateError};
+use crate::mail::{Locale, MailKind};
+use crate::storage::outbox::{self, Message};
+use crate::storage::templates::{self, TemplateOverride};
+use crate::storage::{write_transaction, Database, StorageError};
+
+/// A kind's template in one language as it is used now.
+#[derive(Debug, Clone)]
+pub struct CurrentTemplate {
+    pub kind: MailKind,
+    pub locale: Locale,
+    pub template: Template,
+    /// Set when an administrator's override is in force.
+    pub overridden_at: Option<DateTime<Utc>>,
+}
+
+/// Every kind in every language, overrides applied.
+pub async fn current_templates(db: &Database) -> Result<Vec<CurrentTemplate>, StorageError> {
+    let overrides = db.run(|conn| Ok(templates::all(conn)?)).await?;
+    let mut out = Vec::new();
+    for kind in MailKind::all() {
+        for locale in Locale::ALL {
+            let found = overrides
+                .iter()
+                .find(|o| o.kind == kind.as_str() && o.locale == locale.as_str());
+            out.push(match found {
+                Some(o) => CurrentTemplate {
+                    kind,
+                    locale,
+                    template: Template {
+                        subject: o.subject.clone(),
+                        text: o.body_text.clone(),
+                        html: o.body_html.clone(),
+                    },
+                    overridden_at: Some(o.updated_at.and_utc()),
+                },
+                None => CurrentTemplate {
+                    kind,
+                    locale,
+                    template: builtin(kind, locale).clone(),
+                    overridden_at: None,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OverrideError {
+    #[error("template refused: {0}")]
+    Broken(TemplateError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Saves an override after trying it on sample data; a broken one is
+/// refused with the reason and the template in force stays. Returns the
+/// sample rendering.
+pub async fn put_template(
+    db: &Database,
+    kind: MailKind,
+    locale: Locale,
+    template: Template,
+    admin: i64,
+    at: DateTime<Utc>,
+) -> Result<Rendered, OverrideError> {
+    let preview = check(kind, locale, &template).map_err(OverrideError::Broken)?;
+    let row = TemplateOverride {
+        kind: kind.as_str().into(),
+        locale: locale.as_str().into(),
+        subject: template.subject,
+        body_text: template.text,
+        body_html: template.html,
+        updated_by: Some(admin),
+        updated_at: at.naive_utc(),
+    };
+    db.run(move |conn| Ok(write_transaction(conn, |conn| templates::put(conn, &row))?))
+        .await?;
+    Ok(preview)
+}
+
+/// Drops an override; false when there was none.
+pub async fn remove_template(
+    db: &Database,
+    kind: MailKind,
+    locale: Locale,
+) -> Result<bool, StorageError> {
+    db.run(move |conn| Ok(templates::remove(conn, kind.as_str(), locale.as_str())?))
+        .await
+}
+
+/// One page of the outbox in a status, newest first, with the counts.
+pub async fn outbox_page(
+    db: &Database,
+    status: &'static str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<Message>, Vec<(String, i64)>), StorageError> {
+    db.run(move |conn| Ok((outbox::list(conn, status, before, limit)?, outbox::counts(conn)?)))
+        .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("no such message")]
+    NotFound,
+    #[error("the message is {0}, not dead")]
+    NotDead(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Queues a dead message again, from its first attempt.
+pub async fn resend(db: &Database, id: i64, at: DateTime<Utc>) -> Result<Message, ResendError> {
+    db.run(move |conn| {
+        Ok(write_transaction(conn, |conn| {
+            let Some(found) = outbox::find(conn, id)? else {
+                return Ok(Err(ResendError::NotFound));
+            };
+            if !outbox::resend(conn, id, at.naive_utc())? {
+                return Ok(Err(ResendError::NotDead(found.status)));
+            }
+            Ok::<_, diesel::result::Error>(Ok(outbox::find(conn, id)?.unwrap_or(found)))
+        })?)
+    })
+    .await?
+}
