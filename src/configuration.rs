@@ -191,6 +191,8 @@ pub struct MailSettings {
     pub smtp_password: SecretString,
     pub smtp_ca_file: String,
     pub smtp_timeout_secs: u64,
+    /// Messages sent at once, each over its own pooled connection.
+    pub smtp_connections: usize,
     /// Seconds between delivery rounds; 0 turns this instance's worker off.
     pub poll_interval_secs: u64,
     pub batch: i64,

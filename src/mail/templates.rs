@@ -95,6 +95,23 @@ fn render_part(
         },
     };
     let name = if part == "html" { "body.html" } else { part };
+    // Links are built by the service, not typed by users: in HTML they are
+    // escaped here without turning every `/` into an entity.
+    let ctx: std::collections::BTreeMap<&str, minijinja::Value> = ctx
+        .iter()
+        .map(|(k, v)| {
+            let value = match (k.as_str(), v) {
+                ("link", Value::String(url)) if part == "html" => minijinja::Value::from_safe_string(
+                    url.replace('&', "&amp;")
+                        .replace('"', "&quot;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;"),
+                ),
+                _ => minijinja::Value::from_serialize(v),
+            };
+            (k.as_str(), value)
+        })
+        .collect();
     env.template_from_named_str(name, source)
         .map_err(fail)?
         .render(ctx)

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
+use futures_util::StreamExt;
 use lettre::message::Mailbox;
 
 use crate::configuration::MailSettings;
@@ -77,8 +78,9 @@ impl Delivery {
     ) -> Result<DeliveryReport, StorageError> {
         // Whole seconds: the lease is compared for equality when the result
         // is recorded, and PostgreSQL keeps only microseconds.
-        let now = now.duration_trunc(Duration::seconds(1)).unwrap_or(now);
-        let lease = (now + Duration::seconds(self.settings.lease_secs)).naive_utc();
+        let lease = (now.duration_trunc(Duration::seconds(1)).unwrap_or(now)
+            + Duration::seconds(self.settings.lease_secs))
+        .naive_utc();
         let limit = self.settings.batch;
         let claimed = db
             .run(move |conn| {
@@ -110,24 +112,36 @@ impl Delivery {
             })
             .collect();
 
-        let mut outcomes = Vec::with_capacity(claimed.len());
-        for message in &claimed {
-            let attempt = match self.send(message, &overrides).await {
-                Ok(()) => Attempt::Sent {
-                    wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
-                },
-                Err(error) => {
-                    tracing::warn!(message = message.id, attempt = message.attempts + 1, %error, "mail not sent");
-                    self.after_failure(message, error, now)
-                }
-            };
-            match &attempt {
+        // Several conversations at once: each SMTP message costs a few round
+        // trips, and the pool keeps the connections open between them.
+        let overrides = std::sync::Arc::new(overrides);
+        let attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(claimed.into_iter().map(|message| {
+            let this = self.clone();
+            let overrides = overrides.clone();
+            async move {
+                let attempt = match this.send(&message, &overrides).await {
+                    Ok(()) => Attempt::Sent {
+                        wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
+                    },
+                    Err(error) => {
+                        tracing::warn!(message = message.id, attempt = message.attempts + 1, %error, "mail not sent");
+                        this.after_failure(&message, error, now)
+                    }
+                };
+                (message.id, attempt)
+            }
+        }))
+        .buffer_unordered(self.settings.smtp_connections.max(1))
+        .collect()
+        .await;
+        for (_, attempt) in &attempts {
+            match attempt {
                 Attempt::Sent { .. } => report.sent += 1,
                 Attempt::Retry { .. } => report.retried += 1,
                 Attempt::Dead { .. } => report.dead += 1,
             }
-            outcomes.push((message.id, attempt));
         }
+        let outcomes = attempts;
         let finished = now.naive_utc();
         let lost = db
             .run(move |conn| {

@@ -19,6 +19,7 @@ use yizhan::domain::enterprise::EnterpriseInput;
 use yizhan::domain::role::Role;
 use yizhan::services::auth::Authenticator;
 use yizhan::services::clock::Clock;
+use yizhan::services::delivery::Delivery;
 use yizhan::services::sla::Sla;
 use yizhan::services::users::{create_account, NewAccount};
 use yizhan::startup::Application;
@@ -39,7 +40,13 @@ pub struct TestApp {
     /// The app's clock: tests move it to drive deadlines.
     pub clock: Clock,
     pub sla: Sla,
+    /// The app's mail worker; tests run its rounds themselves.
+    pub delivery: Delivery,
+    /// Where the file transport writes `.eml` files.
+    pub mail_dir: PathBuf,
+    pub settings: Settings,
     store: Store,
+    _mail_dir: tempfile::TempDir,
 }
 
 /// The password every test account gets.
@@ -163,8 +170,10 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024"),
         ("YIZHAN__AUTH__ARGON2_ITERATIONS", "1"),
         ("YIZHAN__AUTH__MAX_CONCURRENT_HASHES", "4"),
-        // Tests run the SLA scanner themselves, at the times they choose.
+        // Tests run the SLA scanner and the mail worker themselves, at the
+        // times they choose.
         ("YIZHAN__SLA__SCAN_INTERVAL_SECS", "0"),
+        ("YIZHAN__MAIL__POLL_INTERVAL_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -200,13 +209,23 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
             )
         }
     };
-    let settings = test_settings(&database_url, extra);
+    let mail_dir = tempfile::tempdir().expect("temp dir");
+    let mail_path = mail_dir.path().join("mail");
+    let mut extra: Vec<(&str, &str)> = extra.to_vec();
+    let mail_path_text = mail_path.display().to_string();
+    if !extra.iter().any(|(k, _)| *k == "YIZHAN__MAIL__FILE_DIR") {
+        extra.insert(0, ("YIZHAN__MAIL__FILE_DIR", &mail_path_text));
+    }
+    let settings = test_settings(&database_url, &extra);
     let auth_settings = settings.auth.clone();
     let clock = Clock::system();
+    let settings_copy = settings.clone();
     let app = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the application starts");
     let sla = app.sla().clone();
+    let delivery = app.delivery().clone();
+    let kept_settings = settings_copy;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.database().clone();
     let auth = Authenticator::new(db.clone(), &auth_settings).expect("authenticator");
@@ -222,7 +241,11 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
         auth,
         clock,
         sla,
+        delivery,
+        mail_dir: mail_path,
+        settings: kept_settings,
         store,
+        _mail_dir: mail_dir,
     }
 }
 

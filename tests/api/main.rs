@@ -11,6 +11,8 @@ mod openapi;
 mod outbox;
 mod problems;
 mod reference;
+mod mail;
 mod schema;
+mod smtp_sink;
 mod sla;
 mod tickets;

@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 45] = [
+const ROUTES: [(&str, &str); 51] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -47,6 +47,12 @@ const ROUTES: [(&str, &str); 45] = [
     ("post", "/api/v1/admin/calendar/import"),
     ("get", "/api/v1/admin/sla-policies"),
     ("put", "/api/v1/admin/sla-policies/{name}"),
+    ("get", "/api/v1/admin/message-templates"),
+    ("get", "/api/v1/admin/message-templates/{kind}/{locale}"),
+    ("put", "/api/v1/admin/message-templates/{kind}/{locale}"),
+    ("delete", "/api/v1/admin/message-templates/{kind}/{locale}"),
+    ("get", "/api/v1/admin/outbox"),
+    ("post", "/api/v1/admin/outbox/{id}/resend"),
 ];
 
 /// Routes that need no token.
