@@ -311,10 +311,14 @@ impl Settings {
                 mail.from
             )));
         }
-        if mail.batch < 1 || mail.lease_secs < 1 || mail.max_attempts < 1 || mail.backoff_base_secs < 1
+        if mail.batch < 1
+            || mail.lease_secs < 1
+            || mail.max_attempts < 1
+            || mail.backoff_base_secs < 1
         {
             return Err(ConfigError::Refused(
-                "mail.batch, lease_secs, max_attempts and backoff_base_secs must be at least 1".into(),
+                "mail.batch, lease_secs, max_attempts and backoff_base_secs must be at least 1"
+                    .into(),
             ));
         }
         let auth = &self.auth;

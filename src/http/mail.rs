@@ -71,15 +71,16 @@ fn parse_target(kind: &str, locale: &str) -> Result<(MailKind, Locale), ApiError
         )
     })?;
     let locale = Locale::strict(locale).ok_or_else(|| {
-        ApiError::not_found(
-            "语言应为 zh 或 en。",
-            "The language is `zh` or `en`.",
-        )
+        ApiError::not_found("语言应为 zh 或 en。", "The language is `zh` or `en`.")
     })?;
     Ok((kind, locale))
 }
 
-async fn view_of(state: &AppState, kind: MailKind, locale: Locale) -> Result<TemplateView, ApiError> {
+async fn view_of(
+    state: &AppState,
+    kind: MailKind,
+    locale: Locale,
+) -> Result<TemplateView, ApiError> {
     mail::current_templates(&state.db)
         .await?
         .into_iter()
@@ -149,18 +150,25 @@ pub async fn put_template(
         text: b.text,
         html: b.html,
     };
-    let preview = mail::put_template(&state.db, kind, locale, template, who.user.id, state.sla.now())
-        .await
-        .map_err(|e| match e {
-            OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
-                t.part.to_string(),
-                Message::new(
-                    format!("模板无法使用：{}", t.reason),
-                    format!("The template cannot be used: {}", t.reason),
-                ),
-            )]),
-            OverrideError::Storage(s) => s.into(),
-        })?;
+    let preview = mail::put_template(
+        &state.db,
+        kind,
+        locale,
+        template,
+        who.user.id,
+        state.sla.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
+            t.part.to_string(),
+            Message::new(
+                format!("模板无法使用：{}", t.reason),
+                format!("The template cannot be used: {}", t.reason),
+            ),
+        )]),
+        OverrideError::Storage(s) => s.into(),
+    })?;
     Ok(HttpResponse::Ok().json(SavedTemplate {
         template: view_of(&state, kind, locale).await?,
         preview: TemplateBody {
@@ -313,7 +321,9 @@ pub async fn resend(
     let message = mail::resend(&state.db, path.into_inner(), state.sla.now())
         .await
         .map_err(|e| match e {
-            ResendError::NotFound => ApiError::not_found("没有这条消息。", "There is no such message."),
+            ResendError::NotFound => {
+                ApiError::not_found("没有这条消息。", "There is no such message.")
+            }
             ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
                 format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
                 format!("Only dead messages can be sent again; this one is {status}."),

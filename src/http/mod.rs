@@ -1,5 +1,6 @@
 //! The HTTP layer: parses, calls the storage and domain code, renders.
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod caller;
@@ -89,6 +90,10 @@ where
                 .service(reference::update_settings)
                 .service(reference::list_chains)
                 .service(auth::login)
+                .service(accounts::register)
+                .service(accounts::activate)
+                .service(accounts::request_reset)
+                .service(accounts::confirm_reset)
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)

@@ -46,11 +46,7 @@ pub fn beijing(at: DateTime<Utc>, locale: Locale) -> String {
 }
 
 fn instant(params: &Value, key: &str) -> Option<DateTime<Utc>> {
-    params
-        .get(key)?
-        .as_str()?
-        .parse::<DateTime<Utc>>()
-        .ok()
+    params.get(key)?.as_str()?.parse::<DateTime<Utc>>().ok()
 }
 
 fn text(params: &Value, key: &str) -> String {
@@ -83,9 +79,18 @@ fn urgency_label(urgency: &str, locale: Locale) -> String {
 }
 
 /// The template context of a message of `kind` with its stored `params`.
-pub fn context(kind: MailKind, params: &Value, locale: Locale, base_url: &str) -> Map<String, Value> {
+pub fn context(
+    kind: MailKind,
+    params: &Value,
+    locale: Locale,
+    base_url: &str,
+) -> Map<String, Value> {
     let base = base_url.trim_end_matches('/');
-    let when = |key: &str| instant(params, key).map(|t| beijing(t, locale)).unwrap_or_default();
+    let when = |key: &str| {
+        instant(params, key)
+            .map(|t| beijing(t, locale))
+            .unwrap_or_default()
+    };
     let value = match kind {
         MailKind::Notice(Notice::Digest) => json!({
             "link": format!("{base}/supervision"),
@@ -98,7 +103,8 @@ pub fn context(kind: MailKind, params: &Value, locale: Locale, base_url: &str) -
         }),
         MailKind::Notice(_) => {
             let sla_kind = text(params, "kind");
-            let sign_step = sla_kind.starts_with("sign") || (sla_kind.is_empty() && text(params, "status") == "pending_sign");
+            let sign_step = sla_kind.starts_with("sign")
+                || (sla_kind.is_empty() && text(params, "status") == "pending_sign");
             let step = match (sign_step, locale) {
                 (true, Locale::Zh) => "签收",
                 (false, Locale::Zh) => "办结",
@@ -107,7 +113,11 @@ pub fn context(kind: MailKind, params: &Value, locale: Locale, base_url: &str) -
             };
             let deadline = [
                 "due_at",
-                if sign_step { "sign_due_at" } else { "resolve_due_at" },
+                if sign_step {
+                    "sign_due_at"
+                } else {
+                    "resolve_due_at"
+                },
             ]
             .into_iter()
             .map(&when)
@@ -189,13 +199,21 @@ mod tests {
     #[test]
     fn every_kind_offers_exactly_its_variables() {
         for kind in MailKind::all() {
-            let ctx = context(kind, &sample_params(kind), Locale::Zh, "https://yz.example.gov.cn/");
+            let ctx = context(
+                kind,
+                &sample_params(kind),
+                Locale::Zh,
+                "https://yz.example.gov.cn/",
+            );
             let mut keys: Vec<&str> = ctx.keys().map(String::as_str).collect();
             keys.sort();
             let mut expected = variables(kind);
             expected.sort();
             assert_eq!(keys, expected, "{kind:?}");
-            assert!(ctx["link"].as_str().unwrap().starts_with("https://yz.example.gov.cn/"));
+            assert!(ctx["link"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://yz.example.gov.cn/"));
         }
     }
 

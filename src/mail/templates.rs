@@ -101,12 +101,14 @@ fn render_part(
         .iter()
         .map(|(k, v)| {
             let value = match (k.as_str(), v) {
-                ("link", Value::String(url)) if part == "html" => minijinja::Value::from_safe_string(
-                    url.replace('&', "&amp;")
-                        .replace('"', "&quot;")
-                        .replace('<', "&lt;")
-                        .replace('>', "&gt;"),
-                ),
+                ("link", Value::String(url)) if part == "html" => {
+                    minijinja::Value::from_safe_string(
+                        url.replace('&', "&amp;")
+                            .replace('"', "&quot;")
+                            .replace('<', "&lt;")
+                            .replace('>', "&gt;"),
+                    )
+                }
                 _ => minijinja::Value::from_serialize(v),
             };
             (k.as_str(), value)
@@ -119,7 +121,11 @@ fn render_part(
 }
 
 /// Renders a template with a message's context.
-pub fn render(template: &Template, ctx: &Map<String, Value>, locale: Locale) -> Result<Rendered, TemplateError> {
+pub fn render(
+    template: &Template,
+    ctx: &Map<String, Value>,
+    locale: Locale,
+) -> Result<Rendered, TemplateError> {
     let env = environment();
     let subject = render_part(&env, "subject", &template.subject, ctx)?;
     // A header is one line: line breaks a template may leave become spaces.
@@ -162,7 +168,11 @@ fn html_document(subject: &str, body: &str, locale: Locale) -> String {
 
 /// Checks an override before it is saved: every part must compile, use only
 /// the kind's variables, stay within size limits and render on sample data.
-pub fn check(kind: MailKind, locale: Locale, template: &Template) -> Result<Rendered, TemplateError> {
+pub fn check(
+    kind: MailKind,
+    locale: Locale,
+    template: &Template,
+) -> Result<Rendered, TemplateError> {
     if template.subject.chars().count() > MAX_SUBJECT_CHARS {
         return Err(TemplateError {
             part: "subject",
@@ -222,10 +232,14 @@ mod tests {
         params["title"] = "<script>alert(1)</script> & 配件".into();
         let ctx = context(kind, &params, Locale::Zh, "http://h");
         let r = render(builtin(kind, Locale::Zh), &ctx, Locale::Zh).unwrap();
-        assert!(r.html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; 配件"));
+        assert!(r
+            .html
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; 配件"));
         assert!(!r.html.contains("<script>"));
         assert!(r.text.contains("<script>alert(1)</script> & 配件"));
-        assert!(r.subject.starts_with("【一站】新诉求待签收：310115-20220418-0001"));
+        assert!(r
+            .subject
+            .starts_with("【一站】新诉求待签收：310115-20220418-0001"));
     }
 
     #[test]
@@ -238,7 +252,10 @@ mod tests {
         };
         let e = check(kind, Locale::Zh, &unknown).unwrap_err();
         assert_eq!(e.part, "subject");
-        assert!(e.reason.contains("undefined") && e.reason.contains("number"), "{e}");
+        assert!(
+            e.reason.contains("undefined") && e.reason.contains("number"),
+            "{e}"
+        );
         let unclosed = Template {
             html: "<p>{% if note %}{{ note }}</p>".into(),
             ..good.clone()
@@ -246,7 +263,9 @@ mod tests {
         let e = check(kind, Locale::Zh, &unclosed).unwrap_err();
         assert_eq!(e.part, "html");
         let endless = Template {
-            text: "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}".into(),
+            text:
+                "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+                    .into(),
             ..good.clone()
         };
         assert_eq!(check(kind, Locale::Zh, &endless).unwrap_err().part, "text");

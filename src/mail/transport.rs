@@ -54,11 +54,13 @@ impl Mailer {
                     if !s.smtp_ca_file.trim().is_empty() {
                         let pem = std::fs::read(s.smtp_ca_file.trim())
                             .map_err(|e| format!("cannot read mail.smtp_ca_file: {e}"))?;
-                        let cert = Certificate::from_pem(&pem)
-                            .map_err(|e| format!("mail.smtp_ca_file is not a PEM certificate: {e}"))?;
+                        let cert = Certificate::from_pem(&pem).map_err(|e| {
+                            format!("mail.smtp_ca_file is not a PEM certificate: {e}")
+                        })?;
                         b = b.add_root_certificate(cert);
                     }
-                    b.build_rustls().map_err(|e| format!("TLS set-up failed: {e}"))
+                    b.build_rustls()
+                        .map_err(|e| format!("TLS set-up failed: {e}"))
                 };
                 let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
                     .port(s.smtp_port)
@@ -76,11 +78,8 @@ impl Mailer {
                 }
                 Ok(Mailer::Smtp {
                     transport: b.build(),
-                    description: format!(
-                        "smtp://{host}:{} ({:?})",
-                        s.smtp_port, s.smtp_security
-                    )
-                    .to_lowercase(),
+                    description: format!("smtp://{host}:{} ({:?})", s.smtp_port, s.smtp_security)
+                        .to_lowercase(),
                 })
             }
         }

@@ -158,7 +158,8 @@ impl Delivery {
             .await?;
         report.lease_lost = lost;
         metrics::counter!("yizhan_mail_sent_total").increment(report.sent as u64);
-        metrics::counter!("yizhan_mail_failed_total").increment((report.retried + report.dead) as u64);
+        metrics::counter!("yizhan_mail_failed_total")
+            .increment((report.retried + report.dead) as u64);
         metrics::counter!("yizhan_mail_dead_total").increment(report.dead as u64);
         Ok(report)
     }

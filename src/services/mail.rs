@@ -102,8 +102,13 @@ pub async fn outbox_page(
     before: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<Message>, Vec<(String, i64)>), StorageError> {
-    db.run(move |conn| Ok((outbox::list(conn, status, before, limit)?, outbox::counts(conn)?)))
-        .await
+    db.run(move |conn| {
+        Ok((
+            outbox::list(conn, status, before, limit)?,
+            outbox::counts(conn)?,
+        ))
+    })
+    .await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Use cases over storage and the domain core, shared by the API, the web
 //! pages, the command line and background jobs.
 
+pub mod accounts;
 pub mod auth;
 pub mod calendar;
 pub mod clock;

@@ -162,7 +162,10 @@ pub fn claim(
             outbox_messages::table
                 .filter(outbox_messages::status.eq("pending"))
                 .filter(outbox_messages::next_attempt_at.le(now))
-                .order((outbox_messages::next_attempt_at.asc(), outbox_messages::id.asc()))
+                .order((
+                    outbox_messages::next_attempt_at.asc(),
+                    outbox_messages::id.asc(),
+                ))
                 .limit(limit)
                 .select(outbox_messages::id)
         };

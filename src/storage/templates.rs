@@ -20,7 +20,10 @@ pub struct TemplateOverride {
 
 pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<TemplateOverride>> {
     message_templates::table
-        .order((message_templates::kind.asc(), message_templates::locale.asc()))
+        .order((
+            message_templates::kind.asc(),
+            message_templates::locale.asc(),
+        ))
         .select(TemplateOverride::as_select())
         .load(conn)
 }

@@ -21,7 +21,9 @@ fn delivery_to(app: &TestApp, port: u16, tweak: impl FnOnce(&mut MailSettings)) 
 }
 
 async fn deliver(app: &TestApp, d: &Delivery) -> DeliveryReport {
-    d.deliver_once(&app.db, app.clock.now()).await.expect("a delivery round")
+    d.deliver_once(&app.db, app.clock.now())
+        .await
+        .expect("a delivery round")
 }
 
 /// A county with an officer and a lead, an enterprise user; files a
@@ -30,7 +32,8 @@ async fn file_ticket(app: &TestApp, title: &str) -> (Value, String) {
     let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
     app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
     let county = app.department_of("320506").await;
-    app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+    app.user("officer", "o@wuzhong.cn", Some(county), None)
+        .await;
     yizhan::services::users::create_account(
         &app.db,
         &app.auth,
@@ -49,16 +52,25 @@ async fn file_ticket(app: &TestApp, title: &str) -> (Value, String) {
     .await
     .unwrap();
     let token = app.token("e@wuzhong.cn").await;
-    let res = app.post_as("/api/v1/tickets", &token, &json!({
-        "category": "logistics", "urgency": "critical",
-        "title": title, "description": "运输原料的货车在检查站滞留两天。"
-    })).await;
+    let res = app
+        .post_as(
+            "/api/v1/tickets",
+            &token,
+            &json!({
+                "category": "logistics", "urgency": "critical",
+                "title": title, "description": "运输原料的货车在检查站滞留两天。"
+            }),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     (res.json().await.unwrap(), token)
 }
 
 async fn outbox_of(app: &TestApp, ticket: i64) -> Vec<outbox::Message> {
-    app.db.run(move |conn| Ok(outbox::of_ticket(conn, ticket)?)).await.unwrap()
+    app.db
+        .run(move |conn| Ok(outbox::of_ticket(conn, ticket)?))
+        .await
+        .unwrap()
 }
 
 each_backend! {

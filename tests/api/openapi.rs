@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 51] = [
+const ROUTES: [(&str, &str); 55] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -53,6 +53,10 @@ const ROUTES: [(&str, &str); 51] = [
     ("delete", "/api/v1/admin/message-templates/{kind}/{locale}"),
     ("get", "/api/v1/admin/outbox"),
     ("post", "/api/v1/admin/outbox/{id}/resend"),
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/activate"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/auth/password-reset/confirm"),
 ];
 
 /// Routes that need no token.

@@ -5,10 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use yizhan::configuration::{MailSettings, MailTransport, SmtpSecurity};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+use yizhan::configuration::{MailSettings, MailTransport, SmtpSecurity};
 
 /// One message as the server received it.
 #[derive(Debug, Clone)]
@@ -164,7 +164,11 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             to.push(address(&line));
             b"250 OK\r\n"
         } else if upper == "DATA" {
-            if write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.is_err() {
+            if write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await
+                .is_err()
+            {
                 return;
             }
             let mut data = Vec::new();

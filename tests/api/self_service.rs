@@ -1,0 +1,146 @@
+//! Accounts by e-mail link: enterprise self-registration with activation,
+//! and password reset. Mail goes through the outbox to `.eml` files.
+
+use chrono::Duration;
+use serde_json::{json, Value};
+
+use crate::each_backend;
+use crate::helpers::{assert_problem, TestApp, PASSWORD};
+
+/// Sends what is queued and returns (recipient, subject, plain text) of
+/// every message written, removing the files.
+async fn mailbox(app: &TestApp) -> Vec<(String, String, String)> {
+    app.delivery
+        .deliver_once(&app.db, app.clock.now())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(&app.mail_dir).unwrap() {
+        let path = f.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap()
+            .to_string();
+        out.push((
+            to,
+            m.subject().unwrap().to_string(),
+            m.body_text(0).unwrap().to_string(),
+        ));
+        std::fs::remove_file(path).unwrap();
+    }
+    out
+}
+
+fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..].split_whitespace().next().unwrap().to_string()
+}
+
+async fn outbox_params(app: &TestApp) -> Vec<String> {
+    app.db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::outbox_messages::dsl::*;
+            Ok(outbox_messages.select(params).load::<String>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+each_backend! {
+    async fn an_enterprise_registers_by_e_mail_and_activates_its_account(app) {
+        let bad = app.post_json("/api/v1/auth/register", &json!({
+            "credit_code": "91310115591693856B", "enterprise_name": "", "contact_name": "王经理", "email": "nope"
+        })).await;
+        let p = assert_problem(bad, 422).await;
+        let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields.len(), 3, "{p}");
+        assert!(fields.contains(&"credit_code") && fields.contains(&"enterprise_name") && fields.contains(&"email"));
+
+        let form = json!({
+            "credit_code": "91310115591693856A", "enterprise_name": "上海某汽车零部件有限公司",
+            "contact_name": "王经理", "email": "Wang@Parts.example.cn", "phone": "021-5888 0000"
+        });
+        let res = app.post_json("/api/v1/auth/register", &form).await;
+        assert_eq!(res.status(), 202);
+        let mail = mailbox(&app).await;
+        assert_eq!(mail.len(), 1);
+        let (to, subject, text) = &mail[0];
+        assert_eq!(to, "wang@parts.example.cn");
+        assert_eq!(subject, "【一站】请激活您的企业账号");
+        assert!(text.contains("上海某汽车零部件有限公司") && text.contains("/account/activate?token="), "{text}");
+        let token = token_in(text);
+        // The link is a credential: once sent, the outbox forgets it.
+        assert!(outbox_params(&app).await.iter().all(|p| !p.contains(&token)));
+
+        // Nothing exists before activation.
+        assert_eq!(app.login_response("wang@parts.example.cn", PASSWORD).await.status(), 401);
+        let weak = app.post_json("/api/v1/auth/activate", &json!({"token": token, "password": "123456"})).await;
+        assert_eq!(assert_problem(weak, 422).await["errors"][0]["field"], "password");
+        let res = app.post_json("/api/v1/auth/activate", &json!({"token": token, "password": PASSWORD})).await;
+        assert_eq!(res.status(), 201);
+        let user: Value = res.json().await.unwrap();
+        assert_eq!(user["role"], "enterprise");
+        let again = app.post_json("/api/v1/auth/activate", &json!({"token": token, "password": PASSWORD})).await;
+        assert_eq!(assert_problem(again, 422).await["errors"][0]["field"], "token");
+
+        let me = app.token("wang@parts.example.cn").await;
+        let e: Value = app.get_as(&format!("/api/v1/enterprises/{}", user["enterprise_id"]), &me).await.json().await.unwrap();
+        assert_eq!((e["name"].as_str(), e["county_code"].as_str()), (Some("上海某汽车零部件有限公司"), Some("310115")));
+        assert_eq!(e["contact_email"], "wang@parts.example.cn");
+
+        // A taken address, or someone else for an enterprise with a recorded
+        // contact: the same answer, and no mail.
+        let res = app.post_json("/api/v1/auth/register", &form).await;
+        assert_eq!(res.status(), 202);
+        let mut other = form.clone();
+        other["email"] = json!("intruder@example.cn");
+        assert_eq!(app.post_json("/api/v1/auth/register", &other).await.status(), 202);
+        assert!(mailbox(&app).await.is_empty());
+    }
+
+    async fn a_forgotten_password_is_reset_by_a_single_use_link(app) {
+        let county = app.department_of("310115").await;
+        app.user("officer", "o@pudong.example.cn", Some(county), None).await;
+        let session = app.login("o@pudong.example.cn").await;
+
+        let unknown = app.post_json("/api/v1/auth/password-reset", &json!({"email": "nobody@example.cn"})).await;
+        assert_eq!(unknown.status(), 202);
+        let unknown: Value = unknown.json().await.unwrap();
+        let known = app.post_json("/api/v1/auth/password-reset", &json!({"email": "O@pudong.example.cn"})).await;
+        assert_eq!(known.status(), 202);
+        let known: Value = known.json().await.unwrap();
+        assert_eq!(unknown, known);
+        assert_problem(app.post_json("/api/v1/auth/password-reset", &json!({"email": "x"})).await, 422).await;
+
+        let mail = mailbox(&app).await;
+        assert_eq!(mail.len(), 1);
+        let (to, subject, text) = &mail[0];
+        assert_eq!((to.as_str(), subject.as_str()), ("o@pudong.example.cn", "【一站】重置密码"));
+        let token = token_in(text);
+
+        let weak = app.post_json("/api/v1/auth/password-reset/confirm", &json!({"token": token, "password": "abc"})).await;
+        assert_eq!(assert_problem(weak, 422).await["errors"][0]["field"], "password");
+        let new_password = "Fresh-Start-2022!";
+        let res = app.post_json("/api/v1/auth/password-reset/confirm", &json!({"token": token, "password": new_password})).await;
+        assert_eq!(res.status(), 204);
+        assert_eq!(app.login_response("o@pudong.example.cn", PASSWORD).await.status(), 401);
+        assert_eq!(app.login_response("o@pudong.example.cn", new_password).await.status(), 200);
+        // Every session from before ends.
+        let refreshed = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": session["refresh_token"]})).await;
+        assert_eq!(refreshed.status(), 401);
+        let reuse = app.post_json("/api/v1/auth/password-reset/confirm", &json!({"token": token, "password": "Another-Try-2022!"})).await;
+        assert_eq!(assert_problem(reuse, 422).await["errors"][0]["field"], "token");
+
+        // A link older than 30 minutes no longer works.
+        app.post_json("/api/v1/auth/password-reset", &json!({"email": "o@pudong.example.cn"})).await;
+        let token = token_in(&mailbox(&app).await[0].2);
+        app.clock.advance(Duration::minutes(31));
+        let late = app.post_json("/api/v1/auth/password-reset/confirm", &json!({"token": token, "password": "Another-Try-2022!"})).await;
+        assert_eq!(assert_problem(late, 422).await["errors"][0]["field"], "token");
+    }
+}
