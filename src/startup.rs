@@ -128,8 +128,17 @@ impl Application {
                 mail.batch,
             ))
         });
+        // The digest is queued by whichever instance sees its time first.
+        let digest = match mail.digest_at() {
+            Ok(Some(at)) => Some(tokio::spawn(crate::jobs::digest::run(
+                self.db.clone(),
+                self.sla.clock().clone(),
+                at,
+            ))),
+            _ => None,
+        };
         let served = self.server.await;
-        for job in [scanner, mailer].into_iter().flatten() {
+        for job in [scanner, mailer, digest].into_iter().flatten() {
             job.abort();
         }
         served

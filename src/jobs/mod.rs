@@ -2,4 +2,5 @@
 //! work itself lives in `services`, where tests call it directly.
 
 pub mod delivery;
+pub mod digest;
 pub mod sla_scanner;

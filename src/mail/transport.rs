@@ -140,3 +140,65 @@ pub fn build_message(
         )
         .map_err(|e| format!("cannot build the message: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::configuration::Settings;
+
+    fn settings() -> MailSettings {
+        Settings::load_from([("YIZHAN_CONFIG_DIR".to_string(), "/nonexistent".to_string())].into())
+            .unwrap()
+            .mail
+    }
+
+    // lettre's connection pool starts inside a Tokio runtime.
+    #[tokio::test]
+    async fn every_security_mode_builds_and_bad_settings_are_named() {
+        for security in [
+            SmtpSecurity::Starttls,
+            SmtpSecurity::Tls,
+            SmtpSecurity::Plain,
+        ] {
+            let s = MailSettings {
+                transport: MailTransport::Smtp,
+                smtp_host: "mail.example.gov.cn".into(),
+                smtp_security: security,
+                smtp_username: "yizhan".into(),
+                ..settings()
+            };
+            let m = Mailer::from_settings(&s).expect("builds");
+            assert!(m.describe().starts_with("smtp://mail.example.gov.cn:587"));
+        }
+        let no_ca = MailSettings {
+            transport: MailTransport::Smtp,
+            smtp_ca_file: "/nonexistent/ca.pem".into(),
+            ..settings()
+        };
+        let e = Mailer::from_settings(&no_ca).unwrap_err();
+        assert!(e.contains("mail.smtp_ca_file"), "{e}");
+        let empty_host = MailSettings {
+            transport: MailTransport::Smtp,
+            smtp_host: " ".into(),
+            ..settings()
+        };
+        assert!(Mailer::from_settings(&empty_host)
+            .unwrap_err()
+            .contains("smtp_host"));
+    }
+
+    #[test]
+    fn a_message_has_both_bodies_and_a_stable_id() {
+        let r = Rendered {
+            subject: "【一站】新诉求".into(),
+            text: "您好".into(),
+            html: "<p>您好</p>".into(),
+        };
+        let from: Mailbox = "一站 <noreply@yizhan.local>".parse().unwrap();
+        let m = build_message(&from, "o@example.cn", &r, "<outbox.1.0@h>".into()).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <outbox.1.0@h>"), "{raw}");
+        assert!(raw.contains("multipart/alternative"));
+        assert!(build_message(&from, "not an address", &r, "<x@h>".into()).is_err());
+    }
+}

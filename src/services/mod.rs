@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod clock;
 pub mod delivery;
+pub mod digest;
 pub mod enterprises;
 pub mod imports;
 pub mod mail;

@@ -26,6 +26,7 @@ pub mod auth_events;
 pub mod chains;
 pub mod connection;
 pub mod departments;
+pub mod digests;
 pub mod enterprises;
 pub mod login_throttles;
 pub mod migrations;

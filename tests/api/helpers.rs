@@ -174,6 +174,7 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         // times they choose.
         ("YIZHAN__SLA__SCAN_INTERVAL_SECS", "0"),
         ("YIZHAN__MAIL__POLL_INTERVAL_SECS", "0"),
+        ("YIZHAN__MAIL__DIGEST_TIME", ""),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

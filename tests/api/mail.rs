@@ -294,3 +294,115 @@ each_backend! {
         assert_problem(gone, 404).await;
     }
 }
+
+/// Beijing time.
+fn bj(d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2026, 3, d, h, mi, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// (recipient, subject) of every message written to files, removing them.
+async fn mailbox(app: &TestApp) -> Vec<(String, String)> {
+    app.delivery
+        .deliver_once(&app.db, app.clock.now())
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for f in std::fs::read_dir(&app.mail_dir).unwrap() {
+        let path = f.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        let to = m
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap()
+            .to_string();
+        out.push((to, m.subject().unwrap().to_string()));
+        std::fs::remove_file(path).unwrap();
+    }
+    out.sort();
+    out
+}
+
+each_backend! {
+    async fn leads_and_supervisors_get_a_daily_digest_of_their_jurisdiction(app) {
+        use yizhan::services::digest::send_due;
+        let eight = chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+        let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
+        let county = app.department_of("320506").await;
+        let city = app.department_of("320500").await;
+        app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+        app.user("lead", "lead@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@suzhou.cn", Some(city), None).await;
+        app.user("lead", "lead@suzhou.cn", Some(city), None).await;
+        let city_lead = app.token("lead@suzhou.cn").await;
+        let res = app.put_as("/api/v1/me/notices", &city_lead, &json!({"digest": false})).await;
+        assert_eq!(res.status(), 200);
+
+        // Tuesday 08:00: the first digest (nothing happened yet).
+        app.clock.set(bj(3, 8, 0));
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 2);
+        let first = mailbox(&app).await;
+        assert_eq!(first.len(), 3, "{first:?}");
+        assert!(first.iter().all(|(_, s)| s.contains("新增 0，超期 0，办结 0")), "{first:?}");
+
+        // Two tickets filed, one resolved, the other misses its sign-for deadline.
+        app.clock.set(bj(3, 9, 0));
+        let enterprise = app.token("e@wuzhong.cn").await;
+        let mut ids = Vec::new();
+        for title in ["货车滞留", "原料短缺"] {
+            let t: Value = app.post_as("/api/v1/tickets", &enterprise, &json!({
+                "category": "logistics", "urgency": "normal", "title": title, "description": "详见附件说明。"
+            })).await.json().await.unwrap();
+            ids.push(t["id"].as_i64().unwrap());
+        }
+        app.clock.set(bj(3, 10, 0));
+        let officer = app.token("o@wuzhong.cn").await;
+        for (action, body) in [("sign_for", json!({})), ("resolve", json!({"resolution": "已协调放行。"}))] {
+            let res = app.post_as(&format!("/api/v1/tickets/{}/actions/{action}", ids[0]), &officer, &body).await;
+            assert_eq!(res.status(), 200, "{action}");
+        }
+        app.clock.set(bj(4, 17, 45));
+        yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, app.clock.now(), 100, 10).await.unwrap();
+        mailbox(&app).await;
+
+        // Thursday: not before eight; then once per department, counting
+        // everything since Tuesday's digest.
+        app.clock.set(bj(5, 7, 59));
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 0);
+        app.clock.set(bj(5, 8, 0));
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 2);
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 0);
+        let digest = mailbox(&app).await;
+        let to: Vec<&str> = digest.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(to, ["lead@wuzhong.cn", "s@suzhou.cn", "s@wuzhong.cn"]);
+        assert!(digest.iter().all(|(_, s)| s.contains("新增 2，超期 1，办结 1")), "{digest:?}");
+    }
+}
+
+each_backend! {
+    async fn a_crashed_worker_s_messages_go_out_once_its_lease_ends(app) {
+        let sink = SmtpSink::start().await;
+        let d = delivery_to(&app, sink.port, |s| s.lease_secs = 300);
+        let (t, _) = file_ticket(&app, "零部件断供").await;
+        // A worker claims the messages and dies before sending them.
+        let now = app.clock.now().naive_utc();
+        let claimed = app.db.run(move |conn| {
+            Ok(outbox::claim(conn, now, now + Duration::seconds(300), 10)?)
+        }).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert_eq!(deliver(&app, &d).await.claimed, 0);
+        app.clock.advance(Duration::seconds(299));
+        assert_eq!(deliver(&app, &d).await.claimed, 0);
+        app.clock.advance(Duration::seconds(2));
+        assert_eq!(deliver(&app, &d).await.sent, 2);
+        assert_eq!(sink.received().len(), 2);
+        assert!(outbox_of(&app, t["id"].as_i64().unwrap()).await.iter().all(|m| m.status == "sent"));
+    }
+}

@@ -1,0 +1,101 @@
+//! The daily digest: who gets one, what happened in a jurisdiction, and the
+//! record that a department's digest for a day went out (once).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::connection::AnyConnection;
+use super::schema::{departments, digests, sla_events, tickets, users};
+use super::users::escape_like;
+
+/// Departments with an active lead or supervisor: those who get a digest.
+pub fn departments_with_overseers(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any(["lead", "supervisor"]))
+        .filter(users::department_id.is_not_null())
+        .select(users::department_id.assume_not_null())
+        .distinct()
+        .order(users::department_id.assume_not_null().asc())
+        .load(conn)
+}
+
+/// When the department's last digest's period ended.
+pub fn last_period_end(
+    conn: &mut AnyConnection,
+    department: i64,
+) -> QueryResult<Option<NaiveDateTime>> {
+    digests::table
+        .filter(digests::department_id.eq(department))
+        .select(diesel::dsl::max(digests::period_end))
+        .first(conn)
+}
+
+pub fn sent_on(conn: &mut AnyConnection, department: i64, day: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(digests::table.find((department, day)))).get_result(conn)
+}
+
+/// Records the digest; fails with a unique violation if it went out already.
+pub fn record(
+    conn: &mut AnyConnection,
+    department: i64,
+    day: NaiveDate,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(digests::table)
+        .values((
+            digests::department_id.eq(department),
+            digests::digest_date.eq(day),
+            digests::period_start.eq(start),
+            digests::period_end.eq(end),
+            digests::created_at.eq(end),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// New, newly overdue and resolved tickets handled within the jurisdiction
+/// of the department with this path, in `[start, end)`.
+pub fn counts(
+    conn: &mut AnyConnection,
+    path: &str,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<(i64, i64, i64)> {
+    let pattern = format!("{}%", escape_like(path));
+    macro_rules! within {
+        () => {
+            departments::table
+                .filter(departments::path.like(pattern.clone()).escape('\\'))
+                .select(departments::id)
+        };
+    }
+    let new = tickets::table
+        .filter(tickets::handling_department_id.eq_any(within!()))
+        .filter(tickets::filed_at.ge(start).and(tickets::filed_at.lt(end)))
+        .count()
+        .get_result(conn)?;
+    let resolved = tickets::table
+        .filter(tickets::handling_department_id.eq_any(within!()))
+        .filter(
+            tickets::resolved_at
+                .ge(start)
+                .and(tickets::resolved_at.lt(end)),
+        )
+        .count()
+        .get_result(conn)?;
+    // The first overdue day of a window is when a ticket became overdue.
+    let overdue = sla_events::table
+        .filter(sla_events::handling_department_id.eq_any(within!()))
+        .filter(sla_events::kind.like("%\\_overdue").escape('\\'))
+        .filter(sla_events::level.eq(1))
+        .filter(
+            sla_events::created_at
+                .ge(start)
+                .and(sla_events::created_at.lt(end)),
+        )
+        .select(diesel::dsl::count(sla_events::ticket_id).aggregate_distinct())
+        .first(conn)?;
+    Ok((new, overdue, resolved))
+}
