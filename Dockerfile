@@ -6,6 +6,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY config ./config
+COPY askama.toml ./
 RUN cargo build --release --locked --bin yizhan
 
 FROM debian:bookworm-slim

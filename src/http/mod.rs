@@ -12,6 +12,7 @@ pub mod mail;
 pub mod middleware;
 pub mod notices;
 pub mod openapi;
+pub mod pages;
 pub mod paging;
 pub mod problem;
 pub mod records;
@@ -67,7 +68,10 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(upload_limit))
         .route("/api/docs", web::get().to(docs_redirect))
         .default_service(web::to(not_found))
-        .map(|app| app.wrap(actix_web::middleware::from_fn(middleware::observe)))
+        .map(|app| {
+            app.configure(pages::configure)
+                .wrap(actix_web::middleware::from_fn(middleware::observe))
+        })
         .split_for_parts();
     app
 }

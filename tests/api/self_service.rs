@@ -144,3 +144,78 @@ each_backend! {
         assert_eq!(assert_problem(late, 422).await["errors"][0]["field"], "token");
     }
 }
+
+/// The path and query of the link in a message's text.
+fn link_in(text: &str, base: &str) -> String {
+    let start = text.find(base).expect("a link") + base.len();
+    text[start..].split_whitespace().next().unwrap().to_string()
+}
+
+async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+each_backend! {
+    async fn the_e_mailed_links_open_pages_that_finish_the_job(app) {
+        let base = app.settings.server.base_url.clone();
+        app.post_json("/api/v1/auth/register", &json!({
+            "credit_code": "91310115591693856A", "enterprise_name": "上海某汽车零部件有限公司",
+            "contact_name": "王经理", "email": "wang@parts.example.cn"
+        })).await;
+        let link = link_in(&mailbox(&app).await[0].2, &base);
+        assert!(link.starts_with("/account/activate?token="), "{link}");
+        let token = token_in(&link);
+
+        let res = app.get(&link).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+        assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("激活企业账号") && html.contains(&format!("value=\"{token}\"")), "{html}");
+        assert!(html.contains("<label for=\"password\">"));
+        let english = app.get(&format!("{link}&lang=en")).await.text().await.unwrap();
+        assert!(english.contains("Activate your enterprise account"));
+        assert_eq!(app.get("/account/activate").await.status(), 400);
+
+        let (status, html) = form(&app, "/account/activate", &[("token", &token), ("password", PASSWORD), ("confirm", "other")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("两次输入的密码不一致"), "{html}");
+        let (status, html) = form(&app, "/account/activate", &[("token", &token), ("password", "password"), ("confirm", "password")]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("role=\"alert\""), "{html}");
+        let (status, html) = form(&app, "/account/activate", &[("token", &token), ("password", PASSWORD), ("confirm", PASSWORD)]).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("账号已激活"), "{html}");
+        assert_eq!(app.login_response("wang@parts.example.cn", PASSWORD).await.status(), 200);
+
+        // Forgot the password: ask on a page, follow the link, set a new one.
+        assert_eq!(app.get("/account/forgot-password").await.status(), 200);
+        let (status, html) = form(&app, "/account/forgot-password", &[("email", "\"><script>alert(1)</script>")]).await;
+        assert_eq!(status, 422);
+        assert!(!html.contains("<script>alert(1)") && html.contains("&#34;&#62;&#60;script&#62;"), "{html}");
+        let (status, html) = form(&app, "/account/forgot-password", &[("email", "wang@parts.example.cn")]).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("请查收邮件"));
+        let link = link_in(&mailbox(&app).await[0].2, &base);
+        assert!(link.starts_with("/account/reset-password?token="), "{link}");
+        assert!(app.get(&link).await.text().await.unwrap().contains("设置新密码"));
+        let token = token_in(&link);
+        let fresh = "Fresh-Start-2022!";
+        let (status, html) = form(&app, "/account/reset-password", &[("token", &token), ("password", fresh), ("confirm", fresh)]).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("新密码已生效"));
+        let (status, html) = form(&app, "/account/reset-password", &[("token", &token), ("password", fresh), ("confirm", fresh)]).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("链接无效、已使用或已过期"));
+        assert_eq!(app.login_response("wang@parts.example.cn", fresh).await.status(), 200);
+        let css = app.get("/static/yizhan.css").await;
+        assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    }
+}
