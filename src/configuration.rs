@@ -321,6 +321,11 @@ impl Settings {
                     .into(),
             ));
         }
+        if mail.lease_secs < 4 * mail.smtp_timeout_secs.max(1) as i64 {
+            return Err(ConfigError::Refused(
+                "mail.lease_secs must be at least four times mail.smtp_timeout_secs, so that a send finishes well within its lease".into(),
+            ));
+        }
         let auth = &self.auth;
         auth.retired_keys().map_err(ConfigError::Refused)?;
         if auth.access_token_minutes < 1 || auth.refresh_token_days < 1 {

@@ -55,6 +55,14 @@ impl Application {
         let sla = Sla::new(clock, &settings.sla);
         let delivery = Delivery::new(&settings.mail, &settings.server.base_url)
             .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
+        if settings.profile == Profile::Production
+            && settings.mail.transport == crate::configuration::MailTransport::File
+        {
+            tracing::warn!(
+                dir = %settings.mail.file_dir,
+                "mail goes to .eml files, not to people: set mail.transport = \"smtp\" (the files hold live account links; keep the folder private)"
+            );
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -138,8 +146,18 @@ impl Application {
             _ => None,
         };
         let served = self.server.await;
-        for job in [scanner, mailer, digest].into_iter().flatten() {
+        for job in [scanner, digest].into_iter().flatten() {
             job.abort();
+        }
+        // The mail worker records what it sent and gives the rest back
+        // (so nothing is sent twice after a restart), within the shutdown time.
+        if let Some(job) = mailer {
+            self.delivery.stop();
+            let grace = std::time::Duration::from_secs(self.settings.server.shutdown_timeout_secs);
+            let handle = job.abort_handle();
+            if tokio::time::timeout(grace, job).await.is_err() {
+                handle.abort();
+            }
         }
         served
     }

@@ -309,7 +309,7 @@ pub async fn list_outbox(
     responses(
         (status = 200, body = OutboxMessageView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The message is not dead", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message is not dead, or carries a one-time link", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/admin/outbox/{id}/resend")]
@@ -327,6 +327,10 @@ pub async fn resend(
             ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
                 format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
                 format!("Only dead messages can be sent again; this one is {status}."),
+            ),
+            ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict).with_detail(
+                "激活和重置密码邮件中的链接只能发送一次，请让用户重新申请。",
+                "Activation and password-reset links are not sent again; ask the person to request a new one.",
             ),
             ResendError::Storage(s) => s.into(),
         })?;

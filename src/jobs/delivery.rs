@@ -13,7 +13,13 @@ pub async fn run(db: Database, delivery: Delivery, clock: Clock, every: Duration
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = delivery.stopped() => return,
+        }
+        if delivery.is_stopped() {
+            return;
+        }
         for _ in 0..MAX_ROUNDS_PER_TICK {
             match delivery.deliver_once(&db, clock.now()).await {
                 Ok(report) => {

@@ -32,6 +32,31 @@ pub struct Rendered {
 /// Limits on an override, so one cannot make the worker spin or bloat mail.
 const MAX_SUBJECT_CHARS: usize = 300;
 const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most one part of a message may render to.
+const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+
+/// A buffer that refuses to grow past [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Template instructions one render may run (loops included).
 const FUEL: u64 = 100_000;
 
@@ -114,10 +139,19 @@ fn render_part(
             (k.as_str(), value)
         })
         .collect();
-    env.template_from_named_str(name, source)
+    let mut out = Capped::default();
+    let rendered = env
+        .template_from_named_str(name, source)
         .map_err(fail)?
-        .render(ctx)
-        .map_err(fail)
+        .render_captured_to(ctx, &mut out);
+    match rendered {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.bytes).into_owned()),
+        Err(_) if out.overflowed => Err(TemplateError {
+            part,
+            reason: format!("the output is larger than {} KiB", MAX_OUTPUT_BYTES / 1024),
+        }),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// Renders a template with a message's context.
@@ -194,7 +228,7 @@ pub fn check(
         }
     }
     let ctx = context(kind, &sample_params(kind), locale, "https://yizhan.example");
-    render(template, &ctx, locale).map_err(|mut e| {
+    let preview = render(template, &ctx, locale).map_err(|mut e| {
         if e.reason.contains("undefined") {
             e.reason = format!(
                 "{} (variables of `{}`: {})",
@@ -204,7 +238,22 @@ pub fn check(
             );
         }
         e
-    })
+    })?;
+    // Real data too: zero counts, empty notes, no deadline yet.
+    let bare = context(
+        kind,
+        &serde_json::json!({}),
+        locale,
+        "https://yizhan.example",
+    );
+    render(template, &bare, locale).map_err(|mut e| {
+        e.reason = format!(
+            "{} (with empty values, e.g. a count of 0 or no deadline)",
+            e.reason
+        );
+        e
+    })?;
+    Ok(preview)
 }
 
 #[cfg(test)]
@@ -270,5 +319,31 @@ mod tests {
         };
         assert_eq!(check(kind, Locale::Zh, &endless).unwrap_err().part, "text");
         assert!(check(kind, Locale::En, &good).is_ok());
+        let divides = Template {
+            text: "{{ 100 // days_overdue }}".into(),
+            ..good.clone()
+        };
+        assert_eq!(
+            check(MailKind::Notice(Notice::Overdue), Locale::Zh, &divides)
+                .unwrap_err()
+                .part,
+            "text"
+        );
+        let huge = Template {
+            html: "{% for i in range(60) %}{{ 'x' * 1000000 }}{% endfor %}".into(),
+            ..good
+        };
+        let e = check(kind, Locale::Zh, &huge).unwrap_err();
+        assert!(e.reason.contains("larger than 256 KiB"), "{e}");
+    }
+
+    #[test]
+    fn secret_kinds_agree_with_the_outbox() {
+        for kind in MailKind::all() {
+            assert_eq!(
+                kind.is_secret(),
+                crate::storage::outbox::SECRET_KINDS.contains(&kind.as_str())
+            );
+        }
     }
 }

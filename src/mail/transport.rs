@@ -92,19 +92,20 @@ impl Mailer {
         }
     }
 
-    /// Hands one message over; the error says why it did not go.
-    pub async fn send(&self, message: Message) -> Result<(), String> {
+    /// Hands one message over; the error says why it did not go, and
+    /// whether the refusal is permanent (an SMTP 5xx answer).
+    pub async fn send(&self, message: Message) -> Result<(), (String, bool)> {
         match self {
             Mailer::Smtp { transport, .. } => transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| (e.to_string(), e.is_permanent())),
             Mailer::File { transport, .. } => transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
+                .map_err(|e| (e.to_string(), false)),
         }
     }
 }

@@ -178,6 +178,13 @@ fn check_registration(r: &Registration) -> Result<Pending, Vec<FieldIssue>> {
     }
 }
 
+/// Whether the enterprise's record names this address as its contact.
+fn is_contact(e: &Enterprise, email: &str) -> bool {
+    e.contact_email
+        .as_deref()
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case(email))
+}
+
 fn found_code_issue(code: &str) -> bool {
     CreditCode::parse(code).is_err()
 }
@@ -236,11 +243,10 @@ pub async fn register(
             if User::find_by_email(conn, &email)?.is_some() {
                 return refuse(conn, "email_taken");
             }
+            // An enterprise on record is joined only from the contact e-mail
+            // its record names: anyone may know its (public) credit code.
             if let Some(e) = Enterprise::find_by_code(conn, &pending.enterprise.credit_code)? {
-                if e.contact_email
-                    .as_deref()
-                    .is_some_and(|c| !c.eq_ignore_ascii_case(&email))
-                {
+                if !is_contact(&e, &email) {
                     return refuse(conn, "not_the_enterprise_contact");
                 }
             }
@@ -337,11 +343,7 @@ pub async fn activate(
                 return Ok(Err(SelfServiceError::InvalidLink));
             };
             let enterprise = match Enterprise::find_by_code(conn, record.credit_code.as_str())? {
-                Some(e)
-                    if e.contact_email
-                        .as_deref()
-                        .is_some_and(|c| !c.eq_ignore_ascii_case(email.as_str())) =>
-                {
+                Some(e) if !is_contact(&e, email.as_str()) => {
                     return Ok(Err(SelfServiceError::InvalidLink));
                 }
                 Some(e) => e,
@@ -399,13 +401,24 @@ pub async fn request_password_reset(
     db.run(move |conn| {
         write_transaction(conn, |conn| {
             let t = now.naive_utc();
-            let Some(user) = User::find_by_email(conn, email.as_str())?.filter(|u| u.active) else {
-                return Ok(());
-            };
+            // Both answers do the same reads and a write, so that the time
+            // taken does not tell whether the address has an account.
+            let user = User::find_by_email(conn, email.as_str())?.filter(|u| u.active);
             let window = t - Duration::minutes(RESET_MINUTES);
-            if account_tokens::issued_since(conn, PASSWORD_RESET, &user.email, window)?
-                >= LINKS_PER_WINDOW
-            {
+            let recent =
+                account_tokens::issued_since(conn, PASSWORD_RESET, email.as_str(), window)?;
+            let Some(user) = user else {
+                return audit(
+                    conn,
+                    "password_reset_ignored",
+                    None,
+                    Some(email.as_str()),
+                    Some(&client),
+                    None,
+                    Some("no_active_account"),
+                );
+            };
+            if recent >= LINKS_PER_WINDOW {
                 return audit(
                     conn,
                     "password_reset_ignored",

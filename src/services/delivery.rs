@@ -8,6 +8,9 @@
 //! ends another worker sends them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use futures_util::StreamExt;
@@ -32,6 +35,31 @@ pub struct DeliveryReport {
     pub dead: usize,
     /// Attempts whose lease had run out before they were recorded.
     pub lease_lost: usize,
+    /// Claimed but given back unsent: the worker is stopping, or too little
+    /// of the lease was left to send safely.
+    pub released: usize,
+}
+
+/// How one claimed message ended this round.
+enum Outcome {
+    Recorded(Attempt),
+    LeaseLost,
+    Released,
+}
+
+/// Why a send failed, and whether trying again could help.
+struct Failure {
+    error: String,
+    permanent: bool,
+}
+
+impl Failure {
+    fn permanent(error: impl Into<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            permanent: true,
+        }
+    }
 }
 
 /// Everything a worker needs to send mail.
@@ -42,6 +70,8 @@ pub struct Delivery {
     base_url: String,
     message_host: String,
     settings: MailSettings,
+    stopping: Arc<AtomicBool>,
+    stop_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Delivery {
@@ -63,6 +93,8 @@ impl Delivery {
             base_url: base_url.to_string(),
             message_host,
             settings: settings.clone(),
+            stopping: Arc::default(),
+            stop_signal: Arc::default(),
         })
     }
 
@@ -70,12 +102,39 @@ impl Delivery {
         &self.mailer
     }
 
-    /// Sends what is due at `now`, one batch.
+    /// Asks every round in progress to record what it has sent, give the
+    /// rest back, and start nothing new.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop_signal.notify_waiters();
+    }
+
+    /// Resolves once [`Delivery::stop`] is called (for a waiting job).
+    pub async fn stopped(&self) {
+        if !self.is_stopped() {
+            self.stop_signal.notified().await;
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn stopping(&self) -> bool {
+        self.is_stopped()
+    }
+
+    /// Sends what is due at `now`, one batch. Each message's outcome is
+    /// recorded as soon as its send returns, so a worker that stops or dies
+    /// mid-round resends nothing that already went.
     pub async fn deliver_once(
         &self,
         db: &Database,
         now: DateTime<Utc>,
     ) -> Result<DeliveryReport, StorageError> {
+        if self.stopping() {
+            return Ok(DeliveryReport::default());
+        }
         // Whole seconds: the lease is compared for equality when the result
         // is recorded, and PostgreSQL keeps only microseconds.
         let lease = (now.duration_trunc(Duration::seconds(1)).unwrap_or(now)
@@ -114,49 +173,30 @@ impl Delivery {
 
         // Several conversations at once: each SMTP message costs a few round
         // trips, and the pool keeps the connections open between them.
-        let overrides = std::sync::Arc::new(overrides);
-        let attempts: Vec<(i64, Attempt)> = futures_util::stream::iter(claimed.into_iter().map(|message| {
-            let this = self.clone();
-            let overrides = overrides.clone();
-            async move {
-                let attempt = match this.send(&message, &overrides).await {
-                    Ok(()) => Attempt::Sent {
-                        wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
-                    },
-                    Err(error) => {
-                        tracing::warn!(message = message.id, attempt = message.attempts + 1, %error, "mail not sent");
-                        this.after_failure(&message, error, now)
-                    }
-                };
-                (message.id, attempt)
-            }
-        }))
-        .buffer_unordered(self.settings.smtp_connections.max(1))
-        .collect()
-        .await;
-        for (_, attempt) in &attempts {
-            match attempt {
-                Attempt::Sent { .. } => report.sent += 1,
-                Attempt::Retry { .. } => report.retried += 1,
-                Attempt::Dead { .. } => report.dead += 1,
+        let started = Instant::now();
+        let overrides = Arc::new(overrides);
+        let outcomes: Vec<Result<Outcome, StorageError>> =
+            futures_util::stream::iter(claimed.into_iter().map(|message| {
+                let this = self.clone();
+                let overrides = overrides.clone();
+                let db = db.clone();
+                async move {
+                    this.attempt(&db, message, &overrides, now, started, lease)
+                        .await
+                }
+            }))
+            .buffer_unordered(self.settings.smtp_connections.max(1))
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Recorded(Attempt::Sent { .. }) => report.sent += 1,
+                Outcome::Recorded(Attempt::Retry { .. }) => report.retried += 1,
+                Outcome::Recorded(Attempt::Dead { .. }) => report.dead += 1,
+                Outcome::LeaseLost => report.lease_lost += 1,
+                Outcome::Released => report.released += 1,
             }
         }
-        let outcomes = attempts;
-        let finished = now.naive_utc();
-        let lost = db
-            .run(move |conn| {
-                Ok(write_transaction(conn, |conn| {
-                    let mut lost = 0;
-                    for (id, attempt) in &outcomes {
-                        if !outbox::finish(conn, *id, lease, attempt, finished)? {
-                            lost += 1;
-                        }
-                    }
-                    Ok::<_, diesel::result::Error>(lost)
-                })?)
-            })
-            .await?;
-        report.lease_lost = lost;
         metrics::counter!("yizhan_mail_sent_total").increment(report.sent as u64);
         metrics::counter!("yizhan_mail_failed_total")
             .increment((report.retried + report.dead) as u64);
@@ -164,9 +204,73 @@ impl Delivery {
         Ok(report)
     }
 
-    fn after_failure(&self, message: &Message, error: String, now: DateTime<Utc>) -> Attempt {
+    /// Sends one claimed message and records the outcome at once.
+    async fn attempt(
+        &self,
+        db: &Database,
+        message: Message,
+        overrides: &HashMap<(String, String), Template>,
+        now: DateTime<Utc>,
+        started: Instant,
+        lease: NaiveDateTime,
+    ) -> Result<Outcome, StorageError> {
+        // The round's clock (injectable in tests) moved on by the time spent.
+        let clock =
+            |started: Instant| now + Duration::from_std(started.elapsed()).unwrap_or_default();
+        let margin = Duration::seconds(2 * self.settings.smtp_timeout_secs.max(1) as i64);
+        let id = message.id;
+        if self.stopping() || clock(started).naive_utc() + margin > lease {
+            let at = clock(started).naive_utc();
+            let given_back = db
+                .run(move |conn| {
+                    Ok(write_transaction(conn, |conn| {
+                        outbox::release(conn, id, lease, at)
+                    })?)
+                })
+                .await?;
+            return Ok(if given_back {
+                Outcome::Released
+            } else {
+                Outcome::LeaseLost
+            });
+        }
+        let attempt = match self.send(&message, overrides).await {
+            Ok(()) => Attempt::Sent {
+                wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
+            },
+            Err(failure) => {
+                tracing::warn!(message = id, attempt = message.attempts + 1, permanent = failure.permanent, error = %failure.error, "mail not sent");
+                self.after_failure(&message, failure, clock(started))
+            }
+        };
+        let at = clock(started).naive_utc();
+        let recorded = {
+            let attempt = attempt.clone();
+            db.run(move |conn| {
+                Ok(write_transaction(conn, |conn| {
+                    outbox::finish(conn, id, lease, &attempt, at)
+                })?)
+            })
+            .await?
+        };
+        if !recorded {
+            tracing::warn!(
+                message = id,
+                "the lease ran out before the attempt was recorded"
+            );
+            return Ok(Outcome::LeaseLost);
+        }
+        Ok(Outcome::Recorded(attempt))
+    }
+
+    fn after_failure(&self, message: &Message, failure: Failure, now: DateTime<Utc>) -> Attempt {
         let s = &self.settings;
-        let error: String = error.chars().take(1000).collect();
+        let error: String = failure.error.chars().take(1000).collect();
+        if failure.permanent {
+            // The server refused the message itself (5xx), or it cannot be
+            // built: trying again would only fail again.
+            return Attempt::Dead { error };
+        }
         match after_failure(
             message.attempts + 1,
             s.max_attempts,
@@ -186,24 +290,39 @@ impl Delivery {
         &self,
         message: &Message,
         overrides: &HashMap<(String, String), Template>,
-    ) -> Result<(), String> {
-        let kind = MailKind::parse(&message.notice)
-            .ok_or_else(|| format!("unknown kind of message `{}`", message.notice))?;
+    ) -> Result<(), Failure> {
+        let kind = MailKind::parse(&message.notice).ok_or_else(|| {
+            Failure::permanent(format!("unknown kind of message `{}`", message.notice))
+        })?;
         let locale = Locale::parse(&message.locale);
-        let template = overrides
-            .get(&(kind.as_str().to_string(), locale.as_str().to_string()))
-            .unwrap_or_else(|| builtin(kind, locale));
         let params: serde_json::Value = serde_json::from_str(&message.params)
-            .map_err(|e| format!("unreadable parameters: {e}"))?;
+            .map_err(|e| Failure::permanent(format!("unreadable parameters: {e}")))?;
         let ctx = context(kind, &params, locale, &self.base_url);
-        let rendered = render(template, &ctx, locale).map_err(|e| format!("template {e}"))?;
+        let overridden = overrides.get(&(kind.as_str().to_string(), locale.as_str().to_string()));
+        let rendered = match overridden.map(|t| render(t, &ctx, locale)) {
+            Some(Ok(r)) => r,
+            other => {
+                if let Some(Err(e)) = other {
+                    // An override that passed its check can still fail on
+                    // real data; the built-in template keeps mail flowing.
+                    tracing::warn!(kind = kind.as_str(), locale = locale.as_str(), error = %e, "template override failed; the built-in template was used");
+                    metrics::counter!("yizhan_mail_template_fallbacks_total").increment(1);
+                }
+                render(builtin(kind, locale), &ctx, locale)
+                    .map_err(|e| Failure::permanent(format!("template {e}")))?
+            }
+        };
         let email = build_message(
             &self.from,
             &message.to_address,
             &rendered,
             message_id(message.id, message.created_at, &self.message_host),
-        )?;
-        self.mailer.send(email).await
+        )
+        .map_err(Failure::permanent)?;
+        self.mailer
+            .send(email)
+            .await
+            .map_err(|(error, permanent)| Failure { error, permanent })
     }
 }
 

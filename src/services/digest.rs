@@ -5,12 +5,13 @@
 //! digest (unique per department and day, so several instances send it once)
 //! together with its outbox messages.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::domain::notify::{Audience, Notice};
 use crate::storage::departments::Department;
+use crate::storage::digests::Jurisdiction;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{digests, write_transaction, AnyConnection, Database, StorageError};
 
@@ -54,10 +55,19 @@ fn digest_one(
     let Some(dept) = Department::find(conn, department)?.filter(|d| d.active) else {
         return Ok(false);
     };
-    let end = now.naive_utc();
+    // Whole seconds: the next digest starts exactly where this one ends,
+    // whatever precision the database keeps.
+    let end = now
+        .duration_trunc(Duration::seconds(1))
+        .unwrap_or(now)
+        .naive_utc();
     let start = digests::last_period_end(conn, department)?.unwrap_or(end - Duration::hours(24));
     digests::record(conn, department, day, start, end)?;
-    let (new, overdue, resolved) = digests::counts(conn, &dept.path, start, end)?;
+    let of = match &dept.chain_code {
+        Some(chain) => Jurisdiction::Chain(chain),
+        None => Jurisdiction::Subtree(&dept.path),
+    };
+    let (new, overdue, resolved) = digests::counts(conn, of, start, end)?;
     let audience = Audience::Overseers(department);
     let people = outbox::reachable(conn, &[audience])?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();

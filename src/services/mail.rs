@@ -70,7 +70,14 @@ pub async fn put_template(
     admin: i64,
     at: DateTime<Utc>,
 ) -> Result<Rendered, OverrideError> {
-    let preview = check(kind, locale, &template).map_err(OverrideError::Broken)?;
+    // Rendering an administrator's template is CPU work: off the executor.
+    let (preview, template) = {
+        let template = template.clone();
+        tokio::task::spawn_blocking(move || (check(kind, locale, &template), template))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?
+    };
+    let preview = preview.map_err(OverrideError::Broken)?;
     let row = TemplateOverride {
         kind: kind.as_str().into(),
         locale: locale.as_str().into(),
@@ -117,6 +124,9 @@ pub enum ResendError {
     NotFound,
     #[error("the message is {0}, not dead")]
     NotDead(String),
+    /// Activation and reset links are not sent twice; the person asks anew.
+    #[error("a one-time link is not sent again")]
+    OneTimeLink,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -128,6 +138,9 @@ pub async fn resend(db: &Database, id: i64, at: DateTime<Utc>) -> Result<Message
             let Some(found) = outbox::find(conn, id)? else {
                 return Ok(Err(ResendError::NotFound));
             };
+            if outbox::SECRET_KINDS.contains(&found.notice.as_str()) {
+                return Ok(Err(ResendError::OneTimeLink));
+            }
             if !outbox::resend(conn, id, at.naive_utc())? {
                 return Ok(Err(ResendError::NotDead(found.status)));
             }

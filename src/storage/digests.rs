@@ -55,47 +55,80 @@ pub fn record(
     Ok(())
 }
 
-/// New, newly overdue and resolved tickets handled within the jurisdiction
-/// of the department with this path, in `[start, end)`.
+/// Whose tickets a digest counts.
+pub enum Jurisdiction<'a> {
+    /// A region department: tickets handled in its subtree (by path prefix).
+    Subtree(&'a str),
+    /// A chain platform: tickets of its chain's enterprises.
+    Chain(&'a str),
+}
+
+/// New, newly overdue and resolved tickets of a jurisdiction in `[start, end)`.
 pub fn counts(
     conn: &mut AnyConnection,
-    path: &str,
+    of: Jurisdiction<'_>,
     start: NaiveDateTime,
     end: NaiveDateTime,
 ) -> QueryResult<(i64, i64, i64)> {
-    let pattern = format!("{}%", escape_like(path));
-    macro_rules! within {
-        () => {
-            departments::table
-                .filter(departments::path.like(pattern.clone()).escape('\\'))
-                .select(departments::id)
-        };
+    // New and resolved tickets under a scope filter on `tickets`.
+    macro_rules! ticket_counts {
+        ($scope:expr) => {{
+            let new: i64 = tickets::table
+                .filter($scope)
+                .filter(tickets::filed_at.ge(start).and(tickets::filed_at.lt(end)))
+                .count()
+                .get_result(conn)?;
+            let resolved: i64 = tickets::table
+                .filter($scope)
+                .filter(
+                    tickets::resolved_at
+                        .ge(start)
+                        .and(tickets::resolved_at.lt(end)),
+                )
+                .count()
+                .get_result(conn)?;
+            (new, resolved)
+        }};
     }
-    let new = tickets::table
-        .filter(tickets::handling_department_id.eq_any(within!()))
-        .filter(tickets::filed_at.ge(start).and(tickets::filed_at.lt(end)))
-        .count()
-        .get_result(conn)?;
-    let resolved = tickets::table
-        .filter(tickets::handling_department_id.eq_any(within!()))
-        .filter(
-            tickets::resolved_at
-                .ge(start)
-                .and(tickets::resolved_at.lt(end)),
-        )
-        .count()
-        .get_result(conn)?;
-    // The first overdue day of a window is when a ticket became overdue.
-    let overdue = sla_events::table
-        .filter(sla_events::handling_department_id.eq_any(within!()))
-        .filter(sla_events::kind.like("%\\_overdue").escape('\\'))
-        .filter(sla_events::level.eq(1))
-        .filter(
-            sla_events::created_at
-                .ge(start)
-                .and(sla_events::created_at.lt(end)),
-        )
-        .select(diesel::dsl::count(sla_events::ticket_id).aggregate_distinct())
-        .first(conn)?;
+    // Tickets that became overdue (the first overdue day of a window).
+    macro_rules! overdue_count {
+        ($scope:expr) => {{
+            let n: i64 = sla_events::table
+                .filter($scope)
+                .filter(sla_events::kind.like("%\\_overdue").escape('\\'))
+                .filter(sla_events::level.eq(1))
+                .filter(
+                    sla_events::created_at
+                        .ge(start)
+                        .and(sla_events::created_at.lt(end)),
+                )
+                .select(diesel::dsl::count(sla_events::ticket_id).aggregate_distinct())
+                .first(conn)?;
+            n
+        }};
+    }
+    let ((new, resolved), overdue) = match of {
+        Jurisdiction::Subtree(path) => {
+            let pattern = format!("{}%", escape_like(path));
+            let within = || {
+                departments::table
+                    .filter(departments::path.like(pattern.clone()).escape('\\'))
+                    .select(departments::id)
+            };
+            (
+                ticket_counts!(tickets::handling_department_id.eq_any(within())),
+                overdue_count!(sla_events::handling_department_id.eq_any(within())),
+            )
+        }
+        Jurisdiction::Chain(code) => {
+            let pattern = format!("%,{},%", escape_like(code));
+            let of_chain = || tickets::chains.like(pattern.clone()).escape('\\');
+            (
+                ticket_counts!(of_chain()),
+                overdue_count!(sla_events::ticket_id
+                    .eq_any(tickets::table.filter(of_chain()).select(tickets::id))),
+            )
+        }
+    };
     Ok((new, overdue, resolved))
 }

@@ -7,6 +7,9 @@ use super::connection::AnyConnection;
 use super::schema::{notification_preferences, outbox_messages, users};
 use crate::domain::notify::Audience;
 
+/// Kinds whose parameters carry a one-time link (see `MailKind::is_secret`).
+pub const SECRET_KINDS: [&str; 2] = ["activation", "password_reset"];
+
 #[derive(Debug, Clone, PartialEq, Insertable)]
 #[diesel(table_name = outbox_messages)]
 pub struct NewMessage {
@@ -239,15 +242,49 @@ pub fn finish(
                 outbox_messages::last_error.eq(error),
             ))
             .execute(conn)?,
-        Attempt::Dead { error } => diesel::update(held)
-            .set((
-                outbox_messages::status.eq("dead"),
-                outbox_messages::attempts.eq(outbox_messages::attempts + 1),
-                outbox_messages::lease_until.eq(None::<NaiveDateTime>),
-                outbox_messages::last_error.eq(error),
-            ))
-            .execute(conn)?,
+        Attempt::Dead { error } => {
+            let n = diesel::update(held)
+                .set((
+                    outbox_messages::status.eq("dead"),
+                    outbox_messages::attempts.eq(outbox_messages::attempts + 1),
+                    outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+                    outbox_messages::last_error.eq(error),
+                ))
+                .execute(conn)?;
+            // A dead account e-mail's link must not linger either: the
+            // person asks for a new one.
+            diesel::update(
+                outbox_messages::table
+                    .filter(outbox_messages::id.eq(id))
+                    .filter(outbox_messages::notice.eq_any(SECRET_KINDS)),
+            )
+            .set(outbox_messages::params.eq("{}"))
+            .execute(conn)?;
+            n
+        }
     };
+    Ok(n == 1)
+}
+
+/// Gives a claimed message back unsent, due again at `now`; false if the
+/// lease was lost meanwhile.
+pub fn release(
+    conn: &mut AnyConnection,
+    id: i64,
+    lease: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        outbox_messages::table
+            .filter(outbox_messages::id.eq(id))
+            .filter(outbox_messages::status.eq("pending"))
+            .filter(outbox_messages::lease_until.eq(lease)),
+    )
+    .set((
+        outbox_messages::next_attempt_at.eq(now),
+        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -283,7 +320,8 @@ pub fn resend(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRes
     let n = diesel::update(
         outbox_messages::table
             .filter(outbox_messages::id.eq(id))
-            .filter(outbox_messages::status.eq("dead")),
+            .filter(outbox_messages::status.eq("dead"))
+            .filter(outbox_messages::notice.ne_all(SECRET_KINDS)),
     )
     .set((
         outbox_messages::status.eq("pending"),

@@ -66,6 +66,16 @@ async fn file_ticket(app: &TestApp, title: &str) -> (Value, String) {
     (res.json().await.unwrap(), token)
 }
 
+/// Files another ticket as the enterprise user of [`file_ticket`].
+async fn file_ticket_again(app: &TestApp, token: &str, title: &str) -> (i64, Value) {
+    let res = app.post_as("/api/v1/tickets", token, &json!({
+        "category": "parts_supply", "urgency": "urgent", "title": title, "description": "供应商停产。"
+    })).await;
+    assert_eq!(res.status(), 201);
+    let t: Value = res.json().await.unwrap();
+    (t["id"].as_i64().unwrap(), t)
+}
+
 async fn outbox_of(app: &TestApp, ticket: i64) -> Vec<outbox::Message> {
     app.db
         .run(move |conn| Ok(outbox::of_ticket(conn, ticket)?))
@@ -140,23 +150,37 @@ each_backend! {
         let d = delivery_to(&app, sink.port, |s| s.max_attempts = 3);
         let (t, enterprise) = file_ticket(&app, "原料短缺").await;
         let id = t["id"].as_i64().unwrap();
+        // An activation link fails the same way.
+        let res = app.post_json("/api/v1/auth/register", &json!({
+            "credit_code": "91310115591693856A", "enterprise_name": "上海某汽车零部件有限公司",
+            "contact_name": "王经理", "email": "wang@parts.example.cn"
+        })).await;
+        assert_eq!(res.status(), 202);
         let mut dead = 0;
-        for _ in 0..3 {
-            dead += deliver(&app, &d).await.dead;
+        for round in 0..3 {
+            let r = deliver(&app, &d).await;
+            assert_eq!(r.claimed, 3, "round {round}");
+            dead += r.dead;
             app.clock.advance(Duration::hours(2));
         }
-        assert_eq!(dead, 2);
+        assert_eq!(dead, 3);
         assert_eq!(deliver(&app, &d).await.claimed, 0);
 
         app.user("admin", "admin@yizhan.gov.cn", None, None).await;
         let admin = app.token("admin@yizhan.gov.cn").await;
         assert_eq!(app.get_as("/api/v1/admin/outbox", &enterprise).await.status(), 404);
         let page: Value = app.get_as("/api/v1/admin/outbox?status=dead", &admin).await.json().await.unwrap();
-        assert_eq!((page["dead"].as_i64(), page["sent"].as_i64()), (Some(2), Some(0)));
+        assert_eq!((page["dead"].as_i64(), page["sent"].as_i64()), (Some(3), Some(0)));
         let items = page["items"].as_array().unwrap();
-        assert_eq!(items.len(), 2);
-        assert!(items.iter().all(|m| m["attempts"] == 3 && m["last_error"].as_str().unwrap().contains("550")), "{page}");
-        let first = items[0]["id"].as_i64().unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|m| m["attempts"] == 3 && m["last_error"].as_str().unwrap().contains("451")), "{page}");
+        // A dead account e-mail keeps no link, and is not sent again.
+        let link = items.iter().find(|m| m["kind"] == "activation").unwrap()["id"].as_i64().unwrap();
+        let params = app.db.run(move |conn| Ok(outbox::find(conn, link)?.unwrap().params)).await.unwrap();
+        assert_eq!(params, "{}");
+        let res = app.post_as(&format!("/api/v1/admin/outbox/{link}/resend"), &admin, &json!({})).await;
+        assert_problem(res, 409).await;
+        let first = items.iter().find(|m| m["kind"] == "new_ticket").unwrap()["id"].as_i64().unwrap();
         let bad = app.get_as("/api/v1/admin/outbox?status=lost", &admin).await;
         assert_problem(bad, 422).await;
 
@@ -174,6 +198,14 @@ each_backend! {
         assert_eq!(sink.received().len(), 1);
         let rows = outbox_of(&app, id).await;
         assert_eq!(rows.iter().filter(|m| m.status == "dead").count(), 1);
+
+        // A permanent refusal (5xx) is not tried again.
+        sink.reject_permanently();
+        let (second, _) = file_ticket_again(&app, &enterprise, "芯片断供").await;
+        let r = deliver(&app, &d).await;
+        assert_eq!((r.claimed, r.dead, r.retried), (2, 2, 0));
+        let rows = outbox_of(&app, second).await;
+        assert!(rows.iter().all(|m| m.status == "dead" && m.attempts == 1 && m.last_error.as_deref().unwrap().contains("550")));
     }
 
     async fn two_workers_deliver_a_thousand_messages_once_each(app) {
@@ -403,6 +435,49 @@ each_backend! {
         app.clock.advance(Duration::seconds(2));
         assert_eq!(deliver(&app, &d).await.sent, 2);
         assert_eq!(sink.received().len(), 2);
+        // The first worker comes back: its lease is gone, so it records nothing.
+        let (first, old_lease) = (claimed[0].id, claimed[0].lease_until.unwrap());
+        let at = app.clock.now().naive_utc();
+        let recorded = app.db.run(move |conn| {
+            Ok(outbox::finish(conn, first, old_lease, &outbox::Attempt::Retry { at, error: "late".into() }, at)?)
+        }).await.unwrap();
+        assert!(!recorded);
         assert!(outbox_of(&app, t["id"].as_i64().unwrap()).await.iter().all(|m| m.status == "sent"));
+    }
+}
+
+each_backend! {
+    async fn a_chain_platform_s_digest_counts_its_chain_s_tickets(app) {
+        use yizhan::services::digest::send_due;
+        let eight = chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap();
+        app.user("admin", "admin@yizhan.gov.cn", None, None).await;
+        let admin = app.token("admin@yizhan.gov.cn").await;
+        let created: Value = app.post_as("/api/v1/enterprises", &admin, &json!({
+            "credit_code": "91310115591693856A", "name": "上海某汽车零部件有限公司", "county_code": "310115",
+            "chains": ["automotive"], "contact_email": "zhang@example.cn"
+        })).await.json().await.unwrap();
+        app.user("enterprise", "zhang@example.cn", None, created["id"].as_i64()).await;
+        let platform = app.db.run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::departments::dsl::*;
+            Ok(departments.filter(chain_code.eq("automotive")).select(id).first::<i64>(conn)?)
+        }).await.unwrap();
+        app.user("supervisor", "s@auto.miit.gov.cn", Some(platform), None).await;
+
+        app.clock.set(bj(3, 8, 0));
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 1);
+        mailbox(&app).await;
+        app.clock.set(bj(3, 9, 0));
+        let firm = app.token("zhang@example.cn").await;
+        let res = app.post_as("/api/v1/tickets", &firm, &json!({
+            "category": "parts_supply", "urgency": "urgent", "title": "芯片断供", "description": "供应商停产。"
+        })).await;
+        assert_eq!(res.status(), 201);
+        app.clock.set(bj(4, 8, 0));
+        assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 1);
+        let digest = mailbox(&app).await;
+        assert_eq!(digest.len(), 1);
+        assert_eq!(digest[0].0, "s@auto.miit.gov.cn");
+        assert!(digest[0].1.contains("新增 1，超期 0，办结 0"), "{digest:?}");
     }
 }

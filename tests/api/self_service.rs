@@ -219,3 +219,29 @@ each_backend! {
         assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     }
 }
+
+each_backend! {
+    async fn nobody_joins_an_enterprise_on_record_without_being_its_contact(app) {
+        // On record (imported or entered by staff) with no contact e-mail.
+        let id = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        let code = app.db.run(move |conn| {
+            Ok(yizhan::storage::enterprises::Enterprise::find(conn, id)?.unwrap().credit_code)
+        }).await.unwrap();
+        let res = app.post_json("/api/v1/auth/register", &json!({
+            "credit_code": code, "enterprise_name": "苏州某精密部件有限公司",
+            "contact_name": "冒名者", "email": "someone@example.cn"
+        })).await;
+        assert_eq!(res.status(), 202);
+        assert!(mailbox(&app).await.is_empty());
+    }
+
+    async fn the_reset_page_is_rate_limited_per_client(app, &[("YIZHAN__SERVER__PUBLIC_CHECK_PER_MINUTE", "2")]) {
+        for _ in 0..2 {
+            let (status, _) = form(&app, "/account/forgot-password", &[("email", "a@example.cn")]).await;
+            assert_eq!(status, 200);
+        }
+        let (status, html) = form(&app, "/account/forgot-password", &[("email", "a@example.cn")]).await;
+        assert_eq!(status, 429);
+        assert!(html.contains("请求过于频繁"), "{html}");
+    }
+}

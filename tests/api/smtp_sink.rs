@@ -45,8 +45,8 @@ impl Received {
 #[derive(Default)]
 struct Shared {
     received: Vec<Received>,
-    /// Refuse every message (a permanent 550 at MAIL FROM).
-    refuse: bool,
+    /// Refuse every message at MAIL FROM with this reply.
+    refuse: Option<&'static str>,
 }
 
 pub struct SmtpSink {
@@ -98,8 +98,15 @@ impl SmtpSink {
         self.shared.lock().unwrap().received.clone()
     }
 
+    /// Answers every message "try again later" (451) until told otherwise.
     pub fn refuse_everything(&self, refuse: bool) {
-        self.shared.lock().unwrap().refuse = refuse;
+        self.shared.lock().unwrap().refuse =
+            refuse.then_some("451 4.3.0 Temporarily unavailable (test)\r\n");
+    }
+
+    /// Answers every message with a permanent refusal (550).
+    pub fn reject_permanently(&self) {
+        self.shared.lock().unwrap().refuse = Some("550 5.7.1 Refused by the test\r\n");
     }
 
     /// Closes the port and every open conversation.
@@ -153,8 +160,9 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
             to.clear();
             b"250 OK\r\n"
         } else if upper.starts_with("MAIL FROM:") {
-            if shared.lock().unwrap().refuse {
-                b"550 5.7.1 Refused by the test\r\n"
+            let refuse = shared.lock().unwrap().refuse;
+            if let Some(reply) = refuse {
+                reply.as_bytes()
             } else {
                 from = address(&line);
                 to.clear();

@@ -346,6 +346,19 @@ async fn forgot(
     let en = Lang::from_request(&req) == Lang::En;
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     let email = f.into_inner().email;
+    if state.check_limiter.check_key(&client).is_err() {
+        let form = EmailForm {
+            en,
+            lang_query: String::new(),
+            email,
+            errors: vec![pick(
+                en,
+                "请求过于频繁，请稍后再试。",
+                "Too many requests; try again shortly.",
+            )],
+        };
+        return page(StatusCode::TOO_MANY_REQUESTS, form.render());
+    }
     match accounts::request_password_reset(&state.db, &email, client, state.sla.now()).await {
         Ok(()) => page(
             StatusCode::OK,
