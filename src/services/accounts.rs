@@ -210,6 +210,7 @@ fn queue_link(
             status: "pending".into(),
             next_attempt_at: at,
             created_at: at,
+            audience: None,
         }],
     )
 }

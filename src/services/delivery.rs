@@ -22,9 +22,13 @@ use crate::mail::context::context;
 use crate::mail::templates::{builtin, render, Template};
 use crate::mail::transport::{build_message, Mailer};
 use crate::mail::{Locale, MailKind};
+use crate::services::notify;
 use crate::storage::outbox::{self, Attempt, Message};
 use crate::storage::templates;
 use crate::storage::{write_transaction, Database, StorageError};
+
+/// Audience rows expanded per transaction.
+const EXPAND_BATCH: i64 = 500;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +145,17 @@ impl Delivery {
             + Duration::seconds(self.settings.lease_secs))
         .naive_utc();
         let limit = self.settings.batch;
+        // Notices queued for a whole audience become one message per person.
+        let expand_at = now.naive_utc();
+        db.run(move |conn| loop {
+            let (taken, _) = write_transaction(conn, |conn| {
+                notify::expand_audiences(conn, expand_at, EXPAND_BATCH)
+            })?;
+            if (taken as i64) < EXPAND_BATCH {
+                return Ok(());
+            }
+        })
+        .await?;
         let claimed = db
             .run(move |conn| {
                 Ok(write_transaction(conn, |conn| {

@@ -96,6 +96,7 @@ fn digest_one(
             status: "pending".into(),
             next_attempt_at: end,
             created_at: end,
+            audience: None,
         })
         .collect();
     outbox::insert_all(conn, &rows)?;

@@ -89,11 +89,65 @@ pub fn enqueue(
                 status: "pending".into(),
                 next_attempt_at: at,
                 created_at: at,
+                audience: None,
             });
         }
     }
     outbox::insert_all(conn, &rows)?;
     Ok(rows.len())
+}
+
+/// Queues notices for bulk writers (the SLA scanner): one row per
+/// audience, which the delivery worker expands with [`expand_audiences`].
+/// The writer's cost then does not grow with the size of departments.
+pub fn enqueue_by_audience(
+    conn: &mut AnyConnection,
+    pending: &[Pending],
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let rows: Vec<NewMessage> = pending
+        .iter()
+        .map(|p| NewMessage {
+            notice: p.notify.notice.as_str().into(),
+            ticket_id: Some(p.ticket_id),
+            recipient_user_id: None,
+            to_address: String::new(),
+            locale: String::new(),
+            params: p.params.to_string(),
+            status: "pending".into(),
+            next_attempt_at: at,
+            created_at: at,
+            audience: Some(p.notify.audience.key()),
+        })
+        .collect();
+    outbox::insert_all(conn, &rows)?;
+    Ok(rows.len())
+}
+
+/// Turns up to `limit` audience rows into one row per person (opt-outs
+/// honoured, as for [`enqueue`]), in one transaction. Returns
+/// (audience rows taken, messages written).
+pub fn expand_audiences(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<(usize, usize)> {
+    let taken = outbox::take_audiences(conn, at, limit)?;
+    let pending: Vec<Pending> = taken
+        .iter()
+        .filter_map(|m| {
+            Some(Pending {
+                notify: Notify {
+                    notice: Notice::parse(&m.notice)?,
+                    audience: Audience::parse_key(m.audience.as_deref()?)?,
+                },
+                ticket_id: m.ticket_id?,
+                params: serde_json::from_str(&m.params).ok()?,
+            })
+        })
+        .collect();
+    let written = enqueue(conn, &pending, None, at)?;
+    Ok((taken.len(), written))
 }
 
 /// A user's notices: each kind, whether it is on, and whether they may turn it off.

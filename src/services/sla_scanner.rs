@@ -190,7 +190,7 @@ fn scan_batch(
             notify::pending(who, tk, extra)
         })
         .collect();
-    notify::enqueue(conn, &notices, None, t)?;
+    notify::enqueue_by_audience(conn, &notices, t)?;
     let events_at = started.elapsed();
     report.auto_closed = closing.len();
     if !closing.is_empty() {

@@ -313,6 +313,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        audience -> Nullable<Text>,
     }
 }
 

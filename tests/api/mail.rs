@@ -222,6 +222,7 @@ each_backend! {
                 status: "pending".into(),
                 next_attempt_at: at,
                 created_at: at,
+                audience: None,
             })
             .collect();
         app.db.run(move |conn| Ok(outbox::insert_all(conn, &rows)?)).await.unwrap();
@@ -479,5 +480,29 @@ each_backend! {
         assert_eq!(digest.len(), 1);
         assert_eq!(digest[0].0, "s@auto.miit.gov.cn");
         assert!(digest[0].1.contains("新增 1，超期 0，办结 0"), "{digest:?}");
+    }
+}
+
+each_backend! {
+    async fn the_scanner_s_notices_reach_each_person_of_the_department(app) {
+        let sink = SmtpSink::start().await;
+        let d = delivery_to(&app, sink.port, |_| {});
+        app.clock.set(bj(3, 9, 0));
+        let (t, _) = file_ticket(&app, "货车滞留").await;
+        deliver(&app, &d).await;
+        let filed = sink.received().len();
+        // Critical: the 30-minute sign-for window has passed.
+        app.clock.set(bj(3, 9, 45));
+        let scan = yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, app.clock.now(), 100, 10).await.unwrap();
+        assert!(scan.events >= 1);
+        let r = deliver(&app, &d).await;
+        assert!(r.sent >= 2, "{r:?}");
+        let overdue: Vec<_> = sink.received()[filed..].iter()
+            .filter(|m| m.subject().contains(t["number"].as_str().unwrap()) && m.subject().contains("超期"))
+            .map(|m| m.to[0].clone())
+            .collect();
+        // The officer reads Chinese; the lead's English copy says "Overdue".
+        assert_eq!(overdue, ["o@wuzhong.cn"], "{:?}", sink.received().iter().map(|m| m.subject()).collect::<Vec<_>>());
+        assert!(sink.received().iter().any(|m| m.to == ["lead@wuzhong.cn"] && m.subject().starts_with("[Yizhan] Overdue")));
     }
 }

@@ -5,10 +5,15 @@ use serde_json::{json, Value};
 use crate::each_backend;
 use crate::helpers::TestApp;
 
-/// (notice, recipient e-mail) of a ticket's queued messages, in order.
+/// (notice, recipient e-mail) of a ticket's queued messages, in order,
+/// once notices queued for whole audiences have been addressed to people.
 async fn queued(app: &TestApp, ticket: i64) -> Vec<(String, String)> {
+    let at = app.clock.now().naive_utc();
     app.db
         .run(move |conn| {
+            yizhan::storage::write_transaction(conn, |conn| {
+                yizhan::services::notify::expand_audiences(conn, at, 500)
+            })?;
             Ok(yizhan::storage::outbox::of_ticket(conn, ticket)?
                 .into_iter()
                 .map(|m| (m.notice, m.to_address))

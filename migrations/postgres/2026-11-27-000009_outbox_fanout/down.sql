@@ -1,0 +1,2 @@
+DROP INDEX outbox_fanout;
+ALTER TABLE outbox_messages DROP COLUMN audience;
