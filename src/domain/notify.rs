@@ -76,30 +76,6 @@ pub enum Audience {
     Enterprise(i64),
 }
 
-impl Audience {
-    /// The stored form, e.g. `handlers:345`.
-    pub fn key(self) -> String {
-        match self {
-            Audience::User(id) => format!("user:{id}"),
-            Audience::Handlers(id) => format!("handlers:{id}"),
-            Audience::Overseers(id) => format!("overseers:{id}"),
-            Audience::Enterprise(id) => format!("enterprise:{id}"),
-        }
-    }
-
-    pub fn parse_key(s: &str) -> Option<Audience> {
-        let (kind, id) = s.split_once(':')?;
-        let id: i64 = id.parse().ok()?;
-        match kind {
-            "user" => Some(Audience::User(id)),
-            "handlers" => Some(Audience::Handlers(id)),
-            "overseers" => Some(Audience::Overseers(id)),
-            "enterprise" => Some(Audience::Enterprise(id)),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Notify {
     pub notice: Notice,
@@ -223,20 +199,6 @@ mod tests {
             assert_eq!(n.may_opt_out(true), n != Notice::Overdue);
             assert!(n.may_opt_out(false));
         }
-    }
-
-    #[test]
-    fn audiences_round_trip_through_their_key() {
-        for a in [
-            Audience::User(5),
-            Audience::Handlers(345),
-            Audience::Overseers(12),
-            Audience::Enterprise(7),
-        ] {
-            assert_eq!(Audience::parse_key(&a.key()), Some(a));
-        }
-        assert_eq!(Audience::parse_key("handlers:x"), None);
-        assert_eq!(Audience::parse_key("everyone:1"), None);
     }
 
     #[test]

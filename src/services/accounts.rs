@@ -210,7 +210,6 @@ fn queue_link(
             status: "pending".into(),
             next_attempt_at: at,
             created_at: at,
-            audience: None,
         }],
     )
 }

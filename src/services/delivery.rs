@@ -24,11 +24,12 @@ use crate::mail::transport::{build_message, Mailer};
 use crate::mail::{Locale, MailKind};
 use crate::services::notify;
 use crate::storage::outbox::{self, Attempt, Message};
+use crate::storage::sla::SlaEvent;
 use crate::storage::templates;
 use crate::storage::{write_transaction, Database, StorageError};
 
-/// Audience rows expanded per transaction.
-const EXPAND_BATCH: i64 = 500;
+/// SLA events whose notices are queued per transaction.
+const SLA_EVENTS_PER_TRANSACTION: i64 = 500;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -145,13 +146,17 @@ impl Delivery {
             + Duration::seconds(self.settings.lease_secs))
         .naive_utc();
         let limit = self.settings.batch;
-        // Notices queued for a whole audience become one message per person.
-        let expand_at = now.naive_utc();
+        // SLA events the scanner recorded become one message per person.
+        let queue_at = now.naive_utc();
         db.run(move |conn| loop {
+            // A plain read first: most rounds find nothing, and then take no write lock.
+            if !SlaEvent::any_unqueued(conn)? {
+                return Ok(());
+            }
             let (taken, _) = write_transaction(conn, |conn| {
-                notify::expand_audiences(conn, expand_at, EXPAND_BATCH)
+                notify::queue_sla_notices(conn, queue_at, SLA_EVENTS_PER_TRANSACTION)
             })?;
-            if (taken as i64) < EXPAND_BATCH {
+            if (taken as i64) < SLA_EVENTS_PER_TRANSACTION {
                 return Ok(());
             }
         })

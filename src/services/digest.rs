@@ -96,7 +96,6 @@ fn digest_one(
             status: "pending".into(),
             next_attempt_at: end,
             created_at: end,
-            audience: None,
         })
         .collect();
     outbox::insert_all(conn, &rows)?;

@@ -1,14 +1,15 @@
 //! Queues the notices a change causes, inside the change's own transaction,
 //! one outbox row per recipient (the delivery worker sends them).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use crate::domain::notify::{Audience, Notice, Notify};
+use crate::domain::notify::{after_sla, Audience, Notice, Notify};
 use crate::storage::outbox::{self, NewMessage};
-use crate::storage::tickets::TicketSummary;
+use crate::storage::sla::SlaEvent;
+use crate::storage::tickets::{Ticket, TicketSummary};
 use crate::storage::AnyConnection;
 
 /// A notice about a ticket, before it is addressed.
@@ -89,7 +90,6 @@ pub fn enqueue(
                 status: "pending".into(),
                 next_attempt_at: at,
                 created_at: at,
-                audience: None,
             });
         }
     }
@@ -97,57 +97,48 @@ pub fn enqueue(
     Ok(rows.len())
 }
 
-/// Queues notices for bulk writers (the SLA scanner): one row per
-/// audience, which the delivery worker expands with [`expand_audiences`].
-/// The writer's cost then does not grow with the size of departments.
-pub fn enqueue_by_audience(
-    conn: &mut AnyConnection,
-    pending: &[Pending],
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    let rows: Vec<NewMessage> = pending
-        .iter()
-        .map(|p| NewMessage {
-            notice: p.notify.notice.as_str().into(),
-            ticket_id: Some(p.ticket_id),
-            recipient_user_id: None,
-            to_address: String::new(),
-            locale: String::new(),
-            params: p.params.to_string(),
-            status: "pending".into(),
-            next_attempt_at: at,
-            created_at: at,
-            audience: Some(p.notify.audience.key()),
-        })
-        .collect();
-    outbox::insert_all(conn, &rows)?;
-    Ok(rows.len())
-}
-
-/// Turns up to `limit` audience rows into one row per person (opt-outs
-/// honoured, as for [`enqueue`]), in one transaction. Returns
-/// (audience rows taken, messages written).
-pub fn expand_audiences(
+/// Queues the notices of up to `limit` SLA events the scanner recorded
+/// and nobody has queued yet: one outbox message per person, and the events
+/// marked queued, in the caller's transaction (so each is queued once, also
+/// with several workers: on PostgreSQL the events are locked with
+/// `SKIP LOCKED`). Returns (events taken, messages written).
+pub fn queue_sla_notices(
     conn: &mut AnyConnection,
     at: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<(usize, usize)> {
-    let taken = outbox::take_audiences(conn, at, limit)?;
-    let pending: Vec<Pending> = taken
+    let events = SlaEvent::unqueued(conn, limit)?;
+    if events.is_empty() {
+        return Ok((0, 0));
+    }
+    let ids: Vec<i64> = events.iter().map(|e| e.ticket_id).collect();
+    let tickets: HashMap<i64, TicketSummary> = Ticket::summaries(conn, &ids)?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let pending: Vec<Pending> = events
         .iter()
-        .filter_map(|m| {
-            Some(Pending {
-                notify: Notify {
-                    notice: Notice::parse(&m.notice)?,
-                    audience: Audience::parse_key(m.audience.as_deref()?)?,
-                },
-                ticket_id: m.ticket_id?,
-                params: serde_json::from_str(&m.params).ok()?,
-            })
+        .filter_map(|e| tickets.get(&e.ticket_id).map(|tk| (e, tk)))
+        .flat_map(|(e, tk)| {
+            let who = after_sla(
+                e.handling_department_id,
+                tk.assignee_id,
+                e.level == 0,
+                e.notified_department_id,
+            );
+            let extra = serde_json::json!({
+                "kind": e.kind,
+                "level": e.level,
+                "escalation_level": e.escalation_level,
+                "due_at": e.due_at.and_utc(),
+            });
+            pending(who, tk, extra)
         })
         .collect();
     let written = enqueue(conn, &pending, None, at)?;
-    Ok((taken.len(), written))
+    let event_ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    SlaEvent::mark_queued(conn, &event_ids, at)?;
+    Ok((events.len(), written))
 }
 
 /// A user's notices: each kind, whether it is on, and whether they may turn it off.

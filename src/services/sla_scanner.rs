@@ -14,10 +14,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::notify::{self, Pending};
 use super::sla::{Sla, Snapshot};
 use crate::domain::access::DepartmentRef;
-use crate::domain::notify::after_sla;
 use crate::domain::sla::{department_at_level, escalation_level, standing, Fired};
 use crate::domain::ticket::Status;
 use crate::storage::schema::departments;
@@ -168,29 +166,9 @@ fn scan_batch(
         .into_iter()
         .collect();
     report.events = recorded.len();
-    let recorded_at = started.elapsed();
-    // Notices only for what was recorded now: a repeat queues nothing twice.
-    let notices: Vec<Pending> = sla_events
-        .iter()
-        .filter(|e| recorded.contains(&(e.ticket_id, e.kind.clone(), e.level, e.round)))
-        .filter_map(|e| tickets.get(&e.ticket_id).map(|tk| (e, tk)))
-        .flat_map(|(e, tk)| {
-            let who = after_sla(
-                tk.handling_department_id,
-                tk.assignee_id,
-                e.level == 0,
-                e.notified_department_id,
-            );
-            let extra = serde_json::json!({
-                "kind": e.kind,
-                "level": e.level,
-                "escalation_level": e.escalation_level,
-                "due_at": e.due_at.and_utc(),
-            });
-            notify::pending(who, tk, extra)
-        })
-        .collect();
-    notify::enqueue_by_audience(conn, &notices, t)?;
+    // The event rows are the record that notices are owed: the delivery
+    // worker queues them (`notify::queue_sla_notices`), so this transaction
+    // does not grow with the number of people to tell.
     let events_at = started.elapsed();
     report.auto_closed = closing.len();
     if !closing.is_empty() {
@@ -206,8 +184,7 @@ fn scan_batch(
         tickets = report.claimed,
         claim_ms = claimed.as_secs_f64() * 1e3,
         compute_ms = (computed - claimed).as_secs_f64() * 1e3,
-        sla_events_ms = (recorded_at - computed).as_secs_f64() * 1e3,
-        notices_ms = (events_at - recorded_at).as_secs_f64() * 1e3,
+        sla_events_ms = (events_at - computed).as_secs_f64() * 1e3,
         closing_ms = (timeline_at - events_at).as_secs_f64() * 1e3,
         flags_ms = (marked_at - timeline_at).as_secs_f64() * 1e3,
         clocks_ms = (started.elapsed() - marked_at).as_secs_f64() * 1e3,

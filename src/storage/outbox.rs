@@ -10,8 +10,10 @@ use crate::domain::notify::Audience;
 /// Kinds whose parameters carry a one-time link (see `MailKind::is_secret`).
 pub const SECRET_KINDS: [&str; 2] = ["activation", "password_reset"];
 
+// Nulls rather than DEFAULT for `None`: only then can diesel write many
+// rows in one statement on SQLite (otherwise it inserts row by row).
 #[derive(Debug, Clone, PartialEq, Insertable)]
-#[diesel(table_name = outbox_messages)]
+#[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
 pub struct NewMessage {
     pub notice: String,
     pub ticket_id: Option<i64>,
@@ -22,8 +24,6 @@ pub struct NewMessage {
     pub status: String,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
-    /// Set on a row for a whole audience, expanded later into one row per person.
-    pub audience: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -43,7 +43,6 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
-    pub audience: Option<String>,
 }
 
 /// A user a notice may reach.
@@ -126,7 +125,6 @@ pub fn insert_all(conn: &mut AnyConnection, rows: &[NewMessage]) -> QueryResult<
 pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<Message>> {
     outbox_messages::table
         .filter(outbox_messages::ticket_id.eq(ticket_id))
-        .filter(outbox_messages::audience.is_null())
         .order(outbox_messages::id.asc())
         .select(Message::as_select())
         .load(conn)
@@ -168,7 +166,6 @@ pub fn claim(
         () => {
             outbox_messages::table
                 .filter(outbox_messages::status.eq("pending"))
-                .filter(outbox_messages::audience.is_null())
                 .filter(outbox_messages::next_attempt_at.le(now))
                 .order((
                     outbox_messages::next_attempt_at.asc(),
@@ -196,40 +193,6 @@ pub fn claim(
         .order(outbox_messages::id.asc())
         .select(Message::as_select())
         .load(conn)
-}
-
-/// Takes up to `limit` audience rows to expand (locked on PostgreSQL, so
-/// concurrent workers take different ones) and marks them done; the caller
-/// writes their per-person rows in the same transaction.
-pub fn take_audiences(
-    conn: &mut AnyConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<Message>> {
-    macro_rules! waiting {
-        () => {
-            outbox_messages::table
-                .filter(outbox_messages::audience.is_not_null())
-                .filter(outbox_messages::status.eq("pending"))
-                .order(outbox_messages::id.asc())
-                .limit(limit)
-                .select(Message::as_select())
-        };
-    }
-    let rows: Vec<Message> = match conn {
-        AnyConnection::Pg(c) => waiting!().for_update().skip_locked().load(c)?,
-        AnyConnection::Sqlite(_) => waiting!().load(conn)?,
-    };
-    if !rows.is_empty() {
-        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-        diesel::update(outbox_messages::table.filter(outbox_messages::id.eq_any(ids)))
-            .set((
-                outbox_messages::status.eq("sent"),
-                outbox_messages::sent_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
-    Ok(rows)
 }
 
 /// How one attempt ended.
@@ -336,7 +299,6 @@ pub fn list(
 ) -> QueryResult<Vec<Message>> {
     let mut q = outbox_messages::table
         .filter(outbox_messages::status.eq(status))
-        .filter(outbox_messages::audience.is_null())
         .into_boxed();
     if let Some(before) = before_id {
         q = q.filter(outbox_messages::id.lt(before));
@@ -376,7 +338,6 @@ pub fn resend(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRes
 /// How many messages are in each status.
 pub fn counts(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
     outbox_messages::table
-        .filter(outbox_messages::audience.is_null())
         .group_by(outbox_messages::status)
         .select((outbox_messages::status, diesel::dsl::count_star()))
         .load(conn)

@@ -294,6 +294,7 @@ diesel::table! {
         escalation_level -> Integer,
         due_at -> Timestamp,
         created_at -> Timestamp,
+        queued_at -> Nullable<Timestamp>,
     }
 }
 
@@ -313,7 +314,6 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
-        audience -> Nullable<Text>,
     }
 }
 

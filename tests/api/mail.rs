@@ -222,7 +222,6 @@ each_backend! {
                 status: "pending".into(),
                 next_attempt_at: at,
                 created_at: at,
-                audience: None,
             })
             .collect();
         app.db.run(move |conn| Ok(outbox::insert_all(conn, &rows)?)).await.unwrap();

@@ -6,13 +6,13 @@ use crate::each_backend;
 use crate::helpers::TestApp;
 
 /// (notice, recipient e-mail) of a ticket's queued messages, in order,
-/// once notices queued for whole audiences have been addressed to people.
+/// once the notices of recorded SLA events have been queued.
 async fn queued(app: &TestApp, ticket: i64) -> Vec<(String, String)> {
     let at = app.clock.now().naive_utc();
     app.db
         .run(move |conn| {
             yizhan::storage::write_transaction(conn, |conn| {
-                yizhan::services::notify::expand_audiences(conn, at, 500)
+                yizhan::services::notify::queue_sla_notices(conn, at, 500)
             })?;
             Ok(yizhan::storage::outbox::of_ticket(conn, ticket)?
                 .into_iter()
