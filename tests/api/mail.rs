@@ -505,3 +505,44 @@ each_backend! {
         assert!(sink.received().iter().any(|m| m.to == ["lead@wuzhong.cn"] && m.subject().starts_with("[Yizhan] Overdue")));
     }
 }
+
+each_backend! {
+    async fn two_workers_queue_each_sla_event_s_notices_once(app) {
+        let sink = SmtpSink::start().await;
+        app.clock.set(bj(3, 9, 0));
+        let (_, enterprise) = file_ticket(&app, "货车滞留").await;
+        for i in 0..29 {
+            let res = app.post_as("/api/v1/tickets", &enterprise, &json!({
+                "category": "logistics", "urgency": "critical", "title": format!("物流受阻 {i}"), "description": "运输受阻。"
+            })).await;
+            assert_eq!(res.status(), 201);
+        }
+        let first = delivery_to(&app, sink.port, |_| {});
+        while deliver(&app, &first).await.claimed > 0 {}
+        let filed = sink.received().len();
+        assert_eq!(filed, 60);
+        app.clock.set(bj(3, 9, 45));
+        let scan = yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, app.clock.now(), 100, 10).await.unwrap();
+        assert_eq!(scan.events, 30);
+
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let d = delivery_to(&app, sink.port, |s| s.batch = 7);
+                let db = app.db.clone();
+                let clock = app.clock.clone();
+                tokio::spawn(async move {
+                    while d.deliver_once(&db, clock.now()).await.expect("round").claimed > 0 {}
+                })
+            })
+            .collect();
+        for w in workers {
+            w.await.unwrap();
+        }
+        let overdue: Vec<String> = sink.received()[filed..].iter().map(|m| m.message_id()).collect();
+        // Each event tells the officer and the lead, once.
+        assert_eq!(overdue.len(), 60);
+        assert_eq!(overdue.iter().collect::<HashSet<_>>().len(), 60);
+        let unqueued = app.db.run(|conn| Ok(yizhan::storage::sla::SlaEvent::any_unqueued(conn)?)).await.unwrap();
+        assert!(!unqueued);
+    }
+}
