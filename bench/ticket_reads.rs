@@ -1,0 +1,149 @@
+//! Reading tickets over HTTP on a 1,000,000-ticket database: the queue page
+//! (25 tickets, two filters, keyset), a ticket's detail with a 50-event
+//! timeline, and a Chinese substring search. Targets: p99 < 15 ms, < 15 ms
+//! and < 100 ms. The real application serves a real HTTP client on loopback.
+//!
+//! `cargo bench --bench ticket_reads` (SQLite), with
+//! `BENCH_DATABASE_URL=postgres://...` for PostgreSQL too;
+//! `BENCH_OPEN=100000` for a quicker run.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use yizhan::startup::Application;
+
+const SAMPLES: usize = 300;
+
+fn p99(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).min(samples.len()) - 1];
+    (support::ms(at(0.5)), support::ms(at(0.99)))
+}
+
+async fn timed(client: &reqwest::Client, url: &str, token: &str) -> (Duration, Value) {
+    let started = Instant::now();
+    let res = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), 200, "{url}");
+    let body: Value = res.json().await.expect("json");
+    (started.elapsed(), body)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let open: i64 = std::env::var("BENCH_OPEN")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let only = std::env::var("BENCH_BACKEND").ok();
+    let mut rows = Vec::new();
+    let mut pass = true;
+    for backend in support::backends()
+        .into_iter()
+        .filter(|b| only.as_deref().is_none_or(|o| o == *b))
+    {
+        let b = support::setup(backend).await;
+        let started = Instant::now();
+        b.grow_to(open).await;
+        eprintln!(
+            "{backend}: {open} tickets in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        let id = b.ticket_id;
+        b.exec(vec![
+            // A timeline of 50 events on the original ticket.
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 49) \
+                 INSERT INTO ticket_events (ticket_id, seq, action, actor_id, actor_department_id, from_status, to_status, note, detail, internal, created_at) \
+                 SELECT e.ticket_id, 100 + n.i, 'comment', e.actor_id, e.actor_department_id, e.to_status, e.to_status, '已联系物流企业，正在协调通行证。', NULL, FALSE, e.created_at \
+                 FROM ticket_events e, n WHERE e.ticket_id = {id} AND e.seq = (SELECT MIN(seq) FROM ticket_events WHERE ticket_id = {id})"
+            ),
+            // 100 of the oldest tickets are about something else: newest
+            // first, a search without its index would read every other
+            // ticket before reaching them.
+            "UPDATE tickets SET title = '氦气短缺导致芯片产线停产' WHERE id IN (SELECT id FROM tickets ORDER BY id ASC LIMIT 100)".into(),
+        ])
+        .await;
+        let events = b
+            .count(&format!(
+                "SELECT COUNT(*) AS n FROM ticket_events WHERE ticket_id = {id}"
+            ))
+            .await;
+        if backend == "postgres" {
+            b.exec(vec!["ANALYZE".into()]).await;
+        }
+
+        let mut settings = b.settings.clone();
+        settings.server.bind = "127.0.0.1:0".into();
+        settings.sla.scan_interval_secs = 0;
+        settings.mail.poll_interval_secs = 0;
+        settings.mail.digest_time = String::new();
+        let app = Application::build(settings).await.expect("the app starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+        let login: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "o1@bench.cn", "password": "Bench-password-2022!"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["access_token"].as_str().expect("a token").to_string();
+
+        // Warm up, then measure each read.
+        let queue = format!("{base}/api/v1/tickets?status=pending_sign&urgency=normal&limit=25");
+        let (_, first) = timed(&client, &queue, &token).await;
+        assert_eq!(first["items"].as_array().unwrap().len(), 25);
+        let cursor = first["next_cursor"].as_i64().expect("a second page");
+        let page2 = format!("{queue}&cursor={cursor}");
+        let detail = format!("{base}/api/v1/tickets/{id}");
+        let search = format!("{base}/api/v1/tickets?q=%E6%B0%A6%E6%B0%94&limit=25");
+        // 稀土断供: a term no ticket contains.
+        let nothing =
+            format!("{base}/api/v1/tickets?q=%E7%A8%80%E5%9C%9F%E6%96%AD%E4%BE%9B&limit=25");
+        let (_, found) = timed(&client, &search, &token).await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 25, "{found}");
+        let (_, d) = timed(&client, &detail, &token).await;
+        let timeline = d["timeline"].as_array().map_or(0, |t| t.len());
+        for (name, url, target) in [
+            ("queue page 2 (2 filters, keyset)", &page2, 15.0),
+            ("ticket detail", &detail, 15.0),
+            ("search 氦气 (100 matches)", &search, 100.0),
+            ("search 稀土断供 (no match)", &nothing, 100.0),
+        ] {
+            let mut samples = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                samples.push(timed(&client, url, &token).await.0);
+            }
+            let (median, p99) = p99(samples);
+            let ok = p99 < target;
+            pass &= ok;
+            let row = format!(
+                "| {backend} | {open} | {name} | {median:.2} | {p99:.2} | < {target} ms: {} |",
+                if ok { "PASS" } else { "FAIL" }
+            );
+            eprintln!("{row}");
+            rows.push(row);
+        }
+        eprintln!("{backend}: detail timeline has {timeline} entries ({events} events)");
+        b.finish();
+    }
+    println!("| backend | tickets | read | median ms | p99 ms | target |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    println!("{}", if pass { "PASS" } else { "FAIL" });
+    if !pass {
+        std::process::exit(1);
+    }
+}
