@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::UserView;
-use super::caller::{client_address, Body};
+use super::caller::{client_address, public_limit, Body};
 use super::enterprises::invalid;
 use super::problem::{ApiError, Message, Problem, ProblemKind};
 use super::AppState;
@@ -77,21 +77,12 @@ fn accepted(zh: &str, en: &str, req: &HttpRequest) -> HttpResponse {
 }
 
 fn too_many(state: &AppState, client: &str) -> Result<(), ApiError> {
-    if let Err(wait) = state.check_limiter.check_key(&client.to_string()) {
-        let secs = wait
-            .wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-            .as_secs()
-            .max(1);
-        let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-            "请求过于频繁，请稍后再试。",
-            "Too many requests; try again shortly.",
-        );
-        e.retry_after_secs = Some(secs);
-        return Err(e);
-    }
-    Ok(())
+    public_limit(
+        state,
+        client,
+        "请求过于频繁，请稍后再试。",
+        "Too many requests; try again shortly.",
+    )
 }
 
 /// Registers an enterprise account. If the details are valid, an activation

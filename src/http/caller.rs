@@ -124,3 +124,26 @@ pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
         Err(_) => addr,
     }
 }
+
+/// Counts a request against the per-client limit of the public routes
+/// (`server.public_check_per_minute`); over it, 429 with `Retry-After`.
+pub fn public_limit(
+    state: &super::AppState,
+    client: &str,
+    zh: &str,
+    en: &str,
+) -> Result<(), super::problem::ApiError> {
+    if let Err(wait) = state.check_limiter.check_key(&client.to_string()) {
+        let secs = wait
+            .wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ))
+            .as_secs()
+            .max(1);
+        let mut e = super::problem::ApiError::new(super::problem::ProblemKind::TooManyRequests)
+            .with_detail(zh, en);
+        e.retry_after_secs = Some(secs);
+        return Err(e);
+    }
+    Ok(())
+}

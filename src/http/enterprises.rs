@@ -478,20 +478,12 @@ pub async fn check(
     query: web::Query<CheckQuery>,
 ) -> Result<web::Json<CheckResult>, ApiError> {
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
-    if let Err(wait) = state.check_limiter.check_key(&client) {
-        let secs = wait
-            .wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-            .as_secs()
-            .max(1);
-        let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-            "查询过于频繁，请稍后再试。",
-            "Too many checks; try again shortly.",
-        );
-        e.retry_after_secs = Some(secs);
-        return Err(e);
-    }
+    super::caller::public_limit(
+        &state,
+        &client,
+        "查询过于频繁，请稍后再试。",
+        "Too many checks; try again shortly.",
+    )?;
     let code = crate::domain::credit_code::CreditCode::parse(&query.code)
         .map_err(|e| invalid(vec![crate::domain::enterprise::credit_code_issue(&e)]))?;
     let lookup = code.to_string();

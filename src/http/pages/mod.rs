@@ -346,7 +346,7 @@ async fn forgot(
     let en = Lang::from_request(&req) == Lang::En;
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     let email = f.into_inner().email;
-    if state.check_limiter.check_key(&client).is_err() {
+    if super::caller::public_limit(&state, &client, "", "").is_err() {
         let form = EmailForm {
             en,
             lang_query: String::new(),
