@@ -142,6 +142,7 @@ impl ConnectionManager {
     pub fn open(&self) -> Result<AnyConnection, ConnectionError> {
         match &self.target {
             DatabaseTarget::Postgres(url) => {
+                disable_tls_exit_cleanup();
                 PgConnection::establish(&self.pg_url(url)).map(AnyConnection::Pg)
             }
             DatabaseTarget::Sqlite(path) => self.open_sqlite(path).map(AnyConnection::Sqlite),
@@ -164,6 +165,16 @@ impl ManageConnection for ConnectionManager {
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
         std::thread::panicking() || conn.is_broken()
     }
+}
+
+/// libpq's TLS library (OpenSSL, linked in) frees its state in an exit
+/// handler, and a pool thread still connecting at that moment crashes the
+/// exiting process (diesel-rs/diesel#3441). `openssl_sys::init` initialises
+/// OpenSSL with `OPENSSL_INIT_NO_ATEXIT`, leaving that memory to the
+/// operating system. Call before the process's first PostgreSQL connection;
+/// later calls do nothing.
+pub fn disable_tls_exit_cleanup() {
+    openssl_sys::init();
 }
 
 #[cfg(test)]

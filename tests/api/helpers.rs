@@ -141,8 +141,8 @@ pub fn with_database(url: &str, name: &str) -> String {
 pub fn fresh_postgres_database() -> (String, String) {
     let admin = admin_url();
     let name = format!("yizhan_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = PgConnection::establish(&admin)
-        .unwrap_or_else(|e| panic!("cannot reach YIZHAN_TEST_DATABASE_URL: {e}"));
+    let mut conn =
+        pg_connect(&admin).unwrap_or_else(|e| panic!("cannot reach YIZHAN_TEST_DATABASE_URL: {e}"));
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
         .execute(&mut conn)
         .expect("create test database");
@@ -151,7 +151,7 @@ pub fn fresh_postgres_database() -> (String, String) {
 
 /// Runs statements against the test server's maintenance connection.
 pub fn postgres_admin(statements: &[String]) {
-    let mut conn = PgConnection::establish(&admin_url()).expect("admin connection");
+    let mut conn = pg_connect(&admin_url()).expect("admin connection");
     for s in statements {
         diesel::sql_query(s).execute(&mut conn).expect(s);
     }
@@ -461,7 +461,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Store::Postgres { admin_url, name } = &self.store {
             // Best effort: the server still holds connections, hence FORCE.
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+            if let Ok(mut conn) = pg_connect(admin_url) {
                 let _ =
                     diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .execute(&mut conn);
@@ -493,4 +493,11 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::
         "{body}"
     );
     body
+}
+
+/// A PostgreSQL connection for the harness itself, opened as the service
+/// opens its own (see `disable_tls_exit_cleanup`).
+pub fn pg_connect(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    yizhan::storage::connection::disable_tls_exit_cleanup();
+    PgConnection::establish(url)
 }

@@ -85,7 +85,7 @@ fn both_migration_sets_build_the_same_tables_and_columns() {
         return;
     }
     let (url, name) = fresh_postgres_database();
-    let mut conn = PgConnection::establish(&url).unwrap();
+    let mut conn = crate::helpers::pg_connect(&url).unwrap();
     conn.run_pending_migrations(POSTGRES).unwrap();
     let postgres = postgres_schema(&mut conn);
     conn.revert_all_migrations(POSTGRES).unwrap();
