@@ -350,7 +350,9 @@ pub struct QueueQuery {
     /// Only tickets waiting for the caller: to sign for, handle or give an
     /// opinion on (staff); to answer or rate (enterprise).
     pub needs_action: Option<bool>,
-    /// Text in the title or description.
+    /// Text in the title or description (a substring, case-insensitive for
+    /// Latin letters). Terms of three characters or more are served by an
+    /// index; shorter ones are found by scanning and may be slow when rare.
     pub q: Option<String>,
     /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
     pub sort: Option<String>,

@@ -198,6 +198,14 @@ pub struct RoutingRuleRow {
 pub type Visibility =
     Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
+/// A condition on a ticket's text.
+type TextCondition = Visibility;
+
+/// How many matches a search collects by id before treating its term as
+/// common. Bound into the page query as a list, so kept well below
+/// SQLite's 32,766 parameters.
+const SEARCH_PROBE: i64 = 5_000;
+
 /// Queue filters; the caller's visibility arrives as `visible_to`.
 #[derive(Debug, Default, Clone)]
 pub struct TicketFilter {
@@ -288,6 +296,62 @@ impl Ticket {
         Ok(out)
     }
 
+    /// The ids of every ticket whose title or description contains `text`,
+    /// or None when more than [`SEARCH_PROBE`] do (then matches are common
+    /// and scanning newest first finds a page quickly).
+    fn matching_ids(conn: &mut AnyConnection, text: &str) -> QueryResult<Option<Vec<i64>>> {
+        let ids: Vec<i64> = if matches!(conn, AnyConnection::Sqlite(_)) && text.chars().count() >= 3
+        {
+            // The FTS5 trigram index answers substrings of three or more
+            // characters. Asked directly (not as `id IN (...)`), it stops
+            // at the limit instead of collecting every match first.
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                rowid: i64,
+            }
+            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+            diesel::sql_query("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?")
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .bind::<diesel::sql_types::BigInt, _>(SEARCH_PROBE + 1)
+                .load::<Row>(conn)?
+                .into_iter()
+                .map(|r| r.rowid)
+                .collect()
+        } else {
+            // PostgreSQL's trigram indexes serve LIKE directly; shorter
+            // terms on SQLite are scanned for.
+            tickets::table
+                .filter(Ticket::contains(conn, text))
+                .select(tickets::id)
+                .limit(SEARCH_PROBE + 1)
+                .load(conn)?
+        };
+        Ok((ids.len() as i64 <= SEARCH_PROBE).then_some(ids))
+    }
+
+    /// Title or description contains `text`, ignoring the case of Latin
+    /// letters as SQLite's LIKE and its trigram index do.
+    fn contains(conn: &AnyConnection, text: &str) -> TextCondition {
+        let pattern = format!("%{}%", super::users::escape_like(text));
+        if matches!(conn, AnyConnection::Pg(_)) {
+            // ILIKE, which the pg_trgm indexes serve as well as LIKE.
+            return Box::new(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(tickets.title ILIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR tickets.description ILIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        Box::new(
+            tickets::title
+                .like(pattern.clone())
+                .escape('\\')
+                .or(tickets::description.like(pattern).escape('\\')),
+        )
+    }
+
     /// A page of tickets, newest first by id (keyset: ids below `after_id`).
     pub fn list(conn: &mut AnyConnection, f: &TicketFilter) -> QueryResult<Vec<Ticket>> {
         Ticket::list_visible(conn, f, Box::new(tickets::id.ge(0)))
@@ -342,27 +406,14 @@ impl Ticket {
             q = q.filter(tickets::enterprise_id.eq(e));
         }
         if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let sqlite = matches!(conn, AnyConnection::Sqlite(_));
-            if sqlite && t.chars().count() >= 3 {
-                // The trigram index answers substrings of three or more characters.
-                let phrase = format!("\"{}\"", t.replace('"', "\"\""));
-                q = q.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(
-                        "tickets.id IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ",
-                    )
-                    .bind::<diesel::sql_types::Text, _>(phrase)
-                    .sql(")"),
-                );
-            } else {
-                // PostgreSQL's trigram indexes serve LIKE directly.
-                let pattern = format!("%{}%", super::users::escape_like(t));
-                q = q.filter(
-                    tickets::title
-                        .like(pattern.clone())
-                        .escape('\\')
-                        .or(tickets::description.like(pattern).escape('\\')),
-                );
-            }
+            // Ids from the text index first when the term is rare: given the
+            // whole condition at once, both planners walk the primary key
+            // newest first and test every ticket until 25 match.
+            q = match Ticket::matching_ids(conn, t)? {
+                Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+                Some(ids) => q.filter(tickets::id.eq_any(ids)),
+                None => q.filter(Ticket::contains(conn, t)),
+            };
         }
         if f.by_deadline {
             q = q.filter(tickets::resolve_due_at.is_not_null());

@@ -274,6 +274,7 @@ each_backend! {
             ("员工无法返岗", "封控区内员工无法返回工厂"),
             ("芯片断供", "集成电路供应商停产，影响整车生产"),
             ("物流受阻", "运输车辆在高速检查站滞留超过 48 小时"),
+            ("ECU 控制器缺货", "Bosch 供货中断"),
         ] {
             let mut body = filing();
             body["title"] = json!(title);
@@ -296,6 +297,8 @@ each_backend! {
         assert!(titles(search("\"; DROP TABLE tickets; --").await).is_empty());
         assert!(titles(search("100%_").await).is_empty());
         assert_eq!(titles(search("员工").await).len(), 1);
+        assert_eq!(titles(search("ecu 控制").await), ["ECU 控制器缺货"], "Latin letters in any case");
+        assert_eq!(titles(search("BOSCH").await), ["ECU 控制器缺货"]);
     }
 }
 
