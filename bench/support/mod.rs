@@ -68,7 +68,11 @@ pub async fn setup(backend: &'static str) -> Bench {
     } else {
         let admin = std::env::var("BENCH_DATABASE_URL").unwrap();
         let name = format!("yizhan_bench_{}", std::process::id());
-        let mut conn = PgConnection::establish(&admin).expect("BENCH_DATABASE_URL answers");
+        let mut conn = {
+            yizhan::storage::connection::disable_tls_exit_cleanup();
+            PgConnection::establish(&admin)
+        }
+        .expect("BENCH_DATABASE_URL answers");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
             .execute(&mut conn)
             .unwrap();
@@ -201,6 +205,12 @@ const CLOCK_COLUMNS: &str = "policy, sign_round, sign_started_at, sign_warn_at, 
     extension_days, supervising_department_id, bounce_department_id, next_check_at";
 
 impl Bench {
+    /// The database's URL, as the service is given it.
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        self.settings.database.url.expose_secret().to_string()
+    }
+
     /// Closes the pool and drops the PostgreSQL database (SQLite's folder
     /// goes with the value).
     pub fn finish(self) {
@@ -208,10 +218,22 @@ impl Bench {
         drop(db);
         if let Some(name) = pg_name {
             let admin = std::env::var("BENCH_DATABASE_URL").unwrap();
-            let mut conn = PgConnection::establish(&admin).expect("BENCH_DATABASE_URL answers");
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .expect("drop the benchmark database");
+            let mut conn = {
+                yizhan::storage::connection::disable_tls_exit_cleanup();
+                PgConnection::establish(&admin)
+            }
+            .expect("BENCH_DATABASE_URL answers");
+            // An autovacuum worker (not ours to terminate) may still be in
+            // the database for a moment after the load stops.
+            for attempt in 1.. {
+                match diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt >= 30 => panic!("drop the benchmark database: {e}"),
+                    Err(_) => std::thread::sleep(Duration::from_secs(1)),
+                }
+            }
         }
     }
 
