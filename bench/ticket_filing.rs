@@ -43,7 +43,7 @@ const EVENT_COLUMNS: &str =
     "action, actor_id, from_status, to_status, detail, internal, created_at";
 const CLOCK_COLUMNS: &str = "policy, sign_round, sign_started_at, sign_warn_at, sign_fired, \
     resolve_round, resolve_started_at, resolve_warn_at, resolve_fired, next_check_at";
-const OUTBOX_COLUMNS: &str = "notice, recipient_user_id, to_address, locale, params, status, \
+const OUTBOX_COLUMNS: &str = "notice, recipient_user_id, to_address, locale, params, \
     next_attempt_at, created_at";
 
 #[derive(diesel::QueryableByName)]
@@ -118,7 +118,13 @@ async fn writes_of(b: &Bench, ticket: i64) -> Writes {
 /// The statements of one filing after its ticket row is written;
 /// `id` is how the statement names the new ticket's id.
 fn inserts(w: &Writes, id: &str) -> Vec<String> {
-    let outbox: Vec<String> = w.outbox.iter().map(|r| format!("({id}, {r})")).collect();
+    // Written as already sent, so that the running service's delivery
+    // worker leaves them alone.
+    let outbox: Vec<String> = w
+        .outbox
+        .iter()
+        .map(|r| format!("({id}, 'sent', {r})"))
+        .collect();
     let mut s = vec![
         format!(
             "INSERT INTO ticket_events (ticket_id, seq, {EVENT_COLUMNS}) VALUES ({id}, 1, {})",
@@ -131,7 +137,7 @@ fn inserts(w: &Writes, id: &str) -> Vec<String> {
     ];
     if !outbox.is_empty() {
         s.push(format!(
-            "INSERT INTO outbox_messages (ticket_id, {OUTBOX_COLUMNS}) VALUES {}",
+            "INSERT INTO outbox_messages (ticket_id, status, {OUTBOX_COLUMNS}) VALUES {}",
             outbox.join(", ")
         ));
     }
@@ -211,8 +217,9 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
         "INSERT INTO ticket_counters (county_code, day, last) VALUES ('{county}', 'BASE', 0)"
     )])
     .await;
-    // pgbench reads `:name` as a variable even inside quotes; a space after
-    // each such colon in the copied values (JSON keys) keeps their meaning.
+    // pgbench reads `:name` as a variable even inside quotes (a name starts
+    // with a letter, `_` or any non-ASCII byte); a space after each such
+    // colon in the copied values (JSON keys) keeps their meaning.
     let spaced = |v: &str| {
         let mut out = String::with_capacity(v.len());
         let mut chars = v.chars().peekable();
@@ -221,7 +228,7 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
             if c == ':'
                 && chars
                     .peek()
-                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_')
+                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_' || !n.is_ascii())
             {
                 out.push(' ');
             }
@@ -263,7 +270,9 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
         "pgbench failed: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // pgbench 13 and older print the rate with connection time first.
     text.lines()
+        .filter(|l| !l.contains("including connections"))
         .find_map(|l| l.strip_prefix("tps = "))
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())
@@ -325,10 +334,20 @@ impl Service {
         (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
     }
 
+    /// SIGTERM, then waits for the graceful stop.
     fn stop(mut self) {
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    /// A panicking benchmark leaves no service behind (after `stop` this
+    /// finds the process already reaped).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

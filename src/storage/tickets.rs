@@ -411,7 +411,12 @@ impl Ticket {
             // newest first and test every ticket until 25 match.
             q = match Ticket::matching_ids(conn, t)? {
                 Some(ids) if ids.is_empty() => return Ok(Vec::new()),
-                Some(ids) => q.filter(tickets::id.eq_any(ids)),
+                // The text test stays, so that both paths and both pages of
+                // one search agree (SQLite's trigram index folds more
+                // letters than its LIKE does).
+                Some(ids) => q
+                    .filter(tickets::id.eq_any(ids))
+                    .filter(Ticket::contains(conn, t)),
                 None => q.filter(Ticket::contains(conn, t)),
             };
         }
@@ -425,16 +430,20 @@ impl Ticket {
                     .first(conn)
                     .optional()?
                     .flatten();
-                if let Some(due) = due {
-                    q = q.filter(
-                        tickets::resolve_due_at.assume_not_null().gt(due).or(
-                            tickets::resolve_due_at
-                                .assume_not_null()
-                                .eq(due)
-                                .and(tickets::id.gt(after)),
-                        ),
-                    );
-                }
+                // A cursor whose ticket has no deadline (or is gone) has
+                // nothing after it; ignoring it would repeat page one.
+                let Some(due) = due else {
+                    return Ok(Vec::new());
+                };
+                q = q.filter(
+                    tickets::resolve_due_at
+                        .assume_not_null()
+                        .gt(due)
+                        .or(tickets::resolve_due_at
+                            .assume_not_null()
+                            .eq(due)
+                            .and(tickets::id.gt(after))),
+                );
             }
             return q
                 .order((tickets::resolve_due_at.asc(), tickets::id.asc()))

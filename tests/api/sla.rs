@@ -407,6 +407,8 @@ each_backend! {
         let cursor = page["next_cursor"].as_i64().unwrap();
         let rest: Value = app.get_as(&format!("/api/v1/tickets?sort=deadline&limit=2&cursor={cursor}"), &c.county).await.json().await.unwrap();
         assert_eq!(ids(rest), [normal]);
+        let stale: Value = app.get_as("/api/v1/tickets?sort=deadline&limit=2&cursor=999999", &c.county).await.json().await.unwrap();
+        assert!(ids(stale).is_empty(), "a cursor of no ticket does not start over");
         assert_problem(app.get_as("/api/v1/tickets?sort=sideways", &c.county).await, 422).await;
     }
 
