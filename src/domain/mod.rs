@@ -6,6 +6,7 @@ pub mod credit_code;
 pub mod delivery;
 pub mod email;
 pub mod enterprise;
+pub mod metrics;
 pub mod notify;
 pub mod password;
 pub mod region;

@@ -1,0 +1,337 @@
+//! The supervisors' numbers (domain spec section 7), defined in one place.
+//!
+//! Storage keeps one [`TicketRecord`] per ticket, written in the same
+//! transaction as the ticket's own changes. A [`Tally`] adds records up for
+//! a period (per group, in any grouping), and [`Figures`] are what a tally
+//! means: counts, the rates with their numerators and denominators, times
+//! in working hours, and the score. A rate whose denominator is empty is
+//! `None` ("no data"), never 0 or 1.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+impl Satisfaction {
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        match s {
+            "satisfied" => Some(Satisfaction::Satisfied),
+            "basically_satisfied" => Some(Satisfaction::BasicallySatisfied),
+            "dissatisfied" => Some(Satisfaction::Dissatisfied),
+            _ => None,
+        }
+    }
+}
+
+/// What the metrics need to know about one ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TicketRecord {
+    pub filed_at: DateTime<Utc>,
+    /// The deadline of the ticket's first sign-for window.
+    pub first_sign_due: Option<DateTime<Utc>>,
+    /// When it was first signed for.
+    pub first_signed_at: Option<DateTime<Utc>>,
+    /// The deadline its first resolution was held to: the resolve deadline
+    /// as pauses and approved extensions moved it, up to that resolution.
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub first_resolved_at: Option<DateTime<Utc>>,
+    /// The last rating and when it was given.
+    pub rated_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<Satisfaction>,
+    pub solved: Option<bool>,
+    /// Times the ticket was routed to a department (filing, transfer,
+    /// escalation, return, take-over), and of those, returns.
+    pub routings: u32,
+    pub returns: u32,
+    /// Reopened after a resolution at least once.
+    pub reopened: bool,
+    /// Filed within 30 days of an earlier ticket of the same enterprise and category.
+    pub repeat: bool,
+    pub open: bool,
+    pub overdue: bool,
+    /// Working minutes from filing to the first sign-for, and to the first resolution.
+    pub sign_minutes: Option<i64>,
+    pub resolve_minutes: Option<i64>,
+}
+
+/// The period asked about: `[from, to)`, seen at `now`.
+#[derive(Clone, Copy, Debug)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+impl Period {
+    fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.from <= at && at < self.to
+    }
+
+    /// A deadline counts once it has fallen (inside the period and in the
+    /// past), or earlier when the step was already done.
+    fn deadline_counts(&self, due: DateTime<Utc>, done: bool) -> bool {
+        self.contains(due) && (done || due <= self.now)
+    }
+}
+
+/// Age buckets of open tickets, in calendar days since filing.
+pub const BACKLOG_BUCKETS: [(&str, i64); 4] = [
+    ("under_1d", 1),
+    ("1d_3d", 3),
+    ("3d_7d", 7),
+    ("over_7d", i64::MAX),
+];
+
+/// Records added up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub received: u64,
+    pub sign_due: u64,
+    pub signed_on_time: u64,
+    pub resolve_due: u64,
+    pub resolved_on_time: u64,
+    pub rated: u64,
+    pub solved: u64,
+    pub satisfied: u64,
+    pub routings: u64,
+    pub returns: u64,
+    pub resolved: u64,
+    pub reopened: u64,
+    pub repeats: u64,
+    pub open: u64,
+    pub overdue_open: u64,
+    pub backlog: [u64; 4],
+    pub sign_minutes: Vec<i64>,
+    pub resolve_minutes: Vec<i64>,
+}
+
+impl Tally {
+    /// Adds what `r` contributes to `period`.
+    pub fn add(&mut self, r: &TicketRecord, period: &Period) {
+        if period.contains(r.filed_at) {
+            self.received += 1;
+            self.routings += u64::from(r.routings);
+            self.returns += u64::from(r.returns);
+            self.repeats += u64::from(r.repeat);
+        }
+        if let Some(due) = r.first_sign_due {
+            if period.deadline_counts(due, r.first_signed_at.is_some()) {
+                self.sign_due += 1;
+                self.signed_on_time += u64::from(r.first_signed_at.is_some_and(|s| s <= due));
+            }
+        }
+        if let Some(due) = r.resolve_due {
+            if period.deadline_counts(due, r.first_resolved_at.is_some()) {
+                self.resolve_due += 1;
+                self.resolved_on_time += u64::from(r.first_resolved_at.is_some_and(|s| s <= due));
+            }
+        }
+        if r.first_signed_at.is_some_and(|at| period.contains(at)) {
+            self.sign_minutes.extend(r.sign_minutes);
+        }
+        if r.first_resolved_at.is_some_and(|at| period.contains(at)) {
+            self.resolved += 1;
+            self.reopened += u64::from(r.reopened);
+            self.resolve_minutes.extend(r.resolve_minutes);
+        }
+        if let (Some(at), Some(s)) = (r.rated_at, r.satisfaction) {
+            if period.contains(at) {
+                self.rated += 1;
+                self.solved += u64::from(r.solved == Some(true));
+                self.satisfied += u64::from(s != Satisfaction::Dissatisfied);
+            }
+        }
+        if r.open && r.filed_at < period.to {
+            self.open += 1;
+            self.overdue_open += u64::from(r.overdue);
+            let days = (period.now - r.filed_at).num_days();
+            let bucket = BACKLOG_BUCKETS
+                .iter()
+                .position(|(_, under)| days < *under)
+                .unwrap_or(BACKLOG_BUCKETS.len() - 1);
+            self.backlog[bucket] += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        self.received += other.received;
+        self.sign_due += other.sign_due;
+        self.signed_on_time += other.signed_on_time;
+        self.resolve_due += other.resolve_due;
+        self.resolved_on_time += other.resolved_on_time;
+        self.rated += other.rated;
+        self.solved += other.solved;
+        self.satisfied += other.satisfied;
+        self.routings += other.routings;
+        self.returns += other.returns;
+        self.resolved += other.resolved;
+        self.reopened += other.reopened;
+        self.repeats += other.repeats;
+        self.open += other.open;
+        self.overdue_open += other.overdue_open;
+        for (a, b) in self.backlog.iter_mut().zip(other.backlog) {
+            *a += b;
+        }
+        self.sign_minutes.extend(&other.sign_minutes);
+        self.resolve_minutes.extend(&other.resolve_minutes);
+    }
+
+    pub fn figures(&self, weights: &ScoreWeights) -> Figures {
+        let response = Rate::of(self.signed_on_time, self.sign_due);
+        let resolution = Rate::of(self.solved, self.rated);
+        let satisfaction = Rate::of(self.satisfied, self.rated);
+        Figures {
+            received: self.received,
+            response,
+            on_time_resolution: Rate::of(self.resolved_on_time, self.resolve_due),
+            resolution,
+            satisfaction,
+            returns: Rate::of(self.returns, self.routings),
+            reopens: Rate::of(self.reopened, self.resolved),
+            repeats: Rate::of(self.repeats, self.received),
+            resolved: self.resolved,
+            time_to_sign: Durations::of(&self.sign_minutes),
+            time_to_resolve: Durations::of(&self.resolve_minutes),
+            open: self.open,
+            overdue_open: self.overdue_open,
+            backlog: BACKLOG_BUCKETS
+                .iter()
+                .zip(self.backlog)
+                .map(|((name, _), n)| Bucket {
+                    age: name,
+                    tickets: n,
+                })
+                .collect(),
+            score: weights.score(response.value, resolution.value, satisfaction.value),
+        }
+    }
+}
+
+/// A rate with what it was computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Rate {
+    /// Between 0 and 1; null when the denominator is 0 ("no data").
+    pub value: Option<f64>,
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Rate {
+    pub fn of(numerator: u64, denominator: u64) -> Rate {
+        Rate {
+            value: (denominator > 0).then(|| numerator as f64 / denominator as f64),
+            numerator,
+            denominator,
+        }
+    }
+}
+
+/// Mean, median and 90th percentile, in working hours.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Durations {
+    pub tickets: u64,
+    pub mean_hours: Option<f64>,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+impl Durations {
+    pub fn of(minutes: &[i64]) -> Durations {
+        let mut sorted = minutes.to_vec();
+        sorted.sort_unstable();
+        // Nearest rank: the smallest value at or above the share asked for.
+        let rank = |q: f64| {
+            let n = sorted.len();
+            (n > 0).then(|| sorted[((q * n as f64).ceil() as usize).clamp(1, n) - 1] as f64 / 60.0)
+        };
+        Durations {
+            tickets: sorted.len() as u64,
+            mean_hours: (!sorted.is_empty())
+                .then(|| sorted.iter().sum::<i64>() as f64 / sorted.len() as f64 / 60.0),
+            median_hours: rank(0.5),
+            p90_hours: rank(0.9),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Bucket {
+    pub age: &'static str,
+    pub tickets: u64,
+}
+
+/// Everything section 7 asks about one group.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// Tickets filed (受理量).
+    pub received: u64,
+    /// Signed for on time / tickets whose sign-for deadline fell in the period (响应率).
+    pub response: Rate,
+    /// Resolved by the (extended) deadline / tickets whose resolve deadline fell in the period (按时办结率).
+    pub on_time_resolution: Rate,
+    /// Rated solved / rated (解决率).
+    pub resolution: Rate,
+    /// Satisfied or basically satisfied / rated (满意率).
+    pub satisfaction: Rate,
+    /// Returns / routings (回退率).
+    pub returns: Rate,
+    /// Reopened / resolved (重办率).
+    pub reopens: Rate,
+    /// Repeat filings / received (重复诉求率).
+    pub repeats: Rate,
+    /// First resolutions in the period.
+    pub resolved: u64,
+    pub time_to_sign: Durations,
+    pub time_to_resolve: Durations,
+    /// Open tickets now (积压), of them overdue, and by age.
+    pub open: u64,
+    pub overdue_open: u64,
+    pub backlog: Vec<Bucket>,
+    /// Weighted response, resolution and satisfaction, 0-100 (综合得分);
+    /// null unless all three have data.
+    pub score: Option<f64>,
+}
+
+/// The score's weights; they need not add up to 1 (they are normalised).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScoreWeights {
+    pub response: f64,
+    pub resolution: f64,
+    pub satisfaction: f64,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        ScoreWeights {
+            response: 0.30,
+            resolution: 0.35,
+            satisfaction: 0.35,
+        }
+    }
+}
+
+impl ScoreWeights {
+    pub fn score(
+        &self,
+        response: Option<f64>,
+        resolution: Option<f64>,
+        satisfaction: Option<f64>,
+    ) -> Option<f64> {
+        let total = self.response + self.resolution + self.satisfaction;
+        if total <= 0.0 {
+            return None;
+        }
+        let sum = self.response * response?
+            + self.resolution * resolution?
+            + self.satisfaction * satisfaction?;
+        Some(100.0 * sum / total)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,221 @@
+use chrono::{Duration, TimeZone};
+use proptest::prelude::*;
+
+use super::*;
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, 4, day, hour, 0, 0).unwrap()
+}
+
+/// April 2022, seen on 1 May.
+fn april() -> Period {
+    Period {
+        from: at(1, 0),
+        to: Utc.with_ymd_and_hms(2022, 5, 1, 0, 0, 0).unwrap(),
+        now: Utc.with_ymd_and_hms(2022, 5, 1, 0, 0, 0).unwrap(),
+    }
+}
+
+fn filed(day: u32) -> TicketRecord {
+    TicketRecord {
+        filed_at: at(day, 1),
+        first_sign_due: Some(at(day, 9)),
+        first_signed_at: None,
+        resolve_due: Some(at(day, 9) + Duration::days(5)),
+        first_resolved_at: None,
+        rated_at: None,
+        satisfaction: None,
+        solved: None,
+        routings: 1,
+        returns: 0,
+        reopened: false,
+        repeat: false,
+        open: true,
+        overdue: false,
+        sign_minutes: None,
+        resolve_minutes: None,
+    }
+}
+
+fn tally(records: &[TicketRecord], period: &Period) -> Tally {
+    let mut t = Tally::default();
+    for r in records {
+        t.add(r, period);
+    }
+    t
+}
+
+#[test]
+fn an_empty_period_has_no_data_rather_than_zero() {
+    let f = Tally::default().figures(&ScoreWeights::default());
+    assert_eq!(f.received, 0);
+    assert_eq!(f.response.value, None);
+    assert_eq!(f.satisfaction.value, None);
+    assert_eq!(f.time_to_resolve.median_hours, None);
+    assert_eq!(f.score, None);
+}
+
+#[test]
+fn signing_after_the_deadline_is_not_on_time() {
+    let mut late = filed(10);
+    late.first_signed_at = Some(at(10, 10));
+    let mut early = filed(11);
+    early.first_signed_at = Some(at(11, 8));
+    let f = tally(&[late, early], &april()).figures(&ScoreWeights::default());
+    assert_eq!((f.response.numerator, f.response.denominator), (1, 2));
+    assert_eq!(f.response.value, Some(0.5));
+}
+
+#[test]
+fn a_deadline_still_ahead_counts_only_once_met() {
+    let period = Period {
+        now: at(10, 5),
+        ..april()
+    };
+    let waiting = filed(10);
+    let mut signed = filed(10);
+    signed.first_signed_at = Some(at(10, 4));
+    let f = tally(&[waiting, signed], &period).figures(&ScoreWeights::default());
+    assert_eq!((f.response.numerator, f.response.denominator), (1, 1));
+}
+
+#[test]
+fn ratings_make_resolution_and_satisfaction() {
+    let rate = |s, solved| {
+        let mut r = filed(3);
+        r.open = false;
+        r.first_resolved_at = Some(at(4, 1));
+        r.rated_at = Some(at(5, 1));
+        r.satisfaction = Some(s);
+        r.solved = Some(solved);
+        r
+    };
+    let records = [
+        rate(Satisfaction::Satisfied, true),
+        rate(Satisfaction::BasicallySatisfied, false),
+        rate(Satisfaction::Dissatisfied, false),
+        rate(Satisfaction::Dissatisfied, true),
+    ];
+    let f = tally(&records, &april()).figures(&ScoreWeights::default());
+    assert_eq!(f.resolution.value, Some(0.5));
+    assert_eq!(f.satisfaction.value, Some(0.5));
+    assert_eq!(f.resolved, 4);
+    assert_eq!(f.open, 0);
+}
+
+#[test]
+fn the_score_weighs_the_three_rates() {
+    let w = ScoreWeights::default();
+    assert_eq!(w.score(Some(1.0), Some(1.0), Some(1.0)), Some(100.0));
+    let s = w.score(Some(1.0), Some(0.0), Some(0.0)).unwrap();
+    assert!((s - 30.0).abs() < 1e-9);
+    assert_eq!(w.score(Some(1.0), None, Some(1.0)), None);
+}
+
+#[test]
+fn durations_use_nearest_rank() {
+    let d = Durations::of(&[60, 120, 180, 240, 600]);
+    assert_eq!(d.tickets, 5);
+    assert_eq!(d.median_hours, Some(3.0));
+    assert_eq!(d.p90_hours, Some(10.0));
+    assert_eq!(d.mean_hours, Some(4.0));
+}
+
+#[test]
+fn open_tickets_fall_into_age_buckets() {
+    let period = april();
+    let mut old = filed(2);
+    old.overdue = true;
+    let f = tally(&[filed(30), filed(27), old], &period).figures(&ScoreWeights::default());
+    assert_eq!(f.open, 3);
+    assert_eq!(f.overdue_open, 1);
+    let by: Vec<u64> = f.backlog.iter().map(|b| b.tickets).collect();
+    assert_eq!(by, [1, 0, 1, 1]);
+}
+
+fn record() -> impl Strategy<Value = TicketRecord> {
+    let instant =
+        (0i64..60 * 24 * 60).prop_map(|m| at(1, 0) - Duration::days(10) + Duration::minutes(m));
+    (
+        instant.clone(),
+        proptest::option::of(0i64..600),
+        proptest::option::of(0i64..6000),
+        proptest::option::of(0i64..20_000),
+        proptest::option::of((0usize..3, any::<bool>())),
+        (
+            1u32..6,
+            0u32..3,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                filed_at,
+                sign,
+                resolve,
+                rated,
+                rating,
+                (routings, returns, reopened, repeat, open, overdue),
+            )| {
+                let m = Duration::minutes;
+                TicketRecord {
+                    filed_at,
+                    first_sign_due: Some(filed_at + m(480)),
+                    first_signed_at: sign.map(|s| filed_at + m(s)),
+                    resolve_due: Some(filed_at + m(2400)),
+                    first_resolved_at: resolve.map(|r| filed_at + m(r)),
+                    rated_at: rated.filter(|_| resolve.is_some()).map(|r| filed_at + m(r)),
+                    satisfaction: rating.map(|(s, _)| {
+                        [
+                            Satisfaction::Satisfied,
+                            Satisfaction::BasicallySatisfied,
+                            Satisfaction::Dissatisfied,
+                        ][s]
+                    }),
+                    solved: rating.map(|(_, s)| s),
+                    routings,
+                    returns: returns.min(routings - 1),
+                    reopened,
+                    repeat,
+                    open,
+                    overdue,
+                    sign_minutes: sign,
+                    resolve_minutes: resolve,
+                }
+            },
+        )
+}
+
+proptest! {
+    /// Groups add up to the whole, whichever way the records are split.
+    #[test]
+    fn groups_add_up_to_the_total(records in proptest::collection::vec(record(), 0..60), split in 0usize..60) {
+        let period = april();
+        let split = split.min(records.len());
+        let whole = tally(&records, &period);
+        let mut parts = tally(&records[..split], &period);
+        parts.merge(&tally(&records[split..], &period));
+        let w = ScoreWeights::default();
+        prop_assert_eq!(whole.figures(&w), parts.figures(&w));
+    }
+
+    /// Every rate lies between 0 and 1 and has data exactly when its denominator is positive.
+    #[test]
+    fn rates_are_fractions(records in proptest::collection::vec(record(), 0..60)) {
+        let f = tally(&records, &april()).figures(&ScoreWeights::default());
+        for r in [f.response, f.on_time_resolution, f.resolution, f.satisfaction, f.returns, f.reopens, f.repeats] {
+            prop_assert!(r.numerator <= r.denominator);
+            prop_assert_eq!(r.value.is_some(), r.denominator > 0);
+            if let Some(v) = r.value {
+                prop_assert!((0.0..=1.0).contains(&v));
+            }
+        }
+        if let Some(s) = f.score {
+            prop_assert!((0.0..=100.0).contains(&s));
+        }
+        prop_assert_eq!(f.backlog.iter().map(|b| b.tickets).sum::<u64>(), f.open);
+    }
+}
