@@ -58,6 +58,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub sla: SlaSettings,
     pub mail: MailSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
 }
 
@@ -135,6 +136,38 @@ impl AuthSettings {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MetricsSettings {
+    pub score_weight_response: f64,
+    pub score_weight_resolution: f64,
+    pub score_weight_satisfaction: f64,
+    /// Cumulative resolved counts shown as milestones: "100,300,500,700,1000".
+    pub milestones: String,
+}
+
+impl MetricsSettings {
+    pub fn weights(&self) -> crate::domain::metrics::ScoreWeights {
+        crate::domain::metrics::ScoreWeights {
+            response: self.score_weight_response,
+            resolution: self.score_weight_resolution,
+            satisfaction: self.score_weight_satisfaction,
+        }
+    }
+
+    /// The milestones, ascending; None when one is not a whole number.
+    pub fn milestone_counts(&self) -> Option<Vec<u64>> {
+        let mut m = self
+            .milestones
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().ok())
+            .collect::<Option<Vec<u64>>>()?;
+        m.sort_unstable();
+        Some(m)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -291,6 +324,24 @@ impl Settings {
             return Err(ConfigError::Refused(
                 "server.json_limit_bytes must be at least 1024".into(),
             ));
+        }
+        let w = &self.metrics;
+        let weights = [
+            w.score_weight_response,
+            w.score_weight_resolution,
+            w.score_weight_satisfaction,
+        ];
+        if weights.iter().any(|x| !x.is_finite() || *x < 0.0) || weights.iter().sum::<f64>() <= 0.0
+        {
+            return Err(ConfigError::Refused(
+                "metrics.score_weight_* must be zero or more, and not all zero".into(),
+            ));
+        }
+        if w.milestone_counts().is_none() {
+            return Err(ConfigError::Refused(format!(
+                "metrics.milestones must be whole numbers separated by commas (got \"{}\")",
+                w.milestones
+            )));
         }
         if self.sla.intervals().is_none() {
             return Err(ConfigError::Refused(format!(

@@ -10,23 +10,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Satisfaction {
-    Satisfied,
-    BasicallySatisfied,
-    Dissatisfied,
-}
+pub mod history;
 
-impl Satisfaction {
-    pub fn parse(s: &str) -> Option<Satisfaction> {
-        match s {
-            "satisfied" => Some(Satisfaction::Satisfied),
-            "basically_satisfied" => Some(Satisfaction::BasicallySatisfied),
-            "dissatisfied" => Some(Satisfaction::Dissatisfied),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::ticket::Satisfaction;
 
 /// What the metrics need to know about one ticket.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,14 +54,8 @@ pub struct Period {
 }
 
 impl Period {
-    fn contains(&self, at: DateTime<Utc>) -> bool {
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
         self.from <= at && at < self.to
-    }
-
-    /// A deadline counts once it has fallen (inside the period and in the
-    /// past), or earlier when the step was already done.
-    fn deadline_counts(&self, due: DateTime<Utc>, done: bool) -> bool {
-        self.contains(due) && (done || due <= self.now)
     }
 }
 
@@ -113,49 +93,9 @@ pub struct Tally {
 impl Tally {
     /// Adds what `r` contributes to `period`.
     pub fn add(&mut self, r: &TicketRecord, period: &Period) {
-        if period.contains(r.filed_at) {
-            self.received += 1;
-            self.routings += u64::from(r.routings);
-            self.returns += u64::from(r.returns);
-            self.repeats += u64::from(r.repeat);
-        }
-        if let Some(due) = r.first_sign_due {
-            if period.deadline_counts(due, r.first_signed_at.is_some()) {
-                self.sign_due += 1;
-                self.signed_on_time += u64::from(r.first_signed_at.is_some_and(|s| s <= due));
-            }
-        }
-        if let Some(due) = r.resolve_due {
-            if period.deadline_counts(due, r.first_resolved_at.is_some()) {
-                self.resolve_due += 1;
-                self.resolved_on_time += u64::from(r.first_resolved_at.is_some_and(|s| s <= due));
-            }
-        }
-        if r.first_signed_at.is_some_and(|at| period.contains(at)) {
-            self.sign_minutes.extend(r.sign_minutes);
-        }
-        if r.first_resolved_at.is_some_and(|at| period.contains(at)) {
-            self.resolved += 1;
-            self.reopened += u64::from(r.reopened);
-            self.resolve_minutes.extend(r.resolve_minutes);
-        }
-        if let (Some(at), Some(s)) = (r.rated_at, r.satisfaction) {
-            if period.contains(at) {
-                self.rated += 1;
-                self.solved += u64::from(r.solved == Some(true));
-                self.satisfied += u64::from(s != Satisfaction::Dissatisfied);
-            }
-        }
-        if r.open && r.filed_at < period.to {
-            self.open += 1;
-            self.overdue_open += u64::from(r.overdue);
-            let days = (period.now - r.filed_at).num_days();
-            let bucket = BACKLOG_BUCKETS
-                .iter()
-                .position(|(_, under)| days < *under)
-                .unwrap_or(BACKLOG_BUCKETS.len() - 1);
-            self.backlog[bucket] += 1;
-        }
+        add_to(std::slice::from_mut(self), r, period, |at| {
+            period.contains(at).then_some(0)
+        });
     }
 
     pub fn merge(&mut self, other: &Tally) {
@@ -209,6 +149,69 @@ impl Tally {
                 .collect(),
             score: weights.score(response.value, resolution.value, satisfaction.value),
         }
+    }
+}
+
+/// Adds what `r` contributes to `period` to the tally of the bucket each
+/// contribution's instant falls in (`bucket` answers None outside the
+/// period): one bucket for a total, one per day for a trend. Open tickets
+/// count in the last bucket, as they stand at `period.now`.
+pub fn add_to(
+    tallies: &mut [Tally],
+    r: &TicketRecord,
+    period: &Period,
+    bucket: impl Fn(DateTime<Utc>) -> Option<usize>,
+) {
+    if let Some(b) = bucket(r.filed_at) {
+        let t = &mut tallies[b];
+        t.received += 1;
+        t.routings += u64::from(r.routings);
+        t.returns += u64::from(r.returns);
+        t.repeats += u64::from(r.repeat);
+    }
+    // A deadline counts once it has passed, or earlier when the step was
+    // already done.
+    if let Some(due) = r.first_sign_due {
+        let done = r.first_signed_at;
+        if let Some(b) = bucket(due).filter(|_| done.is_some() || due <= period.now) {
+            tallies[b].sign_due += 1;
+            tallies[b].signed_on_time += u64::from(done.is_some_and(|s| s <= due));
+        }
+    }
+    if let Some(due) = r.resolve_due {
+        let done = r.first_resolved_at;
+        if let Some(b) = bucket(due).filter(|_| done.is_some() || due <= period.now) {
+            tallies[b].resolve_due += 1;
+            tallies[b].resolved_on_time += u64::from(done.is_some_and(|s| s <= due));
+        }
+    }
+    if let Some(b) = r.first_signed_at.and_then(&bucket) {
+        tallies[b].sign_minutes.extend(r.sign_minutes);
+    }
+    if let Some(b) = r.first_resolved_at.and_then(&bucket) {
+        let t = &mut tallies[b];
+        t.resolved += 1;
+        t.reopened += u64::from(r.reopened);
+        t.resolve_minutes.extend(r.resolve_minutes);
+    }
+    if let (Some(b), Some(s)) = (r.rated_at.and_then(&bucket), r.satisfaction) {
+        let t = &mut tallies[b];
+        t.rated += 1;
+        t.solved += u64::from(r.solved == Some(true));
+        t.satisfied += u64::from(s != Satisfaction::Dissatisfied);
+    }
+    if r.open && r.filed_at < period.to {
+        let Some(t) = tallies.last_mut() else {
+            return;
+        };
+        t.open += 1;
+        t.overdue_open += u64::from(r.overdue);
+        let days = (period.now - r.filed_at).num_days();
+        let b = BACKLOG_BUCKETS
+            .iter()
+            .position(|(_, under)| days < *under)
+            .unwrap_or(BACKLOG_BUCKETS.len() - 1);
+        t.backlog[b] += 1;
     }
 }
 

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod lang;
 pub mod mail;
+pub mod metrics;
 pub mod middleware;
 pub mod notices;
 pub mod openapi;
@@ -125,6 +126,7 @@ where
                 .service(tickets::get)
                 .service(tickets::act)
                 .service(sla::supervision_list)
+                .service(metrics::get_metrics)
                 .service(notices::list_notices)
                 .service(notices::set_notices)
                 .service(sla::calendar_year)

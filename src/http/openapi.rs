@@ -25,6 +25,7 @@ use super::problem::{FieldError, Problem};
         (name = "enterprises", description = "Enterprises, as far as the caller's jurisdiction goes"),
         (name = "whitelist", description = "The white list: listings, mutual recognition, the public check"),
         (name = "tickets", description = "Problem reports (诉求工单): filing, the queue, the timeline, actions"),
+        (name = "metrics", description = "Supervisors' numbers (三率 and more) for the caller's jurisdiction"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
     )
 )]

@@ -10,6 +10,7 @@ pub mod digest;
 pub mod enterprises;
 pub mod imports;
 pub mod mail;
+pub mod metrics;
 pub mod notify;
 pub mod sla;
 pub mod sla_scanner;

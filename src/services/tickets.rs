@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
 use crate::domain::enterprise::{is_county, issue, FieldIssue};
+use crate::domain::metrics::history::{History, Step};
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;
 use crate::domain::routing::{
@@ -20,6 +21,7 @@ use crate::services::notify;
 use crate::services::sla::{self, Sla};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
+use crate::storage::metrics::{self, MetricsRow};
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
 use crate::storage::sla::{naive, ClockRow, SlaEvent};
@@ -338,6 +340,19 @@ pub async fn file(
                         },
                     );
                     ClockRow::insert(conn, &settled.row)?;
+                    let repeat = metrics::is_repeat(conn, enterprise_id, &category, t, ticket.id)?;
+                    MetricsRow::insert(
+                        conn,
+                        &MetricsRow::of(
+                            ticket.id,
+                            &History::filed(
+                                filed,
+                                clocks.sign.due_at,
+                                clocks.resolve.due_at,
+                                repeat,
+                            ),
+                        ),
+                    )?;
                     notify::enqueue(
                         conn,
                         &notify::pending(
@@ -716,6 +731,26 @@ pub async fn act(
                 return Ok(false);
             }
             ClockRow::save(conn, &settled.row)?;
+            if let Some(row) = MetricsRow::find(conn, id)? {
+                let filed = old.filed_at.and_utc();
+                let before = row.history();
+                let after = before.after(
+                    &Step {
+                        at,
+                        from: loaded.state.status,
+                        to: next.status,
+                        moved: next.handling.id != loaded.state.handling.id,
+                        returned: matches!(action, Action::Return { .. }),
+                        rated: matches!(action, Action::Rate { .. }),
+                        resolve_due_before: old.resolve_due_at.map(|d| d.and_utc()),
+                        resolve_due_after: Some(settled.resolve_due_at.and_utc()),
+                    },
+                    |to| snap.calendar.working_minutes_between(filed, to),
+                );
+                if after != before {
+                    MetricsRow::update(conn, &MetricsRow::of(id, &after))?;
+                }
+            }
             if next.handling.id != loaded.state.handling.id {
                 TicketDepartment::put(
                     conn,

@@ -283,6 +283,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_metrics (ticket_id) {
+        ticket_id -> BigInt,
+        first_sign_due_at -> Nullable<Timestamp>,
+        first_signed_at -> Nullable<Timestamp>,
+        sign_minutes -> Nullable<BigInt>,
+        first_resolve_due_at -> Nullable<Timestamp>,
+        first_resolved_at -> Nullable<Timestamp>,
+        resolve_minutes -> Nullable<BigInt>,
+        rated_at -> Nullable<Timestamp>,
+        routings -> Integer,
+        returns -> Integer,
+        repeated -> Bool,
+        last_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sla_events (id) {
         id -> BigInt,
         ticket_id -> BigInt,
@@ -370,6 +387,7 @@ diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_departments -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(sla_events -> tickets (ticket_id));
+diesel::joinable!(ticket_metrics -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     chains,
@@ -392,6 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_clocks,
     sla_events,
     outbox_messages,
+    ticket_metrics,
     notification_preferences,
     message_templates,
     account_tokens,

@@ -8,6 +8,7 @@ mod enterprises;
 mod health;
 mod imports;
 mod mail;
+mod metrics;
 mod openapi;
 mod outbox;
 mod problems;

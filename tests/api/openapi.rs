@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 55] = [
+const ROUTES: [(&str, &str); 56] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -11,6 +11,7 @@ const ROUTES: [(&str, &str); 55] = [
     ("get", "/api/v1/departments/{id}"),
     ("put", "/api/v1/departments/{id}/settings"),
     ("get", "/api/v1/chains"),
+    ("get", "/api/v1/metrics"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),

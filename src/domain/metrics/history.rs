@@ -1,0 +1,149 @@
+//! The part of a ticket's metric record that only its history knows (the
+//! first sign-for, the first resolution and the deadline it was held to,
+//! routings and returns, ...), kept up to date one step at a time in the
+//! transaction of each step. The rest of a [`TicketRecord`] is read from the
+//! ticket as it stands.
+
+use chrono::{DateTime, Utc};
+
+use super::{Satisfaction, TicketRecord};
+use crate::domain::ticket::Status;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub first_sign_due: Option<DateTime<Utc>>,
+    pub first_signed_at: Option<DateTime<Utc>>,
+    pub sign_minutes: Option<i64>,
+    pub first_resolve_due: Option<DateTime<Utc>>,
+    pub first_resolved_at: Option<DateTime<Utc>>,
+    pub resolve_minutes: Option<i64>,
+    pub rated_at: Option<DateTime<Utc>>,
+    pub routings: u32,
+    pub returns: u32,
+    pub repeat: bool,
+    /// The latest instant any metric attributes to the ticket, so that a
+    /// period's query can skip tickets with nothing in it.
+    pub last_at: DateTime<Utc>,
+}
+
+/// One step of a ticket, as the metrics see it.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    pub from: Status,
+    pub to: Status,
+    /// The handling department changed (transfer, escalate, return, take-over).
+    pub moved: bool,
+    pub returned: bool,
+    pub rated: bool,
+    /// The resolve deadline before the step: what a resolution is held to.
+    pub resolve_due_before: Option<DateTime<Utc>>,
+    /// The resolve deadline after the step.
+    pub resolve_due_after: Option<DateTime<Utc>>,
+}
+
+impl History {
+    /// A ticket just filed. `repeat`: its enterprise filed one of the same
+    /// category in the 30 days before.
+    pub fn filed(
+        at: DateTime<Utc>,
+        sign_due: DateTime<Utc>,
+        resolve_due: DateTime<Utc>,
+        repeat: bool,
+    ) -> History {
+        History {
+            first_sign_due: Some(sign_due),
+            first_signed_at: None,
+            sign_minutes: None,
+            first_resolve_due: None,
+            first_resolved_at: None,
+            resolve_minutes: None,
+            rated_at: None,
+            routings: 1,
+            returns: 0,
+            repeat,
+            last_at: at.max(sign_due).max(resolve_due),
+        }
+    }
+
+    /// The history after `step`; `working_minutes_since_filing` measures
+    /// the working time from filing to an instant.
+    pub fn after(
+        &self,
+        step: &Step,
+        working_minutes_since_filing: impl Fn(DateTime<Utc>) -> i64,
+    ) -> History {
+        let mut h = self.clone();
+        // Signed for: the first time the ticket leaves pending_sign for
+        // handling (sign_for, or a lead taking it over).
+        if h.first_signed_at.is_none()
+            && step.from == Status::PendingSign
+            && step.to == Status::Handling
+        {
+            h.first_signed_at = Some(step.at);
+            h.sign_minutes = Some(working_minutes_since_filing(step.at));
+        }
+        if h.first_resolved_at.is_none()
+            && step.to == Status::Resolved
+            && step.from != Status::Resolved
+        {
+            h.first_resolved_at = Some(step.at);
+            h.resolve_minutes = Some(working_minutes_since_filing(step.at));
+            h.first_resolve_due = step.resolve_due_before;
+        }
+        if step.moved {
+            h.routings += 1;
+        }
+        if step.returned {
+            h.returns += 1;
+        }
+        if step.rated {
+            h.rated_at = Some(step.at);
+        }
+        h.last_at = [Some(h.last_at), Some(step.at), step.resolve_due_after]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(h.last_at);
+        h
+    }
+
+    /// The whole record, given what the ticket says now.
+    pub fn record(&self, now: &TicketNow) -> TicketRecord {
+        TicketRecord {
+            filed_at: now.filed_at,
+            first_sign_due: self.first_sign_due,
+            first_signed_at: self.first_signed_at,
+            // Until its first resolution a ticket is held to its current deadline.
+            resolve_due: if self.first_resolved_at.is_some() {
+                self.first_resolve_due
+            } else {
+                now.resolve_due
+            },
+            first_resolved_at: self.first_resolved_at,
+            rated_at: self.rated_at.filter(|_| now.satisfaction.is_some()),
+            satisfaction: now.satisfaction,
+            solved: now.solved,
+            routings: self.routings,
+            returns: self.returns,
+            reopened: now.reopened,
+            repeat: self.repeat,
+            open: now.status.is_open(),
+            overdue: now.overdue,
+            sign_minutes: self.sign_minutes,
+            resolve_minutes: self.resolve_minutes,
+        }
+    }
+}
+
+/// What the ticket itself says now.
+#[derive(Clone, Debug)]
+pub struct TicketNow {
+    pub filed_at: DateTime<Utc>,
+    pub status: Status,
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub satisfaction: Option<Satisfaction>,
+    pub solved: Option<bool>,
+    pub reopened: bool,
+    pub overdue: bool,
+}

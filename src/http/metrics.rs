@@ -1,0 +1,246 @@
+//! The supervisors' numbers over HTTP: `GET /api/v1/metrics`.
+
+use actix_web::{get, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::caller::Authenticated;
+use super::problem::{ApiError, Message, Problem};
+use super::AppState;
+use crate::domain::metrics::Figures;
+use crate::domain::region::RegionCode;
+use crate::services::metrics::{self, GroupBy, MetricsError, MetricsQuery, Report};
+
+/// The longest period one query may cover.
+const MAX_DAYS: i64 = 3 * 366;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsParams {
+    /// First day, Beijing time (`2022-04-01`); default: 29 days before `to`.
+    pub from: Option<String>,
+    /// Last day, included; default: today.
+    pub to: Option<String>,
+    /// `region` (child regions of the scope), `department` (handling
+    /// department), `category`, `urgency` or `day` (the daily trend).
+    pub group_by: Option<String>,
+    /// Narrow to a region inside the caller's jurisdiction (drill-down).
+    pub region: Option<String>,
+    /// Narrow to the enterprises of one chain (`auto`, `chip`, `medical`, ...).
+    pub chain: Option<String>,
+    /// Only white-listed enterprises (`true`) or only the others (`false`).
+    pub whitelisted: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeView {
+    /// The region covered; null for the whole country.
+    pub region: Option<String>,
+    pub region_level: Option<String>,
+    pub chain: Option<String>,
+    pub whitelisted: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub key: String,
+    pub name: String,
+    pub figures: Figures,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Milestone {
+    pub count: u64,
+    pub reached: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsView {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub scope: ScopeView,
+    pub total: Figures,
+    /// Present when `group_by` was given.
+    pub groups: Vec<GroupView>,
+    /// First resolutions in the scope up to the end of the period, all time.
+    pub resolved_to_date: u64,
+    pub milestones: Vec<Milestone>,
+}
+
+fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
+    (name.to_string(), Message::new(zh, en))
+}
+
+/// Parses the query; every bad field is reported at once.
+fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, ApiError> {
+    let mut errors = Vec::new();
+    let day = |s: &Option<String>, name: &str, errors: &mut Vec<(String, Message)>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| {
+                        errors.push(field(
+                            name,
+                            "日期格式应为 YYYY-MM-DD。",
+                            "A date is YYYY-MM-DD.",
+                        ))
+                    })
+                    .ok()
+            })
+    };
+    let to = day(&p.to, "to", &mut errors).unwrap_or(today);
+    let from = day(&p.from, "from", &mut errors).unwrap_or(to - chrono::Days::new(29));
+    if from > to {
+        errors.push(field(
+            "from",
+            "开始日期不能晚于结束日期。",
+            "`from` is after `to`.",
+        ));
+    } else if (to - from).num_days() >= MAX_DAYS {
+        errors.push(field(
+            "to",
+            "一次最多查询三年。",
+            "One query covers at most three years.",
+        ));
+    }
+    let group_by = match p
+        .group_by
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(g) => {
+            let parsed = GroupBy::parse(g);
+            if parsed.is_none() {
+                errors.push(field(
+                    "group_by",
+                    "分组应为 region、department、category、urgency 或 day。",
+                    "group_by is region, department, category, urgency or day.",
+                ));
+            }
+            parsed
+        }
+    };
+    let region = match p.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(r) => match RegionCode::parse(r) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                errors.push(field(
+                    "region",
+                    "区划代码应为 2、4 或 6 位数字。",
+                    "A region code has 2, 4 or 6 digits.",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    Ok(MetricsQuery {
+        from,
+        to,
+        group_by,
+        region,
+        chain: p
+            .chain
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        whitelisted: p.whitelisted,
+    })
+}
+
+/// The three rates and the other numbers of domain section 7 (response,
+/// on-time resolution, resolution, satisfaction, return, reopen and repeat
+/// rates; received and resolved counts; times to sign and to resolve in
+/// working hours; backlog; score) for the caller's jurisdiction, a region
+/// inside it, a chain or the white list, over Beijing days `from..=to`.
+/// A rate with an empty denominator is null ("no data").
+#[utoipa::path(
+    tag = "metrics",
+    security(("bearer" = [])),
+    params(MetricsParams),
+    responses(
+        (status = 200, body = MetricsView),
+        (status = 404, description = "The caller is not a supervisor or lead, or the region or chain is outside their jurisdiction", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad dates, grouping or region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+pub async fn get_metrics(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    params: web::Query<MetricsParams>,
+) -> Result<web::Json<MetricsView>, ApiError> {
+    let now = state.sla.now();
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let q = parse(&params, today)?;
+    let (from, to) = (q.from, q.to);
+    let report = metrics::report(
+        &state.db,
+        &who.caller,
+        q,
+        now,
+        state.settings.metrics.weights(),
+    )
+    .await
+    .map_err(refused)?;
+    let milestones = state
+        .settings
+        .metrics
+        .milestone_counts()
+        .unwrap_or_default();
+    Ok(web::Json(view(report, from, to, &milestones)))
+}
+
+fn refused(e: MetricsError) -> ApiError {
+    match e {
+        MetricsError::NotPermitted => ApiError::not_found(
+            "只有部门的督查人员和负责人可以查看统计。",
+            "Only a department's supervisors and leads read metrics.",
+        ),
+        MetricsError::OutsideJurisdiction => ApiError::not_found(
+            "该地区或产业链不在本部门管辖范围内。",
+            "That region or chain is outside the department's jurisdiction.",
+        ),
+        MetricsError::Storage(e) => e.into(),
+    }
+}
+
+fn view(r: Report, from: NaiveDate, to: NaiveDate, milestones: &[u64]) -> MetricsView {
+    MetricsView {
+        from,
+        to,
+        scope: ScopeView {
+            region: r.scope.region.as_ref().map(|(c, _)| c.to_string()),
+            region_level: r.scope.region.as_ref().map(|(_, l)| l.as_str().to_string()),
+            chain: r.scope.chain,
+            whitelisted: r.scope.whitelisted,
+        },
+        total: r.total,
+        groups: r
+            .groups
+            .into_iter()
+            .map(|g| GroupView {
+                key: g.key,
+                name: g.name,
+                figures: g.figures,
+            })
+            .collect(),
+        resolved_to_date: r.resolved_to_date,
+        milestones: milestones
+            .iter()
+            .map(|m| Milestone {
+                count: *m,
+                reached: r.resolved_to_date >= *m,
+            })
+            .collect(),
+    }
+}

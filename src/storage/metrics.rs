@@ -1,0 +1,246 @@
+//! Each ticket's metric history (`ticket_metrics`) and the records a
+//! metrics query adds up.
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+
+use super::connection::AnyConnection;
+use super::schema::{ticket_metrics, tickets};
+use crate::domain::metrics::history::{History, TicketNow};
+use crate::domain::metrics::{Satisfaction, TicketRecord};
+use crate::domain::ticket::Status;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = ticket_metrics, primary_key(ticket_id), treat_none_as_null = true)]
+pub struct MetricsRow {
+    pub ticket_id: i64,
+    pub first_sign_due_at: Option<NaiveDateTime>,
+    pub first_signed_at: Option<NaiveDateTime>,
+    pub sign_minutes: Option<i64>,
+    pub first_resolve_due_at: Option<NaiveDateTime>,
+    pub first_resolved_at: Option<NaiveDateTime>,
+    pub resolve_minutes: Option<i64>,
+    pub rated_at: Option<NaiveDateTime>,
+    pub routings: i32,
+    pub returns: i32,
+    pub repeated: bool,
+    pub last_at: NaiveDateTime,
+}
+
+impl MetricsRow {
+    pub fn of(ticket_id: i64, h: &History) -> MetricsRow {
+        let n = |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.naive_utc());
+        MetricsRow {
+            ticket_id,
+            first_sign_due_at: n(h.first_sign_due),
+            first_signed_at: n(h.first_signed_at),
+            sign_minutes: h.sign_minutes,
+            first_resolve_due_at: n(h.first_resolve_due),
+            first_resolved_at: n(h.first_resolved_at),
+            resolve_minutes: h.resolve_minutes,
+            rated_at: n(h.rated_at),
+            routings: h.routings as i32,
+            returns: h.returns as i32,
+            repeated: h.repeat,
+            last_at: h.last_at.naive_utc(),
+        }
+    }
+
+    pub fn history(&self) -> History {
+        let u = |d: Option<NaiveDateTime>| d.map(|d| d.and_utc());
+        History {
+            first_sign_due: u(self.first_sign_due_at),
+            first_signed_at: u(self.first_signed_at),
+            sign_minutes: self.sign_minutes,
+            first_resolve_due: u(self.first_resolve_due_at),
+            first_resolved_at: u(self.first_resolved_at),
+            resolve_minutes: self.resolve_minutes,
+            rated_at: u(self.rated_at),
+            routings: self.routings.max(0) as u32,
+            returns: self.returns.max(0) as u32,
+            repeat: self.repeated,
+            last_at: self.last_at.and_utc(),
+        }
+    }
+
+    pub fn find(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Option<MetricsRow>> {
+        ticket_metrics::table
+            .find(ticket_id)
+            .select(MetricsRow::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut AnyConnection, row: &MetricsRow) -> QueryResult<()> {
+        diesel::insert_into(ticket_metrics::table)
+            .values(row)
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn update(conn: &mut AnyConnection, row: &MetricsRow) -> QueryResult<()> {
+        diesel::update(ticket_metrics::table.find(row.ticket_id))
+            .set(row)
+            .execute(conn)
+            .map(drop)
+    }
+}
+
+/// Whether the enterprise filed a ticket of this category in the 30 days
+/// before `at` (other than `ticket_id`).
+pub fn is_repeat(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    category: &str,
+    at: NaiveDateTime,
+    ticket_id: i64,
+) -> QueryResult<bool> {
+    let earlier: Option<i64> = tickets::table
+        .filter(tickets::enterprise_id.eq(enterprise_id))
+        .filter(tickets::category.eq(category))
+        .filter(tickets::filed_at.ge(at - TimeDelta::days(30)))
+        .filter(tickets::filed_at.le(at))
+        .filter(tickets::id.ne(ticket_id))
+        .select(tickets::id)
+        .first(conn)
+        .optional()?;
+    Ok(earlier.is_some())
+}
+
+/// Narrows a boxed query over tickets to what `filter` covers.
+macro_rules! in_scope {
+    ($query:expr, $filter:expr) => {{
+        let mut q = $query;
+        if let Some(p) = &$filter.place_prefix {
+            q = q.filter(
+                tickets::place_code
+                    .like(format!("{}%", super::users::escape_like(p)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(c) = &$filter.chain {
+            q = q.filter(
+                tickets::chains
+                    .like(format!("%,{},%", super::users::escape_like(c)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(w) = $filter.whitelisted {
+            q = q.filter(tickets::whitelisted.eq(w));
+        }
+        q
+    }};
+}
+
+/// Which tickets a metrics query covers.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsFilter {
+    /// Place codes starting with this (a region's subtree).
+    pub place_prefix: Option<String>,
+    /// Enterprises of this chain.
+    pub chain: Option<String>,
+    pub whitelisted: Option<bool>,
+}
+
+/// One ticket as a metrics query sees it: its record and what it may be
+/// grouped by.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub place_code: String,
+    pub department_id: i64,
+    pub category: String,
+    pub urgency: String,
+    pub record: TicketRecord,
+}
+
+type Loaded = (
+    (String, i64, String, String, NaiveDateTime, String),
+    (
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<bool>,
+        i32,
+        bool,
+    ),
+    MetricsRow,
+);
+
+/// Every ticket in `filter` filed before `to` that has something in
+/// `[from, to)` or is still open.
+pub fn records(
+    conn: &mut AnyConnection,
+    filter: &MetricsFilter,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Counted>> {
+    let q = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(tickets::filed_at.lt(to))
+        .filter(
+            ticket_metrics::last_at
+                .ge(from)
+                .or(tickets::status.eq_any(crate::services::supervision::OPEN)),
+        )
+        .select((
+            (
+                tickets::place_code,
+                tickets::handling_department_id,
+                tickets::category,
+                tickets::urgency,
+                tickets::filed_at,
+                tickets::status,
+            ),
+            (
+                tickets::resolve_due_at,
+                tickets::rating,
+                tickets::solved,
+                tickets::reopened_count,
+                tickets::overdue,
+            ),
+            MetricsRow::as_select(),
+        ))
+        .into_boxed();
+    let rows: Vec<Loaded> = in_scope!(q, filter).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                (place_code, department_id, category, urgency, filed_at, status),
+                (resolve_due, rating, solved, reopened, overdue),
+                m,
+            )| {
+                let now = TicketNow {
+                    filed_at: filed_at.and_utc(),
+                    status: Status::parse(&status).unwrap_or(Status::Closed),
+                    resolve_due: resolve_due.map(|d| d.and_utc()),
+                    satisfaction: rating.as_deref().and_then(Satisfaction::parse),
+                    solved,
+                    reopened: reopened > 0,
+                    overdue,
+                };
+                Counted {
+                    place_code,
+                    department_id,
+                    category,
+                    urgency,
+                    record: m.history().record(&now),
+                }
+            },
+        )
+        .collect())
+}
+
+/// First resolutions before `to`, all time: the cumulative resolved count.
+pub fn resolved_before(
+    conn: &mut AnyConnection,
+    filter: &MetricsFilter,
+    to: NaiveDateTime,
+) -> QueryResult<u64> {
+    let q = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(ticket_metrics::first_resolved_at.lt(to))
+        .count()
+        .into_boxed();
+    let n: i64 = in_scope!(q, filter).get_result(conn)?;
+    Ok(n.max(0) as u64)
+}

@@ -1,0 +1,344 @@
+//! The supervisors' numbers: a generated data set driven through the API
+//! with a moving clock, and every rate recomputed here independently from
+//! the raw event log and what the API said when each ticket was filed.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use diesel::RunQueryDsl;
+use serde_json::{json, Value};
+
+use crate::each_backend;
+use crate::helpers::{assert_problem, TestApp};
+
+fn bj(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Shanghai
+        .from_local_datetime(
+            &NaiveDate::from_ymd_opt(2026, 3, d)
+                .unwrap()
+                .and_hms_opt(h, mi, 0)
+                .unwrap(),
+        )
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+struct Cast {
+    enterprise: String,
+    wuzhong: String,
+    huqiu: String,
+    wuzhong_lead: String,
+    city: String,
+    ministry: String,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
+    app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
+    let wuzhong = app.department_of("320506").await;
+    let huqiu = app.department_of("320505").await;
+    let city = app.department_of("320500").await;
+    let province = app.department_of("320000").await;
+    let ministry = app
+        .get_json(&format!("/api/v1/departments/{province}"))
+        .await["parent_id"]
+        .as_i64()
+        .unwrap();
+    app.user("officer", "o@wuzhong.cn", Some(wuzhong), None)
+        .await;
+    app.user("officer", "o@huqiu.cn", Some(huqiu), None).await;
+    app.user("lead", "lead@wuzhong.cn", Some(wuzhong), None)
+        .await;
+    app.user("supervisor", "s@suzhou.cn", Some(city), None)
+        .await;
+    app.user("supervisor", "s@miit.cn", Some(ministry), None)
+        .await;
+    Cast {
+        enterprise: app.token("e@wuzhong.cn").await,
+        wuzhong: app.token("o@wuzhong.cn").await,
+        huqiu: app.token("o@huqiu.cn").await,
+        wuzhong_lead: app.token("lead@wuzhong.cn").await,
+        city: app.token("s@suzhou.cn").await,
+        ministry: app.token("s@miit.cn").await,
+    }
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) {
+    let res = app
+        .post_as(
+            &format!("/api/v1/tickets/{id}/actions/{action}"),
+            token,
+            &body,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
+}
+
+async fn metrics(app: &TestApp, token: &str, query: &str) -> Value {
+    let res = app.get_as(&format!("/api/v1/metrics?{query}"), token).await;
+    assert_eq!(res.status(), 200, "{query}");
+    res.json().await.unwrap()
+}
+
+/// A small deterministic generator (no dependency on a crate's sequence).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// What the test itself saw of one ticket.
+struct Seen {
+    place: &'static str,
+    sign_due: DateTime<Utc>,
+    resolve_due: DateTime<Utc>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct EventRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    ticket_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    action: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    detail: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    to_status: String,
+}
+
+fn rate(value: &Value) -> (u64, u64) {
+    (
+        value["numerator"].as_u64().unwrap(),
+        value["denominator"].as_u64().unwrap(),
+    )
+}
+
+each_backend! {
+    async fn rates_match_an_independent_count_of_the_event_log(app) {
+        let c = cast(&app).await;
+        let mut rng = Lcg(2022);
+        let mut seen: HashMap<i64, Seen> = HashMap::new();
+        // Two working weeks of March 2026; each day some filings, then
+        // handling at varying speed.
+        for day in [2u32, 3, 4, 5, 6, 9, 10] {
+            for n in 0..3 {
+                app.clock.set(bj(day, 9, 10 * n));
+                let huqiu = rng.below(3) == 0;
+                let category = ["parts_supply", "logistics"][rng.below(2) as usize];
+                let mut body = json!({
+                    "category": category, "urgency": "normal",
+                    "title": "零部件断供", "description": "上游停产，库存只够三天。",
+                });
+                if huqiu {
+                    body["place"] = json!("320505");
+                }
+                let res = app.post_as("/api/v1/tickets", &c.enterprise, &body).await;
+                assert_eq!(res.status(), 201);
+                let t: Value = res.json().await.unwrap();
+                // Deadlines are UTC, written without an offset.
+                let due = |k: &str| t[k].as_str().unwrap().parse::<NaiveDateTime>().unwrap().and_utc();
+                seen.insert(
+                    t["id"].as_i64().unwrap(),
+                    Seen { place: if huqiu { "320505" } else { "320506" }, sign_due: due("sign_due_at"), resolve_due: due("resolve_due_at") },
+                );
+            }
+        }
+        let mut ids: Vec<i64> = seen.keys().copied().collect();
+        ids.sort_unstable();
+        for (i, id) in ids.iter().enumerate() {
+            let s = &seen[id];
+            let officer = if s.place == "320505" { &c.huqiu } else { &c.wuzhong };
+            let filed_day = s.sign_due - Duration::days(1);
+            match rng.below(6) {
+                // Left alone: still pending.
+                0 => {}
+                // Returned on first routing: off to the city.
+                1 if s.place == "320506" => {
+                    app.clock.set(filed_day + Duration::hours(2));
+                    act(&app, officer, *id, "return", json!({"reason": "不属于本区职责"})).await;
+                }
+                k => {
+                    // Signed for at once, or two days late.
+                    let signed = if k == 2 { s.sign_due + Duration::days(2) } else { filed_day + Duration::hours(1) };
+                    app.clock.set(signed);
+                    act(&app, officer, *id, "sign_for", json!({})).await;
+                    if k == 5 {
+                        continue; // still handling
+                    }
+                    app.clock.set(signed + Duration::hours(3 + 24 * (i as i64 % 4)));
+                    act(&app, officer, *id, "resolve", json!({"resolution": "已协调上游恢复供货。"})).await;
+                    if k == 4 && i % 2 == 0 {
+                        continue; // not rated yet
+                    }
+                    let satisfaction = ["satisfied", "basically_satisfied", "dissatisfied"][rng.below(3) as usize];
+                    let solved = rng.below(3) != 0;
+                    app.clock.set(signed + Duration::hours(4 + 24 * (i as i64 % 4)));
+                    act(&app, &c.enterprise, *id, "rate", json!({"satisfaction": satisfaction, "solved": solved, "comment": "ok"})).await;
+                    if satisfaction == "dissatisfied" && rng.below(2) == 0 {
+                        act(&app, &c.enterprise, *id, "reopen", json!({"reason": "问题仍未解决"})).await;
+                    }
+                }
+            }
+        }
+        let now = bj(20, 12, 0);
+        app.clock.set(now);
+
+        // The raw event log.
+        let events: Vec<EventRow> = app
+            .db
+            .run(|conn| {
+                Ok(diesel::sql_query("SELECT ticket_id, action, created_at, detail, to_status FROM ticket_events ORDER BY ticket_id, seq").load(conn)?)
+            })
+            .await
+            .unwrap();
+        let (from, to) = (bj(1, 0, 0), bj(21, 0, 0));
+        let inside = |at: DateTime<Utc>| from <= at && at < to;
+        let mut expect: HashMap<&str, (u64, u64)> = HashMap::new();
+        fn add(expect: &mut HashMap<&str, (u64, u64)>, name: &'static str, num: bool, den: bool) {
+            let e = expect.entry(name).or_default();
+            e.0 += u64::from(num && den);
+            e.1 += u64::from(den);
+        }
+        let (mut received, mut open) = (0, 0);
+        for (id, s) in &seen {
+            let mine: Vec<&EventRow> = events.iter().filter(|e| e.ticket_id == *id).collect();
+            let at = |e: &EventRow| e.created_at.and_utc();
+            let first = |name: &str| mine.iter().find(|e| e.action == name).map(|e| at(e));
+            let filed = first("file").expect("every ticket has its filing event");
+            received += u64::from(inside(filed));
+            let signed = first("sign_for");
+            add(&mut expect, "response", signed.is_some_and(|t| t <= s.sign_due), inside(s.sign_due) && (signed.is_some() || s.sign_due <= now));
+            let resolved = first("resolve");
+            add(&mut expect, "on_time_resolution", resolved.is_some_and(|t| t <= s.resolve_due), inside(s.resolve_due) && (resolved.is_some() || s.resolve_due <= now));
+            // The rating that stands: the last one, unless a reopen came after it.
+            let last_rate = mine.iter().rposition(|e| e.action == "rate");
+            let last_reopen = mine.iter().rposition(|e| e.action == "reopen");
+            if let Some(r) = last_rate.filter(|r| last_reopen.is_none_or(|o| o < *r)) {
+                let d: Value = serde_json::from_str(mine[r].detail.as_deref().unwrap()).unwrap();
+                let rated = inside(at(mine[r]));
+                add(&mut expect, "resolution", d["solved"] == json!(true), rated);
+                add(&mut expect, "satisfaction", d["satisfaction"] != json!("dissatisfied"), rated);
+            }
+            let moves = mine.iter().filter(|e| ["transfer", "escalate", "return", "take_over"].contains(&e.action.as_str())).count() as u64;
+            let returns = mine.iter().filter(|e| e.action == "return").count() as u64;
+            let r = expect.entry("returns").or_default();
+            r.0 += returns;
+            r.1 += 1 + moves;
+            if resolved.is_some_and(inside) {
+                add(&mut expect, "reopens", mine.iter().any(|e| e.action == "reopen"), true);
+            }
+            let status = mine.last().map(|e| e.to_status.as_str()).unwrap();
+            open += u64::from(["pending_sign", "handling", "awaiting_info"].contains(&status));
+        }
+        // The data set exercises each definition both ways.
+        let (num, den) = expect["response"];
+        assert!(0 < num && num < den, "late and timely sign-fors: {expect:?}");
+        let (num, den) = expect["on_time_resolution"];
+        assert!(0 < num && num < den, "unresolved past the deadline: {expect:?}");
+        assert!(expect["returns"].0 > 0 && expect["satisfaction"].1 > expect["satisfaction"].0, "{expect:?}");
+        assert!(expect.get("reopens").is_some_and(|r| r.0 > 0), "{expect:?}");
+        let got = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-20").await;
+        let total = &got["total"];
+        assert_eq!(total["received"].as_u64().unwrap(), received);
+        assert_eq!(received, seen.len() as u64);
+        for name in ["response", "on_time_resolution", "resolution", "satisfaction", "returns", "reopens"] {
+            assert_eq!(rate(&total[name]), expect.get(name).copied().unwrap_or_default(), "{name}: {total}");
+            let (num, den) = rate(&total[name]);
+            if den == 0 {
+                assert!(total[name]["value"].is_null(), "{name}");
+            } else {
+                assert!((total[name]["value"].as_f64().unwrap() - num as f64 / den as f64).abs() < 1e-9);
+            }
+        }
+        assert_eq!(total["open"].as_u64().unwrap(), open);
+        assert!(open > 0 && open < received, "the data set has open and finished tickets");
+
+        // By child region: the two counties add up to the city.
+        let by_region = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-20&group_by=region").await;
+        let groups = by_region["groups"].as_array().unwrap();
+        let keys: Vec<&str> = groups.iter().map(|g| g["key"].as_str().unwrap()).collect();
+        assert!(keys.iter().all(|k| ["320505", "320506"].contains(k)), "{keys:?}");
+        let sum: u64 = groups.iter().map(|g| g["figures"]["received"].as_u64().unwrap()).sum();
+        assert_eq!(sum, received);
+        let names: Vec<&str> = groups.iter().map(|g| g["name"].as_str().unwrap()).collect();
+        assert!(names.contains(&"吴中区"), "{names:?}");
+
+        // The daily trend puts each filing on its day.
+        let trend = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-20&group_by=day").await;
+        let days = trend["groups"].as_array().unwrap();
+        assert_eq!(days.len(), 20);
+        assert_eq!(days[1]["key"], "2026-03-02");
+        assert_eq!(days[1]["figures"]["received"], 3);
+        assert_eq!(days[0]["figures"]["received"], 0);
+
+        // Scoping: the Wuzhong lead sees Wuzhong only; the ministry everything.
+        let wuzhong_only = seen.values().filter(|s| s.place == "320506").count() as u64;
+        let own = metrics(&app, &c.wuzhong_lead, "from=2026-03-01&to=2026-03-20").await;
+        assert_eq!(own["total"]["received"].as_u64().unwrap(), wuzhong_only);
+        assert_eq!(own["scope"]["region"], "320506");
+        let all = metrics(&app, &c.ministry, "from=2026-03-01&to=2026-03-20").await;
+        assert_eq!(all["total"]["received"].as_u64().unwrap(), received);
+        assert!(all["scope"]["region"].is_null());
+        // Drilling down from the ministry to the county.
+        let drilled = metrics(&app, &c.ministry, "from=2026-03-01&to=2026-03-20&region=320506").await;
+        assert_eq!(drilled["total"]["received"].as_u64().unwrap(), wuzhong_only);
+    }
+
+    async fn an_empty_period_has_no_data_and_working_hours_are_counted(app) {
+        let c = cast(&app).await;
+        // Filed Monday 09:00, signed for 10:30, resolved Tuesday 09:30.
+        app.clock.set(bj(2, 9, 0));
+        let t: Value = app
+            .post_as("/api/v1/tickets", &c.enterprise, &json!({"category": "logistics", "urgency": "normal", "title": "货车无法进园", "description": "高速出口劝返。"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = t["id"].as_i64().unwrap();
+        app.clock.set(bj(2, 10, 30));
+        act(&app, &c.wuzhong, id, "sign_for", json!({})).await;
+        app.clock.set(bj(3, 9, 30));
+        act(&app, &c.wuzhong, id, "resolve", json!({"resolution": "已办理通行证。"})).await;
+        let m = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-07").await;
+        // The test clock runs on from where it is set: allow a minute.
+        let hours = |v: &Value| v["median_hours"].as_f64().unwrap();
+        assert!((hours(&m["total"]["time_to_sign"]) - 1.5).abs() < 0.02, "{m}");
+        // Monday 09:00-12:00 and 13:30-17:30, Tuesday 08:30-09:30: 8 working hours.
+        assert!((hours(&m["total"]["time_to_resolve"]) - 8.0).abs() < 0.02, "{m}");
+        assert_eq!(m["total"]["response"]["value"], 1.0);
+        assert_eq!(m["resolved_to_date"], 1);
+
+        let empty = metrics(&app, &c.city, "from=2025-01-01&to=2025-01-31").await;
+        assert_eq!(empty["total"]["received"], 0);
+        for name in ["response", "on_time_resolution", "resolution", "satisfaction", "returns"] {
+            assert!(empty["total"][name]["value"].is_null(), "{name} has no data");
+        }
+        assert!(empty["total"]["score"].is_null());
+        assert_eq!(empty["resolved_to_date"], 0);
+    }
+
+    async fn metrics_are_for_supervisors_and_leads_within_their_jurisdiction(app) {
+        let c = cast(&app).await;
+        assert_problem(app.get_as("/api/v1/metrics", &c.wuzhong).await, 404).await;
+        assert_problem(app.get_as("/api/v1/metrics", &c.enterprise).await, 404).await;
+        assert_eq!(app.get("/api/v1/metrics").await.status(), 401);
+        // Suzhou may not look at Shanghai.
+        assert_problem(app.get_as("/api/v1/metrics?region=310115", &c.city).await, 404).await;
+        let bad = assert_problem(app.get_as("/api/v1/metrics?from=2026-13-01&to=2026-01-01&group_by=week&region=abc", &c.city).await, 422).await;
+        let fields: Vec<&str> = bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        for f in ["from", "group_by", "region"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+        assert_problem(app.get_as("/api/v1/metrics?from=2026-03-10&to=2026-03-01", &c.city).await, 422).await;
+        assert_problem(app.get_as("/api/v1/metrics?from=2020-01-01&to=2026-03-01", &c.city).await, 422).await;
+    }
+}
