@@ -33,6 +33,7 @@ struct Writes {
     event: String,
     clock: String,
     outbox: Vec<String>,
+    metrics: String,
     county: String,
 }
 
@@ -43,6 +44,9 @@ const EVENT_COLUMNS: &str =
     "action, actor_id, from_status, to_status, detail, internal, created_at";
 const CLOCK_COLUMNS: &str = "policy, sign_round, sign_started_at, sign_warn_at, sign_fired, \
     resolve_round, resolve_started_at, resolve_warn_at, resolve_fired, next_check_at";
+const METRICS_COLUMNS: &str = "first_sign_due_at, first_signed_at, sign_minutes, \
+    first_resolve_due_at, first_resolved_at, resolve_minutes, rated_at, routings, returns, \
+    repeated, last_at";
 const OUTBOX_COLUMNS: &str = "notice, recipient_user_id, to_address, locale, params, \
     next_attempt_at, created_at";
 
@@ -111,6 +115,13 @@ async fn writes_of(b: &Bench, ticket: i64) -> Writes {
             &format!("ticket_id = {ticket}"),
         )
         .await,
+        metrics: one(literals(
+            b,
+            "ticket_metrics",
+            METRICS_COLUMNS,
+            &format!("ticket_id = {ticket}"),
+        )
+        .await),
         county,
     }
 }
@@ -133,6 +144,10 @@ fn inserts(w: &Writes, id: &str) -> Vec<String> {
         format!(
             "INSERT INTO ticket_clocks (ticket_id, {CLOCK_COLUMNS}) VALUES ({id}, {})",
             w.clock
+        ),
+        format!(
+            "INSERT INTO ticket_metrics (ticket_id, {METRICS_COLUMNS}) VALUES ({id}, {})",
+            w.metrics
         ),
     ];
     if !outbox.is_empty() {
@@ -240,6 +255,7 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
         event: spaced(&w.event),
         clock: spaced(&w.clock),
         outbox: w.outbox.iter().map(|o| spaced(o)).collect(),
+        metrics: spaced(&w.metrics),
         county: w.county.clone(),
     };
     let mut script = vec![

@@ -58,23 +58,51 @@ pub fn enqueue(
     actor: Option<i64>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    if pending.is_empty() {
-        return Ok(0);
-    }
-    let mut audiences: Vec<Audience> = pending.iter().map(|p| p.notify.audience).collect();
+    let audiences: Vec<Audience> = pending.iter().map(|p| p.notify.audience).collect();
+    let to = recipients(conn, &audiences)?;
+    enqueue_to(conn, &to, pending, actor, at)
+}
+
+/// The people of some audiences and the notices they turned off.
+pub struct Recipients {
+    people: Vec<outbox::Reachable>,
+    off: HashSet<(i64, String)>,
+}
+
+/// Looks the audiences' people up (before a write transaction, where the
+/// audiences are known in advance).
+pub fn recipients(conn: &mut AnyConnection, audiences: &[Audience]) -> QueryResult<Recipients> {
+    let mut audiences = audiences.to_vec();
     audiences.sort();
     audiences.dedup();
+    if audiences.is_empty() {
+        return Ok(Recipients {
+            people: Vec::new(),
+            off: HashSet::new(),
+        });
+    }
     let people = outbox::reachable(conn, &audiences)?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
-    let off: HashSet<(i64, String)> = outbox::turned_off(conn, &ids)?.into_iter().collect();
+    let off = outbox::turned_off(conn, &ids)?.into_iter().collect();
+    Ok(Recipients { people, off })
+}
+
+/// As [`enqueue`], to people looked up already.
+pub fn enqueue_to(
+    conn: &mut AnyConnection,
+    to: &Recipients,
+    pending: &[Pending],
+    actor: Option<i64>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
     for p in pending {
         let notice = p.notify.notice;
-        for person in people.iter().filter(|u| u.is_in(&p.notify.audience)) {
+        for person in to.people.iter().filter(|u| u.is_in(&p.notify.audience)) {
             let staff = person.role != "enterprise";
             if Some(person.id) == actor
-                || (off.contains(&(person.id, notice.as_str().to_string()))
+                || (to.off.contains(&(person.id, notice.as_str().to_string()))
                     && notice.may_opt_out(staff))
                 || !seen.insert((person.id, p.ticket_id, notice))
             {
@@ -93,7 +121,9 @@ pub fn enqueue(
             });
         }
     }
-    outbox::insert_all(conn, &rows)?;
+    if !rows.is_empty() {
+        outbox::insert_all(conn, &rows)?;
+    }
     Ok(rows.len())
 }
 

@@ -206,6 +206,26 @@ pub async fn file(
     let outcome = db
         .run(move |conn| {
             let snap = sla.snapshot(conn)?;
+            // Everything routing reads, read before the write transaction:
+            // on SQLite the write lock is then held only for the writes.
+            let routed = match route_filing(
+                conn,
+                enterprise_id,
+                place.as_ref(),
+                &category,
+                urgency,
+                &involved,
+                naive(sla.now()),
+            )? {
+                None => return Ok(None),
+                Some(Err(problem)) => return Ok(Some(Err(problem))),
+                Some(Ok(r)) => r,
+            };
+            let audiences: Vec<_> = crate::domain::notify::after_filing(routed.handling)
+                .iter()
+                .map(|n| n.audience)
+                .collect();
+            let recipients = notify::recipients(conn, &audiences)?;
             let mut attempts = 0;
             loop {
                 attempts += 1;
@@ -218,51 +238,15 @@ pub async fn file(
                             ))));
                         }
                     }
-                    let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
-                        return Ok(None);
-                    };
-                    let place = match &place {
-                        Some(p) => p.clone(),
-                        None => match RegionCode::parse(&enterprise.county_code) {
-                            Ok(c) => c,
-                            Err(_) => {
-                                return Ok(Some(Err(issue(
-                                    "place",
-                                    "请填写发生地（县级区划代码）。",
-                                    "Give the place (a county-level region code).",
-                                ))))
-                            }
-                        },
-                    };
-                    let chains = enterprises::chains_of(conn, &[enterprise_id])?
-                        .remove(&enterprise_id)
-                        .unwrap_or_default();
-                    let scopes: Vec<String> = whitelist_entries::table
-                        .filter(whitelist_entries::enterprise_id.eq(enterprise_id))
-                        .filter(whitelist_entries::removed_on.is_null())
-                        .select(whitelist_entries::scope)
-                        .load(conn)?;
-                    let rules: Vec<RoutingRule> =
-                        store::routing_rules(conn)?.iter().map(rule_of).collect();
-                    let decision = routing::route(
-                        &rules,
-                        &RoutingInput {
-                            category: category.clone(),
-                            urgency,
-                            place: place.clone(),
-                            regions_involved: involved.clone(),
-                            national_listed: scopes.iter().any(|s| s == "national"),
-                            provincial_listed: scopes.iter().any(|s| s != "national"),
-                            chains: chains.clone(),
-                        },
-                    );
-                    let Some(handling) = target_department(conn, decision.target, &place)? else {
-                        return Ok(Some(Err(issue(
-                            "place",
-                            "没有部门负责这个发生地，请联系管理员。",
-                            "No department serves this place; contact an administrator.",
-                        ))));
-                    };
+                    let Routed {
+                        place,
+                        chains,
+                        scopes,
+                        decision,
+                        handling,
+                        handling_ref,
+                        repeat,
+                    } = routed.clone();
                     let filed = sla.now();
                     let t = naive(filed);
                     let policy = snap.policy_for(decision.sla_policy.as_deref(), urgency.as_str());
@@ -324,7 +308,6 @@ pub async fn file(
                             created_at: t,
                         },
                     )?;
-                    let handling_ref = dept_ref(conn, handling)?;
                     let settled = sla::settle(
                         &sla,
                         &snap,
@@ -340,7 +323,6 @@ pub async fn file(
                         },
                     );
                     ClockRow::insert(conn, &settled.row)?;
-                    let repeat = metrics::is_repeat(conn, enterprise_id, &category, t, ticket.id)?;
                     MetricsRow::insert(
                         conn,
                         &MetricsRow::of(
@@ -353,8 +335,9 @@ pub async fn file(
                             ),
                         ),
                     )?;
-                    notify::enqueue(
+                    notify::enqueue_to(
                         conn,
+                        &recipients,
                         &notify::pending(
                             crate::domain::notify::after_filing(handling),
                             &(&ticket).into(),
@@ -380,6 +363,88 @@ pub async fn file(
         Some(Err(problem)) => Err(TicketError::Invalid(vec![problem])),
         None => Err(TicketError::NotFound),
     }
+}
+
+/// Where a filing goes, and what decided it.
+#[derive(Clone)]
+struct Routed {
+    place: RegionCode,
+    chains: Vec<String>,
+    scopes: Vec<String>,
+    decision: routing::RoutingDecision,
+    handling: i64,
+    handling_ref: DepartmentRef,
+    /// The enterprise filed one of the same category in the 30 days before.
+    repeat: bool,
+}
+
+/// Routes a filing: None when the enterprise is gone, a field problem when
+/// no place or no department fits.
+fn route_filing(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    place: Option<&RegionCode>,
+    category: &str,
+    urgency: Urgency,
+    involved: &[RegionCode],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Option<Result<Routed, FieldIssue>>> {
+    let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
+        return Ok(None);
+    };
+    let place = match place {
+        Some(p) => p.clone(),
+        None => match RegionCode::parse(&enterprise.county_code) {
+            Ok(c) => c,
+            Err(_) => {
+                return Ok(Some(Err(issue(
+                    "place",
+                    "请填写发生地（县级区划代码）。",
+                    "Give the place (a county-level region code).",
+                ))))
+            }
+        },
+    };
+    let chains = enterprises::chains_of(conn, &[enterprise_id])?
+        .remove(&enterprise_id)
+        .unwrap_or_default();
+    let scopes: Vec<String> = whitelist_entries::table
+        .filter(whitelist_entries::enterprise_id.eq(enterprise_id))
+        .filter(whitelist_entries::removed_on.is_null())
+        .select(whitelist_entries::scope)
+        .load(conn)?;
+    let rules: Vec<RoutingRule> = store::routing_rules(conn)?.iter().map(rule_of).collect();
+    let decision = routing::route(
+        &rules,
+        &RoutingInput {
+            category: category.to_string(),
+            urgency,
+            place: place.clone(),
+            regions_involved: involved.to_vec(),
+            national_listed: scopes.iter().any(|s| s == "national"),
+            provincial_listed: scopes.iter().any(|s| s != "national"),
+            chains: chains.clone(),
+        },
+    );
+    let Some(handling) = target_department(conn, decision.target, &place)? else {
+        return Ok(Some(Err(issue(
+            "place",
+            "没有部门负责这个发生地，请联系管理员。",
+            "No department serves this place; contact an administrator.",
+        ))));
+    };
+    let handling_ref = dept_ref(conn, handling)?;
+    // Counted before this ticket exists: any earlier one is another.
+    let repeat = metrics::is_repeat(conn, enterprise_id, category, at, 0)?;
+    Ok(Some(Ok(Routed {
+        place,
+        chains,
+        scopes,
+        decision,
+        handling,
+        handling_ref,
+        repeat,
+    })))
 }
 
 /// A ticket with everything authorization and the state machine need.
