@@ -1,11 +1,13 @@
 //! The supervisors' numbers over HTTP: `GET /api/v1/metrics`.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Authenticated;
+use super::export::{attachment, Cell, FileFormat, Table};
+use super::lang::Lang;
 use super::problem::{ApiError, Message, Problem};
 use super::AppState;
 use crate::domain::metrics::Figures;
@@ -242,5 +244,144 @@ fn view(r: Report, from: NaiveDate, to: NaiveDate, milestones: &[u64]) -> Metric
                 reached: r.resolved_to_date >= *m,
             })
             .collect(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
+    /// `csv` (UTF-8 with BOM) or `xlsx`.
+    pub format: String,
+}
+
+/// The numbers of `GET /api/v1/metrics` as a spreadsheet: one row per group
+/// (or the total alone), then the total; headers in the reader's language.
+#[utoipa::path(
+    tag = "metrics",
+    security(("bearer" = [])),
+    params(MetricsParams, FormatParam),
+    responses(
+        (status = 200, description = "The table as a file", content_type = "text/csv"),
+        (status = 404, description = "As for `GET /api/v1/metrics`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad format, dates, grouping or region", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics/export")]
+pub async fn export_metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Authenticated,
+    params: web::Query<MetricsParams>,
+    format: web::Query<FormatParam>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(file) = FileFormat::parse(format.format.trim()) else {
+        return Err(ApiError::invalid_fields(vec![field(
+            "format",
+            "导出格式应为 csv 或 xlsx。",
+            "The format is csv or xlsx.",
+        )]));
+    };
+    let lang = Lang::from_request(&req);
+    let now = state.sla.now();
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let q = parse(&params, today)?;
+    let (from, to) = (q.from, q.to);
+    let report = metrics::report(
+        &state.db,
+        &who.caller,
+        q,
+        now,
+        state.settings.metrics.weights(),
+    )
+    .await
+    .map_err(refused)?;
+    let table = table(&report, lang);
+    let no_data = if lang == Lang::En {
+        "no data"
+    } else {
+        "无数据"
+    };
+    let body = match file {
+        FileFormat::Csv => table.to_csv(no_data),
+        FileFormat::Xlsx => table
+            .to_xlsx(
+                if lang == Lang::En {
+                    "Metrics"
+                } else {
+                    "统计"
+                },
+                no_data,
+            )
+            .map_err(|e| {
+                tracing::error!(error = %e, "building an XLSX export");
+                ApiError::new(super::problem::ProblemKind::Internal)
+            })?,
+    };
+    Ok(attachment(file, &format!("metrics-{from}-{to}"), body))
+}
+
+/// The export's columns: (Chinese, English) headers.
+const COLUMNS: [(&str, &str); 16] = [
+    ("分组", "Key"),
+    ("名称", "Name"),
+    ("受理量", "Received"),
+    ("响应率", "Response rate"),
+    ("按时办结率", "On-time resolution rate"),
+    ("解决率", "Resolution rate"),
+    ("满意率", "Satisfaction rate"),
+    ("回退率", "Return rate"),
+    ("重办率", "Reopen rate"),
+    ("重复诉求率", "Repeat rate"),
+    ("办结量", "Resolved"),
+    (
+        "平均签收时长（工作小时）",
+        "Mean time to sign (working hours)",
+    ),
+    (
+        "平均办结时长（工作小时）",
+        "Mean time to resolve (working hours)",
+    ),
+    ("积压", "Open"),
+    ("超期积压", "Overdue open"),
+    ("综合得分", "Score"),
+];
+
+fn table(r: &Report, lang: Lang) -> Table {
+    let rate = |v: Option<f64>| v.map_or(Cell::NoData, Cell::Percent);
+    let number =
+        |v: Option<f64>| v.map_or(Cell::NoData, |n| Cell::Number((n * 100.0).round() / 100.0));
+    let row = |key: &str, name: &str, f: &Figures| {
+        vec![
+            Cell::Text(key.to_string()),
+            Cell::Text(name.to_string()),
+            Cell::Number(f.received as f64),
+            rate(f.response.value),
+            rate(f.on_time_resolution.value),
+            rate(f.resolution.value),
+            rate(f.satisfaction.value),
+            rate(f.returns.value),
+            rate(f.reopens.value),
+            rate(f.repeats.value),
+            Cell::Number(f.resolved as f64),
+            number(f.time_to_sign.mean_hours),
+            number(f.time_to_resolve.mean_hours),
+            Cell::Number(f.open as f64),
+            Cell::Number(f.overdue_open as f64),
+            number(f.score),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = r
+        .groups
+        .iter()
+        .map(|g| row(&g.key, &g.name, &g.figures))
+        .collect();
+    let total = if lang == Lang::En { "Total" } else { "合计" };
+    rows.push(row("", total, &r.total));
+    Table {
+        headers: COLUMNS
+            .iter()
+            .map(|(zh, en)| if lang == Lang::En { en } else { zh }.to_string())
+            .collect(),
+        rows,
     }
 }

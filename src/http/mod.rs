@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod caller;
 pub mod enterprises;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod lang;
@@ -127,6 +128,7 @@ where
                 .service(tickets::act)
                 .service(sla::supervision_list)
                 .service(metrics::get_metrics)
+                .service(metrics::export_metrics)
                 .service(notices::list_notices)
                 .service(notices::set_notices)
                 .service(sla::calendar_year)

@@ -178,51 +178,84 @@ pub async fn report(
         chain: scope.chain.clone(),
         whitelisted: scope.whitelisted,
     };
-    let (counted, resolved_to_date, names) = {
+    // Read page by page and folded into tallies as it comes, so memory
+    // follows the groups, not the tickets.
+    let mut total = Tally::default();
+    let mut grouped: BTreeMap<String, Tally> = BTreeMap::new();
+    let days: Vec<NaiveDate> = q.from.iter_days().take_while(|d| *d <= q.to).collect();
+    let mut daily = vec![
+        Tally::default();
+        if q.group_by == Some(GroupBy::Day) {
+            days.len()
+        } else {
+            0
+        }
+    ];
+    let mut after = 0;
+    loop {
+        let page = {
+            let filter = filter.clone();
+            db.run(move |conn| {
+                Ok(metrics::records(
+                    conn,
+                    &filter,
+                    period.from.naive_utc(),
+                    period.to.naive_utc(),
+                    after,
+                    PAGE,
+                )?)
+            })
+            .await?
+        };
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.ticket_id;
+        for c in &page {
+            total.add(&c.record, &period);
+            match q.group_by {
+                None => {}
+                Some(GroupBy::Day) => add_to(&mut daily, &c.record, &period, |at| {
+                    day_index(at, &period, q.from, days.len())
+                }),
+                Some(g) => grouped
+                    .entry(group_key(g, scope.region.as_ref(), c))
+                    .or_default()
+                    .add(&c.record, &period),
+            }
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    let (resolved_to_date, names) = {
         let filter = filter.clone();
+        let keys: Vec<String> = grouped.keys().cloned().collect();
         let group_by = q.group_by;
-        let scope_region = scope.region.clone();
         db.run(move |conn| {
-            let counted = metrics::records(
-                conn,
-                &filter,
-                period.from.naive_utc(),
-                period.to.naive_utc(),
-            )?;
             let resolved = metrics::resolved_before(conn, &filter, period.to.naive_utc())?;
-            let names = names_for(conn, group_by, scope_region.as_ref(), &counted)?;
-            Ok((counted, resolved, names))
+            Ok((resolved, names_for(conn, group_by, &keys)?))
         })
         .await?
     };
-    let mut total = Tally::default();
-    for c in &counted {
-        total.add(&c.record, &period);
-    }
-    let groups = match q.group_by {
-        None => Vec::new(),
-        Some(GroupBy::Day) => by_day(&counted, &period, q.from, q.to, &weights),
-        Some(g) => {
-            let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-            for c in &counted {
-                let key = match g {
-                    GroupBy::Region => child_region(scope.region.as_ref(), &c.place_code),
-                    GroupBy::Department => c.department_id.to_string(),
-                    GroupBy::Category => c.category.clone(),
-                    GroupBy::Urgency => c.urgency.clone(),
-                    GroupBy::Day => unreachable!("grouped by day above"),
-                };
-                tallies.entry(key).or_default().add(&c.record, &period);
-            }
-            tallies
-                .into_iter()
-                .map(|(key, t)| Group {
-                    name: names.get(&key).cloned().unwrap_or_else(|| key.clone()),
-                    key,
-                    figures: t.figures(&weights),
-                })
-                .collect()
-        }
+    let groups = if q.group_by == Some(GroupBy::Day) {
+        days.into_iter()
+            .zip(daily)
+            .map(|(d, t)| Group {
+                key: d.to_string(),
+                name: d.to_string(),
+                figures: t.figures(&weights),
+            })
+            .collect()
+    } else {
+        grouped
+            .into_iter()
+            .map(|(key, t)| Group {
+                name: names.get(&key).cloned().unwrap_or_else(|| key.clone()),
+                key,
+                figures: t.figures(&weights),
+            })
+            .collect()
     };
     Ok(Report {
         scope,
@@ -232,61 +265,43 @@ pub async fn report(
     })
 }
 
-/// One group per day of the period, each contribution in the day it happened.
-fn by_day(
-    counted: &[Counted],
-    period: &Period,
-    from: NaiveDate,
-    to: NaiveDate,
-    weights: &ScoreWeights,
-) -> Vec<Group> {
-    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
-    let mut tallies = vec![Tally::default(); days.len()];
-    for c in counted {
-        add_to(&mut tallies, &c.record, period, |at| {
-            if !period.contains(at) {
-                return None;
-            }
-            let day = at.with_timezone(&Shanghai).date_naive();
-            usize::try_from((day - from).num_days())
-                .ok()
-                .filter(|i| *i < days.len())
-        });
+/// Tickets read per query.
+const PAGE: i64 = 5_000;
+
+/// The day of the period an instant falls in (Beijing days).
+fn day_index(at: DateTime<Utc>, period: &Period, from: NaiveDate, days: usize) -> Option<usize> {
+    if !period.contains(at) {
+        return None;
     }
-    days.into_iter()
-        .zip(tallies)
-        .map(|(d, t)| Group {
-            key: d.to_string(),
-            name: d.to_string(),
-            figures: t.figures(weights),
-        })
-        .collect()
+    let day = at.with_timezone(&Shanghai).date_naive();
+    usize::try_from((day - from).num_days())
+        .ok()
+        .filter(|i| *i < days)
+}
+
+fn group_key(g: GroupBy, scope: Option<&(RegionCode, RegionLevel)>, c: &Counted) -> String {
+    match g {
+        GroupBy::Region => child_region(scope, &c.place_code),
+        GroupBy::Department => c.department_id.to_string(),
+        GroupBy::Category => c.category.clone(),
+        GroupBy::Urgency => c.urgency.clone(),
+        GroupBy::Day => String::new(),
+    }
 }
 
 /// Display names of the groups' keys.
 fn names_for(
     conn: &mut crate::storage::AnyConnection,
     group_by: Option<GroupBy>,
-    scope: Option<&(RegionCode, RegionLevel)>,
-    counted: &[Counted],
+    keys: &[String],
 ) -> QueryResult<HashMap<String, String>> {
     Ok(match group_by {
-        Some(GroupBy::Region) => {
-            let mut codes: Vec<String> = counted
-                .iter()
-                .map(|c| child_region(scope, &c.place_code))
-                .collect();
-            codes.sort();
-            codes.dedup();
-            Region::find_many(conn, &codes)?
-                .into_iter()
-                .map(|r| (r.code, r.name))
-                .collect()
-        }
+        Some(GroupBy::Region) => Region::find_many(conn, keys)?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect(),
         Some(GroupBy::Department) => {
-            let mut ids: Vec<i64> = counted.iter().map(|c| c.department_id).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            let ids: Vec<i64> = keys.iter().filter_map(|k| k.parse().ok()).collect();
             departments::table
                 .filter(departments::id.eq_any(ids))
                 .select((departments::id, departments::name))

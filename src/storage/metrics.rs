@@ -146,6 +146,7 @@ pub struct MetricsFilter {
 /// grouped by.
 #[derive(Debug, Clone)]
 pub struct Counted {
+    pub ticket_id: i64,
     pub place_code: String,
     pub department_id: i64,
     pub category: String,
@@ -154,7 +155,7 @@ pub struct Counted {
 }
 
 type Loaded = (
-    (String, i64, String, String, NaiveDateTime, String),
+    (i64, String, i64, String, String, NaiveDateTime, String),
     (
         Option<NaiveDateTime>,
         Option<String>,
@@ -165,24 +166,31 @@ type Loaded = (
     MetricsRow,
 );
 
-/// Every ticket in `filter` filed before `to` that has something in
-/// `[from, to)` or is still open.
+/// A page of the tickets in `filter` filed before `to` that have something
+/// in `[from, to)` or are still open: ids above `after_id`, in id order,
+/// at most `limit` (so that a large scope is read in bounded memory).
 pub fn records(
     conn: &mut AnyConnection,
     filter: &MetricsFilter,
     from: NaiveDateTime,
     to: NaiveDateTime,
+    after_id: i64,
+    limit: i64,
 ) -> QueryResult<Vec<Counted>> {
     let q = tickets::table
         .inner_join(ticket_metrics::table)
+        .filter(tickets::id.gt(after_id))
         .filter(tickets::filed_at.lt(to))
         .filter(
             ticket_metrics::last_at
                 .ge(from)
                 .or(tickets::status.eq_any(crate::services::supervision::OPEN)),
         )
+        .order(tickets::id.asc())
+        .limit(limit)
         .select((
             (
+                tickets::id,
                 tickets::place_code,
                 tickets::handling_department_id,
                 tickets::category,
@@ -205,7 +213,7 @@ pub fn records(
         .into_iter()
         .map(
             |(
-                (place_code, department_id, category, urgency, filed_at, status),
+                (ticket_id, place_code, department_id, category, urgency, filed_at, status),
                 (resolve_due, rating, solved, reopened, overdue),
                 m,
             )| {
@@ -219,6 +227,7 @@ pub fn records(
                     overdue,
                 };
                 Counted {
+                    ticket_id,
                     place_code,
                     department_id,
                     category,

@@ -326,6 +326,74 @@ each_backend! {
         assert_eq!(empty["resolved_to_date"], 0);
     }
 
+    async fn exports_hold_the_same_numbers_as_the_json(app) {
+        use calamine::Reader;
+        let c = cast(&app).await;
+        for (day, place) in [(2, "320506"), (3, "320505"), (3, "320506")] {
+            app.clock.set(bj(day, 9, 0));
+            let res = app
+                .post_as("/api/v1/tickets", &c.enterprise, &json!({"category": "logistics", "urgency": "normal", "title": "货车受阻", "description": "物流受阻。", "place": place}))
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+        app.clock.set(bj(10, 12, 0));
+        let query = "from=2026-03-01&to=2026-03-10&group_by=region";
+        let json = metrics(&app, &c.city, query).await;
+        let groups = json["groups"].as_array().unwrap();
+
+        let res = app.get_as(&format!("/api/v1/metrics/export?{query}&format=csv"), &c.city).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+        assert!(res.headers()["content-disposition"].to_str().unwrap().contains("metrics-2026-03-01-2026-03-10.csv"));
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte order mark for spreadsheet programs");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("分组,名称,受理量,响应率"), "{}", lines[0]);
+        assert_eq!(lines.len(), groups.len() + 2, "a row per group, then the total: {text}");
+        for (line, g) in lines[1..].iter().zip(groups) {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells[0], g["key"].as_str().unwrap());
+            assert_eq!(cells[1], g["name"].as_str().unwrap());
+            assert_eq!(cells[2], g["figures"]["received"].to_string());
+            // Nothing was signed for or rated yet: no data, not 0%.
+            assert_eq!(cells[5], "无数据");
+        }
+        assert!(lines.last().unwrap().starts_with(",合计,3,"), "{text}");
+
+        let english = app
+            .client
+            .get(app.url(&format!("/api/v1/metrics/export?{query}&format=csv")))
+            .bearer_auth(&c.city)
+            .header("Accept-Language", "en")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(english.contains("Key,Name,Received,Response rate"), "{english}");
+        assert!(english.contains("no data"));
+
+        let res = app.get_as(&format!("/api/v1/metrics/export?{query}&format=xlsx"), &c.city).await;
+        assert_eq!(res.status(), 200);
+        let bytes = res.bytes().await.unwrap().to_vec();
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an XLSX file");
+        let sheet = book.worksheet_range("统计").expect("the sheet");
+        let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows[0][2], "受理量");
+        assert_eq!(rows.len(), groups.len() + 2);
+        for (row, g) in rows[1..].iter().zip(groups) {
+            assert_eq!(row[0], g["key"].as_str().unwrap());
+            assert_eq!(row[2], g["figures"]["received"].to_string());
+            assert_eq!(row[5], "无数据");
+        }
+        assert_eq!(rows.last().unwrap()[2], "3");
+
+        assert_problem(app.get_as(&format!("/api/v1/metrics/export?{query}&format=pdf"), &c.city).await, 422).await;
+        assert_problem(app.get_as(&format!("/api/v1/metrics/export?{query}&format=csv"), &c.wuzhong).await, 404).await;
+    }
+
     async fn metrics_are_for_supervisors_and_leads_within_their_jurisdiction(app) {
         let c = cast(&app).await;
         assert_problem(app.get_as("/api/v1/metrics", &c.wuzhong).await, 404).await;

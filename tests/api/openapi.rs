@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 56] = [
+const ROUTES: [(&str, &str); 57] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -12,6 +12,7 @@ const ROUTES: [(&str, &str); 56] = [
     ("put", "/api/v1/departments/{id}/settings"),
     ("get", "/api/v1/chains"),
     ("get", "/api/v1/metrics"),
+    ("get", "/api/v1/metrics/export"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
