@@ -283,7 +283,7 @@ pub async fn file(
                             updated_at: t,
                         },
                     )?;
-                    TicketEvent::append(
+                    TicketEvent::first(
                         conn,
                         NewTicketEvent {
                             ticket_id: ticket.id,

@@ -458,6 +458,15 @@ impl Ticket {
 }
 
 impl TicketEvent {
+    /// Writes a new ticket's first event (number 1), with no lookup.
+    pub fn first(conn: &mut AnyConnection, mut new: NewTicketEvent) -> QueryResult<()> {
+        new.seq = 1;
+        diesel::insert_into(ticket_events::table)
+            .values(&new)
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Appends an event with the next sequence number of its ticket.
     pub fn append(conn: &mut AnyConnection, mut new: NewTicketEvent) -> QueryResult<TicketEvent> {
         let last: Option<i32> = ticket_events::table
