@@ -61,9 +61,6 @@ pub struct PrepareReport {
     pub loaded: Option<reference::Loaded>,
 }
 
-/// This process's SQLite writers, one at a time (see [`write_transaction`]).
-static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// A transaction that will write: on SQLite it takes the write lock at once
 /// (BEGIN IMMEDIATE), since a read-then-write transaction that upgrades its
 /// lock fails with "database is locked" under concurrency.
@@ -75,15 +72,6 @@ where
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     use diesel::Connection;
     if let AnyConnection::Sqlite(c) = conn {
-        // Writers of this process queue on a mutex rather than on SQLite's
-        // busy handler, which sleeps in growing steps and leaves the lock
-        // idle between one writer and the next. (Other processes still
-        // wait through busy_timeout.) Not for a nested transaction: its
-        // outer one holds the lock already.
-        let outermost = AnsiTransactionManager::transaction_manager_status_mut(c)
-            .transaction_depth()
-            .map_or(true, |d| d.is_none());
-        let _turn = outermost.then(|| SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner()));
         // The same steps as SqliteConnection::immediate_transaction, with the
         // closure handed the enum: the inner connection's transaction manager
         // then knows the depth, so nested transactions become savepoints.
