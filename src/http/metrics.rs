@@ -181,9 +181,24 @@ pub async fn get_metrics(
     who: Authenticated,
     params: web::Query<MetricsParams>,
 ) -> Result<web::Json<MetricsView>, ApiError> {
+    let (report, from, to) = answer(&state, &who, &params).await?;
+    let milestones = state
+        .settings
+        .metrics
+        .milestone_counts()
+        .unwrap_or_default();
+    Ok(web::Json(view(report, from, to, &milestones)))
+}
+
+/// The report a query asks for, with its period's first and last day.
+async fn answer(
+    state: &AppState,
+    who: &Authenticated,
+    params: &MetricsParams,
+) -> Result<(Report, NaiveDate, NaiveDate), ApiError> {
     let now = state.sla.now();
     let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-    let q = parse(&params, today)?;
+    let q = parse(params, today)?;
     let (from, to) = (q.from, q.to);
     let report = metrics::report(
         &state.db,
@@ -194,12 +209,7 @@ pub async fn get_metrics(
     )
     .await
     .map_err(refused)?;
-    let milestones = state
-        .settings
-        .metrics
-        .milestone_counts()
-        .unwrap_or_default();
-    Ok(web::Json(view(report, from, to, &milestones)))
+    Ok((report, from, to))
 }
 
 fn refused(e: MetricsError) -> ApiError {
@@ -282,19 +292,7 @@ pub async fn export_metrics(
         )]));
     };
     let lang = Lang::from_request(&req);
-    let now = state.sla.now();
-    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-    let q = parse(&params, today)?;
-    let (from, to) = (q.from, q.to);
-    let report = metrics::report(
-        &state.db,
-        &who.caller,
-        q,
-        now,
-        state.settings.metrics.weights(),
-    )
-    .await
-    .map_err(refused)?;
+    let (report, from, to) = answer(&state, &who, &params).await?;
     let table = table(&report, lang);
     let no_data = if lang == Lang::En {
         "no data"
