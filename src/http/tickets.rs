@@ -376,36 +376,10 @@ pub async fn queue(
 ) -> Result<web::Json<TicketPage>, ApiError> {
     let q = query.into_inner();
     let limit = super::paging::limit(q.limit)?;
-    // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
-    let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
-    let by_deadline = match q.sort.as_deref() {
-        None | Some("filed") => false,
-        Some("deadline") => true,
-        Some(_) => {
-            return Err(ApiError::invalid_fields(vec![(
-                "sort".into(),
-                Message::new("排序应为 filed 或 deadline。", "Sort by filed or deadline."),
-            )]))
-        }
-    };
     let filter = TicketFilter {
-        status: q.status,
-        category: q.category,
-        urgency: q.urgency,
-        overdue: q.overdue,
-        whitelisted: q.whitelisted,
-        chain: q.chain,
-        place_prefix,
-        assignee_id: q.assignee_id,
-        handling_department_id: q
-            .mine
-            .filter(|m| *m)
-            .and(who.caller.department.as_ref().map(|d| d.id)),
-        enterprise_id: None,
-        text: q.q,
         after_id: q.cursor,
-        by_deadline,
         limit: limit + 1,
+        ..filter_of(&q, &who.caller)?
     };
     let mut found = tickets::queue(
         &state.db,
@@ -419,6 +393,41 @@ pub async fn queue(
         items: found.iter().map(TicketView::from).collect(),
         next_cursor,
     }))
+}
+
+/// The queue's filters as a storage filter (no cursor, no limit).
+pub(super) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, ApiError> {
+    // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
+    let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
+    let by_deadline = match q.sort.as_deref() {
+        None | Some("filed") => false,
+        Some("deadline") => true,
+        Some(_) => {
+            return Err(ApiError::invalid_fields(vec![(
+                "sort".into(),
+                Message::new("排序应为 filed 或 deadline。", "Sort by filed or deadline."),
+            )]))
+        }
+    };
+    Ok(TicketFilter {
+        status: q.status.clone(),
+        category: q.category.clone(),
+        urgency: q.urgency.clone(),
+        overdue: q.overdue,
+        whitelisted: q.whitelisted,
+        chain: q.chain.clone(),
+        place_prefix,
+        assignee_id: q.assignee_id,
+        handling_department_id: q
+            .mine
+            .filter(|m| *m)
+            .and(caller.department.as_ref().map(|d| d.id)),
+        enterprise_id: None,
+        text: q.q.clone(),
+        after_id: None,
+        by_deadline,
+        limit: 0,
+    })
 }
 
 /// One ticket with its timeline (internal entries hidden from the enterprise).

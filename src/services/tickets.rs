@@ -202,12 +202,13 @@ pub async fn file(
     };
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
-    let sla = sla.clone();
-    let outcome = db
-        .run(move |conn| {
+    // Everything routing reads, read before the write transaction, on the
+    // writer: on SQLite its page cache is warm, where a pooled connection's
+    // was dropped by the last write.
+    let prepared = {
+        let (sla, category, involved) = (sla.clone(), category.clone(), involved.clone());
+        db.run_write(move |conn| {
             let snap = sla.snapshot(conn)?;
-            // Everything routing reads, read before the write transaction:
-            // on SQLite the write lock is then held only for the writes.
             let routed = match route_filing(
                 conn,
                 enterprise_id,
@@ -226,16 +227,28 @@ pub async fn file(
                 .map(|n| n.audience)
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
+            Ok(Some(Ok((snap, routed, recipients))))
+        })
+        .await?
+    };
+    let (snap, routed, recipients) = match prepared {
+        None => return Err(TicketError::NotFound),
+        Some(Err(problem)) => return Err(TicketError::Invalid(vec![problem])),
+        Some(Ok(p)) => p,
+    };
+    let sla = sla.clone();
+    let outcome = db
+        .run_write(move |conn| {
             let mut attempts = 0;
             loop {
                 attempts += 1;
                 let result = write_transaction(conn, |conn| {
                     if let Some(k) = &key {
                         if let Some(id) = store::idempotent_ticket(conn, filer, k)? {
-                            return Ok(Some(Ok((
+                            return Ok((
                                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
                                 false,
-                            ))));
+                            ));
                         }
                     }
                     let Routed {
@@ -349,7 +362,7 @@ pub async fn file(
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, ticket.id, t)?;
                     }
-                    Ok::<_, diesel::result::Error>(Some(Ok((ticket, true))))
+                    Ok::<_, diesel::result::Error>((ticket, true))
                 });
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
@@ -358,11 +371,7 @@ pub async fn file(
             }
         })
         .await?;
-    match outcome {
-        Some(Ok(filed)) => Ok(filed),
-        Some(Err(problem)) => Err(TicketError::Invalid(vec![problem])),
-        None => Err(TicketError::NotFound),
-    }
+    Ok(outcome)
 }
 
 /// Where a filing goes, and what decided it.
@@ -692,7 +701,9 @@ pub async fn act(
 ) -> Result<Ticket, TicketError> {
     let caller = caller.clone();
     let sla = sla.clone();
-    db.run(move |conn| {
+    // On the writer from the start: the checks read what the write then
+    // changes, and on SQLite its page cache already holds them.
+    db.run_write(move |conn| {
         let snap = sla.snapshot(conn)?;
         let Some(loaded) = load(conn, id)? else {
             return Ok(Err(TicketError::NotFound));
@@ -995,63 +1006,70 @@ fn needs_action(caller: &Caller) -> store::Visibility {
 pub async fn queue(
     db: &Database,
     caller: &Caller,
-    mut filter: TicketFilter,
+    filter: TicketFilter,
     only_needing_action: bool,
 ) -> Result<Vec<Ticket>, TicketError> {
     let caller = caller.clone();
     Ok(db
-        .run(move |conn| {
-            let wanted: store::Visibility = if only_needing_action {
-                needs_action(&caller)
-            } else {
-                Box::new(tickets::id.ge(0))
-            };
-            match caller.role {
-                Role::Enterprise => {
-                    filter.enterprise_id = caller.enterprise_id.or(Some(-1));
-                    return Ok(Ticket::list_visible(conn, &filter, wanted)?);
-                }
-                Role::Admin => return Ok(Vec::new()),
-                _ => {}
-            }
-            let Some(d) = caller.department.clone() else {
-                return Ok(Vec::new());
-            };
-            // Visible: placed in the jurisdiction, handled in the subtree,
-            // co-handled or handled before by the department, or of its chain.
-            let subtree = departments::table
-                .filter(departments::path.like(format!("{}%", d.path)))
-                .select(departments::id);
-            let involved = ticket_departments::table
-                .filter(ticket_departments::department_id.eq(d.id))
-                .select(ticket_departments::ticket_id);
-            let mut visible: store::Visibility = Box::new(
-                tickets::handling_department_id
-                    .eq_any(subtree)
-                    .or(tickets::id.eq_any(involved)),
-            );
-            match (&d.kind, &d.region, &d.chain_code) {
-                (crate::domain::region::DepartmentKind::Ministry, _, _) => {
-                    visible = Box::new(tickets::id.ge(0))
-                }
-                (_, Some((code, level)), _) => {
-                    let n = match level {
-                        RegionLevel::Province => 2,
-                        RegionLevel::City => 4,
-                        RegionLevel::County => 6,
-                    };
-                    visible = Box::new(
-                        visible.or(tickets::place_code.like(format!("{}%", &code.as_str()[..n]))),
-                    );
-                }
-                (_, None, Some(chain)) => {
-                    let pattern = format!("%,{},%", crate::storage::users::escape_like(chain));
-                    visible = Box::new(visible.or(tickets::chains.like(pattern).escape('\\')));
-                }
-                _ => {}
-            }
-            let found = Ticket::list_visible(conn, &filter, Box::new(visible.and(wanted)))?;
-            Ok(found)
-        })
+        .run(move |conn| Ok(queue_page(conn, &caller, filter, only_needing_action)?))
         .await?)
+}
+
+/// One page of the caller's queue, on a connection the caller holds (an
+/// export reads page after page, giving the connection back in between).
+pub fn queue_page(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    mut filter: TicketFilter,
+    only_needing_action: bool,
+) -> QueryResult<Vec<Ticket>> {
+    let wanted: store::Visibility = if only_needing_action {
+        needs_action(caller)
+    } else {
+        Box::new(tickets::id.ge(0))
+    };
+    match caller.role {
+        Role::Enterprise => {
+            filter.enterprise_id = caller.enterprise_id.or(Some(-1));
+            return Ticket::list_visible(conn, &filter, wanted);
+        }
+        Role::Admin => return Ok(Vec::new()),
+        _ => {}
+    }
+    let Some(d) = caller.department.clone() else {
+        return Ok(Vec::new());
+    };
+    // Visible: placed in the jurisdiction, handled in the subtree,
+    // co-handled or handled before by the department, or of its chain.
+    let subtree = departments::table
+        .filter(departments::path.like(format!("{}%", d.path)))
+        .select(departments::id);
+    let involved = ticket_departments::table
+        .filter(ticket_departments::department_id.eq(d.id))
+        .select(ticket_departments::ticket_id);
+    let mut visible: store::Visibility = Box::new(
+        tickets::handling_department_id
+            .eq_any(subtree)
+            .or(tickets::id.eq_any(involved)),
+    );
+    match (&d.kind, &d.region, &d.chain_code) {
+        (crate::domain::region::DepartmentKind::Ministry, _, _) => {
+            visible = Box::new(tickets::id.ge(0))
+        }
+        (_, Some((code, level)), _) => {
+            let n = match level {
+                RegionLevel::Province => 2,
+                RegionLevel::City => 4,
+                RegionLevel::County => 6,
+            };
+            visible =
+                Box::new(visible.or(tickets::place_code.like(format!("{}%", &code.as_str()[..n]))));
+        }
+        (_, None, Some(chain)) => {
+            let pattern = format!("%,{},%", crate::storage::users::escape_like(chain));
+            visible = Box::new(visible.or(tickets::chains.like(pattern).escape('\\')));
+        }
+        _ => {}
+    }
+    Ticket::list_visible(conn, &filter, Box::new(visible.and(wanted)))
 }

@@ -1,7 +1,10 @@
 //! The connection pool, and the one way the async code reaches the database:
 //! [`Database::run`] moves the blocking diesel work off the executor.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
 
 use diesel::r2d2::{Pool, PooledConnection};
 use tracing::Span;
@@ -56,6 +59,11 @@ impl From<diesel::ConnectionError> for StorageError {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<ConnectionManager>,
+    /// SQLite: the one connection the busy write paths use (see [`Database::run_write`]).
+    writer: Option<Arc<Mutex<Option<AnyConnection>>>>,
+    /// How long a caller waits for a connection (or the writer) before the
+    /// database counts as unavailable.
+    wait: Duration,
     manager: ConnectionManager,
     sqlite_file: Option<FileIdentity>,
 }
@@ -100,6 +108,8 @@ impl Database {
             .build_unchecked(manager.clone());
         let mut db = Database {
             pool,
+            writer: None,
+            wait: timeout,
             manager,
             sqlite_file: None,
         };
@@ -109,6 +119,7 @@ impl Database {
                 .open()
                 .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
             db.sqlite_file = file_identity(path);
+            db.writer = Some(Arc::new(Mutex::new(None)));
         }
         Ok(db)
     }
@@ -141,6 +152,47 @@ impl Database {
             span.in_scope(|| {
                 let mut conn = db.get()?;
                 f(&mut conn)
+            })
+        })
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// As [`Database::run`], for work that writes. On SQLite it runs on one
+    /// dedicated connection, taking turns: SQLite has one writer at a time
+    /// anyway, and a pooled connection drops its page cache whenever
+    /// another has written, so writing from many connections re-reads the
+    /// same index pages again and again (the filing benchmark spent most of
+    /// its time doing that). On PostgreSQL it is [`Database::run`].
+    pub async fn run_write<T, F>(&self, f: F) -> Result<T, StorageError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(writer) = self.writer.clone() else {
+            return self.run(f).await;
+        };
+        let db = self.clone();
+        let span = Span::current();
+        actix_web::rt::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let started = Instant::now();
+                let Some(mut slot) = writer.try_lock_for(db.wait) else {
+                    metrics::counter!("db_pool_timeouts_total").increment(1);
+                    return Err(StorageError::Unavailable(
+                        "the SQLite writer stayed busy".into(),
+                    ));
+                };
+                metrics::histogram!("db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+                let mut conn = match slot.take() {
+                    Some(c) => c,
+                    None => db.manager.open()?,
+                };
+                let out = f(&mut conn);
+                // Put back only after a return: a panic drops the connection,
+                // and the next caller opens a fresh one.
+                *slot = Some(conn);
+                out
             })
         })
         .await
