@@ -336,5 +336,37 @@ impl ScoreWeights {
     }
 }
 
+/// Ranks figures by score, best first: returns the order (indices into
+/// `figures`) and each position's rank. Equal scores share a rank (1, 2, 2,
+/// 4); ties are broken by the response rate, then by tickets received, then
+/// by the input order. Figures without a score come last, unranked.
+pub fn rank_by_score(figures: &[&Figures]) -> Vec<(usize, Option<u32>)> {
+    let key = |f: &Figures| (f.score, f.response.value, f.received);
+    let mut order: Vec<usize> = (0..figures.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (key(figures[a]), key(figures[b]));
+        // None sorts below any value; higher first.
+        fb.0.partial_cmp(&fa.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(fb.1.partial_cmp(&fa.1).unwrap_or(std::cmp::Ordering::Equal))
+            .then(fb.2.cmp(&fa.2))
+            .then(a.cmp(&b))
+    });
+    let mut ranked = Vec::with_capacity(order.len());
+    let mut last: Option<(f64, u32)> = None;
+    for (position, i) in order.into_iter().enumerate() {
+        let rank = figures[i].score.map(|s| match last {
+            Some((prev, r)) if prev == s => r,
+            _ => {
+                let r = position as u32 + 1;
+                last = Some((s, r));
+                r
+            }
+        });
+        ranked.push((i, rank));
+    }
+    ranked
+}
+
 #[cfg(test)]
 mod tests;

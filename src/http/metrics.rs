@@ -44,6 +44,17 @@ pub struct ScopeView {
     pub whitelisted: Option<bool>,
 }
 
+impl ScopeView {
+    pub(super) fn of(s: metrics::Scope) -> ScopeView {
+        ScopeView {
+            region: s.region.as_ref().map(|(c, _)| c.to_string()),
+            region_level: s.region.as_ref().map(|(_, l)| l.as_str().to_string()),
+            chain: s.chain,
+            whitelisted: s.whitelisted,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GroupView {
     pub key: String,
@@ -70,12 +81,12 @@ pub struct MetricsView {
     pub milestones: Vec<Milestone>,
 }
 
-fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
+pub(super) fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
     (name.to_string(), Message::new(zh, en))
 }
 
 /// Parses the query; every bad field is reported at once.
-fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, ApiError> {
+pub(super) fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, ApiError> {
     let mut errors = Vec::new();
     let day = |s: &Option<String>, name: &str, errors: &mut Vec<(String, Message)>| {
         s.as_deref()
@@ -212,7 +223,7 @@ async fn answer(
     Ok((report, from, to))
 }
 
-fn refused(e: MetricsError) -> ApiError {
+pub(super) fn refused(e: MetricsError) -> ApiError {
     match e {
         MetricsError::NotPermitted => ApiError::not_found(
             "只有部门的督查人员和负责人可以查看统计。",
@@ -230,12 +241,7 @@ fn view(r: Report, from: NaiveDate, to: NaiveDate, milestones: &[u64]) -> Metric
     MetricsView {
         from,
         to,
-        scope: ScopeView {
-            region: r.scope.region.as_ref().map(|(c, _)| c.to_string()),
-            region_level: r.scope.region.as_ref().map(|(_, l)| l.as_str().to_string()),
-            chain: r.scope.chain,
-            whitelisted: r.scope.whitelisted,
-        },
+        scope: ScopeView::of(r.scope),
         total: r.total,
         groups: r
             .groups
@@ -284,16 +290,38 @@ pub async fn export_metrics(
     params: web::Query<MetricsParams>,
     format: web::Query<FormatParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(file) = FileFormat::parse(format.format.trim()) else {
-        return Err(ApiError::invalid_fields(vec![field(
+    let file = file_format(&format)?;
+    let lang = Lang::from_request(&req);
+    let (report, from, to) = answer(&state, &who, &params).await?;
+    let name = format!("metrics-{from}-{to}");
+    send(
+        &table(&report, lang),
+        file,
+        lang,
+        ("统计", "Metrics"),
+        &name,
+    )
+}
+
+/// Parses `format=csv|xlsx`.
+pub(super) fn file_format(p: &FormatParam) -> Result<FileFormat, ApiError> {
+    FileFormat::parse(p.format.trim()).ok_or_else(|| {
+        ApiError::invalid_fields(vec![field(
             "format",
             "导出格式应为 csv 或 xlsx。",
             "The format is csv or xlsx.",
-        )]));
-    };
-    let lang = Lang::from_request(&req);
-    let (report, from, to) = answer(&state, &who, &params).await?;
-    let table = table(&report, lang);
+        )])
+    })
+}
+
+/// A table as a downloaded file, "no data" spelled in the reader's language.
+pub(super) fn send(
+    table: &Table,
+    file: FileFormat,
+    lang: Lang,
+    (sheet_zh, sheet_en): (&str, &str),
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
     let no_data = if lang == Lang::En {
         "no data"
     } else {
@@ -302,20 +330,13 @@ pub async fn export_metrics(
     let body = match file {
         FileFormat::Csv => table.to_csv(no_data),
         FileFormat::Xlsx => table
-            .to_xlsx(
-                if lang == Lang::En {
-                    "Metrics"
-                } else {
-                    "统计"
-                },
-                no_data,
-            )
+            .to_xlsx(if lang == Lang::En { sheet_en } else { sheet_zh }, no_data)
             .map_err(|e| {
                 tracing::error!(error = %e, "building an XLSX export");
                 ApiError::new(super::problem::ProblemKind::Internal)
             })?,
     };
-    Ok(attachment(file, &format!("metrics-{from}-{to}"), body))
+    Ok(attachment(file, name, body))
 }
 
 /// The export's columns: (Chinese, English) headers.

@@ -394,6 +394,81 @@ each_backend! {
         assert_problem(app.get_as(&format!("/api/v1/metrics/export?{query}&format=csv"), &c.wuzhong).await, 404).await;
     }
 
+    async fn departments_of_one_level_rank_by_score_with_their_three_rates(app) {
+        let c = cast(&app).await;
+        let xiangcheng = app.department_of("320507").await;
+        app.user("officer", "o@xiangcheng.cn", Some(xiangcheng), None).await;
+        // Wuzhong signs at once and satisfies; Huqiu signs two days late and
+        // does not solve it; Xiangcheng's ticket waits, unrated: no score.
+        let mut ids = Vec::new();
+        for place in ["320506", "320505", "320507"] {
+            app.clock.set(bj(2, 9, 0));
+            let t: Value = app
+                .post_as("/api/v1/tickets", &c.enterprise, &json!({"category": "logistics", "urgency": "normal", "title": "货车受阻", "description": "物流受阻。", "place": place}))
+                .await
+                .json()
+                .await
+                .unwrap();
+            ids.push(t["id"].as_i64().unwrap());
+        }
+        app.clock.set(bj(2, 10, 0));
+        act(&app, &c.wuzhong, ids[0], "sign_for", json!({})).await;
+        act(&app, &c.wuzhong, ids[0], "resolve", json!({"resolution": "已办理通行证。"})).await;
+        act(&app, &c.enterprise, ids[0], "rate", json!({"satisfaction": "satisfied", "solved": true})).await;
+        app.clock.set(bj(6, 10, 0));
+        act(&app, &c.huqiu, ids[1], "sign_for", json!({})).await;
+        act(&app, &c.huqiu, ids[1], "resolve", json!({"resolution": "已协调。"})).await;
+        act(&app, &c.enterprise, ids[1], "rate", json!({"satisfaction": "basically_satisfied", "solved": false})).await;
+        app.clock.set(bj(10, 12, 0));
+
+        let query = "level=county&from=2026-03-01&to=2026-03-10";
+        let res = app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.city).await;
+        assert_eq!(res.status(), 200);
+        let ranking: Value = res.json().await.unwrap();
+        assert_eq!(ranking["level"], "county");
+        let list = ranking["departments"].as_array().unwrap();
+        let names: Vec<&str> = list.iter().map(|d| d["name"].as_str().unwrap()).collect();
+        assert_eq!(list.len(), 3, "{names:?}");
+        assert!(names[0].contains("吴中"), "{names:?}");
+        assert!(names[1].contains("虎丘"), "{names:?}");
+        assert!(names[2].contains("相城"), "{names:?}");
+        assert_eq!(list[0]["rank"], 1);
+        assert_eq!(list[1]["rank"], 2);
+        assert!(list[2]["rank"].is_null(), "no rating, no score, no rank");
+        assert!(list[2]["figures"]["score"].is_null());
+        // The score is the weighted three rates (0.30, 0.35, 0.35).
+        assert_eq!(list[0]["figures"]["score"], 100.0);
+        let huqiu = &list[1]["figures"];
+        assert_eq!(rate(&huqiu["response"]), (0, 1));
+        assert_eq!(rate(&huqiu["resolution"]), (0, 1));
+        assert_eq!(rate(&huqiu["satisfaction"]), (1, 1));
+        assert!((huqiu["score"].as_f64().unwrap() - 35.0).abs() < 1e-9, "{huqiu}");
+        assert_eq!(list[0]["region_code"], "320506");
+
+        // The county lead sees only its own department; the city level has
+        // handled nothing here.
+        let own: Value = app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.wuzhong_lead).await.json().await.unwrap();
+        assert_eq!(own["departments"].as_array().unwrap().len(), 1);
+        let cities: Value = app.get_as("/api/v1/metrics/ranking?level=city&from=2026-03-01&to=2026-03-10", &c.ministry).await.json().await.unwrap();
+        assert_eq!(cities["departments"], json!([]));
+
+        // The export lists the same order.
+        let csv = app.get_as(&format!("/api/v1/metrics/ranking/export?{query}&format=csv"), &c.city).await;
+        assert_eq!(csv.status(), 200);
+        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("ranking-county-2026-03-01-2026-03-10.csv"));
+        let text = csv.text().await.unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert!(lines[0].starts_with("名次,部门,区划代码,综合得分,响应率,解决率,满意率"), "{text}");
+        assert!(lines[1].starts_with("1,") && lines[1].contains("吴中"), "{text}");
+        assert!(lines[3].starts_with("无数据,") && lines[3].contains("相城"), "{text}");
+
+        let bad = assert_problem(app.get_as("/api/v1/metrics/ranking?level=village&from=2026-13-01", &c.city).await, 422).await;
+        let fields: Vec<&str> = bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["from", "level"]);
+        assert_problem(app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.wuzhong).await, 404).await;
+        assert_problem(app.get_as(&format!("/api/v1/metrics/ranking?{query}&region=310115"), &c.city).await, 404).await;
+    }
+
     async fn metrics_are_for_supervisors_and_leads_within_their_jurisdiction(app) {
         let c = cast(&app).await;
         assert_problem(app.get_as("/api/v1/metrics", &c.wuzhong).await, 404).await;

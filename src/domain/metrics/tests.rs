@@ -219,3 +219,72 @@ proptest! {
         prop_assert_eq!(f.backlog.iter().map(|b| b.tickets).sum::<u64>(), f.open);
     }
 }
+
+fn scored(score: Option<f64>, response: Option<f64>, received: u64) -> Figures {
+    let mut f = Tally::default().figures(&ScoreWeights::default());
+    f.score = score;
+    f.response.value = response;
+    f.received = received;
+    f
+}
+
+#[test]
+fn ranking_puts_the_best_score_first_shares_ranks_and_leaves_no_data_unranked() {
+    let f = [
+        scored(Some(80.0), Some(0.9), 10),
+        scored(None, None, 0),
+        scored(Some(95.0), Some(1.0), 3),
+        scored(Some(80.0), Some(0.9), 10),
+        scored(Some(80.0), Some(0.95), 1),
+        scored(Some(60.0), Some(0.5), 50),
+    ];
+    let refs: Vec<&Figures> = f.iter().collect();
+    assert_eq!(
+        rank_by_score(&refs),
+        vec![
+            (2, Some(1)),
+            // Equal scores share rank 2; the better response rate goes first.
+            (4, Some(2)),
+            (0, Some(2)),
+            (3, Some(2)),
+            (5, Some(5)),
+            (1, None),
+        ]
+    );
+}
+
+proptest! {
+    #[test]
+    fn ranks_never_decrease_down_the_list_and_follow_the_score(
+        scores in proptest::collection::vec(proptest::option::of(0u8..5), 0..30)
+    ) {
+        let f: Vec<Figures> = scores
+            .iter()
+            .map(|s| scored(s.map(|s| f64::from(s) * 10.0), None, 1))
+            .collect();
+        let refs: Vec<&Figures> = f.iter().collect();
+        let ranked = rank_by_score(&refs);
+        prop_assert_eq!(ranked.len(), f.len());
+        for w in ranked.windows(2) {
+            let (a, b) = (f[w[0].0].score, f[w[1].0].score);
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    prop_assert!(a >= b);
+                    prop_assert_eq!(a == b, w[0].1 == w[1].1);
+                }
+                (None, Some(_)) => prop_assert!(false, "no score above a score"),
+                _ => {}
+            }
+        }
+        for (position, (i, rank)) in ranked.iter().enumerate() {
+            // A rank is one more than the number of strictly better scores.
+            if let Some(s) = f[*i].score {
+                let better = f.iter().filter(|g| g.score.is_some_and(|g| g > s)).count();
+                prop_assert_eq!(*rank, Some(better as u32 + 1));
+                prop_assert!(better <= position);
+            } else {
+                prop_assert_eq!(*rank, None);
+            }
+        }
+    }
+}
