@@ -17,10 +17,12 @@ pub mod openapi;
 pub mod pages;
 pub mod paging;
 pub mod problem;
+pub mod ranking;
 pub mod records;
 pub mod reference;
 pub mod routing;
 pub mod sla;
+pub mod ticket_export;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -124,11 +126,15 @@ where
                 .service(routing::update)
                 .service(tickets::file)
                 .service(tickets::queue)
+                // Before `/tickets/{id}`, which would take `export` for an id.
+                .service(ticket_export::export_tickets)
                 .service(tickets::get)
                 .service(tickets::act)
                 .service(sla::supervision_list)
                 .service(metrics::get_metrics)
                 .service(metrics::export_metrics)
+                .service(ranking::get_ranking)
+                .service(ranking::export_ranking)
                 .service(notices::list_notices)
                 .service(notices::set_notices)
                 .service(sla::calendar_year)

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod demo;
 mod enterprises;
 mod health;
 mod imports;
@@ -17,4 +18,5 @@ mod schema;
 mod self_service;
 mod sla;
 mod smtp_sink;
+mod ticket_export;
 mod tickets;

@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 57] = [
+const ROUTES: [(&str, &str); 60] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -13,6 +13,8 @@ const ROUTES: [(&str, &str); 57] = [
     ("get", "/api/v1/chains"),
     ("get", "/api/v1/metrics"),
     ("get", "/api/v1/metrics/export"),
+    ("get", "/api/v1/metrics/ranking"),
+    ("get", "/api/v1/metrics/ranking/export"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
@@ -38,6 +40,7 @@ const ROUTES: [(&str, &str); 57] = [
     ("put", "/api/v1/admin/routing-rules/{id}"),
     ("post", "/api/v1/tickets"),
     ("get", "/api/v1/tickets"),
+    ("get", "/api/v1/tickets/export"),
     ("get", "/api/v1/tickets/{id}"),
     ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),

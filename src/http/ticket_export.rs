@@ -1,0 +1,177 @@
+//! A ticket list as a spreadsheet: `GET /api/v1/tickets/export`, streamed.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
+use chrono_tz::Asia::Shanghai;
+
+use super::caller::Authenticated;
+use super::export::{streamed, Cell, SheetWriter, XLSX_MAX_ROWS};
+use super::lang::Lang;
+use super::metrics::{file_format, FormatParam};
+use super::problem::{ApiError, Problem};
+use super::tickets::{filter_of, QueueQuery};
+use super::AppState;
+use crate::domain::routing::CATEGORIES;
+use crate::domain::ticket::Status;
+use crate::services::ticket_export::{for_each_ticket, Names};
+use crate::storage::tickets::Ticket;
+
+/// Tickets one export holds: what an XLSX sheet takes, less the header
+/// and the line saying the list was cut.
+const MAX_TICKETS: u64 = XLSX_MAX_ROWS as u64 - 2;
+
+/// The caller's queue (the filters of `GET /api/v1/tickets`; `cursor` and
+/// `limit` do not apply) as a CSV (UTF-8 with BOM) or XLSX file, headers in
+/// the reader's language. The file is written while it is sent, so a long
+/// list needs no more memory than a short one. At most 1,048,574 tickets;
+/// a longer list ends with a line saying so.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(QueueQuery, FormatParam),
+    responses(
+        (status = 200, description = "The list as a file", content_type = "text/csv"),
+        (status = 422, description = "Bad format, region or sort", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tickets/export")]
+pub async fn export_tickets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Authenticated,
+    query: web::Query<QueueQuery>,
+    format: web::Query<FormatParam>,
+) -> Result<HttpResponse, ApiError> {
+    let file = file_format(&format)?;
+    let lang = Lang::from_request(&req);
+    let q = query.into_inner();
+    let filter = filter_of(&q, &who.caller)?;
+    let needs_action = q.needs_action.unwrap_or(false);
+    // Once the download has started, a failure can only cut it off: find
+    // out that the database answers while a problem can still be sent.
+    state.db.run(|_| Ok(())).await?;
+    let today = state.sla.now().with_timezone(&Shanghai).date_naive();
+    let (db, caller) = (state.db.clone(), who.caller.clone());
+    Ok(streamed(file, &format!("tickets-{today}"), move |out| {
+        let headers: Vec<String> = COLUMNS
+            .iter()
+            .map(|(zh, en)| if lang == Lang::En { en } else { zh }.to_string())
+            .collect();
+        let sheet = if lang == Lang::En {
+            "Tickets"
+        } else {
+            "工单"
+        };
+        let mut w = SheetWriter::new(file, out, sheet, &headers, "").map_err(|e| e.to_string())?;
+        let sent = for_each_ticket(
+            &db,
+            &caller,
+            filter,
+            needs_action,
+            MAX_TICKETS,
+            |t, names| w.row(&row(t, names, lang)),
+        )
+        .map_err(|e| e.to_string())?;
+        if sent == MAX_TICKETS {
+            let note = if lang == Lang::En {
+                format!("Only the first {MAX_TICKETS} tickets; narrow the filters for the rest.")
+            } else {
+                format!("仅导出前 {MAX_TICKETS} 条，请缩小筛选范围导出其余工单。")
+            };
+            w.row(&[Cell::Text(note)]).map_err(|e| e.to_string())?;
+        }
+        w.finish().map_err(|e| e.to_string())
+    }))
+}
+
+const COLUMNS: [(&str, &str); 16] = [
+    ("工单编号", "Number"),
+    ("标题", "Title"),
+    ("类别", "Category"),
+    ("紧急程度", "Urgency"),
+    ("状态", "Status"),
+    ("企业", "Enterprise"),
+    ("发生地", "Place"),
+    ("承办部门", "Handling department"),
+    ("提交时间（北京时间）", "Filed (Beijing time)"),
+    ("签收期限", "Sign-for deadline"),
+    ("办结期限", "Resolution deadline"),
+    ("是否超期", "Overdue"),
+    ("白名单企业", "White-listed"),
+    ("产业链", "Chains"),
+    ("评价", "Rating"),
+    ("是否解决", "Solved"),
+];
+
+fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
+    let en = lang == Lang::En;
+    let text = |s: &str| Cell::Text(s.to_string());
+    let label = |code: &str, zh: Option<&str>| text(if en { code } else { zh.unwrap_or(code) });
+    let time = |at: Option<NaiveDateTime>| {
+        text(&at.map_or(String::new(), |at| {
+            at.and_utc()
+                .with_timezone(&Shanghai)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        }))
+    };
+    let yes_no = |b: bool| {
+        text(match (b, en) {
+            (true, true) => "yes",
+            (false, true) => "no",
+            (true, false) => "是",
+            (false, false) => "否",
+        })
+    };
+    let category = CATEGORIES
+        .iter()
+        .find(|(k, _)| *k == t.category)
+        .map(|(_, n)| *n);
+    let urgency = match t.urgency.as_str() {
+        "normal" => Some("一般"),
+        "urgent" => Some("紧急"),
+        "critical" => Some("特急"),
+        _ => None,
+    };
+    let rating = t.rating.as_deref().map(|r| match r {
+        "satisfied" => ("satisfied", "满意"),
+        "basically_satisfied" => ("basically satisfied", "基本满意"),
+        "dissatisfied" => ("dissatisfied", "不满意"),
+        other => (other, other),
+    });
+    vec![
+        text(&t.number),
+        text(&t.title),
+        label(&t.category, category),
+        label(&t.urgency, urgency),
+        label(&t.status, Status::parse(&t.status).map(Status::name_zh)),
+        text(
+            names
+                .enterprises
+                .get(&t.enterprise_id)
+                .map_or("", String::as_str),
+        ),
+        text(&match names.places.get(&t.place_code) {
+            Some(name) => format!("{name}（{}）", t.place_code),
+            None => t.place_code.clone(),
+        }),
+        text(
+            names
+                .departments
+                .get(&t.handling_department_id)
+                .map_or("", String::as_str),
+        ),
+        time(Some(t.filed_at)),
+        time(t.sign_due_at),
+        time(t.resolve_due_at),
+        yes_no(t.overdue),
+        yes_no(t.whitelisted),
+        text(t.chains.trim_matches(',')),
+        text(rating.map_or("", |(e, z)| if en { e } else { z })),
+        match t.solved {
+            Some(s) => yes_no(s),
+            None => text(""),
+        },
+    ]
+}
