@@ -1,5 +1,6 @@
 //! The command line: `yizhan [serve]`, `yizhan migrate`, `yizhan check-config`.
 
+use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::configuration::Settings;
@@ -25,7 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default when no command is given).
-    Serve,
+    Serve(ServeArgs),
+    /// Fill an empty database with the demo data set (spring 2022: the white
+    /// lists, the automobile groups, a year of problems) and print the demo
+    /// accounts. Refused in the production profile.
+    Demo(DemoArgs),
     /// Apply pending database migrations, load reference data, and exit.
     Migrate,
     /// Print the effective configuration, with secrets masked.
@@ -39,6 +44,24 @@ pub enum Command {
     /// The work calendar (holidays and make-up workdays).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// On an empty database, first create the demo data set (see `yizhan demo`).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The demo year's last day (YYYY-MM-DD, Beijing); default today. The
+    /// same day gives the same data set.
+    #[arg(long)]
+    pub until: Option<chrono::NaiveDate>,
+    /// Problems filed over the year.
+    #[arg(long, default_value_t = crate::services::demo::DEMO_TICKETS)]
+    pub tickets: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,7 +130,7 @@ pub async fn run(cli: Cli) -> i32 {
             return 2;
         }
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::CheckConfig => {
             print!("{}", settings.redacted_toml());
             0
@@ -145,8 +168,26 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Calendar(CalendarCommand::Import { file }) => {
             import_calendar(settings, file).await
         }
-        Command::Serve => {
+        Command::Demo(args) => {
             telemetry::init_logging(&settings.log);
+            demo(&settings, args, true).await
+        }
+        Command::Serve(args) => {
+            telemetry::init_logging(&settings.log);
+            if args.demo {
+                let code = demo(
+                    &settings,
+                    DemoArgs {
+                        until: None,
+                        tickets: crate::services::demo::DEMO_TICKETS,
+                    },
+                    false,
+                )
+                .await;
+                if code != 0 {
+                    return code;
+                }
+            }
             let app = match Application::build(settings).await {
                 Ok(app) => app,
                 Err(e) => {
@@ -165,6 +206,76 @@ pub async fn run(cli: Cli) -> i32 {
                     1
                 }
             }
+        }
+    }
+}
+
+/// Creates the demo data set; `required`: a non-empty database is an error
+/// (`yizhan demo`) rather than a reason to skip (`serve --demo`).
+async fn demo(settings: &Settings, args: DemoArgs, required: bool) -> i32 {
+    use crate::services::demo::{create, database_is_empty, DemoError, DemoOptions};
+    if settings.profile == crate::configuration::Profile::Production {
+        eprintln!("yizhan: {}", DemoError::Production);
+        return 2;
+    }
+    let s = settings.clone();
+    match tokio::task::spawn_blocking(move || startup::migrate(&s)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    }
+    let db = match crate::storage::Database::connect(&settings.database) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            return 1;
+        }
+    };
+    if !required && !matches!(database_is_empty(&db).await, Ok(true)) {
+        tracing::info!("the database is not empty: no demo data added");
+        return 0;
+    }
+    let until = args.until.unwrap_or_else(|| {
+        Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive()
+    });
+    eprintln!(
+        "yizhan: creating the demo data set ({} problems over the year to {until}) ...",
+        args.tickets
+    );
+    let options = DemoOptions {
+        until,
+        tickets: args.tickets,
+    };
+    match create(&db, settings, options, |done, all| {
+        eprintln!("yizhan: {done}/{all} problems");
+    })
+    .await
+    {
+        Ok(report) => {
+            println!(
+                "演示数据已创建 / demo data created: {} enterprises, {} problems, {} handling steps ({} refused).",
+                report.enterprises, report.tickets, report.steps, report.refused
+            );
+            println!(
+                "演示账号 / demo accounts — 密码 password: {}（仅显示这一次 / shown once）",
+                crate::seed::demo::DEMO_PASSWORD
+            );
+            for a in &report.logins {
+                println!("  {:<40} {:<11} {}", a.email, a.role, a.name);
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("yizhan: {e}");
+            1
         }
     }
 }

@@ -51,7 +51,9 @@ impl Application {
             .port();
         crate::telemetry::metrics_handle();
 
-        let auth = Authenticator::new(db.clone(), &settings.auth).map_err(StartupError)?;
+        let auth = Authenticator::new(db.clone(), &settings.auth)
+            .map_err(StartupError)?
+            .refusing_demo_accounts(settings.profile == Profile::Production);
         let sla = Sla::new(clock, &settings.sla);
         let delivery = Delivery::new(&settings.mail, &settings.server.base_url)
             .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;

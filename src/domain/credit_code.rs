@@ -78,6 +78,16 @@ impl CreditCode {
         Ok((CreditCode(s), checksum))
     }
 
+    /// Completes 17 characters with their check character (generated data:
+    /// the demo's enterprises). None when the 17 are not a code's body.
+    pub fn complete(first17: &str) -> Option<CreditCode> {
+        if first17.len() != 17 {
+            return None;
+        }
+        let code = format!("{first17}{}", check_char(first17.as_bytes()));
+        CreditCode::parse(&code).ok()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -98,6 +108,14 @@ impl fmt::Display for CreditCode {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_completed_body_is_a_valid_code() {
+        let code = CreditCode::complete("91310115591693856").unwrap();
+        assert_eq!(code.as_str(), "91310115591693856A");
+        assert!(CreditCode::complete("9131011559169385").is_none());
+        assert!(CreditCode::complete("91ABCDEF591693856").is_none());
+    }
 
     #[test]
     fn known_codes_are_valid() {

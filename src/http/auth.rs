@@ -108,6 +108,10 @@ impl From<AuthError> for ApiError {
                 "The refresh token is not valid or has expired; log in again.",
             ),
             AuthError::InvalidAccessToken(_) => unauthorized(false),
+            AuthError::DemoAccountRefused => ApiError::new(ProblemKind::Forbidden).with_detail(
+                "演示账号不能在生产环境中使用。",
+                "Demo accounts are refused in the production profile.",
+            ),
             AuthError::WrongCurrentPassword => ApiError::invalid_fields(vec![(
                 "current_password".into(),
                 Message::new("当前密码不正确。", "The current password is wrong."),

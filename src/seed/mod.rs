@@ -9,6 +9,8 @@ use crate::domain::region::{
 };
 use std::collections::HashMap;
 
+pub mod demo;
+
 const PROVINCES_CSV: &str = include_str!("regions/provinces.csv");
 const CITIES_CSV: &str = include_str!("regions/cities.csv");
 const AREAS_CSV: &str = include_str!("regions/areas.csv");

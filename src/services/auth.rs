@@ -29,6 +29,8 @@ pub enum AuthError {
     Throttled(u64),
     #[error("the refresh token is not valid")]
     InvalidRefreshToken,
+    #[error("demo accounts are refused in the production profile")]
+    DemoAccountRefused,
     #[error("the access token is missing or not valid")]
     InvalidAccessToken(Option<TokenError>),
     #[error("the current password is wrong")]
@@ -65,6 +67,8 @@ pub struct Authenticator {
     refresh_lifetime: Duration,
     account_policy: ThrottlePolicy,
     address_policy: ThrottlePolicy,
+    /// The production profile: accounts made by `yizhan demo` may not log in.
+    refuse_demo: bool,
 }
 
 fn now() -> NaiveDateTime {
@@ -102,7 +106,14 @@ impl Authenticator {
                 window,
                 lock,
             },
+            refuse_demo: false,
         })
+    }
+
+    /// Refuses the demo accounts (the production profile).
+    pub fn refusing_demo_accounts(mut self, refuse: bool) -> Authenticator {
+        self.refuse_demo = refuse;
+        self
     }
 
     pub fn hasher(&self) -> &PasswordHasher {
@@ -225,6 +236,9 @@ impl Authenticator {
                 .await?;
             return Err(AuthError::InvalidCredentials);
         };
+        if self.refuse_demo && user.demo {
+            return Err(AuthError::DemoAccountRefused);
+        }
 
         let refresh_token = refresh::new_token();
         let lifetime = self.refresh_lifetime;
@@ -329,6 +343,9 @@ impl Authenticator {
             })
             .await?;
         match outcome {
+            Outcome::Rotated(user, _) if self.refuse_demo && user.demo => {
+                Err(AuthError::DemoAccountRefused)
+            }
             Outcome::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, *user)),
             Outcome::Reused | Outcome::Invalid => Err(AuthError::InvalidRefreshToken),
         }
@@ -440,7 +457,8 @@ impl Authenticator {
             .ok_or(AuthError::InvalidAccessToken(None))?;
         let fresh = claims.iat >= user.tokens_valid_after.and_utc().timestamp();
         let dept_ok = dept.as_ref().is_none_or(|d| d.active);
-        if !user.active || !fresh || !dept_ok || user.role != claims.role.as_str() {
+        let demo_refused = self.refuse_demo && user.demo;
+        if !user.active || !fresh || !dept_ok || demo_refused || user.role != claims.role.as_str() {
             return Err(AuthError::InvalidAccessToken(None));
         }
         Ok((caller_of(&user, dept.as_ref()), user))

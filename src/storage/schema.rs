@@ -201,6 +201,7 @@ diesel::table! {
         tokens_valid_after -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        demo -> Bool,
     }
 }
 

@@ -23,6 +23,8 @@ pub struct User {
     pub tokens_valid_after: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Made by `yizhan demo`; refused in the production profile.
+    pub demo: bool,
 }
 
 #[derive(Debug, Insertable)]

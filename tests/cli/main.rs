@@ -361,3 +361,45 @@ fn calendar_import_loads_a_new_year_or_changes_nothing() {
     );
     assert!(err.contains("nothing was changed"), "{err}");
 }
+
+#[test]
+fn demo_fills_an_empty_database_once_and_prints_its_accounts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/demo.db", dir.path().display());
+    let demo = || {
+        let mut cmd = yizhan();
+        cmd.args(["demo", "--tickets", "20", "--until", "2026-03-31"])
+            .env("DATABASE_URL", &url);
+        cmd
+    };
+    let out = demo().output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("20 problems"), "{stdout}");
+    assert!(stdout.contains("miit@demo.yizhan.example"), "{stdout}");
+    assert!(stdout.contains("saic@demo.yizhan.example"), "{stdout}");
+    assert_eq!(stdout.matches("yizhan-demo-2022").count(), 1, "{stdout}");
+
+    let again = demo().output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8(again.stderr).unwrap();
+    assert!(stderr.contains("empty database"), "{stderr}");
+    assert!(again.stdout.is_empty(), "no password printed a second time");
+
+    let production = demo()
+        .env("YIZHAN_PROFILE", "production")
+        .env(
+            "YIZHAN_JWT_SECRET",
+            "a-production-secret-of-at-least-32-characters",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(production.status.code(), Some(2));
+    assert!(String::from_utf8(production.stderr)
+        .unwrap()
+        .contains("production"));
+}

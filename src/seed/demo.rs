@@ -1,0 +1,731 @@
+//! The demo data set, planned as pure data: the same inputs give the same
+//! plan. Modelled on spring 2022: a national white list of 1,624 key
+//! enterprises in four batches, Shanghai's own list of 666, the 15 key
+//! automobile groups, and a year of problems that surge in the first weeks
+//! (workers kept away, trucks stopped, parts short) and then settle, handled
+//! faster in some provinces than in others. `services::demo` carries the
+//! plan out through the real ticket services.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Asia::Shanghai;
+
+use crate::domain::credit_code::CreditCode;
+use crate::domain::region::RegionLevel;
+use crate::domain::ticket::Satisfaction;
+use crate::seed::{reference_plan, SeedRegion};
+
+mod texts;
+
+/// The password of every demo account that may log in.
+pub const DEMO_PASSWORD: &str = "yizhan-demo-2022";
+/// Demo accounts' e-mail domain (reserved: mail to it goes nowhere).
+pub const DEMO_DOMAIN: &str = "demo.yizhan.example";
+
+/// The national list's size and batches, and Shanghai's list.
+pub const NATIONAL_LIST: usize = 1_624;
+pub const NATIONAL_BATCHES: usize = 4;
+pub const SHANGHAI_LIST: usize = 666;
+
+/// The 15 key automobile groups and the county each files from.
+pub const AUTO_GROUPS: [(&str, &str); 15] = [
+    ("上海汽车集团股份有限公司", "310114"),
+    ("上汽通用汽车有限公司", "310115"),
+    ("特斯拉（上海）有限公司", "310115"),
+    ("中国第一汽车集团有限公司", "220104"),
+    ("东风汽车集团有限公司", "420105"),
+    ("重庆长安汽车股份有限公司", "500105"),
+    ("广州汽车集团股份有限公司", "440113"),
+    ("北京汽车集团有限公司", "110113"),
+    ("比亚迪股份有限公司", "440307"),
+    ("浙江吉利控股集团有限公司", "330108"),
+    ("长城汽车股份有限公司", "130606"),
+    ("奇瑞汽车股份有限公司", "340207"),
+    ("安徽江淮汽车集团股份有限公司", "340104"),
+    ("蔚来汽车（安徽）有限公司", "340111"),
+    ("中国重型汽车集团有限公司", "370112"),
+];
+
+/// How a province's departments handle problems in the demo.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    province: &'static str,
+    /// Enterprises on the national list located there.
+    national: usize,
+    /// Share of the year's problems filed there, in percent.
+    tickets: u32,
+    /// Typical working hours to sign for, and working days to resolve.
+    sign_hours: i64,
+    resolve_days: i64,
+    /// Percent of ratings satisfied or basically satisfied.
+    satisfied: u32,
+}
+
+const PROFILES: [Profile; 12] = [
+    Profile {
+        province: "310000",
+        national: 200,
+        tickets: 28,
+        sign_hours: 2,
+        resolve_days: 2,
+        satisfied: 94,
+    },
+    Profile {
+        province: "320000",
+        national: 220,
+        tickets: 12,
+        sign_hours: 3,
+        resolve_days: 3,
+        satisfied: 90,
+    },
+    Profile {
+        province: "440000",
+        national: 210,
+        tickets: 10,
+        sign_hours: 3,
+        resolve_days: 3,
+        satisfied: 91,
+    },
+    Profile {
+        province: "330000",
+        national: 170,
+        tickets: 8,
+        sign_hours: 4,
+        resolve_days: 3,
+        satisfied: 89,
+    },
+    Profile {
+        province: "220000",
+        national: 90,
+        tickets: 9,
+        sign_hours: 14,
+        resolve_days: 7,
+        satisfied: 78,
+    },
+    Profile {
+        province: "420000",
+        national: 110,
+        tickets: 8,
+        sign_hours: 8,
+        resolve_days: 5,
+        satisfied: 84,
+    },
+    Profile {
+        province: "500000",
+        national: 90,
+        tickets: 5,
+        sign_hours: 6,
+        resolve_days: 4,
+        satisfied: 86,
+    },
+    Profile {
+        province: "340000",
+        national: 100,
+        tickets: 6,
+        sign_hours: 5,
+        resolve_days: 4,
+        satisfied: 87,
+    },
+    Profile {
+        province: "110000",
+        national: 100,
+        tickets: 4,
+        sign_hours: 3,
+        resolve_days: 3,
+        satisfied: 90,
+    },
+    Profile {
+        province: "370000",
+        national: 140,
+        tickets: 4,
+        sign_hours: 6,
+        resolve_days: 5,
+        satisfied: 85,
+    },
+    Profile {
+        province: "130000",
+        national: 70,
+        tickets: 3,
+        sign_hours: 10,
+        resolve_days: 6,
+        satisfied: 80,
+    },
+    Profile {
+        province: "510000",
+        national: 124,
+        tickets: 3,
+        sign_hours: 7,
+        resolve_days: 5,
+        satisfied: 83,
+    },
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoEnterprise {
+    pub name: String,
+    pub credit_code: String,
+    pub county: String,
+    pub chains: Vec<&'static str>,
+    /// Batch (1-4) on the national list.
+    pub national_batch: Option<i32>,
+    /// On Shanghai's own list.
+    pub shanghai_listed: bool,
+}
+
+/// A demo account. Those with `password` log in with [`DEMO_PASSWORD`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoAccount {
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    /// The department serving this region code (or chain platform, by chain code).
+    pub department: Option<String>,
+    /// Index into [`DemoPlan::enterprises`].
+    pub enterprise: Option<usize>,
+    pub password: bool,
+}
+
+/// What happens to a ticket, in order; the actor follows from the step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DemoStep {
+    SignFor,
+    Return(String),
+    Escalate(String),
+    RequestInfo(String),
+    ProvideInfo(String),
+    Resolve(String),
+    Rate {
+        satisfaction: Satisfaction,
+        solved: bool,
+        comment: String,
+    },
+    Reopen(String),
+    Reject(String),
+    Withdraw(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoTicket {
+    pub enterprise: usize,
+    pub filed_at: DateTime<Utc>,
+    pub category: &'static str,
+    pub urgency: &'static str,
+    pub title: String,
+    pub description: String,
+    /// Steps up to the end of the demo's year; later ones never happened.
+    pub steps: Vec<(DateTime<Utc>, DemoStep)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoPlan {
+    /// The year's first and last day (Beijing).
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub enterprises: Vec<DemoEnterprise>,
+    pub accounts: Vec<DemoAccount>,
+    pub tickets: Vec<DemoTicket>,
+}
+
+/// A small deterministic generator: the plan must not change when a
+/// crate's random sequence does.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn percent(&mut self, p: u32) -> bool {
+        self.below(100) < u64::from(p)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// Beijing time to UTC.
+fn beijing(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    Shanghai
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).expect("a time of day"))
+        .single()
+        .expect("Beijing has no daylight saving")
+        .with_timezone(&Utc)
+}
+
+/// The first office moment (weekdays 09:00-17:30, Beijing) at or after `at`.
+fn office(at: DateTime<Utc>) -> DateTime<Utc> {
+    let local = at.with_timezone(&Shanghai);
+    let mut day = local.date_naive();
+    let minutes = local
+        .time()
+        .signed_duration_since(chrono::NaiveTime::MIN)
+        .num_minutes();
+    let mut at = at;
+    if minutes < 9 * 60 {
+        at = beijing(day, 9, 0);
+    } else if minutes >= 17 * 60 + 30 {
+        day = day.succ_opt().expect("a next day");
+        at = beijing(day, 9, 0);
+    }
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day = day.succ_opt().expect("a next day");
+        at = beijing(day, 9, 0);
+    }
+    at
+}
+
+/// `hours` of office time after `at`, roughly (8 office hours a day).
+fn after_hours(at: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
+    let days = hours / 8;
+    let mut t = office(at);
+    for _ in 0..days {
+        t = office(t + Duration::days(1));
+    }
+    office(t + Duration::minutes((hours % 8) * 60 + 7))
+}
+
+fn counties_of(regions: &[SeedRegion], province: &str) -> Vec<String> {
+    regions
+        .iter()
+        .filter(|r| r.level == RegionLevel::County && !r.nominal)
+        .filter(|r| r.province_code.as_str() == province)
+        .map(|r| r.code.to_string())
+        .collect()
+}
+
+/// The name of the city a county belongs to, without 市 (上海 for districts).
+fn city_name(regions: &[SeedRegion], county: &str) -> String {
+    let city = format!("{}00", &county[..4]);
+    let province = format!("{}0000", &county[..2]);
+    let named = |code: &str| {
+        regions
+            .iter()
+            .find(|r| r.code.as_str() == code && !r.nominal)
+    };
+    named(&city)
+        .or_else(|| named(&province))
+        .map(|r| {
+            r.name
+                .trim_end_matches('市')
+                .trim_end_matches("省")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+const CHAIN_MIX: [(&str, u32); 7] = [
+    ("automotive", 45),
+    ("integrated_circuits", 20),
+    ("medical_supplies", 15),
+    ("equipment", 8),
+    ("consumer_electronics", 6),
+    ("biomedicine", 4),
+    ("food", 2),
+];
+
+fn chain(rng: &mut Lcg) -> &'static str {
+    let mut n = rng.below(100) as u32;
+    for (c, share) in CHAIN_MIX {
+        if n < share {
+            return c;
+        }
+        n -= share;
+    }
+    "automotive"
+}
+
+/// The next generated credit code of a county.
+fn code(county: &str, serial: &mut u32) -> String {
+    *serial += 1;
+    CreditCode::complete(&format!("91{county}MA{:07}", *serial))
+        .expect("a generated code body is valid")
+        .as_str()
+        .to_string()
+}
+
+/// Plans the demo: the year ending `until` (Beijing), with `tickets` problems.
+pub fn plan(until: NaiveDate, tickets: usize) -> DemoPlan {
+    let regions = reference_plan().regions;
+    let mut rng = Lcg(20_220_401);
+    let from = until - Duration::days(364);
+    let mut enterprises = Vec::new();
+    let mut serial = 0u32;
+    for (name, county) in AUTO_GROUPS {
+        enterprises.push(DemoEnterprise {
+            name: name.to_string(),
+            credit_code: code(county, &mut serial),
+            county: county.to_string(),
+            chains: vec!["automotive"],
+            national_batch: Some(1),
+            shanghai_listed: county.starts_with("31"),
+        });
+    }
+    // The national list: the groups, then each province's share.
+    let mut listed = AUTO_GROUPS.len();
+    for p in PROFILES {
+        let counties = counties_of(&regions, p.province);
+        let own_groups = AUTO_GROUPS
+            .iter()
+            .filter(|(_, c)| c[..2] == p.province[..2])
+            .count();
+        for _ in own_groups..p.national {
+            let county = rng.pick(&counties).clone();
+            let chain = chain(&mut rng);
+            let name =
+                texts::company_name(&mut || rng.next(), &city_name(&regions, &county), chain);
+            enterprises.push(DemoEnterprise {
+                name,
+                credit_code: code(&county, &mut serial),
+                county,
+                chains: vec![chain],
+                // Four batches of equal size, in listing order.
+                national_batch: Some((listed * NATIONAL_BATCHES / NATIONAL_LIST) as i32 + 1),
+                shanghai_listed: false,
+            });
+            listed += 1;
+        }
+    }
+    debug_assert_eq!(listed, NATIONAL_LIST);
+    // Shanghai's list: its national enterprises, then others to 666.
+    let shanghai = counties_of(&regions, "310000");
+    let mut on_shanghai_list = 0;
+    for e in enterprises
+        .iter_mut()
+        .filter(|e| e.county.starts_with("31"))
+    {
+        e.shanghai_listed = true;
+        on_shanghai_list += 1;
+    }
+    while on_shanghai_list < SHANGHAI_LIST {
+        let county = rng.pick(&shanghai).clone();
+        let chain = chain(&mut rng);
+        let name = texts::company_name(&mut || rng.next(), "上海", chain);
+        enterprises.push(DemoEnterprise {
+            name,
+            credit_code: code(&county, &mut serial),
+            county,
+            chains: vec![chain],
+            national_batch: None,
+            shanghai_listed: true,
+        });
+        on_shanghai_list += 1;
+    }
+    // Enterprises on no list.
+    for i in 0..240 {
+        let p = PROFILES[i % PROFILES.len()];
+        let county = rng.pick(&counties_of(&regions, p.province)).clone();
+        let name = texts::company_name(&mut || rng.next(), &city_name(&regions, &county), "other");
+        enterprises.push(DemoEnterprise {
+            name,
+            credit_code: code(&county, &mut serial),
+            county,
+            chains: Vec::new(),
+            national_batch: None,
+            shanghai_listed: false,
+        });
+    }
+
+    let tickets = plan_tickets(&mut rng, &enterprises, from, until, tickets);
+    DemoPlan {
+        from,
+        until,
+        accounts: accounts(&enterprises, &tickets),
+        enterprises,
+        tickets,
+    }
+}
+
+fn profile_of(county: &str) -> Profile {
+    PROFILES
+        .iter()
+        .copied()
+        .find(|p| p.province[..2] == county[..2])
+        .unwrap_or(PROFILES[0])
+}
+
+/// Filing days: the first twelve weeks carry the surge (more than half of
+/// the year's problems), then a low and steady flow.
+fn filing_day(rng: &mut Lcg, from: NaiveDate) -> NaiveDate {
+    let offset = if rng.percent(58) {
+        // Rising and falling over weeks 1-12, peaking around week 5.
+        let a = rng.below(42) as i64;
+        let b = rng.below(42) as i64;
+        a + b
+    } else {
+        84 + rng.below(281) as i64
+    };
+    from + Duration::days(offset)
+}
+
+fn plan_tickets(
+    rng: &mut Lcg,
+    enterprises: &[DemoEnterprise],
+    from: NaiveDate,
+    until: NaiveDate,
+    count: usize,
+) -> Vec<DemoTicket> {
+    let end = beijing(until, 18, 0);
+    let auto: Vec<usize> = (0..enterprises.len())
+        .filter(|i| enterprises[*i].chains.contains(&"automotive"))
+        .collect();
+    let by_province: Vec<Vec<usize>> = PROFILES
+        .iter()
+        .map(|p| {
+            (0..enterprises.len())
+                .filter(|i| enterprises[*i].county[..2] == p.province[..2])
+                .collect()
+        })
+        .collect();
+    let mut tickets = Vec::with_capacity(count);
+    for _ in 0..count {
+        // A third of the problems come from the automotive chain.
+        let enterprise = if rng.percent(34) {
+            *rng.pick(&auto)
+        } else {
+            let mut n = rng.below(100) as u32;
+            let mut which = 0;
+            for (i, p) in PROFILES.iter().enumerate() {
+                if n < p.tickets {
+                    which = i;
+                    break;
+                }
+                n -= p.tickets;
+            }
+            *rng.pick(&by_province[which])
+        };
+        let day = filing_day(rng, from);
+        let filed_at = office(beijing(day, 8 + rng.below(9) as u32, rng.below(60) as u32));
+        let surge = day < from + Duration::days(84);
+        let category = texts::category(&mut || rng.next(), surge);
+        let urgency = match rng.below(100) {
+            0..=9 => "critical",
+            10..=39 => "urgent",
+            _ => "normal",
+        };
+        let (title, description) = texts::problem(&mut || rng.next(), category);
+        let steps = plan_steps(
+            rng,
+            profile_of(&enterprises[enterprise].county),
+            filed_at,
+            surge,
+        );
+        tickets.push(DemoTicket {
+            enterprise,
+            filed_at,
+            category,
+            urgency,
+            title,
+            description,
+            steps: steps.into_iter().filter(|(at, _)| *at <= end).collect(),
+        });
+    }
+    tickets.sort_by_key(|t| t.filed_at);
+    tickets
+}
+
+fn plan_steps(
+    rng: &mut Lcg,
+    p: Profile,
+    filed: DateTime<Utc>,
+    surge: bool,
+) -> Vec<(DateTime<Utc>, DemoStep)> {
+    let mut steps = Vec::new();
+    if rng.percent(2) {
+        steps.push((
+            filed + Duration::hours(1),
+            DemoStep::Withdraw("问题已自行解决，撤回诉求。".into()),
+        ));
+        return steps;
+    }
+    // The surge slowed everyone down.
+    let load = if surge { 2 } else { 1 };
+    let mut at = filed;
+    if rng.percent(3) {
+        at = after_hours(at, 1 + rng.below(3) as i64);
+        steps.push((
+            at,
+            DemoStep::Return("该企业不在本区，请上级重新分派。".into()),
+        ));
+    }
+    at = after_hours(at, 1 + rng.below((p.sign_hours * load) as u64 * 2) as i64);
+    if rng.percent(1) {
+        steps.push((
+            at,
+            DemoStep::Reject("所反映事项不属于工业和信息化部门职责。".into()),
+        ));
+        return steps;
+    }
+    steps.push((at, DemoStep::SignFor));
+    if rng.percent(12) {
+        at = after_hours(at, 2 + rng.below(8) as i64);
+        steps.push((
+            at,
+            DemoStep::RequestInfo("请补充受影响的产线、人数和期望解决时间。".into()),
+        ));
+        at = after_hours(at, 1 + rng.below(12) as i64);
+        steps.push((
+            at,
+            DemoStep::ProvideInfo("两条总装线停产，涉及员工 300 余人，希望三日内解决。".into()),
+        ));
+    }
+    if rng.percent(5) {
+        at = after_hours(at, 4 + rng.below(12) as i64);
+        steps.push((
+            at,
+            DemoStep::Escalate("涉及跨市协调，需上级部门统筹。".into()),
+        ));
+        at = after_hours(at, 1 + rng.below(6) as i64);
+        steps.push((at, DemoStep::SignFor));
+    }
+    at = after_hours(
+        at,
+        4 + rng.below((p.resolve_days * load * 8) as u64 * 2) as i64,
+    );
+    steps.push((at, DemoStep::Resolve(texts::resolution(&mut || rng.next()))));
+    if !rng.percent(88) {
+        return steps;
+    }
+    let satisfied = rng.percent(p.satisfied);
+    at = after_hours(at, 2 + rng.below(16) as i64);
+    steps.push((at, rate(rng, satisfied)));
+    if !satisfied && rng.percent(40) {
+        steps.push((
+            at + Duration::minutes(5),
+            DemoStep::Reopen("问题没有真正解决，请继续协调。".into()),
+        ));
+        at = after_hours(at, 8 + rng.below(24) as i64);
+        steps.push((at, DemoStep::Resolve("已再次协调，问题解决。".into())));
+        at = after_hours(at, 2 + rng.below(8) as i64);
+        let satisfied = rng.percent(80);
+        steps.push((at, rate(rng, satisfied)));
+    }
+    steps
+}
+
+fn rate(rng: &mut Lcg, satisfied: bool) -> DemoStep {
+    let (satisfaction, comment) = match (satisfied, rng.percent(70)) {
+        (true, true) => (Satisfaction::Satisfied, "响应迅速，问题解决了。"),
+        (true, false) => (Satisfaction::BasicallySatisfied, "基本解决，仍需跟进。"),
+        (false, _) => (Satisfaction::Dissatisfied, "处理太慢，问题未解决。"),
+    };
+    DemoStep::Rate {
+        satisfaction,
+        solved: satisfied || rng.percent(10),
+        comment: comment.into(),
+    }
+}
+
+/// Staff who log in (printed once with the password), and one passwordless
+/// filer for each enterprise that files (two of them log in too).
+fn accounts(enterprises: &[DemoEnterprise], tickets: &[DemoTicket]) -> Vec<DemoAccount> {
+    let staff = |email: &str, name: &str, role: &'static str, department: &str| DemoAccount {
+        email: format!("{email}@{DEMO_DOMAIN}"),
+        name: name.to_string(),
+        role,
+        department: Some(department.to_string()),
+        enterprise: None,
+        password: true,
+    };
+    let mut accounts = vec![
+        staff("admin", "系统管理员", "admin", ""),
+        staff("miit", "工信部督查员", "supervisor", "ministry"),
+        staff(
+            "auto.officer",
+            "汽车产业链平台联络员",
+            "officer",
+            "automotive",
+        ),
+        staff(
+            "auto.supervisor",
+            "汽车产业链平台督查员",
+            "supervisor",
+            "automotive",
+        ),
+        staff(
+            "shanghai.supervisor",
+            "上海市经信委督查员",
+            "supervisor",
+            "310000",
+        ),
+        staff("shanghai.lead", "上海市经信委负责人", "lead", "310000"),
+        staff("pudong.officer", "浦东新区经委办事员", "officer", "310115"),
+        staff("jiading.officer", "嘉定区经委办事员", "officer", "310114"),
+        staff(
+            "jiangsu.supervisor",
+            "江苏省工信厅督查员",
+            "supervisor",
+            "320000",
+        ),
+        staff(
+            "suzhou.supervisor",
+            "苏州市工信局督查员",
+            "supervisor",
+            "320500",
+        ),
+        staff("wuzhong.officer", "吴中区工信局办事员", "officer", "320506"),
+        staff(
+            "jilin.supervisor",
+            "吉林省工信厅督查员",
+            "supervisor",
+            "220000",
+        ),
+        staff(
+            "changchun.officer",
+            "长春市朝阳区工信局办事员",
+            "officer",
+            "220104",
+        ),
+        staff(
+            "hubei.supervisor",
+            "湖北省经信厅督查员",
+            "supervisor",
+            "420000",
+        ),
+        staff(
+            "guangdong.supervisor",
+            "广东省工信厅督查员",
+            "supervisor",
+            "440000",
+        ),
+    ];
+    accounts[0].department = None;
+    // The SAIC group (first of the list) and one Suzhou firm log in.
+    let saic = 0;
+    let suzhou = enterprises
+        .iter()
+        .position(|e| e.county.starts_with("3205"));
+    let mut filing: Vec<usize> = tickets.iter().map(|t| t.enterprise).collect();
+    filing.push(saic);
+    filing.extend(suzhou);
+    filing.sort_unstable();
+    filing.dedup();
+    for i in filing {
+        let (email, password) = if i == saic {
+            (format!("saic@{DEMO_DOMAIN}"), true)
+        } else if Some(i) == suzhou {
+            (format!("suzhou.firm@{DEMO_DOMAIN}"), true)
+        } else {
+            (format!("enterprise{i}@{DEMO_DOMAIN}"), false)
+        };
+        accounts.push(DemoAccount {
+            email,
+            name: format!("{}联络人", enterprises[i].name),
+            role: "enterprise",
+            department: None,
+            enterprise: Some(i),
+            password,
+        });
+    }
+    accounts
+}
+
+#[cfg(test)]
+mod tests;

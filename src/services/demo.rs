@@ -1,0 +1,413 @@
+//! `yizhan demo` (and `yizhan serve --demo` on an empty database): writes
+//! the demo plan of `seed::demo`. Enterprises, lists and accounts are
+//! written in bulk; every ticket is filed and handled through the ticket
+//! services with a clock set to each step's moment, so its events, clocks,
+//! metrics and notices are exactly what real use would have left.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+
+use crate::configuration::{Profile, Settings};
+use crate::domain::access::Caller;
+use crate::domain::region::DepartmentKind;
+use crate::domain::role::Role;
+use crate::domain::ticket::Action;
+use crate::security::passwords::PasswordHasher;
+use crate::seed::demo::{plan, DemoAccount, DemoPlan, DemoStep, DEMO_DOMAIN, DEMO_PASSWORD};
+use crate::seed::reference_plan;
+use crate::services::auth::caller_of;
+use crate::services::clock::Clock;
+use crate::services::sla::Sla;
+use crate::services::tickets::{act, file, Filing, TicketError};
+use crate::storage::departments::Department;
+use crate::storage::enterprises::{insert_chains, Enterprise, EnterpriseFields};
+use crate::storage::schema::{outbox_messages, tickets, users};
+use crate::storage::users::{NewUser, User};
+use crate::storage::whitelist::{NewWhitelistEntry, WhitelistEntry};
+use crate::storage::{write_transaction, Database, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The demo year's last day (Beijing); usually today.
+    pub until: NaiveDate,
+    /// Problems filed over the year.
+    pub tickets: usize,
+}
+
+/// The default size: enough for the automotive platform's 700+ resolved.
+pub const DEMO_TICKETS: usize = 2_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo data is refused in the production profile")]
+    Production,
+    #[error("the database already holds enterprises or tickets; demo data goes only into an empty database")]
+    NotEmpty,
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What was written, and the accounts that log in.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    pub enterprises: usize,
+    pub tickets: usize,
+    pub steps: usize,
+    /// Steps the services refused (none, unless the plan and the rules disagree).
+    pub refused: usize,
+    pub logins: Vec<DemoAccount>,
+}
+
+/// True when the database has no enterprise and no ticket yet.
+pub async fn database_is_empty(db: &Database) -> Result<bool, StorageError> {
+    db.run(|conn| {
+        let enterprises = Enterprise::count(conn)?;
+        let tickets: i64 = tickets::table.count().get_result(conn)?;
+        Ok(enterprises == 0 && tickets == 0)
+    })
+    .await
+}
+
+pub async fn create(
+    db: &Database,
+    settings: &Settings,
+    options: DemoOptions,
+    progress: impl Fn(usize, usize),
+) -> Result<DemoReport, DemoError> {
+    if settings.profile == Profile::Production {
+        return Err(DemoError::Production);
+    }
+    if !database_is_empty(db).await? {
+        return Err(DemoError::NotEmpty);
+    }
+    let DemoOptions { until, tickets } = options;
+    let plan = tokio::task::spawn_blocking(move || plan(until, tickets))
+        .await
+        .map_err(|e| DemoError::Setup(e.to_string()))?;
+    let hasher = PasswordHasher::from_settings(&settings.auth).map_err(DemoError::Setup)?;
+    let hash = hasher
+        .hash(DEMO_PASSWORD.to_string())
+        .await
+        .map_err(DemoError::Setup)?;
+    let ids = write_directory(db, &plan, hash).await?;
+
+    let clock = Clock::system();
+    let sla = Sla::new(clock.clone(), &settings.sla);
+    let mut run = Run {
+        db,
+        sla: &sla,
+        clock: &clock,
+        officers: HashMap::new(),
+        steps: 0,
+        refused: 0,
+    };
+    for (n, t) in plan.tickets.iter().enumerate() {
+        let filer = &ids.filers[&t.enterprise];
+        clock.set(t.filed_at);
+        let filed = file(
+            db,
+            &sla,
+            filer,
+            Filing {
+                category: t.category.to_string(),
+                urgency: t.urgency.to_string(),
+                title: t.title.clone(),
+                description: t.description.clone(),
+                place: None,
+                regions_involved: Vec::new(),
+            },
+            None,
+        )
+        .await;
+        let Ok((mut ticket, _)) = filed else {
+            run.refused += 1;
+            continue;
+        };
+        for (at, step) in &t.steps {
+            clock.set(*at);
+            match run
+                .step(filer, ticket.id, ticket.handling_department_id, step)
+                .await?
+            {
+                Some(next) => ticket = next,
+                None => break,
+            }
+        }
+        if (n + 1) % 200 == 0 || n + 1 == plan.tickets.len() {
+            progress(n + 1, plan.tickets.len());
+        }
+    }
+    // The notices of a year gone by are history, not mail to send now.
+    db.run_write(|conn| {
+        diesel::update(outbox_messages::table.filter(outbox_messages::status.eq("pending")))
+            .set(outbox_messages::status.eq("sent"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await?;
+    Ok(DemoReport {
+        enterprises: plan.enterprises.len(),
+        tickets: plan.tickets.len(),
+        steps: run.steps,
+        refused: run.refused,
+        logins: plan.accounts.into_iter().filter(|a| a.password).collect(),
+    })
+}
+
+/// Who files for each enterprise of the plan (by index).
+struct Directory {
+    filers: HashMap<usize, Caller>,
+}
+
+/// Writes enterprises, chains, lists and accounts in one transaction.
+async fn write_directory(
+    db: &Database,
+    plan: &DemoPlan,
+    hash: String,
+) -> Result<Directory, StorageError> {
+    let plan = plan.clone();
+    let reference = reference_plan();
+    let department_of = move |key: &str| -> Option<i64> {
+        match key {
+            "ministry" => reference
+                .departments
+                .iter()
+                .find(|d| d.kind == DepartmentKind::Ministry)
+                .map(|d| d.id),
+            code if code.chars().all(|c| c.is_ascii_digit()) => reference
+                .regions
+                .iter()
+                .find(|r| r.code.as_str() == code)
+                .map(|r| r.department_id),
+            chain => reference
+                .departments
+                .iter()
+                .find(|d| d.chain_code.as_deref() == Some(chain))
+                .map(|d| d.id),
+        }
+    };
+    db.run_write(move |conn| {
+        let now = Utc::now().naive_utc();
+        let directory = write_transaction(conn, |conn| {
+            let fields: Vec<EnterpriseFields> = plan
+                .enterprises
+                .iter()
+                .map(|e| EnterpriseFields {
+                    credit_code: e.credit_code.clone(),
+                    name: e.name.clone(),
+                    county_code: e.county.clone(),
+                    checksum_waived: false,
+                    address: String::new(),
+                    size: None,
+                    contact_name: None,
+                    contact_phone: None,
+                    contact_email: None,
+                })
+                .collect();
+            for chunk in fields.chunks(500) {
+                Enterprise::insert_many(conn, chunk, None, now)?;
+            }
+            let codes: Vec<String> = fields.iter().map(|f| f.credit_code.clone()).collect();
+            let mut by_code = HashMap::new();
+            for chunk in codes.chunks(500) {
+                for (code, e) in Enterprise::by_codes(conn, chunk)? {
+                    by_code.insert(code, e.id);
+                }
+            }
+            let id_of = |i: usize| by_code[&plan.enterprises[i].credit_code];
+            let chains: Vec<(i64, String)> = plan
+                .enterprises
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| e.chains.iter().map(move |c| (i, c.to_string())))
+                .map(|(i, c)| (id_of(i), c))
+                .collect();
+            for chunk in chains.chunks(500) {
+                insert_chains(conn, chunk)?;
+            }
+            let ministry = department_of("ministry").expect("the ministry");
+            let shanghai = department_of("310000").expect("Shanghai's department");
+            for (i, e) in plan.enterprises.iter().enumerate() {
+                let mut entry = NewWhitelistEntry {
+                    enterprise_id: id_of(i),
+                    scope: "national".into(),
+                    batch: 1,
+                    issuing_department_id: ministry,
+                    listed_on: plan.from,
+                    removed_on: None,
+                    chain_code: e.chains.first().map(|c| c.to_string()),
+                    note: None,
+                    created_by: None,
+                    created_at: now,
+                };
+                if let Some(batch) = e.national_batch {
+                    entry.batch = batch;
+                    // A batch every two weeks, as in April-May 2022.
+                    entry.listed_on = plan.from + chrono::Duration::days(14 * i64::from(batch - 1));
+                    WhitelistEntry::insert(conn, &entry)?;
+                }
+                if e.shanghai_listed {
+                    entry.scope = "310000".into();
+                    entry.batch = 1;
+                    entry.issuing_department_id = shanghai;
+                    entry.listed_on = plan.from;
+                    WhitelistEntry::insert(conn, &entry)?;
+                }
+            }
+            let mut filers = HashMap::new();
+            for a in &plan.accounts {
+                let department_id = a.department.as_deref().and_then(&department_of);
+                let user = User::insert(
+                    conn,
+                    &NewUser {
+                        email: &a.email,
+                        display_name: &a.name,
+                        phone: None,
+                        role: a.role,
+                        department_id,
+                        enterprise_id: a.enterprise.map(id_of),
+                        password_hash: a.password.then_some(hash.as_str()),
+                        active: true,
+                        email_verified_at: Some(now),
+                        locale: "zh-CN",
+                        tokens_valid_after: now,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                if let Some(i) = a.enterprise {
+                    filers.insert(i, caller_of(&user, None));
+                }
+            }
+            diesel::update(users::table.filter(users::email.like(format!("%@{DEMO_DOMAIN}"))))
+                .set(users::demo.eq(true))
+                .execute(conn)?;
+            Ok::<_, diesel::result::Error>(Directory { filers })
+        })?;
+        Ok(directory)
+    })
+    .await
+}
+
+/// Carries out steps, creating an officer for a department that has none.
+struct Run<'a> {
+    db: &'a Database,
+    sla: &'a Sla,
+    clock: &'a Clock,
+    officers: HashMap<i64, Caller>,
+    steps: usize,
+    refused: usize,
+}
+
+impl Run<'_> {
+    /// Takes one step; None when the services refused it (the ticket's
+    /// story ends there).
+    async fn step(
+        &mut self,
+        filer: &Caller,
+        id: i64,
+        handling: i64,
+        step: &DemoStep,
+    ) -> Result<Option<crate::storage::tickets::Ticket>, DemoError> {
+        let (actor, action) = match step.clone() {
+            DemoStep::SignFor => (self.officer(handling).await?, Action::SignFor),
+            DemoStep::Return(reason) => (self.officer(handling).await?, Action::Return { reason }),
+            DemoStep::Escalate(reason) => {
+                (self.officer(handling).await?, Action::Escalate { reason })
+            }
+            DemoStep::RequestInfo(question) => (
+                self.officer(handling).await?,
+                Action::RequestInfo { question },
+            ),
+            DemoStep::Resolve(resolution) => (
+                self.officer(handling).await?,
+                Action::Resolve { resolution },
+            ),
+            DemoStep::Reject(reason) => (self.officer(handling).await?, Action::Reject { reason }),
+            DemoStep::ProvideInfo(answer) => (filer.clone(), Action::ProvideInfo { answer }),
+            DemoStep::Rate {
+                satisfaction,
+                solved,
+                comment,
+            } => (
+                filer.clone(),
+                Action::Rate {
+                    satisfaction,
+                    solved,
+                    comment,
+                },
+            ),
+            DemoStep::Reopen(reason) => (filer.clone(), Action::Reopen { reason }),
+            DemoStep::Withdraw(reason) => (filer.clone(), Action::Withdraw { reason }),
+        };
+        match act(self.db, self.sla, &actor, id, action, None).await {
+            Ok(t) => {
+                self.steps += 1;
+                Ok(Some(t))
+            }
+            Err(TicketError::Storage(e)) => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(ticket = id, error = ?e, "a demo step was refused");
+                self.refused += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// An officer of the department: a printed demo account if there is
+    /// one, else a passwordless one made now.
+    async fn officer(&mut self, department: i64) -> Result<Caller, DemoError> {
+        if let Some(c) = self.officers.get(&department) {
+            return Ok(c.clone());
+        }
+        let at = self.clock.now().naive_utc();
+        let (user, dept) = self
+            .db
+            .run_write(move |conn| {
+                let existing: Option<User> = users::table
+                    .filter(users::department_id.eq(department))
+                    .filter(users::role.eq("officer"))
+                    .select(User::as_select())
+                    .first(conn)
+                    .optional()?;
+                let user = match existing {
+                    Some(u) => u,
+                    None => {
+                        let email = format!("officer.d{department}@{DEMO_DOMAIN}");
+                        let u = User::insert(
+                            conn,
+                            &NewUser {
+                                email: &email,
+                                display_name: "演示办事员",
+                                phone: None,
+                                role: Role::Officer.as_str(),
+                                department_id: Some(department),
+                                enterprise_id: None,
+                                password_hash: None,
+                                active: true,
+                                email_verified_at: Some(at),
+                                locale: "zh-CN",
+                                tokens_valid_after: at,
+                                created_at: at,
+                                updated_at: at,
+                            },
+                        )?;
+                        diesel::update(users::table.find(u.id))
+                            .set(users::demo.eq(true))
+                            .execute(conn)?;
+                        u
+                    }
+                };
+                let dept = Department::find(conn, department)?;
+                Ok((user, dept))
+            })
+            .await?;
+        let caller = caller_of(&user, dept.as_ref());
+        self.officers.insert(department, caller.clone());
+        Ok(caller)
+    }
+}

@@ -1,0 +1,94 @@
+//! The demo data set: written through the real services, its accounts log
+//! in (except in the production profile), and supervisors see a living system.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use yizhan::configuration::Profile;
+use yizhan::seed::demo::{DEMO_DOMAIN, DEMO_PASSWORD, NATIONAL_LIST, SHANGHAI_LIST};
+use yizhan::services::demo::{create, DemoError, DemoOptions};
+use yizhan::storage::schema::whitelist_entries;
+
+use crate::each_backend;
+use crate::helpers::{assert_problem, TestApp};
+
+const TICKETS: usize = 60;
+
+async fn login(app: &TestApp, who: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"email": format!("{who}@{DEMO_DOMAIN}"), "password": DEMO_PASSWORD}),
+    )
+    .await
+}
+
+async fn demo(app: &TestApp) -> yizhan::services::demo::DemoReport {
+    let mut settings = app.settings.clone();
+    settings.profile = Profile::Development;
+    let options = DemoOptions {
+        until: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        tickets: TICKETS,
+    };
+    create(&app.db, &settings, options, |_, _| {})
+        .await
+        .expect("demo data")
+}
+
+each_backend! {
+    async fn the_demo_is_a_living_system_whose_accounts_log_in(app) {
+        let report = demo(&app).await;
+        assert_eq!(report.refused, 0, "the services accepted every planned step");
+        assert_eq!(report.tickets, TICKETS);
+        assert!(report.steps > TICKETS, "{} steps", report.steps);
+        assert!(report.logins.iter().any(|a| a.email == format!("miit@{DEMO_DOMAIN}")));
+
+        let lists: Vec<(String, i32)> = app
+            .db
+            .run(|conn| Ok(whitelist_entries::table.select((whitelist_entries::scope, whitelist_entries::batch)).load(conn)?))
+            .await
+            .unwrap();
+        assert_eq!(lists.iter().filter(|(s, _)| s == "national").count(), NATIONAL_LIST);
+        assert_eq!(lists.iter().filter(|(s, _)| s == "310000").count(), SHANGHAI_LIST);
+        assert_eq!(lists.iter().filter(|(s, b)| s == "national" && *b == 4).count(), NATIONAL_LIST / 4);
+
+        let res = login(&app, "miit").await;
+        assert_eq!(res.status(), 200);
+        let token = res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let year = "from=2025-04-01&to=2026-03-31";
+        let all: Value = app.get_as(&format!("/api/v1/metrics?{year}&group_by=region"), &token).await.json().await.unwrap();
+        assert_eq!(all["total"]["received"], TICKETS);
+        assert!(all["total"]["resolved"].as_u64().unwrap() > 0, "{all}");
+        assert!(all["total"]["satisfaction"]["denominator"].as_u64().unwrap() > 0, "{all}");
+        assert!(all["groups"].as_array().unwrap().len() >= 3, "several provinces");
+
+        // The automotive platform sees the automotive chain's problems only.
+        let token = login(&app, "auto.supervisor").await.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let auto: Value = app.get_as(&format!("/api/v1/metrics?{year}"), &token).await.json().await.unwrap();
+        let n = auto["total"]["received"].as_u64().unwrap();
+        assert!(0 < n && n < TICKETS as u64, "{n}");
+        assert_eq!(auto["scope"]["chain"], "automotive");
+
+        // SAIC's contact logs in and sees its own tickets only.
+        let saic = login(&app, "saic").await;
+        assert_eq!(saic.status(), 200);
+
+        // Demo data goes only into an empty database.
+        let mut settings = app.settings.clone();
+        settings.profile = Profile::Development;
+        let again = create(&app.db, &settings, DemoOptions { until: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(), tickets: 5 }, |_, _| {}).await;
+        assert!(matches!(again, Err(DemoError::NotEmpty)), "{again:?}");
+    }
+}
+
+each_backend! {
+    async fn demo_accounts_are_refused_in_production(app, &[
+        ("YIZHAN_PROFILE", "production"),
+        ("YIZHAN_JWT_SECRET", "a-production-secret-of-at-least-32-characters"),
+    ]) {
+        let refused = create(&app.db, &app.settings, DemoOptions { until: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(), tickets: 5 }, |_, _| {}).await;
+        assert!(matches!(refused, Err(DemoError::Production)), "{refused:?}");
+        demo(&app).await;
+        let body = assert_problem(login(&app, "miit").await, 403).await;
+        assert!(body["detail"].as_str().unwrap().contains("演示账号"), "{body}");
+    }
+}
