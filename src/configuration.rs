@@ -145,6 +145,9 @@ pub struct MetricsSettings {
     pub score_weight_satisfaction: f64,
     /// Cumulative resolved counts shown as milestones: "100,300,500,700,1000".
     pub milestones: String,
+    /// Seconds between foldings of changed tickets into the daily totals
+    /// the dashboard reads; 0 turns the job off.
+    pub fold_interval_secs: u64,
 }
 
 impl MetricsSettings {

@@ -128,6 +128,13 @@ impl Application {
                 sla.scan_batch,
             ))
         });
+        let fold_every = self.settings.metrics.fold_interval_secs;
+        let folder = (fold_every > 0).then(|| {
+            tokio::spawn(crate::jobs::metric_folder::run(
+                self.db.clone(),
+                std::time::Duration::from_secs(fold_every),
+            ))
+        });
         let mail = &self.settings.mail;
         let mailer = (mail.poll_interval_secs > 0).then(|| {
             tokio::spawn(crate::jobs::delivery::run(
@@ -148,7 +155,7 @@ impl Application {
             _ => None,
         };
         let served = self.server.await;
-        for job in [scanner, digest].into_iter().flatten() {
+        for job in [scanner, digest, folder].into_iter().flatten() {
             job.abort();
         }
         // The mail worker records what it sent and gives the rest back

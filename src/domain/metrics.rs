@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub mod daily;
 pub mod history;
 
 pub use crate::domain::ticket::Satisfaction;

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod caller;
+pub mod dashboard;
 pub mod enterprises;
 pub mod export;
 pub mod extract;
@@ -132,6 +133,7 @@ where
                 .service(tickets::act)
                 .service(sla::supervision_list)
                 .service(metrics::get_metrics)
+                .service(dashboard::get_dashboard)
                 .service(metrics::export_metrics)
                 .service(ranking::get_ranking)
                 .service(ranking::export_ranking)

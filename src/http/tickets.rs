@@ -303,7 +303,7 @@ pub async fn file(
         .and_then(|v| v.to_str().ok())
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty() && k.len() <= 200);
-    let (ticket, created) = tickets::file(
+    let ((loaded, events), created) = tickets::file_and_read(
         &state.db,
         &state.sla,
         &who.caller,
@@ -319,9 +319,6 @@ pub async fn file(
     )
     .await
     .map_err(ApiError::from)?;
-    let (loaded, events) = tickets::get(&state.db, &state.sla, &who.caller, ticket.id)
-        .await
-        .map_err(ApiError::from)?;
     let version = loaded.ticket.version;
     let mut res = if created {
         HttpResponse::Created()

@@ -3,4 +3,5 @@
 
 pub mod delivery;
 pub mod digest;
+pub mod metric_folder;
 pub mod sla_scanner;

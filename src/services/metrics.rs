@@ -146,7 +146,7 @@ pub fn beijing_midnight(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The key a ticket's place groups under: the child region of the scope.
-fn child_region(scope: Option<&(RegionCode, RegionLevel)>, place: &str) -> String {
+pub fn child_region(scope: Option<&(RegionCode, RegionLevel)>, place: &str) -> String {
     let Ok(code) = RegionCode::parse(place) else {
         return place.to_string();
     };

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod dashboard;
 pub mod delivery;
 pub mod demo;
 pub mod digest;

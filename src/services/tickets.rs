@@ -140,6 +140,35 @@ pub async fn file(
     input: Filing,
     key: Option<String>,
 ) -> Result<(Ticket, bool), TicketError> {
+    let (ticket, created, _) = filing(db, sla, caller, input, key, false).await?;
+    Ok((ticket, created))
+}
+
+/// A ticket with its timeline, as [`get`] reads it.
+pub type Detail = (Loaded, Vec<TicketEvent>);
+
+/// As [`file`], and the new ticket's detail as the filer sees it, read on
+/// the same connection right after the write.
+pub async fn file_and_read(
+    db: &Database,
+    sla: &Sla,
+    caller: &Caller,
+    input: Filing,
+    key: Option<String>,
+) -> Result<(Detail, bool), TicketError> {
+    let (_, created, detail) = filing(db, sla, caller, input, key, true).await?;
+    let detail = detail.ok_or(TicketError::NotFound)?;
+    Ok((detail, created))
+}
+
+async fn filing(
+    db: &Database,
+    sla: &Sla,
+    caller: &Caller,
+    input: Filing,
+    key: Option<String>,
+    read_back: bool,
+) -> Result<(Ticket, bool, Option<Detail>), TicketError> {
     let (Role::Enterprise, Some(enterprise_id)) = (caller.role, caller.enterprise_id) else {
         return Err(TicketError::Refused(Refusal::NotPermitted {
             zh: "只有企业用户可以提交诉求。",
@@ -202,12 +231,12 @@ pub async fn file(
     };
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
-    // Everything routing reads, read before the write transaction, on the
-    // writer: on SQLite its page cache is warm, where a pooled connection's
-    // was dropped by the last write.
+    // What routing reads, read first on a pooled connection, so that the
+    // writer (on SQLite, one connection for every writing request) is
+    // held only for the writes.
     let prepared = {
         let (sla, category, involved) = (sla.clone(), category.clone(), involved.clone());
-        db.run_write(move |conn| {
+        db.run(move |conn| {
             let snap = sla.snapshot(conn)?;
             let routed = match route_filing(
                 conn,
@@ -218,8 +247,8 @@ pub async fn file(
                 &involved,
                 naive(sla.now()),
             )? {
-                None => return Ok(None),
-                Some(Err(problem)) => return Ok(Some(Err(problem))),
+                None => return Ok(Err(TicketError::NotFound)),
+                Some(Err(problem)) => return Ok(Err(TicketError::Invalid(vec![problem]))),
                 Some(Ok(r)) => r,
             };
             let audiences: Vec<_> = crate::domain::notify::after_filing(routed.handling)
@@ -227,17 +256,13 @@ pub async fn file(
                 .map(|n| n.audience)
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
-            Ok(Some(Ok((snap, routed, recipients))))
+            Ok(Ok((snap, routed, recipients)))
         })
-        .await?
+        .await??
     };
-    let (snap, routed, recipients) = match prepared {
-        None => return Err(TicketError::NotFound),
-        Some(Err(problem)) => return Err(TicketError::Invalid(vec![problem])),
-        Some(Ok(p)) => p,
-    };
-    let sla = sla.clone();
-    let outcome = db
+    let (snap, routed, recipients) = prepared;
+    let (sla, sla_for_reading) = (sla.clone(), sla.clone());
+    let (ticket, created) = db
         .run_write(move |conn| {
             let mut attempts = 0;
             loop {
@@ -371,7 +396,14 @@ pub async fn file(
             }
         })
         .await?;
-    Ok(outcome)
+    let detail = if read_back {
+        let sla = sla_for_reading;
+        db.run(move |conn| Ok(read_detail(conn, &sla, ticket.id)?))
+            .await?
+    } else {
+        None
+    };
+    Ok((ticket, created, detail))
 }
 
 /// Where a filing goes, and what decided it.
@@ -564,33 +596,33 @@ pub async fn get(
     id: i64,
 ) -> Result<(Loaded, Vec<TicketEvent>), TicketError> {
     let sla = sla.clone();
-    let found = db
-        .run(move |conn| match load(conn, id)? {
-            Some(mut l) => {
-                let events = TicketEvent::of_ticket(conn, id)?;
-                l.sla_events = SlaEvent::of_ticket(conn, id)?;
-                if let (Some(row), Some(s), Some(r)) =
-                    (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
-                {
-                    let snap = sla.snapshot(conn)?;
-                    l.clocks = Some(sla::clock_state(
-                        &snap,
-                        row,
-                        l.state.status,
-                        s,
-                        r,
-                        sla.now(),
-                    ));
-                }
-                Ok(Some((l, events)))
-            }
-            None => Ok(None),
-        })
-        .await?;
+    let found = db.run(move |conn| Ok(read_detail(conn, &sla, id)?)).await?;
     match found {
         Some((l, events)) if may_read_ticket(caller, &l.facts) => Ok((l, events)),
         _ => Err(TicketError::NotFound),
     }
+}
+
+/// A ticket with its events, SLA events and both clocks as they stand.
+fn read_detail(conn: &mut AnyConnection, sla: &Sla, id: i64) -> QueryResult<Option<Detail>> {
+    let Some(mut l) = load(conn, id)? else {
+        return Ok(None);
+    };
+    let events = TicketEvent::of_ticket(conn, id)?;
+    l.sla_events = SlaEvent::of_ticket(conn, id)?;
+    if let (Some(row), Some(s), Some(r)) = (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
+    {
+        let snap = sla.snapshot(conn)?;
+        l.clocks = Some(sla::clock_state(
+            &snap,
+            row,
+            l.state.status,
+            s,
+            r,
+            sla.now(),
+        ));
+    }
+    Ok(Some((l, events)))
 }
 
 /// The note an action carries into the event log.
@@ -823,9 +855,10 @@ pub async fn act(
                     },
                     |to| snap.calendar.working_minutes_between(filed, to),
                 );
-                if after != before {
-                    MetricsRow::update(conn, &MetricsRow::of(id, &after))?;
-                }
+                // Written even when the history is the same: the ticket's
+                // status or rating may have changed its record, and the
+                // write marks it for the daily totals.
+                MetricsRow::update(conn, &MetricsRow::of(id, &after))?;
             }
             if next.handling.id != loaded.state.handling.id {
                 TicketDepartment::put(

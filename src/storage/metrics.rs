@@ -25,6 +25,8 @@ pub struct MetricsRow {
     pub returns: i32,
     pub repeated: bool,
     pub last_at: NaiveDateTime,
+    /// Added to the daily totals as it stands; every write sets it false.
+    pub folded: bool,
 }
 
 impl MetricsRow {
@@ -43,6 +45,7 @@ impl MetricsRow {
             returns: h.returns as i32,
             repeated: h.repeat,
             last_at: h.last_at.naive_utc(),
+            folded: false,
         }
     }
 
@@ -166,6 +169,56 @@ type Loaded = (
     MetricsRow,
 );
 
+/// What a [`Counted`] is read from.
+macro_rules! counted_columns {
+    () => {
+        (
+            (
+                tickets::id,
+                tickets::place_code,
+                tickets::handling_department_id,
+                tickets::category,
+                tickets::urgency,
+                tickets::filed_at,
+                tickets::status,
+            ),
+            (
+                tickets::resolve_due_at,
+                tickets::rating,
+                tickets::solved,
+                tickets::reopened_count,
+                tickets::overdue,
+            ),
+            MetricsRow::as_select(),
+        )
+    };
+}
+
+fn counted(row: Loaded) -> Counted {
+    let (
+        (ticket_id, place_code, department_id, category, urgency, filed_at, status),
+        (resolve_due, rating, solved, reopened, overdue),
+        m,
+    ) = row;
+    let now = TicketNow {
+        filed_at: filed_at.and_utc(),
+        status: Status::parse(&status).unwrap_or(Status::Closed),
+        resolve_due: resolve_due.map(|d| d.and_utc()),
+        satisfaction: rating.as_deref().and_then(Satisfaction::parse),
+        solved,
+        reopened: reopened > 0,
+        overdue,
+    };
+    Counted {
+        ticket_id,
+        place_code,
+        department_id,
+        category,
+        urgency,
+        record: m.history().record(&now),
+    }
+}
+
 /// A page of the tickets in `filter` filed before `to` that have something
 /// in `[from, to)` or are still open: ids above `after_id`, in id order,
 /// at most `limit` (so that a large scope is read in bounded memory).
@@ -188,55 +241,98 @@ pub fn records(
         )
         .order(tickets::id.asc())
         .limit(limit)
-        .select((
-            (
-                tickets::id,
-                tickets::place_code,
-                tickets::handling_department_id,
-                tickets::category,
-                tickets::urgency,
-                tickets::filed_at,
-                tickets::status,
-            ),
-            (
-                tickets::resolve_due_at,
-                tickets::rating,
-                tickets::solved,
-                tickets::reopened_count,
-                tickets::overdue,
-            ),
-            MetricsRow::as_select(),
-        ))
+        .select(counted_columns!())
         .into_boxed();
     let rows: Vec<Loaded> = in_scope!(q, filter).load(conn)?;
-    Ok(rows
+    Ok(rows.into_iter().map(counted).collect())
+}
+
+/// The records of these tickets.
+pub fn records_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Counted>> {
+    let rows: Vec<Loaded> = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(tickets::id.eq_any(ids))
+        .select(counted_columns!())
+        .load(conn)?;
+    Ok(rows.into_iter().map(counted).collect())
+}
+
+/// What a dashboard reads ticket by ticket rather than from the daily
+/// totals, in `filter`: the open tickets; finished tickets whose first
+/// sign-for or resolution deadline, never met, is still ahead of `now`;
+/// and the tickets changed since they were last folded into the totals
+/// (with what they added then, JSON, if anything).
+pub struct Live {
+    pub open_or_ahead: Vec<Counted>,
+    pub unfolded: Vec<(Counted, Option<String>)>,
+}
+
+pub fn live(
+    conn: &mut AnyConnection,
+    filter: &MetricsFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Live> {
+    use super::schema::metric_folds;
+    use crate::services::supervision::OPEN;
+    let open = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(tickets::status.eq_any(OPEN))
+        .select(counted_columns!())
+        .into_boxed();
+    let mut rows: Vec<Loaded> = in_scope!(open, filter).load(conn)?;
+    let unsigned = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(ticket_metrics::first_signed_at.is_null())
+        .filter(ticket_metrics::first_sign_due_at.gt(now))
+        .filter(tickets::status.ne_all(OPEN))
+        .select(counted_columns!())
+        .into_boxed();
+    rows.extend(in_scope!(unsigned, filter).load::<Loaded>(conn)?);
+    let unresolved = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(tickets::resolve_due_at.gt(now))
+        .filter(ticket_metrics::first_resolved_at.is_null())
+        .filter(tickets::status.ne_all(OPEN))
+        .select(counted_columns!())
+        .into_boxed();
+    rows.extend(in_scope!(unresolved, filter).load::<Loaded>(conn)?);
+    let mut open_or_ahead: Vec<Counted> = rows.into_iter().map(counted).collect();
+    open_or_ahead.sort_by_key(|c| c.ticket_id);
+    open_or_ahead.dedup_by_key(|c| c.ticket_id);
+    let unfolded = tickets::table
+        .inner_join(ticket_metrics::table)
+        .filter(diesel::dsl::not(ticket_metrics::folded))
+        .select(counted_columns!())
+        .into_boxed();
+    let unfolded: Vec<Counted> = in_scope!(unfolded, filter)
+        .load::<Loaded>(conn)?
         .into_iter()
-        .map(
-            |(
-                (ticket_id, place_code, department_id, category, urgency, filed_at, status),
-                (resolve_due, rating, solved, reopened, overdue),
-                m,
-            )| {
-                let now = TicketNow {
-                    filed_at: filed_at.and_utc(),
-                    status: Status::parse(&status).unwrap_or(Status::Closed),
-                    resolve_due: resolve_due.map(|d| d.and_utc()),
-                    satisfaction: rating.as_deref().and_then(Satisfaction::parse),
-                    solved,
-                    reopened: reopened > 0,
-                    overdue,
-                };
-                Counted {
-                    ticket_id,
-                    place_code,
-                    department_id,
-                    category,
-                    urgency,
-                    record: m.history().record(&now),
-                }
-            },
-        )
-        .collect())
+        .map(counted)
+        .collect();
+    let mut before: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for ids in unfolded
+        .iter()
+        .map(|c| c.ticket_id)
+        .collect::<Vec<_>>()
+        .chunks(5_000)
+    {
+        before.extend(
+            metric_folds::table
+                .filter(metric_folds::ticket_id.eq_any(ids))
+                .select((metric_folds::ticket_id, metric_folds::counts))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    Ok(Live {
+        open_or_ahead,
+        unfolded: unfolded
+            .into_iter()
+            .map(|c| {
+                let fold = before.remove(&c.ticket_id);
+                (c, fold)
+            })
+            .collect(),
+    })
 }
 
 /// First resolutions before `to`, all time: the cumulative resolved count.

@@ -29,6 +29,7 @@ pub mod departments;
 pub mod digests;
 pub mod enterprises;
 pub mod login_throttles;
+pub mod metric_days;
 pub mod metrics;
 pub mod migrations;
 pub mod outbox;

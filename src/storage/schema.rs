@@ -297,6 +297,40 @@ diesel::table! {
         returns -> Integer,
         repeated -> Bool,
         last_at -> Timestamp,
+        folded -> Bool,
+    }
+}
+
+diesel::table! {
+    metric_days (level, region_code, day) {
+        level -> SmallInt,
+        region_code -> Text,
+        day -> Date,
+        received -> BigInt,
+        routings -> BigInt,
+        returns -> BigInt,
+        repeats -> BigInt,
+        sign_due -> BigInt,
+        signed_on_time -> BigInt,
+        resolve_due -> BigInt,
+        resolved_on_time -> BigInt,
+        signed -> BigInt,
+        sign_minutes -> BigInt,
+        resolved -> BigInt,
+        reopened -> BigInt,
+        resolved_timed -> BigInt,
+        resolve_minutes -> BigInt,
+        rated -> BigInt,
+        solved -> BigInt,
+        satisfied -> BigInt,
+    }
+}
+
+diesel::table! {
+    metric_folds (ticket_id) {
+        ticket_id -> BigInt,
+        place_code -> Text,
+        counts -> Text,
     }
 }
 
@@ -389,6 +423,7 @@ diesel::joinable!(ticket_departments -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(sla_events -> tickets (ticket_id));
 diesel::joinable!(ticket_metrics -> tickets (ticket_id));
+diesel::joinable!(metric_folds -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     chains,
@@ -415,5 +450,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     message_templates,
     account_tokens,
-    digests
+    digests,
+    metric_days,
+    metric_folds,
 );

@@ -81,6 +81,79 @@ async fn metrics(app: &TestApp, token: &str, query: &str) -> Value {
     res.json().await.unwrap()
 }
 
+async fn dashboard(app: &TestApp, token: &str, query: &str) -> Value {
+    let res = app
+        .get_as(&format!("/api/v1/metrics/dashboard?{query}"), token)
+        .await;
+    assert_eq!(res.status(), 200, "{query}");
+    res.json().await.unwrap()
+}
+
+/// The dashboard's figures agree with the full report's.
+fn same(dash: &Value, full: &Value) {
+    for name in [
+        "response",
+        "on_time_resolution",
+        "resolution",
+        "satisfaction",
+        "returns",
+        "reopens",
+        "repeats",
+    ] {
+        assert_eq!(
+            rate(&dash[name]),
+            rate(&full[name]),
+            "{name}: {dash} vs {full}"
+        );
+    }
+    for name in ["received", "resolved", "open", "overdue_open", "score"] {
+        assert_eq!(dash[name], full[name], "{name}: {dash} vs {full}");
+    }
+    let mean = |v: &Value| v.as_f64().map(|h| (h * 1000.0).round());
+    assert_eq!(
+        mean(&dash["mean_hours_to_resolve"]),
+        mean(&full["time_to_resolve"]["mean_hours"])
+    );
+    assert_eq!(
+        mean(&dash["mean_hours_to_sign"]),
+        mean(&full["time_to_sign"]["mean_hours"])
+    );
+}
+
+/// The dashboard says what the full report says: in total, by region
+/// and day by day.
+async fn same_as_report(app: &TestApp, token: &str, query: &str) {
+    let dash = dashboard(app, token, query).await;
+    let full = metrics(app, token, query).await;
+    same(&dash["total"], &full["total"]);
+    let by_region = metrics(app, token, &format!("{query}&group_by=region")).await;
+    let groups = by_region["groups"].as_array().unwrap();
+    assert_eq!(
+        dash["regions"].as_array().unwrap().len(),
+        groups.len(),
+        "{dash}"
+    );
+    for g in groups {
+        let d = dash["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == g["key"])
+            .expect("the same regions");
+        same(&d["figures"], &g["figures"]);
+    }
+    let by_day = metrics(app, token, &format!("{query}&group_by=day")).await;
+    let (days, trend) = (
+        by_day["groups"].as_array().unwrap(),
+        dash["trend"].as_array().unwrap(),
+    );
+    assert_eq!(days.len(), trend.len());
+    for (d, g) in trend.iter().zip(days) {
+        assert_eq!(d["key"], g["key"]);
+        same(&d["figures"], &g["figures"]);
+    }
+}
+
 /// A small deterministic generator (no dependency on a crate's sequence).
 struct Lcg(u64);
 
@@ -291,6 +364,26 @@ each_backend! {
         // Drilling down from the ministry to the county.
         let drilled = metrics(&app, &c.ministry, "from=2026-03-01&to=2026-03-20&region=320506").await;
         assert_eq!(drilled["total"]["received"].as_u64().unwrap(), wuzhong_only);
+
+        // The dashboard (daily totals plus what is read live) says the same,
+        // before the changes are folded in, after, and after new changes.
+        same_as_report(&app, &c.city, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
+        same_as_report(&app, &c.ministry, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
+        let folded = app.db.run_write(|conn| Ok(yizhan::storage::metric_days::fold(conn, 10_000)?)).await.unwrap();
+        assert_eq!(folded, seen.len(), "every ticket folded once");
+        same_as_report(&app, &c.city, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
+        same_as_report(&app, &c.wuzhong_lead, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
+        // New changes, not folded yet: one ticket signed for, one withdrawn.
+        let pending: Vec<i64> = ids.iter().copied().filter(|id| seen[id].place == "320506").take(2).collect();
+        for id in &pending {
+            let t: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.wuzhong).await.json().await.unwrap();
+            if t["status"] == "pending_sign" {
+                act(&app, &c.wuzhong, *id, "sign_for", json!({})).await;
+            }
+        }
+        same_as_report(&app, &c.city, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
+        app.db.run_write(|conn| Ok(yizhan::storage::metric_days::fold(conn, 10_000)?)).await.unwrap();
+        same_as_report(&app, &c.ministry, "from=2026-03-01&to=2026-03-20&trend_days=20").await;
     }
 
     async fn an_empty_period_has_no_data_and_working_hours_are_counted(app) {
@@ -482,6 +575,11 @@ each_backend! {
             assert!(fields.contains(&f), "{f} in {fields:?}");
         }
         assert_problem(app.get_as("/api/v1/metrics?from=2026-03-10&to=2026-03-01", &c.city).await, 422).await;
+        assert_problem(app.get_as("/api/v1/metrics/dashboard", &c.wuzhong).await, 404).await;
+        assert_problem(app.get_as("/api/v1/metrics/dashboard?region=310115", &c.city).await, 404).await;
+        let bad = assert_problem(app.get_as("/api/v1/metrics/dashboard?trend_days=0&from=2026-02-30", &c.city).await, 422).await;
+        let fields: Vec<&str> = bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["from", "trend_days"]);
         assert_problem(app.get_as("/api/v1/metrics?from=2020-01-01&to=2026-03-01", &c.city).await, 422).await;
     }
 }

@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 60] = [
+const ROUTES: [(&str, &str); 61] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -13,6 +13,7 @@ const ROUTES: [(&str, &str); 60] = [
     ("get", "/api/v1/chains"),
     ("get", "/api/v1/metrics"),
     ("get", "/api/v1/metrics/export"),
+    ("get", "/api/v1/metrics/dashboard"),
     ("get", "/api/v1/metrics/ranking"),
     ("get", "/api/v1/metrics/ranking/export"),
     ("post", "/api/v1/auth/login"),

@@ -133,7 +133,7 @@ fn open_tickets_fall_into_age_buckets() {
     assert_eq!(by, [1, 0, 1, 1]);
 }
 
-fn record() -> impl Strategy<Value = TicketRecord> {
+pub(super) fn record() -> impl Strategy<Value = TicketRecord> {
     let instant =
         (0i64..60 * 24 * 60).prop_map(|m| at(1, 0) - Duration::days(10) + Duration::minutes(m));
     (

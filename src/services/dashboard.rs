@@ -1,0 +1,287 @@
+//! The supervisors' dashboard: the three rates (and the other summable
+//! numbers of section 7) by child region over a period, and a daily trend.
+//! Answered from the daily totals (`domain::metrics::daily`), corrected
+//! by what is read ticket by ticket: open tickets, deadlines still ahead,
+//! and tickets changed since they were last folded in; so the numbers are
+//! exact at any moment, and equal to `GET /api/v1/metrics`'s. A chain
+//! platform's dashboard (no daily totals per chain) is added up ticket by
+//! ticket.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use crate::domain::access::Caller;
+use crate::domain::metrics::daily::{backlog, undone, Backlog, Counts, DayFigures};
+use crate::domain::metrics::{Figures, Period, ScoreWeights};
+use crate::domain::region::{is_municipality, RegionCode, RegionLevel};
+use crate::services::metrics::{
+    beijing_midnight, child_region, report, scope, GroupBy, MetricsError, MetricsQuery, Scope,
+};
+use crate::storage::metric_days::{
+    beijing_day, by_day, day_rows, parse_fold, CITY, COUNTY, PROVINCE,
+};
+use crate::storage::metrics::{live, MetricsFilter};
+use crate::storage::regions::Region;
+use crate::storage::{AnyConnection, Database, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct DashboardQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Days of the trend, ending with `to`.
+    pub trend_days: u32,
+    pub region: Option<RegionCode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: String,
+    pub name: String,
+    pub figures: DayFigures,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub scope: Scope,
+    pub total: DayFigures,
+    pub regions: Vec<Row>,
+    pub trend: Vec<Row>,
+}
+
+pub async fn dashboard(
+    db: &Database,
+    caller: &Caller,
+    q: DashboardQuery,
+    now: DateTime<Utc>,
+    weights: ScoreWeights,
+) -> Result<Dashboard, MetricsError> {
+    let trend_from = (q.to - Days::new(u64::from(q.trend_days.max(1)) - 1)).max(q.from);
+    let metrics_query = |from, group_by| MetricsQuery {
+        from,
+        to: q.to,
+        group_by: Some(group_by),
+        region: q.region.clone(),
+        chain: None,
+        whitelisted: None,
+    };
+    let scope = scope(caller, &metrics_query(q.from, GroupBy::Region))?;
+    if scope.chain.is_some() {
+        // No daily totals per chain: add up ticket by ticket.
+        let year = report(
+            db,
+            caller,
+            metrics_query(q.from, GroupBy::Region),
+            now,
+            weights,
+        )
+        .await?;
+        let trend = report(
+            db,
+            caller,
+            metrics_query(trend_from, GroupBy::Day),
+            now,
+            weights,
+        )
+        .await?;
+        let rows = |groups: Vec<crate::services::metrics::Group>| {
+            groups
+                .into_iter()
+                .map(|g| Row {
+                    key: g.key,
+                    name: g.name,
+                    figures: of_figures(&g.figures),
+                })
+                .collect::<Vec<Row>>()
+        };
+        return Ok(Dashboard {
+            scope: year.scope,
+            total: of_figures(&year.total),
+            regions: rows(year.groups),
+            trend: rows(trend.groups),
+        });
+    }
+    let period = Period {
+        from: beijing_midnight(q.from),
+        to: beijing_midnight(q.to.succ_opt().unwrap_or(q.to)),
+        now,
+    };
+    let (from, to, days) = (q.from, q.to, trend_days(trend_from, q.to));
+    let sc = scope.clone();
+    let Acc {
+        regions,
+        trend,
+        total,
+        ..
+    } = db
+        .run(move |conn| Ok(add_up(conn, &sc, &period, from, to, &days)?))
+        .await?;
+    let names: HashMap<String, String> = {
+        let keys: Vec<String> = regions.keys().cloned().collect();
+        db.run(move |conn| {
+            Ok(Region::find_many(conn, &keys)?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect())
+        })
+        .await?
+    };
+    let figures = |(c, b): &(Counts, Backlog)| c.figures(b, &weights);
+    Ok(Dashboard {
+        scope,
+        total: figures(&total),
+        regions: regions
+            .iter()
+            .map(|(key, t)| Row {
+                name: names.get(key).cloned().unwrap_or_else(|| key.clone()),
+                key: key.clone(),
+                figures: figures(t),
+            })
+            .collect(),
+        trend: trend
+            .iter()
+            .map(|(day, t)| Row {
+                key: day.to_string(),
+                name: day.to_string(),
+                figures: figures(t),
+            })
+            .collect(),
+    })
+}
+
+fn trend_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    from.iter_days().take_while(|d| *d <= to).collect()
+}
+
+/// The same numbers from a full report (a chain platform's dashboard).
+fn of_figures(f: &Figures) -> DayFigures {
+    DayFigures {
+        received: f.received,
+        response: f.response,
+        on_time_resolution: f.on_time_resolution,
+        resolution: f.resolution,
+        satisfaction: f.satisfaction,
+        returns: f.returns,
+        reopens: f.reopens,
+        repeats: f.repeats,
+        resolved: f.resolved,
+        mean_hours_to_sign: f.time_to_sign.mean_hours,
+        mean_hours_to_resolve: f.time_to_resolve.mean_hours,
+        open: f.open,
+        overdue_open: f.overdue_open,
+        score: f.score,
+    }
+}
+
+type Sums = (Counts, Backlog);
+
+/// Counts added up by child region over the period, by day over the
+/// trend, and in total.
+struct Acc {
+    from: NaiveDate,
+    to: NaiveDate,
+    regions: BTreeMap<String, Sums>,
+    trend: Vec<(NaiveDate, Sums)>,
+    total: Sums,
+}
+
+impl Acc {
+    fn add(&mut self, key: &str, day: NaiveDate, c: &Counts) {
+        if self.from <= day && day <= self.to {
+            self.regions.entry(key.to_string()).or_default().0.add(c);
+            self.total.0.add(c);
+        }
+        if let Some((_, t)) = self.trend.iter_mut().find(|(d, _)| *d == day) {
+            t.0.add(c);
+        }
+    }
+}
+
+/// Reads the totals and the live corrections in one snapshot and adds
+/// them up: by child region over the period, by day over the trend, and
+/// in total.
+fn add_up(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    period: &Period,
+    from: NaiveDate,
+    to: NaiveDate,
+    days: &[NaiveDate],
+) -> QueryResult<Acc> {
+    let region = scope.region.as_ref();
+    let (level, prefix) = match region {
+        None => (PROVINCE, None),
+        Some((code, RegionLevel::Province)) if !is_municipality(code) => (CITY, Some(code)),
+        Some((code, _)) => (COUNTY, Some(code)),
+    };
+    let prefix = prefix.map(|c| c.subtree_prefix().to_string());
+    let filter = MetricsFilter {
+        place_prefix: prefix.clone(),
+        chain: None,
+        whitelisted: None,
+    };
+    let first = days.first().copied().unwrap_or(from).min(from);
+    conn.transaction(|conn| {
+        if let AnyConnection::Pg(_) = conn {
+            // The totals and the live rows from one snapshot, or a fold
+            // committing in between would count a change twice or never.
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        let rows = day_rows(conn, level, prefix.as_deref(), first, to)?;
+        let live = live(conn, &filter, period.now.naive_utc())?;
+        let mut acc = Acc {
+            from,
+            to,
+            regions: BTreeMap::new(),
+            trend: days.iter().map(|d| (*d, Sums::default())).collect(),
+            total: Sums::default(),
+        };
+        for r in &rows {
+            acc.add(&r.region_code, r.day, &r.counts());
+        }
+        for (c, before) in &live.unfolded {
+            let key = child_region(region, &c.place_code);
+            for (day, counts) in by_day(&c.record) {
+                acc.add(&key, day, &counts);
+            }
+            for (day, counts) in before.as_deref().map(parse_fold).unwrap_or_default() {
+                let mut negative = Counts::default();
+                negative.sub(&counts);
+                acc.add(&key, day, &negative);
+            }
+        }
+        for c in &live.open_or_ahead {
+            let key = child_region(region, &c.place_code);
+            for (at, counts) in undone(&c.record, period.now) {
+                acc.add(&key, beijing_day(at), &counts);
+            }
+            let b = backlog(&c.record, period);
+            if b.open > 0 {
+                acc.regions.entry(key).or_default().1.add(&b);
+                acc.total.1.add(&b);
+                if let Some((_, t)) = acc.trend.last_mut() {
+                    t.1.add(&b);
+                }
+            }
+        }
+        Ok::<_, diesel::result::Error>(acc)
+    })
+}
+
+/// Folds changed tickets into the daily totals until none is left or
+/// `max` have been folded; returns how many. The background job calls it.
+pub async fn fold_changes(db: &Database, max: usize) -> Result<usize, StorageError> {
+    let mut done = 0;
+    while done < max {
+        let n = db
+            .run_write(|conn| Ok(crate::storage::metric_days::fold(conn, 2_000)?))
+            .await?;
+        done += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(done)
+}

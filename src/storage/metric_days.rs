@@ -1,0 +1,304 @@
+//! The daily totals (`metric_days`), what each ticket added to them
+//! (`metric_folds`), and folding changed tickets in. Every write of a
+//! ticket's metric row marks it unfolded (`ticket_metrics.folded`); folding
+//! adds the difference between what the ticket contributes now and what it
+//! had added before, in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use super::connection::AnyConnection;
+use super::metrics::records_of;
+use super::schema::{metric_days, metric_folds, ticket_metrics};
+use super::write_transaction;
+use crate::domain::metrics::daily::{settled, Counts};
+use crate::domain::metrics::TicketRecord;
+
+/// A region's level in the totals.
+pub const PROVINCE: i16 = 1;
+pub const CITY: i16 = 2;
+pub const COUNTY: i16 = 3;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = metric_days)]
+pub struct DayRow {
+    pub level: i16,
+    pub region_code: String,
+    pub day: NaiveDate,
+    pub received: i64,
+    pub routings: i64,
+    pub returns: i64,
+    pub repeats: i64,
+    pub sign_due: i64,
+    pub signed_on_time: i64,
+    pub resolve_due: i64,
+    pub resolved_on_time: i64,
+    pub signed: i64,
+    pub sign_minutes: i64,
+    pub resolved: i64,
+    pub reopened: i64,
+    pub resolved_timed: i64,
+    pub resolve_minutes: i64,
+    pub rated: i64,
+    pub solved: i64,
+    pub satisfied: i64,
+}
+
+impl DayRow {
+    fn of(level: i16, region_code: String, day: NaiveDate, c: &Counts) -> DayRow {
+        DayRow {
+            level,
+            region_code,
+            day,
+            received: c.received,
+            routings: c.routings,
+            returns: c.returns,
+            repeats: c.repeats,
+            sign_due: c.sign_due,
+            signed_on_time: c.signed_on_time,
+            resolve_due: c.resolve_due,
+            resolved_on_time: c.resolved_on_time,
+            signed: c.signed,
+            sign_minutes: c.sign_minutes,
+            resolved: c.resolved,
+            reopened: c.reopened,
+            resolved_timed: c.resolved_timed,
+            resolve_minutes: c.resolve_minutes,
+            rated: c.rated,
+            solved: c.solved,
+            satisfied: c.satisfied,
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            received: self.received,
+            routings: self.routings,
+            returns: self.returns,
+            repeats: self.repeats,
+            sign_due: self.sign_due,
+            signed_on_time: self.signed_on_time,
+            resolve_due: self.resolve_due,
+            resolved_on_time: self.resolved_on_time,
+            signed: self.signed,
+            sign_minutes: self.sign_minutes,
+            resolved: self.resolved,
+            reopened: self.reopened,
+            resolved_timed: self.resolved_timed,
+            resolve_minutes: self.resolve_minutes,
+            rated: self.rated,
+            solved: self.solved,
+            satisfied: self.satisfied,
+        }
+    }
+}
+
+/// The Beijing day of an instant.
+pub fn beijing_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Shanghai).date_naive()
+}
+
+/// A record's settled contributions added up per Beijing day.
+pub fn by_day(r: &TicketRecord) -> Vec<(NaiveDate, Counts)> {
+    let mut days: Vec<(NaiveDate, Counts)> = Vec::new();
+    for (at, c) in settled(r) {
+        let day = beijing_day(at);
+        match days.iter_mut().find(|(d, _)| *d == day) {
+            Some((_, sum)) => sum.add(&c),
+            None => days.push((day, c)),
+        }
+    }
+    days.sort_by_key(|(d, _)| *d);
+    days
+}
+
+/// The rows a place adds to: its county, city and province.
+fn rows_of(place: &str) -> Vec<(i16, String)> {
+    if place.len() != 6 || !place.is_ascii() {
+        return Vec::new();
+    }
+    vec![
+        (COUNTY, place.to_string()),
+        (CITY, format!("{}00", &place[..4])),
+        (PROVINCE, format!("{}0000", &place[..2])),
+    ]
+}
+
+/// Parses what a ticket added before (a fold written by this version).
+pub fn parse_fold(json: &str) -> Vec<(NaiveDate, Counts)> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Folds up to `limit` changed tickets into the daily totals; returns how
+/// many. On PostgreSQL the rows are claimed with `FOR UPDATE SKIP LOCKED`,
+/// so instances fold side by side and a ticket changed meanwhile waits and
+/// is marked unfolded again; on SQLite the write lock is held throughout.
+pub fn fold(conn: &mut AnyConnection, limit: i64) -> QueryResult<usize> {
+    write_transaction(conn, |conn| {
+        let unfolded = ticket_metrics::table
+            .filter(diesel::dsl::not(ticket_metrics::folded))
+            .order(ticket_metrics::ticket_id.asc())
+            .limit(limit)
+            .select(ticket_metrics::ticket_id);
+        let ids: Vec<i64> = match conn {
+            AnyConnection::Pg(c) => unfolded.for_update().skip_locked().load(c)?,
+            AnyConnection::Sqlite(c) => unfolded.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let before: HashMap<i64, (String, String)> = metric_folds::table
+            .filter(metric_folds::ticket_id.eq_any(&ids))
+            .select((
+                metric_folds::ticket_id,
+                metric_folds::place_code,
+                metric_folds::counts,
+            ))
+            .load::<(i64, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, place, counts)| (id, (place, counts)))
+            .collect();
+        let mut delta: HashMap<(i16, String, NaiveDate), Counts> = HashMap::new();
+        let mut folds = Vec::new();
+        for c in records_of(conn, &ids)? {
+            let now = by_day(&c.record);
+            for (level, code) in rows_of(&c.place_code) {
+                for (day, counts) in &now {
+                    delta
+                        .entry((level, code.clone(), *day))
+                        .or_default()
+                        .add(counts);
+                }
+            }
+            if let Some((place, json)) = before.get(&c.ticket_id) {
+                for (level, code) in rows_of(place) {
+                    for (day, counts) in parse_fold(json) {
+                        delta
+                            .entry((level, code.clone(), day))
+                            .or_default()
+                            .sub(&counts);
+                    }
+                }
+            }
+            let json = serde_json::to_string(&now).expect("counts serialize");
+            folds.push((c.ticket_id, c.place_code, json));
+        }
+        let rows: Vec<DayRow> = delta
+            .into_iter()
+            .filter(|(_, c)| !c.is_zero())
+            .map(|((level, code, day), c)| DayRow::of(level, code, day, &c))
+            .collect();
+        add_rows(conn, &rows)?;
+        put_folds(conn, &folds)?;
+        diesel::update(ticket_metrics::table.filter(ticket_metrics::ticket_id.eq_any(&ids)))
+            .set(ticket_metrics::folded.eq(true))
+            .execute(conn)?;
+        Ok(ids.len())
+    })
+}
+
+/// Adds the rows' counts to the totals (a backend branch: upserts do not
+/// compile on the connection enum).
+fn add_rows(conn: &mut AnyConnection, rows: &[DayRow]) -> QueryResult<()> {
+    macro_rules! upsert {
+        ($c:expr, $rows:expr) => {
+            for chunk in $rows {
+                diesel::insert_into(metric_days::table)
+                    .values(chunk)
+                    .on_conflict((metric_days::level, metric_days::region_code, metric_days::day))
+                    .do_update()
+                    .set((
+                        metric_days::received.eq(metric_days::received + excluded(metric_days::received)),
+                        metric_days::routings.eq(metric_days::routings + excluded(metric_days::routings)),
+                        metric_days::returns.eq(metric_days::returns + excluded(metric_days::returns)),
+                        metric_days::repeats.eq(metric_days::repeats + excluded(metric_days::repeats)),
+                        metric_days::sign_due.eq(metric_days::sign_due + excluded(metric_days::sign_due)),
+                        metric_days::signed_on_time
+                            .eq(metric_days::signed_on_time + excluded(metric_days::signed_on_time)),
+                        metric_days::resolve_due.eq(metric_days::resolve_due + excluded(metric_days::resolve_due)),
+                        metric_days::resolved_on_time
+                            .eq(metric_days::resolved_on_time + excluded(metric_days::resolved_on_time)),
+                        metric_days::signed.eq(metric_days::signed + excluded(metric_days::signed)),
+                        metric_days::sign_minutes.eq(metric_days::sign_minutes + excluded(metric_days::sign_minutes)),
+                        metric_days::resolved.eq(metric_days::resolved + excluded(metric_days::resolved)),
+                        metric_days::reopened.eq(metric_days::reopened + excluded(metric_days::reopened)),
+                        metric_days::resolved_timed
+                            .eq(metric_days::resolved_timed + excluded(metric_days::resolved_timed)),
+                        metric_days::resolve_minutes
+                            .eq(metric_days::resolve_minutes + excluded(metric_days::resolve_minutes)),
+                        metric_days::rated.eq(metric_days::rated + excluded(metric_days::rated)),
+                        metric_days::solved.eq(metric_days::solved + excluded(metric_days::solved)),
+                        metric_days::satisfied.eq(metric_days::satisfied + excluded(metric_days::satisfied)),
+                    ))
+                    .execute($c)?;
+            }
+        };
+    }
+    // SQLite takes one row per upsert (diesel has no batch upsert there);
+    // on the one writer, a statement costs microseconds.
+    match conn {
+        AnyConnection::Pg(c) => upsert!(c, rows.chunks(500)),
+        AnyConnection::Sqlite(c) => upsert!(c, rows.iter()),
+    }
+    Ok(())
+}
+
+fn put_folds(conn: &mut AnyConnection, folds: &[(i64, String, String)]) -> QueryResult<()> {
+    let row = |(id, place, counts): &(i64, String, String)| {
+        (
+            metric_folds::ticket_id.eq(*id),
+            metric_folds::place_code.eq(place.clone()),
+            metric_folds::counts.eq(counts.clone()),
+        )
+    };
+    macro_rules! upsert {
+        ($c:expr, $values:expr) => {
+            diesel::insert_into(metric_folds::table)
+                .values($values)
+                .on_conflict(metric_folds::ticket_id)
+                .do_update()
+                .set((
+                    metric_folds::place_code.eq(excluded(metric_folds::place_code)),
+                    metric_folds::counts.eq(excluded(metric_folds::counts)),
+                ))
+                .execute($c)?
+        };
+    }
+    match conn {
+        AnyConnection::Pg(c) => {
+            for chunk in folds.chunks(1000) {
+                upsert!(c, chunk.iter().map(row).collect::<Vec<_>>());
+            }
+        }
+        AnyConnection::Sqlite(c) => {
+            for fold in folds {
+                upsert!(c, row(fold));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The totals of one level's rows under `prefix` (all when None), days
+/// `from..=to`.
+pub fn day_rows(
+    conn: &mut AnyConnection,
+    level: i16,
+    prefix: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<DayRow>> {
+    let mut q = metric_days::table
+        .filter(metric_days::level.eq(level))
+        .filter(metric_days::day.between(from, to))
+        .select(DayRow::as_select())
+        .into_boxed();
+    if let Some(p) = prefix {
+        q = q.filter(metric_days::region_code.like(format!("{p}%")));
+    }
+    q.load(conn)
+}
