@@ -15,13 +15,14 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
+use support::service::{login, Service};
 use support::Bench;
 
 const CLIENTS: usize = 32;
@@ -294,95 +295,6 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .expect("pgbench reports tps")
-}
-
-/// The service as its own process, on the bench's database.
-struct Service {
-    child: Child,
-    base: String,
-}
-
-impl Service {
-    async fn start(b: &Bench, dir: &std::path::Path) -> Service {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_yizhan"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("YIZHAN_CONFIG_DIR", "/nonexistent")
-            .env("DATABASE_URL", b.database_url())
-            .env("YIZHAN_BIND", format!("127.0.0.1:{port}"))
-            .env("YIZHAN__MAIL__FILE_DIR", dir.join("mail"))
-            // The delivery worker off: sending the notices (three per
-            // filing, each its own write) is work the baseline does not do.
-            .env("YIZHAN__MAIL__POLL_INTERVAL_SECS", "0")
-            .env("YIZHAN__LOG__LEVEL", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the service starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-                if r.status() == 200 {
-                    return Service { child, base };
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the service did not become ready");
-    }
-
-    /// Resident memory now and at its peak, in MB, from /proc.
-    fn memory(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kb = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
-    }
-
-    /// SIGTERM, then waits for the graceful stop.
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Service {
-    /// A panicking benchmark leaves no service behind (after `stop` this
-    /// finds the process already reaped).
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"email": email, "password": "Bench-password-2022!"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["access_token"].as_str().expect("a token").to_string()
 }
 
 fn filing(i: u64) -> Value {

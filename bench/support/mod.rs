@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod service;
+
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -270,13 +270,16 @@ fn add_up(
     })
 }
 
+/// Tickets folded per transaction: the writer is held for one batch.
+const FOLD_BATCH: i64 = 10_000;
+
 /// Folds changed tickets into the daily totals until none is left or
 /// `max` have been folded; returns how many. The background job calls it.
 pub async fn fold_changes(db: &Database, max: usize) -> Result<usize, StorageError> {
     let mut done = 0;
     while done < max {
         let n = db
-            .run_write(|conn| Ok(crate::storage::metric_days::fold(conn, 2_000)?))
+            .run_write(|conn| Ok(crate::storage::metric_days::fold(conn, FOLD_BATCH)?))
             .await?;
         done += n;
         if n == 0 {

@@ -115,11 +115,21 @@ macro_rules! in_scope {
     ($query:expr, $filter:expr) => {{
         let mut q = $query;
         if let Some(p) = &$filter.place_prefix {
-            q = q.filter(
-                tickets::place_code
-                    .like(format!("{}%", super::users::escape_like(p)))
-                    .escape('\\'),
-            );
+            // A range rather than LIKE: an index serves it on both
+            // backends, also in a prepared statement's generic plan.
+            match place_range(p) {
+                Some((from, Some(to))) => {
+                    q = q.filter(tickets::place_code.ge(from).and(tickets::place_code.lt(to)))
+                }
+                Some((from, None)) => q = q.filter(tickets::place_code.ge(from)),
+                None => {
+                    q = q.filter(
+                        tickets::place_code
+                            .like(format!("{}%", super::users::escape_like(p)))
+                            .escape('\\'),
+                    )
+                }
+            }
         }
         if let Some(c) = &$filter.chain {
             q = q.filter(
@@ -133,6 +143,19 @@ macro_rules! in_scope {
         }
         q
     }};
+}
+
+/// The six-digit place codes starting with a digit prefix, as a range
+/// `[from, to)` (`to` None past 999999); None for anything else.
+fn place_range(prefix: &str) -> Option<(String, Option<String>)> {
+    if prefix.is_empty() || prefix.len() > 6 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let pad = "0".repeat(6 - prefix.len());
+    let next = prefix.parse::<u64>().ok()? + 1;
+    let next = format!("{next:0width$}", width = prefix.len());
+    let to = (next.len() == prefix.len()).then(|| format!("{next}{pad}"));
+    Some((format!("{prefix}{pad}"), to))
 }
 
 /// Which tickets a metrics query covers.
@@ -263,8 +286,71 @@ pub fn records_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Coun
 /// and the tickets changed since they were last folded into the totals
 /// (with what they added then, JSON, if anything).
 pub struct Live {
-    pub open_or_ahead: Vec<Counted>,
+    pub open_or_ahead: Vec<LiveRow>,
     pub unfolded: Vec<(Counted, Option<String>)>,
+}
+
+/// A ticket as the live part of a dashboard needs it: its place, and a
+/// record with its deadlines, what met them, status, age and overdue flag
+/// (the counts a record also holds are not read: they are in the totals).
+pub struct LiveRow {
+    pub place_code: String,
+    pub record: TicketRecord,
+}
+
+type LiveColumns = (
+    i64,
+    String,
+    NaiveDateTime,
+    String,
+    Option<NaiveDateTime>,
+    bool,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+fn live_row(c: LiveColumns) -> LiveRow {
+    let (
+        _,
+        place_code,
+        filed_at,
+        status,
+        resolve_due,
+        overdue,
+        sign_due,
+        signed,
+        held_to,
+        resolved,
+    ) = c;
+    let u = |d: Option<NaiveDateTime>| d.map(|d| d.and_utc());
+    LiveRow {
+        place_code,
+        record: TicketRecord {
+            filed_at: filed_at.and_utc(),
+            first_sign_due: u(sign_due),
+            first_signed_at: u(signed),
+            // As `History::record`: held to the current deadline until resolved.
+            resolve_due: if resolved.is_some() {
+                u(held_to)
+            } else {
+                u(resolve_due)
+            },
+            first_resolved_at: u(resolved),
+            rated_at: None,
+            satisfaction: None,
+            solved: None,
+            routings: 0,
+            returns: 0,
+            reopened: false,
+            repeat: false,
+            open: Status::parse(&status).is_some_and(Status::is_open),
+            overdue,
+            sign_minutes: None,
+            resolve_minutes: None,
+        },
+    }
 }
 
 pub fn live(
@@ -274,31 +360,48 @@ pub fn live(
 ) -> QueryResult<Live> {
     use super::schema::metric_folds;
     use crate::services::supervision::OPEN;
+    // Only what the deadlines and the backlog need: these are the many rows.
+    macro_rules! live_columns {
+        () => {
+            (
+                tickets::id,
+                tickets::place_code,
+                tickets::filed_at,
+                tickets::status,
+                tickets::resolve_due_at,
+                tickets::overdue,
+                ticket_metrics::first_sign_due_at,
+                ticket_metrics::first_signed_at,
+                ticket_metrics::first_resolve_due_at,
+                ticket_metrics::first_resolved_at,
+            )
+        };
+    }
     let open = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(tickets::status.eq_any(OPEN))
-        .select(counted_columns!())
+        .select(live_columns!())
         .into_boxed();
-    let mut rows: Vec<Loaded> = in_scope!(open, filter).load(conn)?;
+    let mut rows: Vec<LiveColumns> = in_scope!(open, filter).load(conn)?;
     let unsigned = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(ticket_metrics::first_signed_at.is_null())
         .filter(ticket_metrics::first_sign_due_at.gt(now))
         .filter(tickets::status.ne_all(OPEN))
-        .select(counted_columns!())
+        .select(live_columns!())
         .into_boxed();
-    rows.extend(in_scope!(unsigned, filter).load::<Loaded>(conn)?);
+    rows.extend(in_scope!(unsigned, filter).load::<LiveColumns>(conn)?);
     let unresolved = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(tickets::resolve_due_at.gt(now))
         .filter(ticket_metrics::first_resolved_at.is_null())
         .filter(tickets::status.ne_all(OPEN))
-        .select(counted_columns!())
+        .select(live_columns!())
         .into_boxed();
-    rows.extend(in_scope!(unresolved, filter).load::<Loaded>(conn)?);
-    let mut open_or_ahead: Vec<Counted> = rows.into_iter().map(counted).collect();
-    open_or_ahead.sort_by_key(|c| c.ticket_id);
-    open_or_ahead.dedup_by_key(|c| c.ticket_id);
+    rows.extend(in_scope!(unresolved, filter).load::<LiveColumns>(conn)?);
+    rows.sort_by_key(|r| r.0);
+    rows.dedup_by_key(|r| r.0);
+    let open_or_ahead = rows.into_iter().map(live_row).collect();
     let unfolded = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(diesel::dsl::not(ticket_metrics::folded))
@@ -348,4 +451,20 @@ pub fn resolved_before(
         .into_boxed();
     let n: i64 = in_scope!(q, filter).get_result(conn)?;
     Ok(n.max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::place_range;
+
+    #[test]
+    fn a_prefix_is_a_range_of_six_digit_codes() {
+        let r = |p: &str| place_range(p);
+        assert_eq!(r("32"), Some(("320000".into(), Some("330000".into()))));
+        assert_eq!(r("3205"), Some(("320500".into(), Some("320600".into()))));
+        assert_eq!(r("320506"), Some(("320506".into(), Some("320507".into()))));
+        assert_eq!(r("99"), Some(("990000".into(), None)));
+        assert_eq!(r("3x"), None);
+        assert_eq!(r(""), None);
+    }
 }

@@ -38,7 +38,7 @@ CREATE TABLE metric_folds (
 ALTER TABLE ticket_metrics ADD COLUMN folded BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX ticket_metrics_unfolded ON ticket_metrics (ticket_id) WHERE NOT folded;
 
--- What a dashboard reads live: the open tickets, and finished tickets
+-- What a dashboard reads live (by place): the open tickets, and finished tickets
 -- whose sign-for deadline was never met and has not passed yet.
-CREATE INDEX tickets_status ON tickets (status, id);
+CREATE INDEX tickets_status ON tickets (status, place_code);
 CREATE INDEX ticket_metrics_unsigned ON ticket_metrics (first_sign_due_at) WHERE first_signed_at IS NULL;
