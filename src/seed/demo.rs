@@ -511,12 +511,17 @@ fn plan_tickets(
             _ => "normal",
         };
         let (title, description) = texts::problem(&mut || rng.next(), category);
-        let steps = plan_steps(
-            rng,
-            profile_of(&enterprises[enterprise].county),
-            filed_at,
-            surge,
-        );
+        let profile = profile_of(&enterprises[enterprise].county);
+        let mut steps = plan_steps(rng, profile, filed_at, surge);
+        // Of the last six weeks' problems, slow provinces leave more
+        // waiting (unsigned, or signed and unresolved): the overdue list.
+        if end - filed_at < Duration::days(42) && rng.percent(10 + 2 * profile.sign_hours as u32) {
+            let signed = steps
+                .iter()
+                .position(|(_, s)| *s == DemoStep::SignFor)
+                .map_or(0, |i| i + 1);
+            steps.truncate(if rng.percent(40) { 0 } else { signed });
+        }
         tickets.push(DemoTicket {
             enterprise,
             filed_at,
