@@ -123,23 +123,27 @@ impl Tally {
     }
 
     pub fn figures(&self, weights: &ScoreWeights) -> Figures {
-        let response = Rate::of(self.signed_on_time, self.sign_due);
-        let resolution = Rate::of(self.solved, self.rated);
-        let satisfaction = Rate::of(self.satisfied, self.rated);
-        Figures {
-            received: self.received,
-            response,
-            on_time_resolution: Rate::of(self.resolved_on_time, self.resolve_due),
-            resolution,
-            satisfaction,
-            returns: Rate::of(self.returns, self.routings),
-            reopens: Rate::of(self.reopened, self.resolved),
-            repeats: Rate::of(self.repeats, self.received),
-            resolved: self.resolved,
-            time_to_sign: Durations::of(&self.sign_minutes),
-            time_to_resolve: Durations::of(&self.resolve_minutes),
+        // The rates are defined once, on summable counts (daily::Counts).
+        let backlog = daily::Backlog {
             open: self.open,
             overdue_open: self.overdue_open,
+            buckets: self.backlog,
+        };
+        let f = daily::Counts::of(self).figures(&backlog, weights);
+        Figures {
+            received: f.received,
+            response: f.response,
+            on_time_resolution: f.on_time_resolution,
+            resolution: f.resolution,
+            satisfaction: f.satisfaction,
+            returns: f.returns,
+            reopens: f.reopens,
+            repeats: f.repeats,
+            resolved: f.resolved,
+            time_to_sign: Durations::of(&self.sign_minutes),
+            time_to_resolve: Durations::of(&self.resolve_minutes),
+            open: f.open,
+            overdue_open: f.overdue_open,
             backlog: BACKLOG_BUCKETS
                 .iter()
                 .zip(self.backlog)
@@ -148,7 +152,7 @@ impl Tally {
                     tickets: n,
                 })
                 .collect(),
-            score: weights.score(response.value, resolution.value, satisfaction.value),
+            score: f.score,
         }
     }
 }
