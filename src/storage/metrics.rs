@@ -383,6 +383,19 @@ pub fn live(
         .select(live_columns!())
         .into_boxed();
     let mut rows: Vec<LiveColumns> = in_scope!(open, filter).load(conn)?;
+    // The next three select few rows by their own indexes: the place is
+    // checked here, so that no planner prefers a range of the place index
+    // (SQLite did, reading a whole province's tickets).
+    let in_place = |place: &str| {
+        filter
+            .place_prefix
+            .as_deref()
+            .is_none_or(|p| place.starts_with(p))
+    };
+    let anywhere = MetricsFilter {
+        place_prefix: None,
+        ..filter.clone()
+    };
     let unsigned = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(ticket_metrics::first_signed_at.is_null())
@@ -390,7 +403,12 @@ pub fn live(
         .filter(tickets::status.ne_all(OPEN))
         .select(live_columns!())
         .into_boxed();
-    rows.extend(in_scope!(unsigned, filter).load::<LiveColumns>(conn)?);
+    rows.extend(
+        in_scope!(unsigned, anywhere)
+            .load::<LiveColumns>(conn)?
+            .into_iter()
+            .filter(|r| in_place(&r.1)),
+    );
     let unresolved = tickets::table
         .inner_join(ticket_metrics::table)
         .filter(tickets::resolve_due_at.gt(now))
@@ -398,7 +416,12 @@ pub fn live(
         .filter(tickets::status.ne_all(OPEN))
         .select(live_columns!())
         .into_boxed();
-    rows.extend(in_scope!(unresolved, filter).load::<LiveColumns>(conn)?);
+    rows.extend(
+        in_scope!(unresolved, anywhere)
+            .load::<LiveColumns>(conn)?
+            .into_iter()
+            .filter(|r| in_place(&r.1)),
+    );
     rows.sort_by_key(|r| r.0);
     rows.dedup_by_key(|r| r.0);
     let open_or_ahead = rows.into_iter().map(live_row).collect();
@@ -407,10 +430,11 @@ pub fn live(
         .filter(diesel::dsl::not(ticket_metrics::folded))
         .select(counted_columns!())
         .into_boxed();
-    let unfolded: Vec<Counted> = in_scope!(unfolded, filter)
+    let unfolded: Vec<Counted> = in_scope!(unfolded, anywhere)
         .load::<Loaded>(conn)?
         .into_iter()
         .map(counted)
+        .filter(|c| in_place(&c.place_code))
         .collect();
     let mut before: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for ids in unfolded
