@@ -188,6 +188,44 @@ pub async fn setup(backend: &'static str) -> Bench {
     }
 }
 
+/// A database a run before kept (`BENCH_KEEP`), to measure again without
+/// generating it again; `finish` leaves it in place.
+pub async fn attach(backend: &'static str, url: &str) -> Bench {
+    let settings = settings(url);
+    let s = settings.clone();
+    tokio::task::spawn_blocking(move || yizhan::startup::migrate(&s))
+        .await
+        .unwrap()
+        .expect("migrated");
+    let db = Database::connect(&settings.database).expect("pool");
+    let ticket_id: i64 = db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::tickets;
+            Ok(tickets::table
+                .select(diesel::dsl::min(tickets::id))
+                .first::<Option<i64>>(conn)?)
+        })
+        .await
+        .expect("a ticket")
+        .expect("a ticket");
+    Bench {
+        backend,
+        pg_name: None,
+        db,
+        sla: Sla::new(Clock::system(), &settings.sla),
+        settings,
+        enterprise: Caller {
+            user_id: 0,
+            role: Role::Enterprise,
+            department: None,
+            enterprise_id: None,
+        },
+        ticket_id,
+        _dir: None,
+    }
+}
+
 /// The body with whichever check character makes it a valid credit code.
 fn valid_code(body17: &str) -> String {
     "0123456789ABCDEFGHJKLMNPQRTUWXY"

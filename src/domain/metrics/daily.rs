@@ -85,6 +85,27 @@ impl Counts {
         *self == Counts::default()
     }
 
+    /// The counts in their fixed order (`FIELDS`), for a compact encoding.
+    pub fn fields(&self) -> [i64; Counts::FIELDS] {
+        macro_rules! list {
+            ($($f:ident),*) => { [$(self.$f),*] };
+        }
+        each_count!(list)
+    }
+
+    /// The counts from [`Counts::fields`]' order.
+    pub fn from_fields(v: [i64; Counts::FIELDS]) -> Counts {
+        let mut it = v.into_iter();
+        let mut c = Counts::default();
+        macro_rules! fill {
+            ($($f:ident),*) => { $(c.$f = it.next().unwrap_or(0);)* };
+        }
+        each_count!(fill);
+        c
+    }
+
+    pub const FIELDS: usize = 17;
+
     /// The counts of a tally (durations as sums).
     pub fn of(t: &Tally) -> Counts {
         let n = |v: u64| v as i64;
