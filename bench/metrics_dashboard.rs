@@ -8,8 +8,8 @@
 //!
 //! The tickets are written straight in SQL: spread over about 600 counties
 //! of every province and filed over the year in id order, with sign-for and resolution times,
-//! ratings, returns and repeats varying by ticket, and the last 20 days
-//! partly open. They are folded into the daily totals first (timed: the
+//! ratings, returns and repeats varying by ticket, one in 33 withdrawn
+//! unsigned, and the last 20 days partly open. They are folded into the daily totals first (timed: the
 //! first start after the upgrade does the same), and 2,000 of them are
 //! then changed again, unfolded, as between two runs of the fold job.
 //!
@@ -119,7 +119,7 @@ async fn generate(b: &support::Bench, total: i64) {
                  '零部件断供', '上游停产，库存只够三天。', p.code, '', \
                  CASE WHEN n.i % 3 = 0 THEN ',automotive,' ELSE '' END, \
                  CASE WHEN n.i % 4 = 0 THEN TRUE ELSE FALSE END, \
-                 CASE WHEN {filed_minutes} > {open_after} AND n.i % 4 = 0 THEN 'handling' ELSE 'closed' END, \
+                 CASE WHEN {filed_minutes} > {open_after} AND n.i % 4 = 0 THEN 'handling' WHEN n.i % 33 = 0 THEN 'withdrawn' ELSE 'closed' END, \
                  1, p.dept, {sign_due}, {resolve_due}, {filed}, {filed}, \
                  CASE n.i % 10 WHEN 8 THEN 'dissatisfied' WHEN 9 THEN NULL WHEN 7 THEN 'basically_satisfied' ELSE 'satisfied' END, \
                  CASE WHEN n.i % 10 = 9 THEN NULL WHEN n.i % 10 = 8 THEN FALSE ELSE TRUE END, 0, FALSE \
@@ -131,18 +131,24 @@ async fn generate(b: &support::Bench, total: i64) {
                 "INSERT INTO ticket_metrics (ticket_id, first_sign_due_at, first_signed_at, sign_minutes, \
                  first_resolve_due_at, first_resolved_at, resolve_minutes, rated_at, routings, returns, repeated, last_at) \
                  SELECT t.id, t.sign_due_at, \
-                 CASE WHEN t.id % 33 = 0 THEN NULL ELSE {signed} END, \
-                 CASE WHEN t.id % 33 = 0 THEN NULL ELSE ((t.id % 24) + 1) * 30 END, \
+                 CASE WHEN t.status = 'withdrawn' THEN NULL ELSE {signed} END, \
+                 CASE WHEN t.status = 'withdrawn' THEN NULL ELSE ((t.id % 24) + 1) * 30 END, \
                  t.resolve_due_at, \
-                 CASE WHEN t.status <> 'closed' OR t.id % 33 = 0 THEN NULL ELSE {resolved} END, \
-                 CASE WHEN t.status <> 'closed' OR t.id % 33 = 0 THEN NULL ELSE (t.id % 9) * 480 + 120 END, \
-                 CASE WHEN t.status <> 'closed' OR t.id % 33 = 0 OR t.rating IS NULL THEN NULL ELSE {rated} END, \
+                 CASE WHEN t.status <> 'closed' THEN NULL ELSE {resolved} END, \
+                 CASE WHEN t.status <> 'closed' THEN NULL ELSE (t.id % 9) * 480 + 120 END, \
+                 CASE WHEN t.status <> 'closed' OR t.rating IS NULL THEN NULL ELSE {rated} END, \
                  CASE WHEN t.id % 17 = 0 THEN 2 ELSE 1 END, CASE WHEN t.id % 17 = 0 THEN 1 ELSE 0 END, \
                  CASE WHEN t.id % 23 = 0 THEN TRUE ELSE FALSE END, {rated} \
                  FROM tickets t WHERE t.id > {after}",
                 signed = plus(backend, "t.filed_at", "((t.id % 24) + 1) * 30"),
                 resolved = plus(backend, "t.filed_at", "(t.id % 9) * 1440 + 120"),
                 rated = plus(backend, "t.filed_at", "(t.id % 9) * 1440 + 1560"),
+            ),
+            // A closed ticket was resolved: its resolution time, as the
+            // state machine leaves it.
+            format!(
+                "UPDATE tickets SET resolved_at = (SELECT m.first_resolved_at FROM ticket_metrics m \
+                 WHERE m.ticket_id = tickets.id) WHERE id > {after} AND status = 'closed'"
             ),
         ])
         .await;

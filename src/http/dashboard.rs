@@ -38,6 +38,8 @@ pub struct DashboardView {
     pub to: NaiveDate,
     pub scope: ScopeView,
     pub total: DayFigures,
+    /// First resolutions up to `to`, all time (what milestones measure).
+    pub resolved_to_date: u64,
     /// The period by child region of the scope (provinces for the ministry,
     /// cities for a province, counties for a city or a municipality).
     pub regions: Vec<DashboardRow>,
@@ -124,6 +126,7 @@ pub async fn get_dashboard(
         to,
         scope: ScopeView::of(d.scope),
         total: d.total,
+        resolved_to_date: d.resolved_to_date,
         regions: rows(d.regions),
         trend: rows(d.trend),
     }))

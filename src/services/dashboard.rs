@@ -20,7 +20,8 @@ use crate::services::metrics::{
     beijing_midnight, child_region, report, scope, GroupBy, MetricsError, MetricsQuery, Scope,
 };
 use crate::storage::metric_days::{
-    beijing_day, by_day, day_rows, parse_fold, CITY, COUNTY, PROVINCE,
+    beijing_day, by_day, parse_fold, resolved_through, sums_by_day, sums_by_region, CITY, COUNTY,
+    PROVINCE,
 };
 use crate::storage::metrics::{live, MetricsFilter};
 use crate::storage::regions::Region;
@@ -46,6 +47,9 @@ pub struct Row {
 pub struct Dashboard {
     pub scope: Scope,
     pub total: DayFigures,
+    /// First resolutions up to the period's end, all time (the count the
+    /// milestones are measured against).
+    pub resolved_to_date: u64,
     pub regions: Vec<Row>,
     pub trend: Vec<Row>,
 }
@@ -98,6 +102,7 @@ pub async fn dashboard(
         return Ok(Dashboard {
             scope: year.scope,
             total: of_figures(&year.total),
+            resolved_to_date: year.resolved_to_date,
             regions: rows(year.groups),
             trend: rows(trend.groups),
         });
@@ -113,6 +118,7 @@ pub async fn dashboard(
         regions,
         trend,
         total,
+        resolved_to_date,
         ..
     } = db
         .run(move |conn| Ok(add_up(conn, &sc, &period, from, to, &days)?))
@@ -131,6 +137,7 @@ pub async fn dashboard(
     Ok(Dashboard {
         scope,
         total: figures(&total),
+        resolved_to_date: resolved_to_date.max(0) as u64,
         regions: regions
             .iter()
             .map(|(key, t)| Row {
@@ -184,10 +191,15 @@ struct Acc {
     regions: BTreeMap<String, Sums>,
     trend: Vec<(NaiveDate, Sums)>,
     total: Sums,
+    /// First resolutions on any day up to `to`.
+    resolved_to_date: i64,
 }
 
 impl Acc {
     fn add(&mut self, key: &str, day: NaiveDate, c: &Counts) {
+        if day <= self.to {
+            self.resolved_to_date += c.resolved;
+        }
         if self.from <= day && day <= self.to {
             self.regions.entry(key.to_string()).or_default().0.add(c);
             self.total.0.add(c);
@@ -221,7 +233,6 @@ fn add_up(
         chain: None,
         whitelisted: None,
     };
-    let first = days.first().copied().unwrap_or(from).min(from);
     conn.transaction(|conn| {
         if let AnyConnection::Pg(_) = conn {
             // The totals and the live rows from one snapshot, or a fold
@@ -229,7 +240,14 @@ fn add_up(
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(conn)?;
         }
-        let rows = day_rows(conn, level, prefix.as_deref(), first, to)?;
+        // The settled totals, added up by the database.
+        let prefix = prefix.as_deref();
+        let by_region = sums_by_region(conn, level, prefix, from, to)?;
+        let daily = match days.first() {
+            Some(first) => sums_by_day(conn, level, prefix, *first, to)?,
+            None => Vec::new(),
+        };
+        let resolved = resolved_through(conn, level, prefix, to)?;
         let live = live(conn, &filter, period.now.naive_utc())?;
         let mut acc = Acc {
             from,
@@ -237,9 +255,16 @@ fn add_up(
             regions: BTreeMap::new(),
             trend: days.iter().map(|d| (*d, Sums::default())).collect(),
             total: Sums::default(),
+            resolved_to_date: resolved,
         };
-        for r in &rows {
-            acc.add(&r.region_code, r.day, &r.counts());
+        for (key, c) in &by_region {
+            acc.regions.entry(key.clone()).or_default().0.add(c);
+            acc.total.0.add(c);
+        }
+        for (day, c) in &daily {
+            if let Some((_, t)) = acc.trend.iter_mut().find(|(d, _)| d == day) {
+                t.0.add(c);
+            }
         }
         for (c, before) in &live.unfolded {
             let key = child_region(region, &c.place_code);

@@ -73,28 +73,6 @@ impl DayRow {
             satisfied: c.satisfied,
         }
     }
-
-    pub fn counts(&self) -> Counts {
-        Counts {
-            received: self.received,
-            routings: self.routings,
-            returns: self.returns,
-            repeats: self.repeats,
-            sign_due: self.sign_due,
-            signed_on_time: self.signed_on_time,
-            resolve_due: self.resolve_due,
-            resolved_on_time: self.resolved_on_time,
-            signed: self.signed,
-            sign_minutes: self.sign_minutes,
-            resolved: self.resolved,
-            reopened: self.reopened,
-            resolved_timed: self.resolved_timed,
-            resolve_minutes: self.resolve_minutes,
-            rated: self.rated,
-            solved: self.solved,
-            satisfied: self.satisfied,
-        }
-    }
 }
 
 /// The Beijing day of an instant.
@@ -320,59 +298,115 @@ fn put_folds(conn: &mut AnyConnection, folds: &[(i64, String, String)]) -> Query
     Ok(())
 }
 
-/// The totals of one level's rows under `prefix` (all when None), days
-/// `from..=to`.
-pub fn day_rows(
+/// Narrows a query of `metric_days` to a level and, if given, the
+/// region codes under a digit prefix (a range, which the key serves).
+macro_rules! rows_of_level {
+    ($q:expr, $level:expr, $prefix:expr) => {{
+        let mut q = $q.filter(metric_days::level.eq($level));
+        if let Some(p) = $prefix {
+            let pad = |d: char| {
+                format!(
+                    "{p}{}",
+                    d.to_string().repeat(6usize.saturating_sub(p.len()))
+                )
+            };
+            // `32` covers 320000..=329999: every code under it sorts in between.
+            q = q.filter(metric_days::region_code.between(pad('0'), pad('9')));
+        }
+        q
+    }};
+}
+
+/// `CAST(SUM(..) AS BIGINT)` of a count column: BIGINT on both backends
+/// (PostgreSQL's SUM of BIGINT is NUMERIC).
+fn sum_of(column: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql(&format!(
+        "CAST(COALESCE(SUM(metric_days.{column}), 0) AS BIGINT)"
+    ))
+}
+
+type Sums = (
+    (i64, i64, i64, i64, i64, i64, i64, i64),
+    (i64, i64, i64, i64, i64, i64, i64, i64, i64),
+);
+
+macro_rules! sums {
+    () => {
+        (
+            (
+                sum_of("received"),
+                sum_of("routings"),
+                sum_of("returns"),
+                sum_of("repeats"),
+                sum_of("sign_due"),
+                sum_of("signed_on_time"),
+                sum_of("resolve_due"),
+                sum_of("resolved_on_time"),
+            ),
+            (
+                sum_of("signed"),
+                sum_of("sign_minutes"),
+                sum_of("resolved"),
+                sum_of("reopened"),
+                sum_of("resolved_timed"),
+                sum_of("resolve_minutes"),
+                sum_of("rated"),
+                sum_of("solved"),
+                sum_of("satisfied"),
+            ),
+        )
+    };
+}
+
+fn counts_of(((a, b, c, d, e, f, g, h), (i, j, k, l, m, n, o, p, q)): Sums) -> Counts {
+    Counts::from_fields([a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q])
+}
+
+/// The totals of one level's rows under `prefix` (all when None) over
+/// days `from..=to`, added up by the database per region.
+pub fn sums_by_region(
     conn: &mut AnyConnection,
     level: i16,
     prefix: Option<&str>,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<DayRow>> {
-    let mut q = metric_days::table
-        .filter(metric_days::level.eq(level))
+) -> QueryResult<Vec<(String, Counts)>> {
+    let q = metric_days::table
         .filter(metric_days::day.between(from, to))
-        .select(DayRow::as_select())
+        .group_by(metric_days::region_code)
+        .select((metric_days::region_code, sums!()))
         .into_boxed();
-    if let Some(p) = prefix {
-        q = q.filter(metric_days::region_code.like(format!("{p}%")));
-    }
-    q.load(conn)
+    let rows: Vec<(String, Sums)> = rows_of_level!(q, level, prefix).load(conn)?;
+    Ok(rows.into_iter().map(|(k, s)| (k, counts_of(s))).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
+/// The same, added up per day.
+pub fn sums_by_day(
+    conn: &mut AnyConnection,
+    level: i16,
+    prefix: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, Counts)>> {
+    let q = metric_days::table
+        .filter(metric_days::day.between(from, to))
+        .group_by(metric_days::day)
+        .select((metric_days::day, sums!()))
+        .into_boxed();
+    let rows: Vec<(NaiveDate, Sums)> = rows_of_level!(q, level, prefix).load(conn)?;
+    Ok(rows.into_iter().map(|(d, s)| (d, counts_of(s))).collect())
+}
 
-    fn counts() -> impl Strategy<Value = Counts> {
-        proptest::array::uniform17(-3i64..100_000).prop_map(Counts::from_fields)
-    }
-
-    proptest! {
-        #[test]
-        fn a_fold_reads_back_as_written(
-            days in proptest::collection::vec((0u32..3_000, counts()), 0..6)
-        ) {
-            let base = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap();
-            let days: Vec<(NaiveDate, Counts)> = days
-                .into_iter()
-                .map(|(d, c)| (base + chrono::Days::new(u64::from(d)), c))
-                .collect();
-            prop_assert_eq!(parse_fold(&encode_fold(&days)), days);
-        }
-    }
-
-    #[test]
-    fn folds_written_as_json_still_read() {
-        let c = Counts {
-            received: 1,
-            sign_minutes: 90,
-            ..Counts::default()
-        };
-        let day = NaiveDate::from_ymd_opt(2025, 4, 1).unwrap();
-        let json = serde_json::to_string(&vec![(day, c)]).unwrap();
-        assert_eq!(parse_fold(&json), vec![(day, c)]);
-        assert_eq!(encode_fold(&[(day, c)]), "2025-04-01:1,,,,,,,,,90,,,,,,,");
-    }
+/// First resolutions in one level's rows under `prefix` on days up to `to`.
+pub fn resolved_through(
+    conn: &mut AnyConnection,
+    level: i16,
+    prefix: Option<&str>,
+    to: NaiveDate,
+) -> QueryResult<i64> {
+    let q = metric_days::table
+        .filter(metric_days::day.le(to))
+        .select(sum_of("resolved"))
+        .into_boxed();
+    rows_of_level!(q, level, prefix).first(conn)
 }

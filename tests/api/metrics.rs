@@ -126,6 +126,10 @@ async fn same_as_report(app: &TestApp, token: &str, query: &str) {
     let dash = dashboard(app, token, query).await;
     let full = metrics(app, token, query).await;
     same(&dash["total"], &full["total"]);
+    assert_eq!(
+        dash["resolved_to_date"], full["resolved_to_date"],
+        "{query}"
+    );
     let by_region = metrics(app, token, &format!("{query}&group_by=region")).await;
     let groups = by_region["groups"].as_array().unwrap();
     assert_eq!(
