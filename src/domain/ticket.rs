@@ -267,29 +267,7 @@ impl Action {
 
     /// The states the action may start from.
     pub fn allowed_from(&self) -> &'static [Status] {
-        use Status::*;
-        match self {
-            Action::SignFor => &[PendingSign],
-            Action::Transfer { .. }
-            | Action::Escalate { .. }
-            | Action::TakeOver { .. }
-            | Action::Reject { .. } => &[PendingSign, Handling],
-            Action::Return { .. } => &[PendingSign],
-            Action::Assign { .. }
-            | Action::AddCohandler { .. }
-            | Action::PostOpinion { .. }
-            | Action::ReleaseCohandler { .. }
-            | Action::RequestInfo { .. }
-            | Action::RequestExtension { .. }
-            | Action::DecideExtension { .. }
-            | Action::Resolve { .. } => &[Handling],
-            Action::ProvideInfo { .. } => &[AwaitingInfo],
-            Action::Urge { .. } => &[PendingSign, Handling, AwaitingInfo],
-            Action::Withdraw { .. } => &[PendingSign, Handling, AwaitingInfo],
-            Action::Rate { .. } => &[Resolved],
-            Action::Reopen { .. } => &[Resolved, Closed],
-            Action::Comment { .. } => &Status::ALL,
-        }
+        offer::allowed_from(self.kind())
     }
 }
 
@@ -661,6 +639,9 @@ pub fn auto_close(state: &TicketState) -> Option<TicketState> {
         ..state.clone()
     })
 }
+
+mod offer;
+pub use offer::offered;
 
 #[cfg(test)]
 mod tests;

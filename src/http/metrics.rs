@@ -10,6 +10,7 @@ use super::export::{attachment, Cell, FileFormat, Table};
 use super::lang::Lang;
 use super::problem::{ApiError, Message, Problem};
 use super::AppState;
+use crate::domain::access::Caller;
 use crate::domain::metrics::Figures;
 use crate::domain::region::RegionCode;
 use crate::services::metrics::{self, GroupBy, MetricsError, MetricsQuery, Report};
@@ -86,7 +87,7 @@ pub(super) fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
 }
 
 /// Parses the query; every bad field is reported at once.
-pub(super) fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, ApiError> {
+pub(crate) fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, ApiError> {
     let mut errors = Vec::new();
     let day = |s: &Option<String>, name: &str, errors: &mut Vec<(String, Message)>| {
         s.as_deref()
@@ -192,7 +193,7 @@ pub async fn get_metrics(
     who: Authenticated,
     params: web::Query<MetricsParams>,
 ) -> Result<web::Json<MetricsView>, ApiError> {
-    let (report, from, to) = answer(&state, &who, &params).await?;
+    let (report, from, to) = answer(&state, &who.caller, &params).await?;
     let milestones = state
         .settings
         .metrics
@@ -204,26 +205,20 @@ pub async fn get_metrics(
 /// The report a query asks for, with its period's first and last day.
 async fn answer(
     state: &AppState,
-    who: &Authenticated,
+    caller: &Caller,
     params: &MetricsParams,
 ) -> Result<(Report, NaiveDate, NaiveDate), ApiError> {
     let now = state.sla.now();
     let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let q = parse(params, today)?;
     let (from, to) = (q.from, q.to);
-    let report = metrics::report(
-        &state.db,
-        &who.caller,
-        q,
-        now,
-        state.settings.metrics.weights(),
-    )
-    .await
-    .map_err(refused)?;
+    let report = metrics::report(&state.db, caller, q, now, state.settings.metrics.weights())
+        .await
+        .map_err(refused)?;
     Ok((report, from, to))
 }
 
-pub(super) fn refused(e: MetricsError) -> ApiError {
+pub(crate) fn refused(e: MetricsError) -> ApiError {
     match e {
         MetricsError::NotPermitted => ApiError::not_found(
             "只有部门的督查人员和负责人可以查看统计。",
@@ -290,9 +285,20 @@ pub async fn export_metrics(
     params: web::Query<MetricsParams>,
     format: web::Query<FormatParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = file_format(&format)?;
-    let lang = Lang::from_request(&req);
-    let (report, from, to) = answer(&state, &who, &params).await?;
+    metrics_file(&req, &state, &who.caller, &params, &format).await
+}
+
+/// The metrics table as a file, for the API and the pages alike.
+pub(crate) async fn metrics_file(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    params: &MetricsParams,
+    format: &FormatParam,
+) -> Result<HttpResponse, ApiError> {
+    let file = file_format(format)?;
+    let lang = Lang::from_request(req);
+    let (report, from, to) = answer(state, caller, params).await?;
     let name = format!("metrics-{from}-{to}");
     send(
         &table(&report, lang),

@@ -75,6 +75,7 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .map(|app| {
             app.configure(pages::configure)
+                .wrap(actix_web::middleware::from_fn(pages::session::set_cookies))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
         })
         .split_for_parts();

@@ -14,6 +14,7 @@ use super::metrics::{
 };
 use super::problem::{ApiError, Problem};
 use super::AppState;
+use crate::domain::access::Caller;
 use crate::domain::metrics::Figures;
 use crate::domain::region::RegionLevel;
 use crate::services::metrics::{self, Ranked};
@@ -77,12 +78,12 @@ pub async fn get_ranking(
     who: Authenticated,
     params: web::Query<RankingParams>,
 ) -> Result<web::Json<RankingView>, ApiError> {
-    Ok(web::Json(answer(&state, &who, &params).await?))
+    Ok(web::Json(answer(&state, &who.caller, &params).await?))
 }
 
 async fn answer(
     state: &AppState,
-    who: &Authenticated,
+    caller: &Caller,
     p: &RankingParams,
 ) -> Result<RankingView, ApiError> {
     let now = state.sla.now();
@@ -118,7 +119,7 @@ async fn answer(
     let (from, to) = (q.from, q.to);
     let (scope, ranked) = metrics::ranking(
         &state.db,
-        &who.caller,
+        caller,
         q,
         level,
         now,
@@ -164,9 +165,20 @@ pub async fn export_ranking(
     params: web::Query<RankingParams>,
     format: web::Query<FormatParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = file_format(&format)?;
-    let lang = Lang::from_request(&req);
-    let ranking = answer(&state, &who, &params).await?;
+    ranking_file(&req, &state, &who.caller, &params, &format).await
+}
+
+/// The ranking as a file, for the API and the pages alike.
+pub(crate) async fn ranking_file(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    params: &RankingParams,
+    format: &FormatParam,
+) -> Result<HttpResponse, ApiError> {
+    let file = file_format(format)?;
+    let lang = Lang::from_request(req);
+    let ranking = answer(state, caller, params).await?;
     let name = format!("ranking-{}-{}-{}", ranking.level, ranking.from, ranking.to);
     send(
         &table(&ranking, lang),

@@ -11,6 +11,7 @@ use super::metrics::{file_format, FormatParam};
 use super::problem::{ApiError, Problem};
 use super::tickets::{filter_of, QueueQuery};
 use super::AppState;
+use crate::domain::access::Caller;
 use crate::domain::routing::CATEGORIES;
 use crate::domain::ticket::Status;
 use crate::services::ticket_export::{for_each_ticket, Names};
@@ -43,16 +44,26 @@ pub async fn export_tickets(
     query: web::Query<QueueQuery>,
     format: web::Query<FormatParam>,
 ) -> Result<HttpResponse, ApiError> {
-    let file = file_format(&format)?;
-    let lang = Lang::from_request(&req);
-    let q = query.into_inner();
-    let filter = filter_of(&q, &who.caller)?;
+    tickets_file(&req, &state, &who.caller, query.into_inner(), &format).await
+}
+
+/// The ticket list as a streamed file, for the API and the pages alike.
+pub(crate) async fn tickets_file(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    q: QueueQuery,
+    format: &FormatParam,
+) -> Result<HttpResponse, ApiError> {
+    let file = file_format(format)?;
+    let lang = Lang::from_request(req);
+    let filter = filter_of(&q, caller)?;
     let needs_action = q.needs_action.unwrap_or(false);
     // Once the download has started, a failure can only cut it off: find
     // out that the database answers while a problem can still be sent.
     state.db.run(|_| Ok(())).await?;
     let today = state.sla.now().with_timezone(&Shanghai).date_naive();
-    let (db, caller) = (state.db.clone(), who.caller.clone());
+    let (db, caller) = (state.db.clone(), caller.clone());
     Ok(streamed(file, &format!("tickets-{today}"), move |out| {
         let headers: Vec<String> = COLUMNS
             .iter()

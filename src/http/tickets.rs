@@ -208,7 +208,7 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
 }
 
 /// The ticket's events and, for staff, its SLA entries, in time order.
-fn timeline(
+pub(crate) fn timeline(
     enterprise: bool,
     events: Vec<TicketEvent>,
     sla_events: Vec<crate::storage::sla::SlaEvent>,
@@ -393,7 +393,7 @@ pub async fn queue(
 }
 
 /// The queue's filters as a storage filter (no cursor, no limit).
-pub(super) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, ApiError> {
+pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, ApiError> {
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
     let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
     let by_deadline = match q.sort.as_deref() {
@@ -515,7 +515,11 @@ async fn department_ref(state: &AppState, id: i64) -> Result<DepartmentRef, ApiE
     })
 }
 
-async fn parse_action(state: &AppState, name: &str, b: ActionBody) -> Result<Action, ApiError> {
+pub(crate) async fn parse_action(
+    state: &AppState,
+    name: &str,
+    b: ActionBody,
+) -> Result<Action, ApiError> {
     let text = |v: Option<String>| v.unwrap_or_default();
     Ok(match name {
         "sign_for" => Action::SignFor,

@@ -68,6 +68,14 @@ impl User {
             .optional()
     }
 
+    /// Display names of these users (the ones that exist).
+    pub fn names(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::display_name))
+            .load(conn)
+    }
+
     pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::email.eq(email))

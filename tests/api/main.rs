@@ -1,5 +1,6 @@
 //! Integration tests: the real service over HTTP, on SQLite and PostgreSQL.
 
+mod browser;
 mod helpers;
 
 mod accounts;
@@ -12,6 +13,7 @@ mod mail;
 mod metrics;
 mod openapi;
 mod outbox;
+mod pages;
 mod problems;
 mod reference;
 mod schema;

@@ -152,14 +152,8 @@ fn link_in(text: &str, base: &str) -> String {
 }
 
 async fn form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-    let res = app
-        .client
-        .post(app.url(path))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
+    let p = crate::browser::Browser::new(app).post(path, fields).await;
+    (p.status, p.html)
 }
 
 each_backend! {

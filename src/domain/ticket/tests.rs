@@ -404,8 +404,130 @@ fn any_action() -> impl Strategy<Value = Action> {
     ]
 }
 
+/// An action of the kind with the fields a form would send; None where the
+/// fields decide (a transfer's or a new co-handler's department).
+fn canonical(kind: TicketAction, state: &TicketState) -> Option<Action> {
+    use TicketAction as K;
+    let unsettled = state
+        .cohandlers
+        .iter()
+        .find(|c| !c.opinion_posted && !c.released)
+        .map_or(0, |c| c.department.id);
+    Some(match kind {
+        K::Transfer | K::AddCohandler => return None,
+        K::SignFor => Action::SignFor,
+        K::Assign => Action::Assign { assignee: 1 },
+        K::Escalate => Action::Escalate { reason: reason() },
+        K::TakeOver => Action::TakeOver { reason: reason() },
+        K::Return => Action::Return { reason: reason() },
+        K::PostOpinion => Action::PostOpinion {
+            opinion: "意见".into(),
+        },
+        K::ReleaseCohandler => Action::ReleaseCohandler {
+            department_id: unsettled,
+        },
+        K::RequestInfo => Action::RequestInfo {
+            question: "?".into(),
+        },
+        K::ProvideInfo => Action::ProvideInfo { answer: "!".into() },
+        K::RequestExtension => Action::RequestExtension {
+            reason: reason(),
+            working_days: 3,
+        },
+        K::DecideExtension => Action::DecideExtension {
+            approve: true,
+            note: String::new(),
+        },
+        K::Urge => Action::Urge {
+            note: String::new(),
+        },
+        K::Resolve => Action::Resolve {
+            resolution: "办结".into(),
+        },
+        K::Rate => Action::Rate {
+            satisfaction: Satisfaction::Satisfied,
+            solved: true,
+            comment: String::new(),
+        },
+        K::Reopen => Action::Reopen { reason: reason() },
+        K::Reject => Action::Reject { reason: reason() },
+        K::Withdraw => Action::Withdraw {
+            reason: String::new(),
+        },
+        K::Comment => Action::Comment {
+            text: "留言".into(),
+            internal: false,
+        },
+        K::CommentInternal => Action::Comment {
+            text: "留言".into(),
+            internal: true,
+        },
+    })
+}
+
+#[test]
+fn a_page_offers_what_the_caller_may_do_now() {
+    let (facts, state) = filed();
+    let now = t0() + Duration::hours(1);
+    let officer = staff(Role::Officer, 400);
+    assert_eq!(
+        offered(&officer, &facts, &state, now),
+        vec![
+            TicketAction::SignFor,
+            TicketAction::Transfer,
+            TicketAction::Escalate,
+            TicketAction::Return,
+            TicketAction::Reject,
+            TicketAction::Comment,
+            TicketAction::CommentInternal,
+        ]
+    );
+    assert_eq!(
+        offered(&enterprise(7), &facts, &state, now),
+        vec![TicketAction::Withdraw, TicketAction::Comment]
+    );
+    assert!(offered(&enterprise(8), &facts, &state, now).is_empty());
+    // Time matters: no extension once the deadline has passed, no reopening
+    // a month after the resolution.
+    let handling = TicketState {
+        status: Status::Handling,
+        ..state.clone()
+    };
+    let late = handling.resolve_due.unwrap() + Duration::minutes(1);
+    assert!(offered(&officer, &facts, &handling, now).contains(&TicketAction::RequestExtension));
+    assert!(!offered(&officer, &facts, &handling, late).contains(&TicketAction::RequestExtension));
+    let resolved = TicketState {
+        status: Status::Resolved,
+        resolved_at: Some(t0()),
+        ..state
+    };
+    let owner = enterprise(7);
+    assert!(offered(&owner, &facts, &resolved, now).contains(&TicketAction::Reopen));
+    let much_later = t0() + Duration::days(REOPEN_WINDOW_DAYS + 1);
+    assert!(!offered(&owner, &facts, &resolved, much_later).contains(&TicketAction::Reopen));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn a_page_offers_exactly_the_actions_decide_accepts(steps in proptest::collection::vec((any_caller(), any_action()), 1..40)) {
+        let (mut facts, mut state) = filed();
+        let now = t0() + Duration::hours(1);
+        for (caller, action) in steps {
+            let offer = offered(&caller, &facts, &state, now);
+            for kind in TicketAction::ALL {
+                let Some(canonical) = canonical(kind, &state) else {
+                    continue;
+                };
+                let accepted = decide(&caller, &facts, &state, &canonical, now).is_ok();
+                prop_assert_eq!(offer.contains(&kind), accepted, "{:?} in {:?}", kind, state.status);
+            }
+            if let Ok(next) = step(&caller, &mut facts, &state, action) {
+                state = next;
+            }
+        }
+    }
 
     #[test]
     fn random_action_sequences_keep_the_rules(steps in proptest::collection::vec((any_caller(), any_action()), 1..60)) {

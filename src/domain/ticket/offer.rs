@@ -1,0 +1,73 @@
+//! What a page offers: the actions a caller may take on a ticket right now.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::{parent_of, Status, TicketState, REOPEN_WINDOW_DAYS};
+use crate::domain::access::{may_act_on_ticket, Caller, TicketAction, TicketFacts};
+use crate::domain::role::Role;
+use crate::domain::ticket::Satisfaction;
+
+/// The states an action may start from.
+pub fn allowed_from(kind: TicketAction) -> &'static [Status] {
+    use Status::*;
+    use TicketAction::*;
+    match kind {
+        SignFor => &[PendingSign],
+        Transfer | Escalate | TakeOver | Reject => &[PendingSign, Handling],
+        Return => &[PendingSign],
+        Assign | AddCohandler | PostOpinion | ReleaseCohandler | RequestInfo | RequestExtension
+        | DecideExtension | Resolve => &[Handling],
+        ProvideInfo => &[AwaitingInfo],
+        Urge | Withdraw => &[PendingSign, Handling, AwaitingInfo],
+        Rate => &[Resolved],
+        Reopen => &[Resolved, Closed],
+        Comment | CommentInternal => &Status::ALL,
+    }
+}
+
+/// The actions the caller may take on the ticket now: permitted to them,
+/// possible from its status, and not ruled out by its state. Each one,
+/// with valid fields, is accepted by [`super::decide`]; the fields
+/// themselves (a transfer's target, say) may still be refused.
+pub fn offered(
+    caller: &Caller,
+    facts: &TicketFacts,
+    state: &TicketState,
+    now: NaiveDateTime,
+) -> Vec<TicketAction> {
+    TicketAction::ALL
+        .into_iter()
+        .filter(|a| may_act_on_ticket(caller, facts, *a))
+        .filter(|a| allowed_from(*a).contains(&state.status))
+        .filter(|a| possible(*a, caller, state, now))
+        .collect()
+}
+
+/// The rules of [`super::decide`] that depend on the state, not the fields.
+fn possible(kind: TicketAction, caller: &Caller, state: &TicketState, now: NaiveDateTime) -> bool {
+    use TicketAction::*;
+    let unsettled = state
+        .cohandlers
+        .iter()
+        .any(|c| !(c.opinion_posted || c.released));
+    match kind {
+        Escalate => parent_of(&state.handling).is_some(),
+        Return => state.sent_from.is_some() || parent_of(&state.handling).is_some(),
+        ReleaseCohandler => unsettled,
+        Resolve => !unsettled,
+        RequestExtension => {
+            !state.extension_pending && state.resolve_due.is_none_or(|due| now < due)
+        }
+        DecideExtension => state.extension_pending,
+        Reopen => {
+            let in_window = state
+                .resolved_at
+                .is_some_and(|at| now - at <= Duration::days(REOPEN_WINDOW_DAYS));
+            let enterprise_may = caller.role != Role::Enterprise
+                || state.status != Status::Closed
+                || state.rating == Some(Satisfaction::Dissatisfied);
+            in_window && enterprise_may
+        }
+        _ => true,
+    }
+}

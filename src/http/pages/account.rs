@@ -1,0 +1,674 @@
+//! Accounts in the browser: log-in and log-out, changing the password,
+//! an enterprise registering itself, and the pages e-mailed links open
+//! (activation, a new password, asking for a reset link).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::chrome::{home_of, Field};
+use super::session::{csrf_ok, end_session, safe_next, start_session, Viewer};
+use super::{message, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::caller::{client_address, public_limit};
+use crate::http::problem::ApiError;
+use crate::http::AppState;
+use crate::services::accounts::{self, Registration, SelfServiceError};
+use crate::services::auth::AuthError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/account/password", web::get().to(password_form))
+        .route("/account/password", web::post().to(change_password))
+        .route("/register", web::get().to(register_form))
+        .route("/register", web::post().to(register))
+        .route("/account/activate", web::get().to(activate_form))
+        .route("/account/activate", web::post().to(activate))
+        .route("/account/reset-password", web::get().to(reset_form))
+        .route("/account/reset-password", web::post().to(reset))
+        .route("/account/forgot-password", web::get().to(forgot_form))
+        .route("/account/forgot-password", web::post().to(forgot));
+}
+
+/// `/`: a signed-in person's first page, or the log-in page.
+pub async fn home(req: HttpRequest, viewer: Option<Viewer>) -> HttpResponse {
+    let _ = req;
+    match viewer {
+        Some(v) => see_other(home_of(v.caller.role)),
+        None => see_other("/login"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    email: String,
+    next: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> HttpResponse {
+    let p = LoginPage {
+        c: Chrome::public(&req),
+        email: String::new(),
+        next: safe_next(&q.next),
+        errors: FormErrors::default(),
+    };
+    page(StatusCode::OK, p.render())
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<LoginFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let f = f.into_inner();
+    if !csrf_ok(&req, &f.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let client = client_address(&req, state.settings.server.trust_proxy_headers);
+    let next = safe_next(&f.next);
+    match state.auth.login(&f.email, f.password, &client).await {
+        Ok((tokens, user)) => {
+            start_session(&req, &tokens);
+            let role = crate::domain::role::Role::parse(&user.role);
+            let to = if next != "/" {
+                next
+            } else {
+                role.map_or("/", home_of).to_string()
+            };
+            Ok(see_other(&to))
+        }
+        Err(AuthError::Storage(e)) => Err(super::unavailable(&req, &e.to_string()).into()),
+        Err(e) => {
+            let c = Chrome::public(&req);
+            let status = match &e {
+                AuthError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+                AuthError::DemoAccountRefused => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let errors = FormErrors::of(ApiError::from(e), c.lang());
+            let p = LoginPage {
+                c,
+                email: f.email,
+                next,
+                errors,
+            };
+            Ok(page(status, p.render()))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !csrf_ok(&req, &f.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    if let Some(rt) = req.cookie(super::session::REFRESH) {
+        let client = client_address(&req, state.settings.server.trust_proxy_headers);
+        // Logging out of a session the server no longer knows is no error.
+        if let Err(AuthError::Storage(e)) = state.auth.logout(rt.value(), &client).await {
+            return Err(super::unavailable(&req, &e.to_string()).into());
+        }
+    }
+    end_session(&req);
+    Ok(see_other("/login"))
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+struct ChangePasswordPage {
+    c: Chrome,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordChangeFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn password_form(req: HttpRequest, v: Viewer) -> HttpResponse {
+    let p = ChangePasswordPage {
+        c: Chrome::for_viewer(&req, &v),
+        errors: FormErrors::default(),
+    };
+    page(StatusCode::OK, p.render())
+}
+
+async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    f: web::Form<PasswordChangeFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let f = f.into_inner();
+    if !csrf_ok(&req, &f.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let c = Chrome::for_viewer(&req, &v);
+    let lang = c.lang();
+    let errors = if f.password != f.confirm {
+        let mut e = FormErrors::default();
+        e.fields.insert(
+            "confirm".into(),
+            pick(lang, "两次输入的密码不一致。", "The two passwords differ."),
+        );
+        e
+    } else {
+        match state
+            .auth
+            .change_password(v.user.id, f.current, f.password)
+            .await
+        {
+            Ok(()) => {
+                // Every session ends with a new password, this one too.
+                end_session(&req);
+                return Ok(message(
+                    StatusCode::OK,
+                    Chrome::public(&req),
+                    pick(lang, "密码已修改", "Your password is changed"),
+                    pick(
+                        lang,
+                        "所有设备上的登录均已退出，请使用新密码重新登录。",
+                        "Every session has ended; log in again with the new password.",
+                    ),
+                    "ok",
+                    Some(("/login".into(), pick(lang, "登录", "Log in"))),
+                ));
+            }
+            Err(AuthError::Storage(e)) => {
+                return Err(super::unavailable(&req, &e.to_string()).into())
+            }
+            Err(e) => {
+                let mut errors = FormErrors::of(ApiError::from(e), lang);
+                // The API names its fields current_password/new_password.
+                if let Some(m) = errors.fields.remove("current_password") {
+                    errors.fields.insert("current".into(), m);
+                }
+                if let Some(m) = errors.fields.remove("new_password") {
+                    errors.fields.insert("password".into(), m);
+                }
+                errors
+            }
+        }
+    };
+    Ok(page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ChangePasswordPage { c, errors }.render(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    c: Chrome,
+    fields: Vec<Field>,
+    errors: FormErrors,
+}
+
+fn register_page(c: Chrome, f: &Registration, errors: FormErrors) -> RegisterPage {
+    let t = |zh: &'static str, en: &'static str| c.t(zh, en);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let fields = vec![
+        Field::new(
+            "credit_code",
+            t("统一社会信用代码", "Unified social credit code"),
+            &f.credit_code,
+        )
+        .required()
+        .hint(t(
+            "18 位，例如 91310115MA1H7GTN0X",
+            "18 characters, e.g. 91310115MA1H7GTN0X",
+        )),
+        Field::new(
+            "enterprise_name",
+            t("企业名称", "Enterprise name"),
+            &f.enterprise_name,
+        )
+        .required(),
+        Field::new(
+            "county_code",
+            t("所在区县代码", "County code"),
+            opt(&f.county_code),
+        )
+        .hint(t(
+            "6 位数字；不填则取信用代码中的区划",
+            "6 digits; by default the region inside the credit code",
+        )),
+        Field::new("address", t("地址", "Address"), opt(&f.address)),
+        Field::new(
+            "contact_name",
+            t("联系人", "Contact person"),
+            &f.contact_name,
+        )
+        .required(),
+        Field::new("email", t("电子邮箱", "E-mail"), &f.email)
+            .kind("email")
+            .required(),
+        Field::new("phone", t("手机号", "Mobile phone"), opt(&f.phone)).kind("tel"),
+    ];
+    RegisterPage { c, fields, errors }
+}
+
+#[derive(Debug, Deserialize)]
+struct RegisterFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    registration: Registration,
+}
+
+async fn register_form(req: HttpRequest) -> HttpResponse {
+    let p = register_page(
+        Chrome::public(&req),
+        &Registration::default(),
+        FormErrors::default(),
+    );
+    page(StatusCode::OK, p.render())
+}
+
+async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<RegisterFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let RegisterFields {
+        csrf,
+        mut registration,
+    } = f.into_inner();
+    if !csrf_ok(&req, &csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let c = Chrome::public(&req);
+    let lang = c.lang();
+    // Empty optional fields are not given at all.
+    for v in [
+        &mut registration.county_code,
+        &mut registration.address,
+        &mut registration.phone,
+    ] {
+        if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            *v = None;
+        }
+    }
+    registration.locale = Some(if c.en { "en" } else { "zh" }.into());
+    let client = client_address(&req, state.settings.server.trust_proxy_headers);
+    if public_limit(&state, &client, "", "").is_err() {
+        let errors = FormErrors::general(pick(
+            lang,
+            "请求过于频繁，请稍后再试。",
+            "Too many requests; try again shortly.",
+        ));
+        let p = register_page(c, &registration, errors);
+        return Ok(page(StatusCode::TOO_MANY_REQUESTS, p.render()));
+    }
+    let done = accounts::register(
+        &state.db,
+        registration.clone(),
+        client,
+        state.sla.now(),
+        state.settings.mail.activation_minutes,
+    )
+    .await;
+    match done {
+        Ok(()) => Ok(message(
+            StatusCode::OK,
+            c,
+            pick(lang, "请查收激活邮件", "Check your e-mail"),
+            pick(
+                lang,
+                "如信息无误，激活链接已发送到您的邮箱；请打开链接设置密码。",
+                "If the details are right, an activation link is on its way; open it to choose a password.",
+            ),
+            "ok",
+            None,
+        )),
+        Err(SelfServiceError::Storage(e)) => Err(super::unavailable(&req, &e.to_string()).into()),
+        Err(e) => {
+            let (status, errors) = self_service_errors(&e, lang);
+            let p = register_page(c, &registration, errors);
+            Ok(page(status, p.render()))
+        }
+    }
+}
+
+/// What went wrong, as the person at the form should read it.
+fn self_service_errors(
+    e: &SelfServiceError,
+    lang: crate::http::lang::Lang,
+) -> (StatusCode, FormErrors) {
+    let en = lang == crate::http::lang::Lang::En;
+    match e {
+        SelfServiceError::PasswordRejected(rules) => {
+            let mut errors = FormErrors::default();
+            errors.fields.insert(
+                "password".into(),
+                rules
+                    .iter()
+                    .map(|r| if en { r.message_en() } else { r.message_zh() })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
+        SelfServiceError::InvalidLink => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormErrors::general(pick(
+                lang,
+                "链接无效、已使用或已过期，请重新申请。",
+                "The link is invalid, used or expired; please ask for a new one.",
+            )),
+        ),
+        SelfServiceError::EmailTaken => (
+            StatusCode::CONFLICT,
+            FormErrors::general(pick(
+                lang,
+                "该电子邮箱已有账号，请直接登录或重置密码。",
+                "This e-mail already has an account; log in or reset the password.",
+            )),
+        ),
+        SelfServiceError::Invalid(issues) => {
+            let mut errors = FormErrors::default();
+            for i in issues {
+                errors.fields.insert(
+                    i.field.to_string(),
+                    if en { i.en.clone() } else { i.zh.clone() },
+                );
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
+        SelfServiceError::Auth(_) | SelfServiceError::Storage(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            FormErrors::general(pick(
+                lang,
+                "服务暂时不可用，请稍后再试。",
+                "The service is unavailable right now; please try again shortly.",
+            )),
+        ),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Purpose {
+    Activate,
+    Reset,
+}
+
+#[derive(Template)]
+#[template(path = "password_form.html")]
+struct PasswordForm {
+    c: Chrome,
+    heading: String,
+    intro: String,
+    button: String,
+    action: &'static str,
+    token: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+fn password_page(purpose: Purpose, c: Chrome, token: &str, errors: FormErrors) -> PasswordForm {
+    let t = |zh: &str, en: &str| c.t(zh, en).to_string();
+    let (heading, intro, button, action) = match purpose {
+        Purpose::Activate => (
+            t("激活企业账号", "Activate your enterprise account"),
+            t(
+                "请设置登录密码，设置后账号即可使用。",
+                "Choose a password; the account works as soon as it is set.",
+            ),
+            t("设置密码并激活", "Set the password and activate"),
+            "/account/activate",
+        ),
+        Purpose::Reset => (
+            t("设置新密码", "Choose a new password"),
+            t(
+                "设置后，其他设备上的登录将全部退出。",
+                "Once it is set, every other session of the account ends.",
+            ),
+            t("保存新密码", "Save the new password"),
+            "/account/reset-password",
+        ),
+    };
+    PasswordForm {
+        c,
+        heading,
+        intro,
+        button,
+        action,
+        token: token.to_string(),
+        errors,
+    }
+}
+
+fn show_form(req: &HttpRequest, purpose: Purpose, token: &str) -> HttpResponse {
+    let c = Chrome::public(req);
+    if token.trim().is_empty() {
+        let lang = c.lang();
+        return message(
+            StatusCode::BAD_REQUEST,
+            c,
+            pick(lang, "链接不完整", "The link is incomplete"),
+            pick(
+                lang,
+                "请从邮件中完整复制链接后再打开。",
+                "Open the whole link from the e-mail.",
+            ),
+            "bad",
+            None,
+        );
+    }
+    page(
+        StatusCode::OK,
+        password_page(purpose, c, token, FormErrors::default()).render(),
+    )
+}
+
+async fn activate_form(req: HttpRequest, q: web::Query<TokenQuery>) -> HttpResponse {
+    show_form(&req, Purpose::Activate, &q.token)
+}
+
+async fn reset_form(req: HttpRequest, q: web::Query<TokenQuery>) -> HttpResponse {
+    show_form(&req, Purpose::Reset, &q.token)
+}
+
+async fn submit_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    purpose: Purpose,
+    f: PasswordFields,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !csrf_ok(&req, &f.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let c = Chrome::public(&req);
+    let lang = c.lang();
+    if f.password != f.confirm {
+        let mut errors = FormErrors::default();
+        errors.fields.insert(
+            "confirm".into(),
+            pick(lang, "两次输入的密码不一致。", "The two passwords differ."),
+        );
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_page(purpose, c, &f.token, errors).render(),
+        ));
+    }
+    let now = state.sla.now();
+    let done = match purpose {
+        Purpose::Activate => accounts::activate(&state.db, &state.auth, &f.token, f.password, now)
+            .await
+            .map(|_| ()),
+        Purpose::Reset => {
+            accounts::reset_password(&state.db, &state.auth, &f.token, f.password, now).await
+        }
+    };
+    let login_link = Some(("/login".to_string(), pick(lang, "登录", "Log in")));
+    Ok(match (done, purpose) {
+        (Ok(()), Purpose::Activate) => message(
+            StatusCode::OK,
+            c,
+            pick(lang, "账号已激活", "Your account is active"),
+            pick(
+                lang,
+                "请使用邮箱和刚设置的密码登录。",
+                "Log in with your e-mail and the password you just chose.",
+            ),
+            "ok",
+            login_link,
+        ),
+        (Ok(()), Purpose::Reset) => message(
+            StatusCode::OK,
+            c,
+            pick(lang, "新密码已生效", "Your new password is set"),
+            pick(
+                lang,
+                "请使用新密码重新登录。",
+                "Log in again with the new password.",
+            ),
+            "ok",
+            login_link,
+        ),
+        (Err(e), _) => {
+            let (status, errors) = self_service_errors(&e, lang);
+            page(status, password_page(purpose, c, &f.token, errors).render())
+        }
+    })
+}
+
+async fn activate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<PasswordFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    submit_password(state, req, Purpose::Activate, f.into_inner()).await
+}
+
+async fn reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<PasswordFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    submit_password(state, req, Purpose::Reset, f.into_inner()).await
+}
+
+#[derive(Template)]
+#[template(path = "email_form.html")]
+struct EmailForm {
+    c: Chrome,
+    email: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+struct EmailFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn forgot_form(req: HttpRequest) -> HttpResponse {
+    let form = EmailForm {
+        c: Chrome::public(&req),
+        email: String::new(),
+        errors: FormErrors::default(),
+    };
+    page(StatusCode::OK, form.render())
+}
+
+async fn forgot(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    f: web::Form<EmailFields>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let EmailFields { csrf, email } = f.into_inner();
+    if !csrf_ok(&req, &csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let c = Chrome::public(&req);
+    let lang = c.lang();
+    let client = client_address(&req, state.settings.server.trust_proxy_headers);
+    if public_limit(&state, &client, "", "").is_err() {
+        let errors = FormErrors::general(pick(
+            lang,
+            "请求过于频繁，请稍后再试。",
+            "Too many requests; try again shortly.",
+        ));
+        return Ok(page(
+            StatusCode::TOO_MANY_REQUESTS,
+            EmailForm { c, email, errors }.render(),
+        ));
+    }
+    match accounts::request_password_reset(&state.db, &email, client, state.sla.now()).await {
+        Ok(()) => Ok(message(
+            StatusCode::OK,
+            c,
+            pick(lang, "请查收邮件", "Check your e-mail"),
+            pick(
+                lang,
+                "如该邮箱已注册，重置密码的链接已发送，30 分钟内有效。",
+                "If this address has an account, a reset link is on its way; it works for 30 minutes.",
+            ),
+            "ok",
+            None,
+        )),
+        Err(e) => {
+            let (status, errors) = self_service_errors(&e, lang);
+            Ok(page(status, EmailForm { c, email, errors }.render()))
+        }
+    }
+}

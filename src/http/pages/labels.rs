@@ -1,0 +1,237 @@
+//! The words pages show for codes: categories, urgencies, statuses,
+//! actions, roles of a department on a ticket.
+
+use crate::domain::access::TicketAction;
+use crate::domain::routing::CATEGORIES;
+use crate::domain::ticket::Status;
+
+const CATEGORIES_EN: [(&str, &str); 10] = [
+    ("worker_return", "Worker return"),
+    ("logistics", "Logistics"),
+    ("parts_supply", "Parts supply"),
+    ("raw_materials", "Raw materials"),
+    ("epidemic_control", "Epidemic control"),
+    ("energy", "Energy"),
+    ("funding", "Funding"),
+    ("policy", "Policy"),
+    ("customs", "Customs"),
+    ("other", "Other"),
+];
+
+fn find(table: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {
+    table.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// Every category: (code, label).
+pub fn categories(en: bool) -> Vec<(&'static str, &'static str)> {
+    if en {
+        CATEGORIES_EN.to_vec()
+    } else {
+        CATEGORIES.to_vec()
+    }
+}
+
+pub fn category(code: &str, en: bool) -> String {
+    let table: &[(&str, &str)] = if en { &CATEGORIES_EN } else { &CATEGORIES };
+    find(table, code).map_or_else(|| code.to_string(), str::to_string)
+}
+
+pub const URGENCIES: [(&str, &str, &str); 3] = [
+    ("normal", "一般", "Normal"),
+    ("urgent", "紧急", "Urgent"),
+    ("critical", "特急", "Critical"),
+];
+
+pub fn urgency(code: &str, en: bool) -> String {
+    URGENCIES.iter().find(|(c, _, _)| *c == code).map_or_else(
+        || code.to_string(),
+        |(_, zh, e)| if en { e } else { zh }.to_string(),
+    )
+}
+
+pub fn status(code: &str, en: bool) -> String {
+    match Status::parse(code) {
+        None => code.to_string(),
+        Some(s) if !en => s.name_zh().to_string(),
+        Some(s) => match s {
+            Status::PendingSign => "To sign for",
+            Status::Handling => "Handling",
+            Status::AwaitingInfo => "Awaiting information",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+            Status::Rejected => "Rejected",
+            Status::Withdrawn => "Withdrawn",
+        }
+        .to_string(),
+    }
+}
+
+/// Every status: (code, label).
+pub fn statuses(en: bool) -> Vec<(&'static str, String)> {
+    Status::ALL
+        .iter()
+        .map(|s| (s.as_str(), status(s.as_str(), en)))
+        .collect()
+}
+
+/// An action as a button or timeline entry says it: (name, 中文, English).
+const ACTIONS: [(&str, &str, &str); 27] = [
+    ("file", "提交诉求", "Filed"),
+    ("sign_for", "签收", "Sign for"),
+    ("assign", "指派经办人", "Assign"),
+    ("transfer", "转办", "Transfer"),
+    ("escalate", "上报", "Escalate"),
+    ("take_over", "提级办理", "Take over"),
+    ("return", "退回", "Return"),
+    ("add_cohandler", "添加协办部门", "Add a co-handler"),
+    ("post_opinion", "提交协办意见", "Post an opinion"),
+    ("release_cohandler", "免除协办", "Release a co-handler"),
+    ("request_info", "要求补充材料", "Ask for information"),
+    ("provide_info", "补充材料", "Provide information"),
+    ("request_extension", "申请延期", "Ask for more time"),
+    ("decide_extension", "审批延期", "Decide on more time"),
+    ("urge", "督办", "Urge"),
+    ("resolve", "办结", "Resolve"),
+    ("rate", "评价", "Rate"),
+    ("reopen", "重办", "Reopen"),
+    ("reject", "不予受理", "Reject"),
+    ("withdraw", "撤回", "Withdraw"),
+    ("comment", "留言", "Comment"),
+    ("auto_close", "自动关闭", "Closed automatically"),
+    ("auto_assign", "自动指派", "Assigned automatically"),
+    ("sign_warning", "签收即将超时", "Sign-for deadline near"),
+    ("sign_overdue", "签收超时", "Sign-for overdue"),
+    (
+        "resolve_warning",
+        "办结即将超时",
+        "Resolution deadline near",
+    ),
+    ("resolve_overdue", "办结超时", "Resolution overdue"),
+];
+
+pub fn action(name: &str, en: bool) -> String {
+    ACTIONS.iter().find(|(n, _, _)| *n == name).map_or_else(
+        || name.to_string(),
+        |(_, zh, e)| if en { e } else { zh }.to_string(),
+    )
+}
+
+/// The name an action goes by in URLs and the event log.
+pub fn action_name(a: TicketAction) -> &'static str {
+    use TicketAction::*;
+    match a {
+        SignFor => "sign_for",
+        Assign => "assign",
+        Transfer => "transfer",
+        Escalate => "escalate",
+        TakeOver => "take_over",
+        Return => "return",
+        AddCohandler => "add_cohandler",
+        PostOpinion => "post_opinion",
+        ReleaseCohandler => "release_cohandler",
+        RequestInfo => "request_info",
+        ProvideInfo => "provide_info",
+        RequestExtension => "request_extension",
+        DecideExtension => "decide_extension",
+        Urge => "urge",
+        Resolve => "resolve",
+        Rate => "rate",
+        Reopen => "reopen",
+        Reject => "reject",
+        Withdraw => "withdraw",
+        Comment | CommentInternal => "comment",
+    }
+}
+
+pub fn satisfaction(code: &str, en: bool) -> String {
+    match (code, en) {
+        ("satisfied", false) => "满意",
+        ("basically_satisfied", false) => "基本满意",
+        ("dissatisfied", false) => "不满意",
+        ("satisfied", true) => "Satisfied",
+        ("basically_satisfied", true) => "Basically satisfied",
+        ("dissatisfied", true) => "Dissatisfied",
+        (other, _) => other,
+    }
+    .to_string()
+}
+
+/// An instant (kept in UTC) as Beijing time, to the minute.
+pub fn beijing(at: chrono::NaiveDateTime) -> String {
+    at.and_utc()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A span of (working) minutes: `3 小时 20 分`, `3 h 20 min`.
+pub fn duration(minutes: i64, en: bool) -> String {
+    let m = minutes.abs();
+    let (d, h, min) = (m / (24 * 60), (m / 60) % 24, m % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(if en {
+            format!("{d} d")
+        } else {
+            format!("{d} 天")
+        });
+    }
+    if h > 0 {
+        parts.push(if en {
+            format!("{h} h")
+        } else {
+            format!("{h} 小时")
+        });
+    }
+    if min > 0 || parts.is_empty() {
+        parts.push(if en {
+            format!("{min} min")
+        } else {
+            format!("{min} 分")
+        });
+    }
+    parts.join(" ")
+}
+
+/// Working time left before a deadline, or how far past it.
+pub fn remaining(minutes: i64, en: bool) -> String {
+    let span = duration(minutes, en);
+    match (minutes < 0, en) {
+        (false, false) => format!("剩余 {span}（工作时间）"),
+        (false, true) => format!("{span} of working time left"),
+        (true, false) => format!("已超时 {span}（工作时间）"),
+        (true, true) => format!("overdue by {span} of working time"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        let at = chrono::NaiveDate::from_ymd_opt(2022, 4, 28)
+            .unwrap()
+            .and_hms_opt(1, 30, 0)
+            .unwrap();
+        assert_eq!(beijing(at), "2022-04-28 09:30");
+        assert_eq!(remaining(200, false), "剩余 3 小时 20 分（工作时间）");
+        assert_eq!(remaining(-61, true), "overdue by 1 h 1 min of working time");
+        assert_eq!(duration(0, false), "0 分");
+        assert_eq!(duration(60 * 24 + 5, true), "1 d 5 min");
+    }
+
+    #[test]
+    fn every_action_and_category_has_both_labels() {
+        for a in TicketAction::ALL {
+            let name = action_name(a);
+            assert_ne!(action(name, false), name, "{name}");
+            assert_ne!(action(name, true), name, "{name}");
+        }
+        for (code, _) in CATEGORIES {
+            assert_ne!(category(code, true), code);
+        }
+        assert_eq!(category("logistics", false), "物流运输");
+        assert_eq!(status("pending_sign", false), "待签收");
+    }
+}

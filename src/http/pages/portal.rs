@@ -1,0 +1,223 @@
+//! The enterprise portal: its tickets with status and deadlines, and
+//! filing a problem (errors field by field, keeping what was typed; a
+//! double-submitted form files once, by its idempotency key).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::labels;
+use super::session::{csrf_ok, Viewer};
+use super::workbench::{list_filter, rows, ListQuery, Row, PAGE_SIZE};
+use super::{failed, page, see_other, Chrome, FormErrors, PageError};
+use crate::domain::region::RegionLevel;
+use crate::domain::role::Role;
+use crate::http::problem::ApiError;
+use crate::http::AppState;
+use crate::services::tickets::{self, Filing};
+use crate::storage::enterprises::Enterprise;
+use crate::storage::regions::Region;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/portal", web::get().to(portal))
+        .route("/tickets/new", web::get().to(new_ticket))
+        .route("/tickets/new", web::post().to(file));
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    next: Option<String>,
+    q: ListQuery,
+    statuses: Vec<(&'static str, String)>,
+}
+
+async fn portal(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if v.caller.role != Role::Enterprise {
+        return Err(PageError::not_found(&req).into());
+    }
+    let q = ListQuery {
+        status: q.status.clone(),
+        needs_action: q.needs_action.clone(),
+        cursor: q.cursor,
+        ..ListQuery::default()
+    };
+    let c = Chrome::for_viewer(&req, &v);
+    let (filter, needs_action) = list_filter(&req, &q, &v.caller)?;
+    let (rows, next) = rows(&state, &v.caller, filter, needs_action, PAGE_SIZE, c.en)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let base = q.without_cursor();
+    let next = next.map(|n| format!("/portal?{base}&cursor={n}"));
+    let p = PortalPage {
+        statuses: labels::statuses(c.en),
+        c,
+        rows,
+        next,
+        q,
+    };
+    Ok(page(StatusCode::OK, p.render()))
+}
+
+/// What the filing form holds.
+#[derive(Debug, Default, Clone, Deserialize)]
+struct FilingForm {
+    #[serde(default)]
+    csrf: String,
+    /// Makes a double-submitted form file once.
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    urgency: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    regions_involved: String,
+}
+
+#[derive(Template)]
+#[template(path = "file_ticket.html")]
+struct FilePage {
+    c: Chrome,
+    f: FilingForm,
+    errors: FormErrors,
+    categories: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+    /// Counties of the enterprise's province, by city: (city, [(code, name)]).
+    places: Vec<(String, Vec<(String, String)>)>,
+    home_county: String,
+}
+
+async fn file_page(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+    f: FilingForm,
+    errors: FormErrors,
+) -> Result<FilePage, actix_web::Error> {
+    let c = Chrome::for_viewer(req, v);
+    let en = c.en;
+    let enterprise_id = v.caller.enterprise_id.unwrap_or(-1);
+    let (home, places) = state
+        .db
+        .run(move |conn| {
+            let Some(e) = Enterprise::find(conn, enterprise_id)? else {
+                return Ok((String::new(), Vec::new()));
+            };
+            let county = Region::find(conn, &e.county_code)?;
+            let home = county
+                .as_ref()
+                .map_or(e.county_code.clone(), |r| r.name.clone());
+            let province = format!("{}0000", &e.county_code[..2.min(e.county_code.len())]);
+            let mut places = Vec::new();
+            for city in Region::children(conn, &province)? {
+                let counties: Vec<(String, String)> = if city.level == RegionLevel::County.as_str()
+                {
+                    vec![(city.code.clone(), city.name.clone())]
+                } else {
+                    Region::children(conn, &city.code)?
+                        .into_iter()
+                        .map(|r| (r.code, r.name))
+                        .collect()
+                };
+                places.push((city.name, counties));
+            }
+            Ok((home, places))
+        })
+        .await
+        .map_err(|e| failed(req, ApiError::from(e)))?;
+    let f = FilingForm {
+        key: if f.key.is_empty() {
+            uuid::Uuid::new_v4().to_string()
+        } else {
+            f.key
+        },
+        ..f
+    };
+    Ok(FilePage {
+        f,
+        errors,
+        categories: labels::categories(en),
+        urgencies: labels::URGENCIES
+            .iter()
+            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
+            .collect(),
+        places,
+        home_county: home,
+        c,
+    })
+}
+
+async fn new_ticket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+) -> Result<HttpResponse, actix_web::Error> {
+    if v.caller.role != Role::Enterprise {
+        return Err(PageError::not_found(&req).into());
+    }
+    let form = FilingForm {
+        urgency: "normal".into(),
+        ..FilingForm::default()
+    };
+    let p = file_page(&state, &req, &v, form, FormErrors::default()).await?;
+    Ok(page(StatusCode::OK, p.render()))
+}
+
+async fn file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    f: web::Form<FilingForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if v.caller.role != Role::Enterprise {
+        return Err(PageError::not_found(&req).into());
+    }
+    let f = f.into_inner();
+    if !csrf_ok(&req, &f.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let lang = super::session::page_lang(&req);
+    let filing = Filing {
+        category: f.category.clone(),
+        urgency: f.urgency.clone(),
+        title: f.title.clone(),
+        description: f.description.clone(),
+        place: Some(f.place.trim().to_string()).filter(|p| !p.is_empty()),
+        regions_involved: f
+            .regions_involved
+            .split([',', '，', ' ', '、'])
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    let key = Some(f.key.clone()).filter(|k| !k.is_empty() && k.len() <= 200);
+    match tickets::file(&state.db, &state.sla, &v.caller, filing, key).await {
+        Ok((ticket, _)) => Ok(see_other(&format!("/tickets/{}?done=file", ticket.id))),
+        Err(e) => {
+            let e = ApiError::from(e);
+            let status = e.kind.status();
+            if status.is_server_error() {
+                return Err(PageError::from_api(&req, e).into());
+            }
+            let errors = FormErrors::of(e, lang);
+            let p = file_page(&state, &req, &v, f, errors).await?;
+            Ok(page(status, p.render()))
+        }
+    }
+}

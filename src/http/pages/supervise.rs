@@ -1,0 +1,520 @@
+//! The supervisor's pages: the dashboard (the three rates and the score
+//! for the jurisdiction, drill-down province -> city -> county, the daily
+//! trend and the ranking of the regions below as SVG, the resolved count
+//! against milestones, exports), the supervision list with urging, and
+//! the downloads behind every export button.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::Days;
+use serde::Deserialize;
+
+use super::labels::beijing;
+use super::session::Viewer;
+use super::svg::{rate_lines, score_bars, Series};
+use super::workbench::ListQuery;
+use super::{failed, page, Chrome, FormErrors, PageError};
+use crate::domain::metrics::Rate;
+use crate::domain::region::{RegionCode, RegionLevel};
+use crate::domain::role::Role;
+use crate::http::metrics::{metrics_file, parse, FormatParam, MetricsParams};
+use crate::http::problem::ApiError;
+use crate::http::ranking::{ranking_file, RankingParams};
+use crate::http::ticket_export::tickets_file;
+use crate::http::AppState;
+use crate::services::dashboard::{dashboard, DashboardQuery};
+use crate::services::metrics::level_of;
+use crate::services::supervision;
+use crate::storage::regions::Region;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dashboard", web::get().to(show_dashboard))
+        .route("/supervision", web::get().to(supervision_list))
+        .route("/exports/tickets.{ext}", web::get().to(export_tickets))
+        .route("/exports/metrics.{ext}", web::get().to(export_metrics))
+        .route("/exports/ranking.{ext}", web::get().to(export_ranking));
+}
+
+/// A rate as a page shows it: a percentage, or "no data".
+pub fn percent(r: &Rate, en: bool) -> String {
+    match r.value {
+        Some(v) => format!("{:.1}%", v * 100.0),
+        None if en => "no data".into(),
+        None => "无数据".into(),
+    }
+}
+
+pub struct Card {
+    pub label: &'static str,
+    pub value: String,
+    pub detail: String,
+}
+
+pub struct RegionRow {
+    pub name: String,
+    pub href: Option<String>,
+    pub received: u64,
+    pub response: String,
+    pub resolution: String,
+    pub satisfaction: String,
+    pub score: String,
+    pub open: u64,
+    pub overdue_open: u64,
+}
+
+pub struct Milestone {
+    pub count: u64,
+    pub reached: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    scope_name: String,
+    crumbs: Vec<(String, String)>,
+    from: String,
+    to: String,
+    trend_days: u32,
+    region: String,
+    cards: Vec<Card>,
+    regions: Vec<RegionRow>,
+    trend_svg: String,
+    ranking_svg: String,
+    resolved_to_date: u64,
+    milestones: Vec<Milestone>,
+    export_query: String,
+    ranking_query: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DashboardForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    trend_days: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+async fn show_dashboard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    form: web::Query<DashboardForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !matches!(v.caller.role, Role::Supervisor | Role::Lead) {
+        return Err(PageError::not_found(&req).into());
+    }
+    let c = Chrome::for_viewer(&req, &v);
+    let en = c.en;
+    let now = state.sla.now();
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let f = form.into_inner();
+    let params = MetricsParams {
+        from: opt(&f.from).or_else(|| Some((today - Days::new(89)).to_string())),
+        to: opt(&f.to),
+        group_by: None,
+        region: opt(&f.region),
+        chain: None,
+        whitelisted: None,
+    };
+    let trend_days: u32 = f.trend_days.trim().parse().unwrap_or(30).clamp(1, 366);
+    let q = parse(&params, today).map_err(|e| failed(&req, e))?;
+    let (from, to) = (q.from, q.to);
+    let d = dashboard(
+        &state.db,
+        &v.caller,
+        DashboardQuery {
+            from,
+            to,
+            trend_days,
+            region: q.region.clone(),
+        },
+        now,
+        state.settings.metrics.weights(),
+    )
+    .await
+    .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+    let t = &d.total;
+    let card = |label, r: &Rate| Card {
+        label,
+        value: percent(r, en),
+        detail: format!("{} / {}", r.numerator, r.denominator),
+    };
+    let score = |s: Option<f64>| {
+        s.map_or_else(
+            || c.t("无数据", "no data").to_string(),
+            |s| format!("{s:.1}"),
+        )
+    };
+    let cards = vec![
+        card(
+            c.t("响应率（按时签收）", "Response (signed on time)"),
+            &t.response,
+        ),
+        card(c.t("解决率", "Resolution"), &t.resolution),
+        card(c.t("满意率", "Satisfaction"), &t.satisfaction),
+        Card {
+            label: c.t("综合得分", "Score"),
+            value: score(t.score),
+            detail: String::new(),
+        },
+        card(c.t("按时办结率", "Resolved on time"), &t.on_time_resolution),
+        Card {
+            label: c.t("受理 / 办结", "Received / resolved"),
+            value: format!("{} / {}", t.received, t.resolved),
+            detail: String::new(),
+        },
+        Card {
+            label: c.t("在办 / 超时", "Open / overdue"),
+            value: format!("{} / {}", t.open, t.overdue_open),
+            detail: String::new(),
+        },
+    ];
+    let chain = d.scope.chain.is_some();
+    let regions: Vec<RegionRow> = d
+        .regions
+        .iter()
+        .map(|r| {
+            let deeper = RegionCode::parse(&r.key)
+                .ok()
+                .filter(|code| !chain && level_of(code) != RegionLevel::County);
+            RegionRow {
+                name: r.name.clone(),
+                href: deeper.map(|code| {
+                    format!(
+                        "/dashboard?from={from}&to={to}&trend_days={trend_days}&region={}",
+                        code.as_str()
+                    )
+                }),
+                received: r.figures.received,
+                response: percent(&r.figures.response, en),
+                resolution: percent(&r.figures.resolution, en),
+                satisfaction: percent(&r.figures.satisfaction, en),
+                score: score(r.figures.score),
+                open: r.figures.open,
+                overdue_open: r.figures.overdue_open,
+            }
+        })
+        .collect();
+    let days: Vec<String> = d.trend.iter().map(|r| r.key.clone()).collect();
+    let series =
+        |name, colour, pick: fn(&crate::domain::metrics::daily::DayFigures) -> Option<f64>| {
+            Series {
+                name,
+                colour,
+                values: d.trend.iter().map(|r| pick(&r.figures)).collect(),
+            }
+        };
+    let trend_svg = rate_lines(
+        c.t("每日三率趋势", "The three rates by day"),
+        &days,
+        &[
+            series(c.t("响应率", "Response"), "#1f4e8c", |f| {
+                f.response.value
+            }),
+            series(c.t("解决率", "Resolution"), "#1d6b38", |f| {
+                f.resolution.value
+            }),
+            series(c.t("满意率", "Satisfaction"), "#b4232a", |f| {
+                f.satisfaction.value
+            }),
+        ],
+    );
+    let mut ranked: Vec<(String, Option<f64>)> = d
+        .regions
+        .iter()
+        .map(|r| (r.name.clone(), r.figures.score))
+        .collect();
+    ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    ranked.truncate(20);
+    let ranking_svg = score_bars(
+        c.t("下级地区综合得分排名", "Regions below, by score"),
+        &ranked,
+    );
+    let milestones = state
+        .settings
+        .metrics
+        .milestone_counts()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|count| Milestone {
+            count,
+            reached: d.resolved_to_date >= count,
+        })
+        .collect();
+    let (scope_name, crumbs) = scope_words(&state, &v, &d.scope, c.en)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let region = f.region.trim().to_string();
+    let region_q = if region.is_empty() {
+        String::new()
+    } else {
+        format!("&region={region}")
+    };
+    let child_level = match d.scope.region.as_ref().map(|(_, l)| *l) {
+        None => "province",
+        Some(RegionLevel::Province) => "city",
+        Some(_) => "county",
+    };
+    let p = DashboardPage {
+        scope_name,
+        crumbs: crumbs
+            .into_iter()
+            .map(|(code, name)| {
+                let href = match code {
+                    Some(code) => format!(
+                        "/dashboard?from={from}&to={to}&trend_days={trend_days}&region={code}"
+                    ),
+                    None => format!("/dashboard?from={from}&to={to}&trend_days={trend_days}"),
+                };
+                (href, name)
+            })
+            .collect(),
+        from: from.to_string(),
+        to: to.to_string(),
+        trend_days,
+        export_query: format!("from={from}&to={to}&group_by=region{region_q}"),
+        ranking_query: format!("level={child_level}&from={from}&to={to}{region_q}"),
+        region,
+        cards,
+        regions,
+        trend_svg,
+        ranking_svg,
+        resolved_to_date: d.resolved_to_date,
+        milestones,
+        errors: FormErrors::default(),
+        c,
+    };
+    Ok(page(StatusCode::OK, p.render()))
+}
+
+/// The scope's name, and the way down to it from the caller's own region:
+/// (region code to link, or None for the caller's whole jurisdiction; name).
+async fn scope_words(
+    state: &AppState,
+    v: &Viewer,
+    scope: &crate::services::metrics::Scope,
+    en: bool,
+) -> Result<(String, Vec<(Option<String>, String)>), ApiError> {
+    let home = v.caller.department.as_ref().and_then(|d| d.region.clone());
+    let here = scope.region.clone();
+    let chain = scope.chain.clone();
+    let wanted = here.clone();
+    let (names, _) = state
+        .db
+        .run(move |conn| {
+            let mut codes = Vec::new();
+            if let Some((code, level)) = &wanted {
+                codes.push(code.province().as_str().to_string());
+                if *level != RegionLevel::Province {
+                    codes.push(format!("{}00", &code.as_str()[..4]));
+                }
+                codes.push(code.as_str().to_string());
+            }
+            let found = Region::find_many(conn, &codes)?;
+            Ok((found, ()))
+        })
+        .await?;
+    let name_of = |code: &str| {
+        names
+            .iter()
+            .find(|r| r.code == code)
+            .map_or_else(|| code.to_string(), |r| r.name.clone())
+    };
+    let whole = if en {
+        "Whole jurisdiction"
+    } else {
+        "辖区全部"
+    };
+    let mut crumbs = vec![(None, whole.to_string())];
+    let scope_name = match (&here, &chain) {
+        (_, Some(chain)) => format!("{} {chain}", if en { "Chain" } else { "产业链" }),
+        (None, _) => (if en { "Nationwide" } else { "全国" }).to_string(),
+        (Some((code, level)), _) => {
+            let home_depth = home.as_ref().map_or(0, |(_, l)| depth(*l));
+            let mut way = vec![(code.province().as_str().to_string(), RegionLevel::Province)];
+            if *level != RegionLevel::Province {
+                way.push((format!("{}00", &code.as_str()[..4]), RegionLevel::City));
+            }
+            if *level == RegionLevel::County {
+                way.push((code.as_str().to_string(), RegionLevel::County));
+            }
+            way.dedup_by(|a, b| a.0 == b.0);
+            for (c, l) in way {
+                if depth(l) > home_depth {
+                    crumbs.push((Some(c.clone()), name_of(&c)));
+                }
+            }
+            name_of(code.as_str())
+        }
+    };
+    Ok((scope_name, crumbs))
+}
+
+fn depth(l: RegionLevel) -> u8 {
+    match l {
+        RegionLevel::Province => 1,
+        RegionLevel::City => 2,
+        RegionLevel::County => 3,
+    }
+}
+
+pub struct SupervisedRow {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub status: String,
+    pub handling: String,
+    pub due: String,
+    pub escalation_level: i32,
+    pub urged: i32,
+    pub bounced: bool,
+    pub version: i32,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    c: Chrome,
+    rows: Vec<SupervisedRow>,
+    next: Option<String>,
+    may_urge: bool,
+    /// Back from urging a ticket.
+    urged: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct CursorQuery {
+    cursor: Option<i64>,
+    done: Option<String>,
+}
+
+async fn supervision_list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    q: web::Query<CursorQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !v.caller.role.is_staff() {
+        return Err(PageError::not_found(&req).into());
+    }
+    let c = Chrome::for_viewer(&req, &v);
+    let en = c.en;
+    const PAGE: i64 = 50;
+    let mut found = supervision::list(&state.db, &v.caller, q.cursor, PAGE + 1)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let next = crate::http::paging::next_cursor(&mut found, PAGE, |(t, _)| t.id)
+        .map(|n| format!("/supervision?cursor={n}"));
+    let ids: Vec<i64> = found
+        .iter()
+        .map(|(t, _)| t.handling_department_id)
+        .collect();
+    let depts: std::collections::HashMap<i64, String> = state
+        .db
+        .run(move |conn| {
+            Ok(
+                crate::storage::departments::Department::load_many(conn, &ids)?
+                    .into_iter()
+                    .map(|d| (d.id, d.name))
+                    .collect(),
+            )
+        })
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
+    let rows = found
+        .into_iter()
+        .map(|(t, _)| SupervisedRow {
+            id: t.id,
+            number: t.number.clone(),
+            title: t.title.clone(),
+            status: super::labels::status(&t.status, en),
+            handling: depts
+                .get(&t.handling_department_id)
+                .cloned()
+                .unwrap_or_default(),
+            due: t
+                .resolve_due_at
+                .or(t.sign_due_at)
+                .map(beijing)
+                .unwrap_or_default(),
+            escalation_level: t.escalation_level,
+            urged: t.urged_count,
+            bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
+            version: t.version,
+        })
+        .collect();
+    let chain_platform = v
+        .caller
+        .department
+        .as_ref()
+        .is_some_and(|d| d.chain_code.is_some());
+    let p = SupervisionPage {
+        urged: q.done.as_deref() == Some("urge"),
+        may_urge: matches!(v.caller.role, Role::Supervisor | Role::Lead) || chain_platform,
+        c,
+        rows,
+        next,
+    };
+    Ok(page(StatusCode::OK, p.render()))
+}
+
+fn format_of(req: &HttpRequest, ext: &str) -> Result<FormatParam, actix_web::Error> {
+    match ext {
+        "csv" | "xlsx" => Ok(FormatParam {
+            format: ext.to_string(),
+        }),
+        _ => Err(PageError::not_found(req).into()),
+    }
+}
+
+async fn export_tickets(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    ext: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let format = format_of(&req, &ext)?;
+    let mut api = q.to_api();
+    api.cursor = None;
+    tickets_file(&req, &state, &v.caller, api, &format)
+        .await
+        .map_err(|e| failed(&req, e))
+}
+
+async fn export_metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    ext: web::Path<String>,
+    q: web::Query<MetricsParams>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let format = format_of(&req, &ext)?;
+    metrics_file(&req, &state, &v.caller, &q, &format)
+        .await
+        .map_err(|e| failed(&req, e))
+}
+
+async fn export_ranking(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    ext: web::Path<String>,
+    q: web::Query<RankingParams>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let format = format_of(&req, &ext)?;
+    ranking_file(&req, &state, &v.caller, &q, &format)
+        .await
+        .map_err(|e| failed(&req, e))
+}

@@ -1,0 +1,685 @@
+//! One ticket as a page: its facts, both SLA clocks, the departments on
+//! it, the timeline the viewer may see (the API's own visibility rules),
+//! and a form for each action the viewer may take right now (and only
+//! those: `domain::ticket::offered`). A form that fails comes back with
+//! what was typed and why.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::labels::{self, beijing, remaining};
+use super::session::{csrf_ok, Viewer};
+use super::{failed, page, see_other, Chrome, FormErrors, PageError};
+use crate::domain::access::{Caller, TicketAction};
+use crate::domain::role::Role;
+use crate::domain::ticket::{may_transfer_to, offered};
+use crate::http::problem::ApiError;
+use crate::http::tickets::{parse_action, timeline, ActionBody, EventView};
+use crate::http::AppState;
+use crate::services::tickets::{self, Loaded, TicketError};
+use crate::storage::departments::Department;
+use crate::storage::regions::Region;
+use crate::storage::users::{User, UserFilter};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tickets/{id}", web::get().to(show))
+        .route("/tickets/{id}/act/{action}", web::post().to(act));
+}
+
+/// A ticket's head, in words.
+pub struct Head {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub status_code: String,
+    pub category: String,
+    pub urgency: String,
+    pub urgency_code: String,
+    pub place: String,
+    pub regions_involved: Vec<String>,
+    pub whitelisted: bool,
+    pub chains: Vec<String>,
+    pub bounced: bool,
+    pub overdue: bool,
+    pub handling: String,
+    pub assignee: Option<String>,
+    pub filed_at: String,
+    pub rating: Option<String>,
+    pub version: i32,
+}
+
+pub struct ClockShown {
+    pub label: &'static str,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub due_at: String,
+    /// UTC, RFC 3339: the script counts down to it.
+    pub due_utc: String,
+    pub remaining: String,
+}
+
+pub struct Involved {
+    pub name: String,
+    pub role: String,
+    pub opinion: Option<String>,
+}
+
+pub struct Entry {
+    pub at: String,
+    pub action: String,
+    pub who: String,
+    pub note: Option<String>,
+    pub detail: Vec<String>,
+    pub internal: bool,
+    pub sla: bool,
+}
+
+/// A form for one action, with the choices it offers and what was typed.
+pub struct ActionForm {
+    pub name: &'static str,
+    pub label: String,
+    pub choices: Vec<(i64, String)>,
+    pub draft: Draft,
+    pub errors: FormErrors,
+    pub open: bool,
+}
+
+/// What a person typed into an action's form (all text, as sent).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct Draft {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub question: String,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub resolution: String,
+    #[serde(default)]
+    pub opinion: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub internal: String,
+    #[serde(default)]
+    pub assignee_id: String,
+    #[serde(default)]
+    pub department_id: String,
+    #[serde(default)]
+    pub working_days: String,
+    #[serde(default)]
+    pub approve: String,
+    #[serde(default)]
+    pub satisfaction: String,
+    #[serde(default)]
+    pub solved: String,
+    #[serde(default)]
+    pub comment: String,
+    /// A list to go back to after the action (urging from the supervision list).
+    #[serde(default)]
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct TicketPage {
+    c: Chrome,
+    t: Head,
+    staff: bool,
+    clocks: Vec<ClockShown>,
+    departments: Vec<Involved>,
+    timeline: Vec<Entry>,
+    actions: Vec<ActionForm>,
+    /// Errors of the page as a whole (a conflict, a refusal).
+    errors: FormErrors,
+    done: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShowQuery {
+    done: Option<String>,
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    path: web::Path<i64>,
+    q: web::Query<ShowQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let c = Chrome::for_viewer(&req, &v);
+    let done = q
+        .done
+        .as_deref()
+        .map(|a| format!("{} ✓", labels::action(a, c.en)));
+    let p = build(&state, &req, &v, c, path.into_inner(), None, done).await?;
+    Ok(page(StatusCode::OK, p.render()))
+}
+
+/// A failed action: which, what was typed, and why.
+struct Failed {
+    action: &'static str,
+    draft: Draft,
+    errors: FormErrors,
+}
+
+async fn build(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+    c: Chrome,
+    id: i64,
+    failed_action: Option<Failed>,
+    done: Option<String>,
+) -> Result<TicketPage, actix_web::Error> {
+    let (loaded, events) = tickets::get(&state.db, &state.sla, &v.caller, id)
+        .await
+        .map_err(|e| match e {
+            TicketError::NotFound => PageError::not_found(req).into(),
+            other => failed(req, other),
+        })?;
+    let en = c.en;
+    let staff = v.caller.role != Role::Enterprise;
+    let now = state.sla.now().naive_utc();
+    let offer = offered(&v.caller, &loaded.facts, &loaded.state, now);
+    let entries = timeline(!staff, events, loaded.sla_events.clone());
+    let names = load_names(state, &loaded, &entries, &offer, &v.caller)
+        .await
+        .map_err(|e| failed(req, e))?;
+    let dept = |id: i64| {
+        names
+            .departments
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let t = &loaded.ticket;
+    let list = |s: &str| -> Vec<String> {
+        s.split(',')
+            .filter(|x| !x.is_empty())
+            .map(|code| {
+                names
+                    .regions
+                    .get(code)
+                    .cloned()
+                    .unwrap_or_else(|| code.to_string())
+            })
+            .collect()
+    };
+    let head = Head {
+        id: t.id,
+        number: t.number.clone(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        status: labels::status(&t.status, en),
+        status_code: t.status.clone(),
+        category: labels::category(&t.category, en),
+        urgency: labels::urgency(&t.urgency, en),
+        urgency_code: t.urgency.clone(),
+        place: names
+            .regions
+            .get(&t.place_code)
+            .cloned()
+            .unwrap_or_else(|| t.place_code.clone()),
+        regions_involved: list(&t.regions_involved),
+        whitelisted: t.whitelisted,
+        chains: t
+            .chains
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect(),
+        bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
+        overdue: t.overdue,
+        handling: dept(t.handling_department_id),
+        assignee: t
+            .assignee_id
+            .map(|a| names.users.get(&a).cloned().unwrap_or_default()),
+        filed_at: beijing(t.filed_at),
+        rating: t.rating.as_deref().map(|r| labels::satisfaction(r, en)),
+        version: t.version,
+    };
+    let mut clocks = Vec::new();
+    if let Some(cl) = &loaded.clocks {
+        let shown = |label, w: &crate::services::sla::WindowState| ClockShown {
+            label,
+            state: w.state,
+            state_label: clock_state_label(w.state, en),
+            due_at: beijing(w.due_at.naive_utc()),
+            due_utc: w.due_at.to_rfc3339(),
+            remaining: remaining(w.remaining_working_minutes, en),
+        };
+        if staff {
+            clocks.push(shown(c.t("签收时限", "Sign-for deadline"), &cl.sign));
+        }
+        clocks.push(shown(c.t("办结时限", "Resolution deadline"), &cl.resolve));
+    }
+    let departments = if staff {
+        loaded
+            .departments
+            .iter()
+            .map(|d| Involved {
+                name: dept(d.department_id),
+                role: match (d.role.as_str(), en) {
+                    ("cohandler", false) => "协办".into(),
+                    ("cohandler", true) => "co-handler".into(),
+                    (_, false) => "曾承办".into(),
+                    (_, true) => "handled before".into(),
+                },
+                opinion: d.opinion.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let timeline = entries
+        .iter()
+        .map(|e| entry(e, &names, staff, en))
+        .collect();
+    let mut failed_action = failed_action;
+    let actions = offer
+        .iter()
+        .filter(|a| staff || **a != TicketAction::CommentInternal)
+        // One comment form: a staff member ticks "internal".
+        .filter(|a| **a != TicketAction::CommentInternal || !offer.contains(&TicketAction::Comment))
+        .map(|a| {
+            let name = labels::action_name(*a);
+            let (draft, errors, open) = match failed_action.take_if(|f| f.action == name) {
+                Some(f) => (f.draft, f.errors, true),
+                None => (Draft::default(), FormErrors::default(), false),
+            };
+            ActionForm {
+                name,
+                label: labels::action(name, en),
+                choices: names.choices.get(name).cloned().unwrap_or_default(),
+                draft,
+                errors,
+                open,
+            }
+        })
+        .collect();
+    Ok(TicketPage {
+        c,
+        t: head,
+        staff,
+        clocks,
+        departments,
+        timeline,
+        actions,
+        errors: failed_action.map(|f| f.errors).unwrap_or_default(),
+        done,
+    })
+}
+
+fn clock_state_label(state: &str, en: bool) -> &'static str {
+    match (state, en) {
+        ("running", false) => "计时中",
+        ("warning", false) => "即将超时",
+        ("overdue", false) => "已超时",
+        ("paused", false) => "已暂停（等待补充材料）",
+        ("stopped", false) => "已停止",
+        ("running", true) => "running",
+        ("warning", true) => "due soon",
+        ("overdue", true) => "overdue",
+        ("paused", true) => "paused (awaiting information)",
+        (_, true) => "stopped",
+        (_, false) => "已停止",
+    }
+}
+
+fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
+    let dept = |id: i64| {
+        names
+            .departments
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let who = match (e.actor_id, e.actor_department_id) {
+        (_, Some(d)) if !staff => dept(d),
+        (Some(u), Some(d)) => format!(
+            "{} · {}",
+            names.users.get(&u).cloned().unwrap_or_default(),
+            dept(d)
+        ),
+        (Some(u), None) => names.users.get(&u).cloned().unwrap_or_default(),
+        (None, Some(d)) => dept(d),
+        (None, None) => if en { "the system" } else { "系统" }.to_string(),
+    };
+    let mut detail = Vec::new();
+    if let Some(d) = &e.detail {
+        let id_of = |k: &str| d.get(k).and_then(serde_json::Value::as_i64);
+        let label = |zh: &str, english: &str| {
+            if en {
+                english.to_string()
+            } else {
+                zh.to_string()
+            }
+        };
+        for (key, zh, english) in [
+            ("routed_to", "分派至", "Routed to"),
+            ("target", "转至", "To"),
+            ("department", "部门", "Department"),
+            ("notified_department", "通知", "Notified"),
+        ] {
+            if let Some(id) = id_of(key) {
+                detail.push(format!("{}：{}", label(zh, english), dept(id)));
+            }
+        }
+        if let Some(why) = d.get("why").and_then(|w| w.as_str()).filter(|_| staff) {
+            detail.push(format!("{}：{why}", label("分派依据", "Why")));
+        }
+        if let Some(a) = id_of("assignee") {
+            let name = names
+                .users
+                .get(&a)
+                .cloned()
+                .unwrap_or_else(|| format!("#{a}"));
+            detail.push(format!("{}：{name}", label("经办人", "Assignee")));
+        }
+        if let Some(n) = id_of("working_days") {
+            detail.push(format!("{}：{n}", label("延期工作日", "Working days")));
+        }
+        if let Some(a) = d.get("approve").and_then(serde_json::Value::as_bool) {
+            detail.push(if a {
+                label("同意", "Approved")
+            } else {
+                label("不同意", "Refused")
+            });
+        }
+        if let Some(s) = d.get("satisfaction").and_then(|s| s.as_str()) {
+            detail.push(labels::satisfaction(s, en));
+        }
+        if let Some(s) = d.get("solved").and_then(serde_json::Value::as_bool) {
+            detail.push(if s {
+                label("问题已解决", "Solved")
+            } else {
+                label("问题未解决", "Not solved")
+            });
+        }
+        if let Some(due) = d.get("due_at").and_then(|s| s.as_str()) {
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(due) {
+                detail.push(format!(
+                    "{}：{}",
+                    label("时限", "Deadline"),
+                    beijing(at.naive_utc())
+                ));
+            }
+        }
+    }
+    Entry {
+        at: beijing(e.at),
+        action: labels::action(&e.action, en),
+        who,
+        note: e.note.clone(),
+        detail,
+        internal: e.internal,
+        sla: e.seq.is_none(),
+    }
+}
+
+/// Names of the people, departments and places the page mentions, and the
+/// choices of the action forms.
+#[derive(Default)]
+struct Names {
+    users: HashMap<i64, String>,
+    departments: HashMap<i64, String>,
+    regions: HashMap<String, String>,
+    choices: HashMap<&'static str, Vec<(i64, String)>>,
+}
+
+async fn load_names(
+    state: &AppState,
+    loaded: &Loaded,
+    entries: &[EventView],
+    offer: &[TicketAction],
+    caller: &Caller,
+) -> Result<Names, ApiError> {
+    let mut user_ids: Vec<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
+    let mut dept_ids: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e.actor_department_id)
+        .collect();
+    for e in entries {
+        if let Some(d) = &e.detail {
+            for k in ["routed_to", "target", "department", "notified_department"] {
+                dept_ids.extend(d.get(k).and_then(serde_json::Value::as_i64));
+            }
+            user_ids.extend(d.get("assignee").and_then(serde_json::Value::as_i64));
+        }
+    }
+    let t = &loaded.ticket;
+    user_ids.extend(t.assignee_id);
+    dept_ids.push(t.handling_department_id);
+    dept_ids.extend(loaded.departments.iter().map(|d| d.department_id));
+    let mut codes: Vec<String> = t
+        .regions_involved
+        .split(',')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect();
+    codes.push(t.place_code.clone());
+    let handling = loaded.state.handling.clone();
+    let cohandlers: Vec<(i64, bool)> = loaded
+        .state
+        .cohandlers
+        .iter()
+        .map(|c| (c.department.id, c.opinion_posted || c.released))
+        .collect();
+    let offer = offer.to_vec();
+    let own = caller.department.as_ref().map(|d| d.id);
+    let found = state
+        .db
+        .run(move |conn| {
+            let mut n = Names::default();
+            let here = Department::find(conn, handling.id)?;
+            let mut near: Vec<Department> = Vec::new();
+            if offer
+                .iter()
+                .any(|a| matches!(a, TicketAction::Transfer | TicketAction::AddCohandler))
+            {
+                if let Some(parent) = here.as_ref().and_then(|d| d.parent_id) {
+                    near.extend(Department::find(conn, parent)?);
+                    near.extend(Department::children(conn, parent)?);
+                }
+                near.extend(Department::children(conn, handling.id)?);
+                near.retain(|d| d.active && d.id != handling.id);
+            }
+            let mine = |d: &Department| crate::domain::access::DepartmentRef {
+                id: d.id,
+                path: d.path.clone(),
+            };
+            if offer.contains(&TicketAction::Transfer) {
+                n.choices.insert(
+                    "transfer",
+                    near.iter()
+                        .filter(|d| may_transfer_to(&handling, &mine(d)))
+                        .map(|d| (d.id, d.name.clone()))
+                        .collect(),
+                );
+            }
+            if offer.contains(&TicketAction::AddCohandler) {
+                n.choices.insert(
+                    "add_cohandler",
+                    near.iter()
+                        .filter(|d| !cohandlers.iter().any(|(c, _)| *c == d.id))
+                        .map(|d| (d.id, d.name.clone()))
+                        .collect(),
+                );
+            }
+            if offer.contains(&TicketAction::Assign) {
+                let staff = User::list(
+                    conn,
+                    &UserFilter {
+                        role: None,
+                        department_id: own,
+                        enterprise_id: None,
+                        active: Some(true),
+                        query: None,
+                        after_id: None,
+                        limit: 500,
+                    },
+                )?;
+                n.choices.insert(
+                    "assign",
+                    staff
+                        .into_iter()
+                        .filter(|u| u.role == "officer" || u.role == "lead")
+                        .map(|u| (u.id, u.display_name))
+                        .collect(),
+                );
+            }
+            let mut ids = dept_ids;
+            ids.extend(cohandlers.iter().map(|(c, _)| *c));
+            ids.sort_unstable();
+            ids.dedup();
+            for d in Department::load_many(conn, &ids)?.into_iter().chain(near) {
+                n.departments.insert(d.id, d.name);
+            }
+            if offer.contains(&TicketAction::ReleaseCohandler) {
+                let open: Vec<(i64, String)> = cohandlers
+                    .iter()
+                    .filter(|(_, settled)| !settled)
+                    .map(|(id, _)| (*id, n.departments.get(id).cloned().unwrap_or_default()))
+                    .collect();
+                n.choices.insert("release_cohandler", open);
+            }
+            user_ids.sort_unstable();
+            user_ids.dedup();
+            n.users = User::names(conn, &user_ids)?.into_iter().collect();
+            n.regions = Region::find_many(conn, &codes)?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect();
+            Ok(n)
+        })
+        .await?;
+    Ok(found)
+}
+
+/// An action's form as the API's body; a malformed number is a field error.
+fn body_of(d: &Draft, lang: crate::http::lang::Lang) -> Result<ActionBody, FormErrors> {
+    let text = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let mut errors = FormErrors::default();
+    let mut number = |field: &str, s: &str| -> Option<i64> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.fields.insert(
+                    field.to_string(),
+                    super::pick(lang, "请填写数字。", "Enter a number."),
+                );
+                None
+            }
+        }
+    };
+    let assignee_id = number("assignee_id", &d.assignee_id);
+    let department_id = number("department_id", &d.department_id);
+    let working_days = number("working_days", &d.working_days).map(|n| n.clamp(-1, 1_000) as i32);
+    let flag = |s: &str| match s {
+        "true" | "on" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ActionBody {
+        reason: text(&d.reason),
+        question: text(&d.question),
+        answer: text(&d.answer),
+        resolution: text(&d.resolution),
+        opinion: text(&d.opinion),
+        note: text(&d.note),
+        text: text(&d.text),
+        internal: flag(&d.internal),
+        assignee_id,
+        department_id,
+        working_days,
+        approve: flag(&d.approve),
+        satisfaction: text(&d.satisfaction),
+        solved: flag(&d.solved),
+        comment: text(&d.comment),
+    })
+}
+
+/// Takes an action; back to the ticket on success, the form again (with
+/// what was typed and why) on failure.
+async fn act(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    path: web::Path<(i64, String)>,
+    form: web::Form<Draft>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (id, name) = path.into_inner();
+    let draft = form.into_inner();
+    if !csrf_ok(&req, &draft.csrf) {
+        return Err(PageError::stale_form(&req).into());
+    }
+    let c = Chrome::for_viewer(&req, &v);
+    let lang = c.lang();
+    let Some(action_name) = TicketAction::ALL
+        .into_iter()
+        .map(labels::action_name)
+        .find(|n| *n == name)
+    else {
+        return Err(PageError::not_found(&req).into());
+    };
+    let expected = draft.version.trim().parse::<i32>().ok();
+    let outcome: Result<(), (StatusCode, FormErrors)> = async {
+        let body = body_of(&draft, lang).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
+        let action = parse_action(&state, action_name, body)
+            .await
+            .map_err(|e| (e.kind.status(), FormErrors::of(e, lang)))?;
+        tickets::act(&state.db, &state.sla, &v.caller, id, action, expected)
+            .await
+            .map(drop)
+            .map_err(|e| {
+                let e = ApiError::from(e);
+                (e.kind.status(), FormErrors::of(e, lang))
+            })
+    }
+    .await;
+    match outcome {
+        Ok(()) if draft.back == "/supervision" => {
+            Ok(see_other(&format!("/supervision?done={action_name}")))
+        }
+        Ok(()) => Ok(see_other(&format!(
+            "/tickets/{id}?done={action_name}#timeline"
+        ))),
+        Err((status, _)) if status == StatusCode::NOT_FOUND => {
+            Err(PageError::not_found(&req).into())
+        }
+        Err((status, _)) if status.is_server_error() => Err(PageError::from_api(
+            &req,
+            ApiError::new(crate::http::problem::ProblemKind::from_status(status)),
+        )
+        .into()),
+        Err((status, errors)) => {
+            let f = Failed {
+                action: action_name,
+                draft,
+                errors,
+            };
+            let p = build(&state, &req, &v, c, id, Some(f), None).await?;
+            Ok(page(status, p.render()))
+        }
+    }
+}

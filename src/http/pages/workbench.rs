@@ -1,0 +1,301 @@
+//! The officer's workbench: the queue with the tickets API's filters,
+//! keyset pages, overdue and near-due tickets marked with the working
+//! time left; and the rows an enterprise's own list shows too.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::labels::{self, beijing, remaining};
+use super::session::{url_escape, Viewer};
+use super::{failed, page, Chrome, PageError};
+use crate::domain::access::Caller;
+use crate::http::paging::next_cursor;
+use crate::http::problem::ApiError;
+use crate::http::tickets::{filter_of, QueueQuery};
+use crate::http::AppState;
+use crate::services::tickets::queue_page;
+use crate::storage::departments::Department;
+use crate::storage::regions::Region;
+use crate::storage::tickets::{Ticket, TicketFilter};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/workbench", web::get().to(workbench));
+}
+
+/// Working time left under which a ticket counts as near its deadline.
+const NEAR_MINUTES: i64 = 4 * 60;
+
+/// One ticket in a list.
+pub struct Row {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub status: String,
+    pub status_code: String,
+    pub category: String,
+    pub urgency: String,
+    pub urgency_code: String,
+    pub place: String,
+    pub handling: String,
+    pub whitelisted: bool,
+    pub chains: String,
+    pub filed_at: String,
+    /// The deadline that runs now (sign-for, else resolution), if any.
+    pub due: Option<String>,
+    pub due_utc: String,
+    pub left: String,
+    /// `overdue`, `near` or empty.
+    pub urgency_mark: &'static str,
+}
+
+/// A page of the caller's queue and the cursor of the next one.
+pub async fn rows(
+    state: &AppState,
+    caller: &Caller,
+    filter: TicketFilter,
+    needs_action: bool,
+    limit: i64,
+    en: bool,
+) -> Result<(Vec<Row>, Option<i64>), ApiError> {
+    let caller = caller.clone();
+    let sla = state.sla.clone();
+    let now = state.sla.now();
+    let (found, snap, places, depts) = state
+        .db
+        .run(move |conn| {
+            let found = queue_page(conn, &caller, filter, needs_action)?;
+            let snap = sla.snapshot(conn)?;
+            let mut codes: Vec<String> = found.iter().map(|t| t.place_code.clone()).collect();
+            codes.sort();
+            codes.dedup();
+            let places: HashMap<String, String> = Region::find_many(conn, &codes)?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect();
+            let mut ids: Vec<i64> = found.iter().map(|t| t.handling_department_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let depts: HashMap<i64, String> = Department::load_many(conn, &ids)?
+                .into_iter()
+                .map(|d| (d.id, d.name))
+                .collect();
+            Ok((found, snap, places, depts))
+        })
+        .await?;
+    let mut found: Vec<Ticket> = found;
+    let next = next_cursor(&mut found, limit, |t| t.id);
+    let rows = found
+        .into_iter()
+        .map(|t| {
+            let open = crate::domain::ticket::Status::parse(&t.status).is_some_and(|s| s.is_open());
+            let due = if !open {
+                None
+            } else if t.status == "pending_sign" {
+                t.sign_due_at
+            } else {
+                t.resolve_due_at
+            };
+            let left_minutes = due.map(|d| {
+                let d = d.and_utc();
+                if d >= now {
+                    snap.calendar.working_minutes_between(now, d)
+                } else {
+                    -snap.calendar.working_minutes_between(d, now)
+                }
+            });
+            let mark = match left_minutes {
+                Some(m) if m < 0 || t.overdue => "overdue",
+                Some(m) if m <= NEAR_MINUTES => "near",
+                _ => "",
+            };
+            Row {
+                id: t.id,
+                number: t.number.clone(),
+                title: t.title.clone(),
+                status: labels::status(&t.status, en),
+                status_code: t.status.clone(),
+                category: labels::category(&t.category, en),
+                urgency: labels::urgency(&t.urgency, en),
+                urgency_code: t.urgency.clone(),
+                place: places
+                    .get(&t.place_code)
+                    .cloned()
+                    .unwrap_or(t.place_code.clone()),
+                handling: depts
+                    .get(&t.handling_department_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                whitelisted: t.whitelisted,
+                chains: t.chains.trim_matches(',').replace(',', " "),
+                filed_at: beijing(t.filed_at),
+                due: due.map(beijing),
+                due_utc: due.map(|d| d.and_utc().to_rfc3339()).unwrap_or_default(),
+                left: left_minutes.map(|m| remaining(m, en)).unwrap_or_default(),
+                urgency_mark: mark,
+            }
+        })
+        .collect();
+    Ok((rows, next))
+}
+
+/// The queue's filters as a form sends them (empty means "any").
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub overdue: String,
+    #[serde(default)]
+    pub whitelisted: String,
+    #[serde(default)]
+    pub chain: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub mine: String,
+    #[serde(default)]
+    pub needs_action: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub sort: String,
+    pub cursor: Option<i64>,
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn flag(s: &str) -> Option<bool> {
+    match s {
+        "true" | "on" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+impl ListQuery {
+    pub fn to_api(&self) -> QueueQuery {
+        QueueQuery {
+            status: some(&self.status),
+            category: some(&self.category),
+            urgency: some(&self.urgency),
+            overdue: flag(&self.overdue),
+            whitelisted: flag(&self.whitelisted),
+            chain: some(&self.chain),
+            region: some(&self.region),
+            assignee_id: None,
+            mine: flag(&self.mine),
+            needs_action: flag(&self.needs_action),
+            q: some(&self.q),
+            sort: some(&self.sort),
+            cursor: self.cursor,
+            limit: None,
+        }
+    }
+
+    /// This query's string without the cursor (for the next page's link,
+    /// and for exports).
+    pub fn without_cursor(&self) -> String {
+        let pairs = [
+            ("status", &self.status),
+            ("category", &self.category),
+            ("urgency", &self.urgency),
+            ("overdue", &self.overdue),
+            ("whitelisted", &self.whitelisted),
+            ("chain", &self.chain),
+            ("region", &self.region),
+            ("mine", &self.mine),
+            ("needs_action", &self.needs_action),
+            ("q", &self.q),
+            ("sort", &self.sort),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", url_escape(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+pub const PAGE_SIZE: i64 = 25;
+
+/// The filter a list query asks for, page-sized.
+pub fn list_filter(
+    req: &HttpRequest,
+    q: &ListQuery,
+    caller: &Caller,
+) -> Result<(TicketFilter, bool), actix_web::Error> {
+    let api = q.to_api();
+    let filter = filter_of(&api, caller).map_err(|e| failed(req, e))?;
+    Ok((
+        TicketFilter {
+            after_id: q.cursor,
+            limit: PAGE_SIZE + 1,
+            ..filter
+        },
+        api.needs_action.unwrap_or(false),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct WorkbenchPage {
+    c: Chrome,
+    q: ListQuery,
+    rows: Vec<Row>,
+    next: Option<String>,
+    export_query: String,
+    categories: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, String)>,
+    urgencies: Vec<(&'static str, &'static str)>,
+}
+
+async fn workbench(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !v.caller.role.is_staff() {
+        return Err(PageError::not_found(&req).into());
+    }
+    let q = q.into_inner();
+    let c = Chrome::for_viewer(&req, &v);
+    let en = c.en;
+    let (filter, needs_action) = list_filter(&req, &q, &v.caller)?;
+    let (rows, next) = rows(&state, &v.caller, filter, needs_action, PAGE_SIZE, en)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let base = q.without_cursor();
+    let next = next.map(|n| {
+        if base.is_empty() {
+            format!("/workbench?cursor={n}")
+        } else {
+            format!("/workbench?{base}&cursor={n}")
+        }
+    });
+    let p = WorkbenchPage {
+        export_query: base,
+        q,
+        rows,
+        next,
+        categories: labels::categories(en),
+        statuses: labels::statuses(en),
+        urgencies: labels::URGENCIES
+            .iter()
+            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
+            .collect(),
+        c,
+    };
+    Ok(page(StatusCode::OK, p.render()))
+}
