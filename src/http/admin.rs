@@ -371,7 +371,7 @@ pub async fn import(
     }))
 }
 
-fn import_problem(e: crate::services::imports::ImportError) -> ApiError {
+pub(crate) fn import_problem(e: crate::services::imports::ImportError) -> ApiError {
     match e {
         crate::services::imports::ImportError::File { zh, en } => {
             ApiError::new(ProblemKind::Validation).with_detail(zh, en)

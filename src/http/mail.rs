@@ -63,7 +63,7 @@ pub struct SavedTemplate {
     pub preview: TemplateBody,
 }
 
-fn parse_target(kind: &str, locale: &str) -> Result<(MailKind, Locale), ApiError> {
+pub(crate) fn parse_target(kind: &str, locale: &str) -> Result<(MailKind, Locale), ApiError> {
     let kind = MailKind::parse(kind).ok_or_else(|| {
         ApiError::not_found(
             format!("没有“{kind}”这种消息。"),
@@ -159,16 +159,7 @@ pub async fn put_template(
         state.sla.now(),
     )
     .await
-    .map_err(|e| match e {
-        OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
-            t.part.to_string(),
-            Message::new(
-                format!("模板无法使用：{}", t.reason),
-                format!("The template cannot be used: {}", t.reason),
-            ),
-        )]),
-        OverrideError::Storage(s) => s.into(),
-    })?;
+    .map_err(override_problem)?;
     Ok(HttpResponse::Ok().json(SavedTemplate {
         template: view_of(&state, kind, locale).await?,
         preview: TemplateBody {
@@ -320,19 +311,36 @@ pub async fn resend(
 ) -> Result<web::Json<OutboxMessageView>, ApiError> {
     let message = mail::resend(&state.db, path.into_inner(), state.sla.now())
         .await
-        .map_err(|e| match e {
-            ResendError::NotFound => {
-                ApiError::not_found("没有这条消息。", "There is no such message.")
-            }
-            ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
-                format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
-                format!("Only dead messages can be sent again; this one is {status}."),
-            ),
-            ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict).with_detail(
-                "激活和重置密码邮件中的链接只能发送一次，请让用户重新申请。",
-                "Activation and password-reset links are not sent again; ask the person to request a new one.",
-            ),
-            ResendError::Storage(s) => s.into(),
-        })?;
+        .map_err(resend_problem)?;
     Ok(web::Json(message.into()))
+}
+
+/// Why a template override was refused.
+pub(crate) fn override_problem(e: OverrideError) -> ApiError {
+    match e {
+        OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
+            t.part.to_string(),
+            Message::new(
+                format!("模板无法使用：{}", t.reason),
+                format!("The template cannot be used: {}", t.reason),
+            ),
+        )]),
+        OverrideError::Storage(s) => s.into(),
+    }
+}
+
+/// Why a message was not sent again.
+pub(crate) fn resend_problem(e: ResendError) -> ApiError {
+    match e {
+        ResendError::NotFound => ApiError::not_found("没有这条消息。", "There is no such message."),
+        ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
+            format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
+            format!("Only dead messages can be sent again; this one is {status}."),
+        ),
+        ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict).with_detail(
+            "激活和重置密码邮件中的链接只能发送一次，请让用户重新申请。",
+            "Activation and password-reset links are not sent again; ask the person to request a new one.",
+        ),
+        ResendError::Storage(s) => s.into(),
+    }
 }

@@ -161,6 +161,29 @@ fn unknown_policy() -> ApiError {
     )])
 }
 
+/// Creates a rule (no id) or changes one, for the API and the admin pages.
+pub(crate) async fn save_rule(
+    state: &AppState,
+    id: Option<i64>,
+    view: RoutingRuleView,
+) -> Result<RoutingRuleRow, ApiError> {
+    let f = fields(view).map_err(invalid)?;
+    state
+        .db
+        .run(move |conn| {
+            if !policy_exists(conn, &f)? {
+                return Ok(Err(unknown_policy()));
+            }
+            Ok(match id {
+                None => Ok(store::create_routing_rule(conn, &f)?),
+                Some(id) => store::update_routing_rule(conn, id, &f)?
+                    .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule.")),
+            })
+        })
+        .await
+        .map_err(ApiError::from)?
+}
+
 /// Every routing rule, in the order they are tried.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<RoutingRuleView>)))]
 #[get("/admin/routing-rules")]
@@ -188,18 +211,7 @@ pub async fn create(
     _admin: Admin,
     body: Body<RoutingRuleView>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let f = fields(body?.into_inner()).map_err(invalid)?;
-    let row = state
-        .db
-        .run(move |conn| {
-            if !policy_exists(conn, &f)? {
-                return Ok(None);
-            }
-            Ok(Some(store::create_routing_rule(conn, &f)?))
-        })
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(unknown_policy)?;
+    let row = save_rule(&state, None, body?.into_inner()).await?;
     Ok(HttpResponse::Created().json(RoutingRuleView::from(row)))
 }
 
@@ -222,18 +234,6 @@ pub async fn update(
     path: web::Path<i64>,
     body: Body<RoutingRuleView>,
 ) -> Result<web::Json<RoutingRuleView>, actix_web::Error> {
-    let f = fields(body?.into_inner()).map_err(invalid)?;
-    let id = path.into_inner();
-    let row = state
-        .db
-        .run(move |conn| {
-            if !policy_exists(conn, &f)? {
-                return Ok(Err(unknown_policy()));
-            }
-            Ok(store::update_routing_rule(conn, id, &f)?
-                .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule.")))
-        })
-        .await
-        .map_err(ApiError::from)??;
+    let row = save_rule(&state, Some(path.into_inner()), body?.into_inner()).await?;
     Ok(web::Json(row.into()))
 }

@@ -197,7 +197,7 @@ fn report(counts: YearCounts) -> CalendarLoadReport {
     }
 }
 
-fn calendar_problem(e: CalendarError) -> ApiError {
+pub(crate) fn calendar_problem(e: CalendarError) -> ApiError {
     match e {
         CalendarError::Invalid(lines) => ApiError::invalid_fields(
             lines
@@ -370,6 +370,48 @@ impl From<Policy> for PolicyView {
     }
 }
 
+/// Creates or replaces a policy, for the API and the admin pages; true
+/// when it was created.
+pub(crate) async fn save_policy(
+    state: &AppState,
+    name: String,
+    b: PolicyView,
+) -> Result<(bool, Policy), ApiError> {
+    let mut bad = Vec::new();
+    let mut unit = |field: &str, u: &str| {
+        Unit::parse(u).unwrap_or_else(|| {
+            bad.push((
+                format!("{field}.unit"),
+                Message::new(
+                    "单位应为 clock_minutes、working_minutes 或 working_days。",
+                    "The unit is clock_minutes, working_minutes or working_days.",
+                ),
+            ));
+            Unit::WorkingDays
+        })
+    };
+    let policy = Policy {
+        name,
+        sign: Target {
+            value: b.sign_for.value,
+            unit: unit("sign_for", &b.sign_for.unit),
+        },
+        resolve: Target {
+            value: b.resolve.value,
+            unit: unit("resolve", &b.resolve.unit),
+        },
+        warning_percent: b.warning_percent,
+        escalation_working_days: b.escalation_working_days,
+    };
+    if !bad.is_empty() {
+        return Err(ApiError::invalid_fields(bad));
+    }
+    let created = calendar::put_policy(&state.db, &state.sla, policy.clone())
+        .await
+        .map_err(calendar_problem)?;
+    Ok((created, policy))
+}
+
 /// Every SLA policy.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<PolicyView>)))]
 #[get("/admin/sla-policies")]
@@ -406,39 +448,9 @@ pub async fn put_policy(
     path: web::Path<String>,
     body: Body<PolicyView>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let name = path.into_inner();
     let b = body?.into_inner();
-    let mut bad = Vec::new();
-    let mut unit = |field: &str, u: &str| {
-        Unit::parse(u).unwrap_or_else(|| {
-            bad.push((
-                format!("{field}.unit"),
-                Message::new(
-                    "单位应为 clock_minutes、working_minutes 或 working_days。",
-                    "The unit is clock_minutes, working_minutes or working_days.",
-                ),
-            ));
-            Unit::WorkingDays
-        })
-    };
-    let policy = Policy {
-        name: path.into_inner(),
-        sign: Target {
-            value: b.sign_for.value,
-            unit: unit("sign_for", &b.sign_for.unit),
-        },
-        resolve: Target {
-            value: b.resolve.value,
-            unit: unit("resolve", &b.resolve.unit),
-        },
-        warning_percent: b.warning_percent,
-        escalation_working_days: b.escalation_working_days,
-    };
-    if !bad.is_empty() {
-        return Err(ApiError::invalid_fields(bad).into());
-    }
-    let created = calendar::put_policy(&state.db, &state.sla, policy.clone())
-        .await
-        .map_err(calendar_problem)?;
+    let (created, policy) = save_policy(&state, name, b).await?;
     let view = PolicyView::from(policy);
     Ok(if created {
         HttpResponse::Created().json(view)

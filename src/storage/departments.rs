@@ -40,6 +40,15 @@ impl Department {
             .load(conn)
     }
 
+    /// The departments at the top of the tree (the ministry).
+    pub fn roots(conn: &mut AnyConnection) -> QueryResult<Vec<Department>> {
+        departments::table
+            .filter(departments::parent_id.is_null())
+            .order(departments::id.asc())
+            .select(Department::as_select())
+            .load(conn)
+    }
+
     /// The ids on the path from the root down to this department.
     pub fn ancestry(&self) -> Vec<i64> {
         self.path

@@ -1,6 +1,7 @@
 //! Integration tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod browser;
+mod browser_story;
 mod helpers;
 
 mod accounts;
@@ -14,6 +15,7 @@ mod metrics;
 mod openapi;
 mod outbox;
 mod pages;
+mod pages_admin;
 mod problems;
 mod reference;
 mod schema;

@@ -47,7 +47,14 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
             ("/supervision", "督办清单", "Supervision"),
             ("/workbench", "工单", "Tickets"),
         ],
-        Role::Admin => &[("/admin/users", "用户", "Users")],
+        Role::Admin => &[
+            ("/admin/users", "用户", "Users"),
+            ("/admin/departments", "部门", "Departments"),
+            ("/admin/enterprises", "企业与白名单", "Enterprises"),
+            ("/admin/sla", "时限与日历", "SLA & calendar"),
+            ("/admin/routing", "分派规则", "Routing"),
+            ("/admin/mail", "邮件", "E-mail"),
+        ],
     }
 }
 

@@ -2,6 +2,11 @@
 //! white list, SLA policies and the work calendar, routing rules, message
 //! templates and dead e-mails. Each calls the services the admin API calls.
 
+mod departments;
+mod enterprises;
+mod mail;
+mod routing;
+mod sla;
 mod users;
 
 use actix_web::{web, HttpRequest};
@@ -12,6 +17,11 @@ use crate::domain::access::may_administer;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
+    departments::configure(cfg);
+    enterprises::configure(cfg);
+    sla::configure(cfg);
+    routing::configure(cfg);
+    mail::configure(cfg);
 }
 
 /// The viewer, if an administrator; to anyone else the page does not exist.

@@ -1,0 +1,1 @@
+DROP INDEX metric_days_by_day;
