@@ -172,6 +172,9 @@ each_backend! {
         assert_eq!(dash.status, 200, "{}", dash.html);
         assert!(dash.html.contains("满意率") && dash.html.contains("100.0%"), "{}", dash.html);
         assert!(dash.html.contains("<svg"), "charts drawn on the server");
+        let page = s.get(&format!("/tickets/{id}")).await;
+        assert_eq!(page.offered_actions(), allowed(&app, c.supervisor_email, id).await);
+        assert!(page.offered_actions().contains(&"reopen".to_string()), "{:?}", page.offered_actions());
         let csv = s.get("/exports/metrics.csv?group_by=region").await;
         assert_eq!(csv.status, 200);
         assert!(csv.html.starts_with('\u{feff}'), "CSV with BOM");
@@ -279,9 +282,14 @@ each_backend! {
         assert!(p.html.contains("Forgot your password?"), "the choice is remembered");
         let p = b.get("/register").await;
         assert!(p.html.contains("Unified social credit code"));
+        // The first visit loads the log-in page and its assets: well under 200 KB.
+        let mut bytes = b.get("/login").await.html.len();
         for asset in ["/static/yizhan.css", "/static/yizhan.js", "/static/icon.svg"] {
             let res = app.get(asset).await;
             assert_eq!(res.status(), 200, "{asset}");
+            assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+            bytes += res.bytes().await.unwrap().len();
         }
+        assert!(bytes < 200_000, "{bytes} bytes");
     }
 }
