@@ -8,8 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::chrome::{home_of, Field};
-use super::session::{csrf_ok, end_session, safe_next, start_session, Viewer};
-use super::{message, page, pick, see_other, Chrome, FormErrors, PageError};
+use super::session::{check_csrf, end_session, safe_next, start_session, Viewer};
+use super::{message, page, pick, see_other, Chrome, FormErrors};
 use crate::http::caller::{client_address, public_limit};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
@@ -33,8 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `/`: a signed-in person's first page, or the log-in page.
-pub async fn home(req: HttpRequest, viewer: Option<Viewer>) -> HttpResponse {
-    let _ = req;
+pub async fn home(viewer: Option<Viewer>) -> HttpResponse {
     match viewer {
         Some(v) => see_other(home_of(v.caller.role)),
         None => see_other("/login"),
@@ -84,9 +83,7 @@ async fn login(
     f: web::Form<LoginFields>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     let next = safe_next(&f.next);
     match state.auth.login(&f.email, f.password, &client).await {
@@ -131,9 +128,7 @@ async fn logout(
     req: HttpRequest,
     f: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     if let Some(rt) = req.cookie(super::session::REFRESH) {
         let client = client_address(&req, state.settings.server.trust_proxy_headers);
         // Logging out of a session the server no longer knows is no error.
@@ -179,9 +174,7 @@ async fn change_password(
     f: web::Form<PasswordChangeFields>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let c = Chrome::for_viewer(&req, &v);
     let lang = c.lang();
     let errors = if f.password != f.confirm {
@@ -313,9 +306,7 @@ async fn register(
         csrf,
         mut registration,
     } = f.into_inner();
-    if !csrf_ok(&req, &csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &csrf)?;
     let c = Chrome::public(&req);
     let lang = c.lang();
     // Empty optional fields are not given at all.
@@ -531,9 +522,7 @@ async fn submit_password(
     purpose: Purpose,
     f: PasswordFields,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let c = Chrome::public(&req);
     let lang = c.lang();
     if f.password != f.confirm {
@@ -636,9 +625,7 @@ async fn forgot(
     f: web::Form<EmailFields>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let EmailFields { csrf, email } = f.into_inner();
-    if !csrf_ok(&req, &csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &csrf)?;
     let c = Chrome::public(&req);
     let lang = c.lang();
     let client = client_address(&req, state.settings.server.trust_proxy_headers);

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::labels;
-use super::session::{csrf_ok, Viewer};
+use super::session::{check_csrf, Viewer};
 use super::workbench::{list_filter, rows, ListQuery, Row, PAGE_SIZE};
 use super::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::domain::region::RegionLevel;
@@ -188,9 +188,7 @@ async fn file(
         return Err(PageError::not_found(&req).into());
     }
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let lang = super::session::page_lang(&req);
     let filing = Filing {
         category: f.category.clone(),

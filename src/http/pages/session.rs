@@ -213,6 +213,16 @@ pub fn csrf_ok(req: &HttpRequest, token: &str) -> bool {
     mac(req, &sid).is_some_and(|m| m.verify_slice(&given).is_ok())
 }
 
+/// Refuses a form whose token is not this browser's (a stale page, or a
+/// form sent from elsewhere) with a page that says so.
+pub fn check_csrf(req: &HttpRequest, token: &str) -> Result<(), actix_web::Error> {
+    if csrf_ok(req, token) {
+        Ok(())
+    } else {
+        Err(super::PageError::stale_form(req).into())
+    }
+}
+
 /// A signed-in person looking at pages.
 pub struct Viewer {
     pub caller: Caller,

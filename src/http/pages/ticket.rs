@@ -12,7 +12,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::labels::{self, beijing, remaining};
-use super::session::{csrf_ok, Viewer};
+use super::session::{check_csrf, Viewer};
 use super::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::domain::access::{Caller, TicketAction};
 use crate::domain::role::Role;
@@ -630,9 +630,7 @@ async fn act(
 ) -> Result<HttpResponse, actix_web::Error> {
     let (id, name) = path.into_inner();
     let draft = form.into_inner();
-    if !csrf_ok(&req, &draft.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &draft.csrf)?;
     let c = Chrome::for_viewer(&req, &v);
     let lang = c.lang();
     let Some(action_name) = TicketAction::ALL

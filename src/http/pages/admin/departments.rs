@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::admin;
-use crate::http::pages::session::{csrf_ok, Viewer};
+use crate::http::pages::session::{check_csrf, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
@@ -108,9 +108,7 @@ async fn auto_assign(
     f: web::Form<AutoAssignForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let _v = admin(&req, v)?;
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let id = path.into_inner();
     let on = f.on == "true";
     let changed = state

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::admin;
 use crate::http::admin::import_problem;
-use crate::http::pages::session::{csrf_ok, page_lang, url_escape, Viewer};
+use crate::http::pages::session::{check_csrf, page_lang, url_escape, Viewer};
 use crate::http::pages::{failed, page, pick, Chrome, FormErrors, PageError};
 use crate::http::AppState;
 use crate::services::enterprises;
@@ -186,9 +186,7 @@ async fn import(
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    if !csrf_ok(&req, &up.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &up.csrf)?;
     if up.file.is_empty() {
         let e = FormErrors::general(pick(
             lang,

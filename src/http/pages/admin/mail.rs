@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::admin;
 use crate::http::mail::{override_problem, parse_target, resend_problem};
 use crate::http::pages::labels::beijing;
-use crate::http::pages::session::{csrf_ok, page_lang, Viewer};
+use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
@@ -203,9 +203,7 @@ async fn put_template(
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let (kind, locale) = parse_target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
     let template = MailTemplate {
         subject: f.subject.clone(),
@@ -265,9 +263,7 @@ async fn reset_template(
     f: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let _v = admin(&req, v)?;
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let (kind, locale) = parse_target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
     mail::remove_template(&state.db, kind, locale)
         .await
@@ -283,9 +279,7 @@ async fn resend(
     f: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     match mail::resend(&state.db, path.into_inner(), state.sla.now()).await {
         Ok(_) => Ok(see_other("/admin/mail?done=resend#dead")),
         Err(e) => {

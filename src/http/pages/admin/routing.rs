@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::admin;
 use crate::http::pages::labels;
-use crate::http::pages::session::{csrf_ok, page_lang, Viewer};
+use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::routing::{save_rule, RoutingRuleView};
@@ -254,9 +254,7 @@ async fn save(
     id: Option<i64>,
     f: RuleForm,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !csrf_ok(req, &f.csrf) {
-        return Err(PageError::stale_form(req).into());
-    }
+    check_csrf(req, &f.csrf)?;
     let lang = page_lang(req);
     let saved = match view_of(&f, lang) {
         Err(errors) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors)),

@@ -8,7 +8,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::admin;
-use crate::http::pages::session::{csrf_ok, page_lang, Viewer};
+use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::sla::{calendar_problem, save_policy, PolicyView, TargetView};
@@ -224,9 +224,7 @@ async fn put_policy(
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let lang = page_lang(&req);
     let mut errors = FormErrors::default();
     let name = f.name.trim().to_string();
@@ -304,9 +302,7 @@ async fn load_calendar(
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let lang = page_lang(&req);
     match calendar::import(&state.db, &state.sla, &f.text).await {
         Ok(counts) => {

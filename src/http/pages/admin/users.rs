@@ -9,7 +9,7 @@ use super::admin;
 use crate::domain::role::Role;
 use crate::http::pages::chrome::role_label;
 use crate::http::pages::labels::beijing;
-use crate::http::pages::session::{csrf_ok, url_escape, Viewer};
+use crate::http::pages::session::{check_csrf, url_escape, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
@@ -198,9 +198,7 @@ async fn create(
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let lang = crate::http::pages::session::page_lang(&req);
     let mut errors = FormErrors::default();
     let number = |name: &str, s: &str, errors: &mut FormErrors| {
@@ -274,9 +272,7 @@ async fn set_active(
     f: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     users::set_active(&state.db, path.into_inner(), f.active == "true", v.user.id)
         .await
         .map_err(|e| failed(&req, e))?;
@@ -300,9 +296,7 @@ async fn set_password(
 ) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
     let f = f.into_inner();
-    if !csrf_ok(&req, &f.csrf) {
-        return Err(PageError::stale_form(&req).into());
-    }
+    check_csrf(&req, &f.csrf)?;
     let lang = crate::http::pages::session::page_lang(&req);
     match users::reset_password(
         &state.db,
