@@ -15,16 +15,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use yizhan::startup::Application;
-
 const SAMPLES: usize = 200;
 const TARGET_MS: f64 = 50.0;
-
-fn quantiles(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).min(samples.len()) - 1];
-    (support::ms(at(0.5)), support::ms(at(0.99)))
-}
 
 /// A browser with a session: logs in through the log-in form.
 async fn browser(base: &str, email: &str) -> reqwest::Client {
@@ -87,25 +79,11 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
         let id = b.ticket_id;
-        b.exec(vec![format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 49) \
-             INSERT INTO ticket_events (ticket_id, seq, action, actor_id, actor_department_id, from_status, to_status, note, detail, internal, created_at) \
-             SELECT e.ticket_id, 100 + n.i, 'comment', e.actor_id, e.actor_department_id, e.to_status, e.to_status, '已联系物流企业，正在协调通行证。', NULL, FALSE, e.created_at \
-             FROM ticket_events e, n WHERE e.ticket_id = {id} AND e.seq = (SELECT MIN(seq) FROM ticket_events WHERE ticket_id = {id})"
-        )])
-        .await;
+        b.long_timeline().await;
         if backend == "postgres" {
             b.exec(vec!["ANALYZE".into()]).await;
         }
-        let mut settings = b.settings.clone();
-        settings.server.bind = "127.0.0.1:0".into();
-        settings.sla.scan_interval_secs = 0;
-        settings.mail.poll_interval_secs = 0;
-        settings.mail.digest_time = String::new();
-        settings.metrics.fold_interval_secs = 0;
-        let app = Application::build(settings).await.expect("the app starts");
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let base = b.serve().await;
         let officer = browser(&base, "o1@bench.cn").await;
         let enterprise = browser(&base, "e@bench.cn").await;
         let public = reqwest::Client::new();
@@ -147,7 +125,7 @@ async fn main() {
                 samples.push(took);
                 bytes = n;
             }
-            let (median, p99) = quantiles(samples);
+            let (median, p99) = support::median_p99(samples);
             let ok = p99 < TARGET_MS;
             pass &= ok;
             let row = format!(

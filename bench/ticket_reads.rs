@@ -12,15 +12,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yizhan::startup::Application;
 
 const SAMPLES: usize = 300;
-
-fn p99(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).min(samples.len()) - 1];
-    (support::ms(at(0.5)), support::ms(at(0.99)))
-}
 
 async fn timed(client: &reqwest::Client, url: &str, token: &str) -> (Duration, Value) {
     let started = Instant::now();
@@ -56,14 +49,8 @@ async fn main() {
             started.elapsed().as_secs_f64()
         );
         let id = b.ticket_id;
+        b.long_timeline().await;
         b.exec(vec![
-            // A timeline of 50 events on the original ticket.
-            format!(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 49) \
-                 INSERT INTO ticket_events (ticket_id, seq, action, actor_id, actor_department_id, from_status, to_status, note, detail, internal, created_at) \
-                 SELECT e.ticket_id, 100 + n.i, 'comment', e.actor_id, e.actor_department_id, e.to_status, e.to_status, '已联系物流企业，正在协调通行证。', NULL, FALSE, e.created_at \
-                 FROM ticket_events e, n WHERE e.ticket_id = {id} AND e.seq = (SELECT MIN(seq) FROM ticket_events WHERE ticket_id = {id})"
-            ),
             // 100 of the oldest tickets are about something else: newest
             // first, a search without its index would read every other
             // ticket before reaching them.
@@ -79,14 +66,7 @@ async fn main() {
             b.exec(vec!["ANALYZE".into()]).await;
         }
 
-        let mut settings = b.settings.clone();
-        settings.server.bind = "127.0.0.1:0".into();
-        settings.sla.scan_interval_secs = 0;
-        settings.mail.poll_interval_secs = 0;
-        settings.mail.digest_time = String::new();
-        let app = Application::build(settings).await.expect("the app starts");
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let base = b.serve().await;
         let client = reqwest::Client::new();
         let login: Value = client
             .post(format!("{base}/api/v1/auth/login"))
@@ -141,7 +121,7 @@ async fn main() {
             for _ in 0..n {
                 samples.push(timed(&client, url, &token).await.0);
             }
-            let (median, p99) = p99(samples);
+            let (median, p99) = support::median_p99(samples);
             let verdict = match target {
                 Some(target) => {
                     let ok = p99 < target;

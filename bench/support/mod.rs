@@ -277,6 +277,36 @@ impl Bench {
         }
     }
 
+    /// Gives the original ticket a timeline of 50 events (49 comments
+    /// after its filing).
+    pub async fn long_timeline(&self) {
+        let id = self.ticket_id;
+        self.exec(vec![format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 49) \
+             INSERT INTO ticket_events (ticket_id, seq, action, actor_id, actor_department_id, from_status, to_status, note, detail, internal, created_at) \
+             SELECT e.ticket_id, 100 + n.i, 'comment', e.actor_id, e.actor_department_id, e.to_status, e.to_status, '已联系物流企业，正在协调通行证。', NULL, FALSE, e.created_at \
+             FROM ticket_events e, n WHERE e.ticket_id = {id} AND e.seq = (SELECT MIN(seq) FROM ticket_events WHERE ticket_id = {id})"
+        )])
+        .await;
+    }
+
+    /// The application in this process on a free port, background jobs
+    /// off (what they do is not what is measured); returns its base URL.
+    pub async fn serve(&self) -> String {
+        let mut settings = self.settings.clone();
+        settings.server.bind = "127.0.0.1:0".into();
+        settings.sla.scan_interval_secs = 0;
+        settings.mail.poll_interval_secs = 0;
+        settings.mail.digest_time = String::new();
+        settings.metrics.fold_interval_secs = 0;
+        let app = yizhan::startup::Application::build(settings)
+            .await
+            .expect("the app starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
     /// Runs statements in order, each in its own implicit transaction.
     pub async fn exec(&self, statements: Vec<String>) {
         self.db
@@ -334,6 +364,13 @@ impl Bench {
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Median and 99th percentile of the samples, in milliseconds.
+pub fn median_p99(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).min(samples.len()) - 1];
+    (ms(at(0.5)), ms(at(0.99)))
 }
 
 /// Median and maximum of the samples, in milliseconds.
