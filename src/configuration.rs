@@ -148,6 +148,13 @@ pub struct MetricsSettings {
     /// Seconds between foldings of changed tickets into the daily totals
     /// the dashboard reads; 0 turns the job off.
     pub fold_interval_secs: u64,
+    /// The dashboard page keeps a dashboard that took longer than this to
+    /// compute (`services::dashboard_cache`); 0 keeps every one.
+    pub dashboard_keep_slower_than_ms: u64,
+    /// Seconds after which a kept dashboard is recomputed in the background.
+    pub dashboard_refresh_after_secs: u64,
+    /// Seconds after which a kept dashboard is no longer shown.
+    pub dashboard_max_age_secs: u64,
 }
 
 impl MetricsSettings {
@@ -156,6 +163,15 @@ impl MetricsSettings {
             response: self.score_weight_response,
             resolution: self.score_weight_resolution,
             satisfaction: self.score_weight_satisfaction,
+        }
+    }
+
+    pub fn dashboard_cache(&self) -> crate::services::dashboard_cache::CachePolicy {
+        use std::time::Duration;
+        crate::services::dashboard_cache::CachePolicy {
+            keep_slower_than: Duration::from_millis(self.dashboard_keep_slower_than_ms),
+            refresh_after: Duration::from_secs(self.dashboard_refresh_after_secs),
+            max_age: Duration::from_secs(self.dashboard_max_age_secs),
         }
     }
 
@@ -345,6 +361,12 @@ impl Settings {
                 "metrics.milestones must be whole numbers separated by commas (got \"{}\")",
                 w.milestones
             )));
+        }
+        if w.dashboard_refresh_after_secs > w.dashboard_max_age_secs {
+            return Err(ConfigError::Refused(
+                "metrics.dashboard_refresh_after_secs must not exceed metrics.dashboard_max_age_secs"
+                    .into(),
+            ));
         }
         if self.sla.intervals().is_none() {
             return Err(ConfigError::Refused(format!(

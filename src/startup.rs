@@ -11,6 +11,7 @@ use crate::configuration::{Profile, Settings};
 use crate::http::{build_app, AppState};
 use crate::services::auth::Authenticator;
 use crate::services::clock::Clock;
+use crate::services::dashboard_cache::DashboardCache;
 use crate::services::delivery::Delivery;
 use crate::services::sla::Sla;
 use crate::storage::{self, migrations, Database};
@@ -74,6 +75,7 @@ impl Application {
                 std::num::NonZeroU32::new(settings.server.public_check_per_minute.max(1))
                     .expect("at least one"),
             )),
+            dashboards: Arc::new(DashboardCache::new(settings.metrics.dashboard_cache())),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)

@@ -48,6 +48,8 @@ pub struct AppState {
     pub sla: crate::services::sla::Sla,
     /// Per-client limit of the public white-list check.
     pub check_limiter: governor::DefaultKeyedRateLimiter<String>,
+    /// Dashboards the web page has computed recently.
+    pub dashboards: std::sync::Arc<crate::services::dashboard_cache::DashboardCache>,
 }
 
 /// The whole application: routes, middleware, extractor settings.

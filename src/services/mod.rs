@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod clock;
 pub mod dashboard;
+pub mod dashboard_cache;
 pub mod delivery;
 pub mod demo;
 pub mod digest;

@@ -3,7 +3,9 @@
 //! bounced tickets it is the lowest common supervisor of (or above), and for
 //! a chain platform the overdue tickets of its chain's enterprises.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::tickets::TicketError;
 use crate::domain::access::Caller;
@@ -15,6 +17,11 @@ use crate::storage::users::escape_like;
 use crate::storage::Database;
 
 pub const OPEN: [&str; 3] = ["pending_sign", "handling", "awaiting_info"];
+
+/// The overdue open tickets, in the words of the partial index
+/// `tickets_overdue_open` (migration 18), so that SQLite recognises it.
+const OVERDUE_OPEN_LITERALLY: &str =
+    "tickets.overdue = TRUE AND tickets.status IN ('pending_sign', 'handling', 'awaiting_info')";
 
 /// Oldest first; `after_id` is the last id of the previous page.
 pub async fn list(
@@ -33,47 +40,83 @@ pub async fn list(
         .run(move |conn| {
             let mut here_and_above = d.as_ref().ancestors();
             here_and_above.push(d.id);
-            let subtree = departments::table
-                .filter(
-                    departments::path
-                        .like(format!("{}%", escape_like(&d.path)))
-                        .escape('\\'),
-                )
-                .select(departments::id);
-            let below = departments::table
-                .filter(
-                    departments::path
-                        .like(format!("{}%", escape_like(&d.path)))
-                        .escape('\\'),
-                )
-                .filter(departments::id.ne(d.id))
-                .select(departments::id);
-            let escalated = ticket_clocks::supervising_department_id
-                .assume_not_null()
-                .eq_any(here_and_above)
-                .and(tickets::handling_department_id.eq_any(below));
-            let bounced = ticket_clocks::bounce_department_id
-                .assume_not_null()
-                .eq_any(subtree);
-            let mut q = tickets::table
-                .inner_join(ticket_clocks::table)
-                .filter(tickets::status.eq_any(OPEN))
-                .select((Ticket::as_select(), ClockRow::as_select()))
-                .into_boxed();
-            q = match &d.chain_code {
-                Some(chain) if d.region.is_none() => q.filter(
-                    escalated.or(bounced).or(tickets::overdue.eq(true).and(
-                        tickets::chains
-                            .like(format!("%,{},%", escape_like(chain)))
+            let in_subtree = || {
+                departments::table
+                    .filter(
+                        departments::path
+                            .like(format!("{}%", escape_like(&d.path)))
                             .escape('\\'),
-                    )),
-                ),
-                _ => q.filter(escalated.or(bounced)),
+                    )
+                    .select(departments::id)
             };
-            if let Some(after) = after_id {
-                q = q.filter(tickets::id.gt(after));
+            let chain_like = d
+                .chain_code
+                .as_ref()
+                .filter(|_| d.region.is_none())
+                .map(|chain| format!("%,{},%", escape_like(chain)));
+            // First the candidates, each by its own partial index: they are
+            // few. Asked together with the open filter and the id order,
+            // PostgreSQL walked every open ticket in id order instead.
+            let after = after_id.unwrap_or(0);
+            let mut candidates: Vec<i64> = ticket_clocks::table
+                .filter(
+                    ticket_clocks::supervising_department_id
+                        .assume_not_null()
+                        .eq_any(here_and_above.clone())
+                        .or(ticket_clocks::bounce_department_id
+                            .assume_not_null()
+                            .eq_any(in_subtree())),
+                )
+                .filter(ticket_clocks::ticket_id.gt(after))
+                .select(ticket_clocks::ticket_id)
+                .load(conn)?;
+            if let Some(like) = &chain_like {
+                candidates.extend(
+                    tickets::table
+                        .filter(sql::<Bool>(OVERDUE_OPEN_LITERALLY))
+                        .filter(tickets::id.gt(after))
+                        .filter(tickets::chains.like(like.clone()).escape('\\'))
+                        .select(tickets::id)
+                        .load::<i64>(conn)?,
+                );
             }
-            Ok(q.order(tickets::id.asc()).limit(limit).load(conn)?)
+            candidates.sort_unstable();
+            candidates.dedup();
+            // Then the page, with the full condition, a slice of candidates
+            // at a time until it is full.
+            let mut found = Vec::new();
+            for ids in candidates.chunks(1_000) {
+                let escalated = ticket_clocks::supervising_department_id
+                    .assume_not_null()
+                    .eq_any(here_and_above.clone())
+                    .and(
+                        tickets::handling_department_id
+                            .eq_any(in_subtree().filter(departments::id.ne(d.id))),
+                    );
+                let bounced = ticket_clocks::bounce_department_id
+                    .assume_not_null()
+                    .eq_any(in_subtree());
+                let mut q = tickets::table
+                    .inner_join(ticket_clocks::table)
+                    .filter(tickets::id.eq_any(ids))
+                    .filter(tickets::status.eq_any(OPEN))
+                    .select((Ticket::as_select(), ClockRow::as_select()))
+                    .into_boxed();
+                q = match &chain_like {
+                    Some(like) => q.filter(
+                        escalated.or(bounced).or(tickets::overdue
+                            .eq(true)
+                            .and(tickets::chains.like(like.clone()).escape('\\'))),
+                    ),
+                    None => q.filter(escalated.or(bounced)),
+                };
+                let want = limit - found.len() as i64;
+                found.extend(q.order(tickets::id.asc()).limit(want).load(conn)?);
+                if found.len() as i64 >= limit {
+                    break;
+                }
+            }
+            Ok(found)
         })
         .await?)
 }

@@ -293,3 +293,76 @@ each_backend! {
         assert!(bytes < 200_000, "{bytes} bytes");
     }
 }
+
+/// The "received / resolved" card of a dashboard page, and its as-of time.
+fn received_card_and_as_of(p: &Page) -> (String, String) {
+    let card = p
+        .html
+        .split("受理 / 办结</span><span class=\"card-value\">")
+        .nth(1)
+        .expect("the card");
+    let as_of = p
+        .html
+        .split("数据截至 <time>")
+        .nth(1)
+        .expect("the as-of time");
+    (
+        card.split('<').next().unwrap().to_string(),
+        as_of.split('<').next().unwrap().to_string(),
+    )
+}
+
+each_backend! {
+    async fn a_dashboard_is_exact_when_cheap(app) {
+        let c = cast(&app).await;
+        let s = Browser::new(&app);
+        s.login(c.supervisor_email).await;
+        let (before, _) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!(before, "0 / 0");
+        let token = app.token(c.enterprise_email).await;
+        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻", "description": "货车无法进入园区。"})).await;
+        assert_eq!(res.status(), 201);
+        let (after, _) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!(after, "1 / 0", "a quick dashboard is computed for each view");
+    }
+
+    // Every dashboard counts as costly here, as at a million tickets.
+    async fn a_costly_dashboard_is_kept_for_a_while_and_says_as_of_when(app, &[("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "0")]) {
+        let c = cast(&app).await;
+        let s = Browser::new(&app);
+        s.login(c.supervisor_email).await;
+        let (before, first_as_of) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!(before, "0 / 0");
+        let token = app.token(c.enterprise_email).await;
+        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻", "description": "货车无法进入园区。"})).await;
+        assert_eq!(res.status(), 201);
+        // Within the refresh interval: the kept numbers, and when they were computed.
+        let (kept, as_of) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!((kept.as_str(), as_of.as_str()), ("0 / 0", first_as_of.as_str()));
+        // The API is exact all the same.
+        let sup = app.token(c.supervisor_email).await;
+        let api: Value = app.get_as("/api/v1/metrics/dashboard", &sup).await.json().await.unwrap();
+        assert_eq!(api["total"]["received"], 1, "{api}");
+        // Past the refresh interval: served once more while it is recomputed...
+        app.clock.advance(chrono::Duration::seconds(31));
+        let (stale, _) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!(stale, "0 / 0");
+        // ...and then the new numbers, with their time.
+        let mut fresh = String::new();
+        for _ in 0..50 {
+            let (now, as_of) = received_card_and_as_of(&s.get("/dashboard").await);
+            if as_of != first_as_of {
+                fresh = now;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(fresh, "1 / 0");
+        // Past the maximum age, never the kept ones: computed for this view.
+        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻二", "description": "货车仍无法进入园区。"})).await;
+        assert_eq!(res.status(), 201);
+        app.clock.advance(chrono::Duration::seconds(301));
+        let (expired, _) = received_card_and_as_of(&s.get("/dashboard").await);
+        assert_eq!(expired, "2 / 0");
+    }
+}

@@ -418,6 +418,57 @@ each_backend! {
         assert_problem(app.get_as("/api/v1/supervision", &c.admin).await, 404).await;
         assert_eq!(app.get_as("/api/v1/supervision", &c.county).await.status(), 200);
     }
+
+    async fn a_ticket_bounced_between_counties_is_on_the_city_s_supervision_list(app) {
+        let c = cast(&app).await;
+        let huqiu = app.department_of("320505").await;
+        app.user("officer", "o@huqiu.cn", Some(huqiu), None).await;
+        let other = app.token("o@huqiu.cn").await;
+        let id = file(&app, &c.enterprise, "urgent").await["id"].as_i64().unwrap();
+        let wuzhong = ticket(&app, &c.county, id).await["handling_department_id"].as_i64().unwrap();
+        // Passed back and forth: four sends, over the threshold of three.
+        for round in 0..2 {
+            act(&app, &c.county, id, "transfer", json!({"department_id": huqiu, "reason": format!("涉及虎丘区（{round}）")})).await;
+            assert!(supervised(&app, &c.city).await.is_empty(), "three sends are not yet a bounce");
+            act(&app, &other, id, "return", json!({"reason": "不属于本区"})).await;
+        }
+        let t = ticket(&app, &c.county, id).await;
+        assert_eq!(t["handling_department_id"].as_i64(), Some(wuzhong));
+        // The lowest department over both counties, and those above it, see it.
+        assert_eq!(supervised(&app, &c.city).await, [id]);
+        assert_eq!(supervised(&app, &c.province).await, [id]);
+        assert_eq!(supervised(&app, &c.ministry).await, [id]);
+        assert!(supervised(&app, &c.county).await.is_empty());
+        // Once resolved, it is off every list.
+        act(&app, &c.county, id, "sign_for", json!({})).await;
+        act(&app, &c.county, id, "resolve", json!({"resolution": "已协调上游供货。"})).await;
+        assert!(supervised(&app, &c.city).await.is_empty());
+        assert!(supervised(&app, &c.ministry).await.is_empty());
+    }
+
+    async fn a_chain_platform_supervises_its_chain_s_overdue_tickets(app) {
+        let c = cast(&app).await;
+        let created: Value = app.post_as("/api/v1/enterprises", &c.admin, &json!({
+            "credit_code": "91310115591693856A", "name": "苏州某汽车电子有限公司", "county_code": "320506",
+            "chains": ["automotive"], "contact_email": "auto@wuzhong.cn"
+        })).await.json().await.unwrap();
+        app.user("enterprise", "auto@wuzhong.cn", None, created["id"].as_i64()).await;
+        let platform = app.db.run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::departments::dsl::*;
+            Ok(departments.filter(chain_code.eq("automotive")).select(id).first::<i64>(conn)?)
+        }).await.unwrap();
+        app.user("supervisor", "s@auto.miit.cn", Some(platform), None).await;
+        let auto = app.token("s@auto.miit.cn").await;
+        app.clock.set(bj(2026, 4, 3, 16, 0));
+        let in_chain = file(&app, &app.token("auto@wuzhong.cn").await, "normal").await["id"].as_i64().unwrap();
+        let outside = file(&app, &c.enterprise, "normal").await["id"].as_i64().unwrap();
+        assert!(supervised(&app, &auto).await.is_empty(), "not overdue yet");
+        // Both overdue: the platform sees its chain's, the city both.
+        assert_eq!(scan(&app, bj(2026, 4, 7, 17, 31)).await, 2);
+        assert_eq!(supervised(&app, &auto).await, [in_chain]);
+        assert_eq!(supervised(&app, &c.city).await, [in_chain, outside]);
+    }
 }
 
 /// Copies ticket `id` (and its clocks) `n - 1` times, straight in the

@@ -23,7 +23,7 @@ use crate::http::problem::ApiError;
 use crate::http::ranking::{ranking_file, RankingParams};
 use crate::http::ticket_export::tickets_file;
 use crate::http::AppState;
-use crate::services::dashboard::{dashboard, DashboardQuery};
+use crate::services::dashboard::DashboardQuery;
 use crate::services::metrics::level_of;
 use crate::services::supervision;
 use crate::storage::regions::Region;
@@ -72,6 +72,8 @@ pub struct Milestone {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     c: Chrome,
+    /// When the numbers were computed (Beijing time).
+    as_of: String,
     scope_name: String,
     crumbs: Vec<(String, String)>,
     from: String,
@@ -130,20 +132,29 @@ async fn show_dashboard(
     let trend_days: u32 = f.trend_days.trim().parse().unwrap_or(30).clamp(1, 366);
     let q = parse(&params, today).map_err(|e| failed(&req, e))?;
     let (from, to) = (q.from, q.to);
-    let d = dashboard(
-        &state.db,
-        &v.caller,
-        DashboardQuery {
-            from,
-            to,
-            trend_days,
-            region: q.region.clone(),
-        },
-        now,
-        state.settings.metrics.weights(),
-    )
-    .await
-    .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+    // Kept for a while when costly to compute; the page says as of when.
+    let served = state
+        .dashboards
+        .get(
+            &state.db,
+            &v.caller,
+            DashboardQuery {
+                from,
+                to,
+                trend_days,
+                region: q.region.clone(),
+            },
+            state.sla.clock(),
+            state.settings.metrics.weights(),
+        )
+        .await
+        .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+    let d = &*served.dashboard;
+    let as_of = served
+        .computed_at
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     let t = &d.total;
     let card = |label, r: &Rate| Card {
         label,
@@ -267,6 +278,7 @@ async fn show_dashboard(
         Some(_) => "county",
     };
     let p = DashboardPage {
+        as_of,
         scope_name,
         crumbs: crumbs
             .into_iter()
