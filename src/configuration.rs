@@ -100,6 +100,9 @@ pub struct AuthSettings {
     pub jwt_audience: String,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
+    /// Seconds after a rotation in which reusing the old refresh token is
+    /// taken for the same client's concurrent request, not a leak.
+    pub refresh_reuse_grace_secs: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,

@@ -58,6 +58,23 @@ pub struct Tokens {
     pub refresh_expires_in: i64,
 }
 
+/// What a refresh token was good for.
+enum Renewal {
+    /// Rotated: the user and the next refresh token.
+    Rotated(Box<User>, String),
+    /// Rotated a moment ago by a concurrent request of the same client.
+    Concurrent(Box<User>),
+}
+
+/// A renewed web session.
+pub struct SessionRenewal {
+    pub access_token: String,
+    pub access_expires_in: i64,
+    /// The next refresh token and its lifetime in seconds; None when a
+    /// concurrent request rotated it (and sets it in the browser).
+    pub refresh: Option<(String, i64)>,
+}
+
 /// The authentication service, shared by the API and the web pages.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -65,6 +82,9 @@ pub struct Authenticator {
     hasher: PasswordHasher,
     keys: Arc<TokenKeys>,
     refresh_lifetime: Duration,
+    /// A second use of a refresh token this soon after its rotation is the
+    /// same client renewing twice at once, not a leaked token replayed.
+    reuse_grace: Duration,
     account_policy: ThrottlePolicy,
     address_policy: ThrottlePolicy,
     /// The production profile: accounts made by `yizhan demo` may not log in.
@@ -96,6 +116,7 @@ impl Authenticator {
             hasher: PasswordHasher::from_settings(settings)?,
             keys: Arc::new(TokenKeys::from_settings(settings)?),
             refresh_lifetime: Duration::days(settings.refresh_token_days),
+            reuse_grace: Duration::seconds(settings.refresh_reuse_grace_secs.max(0)),
             account_policy: ThrottlePolicy {
                 max_failures: settings.login_max_failures_per_account,
                 window,
@@ -289,15 +310,47 @@ impl Authenticator {
     }
 
     /// Rotates a refresh token. A token used twice means it leaked: the whole
-    /// family (every token of that log-in) is revoked.
+    /// family (every token of that log-in) is revoked; but not when the
+    /// second use comes within `reuse_grace` of the first, which is
+    /// one client renewing twice at once (refused, and nothing revoked).
     pub async fn refresh(&self, token: &str, client: &str) -> Result<(Tokens, User), AuthError> {
+        match self.rotate(token, client).await? {
+            Renewal::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, *user)),
+            Renewal::Concurrent(_) => Err(AuthError::InvalidRefreshToken),
+        }
+    }
+
+    /// Renews a web session: a browser whose access token ran out may send
+    /// two requests at once (a page and a script's request) with the same
+    /// refresh token. The first rotates it; the second, within
+    /// `reuse_grace`, gets an access token only, and the browser keeps
+    /// the refresh token the first one set.
+    pub async fn renew_session(
+        &self,
+        token: &str,
+        client: &str,
+    ) -> Result<SessionRenewal, AuthError> {
+        let (user, next) = match self.rotate(token, client).await? {
+            Renewal::Rotated(user, next) => (user, Some(next)),
+            Renewal::Concurrent(user) => (user, None),
+        };
+        let t = self.tokens_for(&user, next.clone().unwrap_or_default())?;
+        Ok(SessionRenewal {
+            access_token: t.access_token,
+            access_expires_in: t.access_expires_in,
+            refresh: next.map(|n| (n, t.refresh_expires_in)),
+        })
+    }
+
+    async fn rotate(&self, token: &str, client: &str) -> Result<Renewal, AuthError> {
         enum Outcome {
             Rotated(Box<User>, String),
+            Concurrent(Box<User>),
             Reused,
             Invalid,
         }
         let hash = refresh::token_hash(token);
-        let lifetime = self.refresh_lifetime;
+        let (lifetime, grace) = (self.refresh_lifetime, self.reuse_grace);
         let client = client.to_string();
         let outcome = self
             .db
@@ -310,7 +363,22 @@ impl Authenticator {
                     if row.revoked_at.is_some() || row.expires_at <= t {
                         return Ok(Outcome::Invalid);
                     }
-                    if row.rotated_at.is_some() || !RefreshToken::mark_rotated(conn, row.id, t)? {
+                    let active = |conn: &mut AnyConnection| -> Result<Option<User>, StorageError> {
+                        Ok(User::find(conn, row.user_id)?.filter(|u| u.active))
+                    };
+                    // Rotated a moment ago, here or by a transaction that
+                    // committed while this one waited for the row.
+                    let concurrent = match row.rotated_at {
+                        Some(at) => t - at < grace,
+                        None => !RefreshToken::mark_rotated(conn, row.id, t)?,
+                    };
+                    if concurrent {
+                        return Ok(match active(conn)? {
+                            Some(u) => Outcome::Concurrent(Box::new(u)),
+                            None => Outcome::Invalid,
+                        });
+                    }
+                    if row.rotated_at.is_some() {
                         RefreshToken::revoke_family(conn, &row.family, t)?;
                         audit(
                             conn,
@@ -323,9 +391,8 @@ impl Authenticator {
                         )?;
                         return Ok(Outcome::Reused);
                     }
-                    let user = match User::find(conn, row.user_id)? {
-                        Some(u) if u.active => u,
-                        _ => return Ok(Outcome::Invalid),
+                    let Some(user) = active(conn)? else {
+                        return Ok(Outcome::Invalid);
                     };
                     let next = refresh::new_token();
                     RefreshToken::insert(
@@ -343,10 +410,13 @@ impl Authenticator {
             })
             .await?;
         match outcome {
-            Outcome::Rotated(user, _) if self.refuse_demo && user.demo => {
+            Outcome::Rotated(user, _) | Outcome::Concurrent(user)
+                if self.refuse_demo && user.demo =>
+            {
                 Err(AuthError::DemoAccountRefused)
             }
-            Outcome::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, *user)),
+            Outcome::Rotated(user, next) => Ok(Renewal::Rotated(user, next)),
+            Outcome::Concurrent(user) => Ok(Renewal::Concurrent(user)),
             Outcome::Reused | Outcome::Invalid => Err(AuthError::InvalidRefreshToken),
         }
     }

@@ -37,7 +37,25 @@ fn claims(sub: i64) -> serde_json::Value {
 }
 
 each_backend! {
-    async fn log_in_read_me_refresh_and_log_out(app) {
+    async fn a_second_use_a_moment_after_rotation_is_refused_without_ending_the_log_in(app, &[("YIZHAN__AUTH__REFRESH_REUSE_GRACE_SECS", "1")]) {
+        let (_, email) = officer(&app).await;
+        let first = app.login(&email).await["refresh_token"].as_str().unwrap().to_string();
+        let rotated: serde_json::Value = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": first})).await.json().await.unwrap();
+        let second = rotated["refresh_token"].as_str().unwrap().to_string();
+        // The same client's concurrent request: refused, the log-in lives on.
+        assert_problem(app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": first})).await, 401).await;
+        let rotated: serde_json::Value = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": second})).await.json().await.unwrap();
+        let third = rotated["refresh_token"].as_str().unwrap().to_string();
+        // After the grace: a replayed token, and the whole log-in ends.
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert_problem(app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": first})).await, 401).await;
+        assert_problem(app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": third})).await, 401).await;
+    }
+}
+
+each_backend! {
+    // No grace: any second use is reuse.
+    async fn log_in_read_me_refresh_and_log_out(app, &[("YIZHAN__AUTH__REFRESH_REUSE_GRACE_SECS", "0")]) {
         let (id, email) = officer(&app).await;
         let tokens = app.login(&email.to_uppercase()).await;
         assert_eq!(tokens["token_type"], "Bearer");

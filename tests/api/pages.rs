@@ -234,6 +234,13 @@ each_backend! {
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(b.cookie("yz_at").is_some(), "a new access cookie");
         assert_ne!(b.cookie("yz_rt").unwrap(), before, "the refresh token rotated");
+        // Two requests at once renew with the same refresh token: both
+        // pages load, and the session goes on (no reuse alarm).
+        b.drop_cookie("yz_at");
+        let (one, two) = tokio::join!(b.get("/portal"), b.get("/tickets/new"));
+        assert_eq!((one.status, two.status), (200, 200), "{}\n{}", one.html, two.html);
+        b.drop_cookie("yz_at");
+        assert_eq!(b.get("/portal").await.status, 200, "still logged in");
         // Logging out ends the session: the refresh token is revoked too.
         let refresh = b.cookie("yz_rt").unwrap();
         let p = b.post("/logout", &[]).await;

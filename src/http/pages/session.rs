@@ -312,33 +312,22 @@ impl FromRequest for Viewer {
                 return Err(login().into());
             };
             let client = client_address(&req, state.settings.server.trust_proxy_headers);
-            match state.auth.refresh(&refresh, &client).await {
-                Ok((tokens, _)) => {
-                    let (caller, user) = match state.auth.authenticate(&tokens.access_token).await {
+            match state.auth.renew_session(&refresh, &client).await {
+                Ok(renewed) => {
+                    let (caller, user) = match state.auth.authenticate(&renewed.access_token).await
+                    {
                         Ok(found) => found,
                         Err(AuthError::Storage(e)) => {
                             return Err(super::unavailable(&req, &e.to_string()).into())
                         }
                         Err(_) => return Err(login().into()),
                     };
-                    queue_cookie(
-                        &req,
-                        cookie(
-                            &req,
-                            ACCESS,
-                            tokens.access_token.clone(),
-                            Some(tokens.access_expires_in),
-                        ),
-                    );
-                    queue_cookie(
-                        &req,
-                        cookie(
-                            &req,
-                            REFRESH,
-                            tokens.refresh_token.clone(),
-                            Some(tokens.refresh_expires_in),
-                        ),
-                    );
+                    let (access, expires_in) = (renewed.access_token, renewed.access_expires_in);
+                    queue_cookie(&req, cookie(&req, ACCESS, access, Some(expires_in)));
+                    // None: a concurrent request rotated it and sets the new one.
+                    if let Some((refresh, expires_in)) = renewed.refresh {
+                        queue_cookie(&req, cookie(&req, REFRESH, refresh, Some(expires_in)));
+                    }
                     Ok(Viewer { caller, user })
                 }
                 Err(AuthError::Storage(e)) => Err(super::unavailable(&req, &e.to_string()).into()),
