@@ -6,57 +6,16 @@
 //!     BENCH_DATABASE_URL=postgres://yizhan:yizhan@127.0.0.1:5432/yizhan cargo bench --bench pages
 //!
 //! The tickets are copies of one Pudong ticket (as `ticket_reads`), the
-//! original with a 50-event timeline. Not measured here yet: the
-//! supervisor's dashboard page, which needs the realistic spread of
-//! `metrics_dashboard`'s data (copies of one open ticket would all be
-//! open); `metrics_dashboard` times the service behind it.
+//! original with a 50-event timeline. The supervisor's dashboard page is
+//! measured by `metrics_dashboard`, on data spread like real tickets
+//! (copies of one open ticket would all be open).
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SAMPLES: usize = 200;
 const TARGET_MS: f64 = 50.0;
-
-/// A browser with a session: logs in through the log-in form.
-async fn browser(base: &str, email: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = login.find(marker).expect("a CSRF token") + marker.len();
-    let csrf = &login[start..start + login[start..].find('"').unwrap()];
-    let res = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf", csrf),
-            ("email", email),
-            ("password", "Bench-password-2022!"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "log-in of {email}");
-    client
-}
-
-async fn timed(client: &reqwest::Client, url: &str) -> (Duration, usize) {
-    let started = Instant::now();
-    let res = client.get(url).send().await.expect("an answer");
-    assert_eq!(res.status(), 200, "{url}");
-    let body = res.bytes().await.expect("a body");
-    (started.elapsed(), body.len())
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -83,9 +42,29 @@ async fn main() {
         if backend == "postgres" {
             b.exec(vec!["ANALYZE".into()]).await;
         }
+        let auth =
+            yizhan::services::auth::Authenticator::new(b.db.clone(), &b.settings.auth).unwrap();
+        yizhan::services::users::create_account(
+            &b.db,
+            &auth,
+            yizhan::services::users::NewAccount {
+                email: "admin@bench.cn".into(),
+                display_name: "bench".into(),
+                phone: None,
+                role: "admin".into(),
+                department_id: None,
+                enterprise_id: None,
+                password: "Bench-password-2022!".into(),
+                locale: None,
+            },
+            None,
+        )
+        .await
+        .expect("an administrator");
         let base = b.serve().await;
-        let officer = browser(&base, "o1@bench.cn").await;
-        let enterprise = browser(&base, "e@bench.cn").await;
+        let admin = support::browser(&base, "admin@bench.cn").await;
+        let officer = support::browser(&base, "o1@bench.cn").await;
+        let enterprise = support::browser(&base, "e@bench.cn").await;
         let public = reqwest::Client::new();
         let pages: Vec<(&str, &reqwest::Client, String)> = vec![
             ("log-in page (public)", &public, format!("{base}/login")),
@@ -115,13 +94,39 @@ async fn main() {
                 format!("{base}/tickets/{id}"),
             ),
             ("filing form", &enterprise, format!("{base}/tickets/new")),
+            ("admin: users", &admin, format!("{base}/admin/users")),
+            (
+                "admin: departments",
+                &admin,
+                format!("{base}/admin/departments"),
+            ),
+            (
+                "admin: enterprises",
+                &admin,
+                format!("{base}/admin/enterprises"),
+            ),
+            (
+                "admin: SLA policies and calendar",
+                &admin,
+                format!("{base}/admin/sla"),
+            ),
+            (
+                "admin: routing rules",
+                &admin,
+                format!("{base}/admin/routing"),
+            ),
+            (
+                "admin: mail templates and dead mail",
+                &admin,
+                format!("{base}/admin/mail"),
+            ),
         ];
         for (name, client, url) in &pages {
-            timed(client, url).await; // warm up
+            support::timed(client, url).await; // warm up
             let mut samples = Vec::with_capacity(SAMPLES);
             let mut bytes = 0;
             for _ in 0..SAMPLES {
-                let (took, n) = timed(client, url).await;
+                let (took, n) = support::timed(client, url).await;
                 samples.push(took);
                 bytes = n;
             }

@@ -8,7 +8,7 @@
 pub mod service;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use yizhan::configuration::Settings;
@@ -377,4 +377,44 @@ pub fn median_p99(mut samples: Vec<Duration>) -> (f64, f64) {
 pub fn summary(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
     (ms(samples[samples.len() / 2]), ms(*samples.last().unwrap()))
+}
+
+/// A browser with a session: logs in through the log-in form.
+pub async fn browser(base: &str, email: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = login.find(marker).expect("a CSRF token") + marker.len();
+    let csrf = &login[start..start + login[start..].find('"').unwrap()];
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf),
+            ("email", email),
+            ("password", "Bench-password-2022!"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "log-in of {email}");
+    client
+}
+
+pub async fn timed(client: &reqwest::Client, url: &str) -> (Duration, usize) {
+    let started = Instant::now();
+    let res = client.get(url).send().await.expect("an answer");
+    assert_eq!(res.status(), 200, "{url}");
+    let body = res.bytes().await.expect("a body");
+    (started.elapsed(), body.len())
 }

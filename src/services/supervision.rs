@@ -40,15 +40,19 @@ pub async fn list(
         .run(move |conn| {
             let mut here_and_above = d.as_ref().ancestors();
             here_and_above.push(d.id);
-            let in_subtree = || {
-                departments::table
-                    .filter(
-                        departments::path
-                            .like(format!("{}%", escape_like(&d.path)))
-                            .escape('\\'),
-                    )
-                    .select(departments::id)
-            };
+            // The department and those below it, as ids: given as a
+            // subquery, PostgreSQL filtered every clock row by a hashed
+            // subplan instead of using the partial indexes (365 against
+            // 1.4 ms at a million tickets).
+            let subtree: Vec<i64> = departments::table
+                .filter(
+                    departments::path
+                        .like(format!("{}%", escape_like(&d.path)))
+                        .escape('\\'),
+                )
+                .select(departments::id)
+                .load(conn)?;
+            let below: Vec<i64> = subtree.iter().copied().filter(|id| *id != d.id).collect();
             let chain_like = d
                 .chain_code
                 .as_ref()
@@ -65,7 +69,7 @@ pub async fn list(
                         .eq_any(here_and_above.clone())
                         .or(ticket_clocks::bounce_department_id
                             .assume_not_null()
-                            .eq_any(in_subtree())),
+                            .eq_any(&subtree)),
                 )
                 .filter(ticket_clocks::ticket_id.gt(after))
                 .select(ticket_clocks::ticket_id)
@@ -89,13 +93,10 @@ pub async fn list(
                 let escalated = ticket_clocks::supervising_department_id
                     .assume_not_null()
                     .eq_any(here_and_above.clone())
-                    .and(
-                        tickets::handling_department_id
-                            .eq_any(in_subtree().filter(departments::id.ne(d.id))),
-                    );
+                    .and(tickets::handling_department_id.eq_any(&below));
                 let bounced = ticket_clocks::bounce_department_id
                     .assume_not_null()
-                    .eq_any(in_subtree());
+                    .eq_any(&subtree);
                 let mut q = tickets::table
                     .inner_join(ticket_clocks::table)
                     .filter(tickets::id.eq_any(ids))

@@ -419,23 +419,41 @@ pub fn live(
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
     );
+    let firsts_columns = (
+        ticket_metrics::ticket_id,
+        (
+            ticket_metrics::first_sign_due_at,
+            ticket_metrics::first_signed_at,
+            ticket_metrics::first_resolve_due_at,
+            ticket_metrics::first_resolved_at,
+        ),
+    );
     let mut firsts: std::collections::HashMap<i64, Firsts> =
         std::collections::HashMap::with_capacity(open.len());
-    for ids in open.iter().map(|r| r.0).collect::<Vec<_>>().chunks(2_000) {
+    if let AnyConnection::Sqlite(conn) = conn {
+        // SQLite looks the rows up by key as it reads the open-ticket
+        // index: half the time of binding the ids 2,000 at a time (at a
+        // million tickets, 50 against 95 ms). PostgreSQL, given the same
+        // subquery, hashes the whole metrics table, so it gets the slices.
+        let open_ids = tickets::table
+            .filter(sql::<Bool>(OPEN_LITERALLY))
+            .select(tickets::id)
+            .into_boxed::<diesel::sqlite::Sqlite>();
         firsts.extend(
             ticket_metrics::table
-                .filter(ticket_metrics::ticket_id.eq_any(ids))
-                .select((
-                    ticket_metrics::ticket_id,
-                    (
-                        ticket_metrics::first_sign_due_at,
-                        ticket_metrics::first_signed_at,
-                        ticket_metrics::first_resolve_due_at,
-                        ticket_metrics::first_resolved_at,
-                    ),
-                ))
+                .filter(ticket_metrics::ticket_id.eq_any(in_scope!(open_ids, filter)))
+                .select(firsts_columns)
                 .load::<(i64, Firsts)>(conn)?,
         );
+    } else {
+        for ids in open.iter().map(|r| r.0).collect::<Vec<_>>().chunks(2_000) {
+            firsts.extend(
+                ticket_metrics::table
+                    .filter(ticket_metrics::ticket_id.eq_any(ids))
+                    .select(firsts_columns)
+                    .load::<(i64, Firsts)>(conn)?,
+            );
+        }
     }
     let mut rows: Vec<LiveColumns> = open
         .into_iter()

@@ -223,7 +223,7 @@ each_backend! {
         assert_eq!(reset_event["user_id"], id);
     }
 
-    async fn refresh_reuse_and_logout_are_audited(app) {
+    async fn refresh_reuse_and_logout_are_audited(app, &[("YIZHAN__AUTH__REFRESH_REUSE_GRACE_SECS", "0")]) {
         let admin = app.user("admin", "root@yizhan.example.cn", None, None).await;
         let session = app.login("root@yizhan.example.cn").await;
         let first = session["refresh_token"].as_str().unwrap();

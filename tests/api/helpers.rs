@@ -175,6 +175,9 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("YIZHAN__SLA__SCAN_INTERVAL_SECS", "0"),
         ("YIZHAN__MAIL__POLL_INTERVAL_SECS", "0"),
         ("YIZHAN__MAIL__DIGEST_TIME", ""),
+        // Dashboards exact on every view, however slow a debug build is; the
+        // cache's own test turns keeping on.
+        ("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "600000"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -320,7 +320,7 @@ fn received_card_and_as_of(p: &Page) -> (String, String) {
 }
 
 each_backend! {
-    async fn a_dashboard_is_exact_when_cheap(app) {
+    async fn a_dashboard_is_exact_when_cheap(app, &[("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "60000")]) {
         let c = cast(&app).await;
         let s = Browser::new(&app);
         s.login(c.supervisor_email).await;
