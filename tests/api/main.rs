@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod authorization;
 mod demo;
 mod enterprises;
 mod health;
