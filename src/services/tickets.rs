@@ -262,7 +262,8 @@ async fn filing(
     };
     let (snap, routed, recipients) = prepared;
     let (sla, sla_for_reading) = (sla.clone(), sla.clone());
-    let (ticket, created) = db
+    let snap_for_reading = snap.clone();
+    let (ticket, written) = db
         .run_write(move |conn| {
             let mut attempts = 0;
             loop {
@@ -272,7 +273,7 @@ async fn filing(
                         if let Some(id) = store::idempotent_ticket(conn, filer, k)? {
                             return Ok((
                                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
-                                false,
+                                None,
                             ));
                         }
                     }
@@ -321,7 +322,7 @@ async fn filing(
                             updated_at: t,
                         },
                     )?;
-                    TicketEvent::first(
+                    let event = TicketEvent::first(
                         conn,
                         NewTicketEvent {
                             ticket_id: ticket.id,
@@ -387,7 +388,12 @@ async fn filing(
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, ticket.id, t)?;
                     }
-                    Ok::<_, diesel::result::Error>((ticket, true))
+                    let written = Written {
+                        event,
+                        clock: settled.row,
+                        handling: handling_ref,
+                    };
+                    Ok::<_, diesel::result::Error>((ticket, Some(written)))
                 });
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
@@ -396,14 +402,47 @@ async fn filing(
             }
         })
         .await?;
-    let detail = if read_back {
-        let sla = sla_for_reading;
-        db.run(move |conn| Ok(read_detail(conn, &sla, ticket.id)?))
-            .await?
-    } else {
-        None
+    let created = written.is_some();
+    let detail = match (read_back, written) {
+        (false, _) => None,
+        // What was just committed: the filer's view needs no second read.
+        (true, Some(w)) => Some(new_detail(
+            &sla_for_reading,
+            &snap_for_reading,
+            ticket.clone(),
+            w,
+        )?),
+        // A repeated filing: the ticket as it stands now.
+        (true, None) => {
+            let sla = sla_for_reading;
+            let id = ticket.id;
+            db.run(move |conn| Ok(read_detail(conn, &sla, id)?)).await?
+        }
     };
     Ok((ticket, created, detail))
+}
+
+/// The rows a filing wrote besides the ticket, for its detail.
+struct Written {
+    event: TicketEvent,
+    clock: ClockRow,
+    handling: DepartmentRef,
+}
+
+/// A new ticket's detail, from the rows its filing wrote.
+fn new_detail(
+    sla: &Sla,
+    snap: &sla::Snapshot,
+    ticket: Ticket,
+    w: Written,
+) -> Result<Detail, TicketError> {
+    let paths = std::collections::HashMap::from([(w.handling.id, w.handling.path)]);
+    let mut l = assemble(ticket, Vec::new(), &paths, Some(w.clock))?;
+    if let (Some(row), Some(s), Some(r)) = (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
+    {
+        l.clocks = Some(sla::clock_state(snap, row, l.state.status, s, r, sla.now()));
+    }
+    Ok((l, vec![w.event]))
 }
 
 /// Where a filing goes, and what decided it.
@@ -524,6 +563,17 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
+    let clock = ClockRow::find(conn, id)?;
+    assemble(ticket, departments, &paths, clock).map(Some)
+}
+
+/// A ticket's facts and state from its rows and its departments' paths.
+fn assemble(
+    ticket: Ticket,
+    departments: Vec<TicketDepartment>,
+    paths: &std::collections::HashMap<i64, String>,
+    clock: Option<ClockRow>,
+) -> QueryResult<Loaded> {
     let dept_ref = |id: i64| -> QueryResult<DepartmentRef> {
         let path = paths
             .get(&id)
@@ -576,8 +626,7 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         urged: ticket.urged_count,
         reopened: ticket.reopened_count,
     };
-    let clock = ClockRow::find(conn, id)?;
-    Ok(Some(Loaded {
+    Ok(Loaded {
         ticket,
         facts,
         state,
@@ -585,7 +634,7 @@ pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
         clock,
         clocks: None,
         sla_events: Vec::new(),
-    }))
+    })
 }
 
 /// One ticket with its timeline and clocks, if the caller may see it.

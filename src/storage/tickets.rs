@@ -459,12 +459,12 @@ impl Ticket {
 
 impl TicketEvent {
     /// Writes a new ticket's first event (number 1), with no lookup.
-    pub fn first(conn: &mut AnyConnection, mut new: NewTicketEvent) -> QueryResult<()> {
+    pub fn first(conn: &mut AnyConnection, mut new: NewTicketEvent) -> QueryResult<TicketEvent> {
         new.seq = 1;
         diesel::insert_into(ticket_events::table)
             .values(&new)
-            .execute(conn)
-            .map(drop)
+            .returning(ticket_events::all_columns)
+            .get_result(conn)
     }
 
     /// Appends an event with the next sequence number of its ticket.
