@@ -294,7 +294,9 @@ impl Refusal {
             Refusal::WrongStatus { action, status } => {
                 format!("工单当前为“{}”，不能执行 {action}。", status.name_zh())
             }
-            Refusal::MissingText { field } => format!("请填写 {field}（1 到 2000 个字符）。"),
+            Refusal::MissingText { field } => {
+                format!("请填写 {field}（1 到 2000 个字符，不含控制字符）。")
+            }
         }
     }
 
@@ -308,7 +310,7 @@ impl Refusal {
                 )
             }
             Refusal::MissingText { field } => {
-                format!("`{field}` is required (1 to 2,000 characters).")
+                format!("`{field}` is required (1 to 2,000 characters, no control characters).")
             }
         }
     }
@@ -319,9 +321,17 @@ pub const REOPEN_WINDOW_DAYS: i64 = 30;
 /// Sent on more than this many times, a ticket is flagged bounced (多次流转).
 pub const BOUNCE_THRESHOLD: i32 = 3;
 
+/// Whether text holds a control character other than a tab or line break:
+/// none is typed by a person, and PostgreSQL cannot store NUL in text.
+pub fn has_control_characters(value: &str) -> bool {
+    value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 fn text(field: &'static str, value: &str) -> Result<(), Refusal> {
     let n = value.trim().chars().count();
-    if (1..=2000).contains(&n) {
+    if (1..=2000).contains(&n) && !has_control_characters(value) {
         Ok(())
     } else {
         Err(Refusal::MissingText { field })

@@ -279,6 +279,16 @@ impl From<StorageError> for ApiError {
                     "The database is unreachable; please retry shortly.",
                 )
             }
+            // PostgreSQL refuses NUL in text (SQLSTATE 22021); fields the
+            // services do not check for it get a clear answer, not a 500.
+            StorageError::Query(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("0x00") =>
+            {
+                ApiError::new(ProblemKind::Validation).with_detail(
+                    "文本中含有不允许的控制字符（NUL）。",
+                    "The text contains a control character that is not allowed (NUL).",
+                )
+            }
             StorageError::Query(err) => {
                 tracing::error!(error = %err, "database query failed");
                 ApiError::new(ProblemKind::Internal)

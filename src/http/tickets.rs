@@ -406,6 +406,18 @@ pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter,
             )]))
         }
     };
+    if q.q
+        .as_deref()
+        .is_some_and(crate::domain::ticket::has_control_characters)
+    {
+        return Err(ApiError::invalid_fields(vec![(
+            "q".into(),
+            Message::new(
+                "搜索词不能含控制字符。",
+                "A search has no control characters.",
+            ),
+        )]));
+    }
     Ok(TicketFilter {
         status: q.status.clone(),
         category: q.category.clone(),

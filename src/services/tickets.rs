@@ -72,11 +72,12 @@ fn check_text(
     issues: &mut Vec<FieldIssue>,
 ) -> String {
     let v = value.trim().to_string();
-    if v.is_empty() || v.chars().count() > max {
+    if v.is_empty() || v.chars().count() > max || crate::domain::ticket::has_control_characters(&v)
+    {
         issues.push(issue(
             field,
-            format!("请填写，最多 {max} 个字符。"),
-            format!("Required, at most {max} characters."),
+            format!("请填写，最多 {max} 个字符，不含控制字符。"),
+            format!("Required, at most {max} characters, no control characters."),
         ));
     }
     v

@@ -10,6 +10,7 @@ mod authorization;
 mod demo;
 mod enterprises;
 mod health;
+mod hostile;
 mod imports;
 mod mail;
 mod metrics;
