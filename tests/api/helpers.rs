@@ -325,6 +325,21 @@ impl TestApp {
         .id
     }
 
+    /// The ministry's platform department of a chain.
+    pub async fn chain_platform(&self, chain: &'static str) -> i64 {
+        self.db
+            .run(move |conn| {
+                use diesel::prelude::*;
+                use yizhan::storage::schema::departments;
+                Ok(departments::table
+                    .filter(departments::chain_code.eq(chain))
+                    .select(departments::id)
+                    .first::<i64>(conn)?)
+            })
+            .await
+            .expect("the chain's platform")
+    }
+
     /// The department serving a region code.
     pub async fn department_of(&self, region: &str) -> i64 {
         self.get_json(&format!("/api/v1/regions/{region}")).await["department_id"]

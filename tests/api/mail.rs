@@ -457,11 +457,7 @@ each_backend! {
             "chains": ["automotive"], "contact_email": "zhang@example.cn"
         })).await.json().await.unwrap();
         app.user("enterprise", "zhang@example.cn", None, created["id"].as_i64()).await;
-        let platform = app.db.run(|conn| {
-            use diesel::prelude::*;
-            use yizhan::storage::schema::departments::dsl::*;
-            Ok(departments.filter(chain_code.eq("automotive")).select(id).first::<i64>(conn)?)
-        }).await.unwrap();
+        let platform = app.chain_platform("automotive").await;
         app.user("supervisor", "s@auto.miit.gov.cn", Some(platform), None).await;
 
         app.clock.set(bj(3, 8, 0));

@@ -301,6 +301,12 @@ each_backend! {
     }
 }
 
+/// Files a logistics problem through the API as the enterprise.
+async fn file_logistics(app: &TestApp, token: &str, title: &str, description: &str) {
+    let res = app.post_as("/api/v1/tickets", token, &json!({"category": "logistics", "urgency": "urgent", "title": title, "description": description})).await;
+    assert_eq!(res.status(), 201);
+}
+
 /// The "received / resolved" card of a dashboard page, and its as-of time.
 fn received_card_and_as_of(p: &Page) -> (String, String) {
     let card = p
@@ -327,8 +333,7 @@ each_backend! {
         let (before, _) = received_card_and_as_of(&s.get("/dashboard").await);
         assert_eq!(before, "0 / 0");
         let token = app.token(c.enterprise_email).await;
-        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻", "description": "货车无法进入园区。"})).await;
-        assert_eq!(res.status(), 201);
+        file_logistics(&app, &token, "物流受阻", "货车无法进入园区。").await;
         let (after, _) = received_card_and_as_of(&s.get("/dashboard").await);
         assert_eq!(after, "1 / 0", "a quick dashboard is computed for each view");
     }
@@ -341,8 +346,7 @@ each_backend! {
         let (before, first_as_of) = received_card_and_as_of(&s.get("/dashboard").await);
         assert_eq!(before, "0 / 0");
         let token = app.token(c.enterprise_email).await;
-        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻", "description": "货车无法进入园区。"})).await;
-        assert_eq!(res.status(), 201);
+        file_logistics(&app, &token, "物流受阻", "货车无法进入园区。").await;
         // Within the refresh interval: the kept numbers, and when they were computed.
         let (kept, as_of) = received_card_and_as_of(&s.get("/dashboard").await);
         assert_eq!((kept.as_str(), as_of.as_str()), ("0 / 0", first_as_of.as_str()));
@@ -366,8 +370,7 @@ each_backend! {
         }
         assert_eq!(fresh, "1 / 0");
         // Past the maximum age, never the kept ones: computed for this view.
-        let res = app.post_as("/api/v1/tickets", &token, &json!({"category": "logistics", "urgency": "urgent", "title": "物流受阻二", "description": "货车仍无法进入园区。"})).await;
-        assert_eq!(res.status(), 201);
+        file_logistics(&app, &token, "物流受阻二", "货车仍无法进入园区。").await;
         app.clock.advance(chrono::Duration::seconds(301));
         let (expired, _) = received_card_and_as_of(&s.get("/dashboard").await);
         assert_eq!(expired, "2 / 0");

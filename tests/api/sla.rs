@@ -453,11 +453,7 @@ each_backend! {
             "chains": ["automotive"], "contact_email": "auto@wuzhong.cn"
         })).await.json().await.unwrap();
         app.user("enterprise", "auto@wuzhong.cn", None, created["id"].as_i64()).await;
-        let platform = app.db.run(|conn| {
-            use diesel::prelude::*;
-            use yizhan::storage::schema::departments::dsl::*;
-            Ok(departments.filter(chain_code.eq("automotive")).select(id).first::<i64>(conn)?)
-        }).await.unwrap();
+        let platform = app.chain_platform("automotive").await;
         app.user("supervisor", "s@auto.miit.cn", Some(platform), None).await;
         let auto = app.token("s@auto.miit.cn").await;
         app.clock.set(bj(2026, 4, 3, 16, 0));
