@@ -263,15 +263,29 @@ impl Delivery {
                 self.after_failure(&message, failure, clock(started))
             }
         };
-        let at = clock(started).naive_utc();
-        let recorded = {
+        let recorded = loop {
+            let at = clock(started).naive_utc();
             let attempt = attempt.clone();
-            db.run(move |conn| {
-                Ok(write_transaction(conn, |conn| {
-                    outbox::finish(conn, id, lease, &attempt, at)
-                })?)
-            })
-            .await?
+            let result = db
+                .run(move |conn| {
+                    Ok(write_transaction(conn, |conn| {
+                        outbox::finish(conn, id, lease, &attempt, at)
+                    })?)
+                })
+                .await;
+            match result {
+                // The message went out but the database is away (a restart,
+                // a failover): keep the outcome and try again while the
+                // lease is ours, or the message would be sent twice.
+                Err(StorageError::Unavailable(e))
+                    if !self.stopping()
+                        && clock(started).naive_utc() + Duration::seconds(2) < lease =>
+                {
+                    tracing::warn!(outbox_id = id, error = %e, "cannot record the attempt yet; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                other => break other?,
+            }
         };
         if !recorded {
             tracing::warn!(
