@@ -117,8 +117,11 @@ pub struct UserPage {
 pub async fn list_users(
     state: web::Data<AppState>,
     _admin: Admin,
-    query: web::Query<UserListQuery>,
-) -> Result<web::Json<UserPage>, ApiError> {
+    // Read after the administrator check: a malformed query must not tell
+    // others that the route exists (they get 404 either way).
+    query: Result<web::Query<UserListQuery>, actix_web::Error>,
+) -> Result<web::Json<UserPage>, actix_web::Error> {
+    let query = query?;
     let q = query.into_inner();
     let limit = super::paging::limit(q.limit)?;
     let filter = UserFilter {
@@ -133,7 +136,8 @@ pub async fn list_users(
     let mut found = state
         .db
         .run(move |conn| Ok(User::list(conn, &filter)?))
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     let next_cursor = super::paging::next_cursor(&mut found, limit, |u| u.id);
     Ok(web::Json(UserPage {
         items: found.into_iter().map(Into::into).collect(),
@@ -215,7 +219,7 @@ pub struct AuthEventView {
     /// The administrator who acted, where one did.
     pub actor_id: Option<i64>,
     pub detail: Option<String>,
-    pub created_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -231,13 +235,17 @@ pub struct AuthEventQuery {
 pub async fn auth_events(
     state: web::Data<AppState>,
     _admin: Admin,
-    query: web::Query<AuthEventQuery>,
-) -> Result<web::Json<Vec<AuthEventView>>, ApiError> {
+    // Read after the administrator check: a malformed query must not tell
+    // others that the route exists (they get 404 either way).
+    query: Result<web::Query<AuthEventQuery>, actix_web::Error>,
+) -> Result<web::Json<Vec<AuthEventView>>, actix_web::Error> {
+    let query = query?;
     let (user, limit) = (query.user_id, query.limit.unwrap_or(100).clamp(1, 500));
     let events = state
         .db
         .run(move |conn| Ok(AuthEvent::recent(conn, user, limit)?))
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(web::Json(
         events
             .into_iter()
@@ -249,7 +257,7 @@ pub async fn auth_events(
                 client_address: e.client_address,
                 actor_id: e.actor_id,
                 detail: e.detail,
-                created_at: e.created_at,
+                created_at: e.created_at.and_utc(),
             })
             .collect(),
     ))
@@ -304,11 +312,11 @@ pub async fn import(
     Admin(who): Admin,
     req: actix_web::HttpRequest,
     path: web::Path<String>,
-    query: web::Query<ImportQuery>,
+    query: Result<web::Query<ImportQuery>, actix_web::Error>,
     body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, actix_web::Error> {
     use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportError};
-    let body = body?;
+    let (query, body) = (query?, body?);
     let lang = super::lang::Lang::from_request(&req);
     let table = read_table(&body).map_err(import_problem)?;
     let dry_run = query.dry_run;

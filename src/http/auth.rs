@@ -42,7 +42,7 @@ pub struct UserView {
     pub active: bool,
     /// `zh` or `en`.
     pub locale: String,
-    pub created_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl From<User> for UserView {
@@ -57,7 +57,7 @@ impl From<User> for UserView {
             enterprise_id: u.enterprise_id,
             active: u.active,
             locale: u.locale,
-            created_at: u.created_at,
+            created_at: u.created_at.and_utc(),
         }
     }
 }

@@ -93,8 +93,8 @@ pub struct EnterpriseView {
     /// Every white-list entry, current and removed (detail view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listings: Option<Vec<ListingView>>,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// The users who registered and last changed the record.
     pub created_by: Option<i64>,
     pub updated_by: Option<i64>,
@@ -120,8 +120,8 @@ fn view(
         checksum_waived: e.checksum_waived,
         listed,
         listings: entries.map(|l| l.into_iter().map(Into::into).collect()),
-        created_at: e.created_at,
-        updated_at: e.updated_at,
+        created_at: e.created_at.and_utc(),
+        updated_at: e.updated_at.and_utc(),
         created_by: e.created_by,
         updated_by: e.updated_by,
     }

@@ -261,8 +261,11 @@ pub struct OutboxPage {
 pub async fn list_outbox(
     state: web::Data<AppState>,
     _admin: Admin,
-    query: web::Query<OutboxQuery>,
-) -> Result<web::Json<OutboxPage>, ApiError> {
+    // Read after the administrator check: a malformed query must not tell
+    // others that the route exists (they get 404 either way).
+    query: Result<web::Query<OutboxQuery>, actix_web::Error>,
+) -> Result<web::Json<OutboxPage>, actix_web::Error> {
+    let query = query?;
     let status: &'static str = match query.status.as_deref().unwrap_or("dead") {
         "dead" => "dead",
         "pending" => "pending",
@@ -274,11 +277,14 @@ pub async fn list_outbox(
                     "状态应为 dead、pending 或 sent。",
                     "The status is dead, pending or sent.",
                 ),
-            )]))
+            )])
+            .into())
         }
     };
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let (items, counts) = mail::outbox_page(&state.db, status, query.before, limit).await?;
+    let (items, counts) = mail::outbox_page(&state.db, status, query.before, limit)
+        .await
+        .map_err(ApiError::from)?;
     let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     let next_before = (items.len() as i64 == limit)
         .then(|| items.last().map(|m| m.id))

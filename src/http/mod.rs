@@ -67,7 +67,9 @@ pub fn build_app(
     let json_limit = state.settings.server.json_limit_bytes;
     let upload_limit = state.settings.server.upload_limit_bytes;
     let (app, _) = routes(App::new().into_utoipa_app())
-        .openapi_service(|api| SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api))
+        .openapi_service(|api| {
+            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::complete(api))
+        })
         .app_data(state)
         .app_data(extract::json_config(json_limit))
         .app_data(extract::path_config())
@@ -159,7 +161,7 @@ where
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+    openapi::complete(routes(App::new().into_utoipa_app()).split_for_parts().1)
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -48,3 +48,95 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// Adds the answers every operation of a kind can give, besides those its
+/// annotation names: the extractors, middleware and error mapping answer
+/// them for every route alike (found by fuzzing the API against this
+/// document). An annotation's own description of a status wins.
+pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::RefOr;
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let mut add = |status: u16, why: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| RefOr::T(problem_response(why)));
+            };
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                add(401, "Missing, invalid or expired access token");
+            }
+            if op
+                .tags
+                .as_ref()
+                .is_some_and(|t| t.iter().any(|t| t == "admin"))
+            {
+                add(
+                    404,
+                    "Not found; also the answer to everyone but administrators",
+                );
+            }
+            let params: Vec<ParameterIn> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    RefOr::T(p) => Some(p.parameter_in.clone()),
+                    RefOr::Ref(_) => None,
+                })
+                .collect();
+            if params.contains(&ParameterIn::Path) {
+                add(
+                    404,
+                    "No such resource (or a path segment of the wrong type)",
+                );
+            }
+            if params.contains(&ParameterIn::Query) {
+                add(400, "A query parameter cannot be read");
+                add(422, "A query parameter is out of range");
+            }
+            if params.contains(&ParameterIn::Header) {
+                add(400, "A header cannot be read");
+            }
+            if let Some(RefOr::T(body)) = &op.request_body {
+                add(
+                    400,
+                    "The body cannot be read (malformed JSON, or not UTF-8)",
+                );
+                add(413, "The body is larger than the configured limit");
+                if body.content.contains_key("application/json") {
+                    add(415, "The body is not sent as application/json");
+                    add(422, "A field is missing, of the wrong type, or invalid");
+                }
+            }
+            // Every route that reads the database; the liveness probe and
+            // the metrics scrape do not.
+            if path != "/healthz" && path != "/metrics" {
+                add(503, "The database is unavailable; retry shortly");
+            }
+        }
+    }
+    doc
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}

@@ -161,6 +161,13 @@ fn unknown_policy() -> ApiError {
     )])
 }
 
+fn unknown_chain() -> ApiError {
+    ApiError::invalid_fields(vec![(
+        "chain_code".into(),
+        super::problem::Message::new("没有这个产业链。", "There is no such industry chain."),
+    )])
+}
+
 /// Creates a rule (no id) or changes one, for the API and the admin pages.
 pub(crate) async fn save_rule(
     state: &AppState,
@@ -173,6 +180,11 @@ pub(crate) async fn save_rule(
         .run(move |conn| {
             if !policy_exists(conn, &f)? {
                 return Ok(Err(unknown_policy()));
+            }
+            if let Some(chain) = &f.chain_code {
+                if crate::storage::chains::Chain::find(conn, chain)?.is_none() {
+                    return Ok(Err(unknown_chain()));
+                }
             }
             Ok(match id {
                 None => Ok(store::create_routing_rule(conn, &f)?),

@@ -69,8 +69,8 @@ pub struct TicketView {
     pub status: String,
     pub handling_department_id: i64,
     pub assignee_id: Option<i64>,
-    pub sign_due_at: Option<chrono::NaiveDateTime>,
-    pub resolve_due_at: Option<chrono::NaiveDateTime>,
+    pub sign_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resolve_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub extension_pending: bool,
     pub overdue: bool,
     pub escalation_level: i32,
@@ -80,8 +80,8 @@ pub struct TicketView {
     pub bounced: bool,
     pub rating: Option<String>,
     pub solved: Option<bool>,
-    pub filed_at: chrono::NaiveDateTime,
-    pub resolved_at: Option<chrono::NaiveDateTime>,
+    pub filed_at: chrono::DateTime<chrono::Utc>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl From<&Ticket> for TicketView {
@@ -108,8 +108,8 @@ impl From<&Ticket> for TicketView {
             status: t.status.clone(),
             handling_department_id: t.handling_department_id,
             assignee_id: t.assignee_id,
-            sign_due_at: t.sign_due_at,
-            resolve_due_at: t.resolve_due_at,
+            sign_due_at: t.sign_due_at.map(|at| at.and_utc()),
+            resolve_due_at: t.resolve_due_at.map(|at| at.and_utc()),
             extension_pending: t.extension_pending,
             overdue: t.overdue,
             escalation_level: t.escalation_level,
@@ -118,8 +118,8 @@ impl From<&Ticket> for TicketView {
             bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
             rating: t.rating.clone(),
             solved: t.solved,
-            filed_at: t.filed_at,
-            resolved_at: t.resolved_at,
+            filed_at: t.filed_at.and_utc(),
+            resolved_at: t.resolved_at.map(|at| at.and_utc()),
         }
     }
 }
@@ -139,11 +139,11 @@ pub struct EventView {
     pub to_status: Option<String>,
     pub note: Option<String>,
     /// Action details (target department, rating, routing rule, ...).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
     /// Hidden from the enterprise.
     pub internal: bool,
-    pub at: chrono::NaiveDateTime,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A department involved besides the handling one.
@@ -226,7 +226,7 @@ pub(crate) fn timeline(
             note: e.note,
             detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
             internal: e.internal,
-            at: e.created_at,
+            at: e.created_at.and_utc(),
         })
         .collect();
     if !enterprise {
@@ -247,7 +247,7 @@ pub(crate) fn timeline(
                 "notified_department": e.notified_department_id,
             })),
             internal: true,
-            at: e.created_at,
+            at: e.created_at.and_utc(),
         }));
         // Stable: at the same instant, the ticket's own events come first.
         all.sort_by_key(|e| e.at);

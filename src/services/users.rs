@@ -239,6 +239,15 @@ pub async fn set_active(
     active: bool,
     actor: i64,
 ) -> Result<User, AccountError> {
+    if !active && id == actor {
+        // It would end the administrator's own session at once, and with
+        // one administrator, leave no one to undo it.
+        return Err(AccountError::Invalid(vec![problem(
+            "id",
+            "不能停用自己的账号。",
+            "You cannot deactivate your own account.",
+        )]));
+    }
     let found = db
         .run(move |conn| {
             write_transaction(conn, |conn| {

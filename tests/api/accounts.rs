@@ -203,6 +203,11 @@ each_backend! {
         assert_problem(app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": refresh})).await, 401).await;
         assert_problem(app.login_response("wang.fang@pudong.example.cn", PASSWORD).await, 401).await;
         app.post_as(&format!("/api/v1/admin/users/{id}/activate"), &token, &json!({})).await;
+        // Administrators cannot lock themselves out (the API fuzzer did).
+        let me: serde_json::Value = app.get_as("/api/v1/me", &token).await.json().await.unwrap();
+        let res = app.post_as(&format!("/api/v1/admin/users/{}/deactivate", me["id"]), &token, &json!({})).await;
+        assert_eq!(assert_problem(res, 422).await["errors"][0]["field"], "id");
+        assert_eq!(app.get_as("/api/v1/me", &token).await.status(), 200);
 
         // A reset password works, and the old one no longer does.
         let reset = app

@@ -221,8 +221,8 @@ each_backend! {
                 let res = app.post_as("/api/v1/tickets", &c.enterprise, &body).await;
                 assert_eq!(res.status(), 201);
                 let t: Value = res.json().await.unwrap();
-                // Deadlines are UTC, written without an offset.
-                let due = |k: &str| t[k].as_str().unwrap().parse::<NaiveDateTime>().unwrap().and_utc();
+                // Deadlines are UTC (RFC 3339, with the Z).
+                let due = |k: &str| t[k].as_str().unwrap().parse::<DateTime<Utc>>().unwrap();
                 seen.insert(
                     t["id"].as_i64().unwrap(),
                     Seen { place: if huqiu { "320505" } else { "320506" }, sign_due: due("sign_due_at"), resolve_due: due("resolve_due_at") },

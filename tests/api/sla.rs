@@ -156,7 +156,7 @@ each_backend! {
         // 90 minutes on Friday and 450 on Tuesday (the clock ran a moment).
         let left = t["clocks"]["sign"]["remaining_working_minutes"].as_i64().unwrap();
         assert!((539..=540).contains(&left), "{left}");
-        assert_eq!(t["sign_due_at"], "2026-04-07T09:30:00");
+        assert_eq!(t["sign_due_at"], "2026-04-07T09:30:00Z");
 
         // A critical ticket runs on the wall clock: holidays do not count.
         let t = file(&app, &c.enterprise, "critical").await;
@@ -251,7 +251,7 @@ each_backend! {
         assert_problem(res, 403).await;
         let t = act(&app, &c.city_lead, id, "decide_extension", json!({"approve": true, "note": "同意"})).await;
         assert_eq!(t["clocks"]["resolve"]["due_at"], iso(bj(2026, 3, 12, 17, 30)));
-        assert_eq!(t["resolve_due_at"], "2026-03-12T09:30:00");
+        assert_eq!(t["resolve_due_at"], "2026-03-12T09:30:00Z");
         assert_eq!(scan(&app, bj(2026, 3, 12, 17, 29)).await, 1, "only the resolve warning");
         assert_eq!(scan(&app, bj(2026, 3, 12, 17, 31)).await, 1);
     }
@@ -386,6 +386,10 @@ each_backend! {
         let rule = json!({"position": 0, "name": "零部件断供从严", "category": "parts_supply", "target_level": "county", "sla_policy": "stricter"});
         let res = app.post_as("/api/v1/admin/routing-rules", &c.admin, &rule).await;
         assert_eq!(assert_problem(res, 422).await["errors"][0]["field"], "sla_policy");
+        // So may its chain (found by the API fuzzer: this was a 500).
+        let rule = json!({"position": 0, "name": "零部件断供从严", "chain_code": "nope", "target_level": "county", "sla_policy": "strict"});
+        let res = app.post_as("/api/v1/admin/routing-rules", &c.admin, &rule).await;
+        assert_eq!(assert_problem(res, 422).await["errors"][0]["field"], "chain_code");
         let rule = json!({"position": 0, "name": "零部件断供从严", "category": "parts_supply", "target_level": "county", "sla_policy": "strict"});
         assert_eq!(app.post_as("/api/v1/admin/routing-rules", &c.admin, &rule).await.status(), 201);
         let t = file(&app, &c.enterprise, "normal").await;

@@ -420,7 +420,7 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
         }
     }
     Entry {
-        at: beijing(e.at),
+        at: beijing(e.at.naive_utc()),
         action: labels::action(&e.action, en),
         who,
         note: e.note.clone(),
