@@ -126,3 +126,80 @@ each_backend! {
         }
     }
 }
+
+/// A one-row enterprise list, as the import reads it.
+fn enterprise_list(name: &str, body17: &str) -> String {
+    let code = crate::helpers::credit_code(body17);
+    format!(
+        "统一社会信用代码,企业名称,所在区县代码,地址,产业链,规模,联系人,联系电话,联系邮箱\n\
+         {code},{name},320506,地址,汽车,小,联系人,021-55550000,c@example.cn"
+    )
+}
+
+/// `sheet` as XLSX, with one more zip entry whose name climbs out of any
+/// folder it might be unpacked into (a "zip slip").
+fn xlsx_with_entry(sheet: &str, entry: &str) -> Vec<u8> {
+    use std::io::{Cursor, Write};
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (r, line) in sheet.lines().enumerate() {
+        for (c, v) in line.split(',').enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let plain = book.save_to_buffer().unwrap();
+    let mut source = zip::ZipArchive::new(Cursor::new(plain)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        out.raw_copy_file(source.by_index_raw(i).unwrap()).unwrap();
+    }
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file(entry, stored).unwrap();
+    out.write_all(b"written outside").unwrap();
+    out.finish().unwrap().into_inner()
+}
+
+each_backend! {
+    async fn import_file_names_never_reach_the_file_system(app) {
+        app.user("admin", "root@hostile.cn", None, None).await;
+        let token = app.token("root@hostile.cn").await;
+        let tmp = std::env::temp_dir();
+        let tag = format!("yizhan-traversal-{}-{}", std::process::id(), app.address.rsplit(':').next().unwrap());
+        let escape = format!("../../../../../../../..{}/{tag}", tmp.display());
+
+        // The API's import kind is one of two words; a path in it finds nothing.
+        let list = enterprise_list("路径测试一号有限公司", "91320506000000001").into_bytes();
+        for kind in ["..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%5C..%5Cwindows%5Cwin.ini", "enterprises%2F..%2F..%2Fwhitelist"] {
+            let res = app.upload_as(&format!("/api/v1/admin/imports/{kind}"), &token, list.clone()).await;
+            assert_problem(res, 404).await;
+        }
+
+        // An XLSX whose zip climbs out of its folder: read in memory, its
+        // sheet imported, the stray entry written nowhere.
+        let sheet = enterprise_list("路径测试二号有限公司", "91320506000000002");
+        let res = app.upload_as("/api/v1/admin/imports/enterprises", &token, xlsx_with_entry(&sheet, &format!("{escape}-zip"))).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        assert!(!tmp.join(format!("{tag}-zip")).exists(), "a zip entry was written outside");
+
+        // The page's upload: whatever the browser calls the file, only its
+        // content is read, and the name is neither stored nor echoed.
+        let b = crate::browser::Browser::new(&app);
+        b.login("root@hostile.cn").await;
+        let names = [format!("{escape}-form.csv"), "..\\..\\..\\Windows\\win.ini".to_string(), "/etc/passwd".to_string(), "名单<script>alert(1)</script>.csv".to_string()];
+        for (i, name) in names.iter().enumerate() {
+            let csv = enterprise_list(&format!("路径测试表单{i}号有限公司"), &format!("9132050600000010{i}"));
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", b.csrf().await)
+                .text("kind", "enterprises")
+                .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(name.clone()));
+            let res = b.client.post(app.url("/admin/enterprises/import")).multipart(form).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{name}");
+            let html = res.text().await.unwrap();
+            assert!(!html.contains(name.as_str()) && !html.contains("<script>alert(1)"), "{name} echoed: {html}");
+        }
+        assert!(!tmp.join(format!("{tag}-form.csv")).exists(), "an upload was written outside");
+        let found: Value = app.get_as("/api/v1/enterprises?q=路径测试", &token).await.json().await.unwrap();
+        assert_eq!(found["items"].as_array().unwrap().len(), 5, "{found}");
+    }
+}
