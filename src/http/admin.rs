@@ -146,7 +146,7 @@ pub async fn list_users(
 }
 
 /// Deactivates an account: log-in and every session stop at once.
-#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, description = "The caller's own account", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/users/{id}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,

@@ -174,10 +174,18 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // Method guards sit on resources, so a known path with another method
     // lands here too.
     if req.resource_map().has_resource(req.path()) {
-        return Err(ApiError::new(ProblemKind::MethodNotAllowed).with_detail(
+        let refused = ApiError::new(ProblemKind::MethodNotAllowed).with_detail(
             format!("{} 不支持 {} 方法。", req.path(), req.method()),
             format!("{} does not support {}.", req.path(), req.method()),
-        ));
+        );
+        let mut res = actix_web::ResponseError::error_response(&refused);
+        // RFC 9110: a 405 names the methods the resource has.
+        if let Some(allow) = openapi::allowed_methods(req.path()) {
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+            }
+        }
+        return Ok(res);
     }
     if req.path().starts_with("/api/") {
         return Err(ApiError::not_found(

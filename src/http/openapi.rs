@@ -140,3 +140,46 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
         )
         .build()
 }
+
+/// The methods the document gives a concrete path (`/api/v1/tickets/7`),
+/// e.g. `GET, POST`; None for a path it does not describe (the web pages).
+pub fn allowed_methods(path: &str) -> Option<String> {
+    use std::sync::OnceLock;
+    static TEMPLATES: OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> = OnceLock::new();
+    let templates = TEMPLATES.get_or_init(|| {
+        super::openapi_document()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ];
+                let segments = template.split('/').map(str::to_string).collect();
+                let names = methods.iter().filter(|m| m.1).map(|m| m.0).collect();
+                (segments, names)
+            })
+            .collect()
+    });
+    let wanted: Vec<&str> = path.split('/').collect();
+    let mut allowed: Vec<&str> = Vec::new();
+    for (segments, methods) in templates {
+        let fits = segments.len() == wanted.len()
+            && segments
+                .iter()
+                .zip(&wanted)
+                .all(|(t, w)| t == w || (t.starts_with('{') && t.ends_with('}')));
+        if fits {
+            for m in methods {
+                if !allowed.contains(m) {
+                    allowed.push(m);
+                }
+            }
+        }
+    }
+    (!allowed.is_empty()).then(|| allowed.join(", "))
+}

@@ -26,6 +26,14 @@ each_backend! {
 
     async fn a_wrong_method_is_a_problem(app) {
         let res = app.client.delete(app.url("/api/v1/regions")).send().await.unwrap();
+        // RFC 9110: a 405 says what the resource does allow.
+        assert_eq!(res.headers()["allow"], "GET");
+        assert_problem(res, 405).await;
+        let res = app.client.delete(app.url("/api/v1/tickets/7/actions/sign_for")).send().await.unwrap();
+        assert_eq!(res.headers()["allow"], "POST");
+        assert_problem(res, 405).await;
+        let res = app.client.patch(app.url("/api/v1/admin/message-templates/new_ticket/zh")).send().await.unwrap();
+        assert_eq!(res.headers()["allow"], "GET, PUT, DELETE");
         assert_problem(res, 405).await;
     }
 
