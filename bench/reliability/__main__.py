@@ -42,7 +42,7 @@ def plan(args):
             ("crash-postgres", lambda: scenarios.crash(b, "postgres", secs, 3 if long else 1)),
             ("outage", lambda: scenarios.outage(b, 20)),
             ("instances", lambda: scenarios.instances(b, 120 if long else 20)),
-            ("fuzz", lambda: fuzz.run(b, 200 if long else 15)),
+            ("fuzz", lambda: fuzz.run(b, 100 if long else 15)),
         ]
     if args.command == "crash":
         backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]

@@ -317,6 +317,7 @@ pub async fn get(
     responses(
         (status = 200, body = EnterpriseView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another enterprise has this credit code", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
