@@ -86,6 +86,27 @@ pub struct DatabaseSettings {
     pub connect_timeout_secs: u64,
     pub migrate_on_start: bool,
     pub sqlite_busy_timeout_ms: u32,
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+/// SQLite's `synchronous` setting (the database runs in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Survives a crash of the process; a power cut or an operating-system
+    /// crash may undo the last transactions (never corrupting the file).
+    Normal,
+    /// Also survives a power cut, at the cost of a sync per transaction.
+    Full,
+}
+
+impl SqliteSynchronous {
+    pub fn as_pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

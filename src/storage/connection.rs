@@ -9,6 +9,8 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
+pub use crate::configuration::SqliteSynchronous;
+
 /// A database connection: PostgreSQL in production, embedded SQLite by default.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -86,6 +88,7 @@ pub struct ConnectionManager {
     target: DatabaseTarget,
     connect_timeout: Duration,
     sqlite_busy_timeout_ms: u32,
+    sqlite_synchronous: SqliteSynchronous,
 }
 
 impl ConnectionManager {
@@ -93,11 +96,13 @@ impl ConnectionManager {
         target: DatabaseTarget,
         connect_timeout: Duration,
         sqlite_busy_timeout_ms: u32,
+        sqlite_synchronous: SqliteSynchronous,
     ) -> Self {
         ConnectionManager {
             target,
             connect_timeout,
             sqlite_busy_timeout_ms,
+            sqlite_synchronous,
         }
     }
 
@@ -131,8 +136,9 @@ impl ConnectionManager {
         // switching to WAL needs the lock.
         conn.batch_execute(&format!(
             "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            self.sqlite_busy_timeout_ms
+             PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            self.sqlite_busy_timeout_ms,
+            self.sqlite_synchronous.as_pragma()
         ))
         .map_err(|e| ConnectionError::BadConnection(format!("cannot set up SQLite: {e}")))?;
         Ok(conn)
@@ -206,11 +212,37 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_connections_sync_as_configured() {
+        use diesel::sql_types::Integer;
+        #[derive(diesel::QueryableByName)]
+        struct Pragma {
+            #[diesel(sql_type = Integer)]
+            synchronous: i32,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // PRAGMA synchronous reads 1 for NORMAL and 2 for FULL.
+        for (setting, expected) in [(SqliteSynchronous::Normal, 1), (SqliteSynchronous::Full, 2)] {
+            let m = ConnectionManager::new(
+                DatabaseTarget::Sqlite(dir.path().join("y.db")),
+                Duration::from_secs(1),
+                1000,
+                setting,
+            );
+            let mut conn = m.open_sqlite(&dir.path().join("y.db")).unwrap();
+            let p: Pragma =
+                diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA synchronous"), &mut conn)
+                    .unwrap();
+            assert_eq!(p.synchronous, expected, "{setting:?}");
+        }
+    }
+
+    #[test]
     fn postgres_urls_get_a_connect_timeout() {
         let m = ConnectionManager::new(
             DatabaseTarget::parse("postgres://h/d").unwrap(),
             Duration::from_secs(3),
             1000,
+            SqliteSynchronous::Normal,
         );
         assert_eq!(
             m.pg_url("postgres://h/d"),

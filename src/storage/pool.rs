@@ -100,7 +100,12 @@ impl Database {
     pub fn connect(settings: &DatabaseSettings) -> Result<Database, String> {
         let target = DatabaseTarget::parse(settings.url.expose_secret())?;
         let timeout = Duration::from_secs(settings.connect_timeout_secs.max(1));
-        let manager = ConnectionManager::new(target, timeout, settings.sqlite_busy_timeout_ms);
+        let manager = ConnectionManager::new(
+            target,
+            timeout,
+            settings.sqlite_busy_timeout_ms,
+            settings.sqlite_synchronous,
+        );
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(0))
