@@ -42,7 +42,8 @@ def plan(args):
             ("crash-postgres", lambda: scenarios.crash(b, "postgres", secs, 3 if long else 1)),
             ("outage", lambda: scenarios.outage(b, 20)),
             ("instances", lambda: scenarios.instances(b, 120 if long else 20)),
-            ("fuzz", lambda: fuzz.run(b, 100 if long else 15)),
+            # CI's budget leaves out the coverage phase; `all` runs every phase.
+            ("fuzz", lambda: fuzz.run(b, 100) if long else fuzz.run(b, 10, "examples,fuzzing,stateful")),
         ]
     if args.command == "crash":
         backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -51,7 +52,7 @@ def plan(args):
         return [("outage", lambda: scenarios.outage(b, args.down))]
     if args.command == "instances":
         return [("instances", lambda: scenarios.instances(b, args.seconds, args.count))]
-    return [("fuzz", lambda: fuzz.run(b, args.examples))]
+    return [("fuzz", lambda: fuzz.run(b, args.examples, args.phases))]
 
 
 def run(name, scenario):
@@ -91,6 +92,7 @@ def main():
     ap.add_argument("--down", type=float, default=20, help="seconds the database is down")
     ap.add_argument("--count", type=int, default=3, help="instances")
     ap.add_argument("--examples", type=int, default=100, help="schemathesis examples per operation and role")
+    ap.add_argument("--phases", help="fuzz: schemathesis phases (default all: examples,coverage,fuzzing,stateful)")
     ap.add_argument("--serial", action="store_true", help="one scenario at a time")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin or default_binary(args.command in ("quick", "fuzz")))
