@@ -14,7 +14,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from harness import ROOT, Cast, Service, Workdir, create_user, login, must
+from harness import ROOT, Cast, Service, Workdir, create_user, login, must, report, tidy
 
 CHECKS = ",".join([
     "not_a_server_error",
@@ -122,11 +122,7 @@ def run(binary, examples, phases=None):
             panics = [line.strip() for line in f if "panicked" in line]
         problems += [f"the service panicked: {p}" for p in panics[:5]]
         figures["reports"] = out
-        ok = not problems
-        wd.keep = not ok
-        return {"scenario": "fuzzed API (sqlite)", "ok": ok, "figures": figures, "problems": problems[:80],
-                "problem_count": len(problems), "kept": None if ok else wd.path}
+        return report("fuzzed API (sqlite)", figures, problems, wd, shown=80)
     finally:
         svc.stop()
-        if not wd.keep:
-            wd.remove()
+        tidy(wd)

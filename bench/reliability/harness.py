@@ -293,3 +293,20 @@ class Tally:
 
     def list(self, key):
         return self.items.get(key, [])
+
+
+def report(name, figures, problems, workdir, shown=50):
+    """A scenario's result; a failed one keeps its folder for a look."""
+    ok = not problems
+    workdir.keep = not ok
+    return {"scenario": name, "ok": ok, "figures": figures, "problems": problems[:shown],
+            "problem_count": len(problems), "kept": None if ok else workdir.path}
+
+
+def tidy(workdir, pg=None):
+    """Stops the private server; removes the folder unless a check failed
+    (the logs and the database are kept for a look)."""
+    if pg:
+        pg.destroy()
+    if not workdir.keep:
+        workdir.remove()

@@ -9,7 +9,7 @@ import re
 import time
 
 import checks
-from harness import Cast, PrivatePostgres, Service, Store, Workdir, login, try_request
+from harness import Cast, PrivatePostgres, Service, Store, Workdir, login, report, tidy, try_request
 from load import FilingClients, Officers, Ports
 from smtp_sink import SmtpSink
 
@@ -252,19 +252,3 @@ def instances(binary, seconds, count=3):
             s.stop()
         sink.close()
         tidy(wd, pg)
-
-
-def report(name, figures, problems, workdir):
-    ok = not problems
-    workdir.keep = not ok
-    return {"scenario": name, "ok": ok, "figures": figures, "problems": problems[:50],
-            "problem_count": len(problems), "kept": None if ok else workdir.path}
-
-
-def tidy(workdir, pg):
-    """Stops the private server; removes the folder unless a check failed
-    (the logs and the database are kept for a look)."""
-    if pg:
-        pg.destroy()
-    if not workdir.keep:
-        workdir.remove()
