@@ -143,14 +143,16 @@ def sla_events(store, slack_secs):
     return problems
 
 
-def outbox(store, sink, drain_secs, kill_times=(), send_secs=5):
+def outbox(store, sink, drain_secs, kill_times=(), lease_secs=10):
     """Every queued message was sent and delivered exactly once. Waits up
     to `drain_secs` for the workers to empty the queue first.
 
     The one exception is a message being sent when its process was killed
-    (first delivered within `send_secs` before a kill): the mail server had
-    it, the outbox could not record it, and after the lease another worker
-    sends it again, with the same Message-ID. That is at-least-once
+    (first delivered within its lease, `lease_secs`, before a kill, or up to
+    a second after it, as the sink finishes reading what the dead process
+    had written): the mail server had it, the outbox could not record it,
+    and after the lease another worker sends it again, with the same
+    Message-ID. That is at-least-once
     delivery, and it is counted as `resent_after_crash`."""
     def owed():
         # Pending messages, and SLA events whose notices are not queued yet.
@@ -180,7 +182,7 @@ def outbox(store, sink, drain_secs, kill_times=(), send_secs=5):
     resent = 0
     for mid, times in sorted(delivered.items()):
         if len(times) > 1:
-            in_flight = len(times) == 2 and any(k - send_secs <= times[0] <= k < times[1] for k in kill_times)
+            in_flight = len(times) == 2 and any(k - lease_secs <= times[0] <= k + 1 < times[1] for k in kill_times)
             if in_flight:
                 resent += 1
             else:

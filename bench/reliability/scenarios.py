@@ -115,7 +115,7 @@ def crash(binary, backend, seconds, kills):
         clients.stop(retry_secs=60)
         problems = wait_for_sign_deadlines(store, 8)
         problems += ticket_checks(store, clients) + checks.sla_events(store, 8)
-        mail_problems, mail = checks.outbox(store, sink, 180, kill_times)
+        mail_problems, mail = checks.outbox(store, sink, 180, kill_times, int(BUSY_JOBS["YIZHAN__MAIL__LEASE_SECS"]))
         figures = filing_figures(clients, store)
         figures.update(kills=len(kill_times), mail=mail,
                        sla_events=store.value("SELECT COUNT(*) FROM sla_events"))
