@@ -18,10 +18,12 @@ COPY --from=build /src/target/release/yizhan /usr/local/bin/yizhan
 COPY config /etc/yizhan
 USER yizhan
 WORKDIR /var/lib/yizhan
-# Configure with environment variables; PostgreSQL in production:
-#   docker run -e YIZHAN_PROFILE=production -e YIZHAN_JWT_SECRET=... \
-#              -e DATABASE_URL=postgres://... -p 8080:8080 yizhan
-ENV YIZHAN_CONFIG_DIR=/etc/yizhan \
+# The image runs the production profile: it refuses to start without a real
+# YIZHAN_JWT_SECRET (32 characters or more). PostgreSQL in production:
+#   docker run -e YIZHAN_JWT_SECRET=... -e DATABASE_URL=postgres://... \
+#              -p 8080:8080 yizhan
+ENV YIZHAN_PROFILE=production \
+    YIZHAN_CONFIG_DIR=/etc/yizhan \
     YIZHAN_BIND=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///var/lib/yizhan/data/yizhan.db
 VOLUME ["/var/lib/yizhan/data"]

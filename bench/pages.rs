@@ -78,7 +78,11 @@ async fn main() {
                 &officer,
                 format!(
                     "{base}/workbench?status=pending_sign&urgency=normal&cursor={}",
-                    total / 2
+                    yizhan::http::paging::QueueCursor {
+                        id: total / 2,
+                        due: None
+                    }
+                    .encode()
                 ),
             ),
             (

@@ -83,7 +83,10 @@ async fn main() {
         let queue = format!("{base}/api/v1/tickets?status=pending_sign&urgency=normal&limit=25");
         let (_, first) = timed(&client, &queue, &token).await;
         assert_eq!(first["items"].as_array().unwrap().len(), 25);
-        let cursor = first["next_cursor"].as_i64().expect("a second page");
+        let cursor = first["next_cursor"]
+            .as_str()
+            .expect("a second page")
+            .to_string();
         let page2 = format!("{queue}&cursor={cursor}");
         let detail = format!("{base}/api/v1/tickets/{id}");
         // 氦气短缺: in the titles of the 100 oldest tickets only.

@@ -59,7 +59,20 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub mail: MailSettings,
     pub metrics: MetricsSettings,
+    pub filing: FilingSettings,
     pub log: LogSettings,
+}
+
+/// How fast problems may be filed, and what an unverified enterprise may file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct FilingSettings {
+    /// Filings one account may make per minute (a burst of this many, then
+    /// evenly spread); 0 turns the limit off.
+    pub per_account_per_minute: u32,
+    /// Filings of all of one enterprise's accounts per minute; 0: off.
+    pub per_enterprise_per_minute: u32,
+    /// Open problems an unverified enterprise may have at once.
+    pub unverified_open_limit: i64,
 }
 
 fn default_profile() -> Profile {
@@ -76,6 +89,26 @@ pub struct ServerSettings {
     pub trust_proxy_headers: bool,
     pub upload_limit_bytes: usize,
     pub public_check_per_minute: u32,
+    /// Lets the development profile (with its published JWT secret) listen
+    /// on an address other machines reach. Off: a forgotten profile must not
+    /// put a forgeable service on the network.
+    pub allow_public_development: bool,
+}
+
+impl ServerSettings {
+    /// True when `bind` names only this machine (127.0.0.0/8, ::1, localhost).
+    pub fn binds_loopback_only(&self) -> bool {
+        let bind = self.bind.trim();
+        if let Ok(addr) = bind.parse::<std::net::SocketAddr>() {
+            return addr.ip().is_loopback();
+        }
+        let host = bind.rsplit_once(':').map_or(bind, |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -131,6 +164,9 @@ pub struct AuthSettings {
     pub login_max_failures_per_account: i32,
     pub login_max_failures_per_address: i32,
     pub login_window_minutes: i64,
+    /// The delay after the last allowed failure; each further one doubles it.
+    pub login_first_delay_secs: i64,
+    /// The longest delay, in minutes.
     pub login_lock_minutes: i64,
 }
 
@@ -439,22 +475,42 @@ impl Settings {
                 "auth.argon2_* parameters are out of range".into(),
             ));
         }
-        if auth.login_max_failures_per_account < 1 || auth.login_max_failures_per_address < 1 {
+        if auth.login_max_failures_per_account < 1
+            || auth.login_max_failures_per_address < 1
+            || auth.login_first_delay_secs < 1
+            || auth.login_lock_minutes < 1
+        {
             return Err(ConfigError::Refused(
-                "auth.login_max_failures_* must be at least 1".into(),
+                "auth.login_max_failures_*, login_first_delay_secs and login_lock_minutes must be at least 1".into(),
             ));
         }
-        if self.profile == Profile::Production {
-            let secret = self.auth.jwt_secret.expose_secret();
-            if secret == DEVELOPMENT_JWT_SECRET {
-                return Err(ConfigError::Refused(
-                    "refusing to start in production with the built-in development JWT secret: set YIZHAN_JWT_SECRET".into(),
-                ));
+        match self.profile {
+            Profile::Production => {
+                check_production_key("YIZHAN_JWT_SECRET", self.auth.jwt_secret.expose_secret())?;
+                for (kid, secret) in auth.retired_keys().map_err(ConfigError::Refused)? {
+                    check_production_key(&format!("the retired JWT key `{kid}`"), &secret)?;
+                }
             }
-            if secret.len() < 32 {
-                return Err(ConfigError::Refused(
-                    "refusing to start in production: YIZHAN_JWT_SECRET must be at least 32 characters".into(),
-                ));
+            Profile::Development => {
+                if !self.server.binds_loopback_only() && !self.server.allow_public_development {
+                    return Err(ConfigError::Refused(format!(
+                        "refusing to listen on {} in the development profile, whose JWT secret is public: set YIZHAN_PROFILE=production (or server.allow_public_development = true)",
+                        self.server.bind
+                    )));
+                }
+            }
+        }
+        // In any profile: a key of only whitespace signs nothing anyone could keep secret.
+        if self.auth.jwt_secret.expose_secret().trim().is_empty() {
+            return Err(ConfigError::Refused(
+                "auth.jwt_secret must not be empty or only whitespace".into(),
+            ));
+        }
+        for (kid, secret) in auth.retired_keys().map_err(ConfigError::Refused)? {
+            if secret.trim().is_empty() {
+                return Err(ConfigError::Refused(format!(
+                    "the retired JWT key `{kid}` must not be empty or only whitespace"
+                )));
             }
         }
         Ok(())
@@ -465,6 +521,22 @@ impl Settings {
         let body = toml::to_string(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
         format!("# profile: {}\n{body}", self.profile)
     }
+}
+
+/// The rules every signing or verifying key meets in production, current or
+/// retired: a retired key verifies tokens just as well as the current one.
+fn check_production_key(name: &str, secret: &str) -> Result<(), ConfigError> {
+    if secret == DEVELOPMENT_JWT_SECRET {
+        return Err(ConfigError::Refused(format!(
+            "refusing to start in production: {name} is the built-in development JWT secret (set YIZHAN_JWT_SECRET)"
+        )));
+    }
+    if secret.trim().chars().count() < 32 {
+        return Err(ConfigError::Refused(format!(
+            "refusing to start in production: {name} must be at least 32 characters (not counting surrounding spaces)"
+        )));
+    }
+    Ok(())
 }
 
 fn masked<S: serde::Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
@@ -520,6 +592,7 @@ mod tests {
             ("YIZHAN_CONFIG_DIR", "/nonexistent"),
             ("DATABASE_URL", "postgres://u:p@localhost/y"),
             ("YIZHAN_BIND", "0.0.0.0:9000"),
+            ("YIZHAN__SERVER__ALLOW_PUBLIC_DEVELOPMENT", "true"),
             ("YIZHAN__DATABASE__POOL_SIZE", "3"),
             ("YIZHAN__DATABASE__MIGRATE_ON_START", "false"),
         ]))
@@ -573,5 +646,85 @@ mod tests {
             "sqlite://data/x.db"
         );
         assert_eq!(mask_url_password("postgres://u@h/d"), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn development_listens_only_on_loopback_unless_allowed() {
+        for bind in [
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "localhost:8080",
+            "127.0.0.2:1",
+        ] {
+            Settings::load_from(env(&[
+                ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+                ("YIZHAN_BIND", bind),
+            ]))
+            .unwrap_or_else(|e| panic!("{bind}: {e}"));
+        }
+        for bind in ["0.0.0.0:8080", "[::]:8080", "10.1.2.3:80", "example.org:80"] {
+            let err = Settings::load_from(env(&[
+                ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+                ("YIZHAN_BIND", bind),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("development") && err.contains("allow_public_development"),
+                "{err}"
+            );
+        }
+        Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("YIZHAN_BIND", "0.0.0.0:8080"),
+            ("YIZHAN__SERVER__ALLOW_PUBLIC_DEVELOPMENT", "true"),
+        ]))
+        .unwrap();
+    }
+
+    #[test]
+    fn production_holds_retired_keys_to_the_same_rules() {
+        let good = "0123456789abcdef0123456789abcdef-prod";
+        let with_retired = |retired: &str| {
+            Settings::load_from(env(&[
+                ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+                ("YIZHAN_PROFILE", "production"),
+                ("YIZHAN_JWT_SECRET", good),
+                ("YIZHAN__AUTH__JWT_RETIRED_KEYS", retired),
+            ]))
+        };
+        let dev = format!("old={DEVELOPMENT_JWT_SECRET}");
+        for retired in [dev.as_str(), "old=x", "old=short but not blank"] {
+            let err = with_retired(retired).unwrap_err().to_string();
+            assert!(err.contains("retired JWT key `old`"), "{retired}: {err}");
+        }
+        with_retired("old=fedcba9876543210fedcba9876543210-old").unwrap();
+        assert!(with_retired("old=                                        ").is_err());
+        // A current secret of spaces is no secret, whatever its length.
+        let err = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("YIZHAN_PROFILE", "production"),
+            ("YIZHAN_JWT_SECRET", &" ".repeat(40)),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("YIZHAN_JWT_SECRET"), "{err}");
+        // Development refuses an empty-looking retired key as well.
+        let err = Settings::load_from(env(&[
+            ("YIZHAN_CONFIG_DIR", "/nonexistent"),
+            ("YIZHAN__AUTH__JWT_RETIRED_KEYS", "old=   "),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("jwt_retired_keys"), "{err}");
+    }
+
+    #[test]
+    fn the_image_defaults_to_production() {
+        let dockerfile = include_str!("../Dockerfile");
+        assert!(
+            dockerfile.lines().any(
+                |l| l.contains("YIZHAN_PROFILE=production") && !l.trim_start().starts_with('#')
+            ),
+            "the Dockerfile must set YIZHAN_PROFILE=production outside a comment"
+        );
     }
 }

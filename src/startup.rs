@@ -75,6 +75,7 @@ impl Application {
                 std::num::NonZeroU32::new(settings.server.public_check_per_minute.max(1))
                     .expect("at least one"),
             )),
+            filing: crate::services::filing_limits::FilingLimits::from_settings(&settings.filing),
             dashboards: Arc::new(DashboardCache::new(settings.metrics.dashboard_cache())),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))

@@ -151,6 +151,10 @@ class Service:
             "YIZHAN__AUTH__ARGON2_MEMORY_KIB": "1024",
             "YIZHAN__AUTH__ARGON2_ITERATIONS": "1",
             "YIZHAN__MAIL__DIGEST_TIME": "",
+            # A few accounts file for many: the scenarios are about data,
+            # not the flood guard (its own tests are in tests/api).
+            "YIZHAN__FILING__PER_ACCOUNT_PER_MINUTE": "0",
+            "YIZHAN__FILING__PER_ENTERPRISE_PER_MINUTE": "0",
         }
         self.env.update(settings or {})
         self.proc = None

@@ -140,6 +140,7 @@ pub async fn setup(backend: &'static str) -> Bench {
     let (ticket, _) = file(
         &db,
         &sla,
+        &yizhan::services::filing_limits::FilingLimits::unlimited(),
         &caller,
         Filing {
             category: "parts_supply".into(),

@@ -361,6 +361,60 @@ pub fn may_keep_list(caller: &Caller, province: Option<&RegionCode>) -> bool {
     }
 }
 
+/// Whether an enterprise belongs on a list: anyone's on the national list,
+/// only the province's own on a provincial list. (Who keeps the list is
+/// [`may_keep_list`]; that the caller can see the enterprise at all,
+/// [`may_read_enterprise`].)
+pub fn may_list_enterprise(province: Option<&RegionCode>, e: &EnterpriseFacts) -> bool {
+    province.is_none_or(|p| e.county.province() == *p)
+}
+
+/// What deciding a request to join an enterprise depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinFacts {
+    pub enterprise_id: i64,
+    pub county: RegionCode,
+    /// The enterprise has active accounts already.
+    pub has_accounts: bool,
+    /// Who last changed the enterprise's contact e-mail.
+    pub contact_changed_by: Option<i64>,
+}
+
+/// Who decides whether someone may speak for an enterprise: its own
+/// accounts; when it has none, the lead of its county department, unless
+/// that lead is who changed the contact e-mail (else an officer could point
+/// the contact at itself and approve its own joining). Nobody else, not
+/// even an administrator: the enterprise, or the county that knows it,
+/// vouches for its people.
+pub fn may_decide_join(caller: &Caller, j: &JoinFacts) -> bool {
+    if j.has_accounts {
+        return caller.role == Role::Enterprise && caller.enterprise_id == Some(j.enterprise_id);
+    }
+    caller.role == Role::Lead
+        && j.contact_changed_by != Some(caller.user_id)
+        && staff_department(caller).is_some_and(|d| is_county_department_of(d, &j.county))
+}
+
+/// Whether `d` is the county department of the county.
+fn is_county_department_of(d: &DepartmentScope, county: &RegionCode) -> bool {
+    d.kind == DepartmentKind::County
+        && d.region
+            .as_ref()
+            .is_some_and(|(code, level)| *level == RegionLevel::County && code == county)
+}
+
+/// Who verifies a self-registered enterprise: staff of its county
+/// department (and administrators).
+pub fn may_verify_enterprise(caller: &Caller, county: &RegionCode) -> bool {
+    match caller.role {
+        Role::Admin => true,
+        Role::Officer | Role::Lead => {
+            staff_department(caller).is_some_and(|d| is_county_department_of(d, county))
+        }
+        _ => false,
+    }
+}
+
 /// What authorization needs to know about a user account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserFacts {

@@ -139,13 +139,18 @@ pub struct LinkWithPassword {
     pub password: String,
 }
 
-/// Activates a registration with its e-mailed token and sets the password;
-/// the enterprise and its account are created now.
+/// Activates a registration with its e-mailed token and sets the password.
+/// For an enterprise not on record, the enterprise (unverified until its
+/// county department verifies it) and its account are created now (201).
+/// For one on record, a request to join it is made (202): its accounts, or
+/// when it has none its county department's lead, approve it, and the
+/// account exists from then on.
 #[utoipa::path(
     tag = "auth",
     request_body = LinkWithPassword,
     responses(
         (status = 201, body = UserView),
+        (status = 202, description = "The enterprise is on record: a request to join it awaits approval", body = Accepted),
         (status = 409, description = "The e-mail got an account meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid, used or expired link, or a password that breaks the policy", body = Problem, content_type = "application/problem+json"),
     )
@@ -153,10 +158,11 @@ pub struct LinkWithPassword {
 #[post("/auth/activate")]
 pub async fn activate(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<LinkWithPassword>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let b = body?.into_inner();
-    let user = accounts::activate(
+    let done = accounts::activate(
         &state.db,
         &state.auth,
         &b.token,
@@ -165,7 +171,14 @@ pub async fn activate(
     )
     .await
     .map_err(ApiError::from)?;
-    Ok(HttpResponse::Created().json(UserView::from(user)))
+    Ok(match done {
+        accounts::Activated::Account(user) => HttpResponse::Created().json(UserView::from(*user)),
+        accounts::Activated::AwaitingApproval { enterprise } => accepted(
+            &format!("“{enterprise}”已在平台登记，您的加入申请待批准；批准后会邮件通知您。"),
+            &format!("\"{enterprise}\" is on record; your request to join it awaits approval, and you will be told by e-mail."),
+            &req,
+        ),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

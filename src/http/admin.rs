@@ -210,8 +210,12 @@ pub async fn reset_password(
 pub struct AuthEventView {
     pub id: i64,
     /// `login_ok`, `login_failed`, `login_throttled`, `refresh_reuse`,
-    /// `logout`, `password_changed`, `password_reset`, `user_created`,
-    /// `user_deactivated`, `user_activated`.
+    /// `logout`, `password_changed`, `password_change_failed`,
+    /// `password_reset`, `user_created`, `user_deactivated`,
+    /// `user_activated`, `registration_requested`, `registration_ignored`,
+    /// `registration_activated`, `join_requested`, `join_approved`,
+    /// `join_refused`, `enterprise_contact_changed` (detail: the enterprise
+    /// and both addresses), `enterprise_verified`.
     pub kind: String,
     pub user_id: Option<i64>,
     pub email: Option<String>,

@@ -76,15 +76,19 @@ pub struct TokenResponse {
     pub user: UserView,
 }
 
-fn token_response(tokens: Tokens, user: User) -> web::Json<TokenResponse> {
-    web::Json(TokenResponse {
-        access_token: tokens.access_token,
-        token_type: "Bearer",
-        expires_in: tokens.access_expires_in,
-        refresh_token: tokens.refresh_token,
-        refresh_expires_in: tokens.refresh_expires_in,
-        user: user.into(),
-    })
+/// Tokens are credentials: no cache on the way may keep them (RFC 6749 §5.1).
+fn token_response(tokens: Tokens, user: User) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((actix_web::http::header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token: tokens.access_token,
+            token_type: "Bearer",
+            expires_in: tokens.access_expires_in,
+            refresh_token: tokens.refresh_token,
+            refresh_expires_in: tokens.refresh_expires_in,
+            user: user.into(),
+        })
 }
 
 impl From<AuthError> for ApiError {
@@ -93,12 +97,15 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => ApiError::new(ProblemKind::Unauthorized)
                 .with_detail("电子邮箱或密码不正确。", "Wrong e-mail or password."),
             AuthError::Throttled(secs) => {
+                let (zh, en) = if secs < 60 {
+                    (format!("{secs} 秒"), format!("{secs} seconds"))
+                } else {
+                    let m = secs.div_ceil(60);
+                    (format!("{m} 分钟"), format!("{m} minutes"))
+                };
                 let mut err = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-                    format!("登录失败次数过多，请 {} 分钟后再试。", secs.div_ceil(60)),
-                    format!(
-                        "Too many failed log-ins; try again in {} minutes.",
-                        secs.div_ceil(60)
-                    ),
+                    format!("密码错误次数过多，请 {zh}后再试。"),
+                    format!("Too many wrong passwords from here; try again in {en}."),
                 );
                 err.retry_after_secs = Some(secs);
                 err
@@ -143,7 +150,7 @@ impl From<AuthError> for ApiError {
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failures from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
@@ -151,7 +158,7 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<LoginRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     let LoginRequest { email, password } = body.into_inner();
     let (tokens, user) = state.auth.login(&email, password, &client).await?;
@@ -173,7 +180,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
-) -> Result<web::Json<TokenResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     let (tokens, user) = state.auth.refresh(&body.refresh_token, &client).await?;
     Ok(token_response(tokens, user))
@@ -219,11 +226,13 @@ pub async fn me(who: Authenticated) -> web::Json<UserView> {
         (status = 204, description = "Changed; log in again"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or the new one breaks the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Authenticated,
     body: Body<PasswordChange>,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -233,7 +242,12 @@ pub async fn change_password(
     } = body?.into_inner();
     state
         .auth
-        .change_password(who.user.id, current_password, new_password)
+        .change_password(
+            who.user.id,
+            current_password,
+            new_password,
+            &client_address(&req, state.settings.server.trust_proxy_headers),
+        )
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())

@@ -98,6 +98,12 @@ pub struct EnterpriseView {
     /// The users who registered and last changed the record.
     pub created_by: Option<i64>,
     pub updated_by: Option<i64>,
+    /// `verified`, or `unverified`: self-registered under a code that was
+    /// not on record, until its county department verifies it. An
+    /// unverified enterprise files no critical problems and has at most a
+    /// few open at once.
+    pub verification: String,
+    pub verified_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn view(
@@ -124,6 +130,8 @@ fn view(
         updated_at: e.updated_at.and_utc(),
         created_by: e.created_by,
         updated_by: e.updated_by,
+        verification: e.verification,
+        verified_at: e.verified_at.map(|t| t.and_utc()),
     }
 }
 
@@ -190,6 +198,9 @@ pub struct EnterpriseQuery {
     pub chain: Option<String>,
     /// On a white list right now (`true`) or not (`false`).
     pub listed: Option<bool>,
+    /// `unverified`: self-registered enterprises waiting for their county
+    /// department to verify them (the verification queue).
+    pub verification: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<i64>,
     /// 1 to 200 (default 50).
@@ -219,6 +230,19 @@ pub async fn search(
     let limit = super::paging::limit(q.limit)?;
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
     let region_prefix = super::paging::region_prefix(q.region.as_deref())?;
+    let unverified = match q.verification.as_deref() {
+        None | Some("") => false,
+        Some("unverified") => true,
+        Some(_) => {
+            return Err(ApiError::invalid_fields(vec![(
+                "verification".into(),
+                super::problem::Message::new(
+                    "核验状态只能是 unverified。",
+                    "verification can only be `unverified`.",
+                ),
+            )]))
+        }
+    };
     let filter = EnterpriseFilter {
         name: q.q,
         credit_code: q.code,
@@ -226,6 +250,7 @@ pub async fn search(
         chain: q.chain,
         listed: q.listed,
         only_id: None,
+        unverified,
         after_id: q.cursor,
         limit: limit + 1,
     };
@@ -304,6 +329,28 @@ pub async fn get(
     path: web::Path<i64>,
 ) -> Result<web::Json<EnterpriseView>, ApiError> {
     let d = enterprises::get(&state.db, &who.caller, path.into_inner()).await?;
+    Ok(web::Json(detail_view(d)))
+}
+
+/// Verifies a self-registered enterprise (the county department's staff):
+/// it may then file critical problems and more than a few at once.
+#[utoipa::path(
+    tag = "enterprises",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = EnterpriseView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Verified already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/enterprises/{id}/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<i64>,
+) -> Result<web::Json<EnterpriseView>, ApiError> {
+    let d = enterprises::verify(&state.db, &who.caller, path.into_inner()).await?;
     Ok(web::Json(detail_view(d)))
 }
 

@@ -25,6 +25,12 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
                 format!("请求体超过上限 {limit} 字节。"),
                 format!("The body exceeds the limit of {limit} bytes."),
             ),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(ProblemKind::PayloadTooLarge).with_detail(
+                format!("请求体超过上限 {limit} 字节。"),
+                format!("The body exceeds the limit of {limit} bytes."),
+            )
+        }
         JsonPayloadError::ContentType => ApiError::new(ProblemKind::UnsupportedMediaType)
             .with_detail(
                 "请求体须为 JSON（Content-Type: application/json）。",

@@ -15,12 +15,12 @@ pub struct Health {
     status: &'static str,
 }
 
+/// Only ready or not: anyone may ask, so nothing about the database (which
+/// backend, host, user, the driver's error) is told; the log has it.
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` when the database answers.
     status: &'static str,
-    /// The backend in use: `sqlite` or `postgres`.
-    database: &'static str,
 }
 
 /// The process is alive.
@@ -41,19 +41,16 @@ pub async fn healthz() -> web::Json<Health> {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
     match state.db.check().await {
-        Ok(()) => Ok(web::Json(Readiness {
-            status: "ready",
-            database: state.db.backend().name(),
-        })),
+        Ok(()) => Ok(web::Json(Readiness { status: "ready" })),
         Err(e) => {
             let reason = match e {
                 StorageError::Unavailable(r) => r,
                 StorageError::Query(q) => q.to_string(),
             };
-            tracing::warn!(%reason, "not ready");
+            tracing::warn!(backend = state.db.backend().name(), %reason, "not ready");
             Err(ApiError::new(ProblemKind::ServiceUnavailable).with_detail(
-                format!("数据库无法访问：{reason}"),
-                format!("The database is unreachable: {reason}"),
+                "服务暂时无法访问数据库，请稍后再试。",
+                "The service cannot reach its database at the moment; try again later.",
             ))
         }
     }

@@ -37,6 +37,7 @@ pub async fn observe(
         .and_then(accepted_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method_label = method_label(req.method());
     let method = req.method().to_string();
     let path = req.path().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
@@ -50,18 +51,44 @@ pub async fn observe(
         Ok(res) => res.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
-    record(&span, &method, &path, route, status, started);
+    record(
+        &span,
+        (&method, method_label),
+        &path,
+        route,
+        status,
+        started,
+    );
     let mut res = render_problem(result?.map_into_boxed_body(), lang, &request_id);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
+    protective_headers(res.headers_mut(), status);
     Ok(res)
 }
 
-/// One log line and the request metrics.
+/// The method as a metric label: from a closed set, since every distinct
+/// label value is a new time series kept for the life of the process and any
+/// client may invent method names.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// One log line and the request metrics. `route` is the matched route's
+/// template (or `unmatched`), never the raw path.
 fn record(
     span: &tracing::Span,
-    method: &str,
+    (method, method_label): (&str, &'static str),
     path: &str,
     route: String,
     status: u16,
@@ -69,7 +96,7 @@ fn record(
 ) {
     let elapsed = started.elapsed();
     let labels = [
-        ("method", method.to_string()),
+        ("method", method_label.to_string()),
         ("route", route),
         ("status", status.to_string()),
     ];
@@ -83,6 +110,21 @@ fn record(
             tracing::info!(%method, %path, status, latency_ms, "request served");
         }
     });
+}
+
+/// Headers every response carries: no content sniffing; a 401 names the
+/// scheme it wants (RFC 9110 §11.6.1).
+fn protective_headers(headers: &mut header::HeaderMap, status: u16) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if status == 401 && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"yizhan\""),
+        );
+    }
 }
 
 /// Renders an [`ApiError`] in the caller's language; turns any other error
@@ -111,8 +153,17 @@ fn render_problem(
     problem.status = res.status().as_u16();
     problem.instance = Some(res.request().path().to_string());
     problem.request_id = Some(request_id.to_string());
-    let (req, old) = res.into_parts();
+    let (req, mut old) = res.into_parts();
     let mut fresh = problem_response(&problem, error.retry_after_secs);
+    // Keep what a handler or inner middleware attached (`body_limit` holds
+    // the request body there) and its decision to close the connection.
+    let attached = std::mem::take(&mut *old.extensions_mut());
+    fresh.extensions_mut().extend(attached);
+    if old.head().connection_type() == actix_web::http::ConnectionType::Close {
+        fresh
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
     // Keep headers a handler set (Allow, Retry-After, ...), not its body.
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -134,5 +185,14 @@ mod tests {
         assert_eq!(accepted_request_id(&long), None);
         let spaced = HeaderValue::from_static("a b");
         assert_eq!(accepted_request_id(&spaced), None);
+    }
+
+    #[test]
+    fn method_labels_come_from_a_closed_set() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::TRACE), "other");
+        let invented = Method::from_bytes(b"FOO123").unwrap();
+        assert_eq!(method_label(&invented), "other");
     }
 }

@@ -3,12 +3,14 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod body_limit;
 pub mod caller;
 pub mod dashboard;
 pub mod enterprises;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod join_requests;
 pub mod lang;
 pub mod mail;
 pub mod metrics;
@@ -48,6 +50,8 @@ pub struct AppState {
     pub sla: crate::services::sla::Sla,
     /// Per-client limit of the public white-list check.
     pub check_limiter: governor::DefaultKeyedRateLimiter<String>,
+    /// How fast accounts and enterprises may file.
+    pub filing: crate::services::filing_limits::FilingLimits,
     /// Dashboards the web page has computed recently.
     pub dashboards: std::sync::Arc<crate::services::dashboard_cache::DashboardCache>,
 }
@@ -79,6 +83,7 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .map(|app| {
             app.configure(pages::configure)
+                .wrap(actix_web::middleware::from_fn(body_limit::limit_body))
                 .wrap(actix_web::middleware::from_fn(pages::session::set_cookies))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
         })
@@ -117,6 +122,10 @@ where
                 .service(enterprises::create)
                 .service(enterprises::get)
                 .service(enterprises::update)
+                .service(enterprises::verify)
+                .service(join_requests::list)
+                .service(join_requests::approve)
+                .service(join_requests::refuse)
                 .service(enterprises::listings)
                 .service(enterprises::add_listing)
                 .service(enterprises::remove_listing)

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Authenticated, Body};
 use super::enterprises::invalid;
+use super::paging::QueueCursor;
 use super::problem::{ApiError, Message, Problem, ProblemKind};
 use super::AppState;
 use crate::domain::access::{Caller, DepartmentRef};
@@ -43,6 +44,14 @@ impl From<TicketError> for ApiError {
                     current.version, current.status
                 ),
             ),
+            TicketError::Throttled(secs) => {
+                let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
+                    format!("提交过于频繁，请 {secs} 秒后再试。"),
+                    format!("Filing too fast; try again in {secs} s."),
+                );
+                e.retry_after_secs = Some(secs);
+                e
+            }
             TicketError::Storage(s) => s.into(),
         }
     }
@@ -286,7 +295,8 @@ pub struct FilingBody {
         (status = 201, body = TicketDetail),
         (status = 200, description = "A retry of an earlier filing with the same key", body = TicketDetail),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every invalid field", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every invalid field; an unverified enterprise's critical problem or one past its open limit", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Filing too fast for the account or its enterprise; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/tickets")]
@@ -306,6 +316,7 @@ pub async fn file(
     let ((loaded, events), created) = tickets::file_and_read(
         &state.db,
         &state.sla,
+        &state.filing,
         &who.caller,
         Filing {
             category: b.category,
@@ -353,14 +364,16 @@ pub struct QueueQuery {
     pub q: Option<String>,
     /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
     pub sort: Option<String>,
-    pub cursor: Option<i64>,
+    /// The `next_cursor` of the previous page, with the same `sort`; opaque.
+    pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketPage {
     pub items: Vec<TicketView>,
-    pub next_cursor: Option<i64>,
+    /// Opaque: pass it as `cursor` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The caller's queue: tickets they may see, newest first or by deadline.
@@ -373,11 +386,8 @@ pub async fn queue(
 ) -> Result<web::Json<TicketPage>, ApiError> {
     let q = query.into_inner();
     let limit = super::paging::limit(q.limit)?;
-    let filter = TicketFilter {
-        after_id: q.cursor,
-        limit: limit + 1,
-        ..filter_of(&q, &who.caller)?
-    };
+    let filter = with_cursor(filter_of(&q, &who.caller)?, q.cursor.as_deref(), limit + 1)?;
+    let by_deadline = filter.by_deadline;
     let mut found = tickets::queue(
         &state.db,
         &who.caller,
@@ -385,11 +395,31 @@ pub async fn queue(
         q.needs_action.unwrap_or(false),
     )
     .await?;
-    let next_cursor = super::paging::next_cursor(&mut found, limit, |t| t.id);
+    let next_cursor = super::paging::next_cursor(&mut found, limit, |t| {
+        QueueCursor::after(t, by_deadline).encode()
+    });
     Ok(web::Json(TicketPage {
         items: found.iter().map(TicketView::from).collect(),
         next_cursor,
     }))
+}
+
+/// The filter from the position a client's cursor names, one page long.
+pub(crate) fn with_cursor(
+    filter: TicketFilter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<TicketFilter, ApiError> {
+    let at = cursor
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| QueueCursor::decode(c, filter.by_deadline))
+        .transpose()?;
+    Ok(TicketFilter {
+        after_id: at.map(|c| c.id),
+        after_due: at.and_then(|c| c.due),
+        limit,
+        ..filter
+    })
 }
 
 /// The queue's filters as a storage filter (no cursor, no limit).
@@ -434,6 +464,7 @@ pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter,
         enterprise_id: None,
         text: q.q.clone(),
         after_id: None,
+        after_due: None,
         by_deadline,
         limit: 0,
     })

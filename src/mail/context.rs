@@ -32,6 +32,15 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
         ]),
         MailKind::Activation => v.extend(["enterprise", "credit_code", "expires"]),
         MailKind::PasswordReset => v.push("expires"),
+        MailKind::ContactChanged => v.extend([
+            "enterprise",
+            "credit_code",
+            "new_email",
+            "changed_by",
+            "changed_at",
+        ]),
+        MailKind::JoinRequested => v.extend(["enterprise", "name", "email", "requested_at"]),
+        MailKind::JoinDecided => v.extend(["enterprise", "approved"]),
     }
     v
 }
@@ -148,6 +157,26 @@ pub fn context(
             "link": format!("{base}/account/reset-password?token={}", text(params, "token")),
             "expires": when("expires_at"),
         }),
+        MailKind::ContactChanged => json!({
+            "link": format!("{base}/"),
+            "enterprise": text(params, "enterprise"),
+            "credit_code": text(params, "credit_code"),
+            "new_email": text(params, "new_email"),
+            "changed_by": text(params, "changed_by"),
+            "changed_at": when("changed_at"),
+        }),
+        MailKind::JoinRequested => json!({
+            "link": format!("{base}/join-requests"),
+            "enterprise": text(params, "enterprise"),
+            "name": text(params, "name"),
+            "email": text(params, "email"),
+            "requested_at": when("requested_at"),
+        }),
+        MailKind::JoinDecided => json!({
+            "link": format!("{base}/login"),
+            "enterprise": text(params, "enterprise"),
+            "approved": params.get("approved").and_then(Value::as_bool).unwrap_or(false),
+        }),
     };
     match value {
         Value::Object(map) => map,
@@ -182,6 +211,18 @@ pub fn sample_params(kind: MailKind) -> Value {
             "credit_code": "91310000132260250X", "expires_at": "2022-04-20T09:30:00Z",
         }),
         MailKind::PasswordReset => json!({"token": "sample", "expires_at": "2022-04-18T09:30:00Z"}),
+        MailKind::ContactChanged => json!({
+            "enterprise": "上海汽车集团股份有限公司", "credit_code": "91310000132260250X",
+            "new_email": "contact@saic.example.cn", "changed_by": "上海市嘉定区经济委员会",
+            "changed_at": "2022-04-18T02:00:00Z",
+        }),
+        MailKind::JoinRequested => json!({
+            "enterprise": "上海汽车集团股份有限公司", "name": "王经理",
+            "email": "wang@saic.example.cn", "requested_at": "2022-04-18T02:00:00Z",
+        }),
+        MailKind::JoinDecided => {
+            json!({"enterprise": "上海汽车集团股份有限公司", "approved": true})
+        }
     }
 }
 

@@ -45,14 +45,23 @@ pub enum MailKind {
     Notice(Notice),
     Activation,
     PasswordReset,
+    /// To an enterprise's previous contact address, when staff change it.
+    ContactChanged,
+    /// To whoever decides a request to speak for an enterprise.
+    JoinRequested,
+    /// To the person who asked, once the request is decided.
+    JoinDecided,
 }
 
 impl MailKind {
     pub fn all() -> impl Iterator<Item = MailKind> {
-        Notice::ALL
-            .into_iter()
-            .map(MailKind::Notice)
-            .chain([MailKind::Activation, MailKind::PasswordReset])
+        Notice::ALL.into_iter().map(MailKind::Notice).chain([
+            MailKind::Activation,
+            MailKind::PasswordReset,
+            MailKind::ContactChanged,
+            MailKind::JoinRequested,
+            MailKind::JoinDecided,
+        ])
     }
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +69,9 @@ impl MailKind {
             MailKind::Notice(n) => n.as_str(),
             MailKind::Activation => "activation",
             MailKind::PasswordReset => "password_reset",
+            MailKind::ContactChanged => "contact_changed",
+            MailKind::JoinRequested => "join_requested",
+            MailKind::JoinDecided => "join_decided",
         }
     }
 

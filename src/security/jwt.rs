@@ -26,6 +26,10 @@ pub struct AccessClaims {
     pub dept: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ent: Option<i64>,
+    /// The log-in (refresh-token family) the token was issued for; a token
+    /// outlives neither its log-out nor the revocation of its log-in.
+    #[serde(default)]
+    pub sid: String,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
@@ -99,6 +103,7 @@ impl TokenKeys {
         role: Role,
         dept: Option<i64>,
         ent: Option<i64>,
+        sid: &str,
         now: DateTime<Utc>,
     ) -> String {
         let claims = AccessClaims {
@@ -106,6 +111,7 @@ impl TokenKeys {
             role,
             dept,
             ent,
+            sid: sid.to_string(),
             iat: now.timestamp(),
             nbf: now.timestamp(),
             exp: (now + self.lifetime).timestamp(),

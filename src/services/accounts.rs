@@ -20,6 +20,7 @@ use crate::mail::MailKind;
 use crate::security::refresh::{new_token, token_hash};
 use crate::storage::account_tokens::{self, NewAccountToken};
 use crate::storage::enterprises::Enterprise;
+use crate::storage::join_requests::{self, JoinRequest};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::refresh_tokens::RefreshToken;
 use crate::storage::users::{NewUser, User};
@@ -229,7 +230,9 @@ pub async fn register(
         write_transaction(conn, |conn| {
             let t = now.naive_utc();
             let email = pending.email.clone();
-            let refuse = |conn: &mut AnyConnection, why: &str| {
+            let refuse = |conn: &mut AnyConnection,
+                          why: &str|
+             -> Result<Result<(), SelfServiceError>, StorageError> {
                 audit(
                     conn,
                     "registration_ignored",
@@ -238,15 +241,26 @@ pub async fn register(
                     Some(&client),
                     None,
                     Some(why),
-                )
+                )?;
+                Ok(Ok(()))
             };
             if User::find_by_email(conn, &email)?.is_some() {
                 return refuse(conn, "email_taken");
             }
-            // An enterprise on record is joined only from the contact e-mail
-            // its record names: anyone may know its (public) credit code.
+            if JoinRequest::pending_of_email(conn, &email)?.is_some() {
+                return refuse(conn, "join_pending");
+            }
             if let Some(e) = Enterprise::find_by_code(conn, &pending.enterprise.credit_code)? {
-                if !is_contact(&e, &email) {
+                // A code on record is that enterprise's, under its name.
+                if !same_name(&e.name, &pending.enterprise.name) {
+                    return Ok(Err(SelfServiceError::Invalid(vec![name_mismatch()])));
+                }
+                // Anyone may ask to join an enterprise that has accounts
+                // (they decide); one without accounts only from the contact
+                // e-mail its record names, since anyone may know its
+                // (public) credit code.
+                let has_accounts = !join_requests::active_accounts(conn, e.id)?.is_empty();
+                if !has_accounts && !is_contact(&e, &email) {
                     return refuse(conn, "not_the_enterprise_contact");
                 }
             }
@@ -292,22 +306,58 @@ pub async fn register(
                 Some(&client),
                 None,
                 Some(&pending.enterprise.credit_code),
-            )
+            )?;
+            Ok::<_, StorageError>(Ok(()))
         })
     })
-    .await?;
-    Ok(())
+    .await?
 }
 
-/// Activates a registration: creates the enterprise (unless it is on record
-/// already) and its account with the chosen password, and uses the link up.
+/// Names compared as people type them: spacing and full-width brackets
+/// aside.
+fn same_name(recorded: &str, given: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| match c {
+                '（' => '(',
+                '）' => ')',
+                other => other,
+            })
+            .collect()
+    };
+    norm(recorded) == norm(given)
+}
+
+fn name_mismatch() -> FieldIssue {
+    issue(
+        "enterprise_name",
+        "这个统一社会信用代码已登记在另一个企业名称下。请填写与营业执照一致的企业名称；如登记有误，请联系所在县级工业和信息化主管部门。",
+        "This credit code is on record under another name. Give the name on the business licence; if the record is wrong, contact your county department.",
+    )
+}
+
+/// What an activation link led to.
+#[derive(Debug)]
+pub enum Activated {
+    /// A new enterprise (unverified until its county department verifies
+    /// it) and its first account, which may log in now.
+    Account(Box<User>),
+    /// The enterprise is on record: a request to join it, which its
+    /// accounts (or its county department's lead) decide.
+    AwaitingApproval { enterprise: String },
+}
+
+/// Activates a registration: for an enterprise not on record, creates it
+/// (unverified) and its account with the chosen password; for one on
+/// record, asks to join it. Either way the link is used up.
 pub async fn activate(
     db: &Database,
     auth: &Authenticator,
     token: &str,
     password: String,
     now: DateTime<Utc>,
-) -> Result<User, SelfServiceError> {
+) -> Result<Activated, SelfServiceError> {
     let hash = token_hash(token.trim());
     let t = now.naive_utc();
     let found = {
@@ -342,13 +392,32 @@ pub async fn activate(
             let Ok((record, _)) = parse_enterprise(&pending.input(), &[], false) else {
                 return Ok(Err(SelfServiceError::InvalidLink));
             };
-            let enterprise = match Enterprise::find_by_code(conn, record.credit_code.as_str())? {
-                Some(e) if !is_contact(&e, email.as_str()) => {
+            account_tokens::void_others(conn, ACTIVATION, email.as_str(), t)?;
+            if let Some(e) = Enterprise::find_by_code(conn, record.credit_code.as_str())? {
+                // The rules of `register` again: things may have changed.
+                let has_accounts = !join_requests::active_accounts(conn, e.id)?.is_empty();
+                if !same_name(&e.name, &pending.enterprise.name)
+                    || (!has_accounts && !is_contact(&e, email.as_str()))
+                    || JoinRequest::pending_of_email(conn, email.as_str())?.is_some()
+                {
                     return Ok(Err(SelfServiceError::InvalidLink));
                 }
-                Some(e) => e,
-                None => Enterprise::insert(conn, &fields_of(&record, false), None, t)?,
-            };
+                crate::services::join_requests::request(
+                    conn,
+                    &e,
+                    &crate::services::join_requests::Applicant {
+                        email: email.as_str(),
+                        display_name: &pending.display_name,
+                        phone: pending.phone.as_deref(),
+                        locale: &pending.locale,
+                        password_hash: &password_hash,
+                    },
+                    t,
+                )?;
+                return Ok(Ok(Activated::AwaitingApproval { enterprise: e.name }));
+            }
+            let enterprise = Enterprise::insert(conn, &fields_of(&record, false), None, t)?;
+            Enterprise::mark_unverified(conn, enterprise.id)?;
             let user = User::insert(
                 conn,
                 &NewUser {
@@ -367,7 +436,6 @@ pub async fn activate(
                     updated_at: t,
                 },
             )?;
-            account_tokens::void_others(conn, ACTIVATION, email.as_str(), t)?;
             audit(
                 conn,
                 "registration_activated",
@@ -377,7 +445,7 @@ pub async fn activate(
                 None,
                 Some(&enterprise.credit_code),
             )?;
-            Ok::<_, StorageError>(Ok(user))
+            Ok::<_, StorageError>(Ok(Activated::Account(Box::new(user))))
         })
     })
     .await?

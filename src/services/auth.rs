@@ -58,12 +58,12 @@ pub struct Tokens {
     pub refresh_expires_in: i64,
 }
 
-/// What a refresh token was good for.
+/// What a refresh token was good for; each names its log-in (family).
 enum Renewal {
     /// Rotated: the user and the next refresh token.
-    Rotated(Box<User>, String),
+    Rotated(Box<User>, String, String),
     /// Rotated a moment ago by a concurrent request of the same client.
-    Concurrent(Box<User>),
+    Concurrent(Box<User>, String),
 }
 
 /// A renewed web session.
@@ -85,7 +85,9 @@ pub struct Authenticator {
     /// A second use of a refresh token this soon after its rotation is the
     /// same client renewing twice at once, not a leaked token replayed.
     reuse_grace: Duration,
+    /// Failures of one account from one client.
     account_policy: ThrottlePolicy,
+    /// Failures from one client, whichever accounts it tries.
     address_policy: ThrottlePolicy,
     /// The production profile: accounts made by `yizhan demo` may not log in.
     refuse_demo: bool,
@@ -110,7 +112,8 @@ pub fn next_second(t: NaiveDateTime) -> NaiveDateTime {
 impl Authenticator {
     pub fn new(db: Database, settings: &AuthSettings) -> Result<Authenticator, String> {
         let window = Duration::minutes(settings.login_window_minutes);
-        let lock = Duration::minutes(settings.login_lock_minutes);
+        let first_delay = Duration::seconds(settings.login_first_delay_secs);
+        let max_delay = Duration::minutes(settings.login_lock_minutes);
         Ok(Authenticator {
             db,
             hasher: PasswordHasher::from_settings(settings)?,
@@ -120,12 +123,14 @@ impl Authenticator {
             account_policy: ThrottlePolicy {
                 max_failures: settings.login_max_failures_per_account,
                 window,
-                lock,
+                first_delay,
+                max_delay,
             },
             address_policy: ThrottlePolicy {
                 max_failures: settings.login_max_failures_per_address,
                 window,
-                lock,
+                first_delay,
+                max_delay,
             },
             refuse_demo: false,
         })
@@ -141,6 +146,38 @@ impl Authenticator {
         &self.hasher
     }
 
+    /// Seconds the account must wait before another try from `client`.
+    async fn throttled(&self, keys: &ThrottleKeys) -> Result<Option<u64>, AuthError> {
+        let (ak, dk) = (keys.account.clone(), keys.address.clone());
+        let (acc, addr) = self
+            .db
+            .run(move |conn| {
+                Ok((
+                    login_throttles::load(conn, &ak)?,
+                    login_throttles::load(conn, &dk)?,
+                ))
+            })
+            .await?;
+        let t = now();
+        Ok(
+            [retry_after(acc.as_ref(), t), retry_after(addr.as_ref(), t)]
+                .into_iter()
+                .flatten()
+                .max(),
+        )
+    }
+
+    /// Counts a wrong password against the account-and-client and the client.
+    fn record_failure(
+        &self,
+        conn: &mut AnyConnection,
+        keys: &ThrottleKeys,
+    ) -> Result<(), StorageError> {
+        login_throttles::record_failure(conn, &keys.account, now(), &self.account_policy)?;
+        login_throttles::record_failure(conn, &keys.address, now(), &self.address_policy)?;
+        Ok(())
+    }
+
     /// Checks the password, minding the throttle; issues tokens.
     pub async fn login(
         &self,
@@ -152,29 +189,14 @@ impl Authenticator {
         let email = Email::parse(email)
             .map(|e| e.to_string())
             .unwrap_or_else(|_| email.trim().to_lowercase());
-        let account_key = format!("account:{email}");
-        let address_key = format!("address:{client}");
-        let (user, account_state, address_state) = {
-            let (email, ak, dk) = (email.clone(), account_key.clone(), address_key.clone());
+        let keys = ThrottleKeys::new(&email, client);
+        let user = {
+            let email = email.clone();
             self.db
-                .run(move |conn| {
-                    Ok((
-                        User::find_by_email(conn, &email)?,
-                        login_throttles::load(conn, &ak)?,
-                        login_throttles::load(conn, &dk)?,
-                    ))
-                })
+                .run(move |conn| Ok(User::find_by_email(conn, &email)?))
                 .await?
         };
-        let t = now();
-        let wait = [
-            retry_after(account_state.as_ref(), t),
-            retry_after(address_state.as_ref(), t),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(secs) = wait {
+        if let Some(secs) = self.throttled(&keys).await? {
             let (email, client, uid) = (
                 email.clone(),
                 client.to_string(),
@@ -203,27 +225,9 @@ impl Authenticator {
             .verify(password, usable.and_then(|u| u.password_hash.clone()))
             .await;
         // Requests sent in parallel all passed the check above before any
-        // failure was counted: look again, so that once the key is locked
+        // failure was counted: look again, so that once the key is delayed
         // even a right guess tells the caller nothing.
-        let (ak, dk) = (account_key.clone(), address_key.clone());
-        let (acc_now, addr_now) = self
-            .db
-            .run(move |conn| {
-                Ok((
-                    login_throttles::load(conn, &ak)?,
-                    login_throttles::load(conn, &dk)?,
-                ))
-            })
-            .await?;
-        let t = now();
-        if let Some(secs) = [
-            retry_after(acc_now.as_ref(), t),
-            retry_after(addr_now.as_ref(), t),
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        {
+        if let Some(secs) = self.throttled(&keys).await? {
             return Err(AuthError::Throttled(secs));
         }
 
@@ -233,16 +237,16 @@ impl Authenticator {
                 Some(u) if !u.active => "inactive",
                 Some(_) => "wrong_password",
             };
-            let (ap, dp) = (self.account_policy, self.address_policy);
             let (email, client, uid) = (
                 email.clone(),
                 client.to_string(),
                 user.as_ref().map(|u| u.id),
             );
+            let this = self.clone();
+            let keys = keys.clone();
             self.db
                 .run(move |conn| {
-                    login_throttles::record_failure(conn, &account_key, now(), &ap)?;
-                    login_throttles::record_failure(conn, &address_key, now(), &dp)?;
+                    this.record_failure(conn, &keys)?;
                     audit(
                         conn,
                         "login_failed",
@@ -262,22 +266,24 @@ impl Authenticator {
         }
 
         let refresh_token = refresh::new_token();
+        let family = refresh::new_family();
         let lifetime = self.refresh_lifetime;
-        let (uid, stored, client) = (
+        let (uid, stored, client, fam) = (
             user.id,
             refresh::token_hash(&refresh_token),
             client.to_string(),
+            family.clone(),
         );
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     let t = now();
-                    login_throttles::clear(conn, &account_key)?;
+                    login_throttles::clear(conn, &keys.account)?;
                     RefreshToken::insert(
                         conn,
                         &NewRefreshToken {
                             user_id: uid,
-                            family: &refresh::new_family(),
+                            family: &fam,
                             token_hash: &stored,
                             created_at: t,
                             expires_at: t + lifetime,
@@ -288,10 +294,15 @@ impl Authenticator {
                 })
             })
             .await?;
-        Ok((self.tokens_for(&user, refresh_token)?, user))
+        Ok((self.tokens_for(&user, &family, refresh_token)?, user))
     }
 
-    fn tokens_for(&self, user: &User, refresh_token: String) -> Result<Tokens, AuthError> {
+    fn tokens_for(
+        &self,
+        user: &User,
+        family: &str,
+        refresh_token: String,
+    ) -> Result<Tokens, AuthError> {
         let role = Role::parse(&user.role)
             .ok_or_else(|| AuthError::Internal(format!("unknown role {}", user.role)))?;
         let access_token = self.keys.issue(
@@ -299,6 +310,7 @@ impl Authenticator {
             role,
             user.department_id,
             user.enterprise_id,
+            family,
             Utc::now(),
         );
         Ok(Tokens {
@@ -315,8 +327,10 @@ impl Authenticator {
     /// one client renewing twice at once (refused, and nothing revoked).
     pub async fn refresh(&self, token: &str, client: &str) -> Result<(Tokens, User), AuthError> {
         match self.rotate(token, client).await? {
-            Renewal::Rotated(user, next) => Ok((self.tokens_for(&user, next)?, *user)),
-            Renewal::Concurrent(_) => Err(AuthError::InvalidRefreshToken),
+            Renewal::Rotated(user, family, next) => {
+                Ok((self.tokens_for(&user, &family, next)?, *user))
+            }
+            Renewal::Concurrent(..) => Err(AuthError::InvalidRefreshToken),
         }
     }
 
@@ -330,11 +344,11 @@ impl Authenticator {
         token: &str,
         client: &str,
     ) -> Result<SessionRenewal, AuthError> {
-        let (user, next) = match self.rotate(token, client).await? {
-            Renewal::Rotated(user, next) => (user, Some(next)),
-            Renewal::Concurrent(user) => (user, None),
+        let (user, family, next) = match self.rotate(token, client).await? {
+            Renewal::Rotated(user, family, next) => (user, family, Some(next)),
+            Renewal::Concurrent(user, family) => (user, family, None),
         };
-        let t = self.tokens_for(&user, next.clone().unwrap_or_default())?;
+        let t = self.tokens_for(&user, &family, next.clone().unwrap_or_default())?;
         Ok(SessionRenewal {
             access_token: t.access_token,
             access_expires_in: t.access_expires_in,
@@ -344,8 +358,8 @@ impl Authenticator {
 
     async fn rotate(&self, token: &str, client: &str) -> Result<Renewal, AuthError> {
         enum Outcome {
-            Rotated(Box<User>, String),
-            Concurrent(Box<User>),
+            Rotated(Box<User>, String, String),
+            Concurrent(Box<User>, String),
             Reused,
             Invalid,
         }
@@ -374,7 +388,7 @@ impl Authenticator {
                     };
                     if concurrent {
                         return Ok(match active(conn)? {
-                            Some(u) => Outcome::Concurrent(Box::new(u)),
+                            Some(u) => Outcome::Concurrent(Box::new(u), row.family.clone()),
                             None => Outcome::Invalid,
                         });
                     }
@@ -405,18 +419,22 @@ impl Authenticator {
                             expires_at: t + lifetime,
                         },
                     )?;
-                    Ok::<_, StorageError>(Outcome::Rotated(Box::new(user), next))
+                    Ok::<_, StorageError>(Outcome::Rotated(
+                        Box::new(user),
+                        row.family.clone(),
+                        next,
+                    ))
                 })
             })
             .await?;
         match outcome {
-            Outcome::Rotated(user, _) | Outcome::Concurrent(user)
+            Outcome::Rotated(user, ..) | Outcome::Concurrent(user, _)
                 if self.refuse_demo && user.demo =>
             {
                 Err(AuthError::DemoAccountRefused)
             }
-            Outcome::Rotated(user, next) => Ok(Renewal::Rotated(user, next)),
-            Outcome::Concurrent(user) => Ok(Renewal::Concurrent(user)),
+            Outcome::Rotated(user, family, next) => Ok(Renewal::Rotated(user, family, next)),
+            Outcome::Concurrent(user, family) => Ok(Renewal::Concurrent(user, family)),
             Outcome::Reused | Outcome::Invalid => Err(AuthError::InvalidRefreshToken),
         }
     }
@@ -448,23 +466,47 @@ impl Authenticator {
         Ok(())
     }
 
-    /// The caller changes their own password; every session ends.
+    /// The caller changes their own password; every session ends. A wrong
+    /// current password counts as a failed log-in of the account from that
+    /// client: a stolen session must not become an unthrottled oracle.
     pub async fn change_password(
         &self,
         user_id: i64,
         current: String,
         new: String,
+        client: &str,
     ) -> Result<(), AuthError> {
         let user = self
             .db
             .run(move |conn| Ok(User::find(conn, user_id)?))
             .await?
             .ok_or(AuthError::InvalidAccessToken(None))?;
+        let keys = ThrottleKeys::new(&user.email, client);
+        if let Some(secs) = self.throttled(&keys).await? {
+            return Err(AuthError::Throttled(secs));
+        }
         if !self
             .hasher
             .verify(current, user.password_hash.clone())
             .await
         {
+            let this = self.clone();
+            let client = client.to_string();
+            self.db
+                .run(move |conn| {
+                    this.record_failure(conn, &keys)?;
+                    audit(
+                        conn,
+                        "password_change_failed",
+                        Some(user_id),
+                        None,
+                        Some(&client),
+                        None,
+                        Some("wrong_password"),
+                    )?;
+                    Ok(())
+                })
+                .await?;
             return Err(AuthError::WrongCurrentPassword);
         }
         self.set_password(&user, new, None, "password_changed")
@@ -501,8 +543,9 @@ impl Authenticator {
     }
 
     /// Verifies a bearer token and loads who it speaks for. A deactivated
-    /// user, a changed role or a token older than the last password change
-    /// is refused even while the token has not expired.
+    /// user, a changed role, a token older than the last password change or
+    /// one whose log-in has ended (log-out, a reused refresh token) is
+    /// refused even while the token has not expired.
     pub async fn authenticate(&self, bearer: &str) -> Result<(Caller, User), AuthError> {
         let claims = self
             .keys
@@ -511,12 +554,19 @@ impl Authenticator {
         let user_id = claims
             .user_id()
             .ok_or(AuthError::InvalidAccessToken(None))?;
+        if claims.sid.is_empty() {
+            return Err(AuthError::InvalidAccessToken(None));
+        }
+        let sid = claims.sid.clone();
         let (user, dept) = self
             .db
             .run(move |conn| {
                 let Some(user) = User::find(conn, user_id)? else {
                     return Ok(None);
                 };
+                if !RefreshToken::family_is_live(conn, &sid)? {
+                    return Ok(None);
+                }
                 let dept = match user.department_id {
                     Some(d) => Department::find(conn, d)?,
                     None => None,
@@ -532,6 +582,22 @@ impl Authenticator {
             return Err(AuthError::InvalidAccessToken(None));
         }
         Ok((caller_of(&user, dept.as_ref()), user))
+    }
+}
+
+/// The throttle keys of one try: the account from this client, and the client.
+#[derive(Debug, Clone)]
+struct ThrottleKeys {
+    account: String,
+    address: String,
+}
+
+impl ThrottleKeys {
+    fn new(email: &str, client: &str) -> ThrottleKeys {
+        ThrottleKeys {
+            account: format!("account:{email}|client:{client}"),
+            address: format!("address:{client}"),
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 use chrono::{NaiveDate, Utc};
 
 use crate::domain::access::{
-    enterprise_scope, may_keep_list, may_manage_enterprise, may_read_enterprise, may_read_listing,
-    Caller, EnterpriseFacts, EnterpriseScope,
+    enterprise_scope, may_keep_list, may_list_enterprise, may_manage_enterprise,
+    may_read_enterprise, may_read_listing, may_verify_enterprise, Caller, EnterpriseFacts,
+    EnterpriseScope,
 };
 use crate::domain::enterprise::{
     issue, parse_enterprise, EnterpriseInput, EnterpriseRecord, FieldIssue, WhitelistScope,
@@ -215,14 +216,16 @@ pub async fn update(
             }
             let fields = fields_of(&record, waived);
             let outcome = write_transaction(conn, |conn| {
-                Enterprise::update(
-                    conn,
-                    id,
-                    &fields,
-                    Some(caller.user_id),
-                    Utc::now().naive_utc(),
-                )?;
+                let now = Utc::now().naive_utc();
+                let before = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+                Enterprise::update(conn, id, &fields, Some(caller.user_id), now)?;
                 enterprises::set_chains(conn, id, &record.chains)?;
+                if !same_address(
+                    before.contact_email.as_deref(),
+                    fields.contact_email.as_deref(),
+                ) {
+                    contact_changed(conn, &before, fields.contact_email.as_deref(), &caller, now)?;
+                }
                 let e = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
                 Ok::<_, diesel::result::Error>(e)
             });
@@ -233,6 +236,123 @@ pub async fn update(
         })
         .await?;
     result
+}
+
+fn same_address(a: Option<&str>, b: Option<&str>) -> bool {
+    let norm = |x: Option<&str>| x.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    norm(a) == norm(b)
+}
+
+/// A changed contact e-mail is recorded (who changed it never approves a
+/// join in its stead), audited, and told to the previous address, so that
+/// an enterprise learns when someone points its contact elsewhere.
+fn contact_changed(
+    conn: &mut AnyConnection,
+    before: &Enterprise,
+    new_email: Option<&str>,
+    caller: &Caller,
+    now: chrono::NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    use crate::storage::departments::Department;
+    use crate::storage::outbox::{self, NewMessage};
+    use crate::storage::users::User;
+    Enterprise::set_contact_changed_by(conn, before.id, caller.user_id)?;
+    let old = before.contact_email.clone().unwrap_or_default();
+    let detail = serde_json::json!({
+        "enterprise_id": before.id,
+        "from": old,
+        "to": new_email.unwrap_or_default(),
+    })
+    .to_string();
+    crate::services::auth::audit(
+        conn,
+        "enterprise_contact_changed",
+        None,
+        before.contact_email.as_deref(),
+        None,
+        Some(caller.user_id),
+        Some(&detail),
+    )
+    .map_err(|e| match e {
+        StorageError::Query(q) => q,
+        StorageError::Unavailable(_) => diesel::result::Error::BrokenTransactionManager,
+    })?;
+    if old.trim().is_empty() {
+        return Ok(());
+    }
+    let changer = User::find(conn, caller.user_id)?;
+    let changed_by = match changer.as_ref().and_then(|u| u.department_id) {
+        Some(d) => Department::find(conn, d)?.map(|d| d.name),
+        None => None,
+    }
+    .or_else(|| changer.as_ref().map(|u| u.display_name.clone()))
+    .unwrap_or_default();
+    let known = User::find_by_email(conn, old.trim())?;
+    outbox::insert_all(
+        conn,
+        &[NewMessage {
+            notice: crate::mail::MailKind::ContactChanged.as_str().into(),
+            ticket_id: None,
+            recipient_user_id: known.as_ref().map(|u| u.id),
+            to_address: old.trim().to_string(),
+            locale: known.map_or_else(|| "zh".to_string(), |u| u.locale),
+            params: serde_json::json!({
+                "enterprise": before.name,
+                "credit_code": before.credit_code,
+                "new_email": new_email.unwrap_or_default(),
+                "changed_by": changed_by,
+                "changed_at": now.and_utc(),
+            })
+            .to_string(),
+            status: "pending".into(),
+            next_attempt_at: now,
+            created_at: now,
+        }],
+    )?;
+    Ok(())
+}
+
+/// Verifies a self-registered enterprise: its county department vouches
+/// that it is who it says, and the limits on unverified filers end.
+pub async fn verify(
+    db: &Database,
+    caller: &Caller,
+    id: i64,
+) -> Result<EnterpriseDetail, EnterpriseError> {
+    let current = get(db, caller, id).await?;
+    let county = crate::domain::region::RegionCode::parse(&current.enterprise.county_code)
+        .map_err(|_| EnterpriseError::NotFound)?;
+    if !may_verify_enterprise(caller, &county) {
+        return Err(EnterpriseError::NotFound);
+    }
+    if current.enterprise.is_verified() {
+        return Err(EnterpriseError::Invalid(vec![issue(
+            "verification",
+            "该企业已核验，无需再次核验。",
+            "The enterprise is verified already.",
+        )]));
+    }
+    let by = caller.user_id;
+    let result = db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                Enterprise::verify(conn, id, by, Utc::now().naive_utc())?;
+                crate::services::auth::audit(
+                    conn,
+                    "enterprise_verified",
+                    None,
+                    None,
+                    None,
+                    Some(by),
+                    Some(&id.to_string()),
+                )?;
+                let e = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+                Ok::<_, StorageError>(e)
+            })
+            .and_then(|e| detail(conn, e))
+        })
+        .await?;
+    Ok(result)
 }
 
 /// A page of the enterprises the caller may see, matching the filter.
@@ -339,13 +459,6 @@ pub async fn add_listing(
         WhitelistScope::National => None,
         WhitelistScope::Province(p) => Some(p.clone()),
     };
-    if !may_keep_list(caller, province.as_ref()) {
-        return Err(EnterpriseError::Invalid(vec![issue(
-            "scope",
-            "全国名单由工业和信息化部维护，省级名单由该省主管部门维护。",
-            "The national list is kept by the ministry, a provincial list by that province's department.",
-        )]));
-    }
     if !(1..=1000).contains(&input.batch) {
         return Err(EnterpriseError::Invalid(vec![issue(
             "batch",
@@ -354,10 +467,33 @@ pub async fn add_listing(
         )]));
     }
     let actor = caller.user_id;
+    let caller = caller.clone();
     let outcome = db
         .run(move |conn| {
-            if Enterprise::find(conn, enterprise_id)?.is_none() {
+            // An enterprise the caller may not read does not exist for it,
+            // whatever else is wrong with the request.
+            let Some(e) = Enterprise::find(conn, enterprise_id)? else {
                 return Ok(Err(EnterpriseError::NotFound));
+            };
+            let chains = enterprises::chains_of(conn, &[e.id])?
+                .remove(&e.id)
+                .unwrap_or_default();
+            let Some(f) = facts(&e, &chains).filter(|f| may_read_enterprise(&caller, f)) else {
+                return Ok(Err(EnterpriseError::NotFound));
+            };
+            if !may_keep_list(&caller, province.as_ref()) {
+                return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                    "scope",
+                    "全国名单由工业和信息化部维护，省级名单由该省主管部门维护。",
+                    "The national list is kept by the ministry, a provincial list by that province's department.",
+                )])));
+            }
+            if !may_list_enterprise(province.as_ref(), &f) {
+                return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                    "scope",
+                    "省级名单只能列入本省的企业。",
+                    "A provincial list holds enterprises of that province only.",
+                )])));
             }
             if let Some(chain) = &input.chain {
                 if !known_chains(conn)?.iter().any(|(c, _)| c == chain) {
@@ -415,7 +551,15 @@ pub async fn remove_listing(
                 Some(WhitelistScope::Province(p)) => Some(p),
                 _ => None,
             };
-            if !may_keep_list(&caller, province.as_ref()) {
+            let listed = Enterprise::find(conn, entry.enterprise_id)?;
+            let chains = enterprises::chains_of(conn, &[entry.enterprise_id])?
+                .remove(&entry.enterprise_id)
+                .unwrap_or_default();
+            let readable = listed
+                .as_ref()
+                .and_then(|e| facts(e, &chains))
+                .is_some_and(|f| may_read_enterprise(&caller, &f));
+            if !readable || !may_keep_list(&caller, province.as_ref()) {
                 return Ok(Err(EnterpriseError::NotFound));
             }
             if entry.removed_on.is_some() || on < entry.listed_on {

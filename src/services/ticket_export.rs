@@ -92,7 +92,8 @@ pub fn for_each_ticket<E>(
                 &mut conn,
                 caller,
                 TicketFilter {
-                    after_id: after,
+                    after_id: after.map(|(id, _)| id),
+                    after_due: after.and_then(|(_, due)| due),
                     limit,
                     ..filter.clone()
                 },
@@ -107,7 +108,9 @@ pub fn for_each_ticket<E>(
         }
         sent += page.len() as u64;
         match page.last() {
-            Some(last) if page.len() as i64 == limit => after = Some(last.id),
+            Some(last) if page.len() as i64 == limit => {
+                after = Some((last.id, last.resolve_due_at));
+            }
             _ => return Ok(sent),
         }
     }

@@ -17,11 +17,13 @@ use crate::domain::sla::Clocks;
 use crate::domain::ticket::{
     decide, Action, Cohandler, Refusal, Satisfaction, Status, TicketState,
 };
+use crate::services::filing_limits::FilingLimits;
 use crate::services::notify;
 use crate::services::sla::{self, Sla};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
 use crate::storage::metrics::{self, MetricsRow};
+use crate::storage::ratings::TicketRating;
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
 use crate::storage::sla::{naive, ClockRow, SlaEvent};
@@ -43,6 +45,9 @@ pub enum TicketError {
     /// Someone changed the ticket first; here is how it stands now.
     #[error("conflict")]
     Conflict(Box<Ticket>),
+    /// Filing too fast: seconds to wait.
+    #[error("too many filings")]
+    Throttled(u64),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -137,11 +142,12 @@ fn beijing_day(at: NaiveDateTime) -> String {
 pub async fn file(
     db: &Database,
     sla: &Sla,
+    limits: &FilingLimits,
     caller: &Caller,
     input: Filing,
     key: Option<String>,
 ) -> Result<(Ticket, bool), TicketError> {
-    let (ticket, created, _) = filing(db, sla, caller, input, key, false).await?;
+    let (ticket, created, _) = filing(db, sla, limits, caller, input, key, false).await?;
     Ok((ticket, created))
 }
 
@@ -153,11 +159,12 @@ pub type Detail = (Loaded, Vec<TicketEvent>);
 pub async fn file_and_read(
     db: &Database,
     sla: &Sla,
+    limits: &FilingLimits,
     caller: &Caller,
     input: Filing,
     key: Option<String>,
 ) -> Result<(Detail, bool), TicketError> {
-    let (_, created, detail) = filing(db, sla, caller, input, key, true).await?;
+    let (_, created, detail) = filing(db, sla, limits, caller, input, key, true).await?;
     let detail = detail.ok_or(TicketError::NotFound)?;
     Ok((detail, created))
 }
@@ -165,6 +172,7 @@ pub async fn file_and_read(
 async fn filing(
     db: &Database,
     sla: &Sla,
+    limits: &FilingLimits,
     caller: &Caller,
     input: Filing,
     key: Option<String>,
@@ -230,14 +238,27 @@ async fn filing(
     let (Some(urgency), true) = (urgency, issues.is_empty()) else {
         return Err(TicketError::Invalid(issues));
     };
+    // Every try counts, a retry under the same idempotency key too: a key
+    // is the client's to choose, so it cannot buy a way round the limit.
+    limits
+        .admit(caller.user_id, enterprise_id)
+        .map_err(TicketError::Throttled)?;
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
+    let unverified_open = limits.unverified_open;
     // What routing reads, read first on a pooled connection, so that the
     // writer (on SQLite, one connection for every writing request) is
     // held only for the writes.
     let prepared = {
         let (sla, category, involved) = (sla.clone(), category.clone(), involved.clone());
         db.run(move |conn| {
+            let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
+                return Ok(Err(TicketError::NotFound));
+            };
+            let unverified = !enterprise.is_verified();
+            if unverified && urgency == Urgency::Critical {
+                return Ok(Err(TicketError::Invalid(vec![unverified_critical()])));
+            }
             let snap = sla.snapshot(conn)?;
             let routed = match route_filing(
                 conn,
@@ -257,11 +278,11 @@ async fn filing(
                 .map(|n| n.audience)
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
-            Ok(Ok((snap, routed, recipients)))
+            Ok(Ok((snap, routed, recipients, unverified)))
         })
         .await??
     };
-    let (snap, routed, recipients) = prepared;
+    let (snap, routed, recipients, unverified) = prepared;
     let (sla, sla_for_reading) = (sla.clone(), sla.clone());
     let snap_for_reading = snap.clone();
     let (ticket, written) = db
@@ -276,6 +297,17 @@ async fn filing(
                                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
                                 None,
                             ));
+                        }
+                    }
+                    // Counted with the enterprise held, so that concurrent
+                    // filings cannot all slip under the limit.
+                    if unverified {
+                        Enterprise::lock(conn, enterprise_id)?;
+                        if Ticket::open_count_of_enterprise(conn, enterprise_id)? >= unverified_open
+                        {
+                            return Err(diesel::result::Error::QueryBuilderError(Box::new(
+                                TooManyOpen,
+                            )));
                         }
                     }
                     let Routed {
@@ -398,11 +430,15 @@ async fn filing(
                 });
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
-                    other => return Ok(other?),
+                    Err(diesel::result::Error::QueryBuilderError(e)) if e.is::<TooManyOpen>() => {
+                        return Ok(None)
+                    }
+                    other => return Ok(Some(other?)),
                 }
             }
         })
-        .await?;
+        .await?
+        .ok_or_else(|| TicketError::Invalid(vec![too_many_open(unverified_open)]))?;
     let created = written.is_some();
     let detail = match (read_back, written) {
         (false, _) => None,
@@ -457,6 +493,47 @@ struct Routed {
     handling_ref: DepartmentRef,
     /// The enterprise filed one of the same category in the 30 days before.
     repeat: bool,
+}
+
+/// Whether the account existed (and so spoke for the enterprise) when the
+/// ticket was filed: an account made or attached later, by a changed
+/// contact or anyone else, does not rate what it did not file or follow.
+fn joined_before(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    filed_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    use crate::storage::users::User;
+    Ok(User::find(conn, user_id)?.is_some_and(|u| u.created_at <= filed_at))
+}
+
+/// Raised inside the filing transaction when an unverified enterprise has
+/// its fill of open problems.
+#[derive(Debug)]
+struct TooManyOpen;
+
+impl std::fmt::Display for TooManyOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an unverified enterprise has its fill of open problems")
+    }
+}
+
+impl std::error::Error for TooManyOpen {}
+
+fn unverified_critical() -> FieldIssue {
+    issue(
+        "urgency",
+        "贵企业尚待所在县级工业和信息化主管部门核验，核验通过前不能提交“特急”诉求，请选择“紧急”或“一般”。",
+        "Your enterprise awaits verification by its county department; until then it cannot file critical problems. Choose urgent or normal.",
+    )
+}
+
+fn too_many_open(limit: i64) -> FieldIssue {
+    issue(
+        "urgency",
+        format!("贵企业尚待所在县级工业和信息化主管部门核验，核验通过前同时办理中的诉求最多 {limit} 件。请等已有诉求办结后再提交，或联系县级主管部门尽快核验。"),
+        format!("Your enterprise awaits verification by its county department; until then it may have at most {limit} open problems. File again once one is resolved, or ask the county department to verify it."),
+    )
 }
 
 /// Routes a filing: None when the enterprise is gone, a field problem when
@@ -796,6 +873,14 @@ pub async fn act(
         if expected_version.is_some_and(|v| v != loaded.ticket.version) {
             return Ok(Err(TicketError::Conflict(Box::new(loaded.ticket))));
         }
+        if matches!(action, Action::Rate { .. })
+            && !joined_before(conn, caller.user_id, loaded.ticket.filed_at)?
+        {
+            return Ok(Err(TicketError::Refused(Refusal::NotPermitted {
+                zh: "您的账号是在这件诉求提交之后才加入企业的，不能评价它；请由提交时已在企业的账号评价。",
+                en: "Your account joined the enterprise after this problem was filed, so it cannot rate it; an account that was there when it was filed can.",
+            })));
+        }
         let at = sla.now();
         let t = naive(at);
         let next = match decide(&caller, &loaded.facts, &loaded.state, &action, t) {
@@ -887,6 +972,14 @@ pub async fn act(
             ClockRow::lock(conn, id)?;
             if !Ticket::update_if_version(conn, id, old.version, &change)? {
                 return Ok(false);
+            }
+            if let Action::Rate {
+                satisfaction,
+                solved,
+                ..
+            } = &action
+            {
+                TicketRating::record(conn, id, caller.user_id, satisfaction.as_str(), *solved, t)?;
             }
             ClockRow::save(conn, &settled.row)?;
             if let Some(row) = MetricsRow::find(conn, id)? {

@@ -26,7 +26,17 @@ pub struct Enterprise {
     pub contact_email: Option<String>,
     pub created_by: Option<i64>,
     pub updated_by: Option<i64>,
+    /// `verified`, or `unverified`: self-registered under a code not on
+    /// record, until its county department verifies it.
+    pub verification: String,
+    pub verified_by: Option<i64>,
+    pub verified_at: Option<NaiveDateTime>,
+    /// Who last changed the contact e-mail.
+    pub contact_changed_by: Option<i64>,
 }
+
+pub const VERIFIED: &str = "verified";
+pub const UNVERIFIED: &str = "unverified";
 
 /// The fields a create or an update writes.
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
@@ -66,6 +76,8 @@ pub struct EnterpriseFilter {
     pub listed: Option<bool>,
     /// Only this enterprise (an enterprise user's own).
     pub only_id: Option<i64>,
+    /// Only enterprises waiting to be verified.
+    pub unverified: bool,
     pub after_id: Option<i64>,
     pub limit: i64,
 }
@@ -163,6 +175,64 @@ impl Enterprise {
             .execute(conn)
     }
 
+    pub fn is_verified(&self) -> bool {
+        self.verification != UNVERIFIED
+    }
+
+    /// Marks a self-registered enterprise unverified (at its creation).
+    pub fn mark_unverified(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(enterprises::table.find(id))
+            .set(enterprises::verification.eq(UNVERIFIED))
+            .execute(conn)
+    }
+
+    /// Verifies an unverified enterprise; false if it was not unverified.
+    pub fn verify(
+        conn: &mut AnyConnection,
+        id: i64,
+        by: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            enterprises::table
+                .find(id)
+                .filter(enterprises::verification.eq(UNVERIFIED)),
+        )
+        .set((
+            enterprises::verification.eq(VERIFIED),
+            enterprises::verified_by.eq(Some(by)),
+            enterprises::verified_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Records who changed the contact e-mail.
+    pub fn set_contact_changed_by(
+        conn: &mut AnyConnection,
+        id: i64,
+        by: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(enterprises::table.find(id))
+            .set(enterprises::contact_changed_by.eq(Some(by)))
+            .execute(conn)
+    }
+
+    /// Reads the row for the rest of the transaction; on PostgreSQL it is
+    /// locked, so that concurrent filings of one enterprise count in turn
+    /// (SQLite's write transaction holds the whole database already).
+    pub fn lock(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Enterprise>> {
+        match conn {
+            AnyConnection::Pg(c) => enterprises::table
+                .find(id)
+                .select(Enterprise::as_select())
+                .for_update()
+                .first(c)
+                .optional(),
+            AnyConnection::Sqlite(_) => Enterprise::find(conn, id),
+        }
+    }
+
     pub fn search(conn: &mut AnyConnection, f: &EnterpriseFilter) -> QueryResult<Vec<Enterprise>> {
         let mut q = enterprises::table
             .select(Enterprise::as_select())
@@ -192,6 +262,9 @@ impl Enterprise {
                         .select(enterprise_chains::enterprise_id),
                 ),
             );
+        }
+        if f.unverified {
+            q = q.filter(enterprises::verification.eq(UNVERIFIED));
         }
         if let Some(listed) = f.listed {
             let listed_ids = whitelist_entries::table

@@ -24,6 +24,7 @@ impl From<&Row> for ThrottleState {
             failures: r.failures,
             window_started_at: r.window_started_at,
             locked_until: r.locked_until,
+            last_failure_at: r.updated_at,
         }
     }
 }

@@ -76,6 +76,18 @@ impl RefreshToken {
         .execute(conn)
     }
 
+    /// Whether the log-in (family) still stands: some token of it is not
+    /// revoked. Access tokens name their log-in, so log-out and theft
+    /// detection end them at once, on every instance.
+    pub fn family_is_live(conn: &mut AnyConnection, family: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::family.eq(family))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        ))
+        .get_result(conn)
+    }
+
     pub fn revoke_all_of_user(
         conn: &mut AnyConnection,
         user_id: i64,

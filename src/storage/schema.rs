@@ -96,6 +96,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_ratings (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        rated_by -> BigInt,
+        rating -> Text,
+        solved -> Bool,
+        rated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ticket_departments (ticket_id, department_id, role) {
         ticket_id -> BigInt,
         department_id -> BigInt,
@@ -158,6 +169,27 @@ diesel::table! {
         contact_email -> Nullable<Text>,
         created_by -> Nullable<BigInt>,
         updated_by -> Nullable<BigInt>,
+        verification -> Text,
+        verified_by -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+        contact_changed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    enterprise_join_requests (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        locale -> Text,
+        password_hash -> Text,
+        status -> Text,
+        requested_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
     }
 }
 
@@ -418,6 +450,7 @@ diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(enterprise_chains -> enterprises (enterprise_id));
 diesel::joinable!(whitelist_entries -> enterprises (enterprise_id));
+diesel::joinable!(enterprise_join_requests -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(ticket_departments -> tickets (ticket_id));
 diesel::joinable!(ticket_clocks -> tickets (ticket_id));
@@ -433,6 +466,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     login_throttles,
     auth_events,
+    enterprise_join_requests,
+    ticket_ratings,
     enterprise_chains,
     whitelist_entries,
     routing_rules,

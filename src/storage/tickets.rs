@@ -222,12 +222,27 @@ pub struct TicketFilter {
     /// Substring of title or description.
     pub text: Option<String>,
     pub after_id: Option<i64>,
+    /// With `by_deadline`: the resolve deadline of `after_id`'s ticket, as
+    /// the client's cursor carries it (the ticket is never looked up).
+    pub after_due: Option<NaiveDateTime>,
     /// Nearest resolve deadline first (tickets with a deadline), instead of newest first.
     pub by_deadline: bool,
     pub limit: i64,
 }
 
 impl Ticket {
+    /// How many of the enterprise's tickets wait for someone to act.
+    pub fn open_count_of_enterprise(
+        conn: &mut AnyConnection,
+        enterprise_id: i64,
+    ) -> QueryResult<i64> {
+        tickets::table
+            .filter(tickets::enterprise_id.eq(enterprise_id))
+            .filter(tickets::status.eq_any(["pending_sign", "handling", "awaiting_info"]))
+            .count()
+            .get_result(conn)
+    }
+
     pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Ticket>> {
         tickets::table
             .find(id)
@@ -423,16 +438,9 @@ impl Ticket {
         if f.by_deadline {
             q = q.filter(tickets::resolve_due_at.is_not_null());
             if let Some(after) = f.after_id {
-                // Keyset on (deadline, id), continuing after the cursor's ticket.
-                let due: Option<NaiveDateTime> = tickets::table
-                    .find(after)
-                    .select(tickets::resolve_due_at)
-                    .first(conn)
-                    .optional()?
-                    .flatten();
-                // A cursor whose ticket has no deadline (or is gone) has
-                // nothing after it; ignoring it would repeat page one.
-                let Some(due) = due else {
+                // Keyset on (deadline, id), continuing after the cursor's
+                // position. Without a deadline there is nothing after it.
+                let Some(due) = f.after_due else {
                     return Ok(Vec::new());
                 };
                 q = q.filter(

@@ -167,7 +167,7 @@ each_backend! {
 
         // Who keeps which list.
         assert_problem(app.post_as(&format!("/api/v1/enterprises/{id}/whitelist"), &s.shanghai_lead, &listing("national", 1)).await, 422).await;
-        assert_problem(app.post_as(&format!("/api/v1/enterprises/{id}/whitelist"), &s.jiangsu_lead, &listing("310000", 1)).await, 422).await;
+        assert_problem(app.post_as(&format!("/api/v1/enterprises/{id}/whitelist"), &s.jiangsu_lead, &listing("310000", 1)).await, 404).await;
         assert_problem(app.post_as(&format!("/api/v1/enterprises/{id}/whitelist"), &s.shanghai_supervisor, &listing("310000", 1)).await, 422).await;
         let national = app.post_as(&format!("/api/v1/enterprises/{id}/whitelist"), &s.ministry, &listing("national", 1)).await;
         assert_eq!(national.status(), 201);

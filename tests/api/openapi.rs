@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 61] = [
+const ROUTES: [(&str, &str); 65] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -26,6 +26,10 @@ const ROUTES: [(&str, &str); 61] = [
     ("post", "/api/v1/enterprises"),
     ("get", "/api/v1/enterprises/{id}"),
     ("put", "/api/v1/enterprises/{id}"),
+    ("post", "/api/v1/enterprises/{id}/verify"),
+    ("get", "/api/v1/join-requests"),
+    ("post", "/api/v1/join-requests/{id}/approve"),
+    ("post", "/api/v1/join-requests/{id}/refuse"),
     ("get", "/api/v1/enterprises/{id}/whitelist"),
     ("post", "/api/v1/enterprises/{id}/whitelist"),
     ("post", "/api/v1/whitelist/{id}/remove"),

@@ -111,6 +111,18 @@ fn production_refuses_the_development_secret_in_one_line() {
 }
 
 #[test]
+fn development_refuses_a_public_address_in_one_line() {
+    let out = yizhan().env("YIZHAN_BIND", "0.0.0.0:0").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("0.0.0.0:0") && err.contains("server.allow_public_development"),
+        "{err}"
+    );
+}
+
+#[test]
 fn production_refuses_an_unreachable_database_in_one_line() {
     let out = yizhan()
         .env("YIZHAN_PROFILE", "production")

@@ -11,9 +11,10 @@ use super::chrome::{home_of, Field};
 use super::session::{check_csrf, end_session, safe_next, start_session, Viewer};
 use super::{message, page, pick, see_other, Chrome, FormErrors};
 use crate::http::caller::{client_address, public_limit};
+use crate::http::lang::Lang;
 use crate::http::problem::ApiError;
 use crate::http::AppState;
-use crate::services::accounts::{self, Registration, SelfServiceError};
+use crate::services::accounts::{self, Activated, Registration, SelfServiceError};
 use crate::services::auth::AuthError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -187,7 +188,12 @@ async fn change_password(
     } else {
         match state
             .auth
-            .change_password(v.user.id, f.current, f.password)
+            .change_password(
+                v.user.id,
+                f.current,
+                f.password,
+                &client_address(&req, state.settings.server.trust_proxy_headers),
+            )
             .await
         {
             Ok(()) => {
@@ -540,14 +546,31 @@ async fn submit_password(
     let done = match purpose {
         Purpose::Activate => accounts::activate(&state.db, &state.auth, &f.token, f.password, now)
             .await
-            .map(|_| ()),
+            .map(Some),
         Purpose::Reset => {
-            accounts::reset_password(&state.db, &state.auth, &f.token, f.password, now).await
+            accounts::reset_password(&state.db, &state.auth, &f.token, f.password, now)
+                .await
+                .map(|()| None)
         }
     };
     let login_link = Some(("/login".to_string(), pick(lang, "登录", "Log in")));
     Ok(match (done, purpose) {
-        (Ok(()), Purpose::Activate) => message(
+        (Ok(Some(Activated::AwaitingApproval { enterprise })), _) => message(
+            StatusCode::ACCEPTED,
+            c,
+            pick(lang, "邮箱已验证，等待批准", "Address confirmed; awaiting approval"),
+            match lang {
+                Lang::Zh => format!(
+                    "“{enterprise}”已在平台登记。您的加入申请已发给该企业现有的账号（企业还没有账号时，发给所在县级主管部门负责人）。批准后您会收到邮件，届时即可用刚设置的密码登录。"
+                ),
+                Lang::En => format!(
+                    "\"{enterprise}\" is on record already. Your request to join it has gone to its existing accounts (or, if it has none, to the lead of its county department). You will get an e-mail once it is approved, and can then log in with the password you just chose."
+                ),
+            },
+            "ok",
+            None,
+        ),
+        (Ok(_), Purpose::Activate) => message(
             StatusCode::OK,
             c,
             pick(lang, "账号已激活", "Your account is active"),
@@ -559,7 +582,7 @@ async fn submit_password(
             "ok",
             login_link,
         ),
-        (Ok(()), Purpose::Reset) => message(
+        (Ok(_), Purpose::Reset) => message(
             StatusCode::OK,
             c,
             pick(lang, "新密码已生效", "Your new password is set"),

@@ -47,7 +47,7 @@ async fn portal(
     let q = ListQuery {
         status: q.status.clone(),
         needs_action: q.needs_action.clone(),
-        cursor: q.cursor,
+        cursor: q.cursor.clone(),
         ..ListQuery::default()
     };
     let c = Chrome::for_viewer(&req, &v);
@@ -205,7 +205,7 @@ async fn file(
             .collect(),
     };
     let key = Some(f.key.clone()).filter(|k| !k.is_empty() && k.len() <= 200);
-    match tickets::file(&state.db, &state.sla, &v.caller, filing, key).await {
+    match tickets::file(&state.db, &state.sla, &state.filing, &v.caller, filing, key).await {
         Ok((ticket, _)) => Ok(see_other(&format!("/tickets/{}?done=file", ticket.id))),
         Err(e) => {
             let e = ApiError::from(e);

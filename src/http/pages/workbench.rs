@@ -13,9 +13,9 @@ use super::labels::{self, beijing, remaining};
 use super::session::{url_escape, Viewer};
 use super::{failed, page, Chrome, PageError};
 use crate::domain::access::Caller;
-use crate::http::paging::next_cursor;
+use crate::http::paging::{next_cursor, QueueCursor};
 use crate::http::problem::ApiError;
-use crate::http::tickets::{filter_of, QueueQuery};
+use crate::http::tickets::{filter_of, with_cursor, QueueQuery};
 use crate::http::AppState;
 use crate::services::tickets::queue_page;
 use crate::storage::departments::Department;
@@ -60,8 +60,9 @@ pub async fn rows(
     needs_action: bool,
     limit: i64,
     en: bool,
-) -> Result<(Vec<Row>, Option<i64>), ApiError> {
+) -> Result<(Vec<Row>, Option<String>), ApiError> {
     let caller = caller.clone();
+    let by_deadline = filter.by_deadline;
     let sla = state.sla.clone();
     let now = state.sla.now();
     let (found, snap, places, depts) = state
@@ -87,7 +88,9 @@ pub async fn rows(
         })
         .await?;
     let mut found: Vec<Ticket> = found;
-    let next = next_cursor(&mut found, limit, |t| t.id);
+    let next = next_cursor(&mut found, limit, |t| {
+        QueueCursor::after(t, by_deadline).encode()
+    });
     let rows = found
         .into_iter()
         .map(|t| {
@@ -167,7 +170,7 @@ pub struct ListQuery {
     pub q: String,
     #[serde(default)]
     pub sort: String,
-    pub cursor: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 fn some(s: &str) -> Option<String> {
@@ -197,7 +200,7 @@ impl ListQuery {
             needs_action: flag(&self.needs_action),
             q: some(&self.q),
             sort: some(&self.sort),
-            cursor: self.cursor,
+            cursor: self.cursor.clone(),
             limit: None,
         }
     }
@@ -237,14 +240,9 @@ pub fn list_filter(
 ) -> Result<(TicketFilter, bool), actix_web::Error> {
     let api = q.to_api();
     let filter = filter_of(&api, caller).map_err(|e| failed(req, e))?;
-    Ok((
-        TicketFilter {
-            after_id: q.cursor,
-            limit: PAGE_SIZE + 1,
-            ..filter
-        },
-        api.needs_action.unwrap_or(false),
-    ))
+    let filter =
+        with_cursor(filter, q.cursor.as_deref(), PAGE_SIZE + 1).map_err(|e| failed(req, e))?;
+    Ok((filter, api.needs_action.unwrap_or(false)))
 }
 
 #[derive(Template)]

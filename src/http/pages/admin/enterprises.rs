@@ -81,6 +81,7 @@ async fn render(
         chain: None,
         listed: None,
         only_id: None,
+        unverified: false,
         after_id: q.cursor,
         limit: PAGE + 1,
     };
