@@ -230,6 +230,7 @@ pub async fn search(
     let limit = super::paging::limit(q.limit)?;
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
     let region_prefix = super::paging::region_prefix(q.region.as_deref())?;
+    super::paging::require_known_region(&state.db, q.region.as_deref()).await?;
     let unverified = match q.verification.as_deref() {
         None | Some("") => false,
         Some("unverified") => true,

@@ -53,6 +53,32 @@ pub fn region_prefix(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     .transpose()
 }
 
+/// A `region` filter must name a region on record: a well-formed code of
+/// nothing would quietly match nothing (or, by prefix, something else).
+pub async fn require_known_region(
+    db: &crate::storage::Database,
+    raw: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(code) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(());
+    };
+    let code = code.to_string();
+    let asked = code.clone();
+    let unknown = db
+        .run(move |conn| Ok(crate::storage::regions::Region::unknown(conn, &[code])?))
+        .await?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid_fields(vec![(
+        "region".into(),
+        Message::new(
+            format!("没有这个区划代码：{asked}。"),
+            format!("No region has the code {asked}."),
+        ),
+    )]))
+}
+
 /// A position in the ticket queue: the last ticket of a page, with the sort
 /// key itself. Clients treat it as opaque; the server never looks the
 /// ticket up to resume, so a made-up cursor names a position and tells

@@ -58,6 +58,7 @@ pub(crate) async fn tickets_file(
     let file = file_format(format)?;
     let lang = Lang::from_request(req);
     let filter = filter_of(&q, caller)?;
+    super::paging::require_known_region(&state.db, q.region.as_deref()).await?;
     let needs_action = q.needs_action.unwrap_or(false);
     // Once the download has started, a failure can only cut it off: find
     // out that the database answers while a problem can still be sent.

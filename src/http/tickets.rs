@@ -77,13 +77,20 @@ pub struct TicketView {
     /// `pending_sign`, `handling`, `awaiting_info`, `resolved`, `closed`, `rejected` or `withdrawn`.
     pub status: String,
     pub handling_department_id: i64,
-    pub assignee_id: Option<i64>,
+    /// Staff only (absent for the enterprise): the officer assigned, or null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
     pub sign_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub resolve_due_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub extension_pending: bool,
+    /// Staff only: an extension request awaits the lead's decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_pending: Option<bool>,
     pub overdue: bool,
     pub escalation_level: i32,
-    pub urged_count: i32,
+    /// Staff only: how often supervisors urged the handlers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urged_count: Option<i32>,
     pub reopened_count: i32,
     /// Sent on (transferred, escalated, returned) more than three times.
     pub bounced: bool,
@@ -116,13 +123,13 @@ impl From<&Ticket> for TicketView {
             chains: list(&t.chains),
             status: t.status.clone(),
             handling_department_id: t.handling_department_id,
-            assignee_id: t.assignee_id,
+            assignee_id: Some(t.assignee_id),
             sign_due_at: t.sign_due_at.map(|at| at.and_utc()),
             resolve_due_at: t.resolve_due_at.map(|at| at.and_utc()),
-            extension_pending: t.extension_pending,
+            extension_pending: Some(t.extension_pending),
             overdue: t.overdue,
             escalation_level: t.escalation_level,
-            urged_count: t.urged_count,
+            urged_count: Some(t.urged_count),
             reopened_count: t.reopened_count,
             bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
             rating: t.rating.clone(),
@@ -130,6 +137,20 @@ impl From<&Ticket> for TicketView {
             filed_at: t.filed_at.and_utc(),
             resolved_at: t.resolved_at.map(|at| at.and_utc()),
         }
+    }
+}
+
+impl TicketView {
+    /// The ticket as this caller may see it: the enterprise does not see
+    /// staff's own business (who is assigned, urging, extension requests).
+    pub fn seen_by(t: &Ticket, caller: &Caller) -> TicketView {
+        let mut v = TicketView::from(t);
+        if caller.role == Role::Enterprise {
+            v.assignee_id = None;
+            v.extension_pending = None;
+            v.urged_count = None;
+        }
+        v
     }
 }
 
@@ -190,7 +211,7 @@ fn with_etag(mut res: HttpResponse, version: i32) -> HttpResponse {
 fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDetail {
     let enterprise = caller.role == Role::Enterprise;
     TicketDetail {
-        ticket: TicketView::from(&loaded.ticket),
+        ticket: TicketView::seen_by(&loaded.ticket, caller),
         clocks: loaded.clocks.map(|c| {
             let mut v = super::sla::ClocksView::from(c);
             // Who supervises is the staff's business.
@@ -386,6 +407,7 @@ pub async fn queue(
 ) -> Result<web::Json<TicketPage>, ApiError> {
     let q = query.into_inner();
     let limit = super::paging::limit(q.limit)?;
+    super::paging::require_known_region(&state.db, q.region.as_deref()).await?;
     let filter = with_cursor(filter_of(&q, &who.caller)?, q.cursor.as_deref(), limit + 1)?;
     let by_deadline = filter.by_deadline;
     let mut found = tickets::queue(
@@ -399,7 +421,10 @@ pub async fn queue(
         QueueCursor::after(t, by_deadline).encode()
     });
     Ok(web::Json(TicketPage {
-        items: found.iter().map(TicketView::from).collect(),
+        items: found
+            .iter()
+            .map(|t| TicketView::seen_by(t, &who.caller))
+            .collect(),
         next_cursor,
     }))
 }

@@ -244,6 +244,14 @@ pub async fn register(
                 )?;
                 Ok(Ok(()))
             };
+            let county = pending.enterprise.county_code.clone();
+            if !crate::storage::regions::Region::unknown(conn, &[county.clone()])?.is_empty() {
+                return Ok(Err(SelfServiceError::Invalid(vec![issue(
+                    "county_code",
+                    format!("没有这个区县：{county}。请填写企业所在的县级区划代码。"),
+                    format!("No county has the code {county}; give the enterprise's county."),
+                )])));
+            }
             if User::find_by_email(conn, &email)?.is_some() {
                 return refuse(conn, "email_taken");
             }

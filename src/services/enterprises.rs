@@ -118,6 +118,9 @@ pub async fn create(
             Ok(r) => r,
             Err(issues) => return Ok(Err(EnterpriseError::Invalid(issues))),
         };
+        if let Some(issue) = unknown_county(conn, &record.county)? {
+            return Ok(Err(EnterpriseError::Invalid(vec![issue])));
+        }
         if !may_manage_enterprise(&caller, &record.county) {
             return Ok(Err(EnterpriseError::Invalid(vec![issue(
                 "county_code",
@@ -207,6 +210,9 @@ pub async fn update(
                 Ok(r) => r,
                 Err(issues) => return Ok(Err(EnterpriseError::Invalid(issues))),
             };
+            if let Some(issue) = unknown_county(conn, &record.county)? {
+                return Ok(Err(EnterpriseError::Invalid(vec![issue])));
+            }
             if !own && !may_manage_enterprise(&caller, &record.county) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "county_code",
@@ -236,6 +242,21 @@ pub async fn update(
         })
         .await?;
     result
+}
+
+/// A county code that is well formed but names no county on record.
+pub fn unknown_county(
+    conn: &mut AnyConnection,
+    county: &crate::domain::region::RegionCode,
+) -> Result<Option<FieldIssue>, diesel::result::Error> {
+    let unknown = crate::storage::regions::Region::unknown(conn, &[county.to_string()])?;
+    Ok((!unknown.is_empty()).then(|| {
+        issue(
+            "county_code",
+            format!("没有这个区县：{county}。"),
+            format!("No county has the code {county}."),
+        )
+    }))
 }
 
 fn same_address(a: Option<&str>, b: Option<&str>) -> bool {

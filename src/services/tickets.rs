@@ -255,6 +255,26 @@ async fn filing(
             let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
                 return Ok(Err(TicketError::NotFound));
             };
+            // Well-formed codes that name no region are refused, not routed
+            // to nobody or stored as if they meant something.
+            let mut given: Vec<String> = involved.iter().map(|c| c.to_string()).collect();
+            given.extend(place.iter().map(|c| c.to_string()));
+            let unknown = Region::unknown(conn, &given)?;
+            if !unknown.is_empty() {
+                let field = if place
+                    .as_ref()
+                    .is_some_and(|p| unknown.contains(&p.to_string()))
+                {
+                    "place"
+                } else {
+                    "regions_involved"
+                };
+                return Ok(Err(TicketError::Invalid(vec![issue(
+                    field,
+                    format!("没有这个区划代码：{}。", unknown.join("、")),
+                    format!("No region has the code {}.", unknown.join(", ")),
+                )])));
+            }
             let unverified = !enterprise.is_verified();
             if unverified && urgency == Urgency::Critical {
                 return Ok(Err(TicketError::Invalid(vec![unverified_critical()])));

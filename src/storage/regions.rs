@@ -74,6 +74,21 @@ impl Region {
         Ok(found)
     }
 
+    /// Those of the codes that name no region.
+    pub fn unknown(conn: &mut AnyConnection, codes: &[String]) -> QueryResult<Vec<String>> {
+        let known: std::collections::HashSet<String> = regions::table
+            .filter(regions::code.eq_any(codes))
+            .select(regions::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        Ok(codes
+            .iter()
+            .filter(|c| !known.contains(*c))
+            .cloned()
+            .collect())
+    }
+
     /// The provinces, the roots of the tree.
     pub fn provinces(conn: &mut AnyConnection) -> QueryResult<Vec<Region>> {
         regions::table

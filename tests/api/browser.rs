@@ -89,11 +89,18 @@ impl Browser {
 
     /// The CSRF token forms of this browser carry (from the log-in page,
     /// which every browser may load).
+    /// A form token as the person's pages carry it: from a page of the
+    /// signed-in session (tokens are bound to it), or the log-in page.
     pub async fn csrf(&self) -> String {
-        self.get("/login")
+        let page = if self.cookie("yz_rt").is_some_and(|v| !v.is_empty()) {
+            "/account/password"
+        } else {
+            "/login"
+        };
+        self.get(page)
             .await
             .hidden("csrf")
-            .expect("the log-in page has a CSRF token")
+            .unwrap_or_else(|| panic!("{page} has a CSRF token"))
     }
 
     /// Sends a form with this browser's CSRF token added.

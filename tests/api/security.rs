@@ -233,4 +233,81 @@ each_backend! {
         let res = app.post_as(&format!("/api/v1/enterprises/{beijing_auto}/whitelist"), &admin, &listing).await;
         assert_problem(res, 422).await;
     }
+
+    async fn the_enterprise_does_not_see_staff_business_on_its_ticket(app) {
+        let firm = app.enterprise("上海某零部件公司", "310115").await;
+        app.user("enterprise", "e@view.cn", None, Some(firm)).await;
+        let me = app.token("e@view.cn").await;
+        let officer = officer(&app, "o@view.cn", "310115").await;
+        let t: Value = app.post_as("/api/v1/tickets", &me, &json!({
+            "category": "logistics", "urgency": "urgent", "title": "运输受阻", "description": "车辆滞留。"
+        })).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let staff: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &officer).await.json().await.unwrap();
+        let own: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &me).await.json().await.unwrap();
+        let listed: Value = app.get_as("/api/v1/tickets", &me).await.json().await.unwrap();
+        for field in ["assignee_id", "urged_count", "extension_pending"] {
+            assert!(staff.get(field).is_some(), "staff see {field}");
+            assert!(own.get(field).is_none(), "the enterprise's ticket carries {field}: {own}");
+            assert!(listed["items"][0].get(field).is_none(), "the enterprise's list carries {field}");
+        }
+    }
+
+    async fn region_codes_of_nothing_are_refused(app) {
+        // 310199 is well formed, in Shanghai, and names no district.
+        let firm = app.enterprise("上海某公司", "310115").await;
+        app.user("enterprise", "e@regions.cn", None, Some(firm)).await;
+        let me = app.token("e@regions.cn").await;
+        let officer = officer(&app, "o@regions.cn", "310000").await;
+        let filing = |extra: Value| {
+            let mut b = json!({"category": "logistics", "urgency": "urgent", "title": "运输受阻", "description": "车辆滞留。"});
+            for (k, v) in extra.as_object().unwrap() { b[k] = v.clone(); }
+            b
+        };
+        let p = assert_problem(app.post_as("/api/v1/tickets", &me, &filing(json!({"place": "310199"}))).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "place");
+        let p = assert_problem(app.post_as("/api/v1/tickets", &me, &filing(json!({"regions_involved": ["320500", "329999"]}))).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "regions_involved");
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("329999"), "{p}");
+        for path in ["/api/v1/tickets?region=310199", "/api/v1/enterprises?region=310199"] {
+            let p = assert_problem(app.get_as(path, &officer).await, 422).await;
+            assert_eq!(p["errors"][0]["field"], "region", "{path}");
+        }
+        let p = assert_problem(app.post_as("/api/v1/enterprises", &officer, &json!({
+            "credit_code": crate::helpers::credit_code("91310199MA1K4X7Q2"), "name": "不存在区县的企业", "county_code": "310199"
+        })).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "county_code");
+        let p = assert_problem(app.post_json("/api/v1/auth/register", &json!({
+            "credit_code": crate::helpers::credit_code("91310115MA1K4X7Q3"), "enterprise_name": "某公司",
+            "county_code": "310199", "contact_name": "李", "email": "li@regions.example.cn"
+        })).await, 422).await;
+        assert_eq!(p["errors"][0]["field"], "county_code");
+    }
+
+    async fn a_form_token_works_only_in_the_session_it_was_made_for(app) {
+        let dept = app.department_of("310115").await;
+        app.user("officer", "a@csrf.cn", Some(dept), None).await;
+        app.user("officer", "b@csrf.cn", Some(dept), None).await;
+        let a = crate::browser::Browser::new(&app);
+        a.login("a@csrf.cn").await;
+        let a_token = a.csrf().await;
+        let a_sid = a.cookie("yz_sid").unwrap();
+        // B's browser ends up with A's session-id cookie (set by a sibling
+        // site, say) and A's token: still no good for B's session.
+        let b_access = app.token("b@csrf.cn").await;
+        let res = app
+            .client
+            .post(app.url("/account/password"))
+            .header("cookie", format!("yz_sid={a_sid}; yz_at={b_access}"))
+            .form(&[("csrf", a_token.as_str()), ("current", "x"), ("password", "新的密码-足够长-2022"), ("confirm", "新的密码-足够长-2022")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        assert!(res.text().await.unwrap().contains("表单已失效"));
+        // In A's own session the same token works (the form is answered,
+        // here with the wrong current password).
+        let own = a.post_raw("/account/password", &[("csrf", a_token.as_str()), ("current", "x"), ("password", "新的密码-足够长-2022"), ("confirm", "新的密码-足够长-2022")]).await;
+        assert_eq!(own.status, 422, "{}", own.html);
+    }
 }

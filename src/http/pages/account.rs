@@ -89,7 +89,7 @@ async fn login(
     let next = safe_next(&f.next);
     match state.auth.login(&f.email, f.password, &client).await {
         Ok((tokens, user)) => {
-            start_session(&req, &tokens);
+            start_session(&req, &tokens, user.id);
             let role = crate::domain::role::Role::parse(&user.role);
             let to = if next != "/" {
                 next
@@ -127,9 +127,14 @@ struct CsrfOnly {
 async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
+    viewer: Option<Viewer>,
     f: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    check_csrf(&req, &f.csrf)?;
+    // A session that has ended already has nothing to protect: clearing
+    // its cookies is all there is to do.
+    if viewer.is_some() {
+        check_csrf(&req, &f.csrf)?;
+    }
     if let Some(rt) = req.cookie(super::session::REFRESH) {
         let client = client_address(&req, state.settings.server.trust_proxy_headers);
         // Logging out of a session the server no longer knows is no error.

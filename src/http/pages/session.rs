@@ -124,7 +124,8 @@ pub fn remember_lang(req: &HttpRequest) {
 }
 
 /// Puts a log-in's tokens into cookies; a new session id comes with them.
-pub fn start_session(req: &HttpRequest, tokens: &Tokens) {
+pub fn start_session(req: &HttpRequest, tokens: &Tokens, user_id: i64) {
+    bind_account(req, user_id);
     queue_cookie(
         req,
         cookie(
@@ -179,6 +180,17 @@ fn current_sid(req: &HttpRequest) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The account whose session this request is served in, once known (a
+/// page's viewer, or a log-in that just succeeded): tokens of its forms are
+/// bound to it, so a token made for one session (a stranger's, or the
+/// browser's before logging in) is no good in another.
+#[derive(Clone, Copy)]
+struct BoundAccount(i64);
+
+fn bind_account(req: &HttpRequest, user_id: i64) {
+    req.extensions_mut().insert(BoundAccount(user_id));
+}
+
 fn mac(req: &HttpRequest, sid: &str) -> Option<Hmac<Sha256>> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let mut m =
@@ -186,6 +198,9 @@ fn mac(req: &HttpRequest, sid: &str) -> Option<Hmac<Sha256>> {
             .ok()?;
     m.update(b"yizhan csrf ");
     m.update(sid.as_bytes());
+    if let Some(BoundAccount(id)) = req.extensions().get::<BoundAccount>().copied() {
+        m.update(format!(" account {id}").as_bytes());
+    }
     Some(m)
 }
 
@@ -300,7 +315,10 @@ impl FromRequest for Viewer {
                 .ok_or_else(login)?;
             if let Some(access) = req.cookie(ACCESS) {
                 match state.auth.authenticate(access.value()).await {
-                    Ok((caller, user)) => return Ok(Viewer { caller, user }),
+                    Ok((caller, user)) => {
+                        bind_account(&req, user.id);
+                        return Ok(Viewer { caller, user });
+                    }
                     Err(AuthError::Storage(e)) => {
                         return Err(super::unavailable(&req, &e.to_string()).into())
                     }
@@ -328,6 +346,7 @@ impl FromRequest for Viewer {
                     if let Some((refresh, expires_in)) = renewed.refresh {
                         queue_cookie(&req, cookie(&req, REFRESH, refresh, Some(expires_in)));
                     }
+                    bind_account(&req, user.id);
                     Ok(Viewer { caller, user })
                 }
                 Err(AuthError::Storage(e)) => Err(super::unavailable(&req, &e.to_string()).into()),

@@ -271,6 +271,9 @@ async fn workbench(
     let c = Chrome::for_viewer(&req, &v);
     let en = c.en;
     let (filter, needs_action) = list_filter(&req, &q, &v.caller)?;
+    crate::http::paging::require_known_region(&state.db, Some(&q.region))
+        .await
+        .map_err(|e| failed(&req, e))?;
     let (rows, next) = rows(&state, &v.caller, filter, needs_action, PAGE_SIZE, en)
         .await
         .map_err(|e| failed(&req, e))?;
