@@ -245,7 +245,9 @@ pub async fn register(
                 Ok(Ok(()))
             };
             let county = pending.enterprise.county_code.clone();
-            if !crate::storage::regions::Region::unknown(conn, std::slice::from_ref(&county))?.is_empty() {
+            if !crate::storage::regions::Region::unknown(conn, std::slice::from_ref(&county))?
+                .is_empty()
+            {
                 return Ok(Err(SelfServiceError::Invalid(vec![issue(
                     "county_code",
                     format!("没有这个区县：{county}。请填写企业所在的县级区划代码。"),

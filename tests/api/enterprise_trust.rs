@@ -261,4 +261,46 @@ each_backend! {
         assert!((1..=20).contains(&wait), "{wait}");
         assert_problem(res, 429).await;
     }
+
+    async fn the_pages_decide_joins_and_verify_enterprises(app) {
+        // A self-registered enterprise, and someone asking to join it.
+        let code = crate::helpers::credit_code("91310114MA1K4X7Q5");
+        assert_eq!(register_and_activate(&app, &code, "上海新注册汽车配件有限公司", "first@parts.example.cn").await.status(), 201);
+        assert_eq!(register_and_activate(&app, &code, "上海新注册汽车配件有限公司", "second@parts.example.cn").await.status(), 202);
+
+        let first = crate::browser::Browser::new(&app);
+        first.login("first@parts.example.cn").await;
+        let portal = first.get("/portal").await;
+        assert!(portal.html.contains("等待所在县级工业和信息化主管部门核验"), "{}", portal.html);
+        assert!(portal.html.contains("href=\"/join-requests\""));
+        let form = first.get("/tickets/new").await;
+        assert!(!form.html.contains("value=\"critical\""), "no critical choice while unverified");
+        let list = first.get("/join-requests").await;
+        assert!(list.html.contains("second@parts.example.cn"), "{}", list.html);
+        let id = {
+            let at = list.html.find("/join-requests/").unwrap() + "/join-requests/".len();
+            list.html[at..].split('/').next().unwrap().to_string()
+        };
+        let done = first.post(&format!("/join-requests/{id}/approve"), &[]).await;
+        assert_eq!(done.status, 303);
+        let after = first.get(done.location.as_deref().unwrap()).await;
+        assert!(after.html.contains("已批准"), "{}", after.html);
+        assert!(!after.html.contains("second@parts.example.cn"));
+        assert_eq!(app.login_response("second@parts.example.cn", PASSWORD).await.status(), 200);
+
+        let jiading = app.department_of("310114").await;
+        app.user("officer", "o@jiading.cn", Some(jiading), None).await;
+        let officer = crate::browser::Browser::new(&app);
+        officer.login("o@jiading.cn").await;
+        let queue = officer.get("/verifications").await;
+        assert!(queue.html.contains("上海新注册汽车配件有限公司") && queue.html.contains(&code), "{}", queue.html);
+        let at = queue.html.find("action=\"/verifications/").unwrap() + "action=\"/verifications/".len();
+        let firm = queue.html[at..].split('"').next().unwrap().to_string();
+        let done = officer.post(&format!("/verifications/{firm}"), &[]).await;
+        assert_eq!(done.status, 303);
+        let after = officer.get(done.location.as_deref().unwrap()).await;
+        assert!(after.html.contains("已核验：上海新注册汽车配件有限公司"), "{}", after.html);
+        assert!(after.html.contains("目前没有待核验的企业"));
+        assert!(first.get("/tickets/new").await.html.contains("value=\"critical\""));
+    }
 }

@@ -37,10 +37,12 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
         Role::Enterprise => &[
             ("/portal", "我的诉求", "My problems"),
             ("/tickets/new", "提交诉求", "File a problem"),
+            ("/join-requests", "加入申请", "Requests to join"),
         ],
         Role::Officer | Role::Lead => &[
             ("/workbench", "工作台", "Workbench"),
             ("/supervision", "督办清单", "Supervision"),
+            ("/verifications", "企业核验", "Verify enterprises"),
         ],
         Role::Supervisor => &[
             ("/dashboard", "监测看板", "Dashboard"),

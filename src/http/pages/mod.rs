@@ -12,6 +12,7 @@ pub mod session;
 mod supervise;
 mod svg;
 mod ticket;
+mod trust;
 mod workbench;
 
 use actix_web::body::BoxBody;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ticket::configure(cfg);
     workbench::configure(cfg);
     supervise::configure(cfg);
+    trust::configure(cfg);
     admin::configure(cfg);
 }
 

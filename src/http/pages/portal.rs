@@ -29,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "portal.html")]
 struct PortalPage {
     c: Chrome,
+    /// The enterprise awaits its county's verification.
+    unverified: bool,
+    open_limit: i64,
+    /// Requests to join the enterprise waiting for its accounts.
+    joins: usize,
     rows: Vec<Row>,
     next: Option<String>,
     q: ListQuery,
@@ -57,7 +62,15 @@ async fn portal(
         .map_err(|e| failed(&req, e))?;
     let base = q.without_cursor();
     let next = next.map(|n| format!("/portal?{base}&cursor={n}"));
+    let unverified = own_enterprise_unverified(&state, &req, &v).await?;
+    let joins = crate::services::join_requests::pending(&state.db, &v.caller)
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?
+        .len();
     let p = PortalPage {
+        unverified,
+        open_limit: state.filing.unverified_open,
+        joins,
         statuses: labels::statuses(c.en),
         c,
         rows,
@@ -65,6 +78,21 @@ async fn portal(
         q,
     };
     Ok(page(StatusCode::OK, p.render()))
+}
+
+/// Whether the viewer's enterprise still awaits its county's verification.
+async fn own_enterprise_unverified(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+) -> Result<bool, actix_web::Error> {
+    let id = v.caller.enterprise_id.unwrap_or(-1);
+    Ok(state
+        .db
+        .run(move |conn| Ok(Enterprise::find(conn, id)?))
+        .await
+        .map_err(|e| failed(req, ApiError::from(e)))?
+        .is_some_and(|e| !e.is_verified()))
 }
 
 /// What the filing form holds.
@@ -100,6 +128,9 @@ struct FilePage {
     /// Counties of the enterprise's province, by city: (city, [(code, name)]).
     places: Vec<(String, Vec<(String, String)>)>,
     home_county: String,
+    /// Awaiting verification: no critical problems, a few open at most.
+    unverified: bool,
+    open_limit: i64,
 }
 
 async fn file_page(
@@ -112,12 +143,13 @@ async fn file_page(
     let c = Chrome::for_viewer(req, v);
     let en = c.en;
     let enterprise_id = v.caller.enterprise_id.unwrap_or(-1);
-    let (home, places) = state
+    let (home, places, unverified) = state
         .db
         .run(move |conn| {
             let Some(e) = Enterprise::find(conn, enterprise_id)? else {
-                return Ok((String::new(), Vec::new()));
+                return Ok((String::new(), Vec::new(), false));
             };
+            let unverified = !e.is_verified();
             let county = Region::find(conn, &e.county_code)?;
             let home = county
                 .as_ref()
@@ -136,7 +168,7 @@ async fn file_page(
                 };
                 places.push((city.name, counties));
             }
-            Ok((home, places))
+            Ok((home, places, unverified))
         })
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
@@ -154,10 +186,13 @@ async fn file_page(
         categories: labels::categories(en),
         urgencies: labels::URGENCIES
             .iter()
+            .filter(|(code, _, _)| !(unverified && *code == "critical"))
             .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
             .collect(),
         places,
         home_county: home,
+        unverified,
+        open_limit: state.filing.unverified_open,
         c,
     })
 }
