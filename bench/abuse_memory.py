@@ -8,9 +8,10 @@ free loopback port) and, all at the same time for --seconds:
   1. big bodies: 8 workers POST 63 MiB to /api/v1/tickets/1/actions/comment
      with a valid officer token, alternately with `Content-Length: 66060288`
      and `Transfer-Encoding: chunked`, writing 64 KiB at a time. Each attempt
-     notes the body bytes it had written when the answer came, and before
-     the server closed (the client's send buffer is held at 128 KiB, so the
-     figures are close to what the server read);
+     notes the body bytes it had written when the answer (413) came, and in
+     all before the service closed. The client's send buffer is held at
+     128 KiB, so whatever it wrote beyond that plus the service's receive
+     buffer, the service has read;
   2. invented methods: 23,000 requests with a unique method each
      (`INVENTED123`) to random paths over 4 keep-alive connections, then
      the size and render time of /metrics (it must not grow with them);
@@ -37,6 +38,7 @@ import random
 import secrets
 import select
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -78,8 +80,7 @@ def proc_kb(pid, field):
 
 class Tally:
     def __init__(self):
-        self.lock = threading.Lock()
-        self.statuses, self.lists = {}, {}
+        self.lock, self.statuses, self.lists = threading.Lock(), {}, {}
 
     def status(self, group, status):
         with self.lock:
@@ -112,8 +113,7 @@ def big_body(port, token, chunked, tally, stop):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 128 * 1024)
     s.settimeout(5)
-    written, at_answer, answer, end, offset, pieces = 0, None, b"", "stalled", 0, 0
-    answered = None
+    written, at_answer, answered, answer, end, offset, pieces = 0, None, None, b"", "stalled", 0, 0
     try:
         s.connect(("127.0.0.1", port))
         s.sendall(head.encode())
@@ -149,20 +149,19 @@ def big_body(port, token, chunked, tally, stop):
     finally:
         s.close()
     open_after = None if answered is None else round((time.monotonic() - answered) * 1000)
-    status = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "none"
-    kind = "chunked" if chunked else "content-length"
     if end == "stopped" and at_answer is None:
         return  # cut short by the end of the run
+    status = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "none"
+    kind = "chunked" if chunked else "content-length"
     tally.status(f"big body ({kind})", status)
     tally.add("big_body", {"kind": kind, "status": status, "end": end,
                            "written_at_answer": at_answer, "written": written, "open_ms": open_after})
 
 
 def big_body_worker(port, token, tally, stop, worker):
-    attempt = worker
     while not stop.is_set():
-        big_body(port, token, attempt % 2 == 1, tally, stop)
-        attempt += 1
+        big_body(port, token, worker % 2 == 1, tally, stop)
+        worker += 1
 
 
 def methods_worker(port, count, tally, stop, worker):
@@ -240,9 +239,10 @@ def summarise(attempts):
             "open_after_answer_ms": {"max": max(open_ms, default=None), "median": median(open_ms)}}
 
 
-def metrics(port):
+def metrics(port, tally):
     t0 = time.perf_counter()
     status, body = request(port, "GET", "/metrics")
+    tally.status("metrics", status)
     return {"status": status, "bytes": len(body), "ms": round((time.perf_counter() - t0) * 1000, 2),
             "mentions_invented": b"INVENTED" in body}
 
@@ -299,9 +299,8 @@ def abuse(args, env, port, server):
     if status != 200:
         raise RuntimeError(f"log-in: {status} {body[:200]!r}")
     token = json.loads(body)["access_token"]
-    metrics_before = metrics(port)
-
     pid, tally, samples = server.pid, Tally(), []
+    metrics_before = metrics(port, tally)
     stop, sampler_stop = threading.Event(), threading.Event()
     rss_start = proc_kb(pid, "VmRSS")
     sampler = threading.Thread(target=sample_rss, args=(pid, samples, sampler_stop), daemon=True)
@@ -326,7 +325,7 @@ def abuse(args, env, port, server):
         for t in threads:
             t.join(timeout=max(0.0, end_by - time.monotonic()))
     elapsed = time.monotonic() - t0
-    metrics_after = metrics(port)
+    metrics_after = metrics(port, tally)
     time.sleep(1.0)
     sampler_stop.set()
     sampler.join()
@@ -364,13 +363,14 @@ def main():
     if not os.path.exists(args.bin):
         sys.exit(f"no binary at {args.bin}: cargo build --release --bin yizhan")
     work = tempfile.mkdtemp(prefix="yizhan-abuse-")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop and clean up as on Ctrl-C
     try:
         r = run(args, work)
     except KeyboardInterrupt:
-        sys.exit("interrupted")
+        sys.exit("interrupted; the service is stopped")
     except Exception as e:
-        with open(os.path.join(work, "serve.log"), errors="replace") as f:
-            tail = f.read()[-2000:]
+        log = os.path.join(work, "serve.log")
+        tail = open(log, errors="replace").read()[-2000:] if os.path.exists(log) else ""
         sys.exit(f"FAIL: {e}\n--- service log (tail) ---\n{tail}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
