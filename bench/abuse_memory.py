@@ -176,8 +176,7 @@ def methods_worker(port, count, tally, stop, worker):
         try:
             conn.request(method, path)
             res = conn.getresponse()
-            res.read()
-            tally.status("invented methods", res.status)
+            tally.status("invented methods", (res.status, res.read())[0])
         except (OSError, http.client.HTTPException):
             tally.status("invented methods", "error")
             conn.close()
@@ -188,24 +187,19 @@ def login_worker(port, tally, stop, worker):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     n = worker
     while not stop.is_set():
-        kind = n % 8
-        n += 1
+        kind, n = n % 8, n + 1
         fresh = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        email, password, address = {
-            0: (EMAIL, PASSWORD, OWNER_ADDRESS),
-            1: (EMAIL, "wrong-guess-1", GUESSER_ADDRESS), 2: (EMAIL, "wrong-guess-2", GUESSER_ADDRESS),
-            3: (EMAIL, f"guess-{n}", fresh), 4: (EMAIL, f"guess-{n}", fresh),
-            5: (f"nobody{n}@abuse.test", "guess", fresh), 6: (f"nobody{n}@abuse.test", "guess", fresh),
-            7: (f"nobody{n}@abuse.test", "guess", GUESSER_ADDRESS),
-        }[kind]
+        # 0: the officer, right password, own address; 1-4: the officer, wrong; 5-7: unknown accounts.
+        email = EMAIL if kind <= 4 else f"nobody{n}@abuse.test"
+        password = PASSWORD if kind == 0 else f"guess-{n}"
+        address = OWNER_ADDRESS if kind == 0 else GUESSER_ADDRESS if kind in (1, 2, 7) else fresh
         body = json.dumps({"email": email, "password": password})
         t0 = time.perf_counter()
         try:
             conn.request("POST", "/api/v1/auth/login", body,
                          {"Content-Type": "application/json", "X-Forwarded-For": address})
             res = conn.getresponse()
-            res.read()
-            status = res.status
+            status, _ = res.status, res.read()
         except (OSError, http.client.HTTPException):
             status = "error"
             conn.close()
@@ -224,19 +218,16 @@ def sample_rss(pid, samples, stop):
 
 
 def summarise(attempts):
-    """Body bytes written per attempt: when the answer came, and in all."""
+    """Body bytes written per attempt: when the answer came, and in all; ms open after the answer."""
     at_answer = [a["written_at_answer"] for a in attempts if a["written_at_answer"] is not None]
     written = [a["written"] for a in attempts]
     open_ms = [a["open_ms"] for a in attempts if a["open_ms"] is not None]
-    median = lambda v: int(statistics.median(v)) if v else None
+    spread = lambda v: {"max": max(v, default=None), "median": int(statistics.median(v)) if v else None}
     return {"attempts": len(attempts), "unanswered": len(attempts) - len(at_answer),
             # The service took the whole 63 MiB although it had answered 413 early on.
             "whole_body_taken": sum(1 for a in attempts if a["written"] >= BIG),
             "ends": {e: sum(1 for a in attempts if a["end"] == e) for e in sorted({a["end"] for a in attempts})},
-            "at_answer": {"max": max(at_answer, default=None), "median": median(at_answer)},
-            "written": {"max": max(written, default=None), "median": median(written)},
-            # How long the connection stayed open after the answer.
-            "open_after_answer_ms": {"max": max(open_ms, default=None), "median": median(open_ms)}}
+            "at_answer": spread(at_answer), "written": spread(written), "open_ms": spread(open_ms)}
 
 
 def metrics(port, tally):
@@ -267,13 +258,12 @@ def run(args, work):
     try:
         return abuse(args, env, port, server)
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         log.close()
 
 
@@ -305,15 +295,13 @@ def abuse(args, env, port, server):
     rss_start = proc_kb(pid, "VmRSS")
     sampler = threading.Thread(target=sample_rss, args=(pid, samples, sampler_stop), daemon=True)
     sampler.start()
-    threads = [threading.Thread(target=big_body_worker, args=(port, token, tally, stop, i))
-               for i in range(8 if "bodies" in args.only else 0)]
-    threads += [threading.Thread(target=methods_worker, args=(port, METHODS // 4, tally, stop, i))
-                for i in range(4 if "methods" in args.only else 0)]
-    threads += [threading.Thread(target=login_worker, args=(port, tally, stop, i))
-                for i in range(16 if "logins" in args.only else 0)]
+    plan = [("bodies", 8, big_body_worker, (port, token, tally, stop)),
+            ("methods", 4, methods_worker, (port, METHODS // 4, tally, stop)),
+            ("logins", 16, login_worker, (port, tally, stop))]
+    threads = [threading.Thread(target=fn, args=(*a, i), daemon=True)
+               for name, n, fn, a in plan if name in args.only for i in range(n)]
     t0, interrupted = time.monotonic(), True
     for t in threads:
-        t.daemon = True
         t.start()
     try:
         while time.monotonic() - t0 < args.seconds and server.poll() is None:
@@ -363,7 +351,8 @@ def main():
     if not os.path.exists(args.bin):
         sys.exit(f"no binary at {args.bin}: cargo build --release --bin yizhan")
     work = tempfile.mkdtemp(prefix="yizhan-abuse-")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop and clean up as on Ctrl-C
+    for sig in (signal.SIGINT, signal.SIGTERM):  # stop the service and clean up, as on Ctrl-C
+        signal.signal(sig, signal.default_int_handler)
     try:
         r = run(args, work)
     except KeyboardInterrupt:
@@ -382,23 +371,22 @@ def main():
     with open(os.path.join(ROOT, "target", "abuse_memory.json"), "w") as f:
         json.dump(r, f, indent=2, ensure_ascii=False)
 
-    m, bb, lg, rs = r["metrics"], r["big_body"], r["login"], r["rss_mb"]
+    m, lg, rs = r["metrics"], r["login"], r["rss_mb"]
     ms = lambda v: "-" if v is None else f"{v:.0f} ms"
-    print(f"{r['cpus']} CPUs, {r['seconds']} s, {os.path.basename(os.path.dirname(args.bin))} binary")
+    print(f"{r['cpus']} CPUs, {r['seconds']} s, {os.path.basename(os.path.dirname(args.bin))} binary, {args.only}")
     print(f"resident memory: start {rs['start']} MB, peak {rs['peak_vmhwm']} MB (VmHWM; sampled max "
           f"{rs['peak_sampled']}), end {rs['end']} MB; every 5 s: {rs['every_5s']}")
-    for kind, k in bb.items():
-        print(f"big bodies, {kind}: {k['attempts']} attempts, {k['unanswered']} unanswered, "
-              f"{k['whole_body_taken']} taken whole, ends {k['ends']}; "
-              f"body bytes written when answered: max {k['at_answer']['max']}, median {k['at_answer']['median']}; "
-              f"in all: max {k['written']['max']}, median {k['written']['median']}; open after the answer: "
-              f"max {k['open_after_answer_ms']['max']} ms, median {k['open_after_answer_ms']['median']} ms")
-    print(f"/metrics: {m['before']['bytes']} B before, {m['after']['bytes']} B after in {m['after']['ms']} ms "
+    for kind, k in r["big_body"].items():
+        print(f"big bodies, {kind}: {k['attempts']} attempts, {k['unanswered']} unanswered, {k['whole_body_taken']} "
+              f"taken whole, ends {k['ends']}; body bytes written when answered: max {k['at_answer']['max']}, "
+              f"median {k['at_answer']['median']}; in all: max {k['written']['max']}, median {k['written']['median']}; "
+              f"open after the answer: max {k['open_ms']['max']} ms, median {k['open_ms']['median']} ms")
+    print(f"/metrics: {m['before']['bytes']} B before, {m['after']['bytes']} B after, rendered in {m['after']['ms']} ms "
           f"(mentions INVENTED: {m['after']['mentions_invented']})")
     print(f"log-ins, right password: {lg['right_password_ok']} ok, p50 {ms(lg['right_password_ms']['p50'])}, "
           f"p99 {ms(lg['right_password_ms']['p99'])}; 429s: {lg['429']}")
-    for group, st in sorted(r["statuses"].items()):
-        print(f"  {group}: " + ", ".join(f"{s}×{n}" for s, n in sorted(st.items())))
+    print("statuses: " + "; ".join(f"{g} " + ", ".join(f"{s}×{n}" for s, n in sorted(st.items()))
+                                   for g, st in sorted(r["statuses"].items())))
     print(f"{'PASS' if r['pass'] else 'FAIL'}: peak {rs['peak_vmhwm']} MB (target < {LIMIT_MB:.0f} MB), "
           f"5xx: {r['five_xx'] or 'none'}; report in target/abuse_memory.json")
     sys.exit(0 if r["pass"] else 1)

@@ -1,7 +1,7 @@
 use clap::Parser;
 
-#[actix_web::main]
-async fn main() {
-    let code = yizhan::cli::run(yizhan::cli::Cli::parse()).await;
+fn main() {
+    yizhan::security::passwords::return_freed_work_areas();
+    let code = actix_web::rt::System::new().block_on(yizhan::cli::run(yizhan::cli::Cli::parse()));
     std::process::exit(code);
 }

@@ -80,6 +80,12 @@ impl Application {
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            // After refusing a body (413), actix goes on reading and
+            // discarding what the client still sends until it closes or
+            // this runs out, so that the client sees the answer rather than
+            // a reset. A quarter of a second bounds that reading; actix's
+            // default is a whole second.
+            .client_disconnect_timeout(std::time::Duration::from_millis(250))
             .listen(listener)
             .map_err(|e| StartupError(format!("cannot serve: {e}")))?;
         if settings.server.workers > 0 {

@@ -4,7 +4,7 @@
 //! to what they buffer, after the fact, so without this a client could make
 //! the server read (and hold) any amount first.
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
@@ -85,8 +85,9 @@ pub async fn limit_body(
             .head_mut()
             .set_connection_type(actix_web::http::ConnectionType::Close);
     }
-    // Held until the response is sent: actix drains a body nobody holds
-    // (reading a chunked one to its end, however long), but closes the
+    // Held until the response is sent (`keep_body_until_sent` moves it into
+    // the response body): actix drains a request body nobody holds, reading
+    // a chunked one to its end however long it is, but closes the
     // connection after answering a request whose body is still unread.
     res.response_mut()
         .extensions_mut()
@@ -96,6 +97,47 @@ pub async fn limit_body(
 
 /// The request body, kept alive with the response (see above).
 struct HeldPayload(#[allow(dead_code)] Rc<RefCell<Payload>>);
+
+/// The outermost middleware: moves the request body `limit_body` held into
+/// the response body, which actix keeps until the last byte is sent, when
+/// it decides between closing and draining. (Response extensions are
+/// dropped as soon as the head is written.)
+pub async fn keep_body_until_sent(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let mut res = next.call(req).await?;
+    let Some(held) = res.response_mut().extensions_mut().remove::<HeldPayload>() else {
+        return Ok(res);
+    };
+    Ok(res.map_body(|_, body| {
+        BoxBody::new(Holding {
+            body,
+            _held: Some(held),
+        })
+    }))
+}
+
+/// A response body that holds the request body until it is dropped.
+pub struct Holding {
+    body: BoxBody,
+    _held: Option<HeldPayload>,
+}
+
+impl MessageBody for Holding {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
 
 /// The body, ending with an overflow error once it passes the limit; after
 /// that nothing more is read from the socket.

@@ -86,6 +86,9 @@ pub fn build_app(
                 .wrap(actix_web::middleware::from_fn(body_limit::limit_body))
                 .wrap(actix_web::middleware::from_fn(pages::session::set_cookies))
                 .wrap(actix_web::middleware::from_fn(middleware::observe))
+                .wrap(actix_web::middleware::from_fn(
+                    body_limit::keep_body_until_sent,
+                ))
         })
         .split_for_parts();
     app

@@ -53,20 +53,23 @@ each_backend! {
     async fn a_chunked_body_is_cut_off_at_the_limit(app) {
         let token = officer(&app, "o@chunks.cn", "310115").await;
         let addr = host_port(&app);
-        let (answered_after, answer) = tokio::task::block_in_place(move || {
+        let (answered_after, answer, closed_after) = tokio::task::block_in_place(move || {
             use std::sync::atomic::{AtomicUsize, Ordering};
-            use std::sync::Arc;
+            use std::sync::{Arc, Mutex};
+            use std::time::Instant;
             let mut s = TcpStream::connect(addr).unwrap();
             s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
             let written = Arc::new(AtomicUsize::new(0));
+            let answered_at: Arc<Mutex<Option<Instant>>> = Arc::default();
             // A reader notes how much had been sent when the answer came.
             let reader = {
                 let mut r = s.try_clone().unwrap();
                 r.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let written = written.clone();
+                let (written, answered_at) = (written.clone(), answered_at.clone());
                 std::thread::spawn(move || {
                     let mut buf = vec![0u8; 4096];
                     let n = r.read(&mut buf).unwrap_or(0);
+                    *answered_at.lock().unwrap() = Some(Instant::now());
                     (written.load(Ordering::SeqCst), String::from_utf8_lossy(&buf[..n]).to_string())
                 })
             };
@@ -76,18 +79,21 @@ each_backend! {
             );
             s.write_all(head.as_bytes()).unwrap();
             let chunk = vec![b' '; 64 * 1024];
-            // Up to 48 MiB, at most 10 s: a server that reads a body to its
-            // end before answering answers only after all of it.
-            let started = std::time::Instant::now();
-            while written.load(Ordering::SeqCst) < 48 * 1024 * 1024 && started.elapsed().as_secs() < 10 {
-                let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+            // Keep sending for up to 8 s: the service must answer early and
+            // then stop reading (close), not drain the body to its end.
+            let started = Instant::now();
+            let mut closed_at = None;
+            while started.elapsed() < Duration::from_secs(8) {
                 if s.write_all(&framed).is_err() {
+                    closed_at = Some(Instant::now());
                     break;
                 }
                 written.fetch_add(chunk.len(), Ordering::SeqCst);
             }
-            let _ = s.write_all(b"0\r\n\r\n");
-            reader.join().unwrap()
+            let (answered_after, answer) = reader.join().unwrap();
+            let answered = answered_at.lock().unwrap().expect("an answer");
+            (answered_after, answer, closed_at.map(|c| c.saturating_duration_since(answered)))
         });
         assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
         assert!(answer.contains("connection: close"), "{answer}");
@@ -95,6 +101,8 @@ each_backend! {
             answered_after < 16 * 1024 * 1024,
             "answered only after {answered_after} bytes of a body over a 256 KiB limit"
         );
+        let closed_after = closed_after.expect("the service went on reading the body for 8 s");
+        assert!(closed_after < Duration::from_secs(2), "closed {closed_after:?} after answering");
     }
 
     async fn an_upload_route_keeps_its_larger_limit(app) {
