@@ -386,7 +386,8 @@ fn not_permitted(action: TicketAction) -> Refusal {
 /// its parent's jurisdiction (siblings and their subtrees) or its own
 /// subtree; the ministry anywhere. Further away, escalate.
 pub fn may_transfer_to(from: &DepartmentRef, target: &DepartmentRef) -> bool {
-    if from.id == target.id {
+    // Going up to one's own parent is escalating, with its own rules.
+    if from.id == target.id || from.parent_id() == Some(target.id) {
         return false;
     }
     let parent_path = match from.parent_id() {
@@ -426,6 +427,12 @@ pub fn decide(
         Action::Assign { .. } => {}
         Action::Transfer { target, reason } => {
             text("reason", reason)?;
+            if state.handling.parent_id() == Some(target.id) {
+                return Err(Refusal::Rule {
+                    zh: "这是本部门的上级部门：向上级提交请使用“上报”，不是转办。",
+                    en: "That is this department's parent: going up is escalate, not transfer.",
+                });
+            }
             if !may_transfer_to(&state.handling, target) {
                 return Err(Refusal::Rule {
                     zh: "只能转办给同级相邻部门或下级部门；更远的请上报。",

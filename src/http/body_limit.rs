@@ -63,7 +63,12 @@ pub async fn limit_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let mut res = too_large(limit).error_response();
+        // The API answers a problem; a page form, a page.
+        let mut res = if req.path().starts_with("/api/") {
+            too_large(limit).error_response()
+        } else {
+            super::pages::PageError::form_too_large(req.request()).error_response()
+        };
         // The unread body would otherwise have to be drained first.
         res.head_mut()
             .set_connection_type(actix_web::http::ConnectionType::Close);

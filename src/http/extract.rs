@@ -57,6 +57,21 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
     }
 }
 
+/// Page forms: as large as a JSON body may be, so that a form takes what
+/// the API takes (a 5,000-character Chinese description is some 45 KB
+/// encoded); past that, a readable page instead of a bare 413.
+pub fn form_config(limit: usize) -> actix_web::web::FormConfig {
+    actix_web::web::FormConfig::default()
+        .limit(limit)
+        .error_handler(|err, req| match err {
+            actix_web::error::UrlencodedError::Overflow { .. }
+            | actix_web::error::UrlencodedError::Payload(
+                actix_web::error::PayloadError::Overflow,
+            ) => crate::http::pages::PageError::form_too_large(req).into(),
+            other => actix_web::error::ErrorBadRequest(other),
+        })
+}
+
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|err: PathError, _req| {
         ApiError::new(ProblemKind::NotFound)

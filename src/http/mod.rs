@@ -76,6 +76,7 @@ pub fn build_app(
         })
         .app_data(state)
         .app_data(extract::json_config(json_limit))
+        .app_data(extract::form_config(json_limit))
         .app_data(extract::path_config())
         .app_data(extract::query_config())
         .app_data(web::PayloadConfig::new(upload_limit))

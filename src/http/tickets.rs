@@ -44,6 +44,21 @@ impl From<TicketError> for ApiError {
                     current.version, current.status
                 ),
             ),
+            TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)
+                .with_detail(
+                    format!(
+                        "工单已被他人更新（当前版本 v{}），您读到的版本已过期，请刷新后重试。",
+                        current.version
+                    ),
+                    format!(
+                        "The ticket was changed by someone else (now v{}); the version you read is stale: reload and retry.",
+                        current.version
+                    ),
+                ),
+            TicketError::KeyReused => ApiError::new(ProblemKind::Validation).with_detail(
+                "这个幂等键已用于内容不同的另一件诉求，本次没有提交。请换一个新的键再提交。",
+                "This Idempotency-Key was used for a different problem; nothing was filed. Send it again under a new key.",
+            ),
             TicketError::Throttled(secs) => {
                 let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
                     format!("提交过于频繁，请 {secs} 秒后再试。"),
@@ -314,9 +329,9 @@ pub struct FilingBody {
     params(("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key; a retry with the same key returns the first ticket")),
     responses(
         (status = 201, body = TicketDetail),
-        (status = 200, description = "A retry of an earlier filing with the same key", body = TicketDetail),
+        (status = 200, description = "A retry of an earlier filing with the same key and the same body", body = TicketDetail),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every invalid field; an unverified enterprise's critical problem or one past its open limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every invalid field; an unverified enterprise's critical problem or one past its open limit; an Idempotency-Key sent before with a different body (nothing filed)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Filing too fast for the account or its enterprise; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -700,7 +715,8 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         (status = 200, description = "Done; the new ETag is returned", body = TicketDetail),
         (status = 403, description = "The caller may not take this action", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket or action", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Changed by someone else, or not possible in the current status", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the current status, or someone else's change came first (without If-Match)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version that is no longer the ticket's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or a rule forbids it", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -45,9 +45,15 @@ pub enum TicketError {
     /// Someone changed the ticket first; here is how it stands now.
     #[error("conflict")]
     Conflict(Box<Ticket>),
+    /// The version the caller read (`If-Match`) is no longer the ticket's.
+    #[error("stale version")]
+    Stale(Box<Ticket>),
     /// Filing too fast: seconds to wait.
     #[error("too many filings")]
     Throttled(u64),
+    /// An idempotency key sent again with a different request.
+    #[error("idempotency key reused")]
+    KeyReused,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -68,6 +74,27 @@ pub struct Filing {
     /// A county code; defaults to the enterprise's county.
     pub place: Option<String>,
     pub regions_involved: Vec<String>,
+}
+
+impl Filing {
+    /// What identifies this request under an idempotency key: a SHA-256
+    /// of its fields, as sent.
+    fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::json!([
+            self.category,
+            self.urgency,
+            self.title,
+            self.description,
+            self.place,
+            self.regions_involved,
+        ])
+        .to_string();
+        Sha256::digest(canonical.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 fn check_text(
@@ -243,6 +270,7 @@ async fn filing(
     limits
         .admit(caller.user_id, enterprise_id)
         .map_err(TicketError::Throttled)?;
+    let fingerprint = input.fingerprint();
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
     let unverified_open = limits.unverified_open;
@@ -312,7 +340,12 @@ async fn filing(
                 attempts += 1;
                 let result = write_transaction(conn, |conn| {
                     if let Some(k) = &key {
-                        if let Some(id) = store::idempotent_ticket(conn, filer, k)? {
+                        if let Some((id, stored)) = store::idempotent_ticket(conn, filer, k)? {
+                            if !stored.is_empty() && stored != fingerprint {
+                                return Err(diesel::result::Error::QueryBuilderError(Box::new(
+                                    KeyReused,
+                                )));
+                            }
                             return Ok((
                                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
                                 None,
@@ -439,7 +472,7 @@ async fn filing(
                         t,
                     )?;
                     if let Some(k) = &key {
-                        store::remember_key(conn, filer, k, ticket.id, t)?;
+                        store::remember_key(conn, filer, k, &fingerprint, ticket.id, t)?;
                     }
                     let written = Written {
                         event,
@@ -451,14 +484,18 @@ async fn filing(
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
                     Err(diesel::result::Error::QueryBuilderError(e)) if e.is::<TooManyOpen>() => {
-                        return Ok(None)
+                        return Ok(Err(TicketError::Invalid(vec![too_many_open(
+                            unverified_open,
+                        )])))
                     }
-                    other => return Ok(Some(other?)),
+                    Err(diesel::result::Error::QueryBuilderError(e)) if e.is::<KeyReused>() => {
+                        return Ok(Err(TicketError::KeyReused))
+                    }
+                    other => return Ok(Ok(other?)),
                 }
             }
         })
-        .await?
-        .ok_or_else(|| TicketError::Invalid(vec![too_many_open(unverified_open)]))?;
+        .await??;
     let created = written.is_some();
     let detail = match (read_back, written) {
         (false, _) => None,
@@ -526,6 +563,19 @@ fn joined_before(
     use crate::storage::users::User;
     Ok(User::find(conn, user_id)?.is_some_and(|u| u.created_at <= filed_at))
 }
+
+/// Raised inside the filing transaction when the idempotency key was used
+/// for another request.
+#[derive(Debug)]
+struct KeyReused;
+
+impl std::fmt::Display for KeyReused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the idempotency key was used for another request")
+    }
+}
+
+impl std::error::Error for KeyReused {}
 
 /// Raised inside the filing transaction when an unverified enterprise has
 /// its fill of open problems.
@@ -891,7 +941,7 @@ pub async fn act(
             return Ok(Err(TicketError::NotFound));
         }
         if expected_version.is_some_and(|v| v != loaded.ticket.version) {
-            return Ok(Err(TicketError::Conflict(Box::new(loaded.ticket))));
+            return Ok(Err(TicketError::Stale(Box::new(loaded.ticket))));
         }
         if matches!(action, Action::Rate { .. })
             && !joined_before(conn, caller.user_id, loaded.ticket.filed_at)?
@@ -1129,10 +1179,16 @@ pub async fn act(
             Ok(true) => Ok(Ok(
                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?
             )),
-            // Lost the race: report how the ticket stands now.
-            Ok(false) => Ok(Err(TicketError::Conflict(Box::new(
-                Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
-            )))),
+            // Lost the race: report how the ticket stands now. To a caller
+            // that named the version it read, that version is stale.
+            Ok(false) => {
+                let now = Box::new(Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?);
+                Ok(Err(if expected_version.is_some() {
+                    TicketError::Stale(now)
+                } else {
+                    TicketError::Conflict(now)
+                }))
+            }
             Err(e) if store::is_unique_violation(&e) => Ok(Err(TicketError::Conflict(Box::new(
                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
             )))),

@@ -148,6 +148,7 @@ diesel::table! {
         key -> Text,
         ticket_id -> BigInt,
         created_at -> Timestamp,
+        fingerprint -> Text,
     }
 }
 

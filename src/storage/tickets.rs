@@ -616,14 +616,16 @@ pub fn is_unique_violation(e: &Error) -> bool {
 }
 
 /// The ticket a user's earlier filing with this key created.
+/// The ticket filed under the caller's key, and the fingerprint of what
+/// was filed (empty for keys stored before fingerprints).
 pub fn idempotent_ticket(
     conn: &mut AnyConnection,
     user_id: i64,
     key: &str,
-) -> QueryResult<Option<i64>> {
+) -> QueryResult<Option<(i64, String)>> {
     idempotency_keys::table
         .find((user_id, key))
-        .select(idempotency_keys::ticket_id)
+        .select((idempotency_keys::ticket_id, idempotency_keys::fingerprint))
         .first(conn)
         .optional()
 }
@@ -632,6 +634,7 @@ pub fn remember_key(
     conn: &mut AnyConnection,
     user_id: i64,
     key: &str,
+    fingerprint: &str,
     ticket_id: i64,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -639,6 +642,7 @@ pub fn remember_key(
         .values((
             idempotency_keys::user_id.eq(user_id),
             idempotency_keys::key.eq(key),
+            idempotency_keys::fingerprint.eq(fingerprint),
             idempotency_keys::ticket_id.eq(ticket_id),
             idempotency_keys::created_at.eq(now),
         ))

@@ -85,6 +85,34 @@ fn set_cookies(p: &Page) -> Vec<String> {
 }
 
 each_backend! {
+    async fn the_filing_form_takes_what_the_api_takes(app) {
+        let c = cast(&app).await;
+        let e = crate::browser::Browser::new(&app);
+        e.login(c.enterprise_email).await;
+        let send = |description: String| {
+            let e = &e;
+            async move {
+                let key = e.get("/tickets/new").await.hidden("key").unwrap();
+                e.post("/tickets/new", &[("key", key.as_str()), ("category", "worker_return"), ("urgency", "urgent"),
+                    ("title", "员工无法返岗"), ("description", description.as_str())]).await
+            }
+        };
+        // 4,990 Chinese characters: some 45 KB once encoded, as the API takes.
+        let long: String = "封控区员工无法返岗，".repeat(499);
+        let p = send(long).await;
+        assert_eq!(p.status, 303, "{}", &p.html[..p.html.len().min(400)]);
+        // Over the field's limit: the field says so and keeps what was typed.
+        let over: String = "产线停工".repeat(1300);
+        let p = send(over.clone()).await;
+        assert_eq!(p.status, 422);
+        assert!(p.html.contains("id=\"description-error\"") && p.html.contains(&over[..300]), "kept");
+        // Far past every limit: a readable page, not a bare 413.
+        let p = send("字".repeat(100_000)).await;
+        assert_eq!(p.status, 413);
+        assert!(p.headers["content-type"].to_str().unwrap().starts_with("text/html"), "{:?}", p.headers);
+        assert!(p.html.contains("内容过长"), "{}", &p.html[..p.html.len().min(400)]);
+    }
+
     async fn a_problem_goes_from_filing_to_rating_through_the_pages(app) {
         let c = cast(&app).await;
         // Not signed in: to the log-in page, and back there after.
@@ -145,7 +173,7 @@ each_backend! {
         assert!(page.offered_actions().contains(&"resolve".to_string()));
         // A stale form (the version read before the sign-for) is refused.
         let p = o.post(&format!("/tickets/{id}/act/comment"), &[("version", &version), ("text", "旧页面")]).await;
-        assert_eq!(p.status, 409, "{}", p.html);
+        assert_eq!(p.status, 412, "{}", p.html);
         assert!(p.html.contains("已被他人更新"), "{}", p.html);
         // A resolution without text: the error by the field, nothing done.
         let version = page.hidden("version").unwrap();

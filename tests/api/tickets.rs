@@ -104,6 +104,11 @@ each_backend! {
         let actions: Vec<&str> = t["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["file", "sign_for", "request_info", "provide_info"], "the internal comment is hidden from the enterprise");
 
+        // Up to its own parent is escalating, not transferring.
+        let parent = app.department_of("310000").await;
+        let up = act(&app, &c.pudong, id, "transfer", json!({"department_id": parent, "reason": "需市级协调"})).await;
+        let p = assert_problem(up, 422).await;
+        assert!(p["detail"].as_str().unwrap().contains("上报"), "{p}");
         // Transfer to the sibling, which returns it.
         let t = ok(&app, &c.pudong, id, "transfer", json!({"department_id": c.huangpu_dept, "reason": "涉及黄浦区仓库"})).await;
         assert_eq!((t["status"].as_str(), t["handling_department_id"].as_i64()), (Some("pending_sign"), Some(c.huangpu_dept)));
@@ -211,7 +216,7 @@ each_backend! {
         assert_eq!(statuses, [200, 409]);
         let after: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
         assert_eq!(after["timeline"].as_array().unwrap().iter().filter(|e| e["action"] == "sign_for").count(), 1);
-        // A stale If-Match is a conflict too.
+        // A stale If-Match fails its precondition (RFC 9110 §13.1.1).
         let stale = app
             .client
             .post(app.url(&format!("/api/v1/tickets/{id}/actions/comment")))
@@ -221,7 +226,20 @@ each_backend! {
             .send()
             .await
             .unwrap();
-        assert_problem(stale, 409).await;
+        let p = assert_problem(stale, 412).await;
+        assert_eq!(p["title"], "内容已被他人更新");
+        // The current version goes through.
+        let current = after["version"].as_i64().unwrap();
+        let fresh = app
+            .client
+            .post(app.url(&format!("/api/v1/tickets/{id}/actions/comment")))
+            .bearer_auth(&c.pudong)
+            .header("If-Match", format!("\"v{current}\""))
+            .json(&json!({"text": "按时的留言"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fresh.status(), 200);
     }
 
     async fn concurrent_filings_get_distinct_numbers_and_retries_are_idempotent(app, &[
@@ -274,6 +292,24 @@ each_backend! {
         first.as_object_mut().unwrap().remove("clocks");
         second.as_object_mut().unwrap().remove("clocks");
         assert_eq!(first, second);
+
+        // The same key with another body is another problem: refused, and
+        // nothing is filed (it would otherwise be lost behind the first).
+        let mut other = filing();
+        other["title"] = json!("另一件事：物流中断");
+        let reused = app
+            .client
+            .post(app.url("/api/v1/tickets"))
+            .bearer_auth(&c.enterprise)
+            .header("Idempotency-Key", "retry-me-1")
+            .json(&other)
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(reused, 422).await;
+        assert!(p["detail"].as_str().unwrap().contains("幂等键"), "{p}");
+        let found: Value = app.get_as("/api/v1/tickets?q=%E7%89%A9%E6%B5%81%E4%B8%AD%E6%96%AD", &c.enterprise).await.json().await.unwrap();
+        assert!(found["items"].as_array().unwrap().is_empty(), "{found}");
     }
 }
 

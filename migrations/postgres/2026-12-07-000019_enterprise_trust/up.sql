@@ -40,3 +40,8 @@ CREATE TABLE enterprise_join_requests (
 );
 CREATE INDEX enterprise_join_requests_pending ON enterprise_join_requests (enterprise_id)
     WHERE status = 'pending';
+
+-- An idempotency key names one request: a fingerprint of what was filed
+-- under it, so that the same key with another body is refused, not
+-- answered with the first ticket (empty for keys stored before).
+ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';

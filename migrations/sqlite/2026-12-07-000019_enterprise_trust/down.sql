@@ -1,3 +1,4 @@
+ALTER TABLE idempotency_keys DROP COLUMN fingerprint;
 DROP TABLE enterprise_join_requests;
 DROP TABLE ticket_ratings;
 DROP INDEX enterprises_unverified;

@@ -230,6 +230,8 @@ fn transfers_stay_near_escalations_go_up() {
     assert!(may_transfer_to(&dept(400).as_ref(), &dept(401).as_ref()));
     assert!(!may_transfer_to(&dept(400).as_ref(), &dept(500).as_ref()));
     assert!(!may_transfer_to(&dept(400).as_ref(), &dept(400).as_ref()));
+    // Up to its own parent (Shanghai) is an escalation, not a transfer.
+    assert!(!may_transfer_to(&dept(400).as_ref(), &dept(30).as_ref()));
     // Nanjing city may send to its counties and to Jiangsu's other cities' subtrees.
     assert!(may_transfer_to(&dept(100).as_ref(), &dept(501).as_ref()));
     // The ministry sends anywhere.

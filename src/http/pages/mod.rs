@@ -188,6 +188,21 @@ impl ResponseError for PageError {
 }
 
 impl PageError {
+    /// A form too large to read at all (far past every field's limit).
+    pub fn form_too_large(req: &HttpRequest) -> PageError {
+        let lang = page_lang(req);
+        PageError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            lang,
+            heading: ("内容过长", "Too much text"),
+            text: pick(
+                lang,
+                "提交的内容远超各栏的字数上限，无法读取。请返回上一页，把正文缩短到 5000 字以内后再提交。",
+                "What was sent is far beyond every field's limit and could not be read. Go back, shorten the text to 5,000 characters or fewer, and submit again.",
+            ),
+        }
+    }
+
     pub fn not_found(req: &HttpRequest) -> PageError {
         let lang = page_lang(req);
         PageError {
