@@ -213,7 +213,10 @@ mod tests {
             id: 120,
             path: "/1/12/120/".into(),
         };
-        let escalate = Action::Escalate { reason: "x".into() };
+        let escalate = Action::Escalate {
+            reason: "x".into(),
+            reason_public: false,
+        };
         assert_eq!(
             after_action(&escalate, &s, &moved, 7, None),
             [to(Notice::NewTicket, Audience::Handlers(120))]

@@ -147,18 +147,24 @@ pub enum Action {
     Assign {
         assignee: i64,
     },
+    // The reasons of moving a ticket are written for colleagues: the
+    // enterprise reads one only when `reason_public` says so.
     Transfer {
         target: DepartmentRef,
         reason: String,
+        reason_public: bool,
     },
     Escalate {
         reason: String,
+        reason_public: bool,
     },
     TakeOver {
         reason: String,
+        reason_public: bool,
     },
     Return {
         reason: String,
+        reason_public: bool,
     },
     AddCohandler {
         department: DepartmentRef,
@@ -425,7 +431,7 @@ pub fn decide(
     match action {
         Action::SignFor => next.status = Status::Handling,
         Action::Assign { .. } => {}
-        Action::Transfer { target, reason } => {
+        Action::Transfer { target, reason, .. } => {
             text("reason", reason)?;
             if state.handling.parent_id() == Some(target.id) {
                 return Err(Refusal::Rule {
@@ -441,7 +447,7 @@ pub fn decide(
             }
             send_on(&mut next, target.clone());
         }
-        Action::Escalate { reason } => {
+        Action::Escalate { reason, .. } => {
             text("reason", reason)?;
             let Some(parent) = parent_of(&state.handling) else {
                 return Err(Refusal::Rule {
@@ -451,7 +457,7 @@ pub fn decide(
             };
             send_on(&mut next, parent);
         }
-        Action::TakeOver { reason } => {
+        Action::TakeOver { reason, .. } => {
             text("reason", reason)?;
             let Some(mine) = own_department else {
                 return Err(not_permitted(kind));
@@ -462,7 +468,7 @@ pub fn decide(
             next.assignee = None;
             next.extension_pending = false;
         }
-        Action::Return { reason } => {
+        Action::Return { reason, .. } => {
             text("reason", reason)?;
             let back = state
                 .sent_from

@@ -261,17 +261,36 @@ pub(crate) fn timeline(
     let mut all: Vec<EventView> = events
         .into_iter()
         .filter(|e| !(enterprise && e.internal))
-        .map(|e| EventView {
-            seq: Some(e.seq),
-            action: e.action,
-            actor_id: e.actor_id,
-            actor_department_id: e.actor_department_id,
-            from_status: e.from_status,
-            to_status: Some(e.to_status),
-            note: e.note,
-            detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
-            internal: e.internal,
-            at: e.created_at.and_utc(),
+        .map(|e| {
+            let detail: Option<serde_json::Value> =
+                e.detail.and_then(|d| serde_json::from_str(&d).ok());
+            // Why a ticket moved is written for colleagues; the enterprise
+            // sees that it moved, and the reason only if it was made public.
+            let moved = matches!(
+                e.action.as_str(),
+                "transfer" | "escalate" | "take_over" | "return"
+            );
+            let public = detail
+                .as_ref()
+                .and_then(|d| d.get("reason_public"))
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            EventView {
+                seq: Some(e.seq),
+                action: e.action,
+                actor_id: e.actor_id,
+                actor_department_id: e.actor_department_id,
+                from_status: e.from_status,
+                to_status: Some(e.to_status),
+                note: if enterprise && moved && !public {
+                    None
+                } else {
+                    e.note
+                },
+                detail,
+                internal: e.internal,
+                at: e.created_at.and_utc(),
+            }
         })
         .collect();
     if !enterprise {
@@ -540,6 +559,10 @@ pub async fn get(
 pub struct ActionBody {
     /// transfer, escalate, take_over, return, request_extension, reopen, reject, withdraw.
     pub reason: Option<String>,
+    /// transfer, escalate, take_over, return: show the reason to the
+    /// enterprise too (by default it is for colleagues only; the enterprise
+    /// still sees that the ticket moved, and where).
+    pub reason_public: Option<bool>,
     /// request_info.
     pub question: Option<String>,
     /// provide_info.
@@ -612,15 +635,19 @@ pub(crate) async fn parse_action(
         "transfer" => Action::Transfer {
             target: department_ref(state, required("department_id", b.department_id)?).await?,
             reason: text(b.reason),
+            reason_public: b.reason_public.unwrap_or(false),
         },
         "escalate" => Action::Escalate {
             reason: text(b.reason),
+            reason_public: b.reason_public.unwrap_or(false),
         },
         "take_over" => Action::TakeOver {
             reason: text(b.reason),
+            reason_public: b.reason_public.unwrap_or(false),
         },
         "return" => Action::Return {
             reason: text(b.reason),
+            reason_public: b.reason_public.unwrap_or(false),
         },
         "add_cohandler" => Action::AddCohandler {
             department: department_ref(state, required("department_id", b.department_id)?).await?,

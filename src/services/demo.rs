@@ -326,10 +326,20 @@ impl Run<'_> {
     ) -> Result<Option<crate::storage::tickets::Ticket>, DemoError> {
         let (actor, action) = match step.clone() {
             DemoStep::SignFor => (self.officer(handling).await?, Action::SignFor),
-            DemoStep::Return(reason) => (self.officer(handling).await?, Action::Return { reason }),
-            DemoStep::Escalate(reason) => {
-                (self.officer(handling).await?, Action::Escalate { reason })
-            }
+            DemoStep::Return(reason) => (
+                self.officer(handling).await?,
+                Action::Return {
+                    reason,
+                    reason_public: false,
+                },
+            ),
+            DemoStep::Escalate(reason) => (
+                self.officer(handling).await?,
+                Action::Escalate {
+                    reason,
+                    reason_public: false,
+                },
+            ),
             DemoStep::RequestInfo(question) => (
                 self.officer(handling).await?,
                 Action::RequestInfo { question },

@@ -826,9 +826,9 @@ fn read_detail(conn: &mut AnyConnection, sla: &Sla, id: i64) -> QueryResult<Opti
 fn note_of(action: &Action) -> Option<String> {
     match action {
         Action::Transfer { reason, .. }
-        | Action::Escalate { reason }
-        | Action::TakeOver { reason }
-        | Action::Return { reason }
+        | Action::Escalate { reason, .. }
+        | Action::TakeOver { reason, .. }
+        | Action::Return { reason, .. }
         | Action::RequestExtension { reason, .. }
         | Action::Reopen { reason }
         | Action::Reject { reason }
@@ -864,7 +864,16 @@ fn is_internal(action: &Action) -> bool {
 fn detail_of(action: &Action) -> Option<String> {
     let v = match action {
         Action::Assign { assignee } => serde_json::json!({ "assignee": assignee }),
-        Action::Transfer { target, .. } => serde_json::json!({ "target": target.id }),
+        Action::Transfer {
+            target,
+            reason_public,
+            ..
+        } => serde_json::json!({ "target": target.id, "reason_public": reason_public }),
+        Action::Escalate { reason_public, .. }
+        | Action::TakeOver { reason_public, .. }
+        | Action::Return { reason_public, .. } => {
+            serde_json::json!({ "reason_public": reason_public })
+        }
         Action::AddCohandler { department } => serde_json::json!({ "department": department.id }),
         Action::ReleaseCohandler { department_id } => {
             serde_json::json!({ "department": department_id })

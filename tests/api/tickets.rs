@@ -76,6 +76,24 @@ async fn ok(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> V
 }
 
 each_backend! {
+    async fn the_enterprise_reads_why_its_ticket_moved_only_when_told(app) {
+        let c = cast(&app).await;
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        ok(&app, &c.pudong, id, "sign_for", json!({})).await;
+        ok(&app, &c.pudong, id, "transfer", json!({"department_id": c.huangpu_dept, "reason": "内部：黄浦区人手更足"})).await;
+        ok(&app, &c.huangpu, id, "return", json!({"reason": "本区没有这家企业的仓库，已退回浦东办理", "reason_public": true})).await;
+        let note_of = |v: &Value, action: &str| -> Value {
+            v["timeline"].as_array().unwrap().iter().find(|e| e["action"] == action).unwrap()["note"].clone()
+        };
+        let own: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.enterprise).await.json().await.unwrap();
+        let staff: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
+        // It sees that the ticket moved, and where, but not the colleagues' reason.
+        assert!(note_of(&own, "transfer").is_null(), "{own}");
+        assert_eq!(note_of(&staff, "transfer"), "内部：黄浦区人手更足");
+        assert_eq!(note_of(&own, "return"), "本区没有这家企业的仓库，已退回浦东办理");
+    }
+
     async fn a_problem_from_filing_to_a_satisfied_rating(app) {
         let c = cast(&app).await;
         let res = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await;

@@ -91,6 +91,7 @@ fn the_story_of_a_ticket() {
         Action::Transfer {
             target: dept(401).as_ref(),
             reason: reason(),
+            reason_public: false,
         },
     )
     .unwrap();
@@ -99,12 +100,24 @@ fn the_story_of_a_ticket() {
         &staff(Role::Officer, 401),
         &mut f,
         &s,
-        Action::Return { reason: reason() },
+        Action::Return {
+            reason: reason(),
+            reason_public: false,
+        },
     )
     .unwrap();
     assert_eq!((s.handling.id, s.returns, s.sent_on), (400, 1, 2));
     // Pudong escalates to the municipality.
-    let s = step(&pudong, &mut f, &s, Action::Escalate { reason: reason() }).unwrap();
+    let s = step(
+        &pudong,
+        &mut f,
+        &s,
+        Action::Escalate {
+            reason: reason(),
+            reason_public: false,
+        },
+    )
+    .unwrap();
     assert_eq!(s.handling.id, 30);
     let shanghai = staff(Role::Officer, 30);
     let s = step(&shanghai, &mut f, &s, Action::SignFor).unwrap();
@@ -244,7 +257,10 @@ fn transfers_stay_near_escalations_go_up() {
             &staff(Role::Officer, 1),
             &mut f,
             &s,
-            Action::Escalate { reason: reason() }
+            Action::Escalate {
+                reason: reason(),
+                reason_public: false
+            }
         ),
         Err(Refusal::Rule { .. })
     ));
@@ -330,6 +346,7 @@ fn a_ticket_sent_on_four_times_is_bounced() {
             Action::Transfer {
                 target: dept(to).as_ref(),
                 reason: reason(),
+                reason_public: false,
             },
         )
         .unwrap();
@@ -360,11 +377,21 @@ fn any_action() -> impl Strategy<Value = Action> {
         (1i64..5).prop_map(|assignee| Action::Assign { assignee }),
         dept_ref.clone().prop_map(|target| Action::Transfer {
             target,
-            reason: reason()
+            reason: reason(),
+            reason_public: false,
         }),
-        Just(Action::Escalate { reason: reason() }),
-        Just(Action::TakeOver { reason: reason() }),
-        Just(Action::Return { reason: reason() }),
+        Just(Action::Escalate {
+            reason: reason(),
+            reason_public: false
+        }),
+        Just(Action::TakeOver {
+            reason: reason(),
+            reason_public: false
+        }),
+        Just(Action::Return {
+            reason: reason(),
+            reason_public: false
+        }),
         dept_ref.prop_map(|department| Action::AddCohandler { department }),
         Just(Action::PostOpinion {
             opinion: "意见".into()
@@ -419,9 +446,18 @@ fn canonical(kind: TicketAction, state: &TicketState) -> Option<Action> {
         K::Transfer | K::AddCohandler => return None,
         K::SignFor => Action::SignFor,
         K::Assign => Action::Assign { assignee: 1 },
-        K::Escalate => Action::Escalate { reason: reason() },
-        K::TakeOver => Action::TakeOver { reason: reason() },
-        K::Return => Action::Return { reason: reason() },
+        K::Escalate => Action::Escalate {
+            reason: reason(),
+            reason_public: false,
+        },
+        K::TakeOver => Action::TakeOver {
+            reason: reason(),
+            reason_public: false,
+        },
+        K::Return => Action::Return {
+            reason: reason(),
+            reason_public: false,
+        },
         K::PostOpinion => Action::PostOpinion {
             opinion: "意见".into(),
         },

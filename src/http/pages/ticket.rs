@@ -114,6 +114,8 @@ pub struct Draft {
     #[serde(default)]
     pub internal: String,
     #[serde(default)]
+    pub reason_public: String,
+    #[serde(default)]
     pub assignee_id: String,
     #[serde(default)]
     pub department_id: String,
@@ -609,6 +611,7 @@ fn body_of(d: &Draft, lang: crate::http::lang::Lang) -> Result<ActionBody, FormE
         note: text(&d.note),
         text: text(&d.text),
         internal: flag(&d.internal),
+        reason_public: flag(&d.reason_public),
         assignee_id,
         department_id,
         working_days,
