@@ -99,6 +99,18 @@ pub fn after_filing(handling: i64) -> Vec<Notify> {
     vec![to(Notice::NewTicket, Audience::Handlers(handling))]
 }
 
+/// The copies a filing sends for information: the platforms of the
+/// enterprise's chains, when the routing rule says to tell them.
+pub fn copies_after_filing(notify_chain_platform: bool, platforms: &[i64]) -> Vec<Notify> {
+    if !notify_chain_platform {
+        return Vec::new();
+    }
+    platforms
+        .iter()
+        .map(|p| to(Notice::NewTicket, Audience::Handlers(*p)))
+        .collect()
+}
+
 /// What an action taken on `before`, giving `after`, tells whom.
 /// `auto_assignee` is the officer the system assigned, if any.
 pub fn after_action(

@@ -29,6 +29,7 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
             "step",
             "days_overdue",
             "escalation_level",
+            "fyi",
         ]),
         MailKind::Activation => v.extend(["enterprise", "credit_code", "expires"]),
         MailKind::PasswordReset => v.push("expires"),
@@ -145,6 +146,8 @@ pub fn context(
                 "step": step,
                 "days_overdue": number(params, "level"),
                 "escalation_level": number(params, "escalation_level"),
+                // A copy for information (a chain platform), not a task.
+                "fyi": params.get("fyi").and_then(Value::as_bool).unwrap_or(false),
             })
         }
         MailKind::Activation => json!({

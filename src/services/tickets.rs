@@ -321,8 +321,13 @@ async fn filing(
                 Some(Err(problem)) => return Ok(Err(TicketError::Invalid(vec![problem]))),
                 Some(Ok(r)) => r,
             };
+            let copies = crate::domain::notify::copies_after_filing(
+                routed.decision.notify_chain_platform,
+                &routed.platforms,
+            );
             let audiences: Vec<_> = crate::domain::notify::after_filing(routed.handling)
                 .iter()
+                .chain(&copies)
                 .map(|n| n.audience)
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
@@ -371,6 +376,7 @@ async fn filing(
                         handling,
                         handling_ref,
                         repeat,
+                        platforms,
                     } = routed.clone();
                     let filed = sla.now();
                     let t = naive(filed);
@@ -460,17 +466,21 @@ async fn filing(
                             ),
                         ),
                     )?;
-                    notify::enqueue_to(
-                        conn,
-                        &recipients,
-                        &notify::pending(
-                            crate::domain::notify::after_filing(handling),
-                            &(&ticket).into(),
-                            serde_json::json!({ "action": "file" }),
+                    let summary = (&ticket).into();
+                    let mut notices = notify::pending(
+                        crate::domain::notify::after_filing(handling),
+                        &summary,
+                        serde_json::json!({ "action": "file" }),
+                    );
+                    notices.extend(notify::pending(
+                        crate::domain::notify::copies_after_filing(
+                            decision.notify_chain_platform,
+                            &platforms,
                         ),
-                        Some(filer),
-                        t,
-                    )?;
+                        &summary,
+                        serde_json::json!({ "action": "file", "fyi": true }),
+                    ));
+                    notify::enqueue_to(conn, &recipients, &notices, Some(filer), t)?;
                     if let Some(k) = &key {
                         store::remember_key(conn, filer, k, &fingerprint, ticket.id, t)?;
                     }
@@ -550,6 +560,8 @@ struct Routed {
     handling_ref: DepartmentRef,
     /// The enterprise filed one of the same category in the 30 days before.
     repeat: bool,
+    /// The platforms of the enterprise's chains, when the rule tells them.
+    platforms: Vec<i64>,
 }
 
 /// Whether the account existed (and so spoke for the enterprise) when the
@@ -664,6 +676,16 @@ fn route_filing(
     let handling_ref = dept_ref(conn, handling)?;
     // Counted before this ticket exists: any earlier one is another.
     let repeat = metrics::is_repeat(conn, enterprise_id, category, at, 0)?;
+    let platforms = if decision.notify_chain_platform && !chains.is_empty() {
+        departments::table
+            .filter(departments::kind.eq("chain_platform"))
+            .filter(departments::chain_code.eq_any(&chains))
+            .filter(departments::active.eq(true))
+            .select(departments::id)
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
     Ok(Some(Ok(Routed {
         place,
         chains,
@@ -672,6 +694,7 @@ fn route_filing(
         handling,
         handling_ref,
         repeat,
+        platforms,
     })))
 }
 

@@ -400,6 +400,49 @@ each_backend! {
 }
 
 each_backend! {
+    async fn the_chain_platform_hears_of_its_chains_critical_problems(app) {
+        let firm = app.enterprise("南京某整车厂", "320102").await;
+        app.user("enterprise", "e@nanjing.cn", None, Some(firm)).await;
+        app.user("admin", "admin@chain.cn", None, None).await;
+        app.user("officer", "o@miit.cn", Some(1), None).await;
+        let platform = app.chain_platform("automotive").await;
+        app.user("officer", "o@auto-platform.cn", Some(platform), None).await;
+        app.user("officer", "o@nanjing.cn", Some(app.department_of("320100").await), None).await;
+        let (admin, miit) = (app.token("admin@chain.cn").await, app.token("o@miit.cn").await);
+        let mut record: Value = app.get_as(&format!("/api/v1/enterprises/{firm}"), &admin).await.json().await.unwrap();
+        record["chains"] = json!(["automotive"]);
+        assert_eq!(app.put_as(&format!("/api/v1/enterprises/{firm}"), &admin, &record).await.status(), 200);
+        let listed = app.post_as(&format!("/api/v1/enterprises/{firm}/whitelist"), &miit, &json!({"scope": "national", "batch": 1, "listed_on": "2022-04-18"})).await;
+        assert_eq!(listed.status(), 201);
+        let me = app.token("e@nanjing.cn").await;
+        let mut critical = filing();
+        critical["urgency"] = json!("critical");
+        let t: Value = app.post_as("/api/v1/tickets", &me, &critical).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        assert_eq!(t["timeline"][0]["detail"]["notify_chain_platform"], true);
+
+        // The city department is asked to sign for it; the platform is told, for information.
+        app.delivery.deliver_once(&app.db, app.clock.now()).await.unwrap();
+        let mut mail = Vec::new();
+        for f in std::fs::read_dir(&app.mail_dir).unwrap() {
+            let bytes = std::fs::read(f.unwrap().path()).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
+            mail.push((to, m.subject().unwrap().to_string(), m.body_text(0).unwrap().to_string()));
+        }
+        let to_platform = mail.iter().find(|(to, _, _)| to == "o@auto-platform.cn").expect("the platform is told");
+        assert!(to_platform.1.starts_with("【一站】抄送知悉"), "{}", to_platform.1);
+        assert!(to_platform.2.contains("无需签收"), "{}", to_platform.2);
+        let to_city = mail.iter().find(|(to, _, _)| to == "o@nanjing.cn").expect("the city is asked");
+        assert!(to_city.1.starts_with("【一站】新诉求待签收"), "{}", to_city.1);
+        // And the ticket is in the platform's own queue.
+        let queue: Value = app.get_as("/api/v1/tickets", &app.token("o@auto-platform.cn").await).await.json().await.unwrap();
+        let ids: Vec<i64> = queue["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [id]);
+    }
+}
+
+each_backend! {
     async fn routing_rules_decide_where_a_ticket_goes(app) {
         let nanjing_firm = app.enterprise("南京某整车厂", "320102").await;
         app.user("enterprise", "e@nanjing.cn", None, Some(nanjing_firm)).await;
