@@ -21,10 +21,12 @@ pub enum Notice {
     CohandlingRequested,
     /// The daily digest for leads and supervisors.
     Digest,
+    /// Someone commented on a ticket.
+    Comment,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 11] = [
+    pub const ALL: [Notice; 12] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -36,6 +38,7 @@ impl Notice {
         Notice::Urged,
         Notice::CohandlingRequested,
         Notice::Digest,
+        Notice::Comment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Notice {
             Notice::Urged => "urged",
             Notice::CohandlingRequested => "cohandling_requested",
             Notice::Digest => "digest",
+            Notice::Comment => "comment",
         }
     }
 
@@ -112,13 +116,15 @@ pub fn copies_after_filing(notify_chain_platform: bool, platforms: &[i64]) -> Ve
 }
 
 /// What an action taken on `before`, giving `after`, tells whom.
-/// `auto_assignee` is the officer the system assigned, if any.
+/// `auto_assignee` is the officer the system assigned, if any;
+/// `by_enterprise`, whether the enterprise took the action.
 pub fn after_action(
     action: &Action,
     before: &TicketState,
     after: &TicketState,
     enterprise_id: i64,
     auto_assignee: Option<i64>,
+    by_enterprise: bool,
 ) -> Vec<Notify> {
     let mut out = Vec::new();
     let moved = after.handling.id != before.handling.id;
@@ -147,6 +153,21 @@ pub fn after_action(
         }
         Action::Urge { .. } => out.push(to(Notice::Urged, Audience::Handlers(after.handling.id))),
         Action::Reopen { .. } => out.push(to(Notice::NewTicket, handler(after))),
+        // A public comment goes across: staff's to the enterprise, the
+        // enterprise's to whoever handles it. An internal one goes to the
+        // colleagues on the ticket: its officer and the co-handlers.
+        Action::Comment {
+            internal: false, ..
+        } if by_enterprise => out.push(to(Notice::Comment, handler(after))),
+        Action::Comment {
+            internal: false, ..
+        } => out.push(to(Notice::Comment, Audience::Enterprise(enterprise_id))),
+        Action::Comment { internal: true, .. } => {
+            out.push(to(Notice::Comment, handler(after)));
+            for c in after.cohandlers.iter().filter(|c| !c.released) {
+                out.push(to(Notice::Comment, Audience::Handlers(c.department.id)));
+            }
+        }
         _ => {}
     }
     if let Some(officer) = auto_assignee {
@@ -230,19 +251,19 @@ mod tests {
             reason_public: false,
         };
         assert_eq!(
-            after_action(&escalate, &s, &moved, 7, None),
+            after_action(&escalate, &s, &moved, 7, None, false),
             [to(Notice::NewTicket, Audience::Handlers(120))]
         );
         let resolve = Action::Resolve {
             resolution: "x".into(),
         };
         assert_eq!(
-            after_action(&resolve, &s, &s, 7, None),
+            after_action(&resolve, &s, &s, 7, None, false),
             [to(Notice::Resolved, Audience::Enterprise(7))]
         );
         let assigned = state(Some(55));
         assert_eq!(
-            after_action(&Action::SignFor, &s, &assigned, 7, Some(55)),
+            after_action(&Action::SignFor, &s, &assigned, 7, Some(55), false),
             [to(Notice::Assigned, Audience::User(55))]
         );
         assert_eq!(

@@ -16,7 +16,7 @@ use crate::services::notify::{self, PreferenceError};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeSetting {
     /// `new_ticket`, `assigned`, `info_requested`, `info_provided`, `resolved`,
-    /// `rejected`, `sla_warning`, `overdue`, `urged`, `cohandling_requested`, `digest`.
+    /// `rejected`, `sla_warning`, `overdue`, `urged`, `cohandling_requested`, `digest`, `comment`.
     pub notice: String,
     pub enabled: bool,
     /// Staff cannot turn off overdue notices.

@@ -1173,6 +1173,7 @@ pub async fn act(
                 &next,
                 old.enterprise_id,
                 auto_assignee,
+                caller.role == Role::Enterprise,
             );
             let extra = serde_json::json!({
                 "action": action.name(),

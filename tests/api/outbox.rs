@@ -87,6 +87,53 @@ each_backend! {
         ])[..]);
     }
 
+    async fn comments_reach_the_other_side_and_internal_ones_the_colleagues(app) {
+        let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
+        app.user("enterprise", "e2@wuzhong.cn", None, Some(e)).await;
+        let county = app.department_of("320506").await;
+        let sibling = app.department_of("320505").await;
+        app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+        app.user("lead", "lead@wuzhong.cn", Some(county), None).await;
+        app.user("officer", "o@huqiu.cn", Some(sibling), None).await;
+        let enterprise = app.token("e@wuzhong.cn").await;
+        let officer = app.token("o@wuzhong.cn").await;
+        let lead = app.token("lead@wuzhong.cn").await;
+        let t: Value = app.post_as("/api/v1/tickets", &enterprise, &json!({
+            "category": "logistics", "urgency": "urgent",
+            "title": "货车无法通行", "description": "运输原料的货车在检查站滞留两天。"
+        })).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let act = |token: String, action: &'static str, body: Value| {
+            let app = &app;
+            async move {
+                let res = app.post_as(&format!("/api/v1/tickets/{id}/actions/{action}"), &token, &body).await;
+                assert_eq!(res.status(), 200, "{action}");
+            }
+        };
+        act(officer.clone(), "sign_for", json!({})).await;
+        let me: Value = app.get_as("/api/v1/me", &officer).await.json().await.unwrap();
+        act(lead.clone(), "assign", json!({"assignee_id": me["id"]})).await;
+        act(officer.clone(), "add_cohandler", json!({"department_id": sibling})).await;
+        let before = queued(&app, id).await.len();
+        // The second enterprise user turns comment notices off.
+        let e2 = app.token("e2@wuzhong.cn").await;
+        assert_eq!(app.put_as("/api/v1/me/notices", &e2, &json!({"comment": false})).await.status(), 200);
+        // Staff's public comment: the enterprise hears (but not who turned it off).
+        act(officer.clone(), "comment", json!({"text": "已联系交警，请稍候"})).await;
+        // The enterprise's comment: the assigned officer hears.
+        act(enterprise.clone(), "comment", json!({"text": "车辆仍在原地"})).await;
+        // An internal comment by the lead: the officer and the co-handler, never the enterprise.
+        act(lead.clone(), "comment", json!({"text": "内部：请黄浦协调", "internal": true})).await;
+        let all = queued(&app, id).await;
+        assert_eq!(&all[before..], &pairs(&[
+            ("comment", "e@wuzhong.cn"),
+            ("comment", "o@wuzhong.cn"),
+            ("comment", "o@wuzhong.cn"),
+            ("comment", "o@huqiu.cn"),
+        ])[..]);
+    }
+
     async fn overdue_notices_reach_the_department_at_the_escalation_level(app) {
         let e = app.enterprise("苏州某精密部件有限公司", "320506").await;
         app.user("enterprise", "e@wuzhong.cn", None, Some(e)).await;
