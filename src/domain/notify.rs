@@ -23,10 +23,14 @@ pub enum Notice {
     Digest,
     /// Someone commented on a ticket.
     Comment,
+    /// An extension request waits for the deciding lead.
+    ExtensionRequested,
+    /// An extension request was decided.
+    ExtensionDecided,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 12] = [
+    pub const ALL: [Notice; 14] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -39,6 +43,8 @@ impl Notice {
         Notice::CohandlingRequested,
         Notice::Digest,
         Notice::Comment,
+        Notice::ExtensionRequested,
+        Notice::ExtensionDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Notice {
             Notice::CohandlingRequested => "cohandling_requested",
             Notice::Digest => "digest",
             Notice::Comment => "comment",
+            Notice::ExtensionRequested => "extension_requested",
+            Notice::ExtensionDecided => "extension_decided",
         }
     }
 
@@ -76,6 +84,8 @@ pub enum Audience {
     Handlers(i64),
     /// The leads and supervisors of a department (escalation).
     Overseers(i64),
+    /// The leads of a department (who decide extensions below it).
+    Leads(i64),
     /// The enterprise's active users.
     Enterprise(i64),
 }
@@ -162,6 +172,24 @@ pub fn after_action(
         Action::Comment {
             internal: false, ..
         } => out.push(to(Notice::Comment, Audience::Enterprise(enterprise_id))),
+        // The parent department's leads decide an extension.
+        Action::RequestExtension { .. } => {
+            if let Some(parent) = after.handling.parent_id() {
+                out.push(to(Notice::ExtensionRequested, Audience::Leads(parent)));
+            }
+        }
+        Action::DecideExtension { approve, .. } => {
+            out.push(to(
+                Notice::ExtensionDecided,
+                Audience::Handlers(after.handling.id),
+            ));
+            if *approve {
+                out.push(to(
+                    Notice::ExtensionDecided,
+                    Audience::Enterprise(enterprise_id),
+                ));
+            }
+        }
         Action::Comment { internal: true, .. } => {
             out.push(to(Notice::Comment, handler(after)));
             for c in after.cohandlers.iter().filter(|c| !c.released) {

@@ -30,6 +30,7 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
             "days_overdue",
             "escalation_level",
             "fyi",
+            "approved",
         ]),
         MailKind::Activation => v.extend(["enterprise", "credit_code", "expires"]),
         MailKind::PasswordReset => v.push("expires"),
@@ -148,6 +149,8 @@ pub fn context(
                 "escalation_level": number(params, "escalation_level"),
                 // A copy for information (a chain platform), not a task.
                 "fyi": params.get("fyi").and_then(Value::as_bool).unwrap_or(false),
+                // An extension's decision.
+                "approved": params.get("approve").and_then(Value::as_bool).unwrap_or(false),
             })
         }
         MailKind::Activation => json!({

@@ -1181,6 +1181,7 @@ pub async fn act(
                 "status": next.status.as_str(),
                 "sign_due_at": settled.sign_due_at.and_utc(),
                 "resolve_due_at": settled.resolve_due_at.and_utc(),
+                "approve": matches!(action, Action::DecideExtension { approve: true, .. }),
             });
             notify::enqueue(
                 conn,
@@ -1259,7 +1260,8 @@ fn least_loaded_officer(conn: &mut AnyConnection, department_id: i64) -> QueryRe
 
 /// Tickets waiting for the caller: the enterprise's questions to answer and
 /// resolutions to rate; a department's tickets to sign for or handle (its
-/// own or unassigned), and co-handling opinions it owes.
+/// own or unassigned), and co-handling opinions it owes; a lead's extension
+/// requests to decide (of the departments just below).
 fn needs_action(caller: &Caller) -> store::Visibility {
     match (caller.role, &caller.department) {
         (Role::Enterprise, _) => Box::new(tickets::status.eq_any(["awaiting_info", "resolved"])),
@@ -1279,7 +1281,16 @@ fn needs_action(caller: &Caller) -> store::Visibility {
                             .is_null()
                             .or(tickets::assignee_id.assume_not_null().eq(caller.user_id)),
                     )
-                    .or(tickets::status.eq("handling").and(tickets::id.eq_any(owed))),
+                    .or(tickets::status.eq("handling").and(tickets::id.eq_any(owed)))
+                    .or(tickets::extension_pending
+                        .eq(caller.role == Role::Lead)
+                        .and(
+                            tickets::handling_department_id.eq_any(
+                                departments::table
+                                    .filter(departments::parent_id.eq(d.id))
+                                    .select(departments::id),
+                            ),
+                        )),
             )
         }
         _ => Box::new(tickets::id.lt(0)),

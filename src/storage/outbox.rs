@@ -66,6 +66,7 @@ impl Reachable {
             Audience::Overseers(d) => {
                 self.department_id == Some(d) && matches!(self.role.as_str(), "lead" | "supervisor")
             }
+            Audience::Leads(d) => self.department_id == Some(d) && self.role == "lead",
             Audience::Enterprise(e) => self.enterprise_id == Some(e) && self.role == "enterprise",
         }
     }
@@ -82,7 +83,9 @@ pub fn reachable(conn: &mut AnyConnection, audiences: &[Audience]) -> QueryResul
     for a in audiences {
         match *a {
             Audience::User(id) => ids.push(id),
-            Audience::Handlers(d) | Audience::Overseers(d) => departments.push(d),
+            Audience::Handlers(d) | Audience::Overseers(d) | Audience::Leads(d) => {
+                departments.push(d)
+            }
             Audience::Enterprise(e) => enterprises.push(e),
         }
     }

@@ -246,12 +246,32 @@ each_backend! {
         assert_eq!(t["clocks"]["resolve"]["due_at"], iso(bj(2026, 3, 10, 17, 30)));
 
         act(&app, &c.county, id, "request_extension", json!({"reason": "需协调省外供应商", "working_days": 2})).await;
+        // The deciding lead (the city's) hears of it, and has it in its queue to act on.
+        let queued = |id: i64| {
+            let app = &app;
+            async move {
+                app.db.run(move |conn| {
+                    Ok(yizhan::storage::outbox::of_ticket(conn, id)?.into_iter().map(|m| (m.notice, m.to_address, m.params)).collect::<Vec<_>>())
+                }).await.unwrap()
+            }
+        };
+        let asked: Vec<String> = queued(id).await.into_iter().filter(|(n, _, _)| n == "extension_requested").map(|(_, to, _)| to).collect();
+        assert_eq!(asked, ["lead@suzhou.cn"]);
+        let mine: Value = app.get_as("/api/v1/tickets?needs_action=true", &c.city_lead).await.json().await.unwrap();
+        assert!(mine["items"].as_array().unwrap().iter().any(|t| t["id"] == id), "{mine}");
         // Refused (by the county's own lead): not the parent's lead.
         let res = app.post_as(&format!("/api/v1/tickets/{id}/actions/decide_extension"), &c.county_lead, &json!({"approve": true, "note": "同意"})).await;
         assert_problem(res, 403).await;
         let t = act(&app, &c.city_lead, id, "decide_extension", json!({"approve": true, "note": "同意"})).await;
         assert_eq!(t["clocks"]["resolve"]["due_at"], iso(bj(2026, 3, 12, 17, 30)));
         assert_eq!(t["resolve_due_at"], "2026-03-12T09:30:00Z");
+        // The decision reaches the handling department and, granted, the enterprise.
+        let told: Vec<(String, String)> = queued(id).await.into_iter().filter(|(n, _, _)| n == "extension_decided").map(|(_, to, p)| (to, p)).collect();
+        let to: Vec<&str> = told.iter().map(|(to, _)| to.as_str()).collect();
+        assert!(to.contains(&"o@wuzhong.cn") && to.contains(&"e@wuzhong.cn"), "{to:?}");
+        assert!(told[0].1.contains("2026-03-12T09:30:00Z"), "the new deadline: {}", told[0].1);
+        let mine: Value = app.get_as("/api/v1/tickets?needs_action=true", &c.city_lead).await.json().await.unwrap();
+        assert!(!mine["items"].as_array().unwrap().iter().any(|t| t["id"] == id), "decided: off the lead's list");
         assert_eq!(scan(&app, bj(2026, 3, 12, 17, 29)).await, 1, "only the resolve warning");
         assert_eq!(scan(&app, bj(2026, 3, 12, 17, 31)).await, 1);
     }
