@@ -6,39 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::{assert_problem, TestApp, PASSWORD};
-
-/// Sends what is queued; (recipient, subject, plain text) of each message.
-async fn mailbox(app: &TestApp) -> Vec<(String, String, String)> {
-    app.delivery
-        .deliver_once(&app.db, app.clock.now())
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(&app.mail_dir).unwrap() {
-        let path = f.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        out.push((
-            to,
-            m.subject().unwrap().to_string(),
-            m.body_text(0).unwrap().to_string(),
-        ));
-        std::fs::remove_file(path).unwrap();
-    }
-    out
-}
-
-fn token_in(text: &str) -> String {
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..].split_whitespace().next().unwrap().to_string()
-}
+use crate::helpers::{assert_problem, token_in, TestApp, PASSWORD};
 
 async fn code_of(app: &TestApp, id: i64) -> String {
     app.db
@@ -64,7 +32,7 @@ async fn register_and_activate(
         }))
         .await;
     assert_eq!(res.status(), 202);
-    let mail = mailbox(app).await;
+    let mail = app.mailbox().await;
     let link = mail
         .iter()
         .find(|(to, _, _)| to == email)
@@ -105,11 +73,11 @@ each_backend! {
         let mut record: Value = app.get_as(&format!("/api/v1/enterprises/{saic}"), &officer).await.json().await.unwrap();
         record["contact_email"] = json!("old@saic.example.cn");
         assert_eq!(app.put_as(&format!("/api/v1/enterprises/{saic}"), &officer, &record).await.status(), 200);
-        mailbox(&app).await;
+        app.mailbox().await;
         record["contact_email"] = json!("mine@attacker.example.cn");
         assert_eq!(app.put_as(&format!("/api/v1/enterprises/{saic}"), &officer, &record).await.status(), 200);
         // The previous address is told, by whom and to what.
-        let told = mailbox(&app).await;
+        let told = app.mailbox().await;
         let (_, subject, text) = told.iter().find(|(to, _, _)| to == "old@saic.example.cn").expect("the previous contact is told");
         assert!(subject.contains("联系邮箱已被修改"), "{subject}");
         assert!(text.contains("mine@attacker.example.cn") && text.contains("上海汽车集团股份有限公司"), "{text}");
@@ -124,7 +92,7 @@ each_backend! {
         assert_eq!(res.status(), 202);
         assert_problem(app.login_response("mine@attacker.example.cn", PASSWORD).await, 401).await;
         // The enterprise's own account is asked, and refuses.
-        let asked = mailbox(&app).await;
+        let asked = app.mailbox().await;
         assert!(asked.iter().any(|(to, subject, _)| to == "contact@saic.example.cn" && subject.contains("申请")), "{asked:?}");
         let pending: Value = app.get_as("/api/v1/join-requests", &owner).await.json().await.unwrap();
         assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
@@ -136,7 +104,7 @@ each_backend! {
         assert_eq!(refused.status(), 200);
         assert_problem(app.post_as(&format!("/api/v1/join-requests/{request}/approve"), &owner, &json!({})).await, 409).await;
         assert_problem(app.login_response("mine@attacker.example.cn", PASSWORD).await, 401).await;
-        let told = mailbox(&app).await;
+        let told = app.mailbox().await;
         assert!(told.iter().any(|(to, subject, _)| to == "mine@attacker.example.cn" && subject.contains("未获批准")), "{told:?}");
 
         // A colleague the enterprise approves may log in, but cannot rate
@@ -175,15 +143,15 @@ each_backend! {
             "credit_code": code, "enterprise_name": "上海某精密部件有限公司", "contact_name": "冒名者", "email": "someone@example.cn"
         })).await;
         assert_eq!(res.status(), 202);
-        assert!(mailbox(&app).await.is_empty());
+        assert!(app.mailbox().await.is_empty());
 
         let mut record: Value = app.get_as(&format!("/api/v1/enterprises/{firm}"), &lead1).await.json().await.unwrap();
         record["contact_email"] = json!("boss@precision.example.cn");
         assert_eq!(app.put_as(&format!("/api/v1/enterprises/{firm}"), &lead1, &record).await.status(), 200);
-        mailbox(&app).await;
+        app.mailbox().await;
         let res = register_and_activate(&app, &code, "上海某精密部件有限公司", "boss@precision.example.cn").await;
         assert_eq!(res.status(), 202);
-        let asked = mailbox(&app).await;
+        let asked = app.mailbox().await;
         let recipients: Vec<&str> = asked.iter().map(|(to, _, _)| to.as_str()).collect();
         assert_eq!(recipients, ["lead2@jiading.cn"], "the other lead is asked, not the one who changed the contact");
         // The lead who changed the contact neither sees nor decides it; nor does another county.
@@ -194,7 +162,7 @@ each_backend! {
         assert_problem(app.post_as(&format!("/api/v1/join-requests/{request}/approve"), &lead1, &json!({})).await, 404).await;
         assert_eq!(app.post_as(&format!("/api/v1/join-requests/{request}/approve"), &lead2, &json!({})).await.status(), 200);
         assert_eq!(app.login_response("boss@precision.example.cn", PASSWORD).await.status(), 200);
-        let told = mailbox(&app).await;
+        let told = app.mailbox().await;
         assert!(told.iter().any(|(to, subject, _)| to == "boss@precision.example.cn" && subject.contains("已获批准")), "{told:?}");
     }
 
@@ -206,7 +174,7 @@ each_backend! {
         })).await;
         let p = assert_problem(res, 422).await;
         assert_eq!(p["errors"][0]["field"], "enterprise_name");
-        assert!(mailbox(&app).await.is_empty());
+        assert!(app.mailbox().await.is_empty());
     }
 
     async fn a_self_registered_enterprise_is_limited_until_its_county_verifies_it(app) {

@@ -49,6 +49,12 @@ pub struct TestApp {
     _mail_dir: tempfile::TempDir,
 }
 
+/// The token in an e-mailed link (`...?token=...`).
+pub fn token_in(text: &str) -> String {
+    let start = text.find("token=").expect("a link with a token") + "token=".len();
+    text[start..].split_whitespace().next().unwrap().to_string()
+}
+
 /// The password every test account gets.
 pub const PASSWORD: &str = "Yizhan-test-2022!";
 
@@ -367,6 +373,34 @@ impl TestApp {
         self.get_json(&format!("/api/v1/regions/{region}")).await["department_id"]
             .as_i64()
             .unwrap()
+    }
+
+    /// Sends what the outbox holds and returns (recipient, subject, plain
+    /// text) of every message written, removing the files.
+    pub async fn mailbox(&self) -> Vec<(String, String, String)> {
+        self.delivery
+            .deliver_once(&self.db, self.clock.now())
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for f in std::fs::read_dir(&self.mail_dir).unwrap() {
+            let path = f.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let to = m
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap()
+                .to_string();
+            out.push((
+                to,
+                m.subject().unwrap().to_string(),
+                m.body_text(0).unwrap().to_string(),
+            ));
+            std::fs::remove_file(path).unwrap();
+        }
+        out
     }
 
     pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {

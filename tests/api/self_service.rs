@@ -5,40 +5,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::{assert_problem, TestApp, PASSWORD};
-
-/// Sends what is queued and returns (recipient, subject, plain text) of
-/// every message written, removing the files.
-async fn mailbox(app: &TestApp) -> Vec<(String, String, String)> {
-    app.delivery
-        .deliver_once(&app.db, app.clock.now())
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(&app.mail_dir).unwrap() {
-        let path = f.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        out.push((
-            to,
-            m.subject().unwrap().to_string(),
-            m.body_text(0).unwrap().to_string(),
-        ));
-        std::fs::remove_file(path).unwrap();
-    }
-    out
-}
-
-fn token_in(text: &str) -> String {
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..].split_whitespace().next().unwrap().to_string()
-}
+use crate::helpers::{assert_problem, token_in, TestApp, PASSWORD};
 
 async fn outbox_params(app: &TestApp) -> Vec<String> {
     app.db
@@ -67,7 +34,7 @@ each_backend! {
         });
         let res = app.post_json("/api/v1/auth/register", &form).await;
         assert_eq!(res.status(), 202);
-        let mail = mailbox(&app).await;
+        let mail = app.mailbox().await;
         assert_eq!(mail.len(), 1);
         let (to, subject, text) = &mail[0];
         assert_eq!(to, "wang@parts.example.cn");
@@ -96,13 +63,13 @@ each_backend! {
         // A taken address: the same answer, and no mail.
         let res = app.post_json("/api/v1/auth/register", &form).await;
         assert_eq!(res.status(), 202);
-        assert!(mailbox(&app).await.is_empty());
+        assert!(app.mailbox().await.is_empty());
         // Someone else may ask to join the enterprise (its account decides;
         // see enterprise_trust.rs): the link proves the address only.
         let mut other = form.clone();
         other["email"] = json!("colleague@example.cn");
         assert_eq!(app.post_json("/api/v1/auth/register", &other).await.status(), 202);
-        let mail = mailbox(&app).await;
+        let mail = app.mailbox().await;
         assert_eq!(mail.len(), 1);
         let joined = app.post_json("/api/v1/auth/activate", &json!({"token": token_in(&mail[0].2), "password": PASSWORD})).await;
         assert_eq!(joined.status(), 202);
@@ -123,7 +90,7 @@ each_backend! {
         assert_eq!(unknown, known);
         assert_problem(app.post_json("/api/v1/auth/password-reset", &json!({"email": "x"})).await, 422).await;
 
-        let mail = mailbox(&app).await;
+        let mail = app.mailbox().await;
         assert_eq!(mail.len(), 1);
         let (to, subject, text) = &mail[0];
         assert_eq!((to.as_str(), subject.as_str()), ("o@pudong.example.cn", "【一站】重置密码"));
@@ -144,7 +111,7 @@ each_backend! {
 
         // A link older than 30 minutes no longer works.
         app.post_json("/api/v1/auth/password-reset", &json!({"email": "o@pudong.example.cn"})).await;
-        let token = token_in(&mailbox(&app).await[0].2);
+        let token = token_in(&app.mailbox().await[0].2);
         app.clock.advance(Duration::minutes(31));
         let late = app.post_json("/api/v1/auth/password-reset/confirm", &json!({"token": token, "password": "Another-Try-2022!"})).await;
         assert_eq!(assert_problem(late, 422).await["errors"][0]["field"], "token");
@@ -169,7 +136,7 @@ each_backend! {
             "credit_code": "91310115591693856A", "enterprise_name": "上海某汽车零部件有限公司",
             "contact_name": "王经理", "email": "wang@parts.example.cn"
         })).await;
-        let link = link_in(&mailbox(&app).await[0].2, &base);
+        let link = link_in(&app.mailbox().await[0].2, &base);
         assert!(link.starts_with("/account/activate?token="), "{link}");
         let token = token_in(&link);
 
@@ -203,7 +170,7 @@ each_backend! {
         let (status, html) = form(&app, "/account/forgot-password", &[("email", "wang@parts.example.cn")]).await;
         assert_eq!(status, 200);
         assert!(html.contains("请查收邮件"));
-        let link = link_in(&mailbox(&app).await[0].2, &base);
+        let link = link_in(&app.mailbox().await[0].2, &base);
         assert!(link.starts_with("/account/reset-password?token="), "{link}");
         assert!(app.get(&link).await.text().await.unwrap().contains("设置新密码"));
         let token = token_in(&link);
@@ -232,7 +199,7 @@ each_backend! {
             "contact_name": "冒名者", "email": "someone@example.cn"
         })).await;
         assert_eq!(res.status(), 202);
-        assert!(mailbox(&app).await.is_empty());
+        assert!(app.mailbox().await.is_empty());
     }
 
     async fn the_reset_page_is_rate_limited_per_client(app, &[("YIZHAN__SERVER__PUBLIC_CHECK_PER_MINUTE", "2")]) {

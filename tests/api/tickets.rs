@@ -422,14 +422,7 @@ each_backend! {
         assert_eq!(t["timeline"][0]["detail"]["notify_chain_platform"], true);
 
         // The city department is asked to sign for it; the platform is told, for information.
-        app.delivery.deliver_once(&app.db, app.clock.now()).await.unwrap();
-        let mut mail = Vec::new();
-        for f in std::fs::read_dir(&app.mail_dir).unwrap() {
-            let bytes = std::fs::read(f.unwrap().path()).unwrap();
-            let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-            let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
-            mail.push((to, m.subject().unwrap().to_string(), m.body_text(0).unwrap().to_string()));
-        }
+        let mail = app.mailbox().await;
         let to_platform = mail.iter().find(|(to, _, _)| to == "o@auto-platform.cn").expect("the platform is told");
         assert!(to_platform.1.starts_with("【一站】抄送知悉"), "{}", to_platform.1);
         assert!(to_platform.2.contains("无需签收"), "{}", to_platform.2);
