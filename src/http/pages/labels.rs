@@ -204,6 +204,55 @@ pub fn remaining(minutes: i64, en: bool) -> String {
     }
 }
 
+/// A kind of e-mail, as a person calls it.
+pub fn mail_kind(kind: &str, en: bool) -> String {
+    let (zh, english) = match kind {
+        "new_ticket" => ("新诉求（待签收或抄送）", "New ticket (or a copy)"),
+        "assigned" => ("指派", "Assigned"),
+        "info_requested" => ("要求补充材料", "Information requested"),
+        "info_provided" => ("企业已补充材料", "Information provided"),
+        "resolved" => ("已办结", "Resolved"),
+        "rejected" => ("不予受理", "Rejected"),
+        "sla_warning" => ("即将超时", "Deadline near"),
+        "overdue" => ("已超时", "Overdue"),
+        "urged" => ("督办", "Urged"),
+        "cohandling_requested" => ("协办请求", "Co-handling requested"),
+        "digest" => ("每日摘要", "Daily digest"),
+        "comment" => ("留言", "Comment"),
+        "extension_requested" => ("延期申请待审批", "Extension requested"),
+        "extension_decided" => ("延期审批结果", "Extension decided"),
+        "activation" => ("激活账号", "Account activation"),
+        "password_reset" => ("重设密码", "Password reset"),
+        "contact_changed" => ("联系邮箱被修改", "Contact e-mail changed"),
+        "join_requested" => ("加入企业申请", "Request to join"),
+        "join_decided" => ("加入申请结果", "Join request decided"),
+        _ => ("其他邮件", "Other e-mail"),
+    };
+    if en { english } else { zh }.to_string()
+}
+
+/// A template's language, as a person calls it.
+pub fn locale_name(locale: &str, en: bool) -> &'static str {
+    match (locale, en) {
+        ("en", false) => "英文",
+        ("en", true) => "English",
+        (_, false) => "中文",
+        (_, true) => "Chinese",
+    }
+}
+
+/// An outbox message's state, as a person calls it.
+pub fn outbox_status(status: &str, en: bool) -> String {
+    let (zh, english) = match status {
+        "pending" => ("待发送", "waiting"),
+        "sending" => ("发送中", "sending"),
+        "sent" => ("已发送", "sent"),
+        "dead" => ("发送失败", "undelivered"),
+        _ => ("其他", "other"),
+    };
+    if en { english } else { zh }.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +282,18 @@ mod tests {
         }
         assert_eq!(category("logistics", false), "物流运输");
         assert_eq!(status("pending_sign", false), "待签收");
+    }
+
+    #[test]
+    fn every_mail_kind_has_a_name_in_both_languages() {
+        for kind in crate::mail::MailKind::all() {
+            let (zh, en) = (
+                mail_kind(kind.as_str(), false),
+                mail_kind(kind.as_str(), true),
+            );
+            assert_ne!(zh, "其他邮件", "{}", kind.as_str());
+            assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+            assert_ne!(en, "Other e-mail");
+        }
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::admin;
 use crate::http::mail::{override_problem, parse_target, resend_problem};
-use crate::http::pages::labels::beijing;
+use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
@@ -32,6 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct TemplateShown {
     pub kind: &'static str,
     pub locale: &'static str,
+    /// The kind and language as people call them.
+    pub kind_name: String,
+    pub locale_name: &'static str,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -104,6 +107,7 @@ async fn render(
         done,
     } = shown;
     let c = Chrome::for_viewer(req, v);
+    let en = c.en;
     const PAGE: i64 = 50;
     let current = mail::current_templates(&state.db)
         .await
@@ -127,6 +131,8 @@ async fn render(
                 Some((_, _, f, errors)) => TemplateShown {
                     kind,
                     locale,
+                    kind_name: labels::mail_kind(kind, en),
+                    locale_name: labels::locale_name(locale, en),
                     subject: f.subject,
                     text: f.text,
                     html: f.html,
@@ -137,6 +143,8 @@ async fn render(
                 None => TemplateShown {
                     kind,
                     locale,
+                    kind_name: labels::mail_kind(kind, en),
+                    locale_name: labels::locale_name(locale, en),
                     subject: t.template.subject,
                     text: t.template.text,
                     html: t.template.html,
@@ -153,14 +161,17 @@ async fn render(
             .into_iter()
             .map(|m| DeadShown {
                 id: m.id,
-                notice: m.notice,
+                notice: labels::mail_kind(&m.notice, en),
                 to: m.to_address,
                 attempts: m.attempts,
                 last_error: m.last_error.unwrap_or_default(),
                 created_at: beijing(m.created_at),
             })
             .collect(),
-        counts,
+        counts: counts
+            .into_iter()
+            .map(|(status, n)| (labels::outbox_status(&status, en), n))
+            .collect(),
         next,
         errors,
         done,
