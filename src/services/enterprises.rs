@@ -285,19 +285,18 @@ fn contact_changed(
         "to": new_email.unwrap_or_default(),
     })
     .to_string();
-    crate::services::auth::audit(
+    crate::storage::auth_events::AuthEvent::record(
         conn,
-        "enterprise_contact_changed",
-        None,
-        before.contact_email.as_deref(),
-        None,
-        Some(caller.user_id),
-        Some(&detail),
-    )
-    .map_err(|e| match e {
-        StorageError::Query(q) => q,
-        StorageError::Unavailable(_) => diesel::result::Error::BrokenTransactionManager,
-    })?;
+        &crate::storage::auth_events::NewAuthEvent {
+            kind: "enterprise_contact_changed",
+            user_id: None,
+            email: before.contact_email.as_deref(),
+            client_address: None,
+            actor_id: Some(caller.user_id),
+            detail: Some(&detail),
+            created_at: now,
+        },
+    )?;
     if old.trim().is_empty() {
         return Ok(());
     }

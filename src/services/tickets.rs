@@ -287,7 +287,11 @@ async fn filing(
             // to nobody or stored as if they meant something.
             let mut given: Vec<String> = involved.iter().map(|c| c.to_string()).collect();
             given.extend(place.iter().map(|c| c.to_string()));
-            let unknown = Region::unknown(conn, &given)?;
+            let unknown = if given.is_empty() {
+                Vec::new()
+            } else {
+                Region::unknown(conn, &given)?
+            };
             if !unknown.is_empty() {
                 let field = if place
                     .as_ref()
@@ -310,16 +314,15 @@ async fn filing(
             let snap = sla.snapshot(conn)?;
             let routed = match route_filing(
                 conn,
-                enterprise_id,
+                &enterprise,
                 place.as_ref(),
                 &category,
                 urgency,
                 &involved,
                 naive(sla.now()),
             )? {
-                None => return Ok(Err(TicketError::NotFound)),
-                Some(Err(problem)) => return Ok(Err(TicketError::Invalid(vec![problem]))),
-                Some(Ok(r)) => r,
+                Err(problem) => return Ok(Err(TicketError::Invalid(vec![problem]))),
+                Ok(r) => r,
             };
             let copies = crate::domain::notify::copies_after_filing(
                 routed.decision.notify_chain_platform,
@@ -618,30 +621,28 @@ fn too_many_open(limit: i64) -> FieldIssue {
     )
 }
 
-/// Routes a filing: None when the enterprise is gone, a field problem when
-/// no place or no department fits.
+/// Routes a filing of the enterprise: a field problem when no place or no
+/// department fits.
 fn route_filing(
     conn: &mut AnyConnection,
-    enterprise_id: i64,
+    enterprise: &Enterprise,
     place: Option<&RegionCode>,
     category: &str,
     urgency: Urgency,
     involved: &[RegionCode],
     at: chrono::NaiveDateTime,
-) -> QueryResult<Option<Result<Routed, FieldIssue>>> {
-    let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
-        return Ok(None);
-    };
+) -> QueryResult<Result<Routed, FieldIssue>> {
+    let enterprise_id = enterprise.id;
     let place = match place {
         Some(p) => p.clone(),
         None => match RegionCode::parse(&enterprise.county_code) {
             Ok(c) => c,
             Err(_) => {
-                return Ok(Some(Err(issue(
+                return Ok(Err(issue(
                     "place",
                     "请填写发生地（县级区划代码）。",
                     "Give the place (a county-level region code).",
-                ))))
+                )))
             }
         },
     };
@@ -667,11 +668,11 @@ fn route_filing(
         },
     );
     let Some(handling) = target_department(conn, decision.target, &place)? else {
-        return Ok(Some(Err(issue(
+        return Ok(Err(issue(
             "place",
             "没有部门负责这个发生地，请联系管理员。",
             "No department serves this place; contact an administrator.",
-        ))));
+        )));
     };
     let handling_ref = dept_ref(conn, handling)?;
     // Counted before this ticket exists: any earlier one is another.
@@ -686,7 +687,7 @@ fn route_filing(
     } else {
         Vec::new()
     };
-    Ok(Some(Ok(Routed {
+    Ok(Ok(Routed {
         place,
         chains,
         scopes,
@@ -695,7 +696,7 @@ fn route_filing(
         handling_ref,
         repeat,
         platforms,
-    })))
+    }))
 }
 
 /// A ticket with everything authorization and the state machine need.

@@ -338,24 +338,12 @@ fn bj(d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono::Utc> {
 
 /// (recipient, subject) of every message written to files, removing them.
 async fn mailbox(app: &TestApp) -> Vec<(String, String)> {
-    app.delivery
-        .deliver_once(&app.db, app.clock.now())
+    let mut out: Vec<(String, String)> = app
+        .mailbox()
         .await
-        .unwrap();
-    let mut out = Vec::new();
-    for f in std::fs::read_dir(&app.mail_dir).unwrap() {
-        let path = f.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
-        let to = m
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .unwrap()
-            .to_string();
-        out.push((to, m.subject().unwrap().to_string()));
-        std::fs::remove_file(path).unwrap();
-    }
+        .into_iter()
+        .map(|(to, subject, _)| (to, subject))
+        .collect();
     out.sort();
     out
 }
