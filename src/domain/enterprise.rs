@@ -107,6 +107,23 @@ fn optional(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// A department's desk phone from a settings form: blank removes it.
+pub fn desk_phone(p: &str) -> Result<Option<String>, FieldIssue> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if valid_phone(p) {
+        Ok(Some(p.to_string()))
+    } else {
+        Err(issue(
+            "phone",
+            "电话号码格式不正确，例如 0431-88886666 或 13800138000。",
+            "The phone number is not valid, e.g. 0431-88886666 or 13800138000.",
+        ))
+    }
+}
+
 pub fn valid_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
     (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))

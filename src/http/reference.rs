@@ -288,6 +288,8 @@ pub struct DepartmentView {
     pub active: bool,
     /// New tickets are assigned automatically on sign-for.
     pub auto_assign: bool,
+    /// The desk's phone, shown to enterprises beside the department's name.
+    pub phone: Option<String>,
 }
 
 fn summary(d: Department) -> DepartmentSummary {
@@ -354,6 +356,7 @@ async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, Ap
         children: children.into_iter().map(summary).collect(),
         active: dept.active,
         auto_assign: dept.auto_assign,
+        phone: dept.phone,
     })
 }
 
@@ -367,10 +370,14 @@ pub async fn list_chains(
     Ok(web::Json(chains.into_iter().map(Into::into).collect()))
 }
 
+/// The settings to change; those left out keep their value.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DepartmentSettings {
     /// Assign each ticket signed for to the officer with the fewest open tickets.
-    pub auto_assign: bool,
+    pub auto_assign: Option<bool>,
+    /// The desk's phone, shown to enterprises on their tickets; an empty
+    /// string removes it.
+    pub phone: Option<String>,
 }
 
 /// Changes a department's settings (its leads, or an administrator).
@@ -403,10 +410,28 @@ pub async fn update_settings(
         )
         .into());
     }
-    let on = body?.into_inner().auto_assign;
+    let settings = body?.into_inner();
+    let phone = settings
+        .phone
+        .as_deref()
+        .map(crate::domain::enterprise::desk_phone)
+        .transpose()
+        .map_err(|i| super::enterprises::invalid(vec![i]))?;
+    let on = settings.auto_assign;
     let changed = state
         .db
-        .run(move |conn| Ok(Department::set_auto_assign(conn, id, on)?))
+        .run_write(move |conn| {
+            crate::storage::write_transaction(conn, |conn| {
+                let mut changed = Department::find(conn, id)?.map_or(0, |_| 1);
+                if let Some(on) = on {
+                    changed = Department::set_auto_assign(conn, id, on)?;
+                }
+                if let Some(phone) = phone {
+                    changed = Department::set_phone(conn, id, phone.as_deref())?;
+                }
+                Ok::<_, crate::storage::StorageError>(changed)
+            })
+        })
         .await
         .map_err(ApiError::from)?;
     if changed == 0 {

@@ -16,6 +16,7 @@ use crate::domain::role::Role;
 use crate::domain::ticket::{Action, Refusal, Satisfaction};
 use crate::services::tickets::{self, Filing, Loaded, TicketError};
 use crate::storage::departments::Department;
+use crate::storage::names::Directory;
 use crate::storage::tickets::{Ticket, TicketEvent, TicketFilter};
 
 impl From<TicketError> for ApiError {
@@ -92,10 +93,19 @@ pub struct TicketView {
     /// `pending_sign`, `handling`, `awaiting_info`, `resolved`, `closed`, `rejected` or `withdrawn`.
     pub status: String,
     pub handling_department_id: i64,
+    /// The handling department's name (absent in lists that do not name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handling_department_name: Option<String>,
+    /// The handling department's desk phone, from its settings, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handling_department_phone: Option<String>,
     /// Staff only (absent for the enterprise): the officer assigned, or null.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<i64>>,
+    /// Staff only: the assigned officer's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee_name: Option<String>,
     pub sign_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub resolve_due_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Staff only: an extension request awaits the lead's decision.
@@ -138,7 +148,10 @@ impl From<&Ticket> for TicketView {
             chains: list(&t.chains),
             status: t.status.clone(),
             handling_department_id: t.handling_department_id,
+            handling_department_name: None,
+            handling_department_phone: None,
             assignee_id: Some(t.assignee_id),
+            assignee_name: None,
             sign_due_at: t.sign_due_at.map(|at| at.and_utc()),
             resolve_due_at: t.resolve_due_at.map(|at| at.and_utc()),
             extension_pending: Some(t.extension_pending),
@@ -156,12 +169,19 @@ impl From<&Ticket> for TicketView {
 }
 
 impl TicketView {
-    /// The ticket as this caller may see it: the enterprise does not see
-    /// staff's own business (who is assigned, urging, extension requests).
-    pub fn seen_by(t: &Ticket, caller: &Caller) -> TicketView {
+    /// The ticket as this caller may see it, named from `names`: the
+    /// enterprise does not see staff's own business (who is assigned, urging,
+    /// extension requests), but does see the handling department and its phone.
+    pub fn seen_by(t: &Ticket, caller: &Caller, names: &Directory) -> TicketView {
         let mut v = TicketView::from(t);
+        if let Some(d) = names.department(t.handling_department_id) {
+            v.handling_department_name = Some(d.name.clone());
+            v.handling_department_phone = d.phone.clone();
+        }
+        v.assignee_name = t.assignee_id.and_then(|id| names.person(id));
         if caller.role == Role::Enterprise {
             v.assignee_id = None;
+            v.assignee_name = None;
             v.extension_pending = None;
             v.urged_count = None;
         }
@@ -178,7 +198,11 @@ pub struct EventView {
     /// `sign_warning`, `sign_overdue`, `resolve_warning`, `resolve_overdue`.
     pub action: String,
     pub actor_id: Option<i64>,
+    /// Staff only: the actor's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     pub actor_department_id: Option<i64>,
+    pub actor_department_name: Option<String>,
     pub from_status: Option<String>,
     /// None for SLA entries, which do not change the status.
     pub to_status: Option<String>,
@@ -195,6 +219,7 @@ pub struct EventView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvolvedDepartment {
     pub department_id: i64,
+    pub department_name: Option<String>,
     /// `passed` (handled it before) or `cohandler` (协办).
     pub role: String,
     pub opinion: Option<String>,
@@ -226,7 +251,7 @@ fn with_etag(mut res: HttpResponse, version: i32) -> HttpResponse {
 fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDetail {
     let enterprise = caller.role == Role::Enterprise;
     TicketDetail {
-        ticket: TicketView::seen_by(&loaded.ticket, caller),
+        ticket: TicketView::seen_by(&loaded.ticket, caller, &loaded.directory),
         clocks: loaded.clocks.map(|c| {
             let mut v = super::sla::ClocksView::from(c);
             // Who supervises is the staff's business.
@@ -241,6 +266,7 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
             .into_iter()
             .filter(|_| !enterprise)
             .map(|d| InvolvedDepartment {
+                department_name: loaded.directory.department_name(d.department_id),
                 department_id: d.department_id,
                 role: d.role,
                 opinion: d.opinion,
@@ -248,7 +274,7 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
                 released: d.released,
             })
             .collect(),
-        timeline: timeline(enterprise, events, loaded.sla_events),
+        timeline: timeline(enterprise, events, loaded.sla_events, &loaded.directory),
     }
 }
 
@@ -257,6 +283,7 @@ pub(crate) fn timeline(
     enterprise: bool,
     events: Vec<TicketEvent>,
     sla_events: Vec<crate::storage::sla::SlaEvent>,
+    names: &Directory,
 ) -> Vec<EventView> {
     let mut all: Vec<EventView> = events
         .into_iter()
@@ -279,7 +306,14 @@ pub(crate) fn timeline(
                 seq: Some(e.seq),
                 action: e.action,
                 actor_id: e.actor_id,
+                actor_name: e
+                    .actor_id
+                    .filter(|_| !enterprise)
+                    .and_then(|id| names.person(id)),
                 actor_department_id: e.actor_department_id,
+                actor_department_name: e
+                    .actor_department_id
+                    .and_then(|id| names.department_name(id)),
                 from_status: e.from_status,
                 to_status: Some(e.to_status),
                 note: if enterprise && moved && !public {
@@ -298,7 +332,9 @@ pub(crate) fn timeline(
             seq: None,
             action: e.kind,
             actor_id: None,
+            actor_name: None,
             actor_department_id: None,
+            actor_department_name: None,
             from_status: None,
             to_status: None,
             note: None,
@@ -454,10 +490,11 @@ pub async fn queue(
     let next_cursor = super::paging::next_cursor(&mut found, limit, |t| {
         QueueCursor::after(t, by_deadline).encode()
     });
+    let names = tickets::directory(&state.db, &found).await?;
     Ok(web::Json(TicketPage {
         items: found
             .iter()
-            .map(|t| TicketView::seen_by(t, &who.caller))
+            .map(|t| TicketView::seen_by(t, &who.caller, &names))
             .collect(),
         next_cursor,
     }))

@@ -23,6 +23,7 @@ use crate::services::sla::{self, Sla};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
 use crate::storage::metrics::{self, MetricsRow};
+use crate::storage::names::Directory;
 use crate::storage::ratings::TicketRating;
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
@@ -710,6 +711,9 @@ pub struct Loaded {
     pub clocks: Option<sla::ClockState>,
     /// Warnings and overdue days (filled when read for a person).
     pub sla_events: Vec<SlaEvent>,
+    /// Names of the departments and people it mentions (filled when read
+    /// for a person).
+    pub directory: Directory,
 }
 
 fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
@@ -806,6 +810,7 @@ fn assemble(
         clock,
         clocks: None,
         sla_events: Vec::new(),
+        directory: Directory::default(),
     })
 }
 
@@ -831,6 +836,12 @@ fn read_detail(conn: &mut AnyConnection, sla: &Sla, id: i64) -> QueryResult<Opti
     };
     let events = TicketEvent::of_ticket(conn, id)?;
     l.sla_events = SlaEvent::of_ticket(conn, id)?;
+    l.directory = directory_for(
+        conn,
+        std::slice::from_ref(&l.ticket),
+        &l.departments,
+        &events,
+    )?;
     if let (Some(row), Some(s), Some(r)) = (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
     {
         let snap = sla.snapshot(conn)?;
@@ -1296,6 +1307,32 @@ fn needs_action(caller: &Caller) -> store::Visibility {
         }
         _ => Box::new(tickets::id.lt(0)),
     }
+}
+
+/// Names of the departments and people that tickets, their involved
+/// departments and their events mention.
+fn directory_for(
+    conn: &mut AnyConnection,
+    tickets: &[Ticket],
+    involved: &[TicketDepartment],
+    events: &[TicketEvent],
+) -> QueryResult<Directory> {
+    let mut depts: Vec<i64> = tickets.iter().map(|t| t.handling_department_id).collect();
+    let mut people: Vec<i64> = tickets.iter().filter_map(|t| t.assignee_id).collect();
+    depts.extend(involved.iter().map(|d| d.department_id));
+    for e in events {
+        depts.extend(e.actor_department_id);
+        people.extend(e.actor_id);
+    }
+    Directory::load(conn, &depts, &people)
+}
+
+/// Names for a page of the queue.
+pub async fn directory(db: &Database, tickets: &[Ticket]) -> Result<Directory, TicketError> {
+    let tickets = tickets.to_vec();
+    Ok(db
+        .run(move |conn| Ok(directory_for(conn, &tickets, &[], &[])?))
+        .await?)
 }
 
 /// The caller's queue: the tickets they may see, filtered, newest first;

@@ -21,6 +21,8 @@ pub struct Department {
     pub created_at: NaiveDateTime,
     /// Assign new tickets to the least-loaded officer on sign-for.
     pub auto_assign: bool,
+    /// The desk's phone, shown to enterprises beside the department's name.
+    pub phone: Option<String>,
 }
 
 impl Department {
@@ -63,6 +65,12 @@ impl Department {
             .filter(departments::id.eq_any(ids))
             .select(Department::as_select())
             .load(conn)
+    }
+
+    pub fn set_phone(conn: &mut AnyConnection, id: i64, phone: Option<&str>) -> QueryResult<usize> {
+        diesel::update(departments::table.find(id))
+            .set(departments::phone.eq(phone))
+            .execute(conn)
     }
 
     pub fn set_auto_assign(conn: &mut AnyConnection, id: i64, on: bool) -> QueryResult<usize> {

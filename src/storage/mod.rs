@@ -33,6 +33,7 @@ pub mod login_throttles;
 pub mod metric_days;
 pub mod metrics;
 pub mod migrations;
+pub mod names;
 pub mod outbox;
 pub mod pool;
 pub mod ratings;

@@ -70,6 +70,7 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
                 active: true,
                 created_at: now,
                 auto_assign: false,
+                phone: None,
             })
             .collect();
         insert_batches!(conn, departments::table, department_rows);

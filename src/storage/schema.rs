@@ -14,6 +14,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    categories (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        sort_order -> Integer,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
     chains (code) {
         code -> Text,
         name_zh -> Text,
@@ -36,6 +46,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         auto_assign -> Bool,
+        phone -> Nullable<Text>,
     }
 }
 
@@ -460,6 +471,7 @@ diesel::joinable!(ticket_metrics -> tickets (ticket_id));
 diesel::joinable!(metric_folds -> tickets (ticket_id));
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
+    categories,
     chains,
     departments,
     enterprises,

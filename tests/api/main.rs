@@ -28,3 +28,4 @@ mod sla;
 mod smtp_sink;
 mod ticket_export;
 mod tickets;
+mod workflow_reach;

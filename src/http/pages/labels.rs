@@ -241,6 +241,24 @@ pub fn locale_name(locale: &str, en: bool) -> &'static str {
     }
 }
 
+/// A kind of department, as a person calls it.
+pub fn department_kind(kind: &str, en: bool) -> &'static str {
+    match (kind, en) {
+        ("ministry", false) => "部委",
+        ("ministry", true) => "Ministry",
+        ("province", false) => "省级",
+        ("province", true) => "Province",
+        ("city", false) => "市级",
+        ("city", true) => "City",
+        ("county", false) => "县级",
+        ("county", true) => "County",
+        ("chain_platform", false) => "产业链协调平台",
+        ("chain_platform", true) => "Chain platform",
+        (_, false) => "其他",
+        (_, true) => "Other",
+    }
+}
+
 /// An outbox message's state, as a person calls it.
 pub fn outbox_status(status: &str, en: bool) -> String {
     let (zh, english) = match status {

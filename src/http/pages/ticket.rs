@@ -48,6 +48,8 @@ pub struct Head {
     pub bounced: bool,
     pub overdue: bool,
     pub handling: String,
+    /// The handling department's desk phone, if it has set one.
+    pub handling_phone: Option<String>,
     pub assignee: Option<String>,
     pub filed_at: String,
     pub rating: Option<String>,
@@ -196,7 +198,7 @@ async fn build(
     let staff = v.caller.role != Role::Enterprise;
     let now = state.sla.now().naive_utc();
     let offer = offered(&v.caller, &loaded.facts, &loaded.state, now);
-    let entries = timeline(!staff, events, loaded.sla_events.clone());
+    let entries = timeline(!staff, events, loaded.sla_events.clone(), &loaded.directory);
     let names = load_names(state, &loaded, &entries, &offer, &v.caller)
         .await
         .map_err(|e| failed(req, e))?;
@@ -246,6 +248,10 @@ async fn build(
         bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
         overdue: t.overdue,
         handling: dept(t.handling_department_id),
+        handling_phone: loaded
+            .directory
+            .department(t.handling_department_id)
+            .and_then(|d| d.phone.clone()),
         assignee: t
             .assignee_id
             .map(|a| names.users.get(&a).cloned().unwrap_or_default()),

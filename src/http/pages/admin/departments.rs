@@ -14,10 +14,12 @@ use crate::http::AppState;
 use crate::storage::departments::Department;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/departments", web::get().to(show)).route(
-        "/admin/departments/{id}/auto-assign",
-        web::post().to(auto_assign),
-    );
+    cfg.route("/admin/departments", web::get().to(show))
+        .route(
+            "/admin/departments/{id}/auto-assign",
+            web::post().to(auto_assign),
+        )
+        .route("/admin/departments/{id}/phone", web::post().to(phone));
 }
 
 pub struct DeptRow {
@@ -27,16 +29,18 @@ pub struct DeptRow {
     pub region: String,
     pub active: bool,
     pub auto_assign: bool,
+    pub phone: String,
 }
 
-fn row(d: Department) -> DeptRow {
+fn row(d: Department, en: bool) -> DeptRow {
     DeptRow {
         id: d.id,
         name: d.name,
-        kind: d.kind,
+        kind: crate::http::pages::labels::department_kind(&d.kind, en).to_string(),
         region: d.region_code.unwrap_or_default(),
         active: d.active,
         auto_assign: d.auto_assign,
+        phone: d.phone.unwrap_or_default(),
     }
 }
 
@@ -48,6 +52,8 @@ struct DepartmentsPage {
     path: Vec<(i64, String)>,
     here: Option<DeptRow>,
     children: Vec<DeptRow>,
+    /// A phone the admin typed that was refused, with the reason.
+    phone_error: Option<(String, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,8 +67,22 @@ async fn show(
     v: Viewer,
     q: web::Query<DeptQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    render(state, req, v, q.id, None).await
+}
+
+async fn render(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    id: Option<i64>,
+    phone_error: Option<(String, String)>,
+) -> Result<HttpResponse, actix_web::Error> {
     let v = admin(&req, v)?;
-    let id = q.id;
+    let status = if phone_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let found = state
         .db
         .run(move |conn| {
@@ -83,13 +103,16 @@ async fn show(
     let Some((path, here, children)) = found else {
         return Err(PageError::not_found(&req).into());
     };
+    let c = Chrome::for_viewer(&req, &v);
+    let en = c.en;
     let p = DepartmentsPage {
-        c: Chrome::for_viewer(&req, &v),
+        c,
         path,
-        here: here.map(row),
-        children: children.into_iter().map(row).collect(),
+        here: here.map(|d| row(d, en)),
+        children: children.into_iter().map(|d| row(d, en)).collect(),
+        phone_error,
     };
-    Ok(page(StatusCode::OK, p.render()))
+    Ok(page(status, p.render()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +137,49 @@ async fn auto_assign(
     let changed = state
         .db
         .run(move |conn| Ok(Department::set_auto_assign(conn, id, on)?))
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
+    if changed == 0 {
+        return Err(PageError::not_found(&req).into());
+    }
+    Ok(see_other(&format!("/admin/departments?id={id}")))
+}
+
+#[derive(Debug, Deserialize)]
+struct PhoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// Sets the desk phone enterprises see; a refused number is shown again
+/// with the reason.
+async fn phone(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    path: web::Path<i64>,
+    f: web::Form<PhoneForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    check_csrf(&req, &f.csrf)?;
+    let id = path.into_inner();
+    let phone = match crate::domain::enterprise::desk_phone(&f.phone) {
+        Ok(p) => p,
+        Err(issue) => {
+            let why = if Chrome::for_viewer(&req, &v).en {
+                issue.en
+            } else {
+                issue.zh
+            };
+            let typed = Some((f.phone.clone(), why));
+            return render(state, req, v, Some(id), typed).await;
+        }
+    };
+    let _v = admin(&req, v)?;
+    let changed = state
+        .db
+        .run_write(move |conn| Ok(Department::set_phone(conn, id, phone.as_deref())?))
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
     if changed == 0 {

@@ -1,0 +1,2 @@
+DROP TABLE categories;
+ALTER TABLE departments DROP COLUMN phone;
