@@ -132,7 +132,11 @@ pub struct TicketState {
     pub extension_pending: bool,
     pub resolve_due: Option<NaiveDateTime>,
     pub resolved_at: Option<NaiveDateTime>,
+    /// When it closed: rated, or closed automatically.
+    pub closed_at: Option<NaiveDateTime>,
     pub rating: Option<Satisfaction>,
+    /// The enterprise's answer to "was it solved", with its rating.
+    pub solved: Option<bool>,
     /// Transfers, escalations and returns so far.
     pub sent_on: i32,
     pub returns: i32,
@@ -322,8 +326,36 @@ impl Refusal {
     }
 }
 
-/// How long after resolution a ticket may still be reopened.
+/// How long after closing (or, while resolved, after resolution) a ticket
+/// may still be reopened, and an auto-closed one still rated.
 pub const REOPEN_WINDOW_DAYS: i64 = 30;
+
+/// Whether a ticket may still be reopened: within the window from its
+/// closing, or from its resolution while it awaits a rating.
+pub fn within_reopen_window(state: &TicketState, now: NaiveDateTime) -> bool {
+    let since = match state.status {
+        Status::Closed => state.closed_at.or(state.resolved_at),
+        _ => state.resolved_at,
+    };
+    since.is_some_and(|at| now - at <= Duration::days(REOPEN_WINDOW_DAYS))
+}
+
+/// Whether the enterprise may reopen: a resolved ticket always; a closed
+/// one when it said it was dissatisfied or not solved.
+pub fn enterprise_may_reopen(state: &TicketState) -> bool {
+    state.status != Status::Closed
+        || state.rating == Some(Satisfaction::Dissatisfied)
+        || state.solved == Some(false)
+}
+
+/// Whether an auto-closed ticket (closed with no rating) may still be rated.
+pub fn may_rate_late(state: &TicketState, now: NaiveDateTime) -> bool {
+    state.status == Status::Closed
+        && state.rating.is_none()
+        && state
+            .closed_at
+            .is_some_and(|at| now - at <= Duration::days(REOPEN_WINDOW_DAYS))
+}
 /// Sent on more than this many times, a ticket is flagged bounced (多次流转).
 pub const BOUNCE_THRESHOLD: i32 = 3;
 
@@ -580,34 +612,51 @@ pub fn decide(
             next.resolved_at = Some(now);
             next.extension_pending = false;
         }
-        Action::Rate { satisfaction, .. } => {
+        Action::Rate {
+            satisfaction,
+            solved,
+            ..
+        } => {
+            if state.status == Status::Closed {
+                // Closed: only an auto-closed ticket, rated late.
+                if state.rating.is_some() {
+                    return Err(Refusal::WrongStatus {
+                        action: action.name(),
+                        status: state.status,
+                    });
+                }
+                if !may_rate_late(state, now) {
+                    return Err(Refusal::Rule {
+                        zh: "工单自动关闭已超过 30 天，不能再评价。",
+                        en: "The ticket closed automatically more than 30 days ago; it can no longer be rated.",
+                    });
+                }
+            }
             next.status = Status::Closed;
+            next.closed_at = Some(now);
             next.rating = Some(*satisfaction);
+            next.solved = Some(*solved);
         }
         Action::Reopen { reason } => {
             text("reason", reason)?;
-            if state
-                .resolved_at
-                .is_none_or(|at| now - at > Duration::days(REOPEN_WINDOW_DAYS))
-            {
+            if !within_reopen_window(state, now) {
                 return Err(Refusal::Rule {
-                    zh: "办结超过 30 天的工单不能重办。",
-                    en: "A ticket resolved more than 30 days ago cannot be reopened.",
+                    zh: "关闭超过 30 天的工单不能重办。",
+                    en: "A ticket closed more than 30 days ago cannot be reopened.",
                 });
             }
-            if caller.role == Role::Enterprise
-                && state.status == Status::Closed
-                && state.rating != Some(Satisfaction::Dissatisfied)
-            {
+            if caller.role == Role::Enterprise && !enterprise_may_reopen(state) {
                 return Err(Refusal::Rule {
-                    zh: "只有评价为不满意的工单可以由企业重办。",
-                    en: "The enterprise may reopen a closed ticket only when it rated it dissatisfied.",
+                    zh: "只有评价为不满意或未解决的工单可以由企业重办。",
+                    en: "The enterprise may reopen a closed ticket only when it said it was dissatisfied or not solved.",
                 });
             }
             next.status = Status::Handling;
             next.reopened += 1;
             next.resolved_at = None;
+            next.closed_at = None;
             next.rating = None;
+            next.solved = None;
             for c in &mut next.cohandlers {
                 c.opinion_posted = false;
                 c.released = false;
@@ -656,9 +705,10 @@ pub fn is_bounced(state: &TicketState) -> bool {
 }
 
 /// The system closes a resolved ticket nobody rated in time.
-pub fn auto_close(state: &TicketState) -> Option<TicketState> {
+pub fn auto_close(state: &TicketState, now: NaiveDateTime) -> Option<TicketState> {
     (state.status == Status::Resolved).then(|| TicketState {
         status: Status::Closed,
+        closed_at: Some(now),
         ..state.clone()
     })
 }

@@ -172,6 +172,8 @@ fn scan_batch(
     let events_at = started.elapsed();
     report.auto_closed = closing.len();
     if !closing.is_empty() {
+        let ids: Vec<i64> = closing.iter().map(|e| e.ticket_id).collect();
+        ClockRow::mark_closed(conn, &ids, t)?;
         TicketEvent::append_all(conn, closing)?;
     }
     let timeline_at = started.elapsed();

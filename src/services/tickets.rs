@@ -796,7 +796,9 @@ fn assemble(
         extension_pending: ticket.extension_pending,
         resolve_due: ticket.resolve_due_at,
         resolved_at: ticket.resolved_at,
+        closed_at: clock.as_ref().and_then(|c| c.closed_at),
         rating: ticket.rating.as_deref().and_then(Satisfaction::parse),
+        solved: ticket.solved,
         sent_on: ticket.sent_on_count,
         returns: 0,
         urged: ticket.urged_count,
@@ -1044,7 +1046,7 @@ pub async fn act(
         if next.handling.id != loaded.state.handling.id {
             passed.push(loaded.state.handling.clone());
         }
-        let settled = sla::settle(
+        let mut settled = sla::settle(
             &sla,
             &snap,
             &policy,
@@ -1058,6 +1060,7 @@ pub async fn act(
                 resolved_at: next.resolved_at,
             },
         );
+        settled.row.closed_at = next.closed_at;
         let change = TicketChange {
             status: next.status.as_str().into(),
             version: old.version + 1,

@@ -324,6 +324,7 @@ diesel::table! {
         supervising_department_id -> Nullable<BigInt>,
         bounce_department_id -> Nullable<BigInt>,
         next_check_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 

@@ -198,6 +198,8 @@ pub struct ClockRow {
     pub supervising_department_id: Option<i64>,
     pub bounce_department_id: Option<i64>,
     pub next_check_at: Option<NaiveDateTime>,
+    /// When the ticket closed (rated or automatically); none while open.
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 impl ClockRow {
@@ -254,6 +256,7 @@ impl ClockRow {
             supervising_department_id: None,
             bounce_department_id: None,
             next_check_at: None,
+            closed_at: None,
         };
         row.set_clocks(c);
         row
@@ -295,6 +298,21 @@ impl ClockRow {
                 .select(ticket_clocks::ticket_id)
                 .for_update()
                 .load::<i64>(c)?;
+        }
+        Ok(())
+    }
+
+    /// Marks tickets closed automatically at `at`: the late-rating window
+    /// starts there.
+    pub fn mark_closed(
+        conn: &mut AnyConnection,
+        ids: &[i64],
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        for chunk in ids.chunks(crate::storage::INSERT_BATCH) {
+            diesel::update(ticket_clocks::table.filter(ticket_clocks::ticket_id.eq_any(chunk)))
+                .set(ticket_clocks::closed_at.eq(Some(at)))
+                .execute(conn)?;
         }
         Ok(())
     }

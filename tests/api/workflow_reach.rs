@@ -1,6 +1,8 @@
 //! Issue 21, the rest: who handles a ticket by name and phone, late
 //! ratings of auto-closed tickets, configurable categories and chains.
 
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
 use crate::browser::Browser;
@@ -17,6 +19,25 @@ async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> 
         .await;
     assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
     res.json().await.unwrap()
+}
+
+/// Beijing time.
+fn bj(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {
+    let local = NaiveDate::from_ymd_opt(y, mo, d)
+        .unwrap()
+        .and_hms_opt(h, 0, 0)
+        .unwrap();
+    Shanghai
+        .from_local_datetime(&local)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn scan(app: &TestApp, at: DateTime<Utc>) {
+    app.clock.set(at);
+    yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, at, 100, 100)
+        .await
+        .expect("scan");
 }
 
 fn filing() -> Value {
@@ -95,5 +116,61 @@ each_backend! {
         assert_eq!(p.status, 303);
         let d = app.get_json(&format!("/api/v1/departments/{pudong}")).await;
         assert_eq!(d["phone"], "021 5878 8888");
+    }
+
+    async fn an_auto_closed_ticket_is_rated_late_and_reopened(app) {
+        let ent = app.enterprise("苏州某精密部件有限公司", "320506").await;
+        app.user("enterprise", "e@wuzhong.cn", None, Some(ent)).await;
+        let county = app.department_of("320506").await;
+        app.user("officer", "o@wuzhong.cn", Some(county), None).await;
+        app.user("supervisor", "s@suzhou.cn", Some(app.department_of("320500").await), None).await;
+        let enterprise = app.token("e@wuzhong.cn").await;
+        let officer = app.token("o@wuzhong.cn").await;
+        let city = app.token("s@suzhou.cn").await;
+
+        app.clock.set(bj(2026, 3, 2, 9));
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let t: Value = app.post_as("/api/v1/tickets", &enterprise, &filing()).await.json().await.unwrap();
+            let id = t["id"].as_i64().unwrap();
+            act(&app, &officer, id, "sign_for", json!({})).await;
+            act(&app, &officer, id, "resolve", json!({"resolution": "已协调卡口放行"})).await;
+            ids.push(id);
+        }
+        // Nobody rated within seven days: both close on 9 March.
+        scan(&app, bj(2026, 3, 9, 10)).await;
+        let (late, too_late) = (ids[0], ids[1]);
+        let t: Value = app.get_as(&format!("/api/v1/tickets/{late}"), &enterprise).await.json().await.unwrap();
+        assert_eq!((t["status"].as_str(), t["rating"].as_str()), (Some("closed"), None));
+        // Unrated, it cannot be reopened by the enterprise yet.
+        let early = app.post_as(&format!("/api/v1/tickets/{late}/actions/reopen"), &enterprise, &json!({"reason": "问题仍在"})).await;
+        assert_problem(early, 422).await;
+
+        // 29 days after closing: the page offers the rating, and it is taken.
+        app.clock.set(bj(2026, 4, 7, 10));
+        let b = Browser::new(&app);
+        b.login("e@wuzhong.cn").await;
+        let page = b.get(&format!("/tickets/{late}")).await;
+        assert!(page.offered_actions().contains(&"rate".to_string()), "{:?}", page.offered_actions());
+        let t = act(&app, &enterprise, late, "rate", json!({"satisfaction": "basically_satisfied", "solved": false, "comment": "卡口仍时常不放行"})).await;
+        assert_eq!((t["status"].as_str(), t["rating"].as_str(), t["solved"].as_bool()), (Some("closed"), Some("basically_satisfied"), Some(false)));
+        // It counts in April, when it was given, not in March.
+        let march = app.get_as("/api/v1/metrics?from=2026-03-01&to=2026-03-31", &city).await.json::<Value>().await.unwrap();
+        let april = app.get_as("/api/v1/metrics?from=2026-04-01&to=2026-04-30", &city).await.json::<Value>().await.unwrap();
+        assert_eq!(march["total"]["satisfaction"]["denominator"], 0, "{march}");
+        assert_eq!((april["total"]["satisfaction"]["numerator"].as_u64(), april["total"]["satisfaction"]["denominator"].as_u64()), (Some(1), Some(1)), "{april}");
+        // Not solved: the enterprise may reopen, 36 days after the resolution.
+        let again = app.post_as(&format!("/api/v1/tickets/{late}/actions/rate"), &enterprise, &json!({"satisfaction": "satisfied", "solved": true})).await;
+        assert_problem(again, 409).await;
+        let t = act(&app, &enterprise, late, "reopen", json!({"reason": "卡口仍时常不放行"})).await;
+        assert_eq!((t["status"].as_str(), t["reopened_count"].as_i64()), (Some("handling"), Some(1)));
+
+        // 31 days after closing, the window has shut, and the page says nothing of rating.
+        app.clock.set(bj(2026, 4, 9, 11));
+        let page = b.get(&format!("/tickets/{too_late}")).await;
+        assert!(!page.offered_actions().contains(&"rate".to_string()), "{:?}", page.offered_actions());
+        let refused = app.post_as(&format!("/api/v1/tickets/{too_late}/actions/rate"), &enterprise, &json!({"satisfaction": "dissatisfied", "solved": false})).await;
+        let p = assert_problem(refused, 422).await;
+        assert!(p["detail"].as_str().unwrap().contains("30 天"), "{p}");
     }
 }

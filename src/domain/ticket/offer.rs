@@ -1,11 +1,12 @@
 //! What a page offers: the actions a caller may take on a ticket right now.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 
-use super::{parent_of, Status, TicketState, REOPEN_WINDOW_DAYS};
+use super::{
+    enterprise_may_reopen, may_rate_late, parent_of, within_reopen_window, Status, TicketState,
+};
 use crate::domain::access::{may_act_on_ticket, Caller, TicketAction, TicketFacts};
 use crate::domain::role::Role;
-use crate::domain::ticket::Satisfaction;
 
 /// The states an action may start from.
 pub fn allowed_from(kind: TicketAction) -> &'static [Status] {
@@ -19,7 +20,7 @@ pub fn allowed_from(kind: TicketAction) -> &'static [Status] {
         | DecideExtension | Resolve => &[Handling],
         ProvideInfo => &[AwaitingInfo],
         Urge | Withdraw => &[PendingSign, Handling, AwaitingInfo],
-        Rate => &[Resolved],
+        Rate => &[Resolved, Closed],
         Reopen => &[Resolved, Closed],
         Comment | CommentInternal => &Status::ALL,
     }
@@ -59,14 +60,10 @@ fn possible(kind: TicketAction, caller: &Caller, state: &TicketState, now: Naive
             !state.extension_pending && state.resolve_due.is_none_or(|due| now < due)
         }
         DecideExtension => state.extension_pending,
+        Rate => state.status == Status::Resolved || may_rate_late(state, now),
         Reopen => {
-            let in_window = state
-                .resolved_at
-                .is_some_and(|at| now - at <= Duration::days(REOPEN_WINDOW_DAYS));
-            let enterprise_may = caller.role != Role::Enterprise
-                || state.status != Status::Closed
-                || state.rating == Some(Satisfaction::Dissatisfied);
-            in_window && enterprise_may
+            within_reopen_window(state, now)
+                && (caller.role != Role::Enterprise || enterprise_may_reopen(state))
         }
         _ => true,
     }

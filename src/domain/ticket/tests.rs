@@ -24,7 +24,9 @@ fn filed() -> (TicketFacts, TicketState) {
         extension_pending: false,
         resolve_due: Some(t0() + Duration::days(7)),
         resolved_at: None,
+        closed_at: None,
         rating: None,
+        solved: None,
         sent_on: 0,
         returns: 0,
         urged: 0,
@@ -332,7 +334,92 @@ fn reopening_has_rules() {
     );
     let too_late = decide(&enterprise(7), &f, &s, &reopen, t0() + Duration::days(40));
     assert!(matches!(too_late, Err(Refusal::Rule { .. })));
-    assert!(auto_close(&s).is_some_and(|c| c.status == Status::Closed));
+    assert!(auto_close(&s, t0()).is_some_and(|c| c.status == Status::Closed));
+}
+
+#[test]
+fn an_auto_closed_ticket_may_be_rated_late_and_then_reopened() {
+    let resolved_at = t0();
+    let closed_at = t0() + Duration::days(7);
+    let (f, s) = filed();
+    let auto_closed = TicketState {
+        status: Status::Closed,
+        resolved_at: Some(resolved_at),
+        closed_at: Some(closed_at),
+        ..s
+    };
+    let rate = |satisfaction, solved| Action::Rate {
+        satisfaction,
+        solved,
+        comment: String::new(),
+    };
+    let owner = enterprise(7);
+    // Before rating, the enterprise has no voice to reopen with.
+    let reopen = Action::Reopen { reason: reason() };
+    assert!(decide(
+        &owner,
+        &f,
+        &auto_closed,
+        &reopen,
+        closed_at + Duration::days(1)
+    )
+    .is_err());
+    // Rated 29 days after closing: accepted, and closing moves to then.
+    let late = closed_at + Duration::days(29);
+    let rated = decide(
+        &owner,
+        &f,
+        &auto_closed,
+        &rate(Satisfaction::BasicallySatisfied, false),
+        late,
+    )
+    .unwrap();
+    assert_eq!(
+        (rated.status, rated.closed_at, rated.solved),
+        (Status::Closed, Some(late), Some(false))
+    );
+    // Not solved: the enterprise may reopen, though resolved 36 days ago.
+    let reopened = decide(&owner, &f, &rated, &reopen, late + Duration::days(1)).unwrap();
+    assert_eq!(
+        (reopened.status, reopened.closed_at, reopened.rating),
+        (Status::Handling, None, None)
+    );
+    // A rated ticket is not rated again (409), nor one closed over 30 days ago (422).
+    assert!(matches!(
+        decide(
+            &owner,
+            &f,
+            &rated,
+            &rate(Satisfaction::Satisfied, true),
+            late
+        ),
+        Err(Refusal::WrongStatus { .. })
+    ));
+    assert!(matches!(
+        decide(
+            &owner,
+            &f,
+            &auto_closed,
+            &rate(Satisfaction::Satisfied, true),
+            closed_at + Duration::days(31)
+        ),
+        Err(Refusal::Rule { .. })
+    ));
+    // Satisfied and solved: the enterprise may not reopen.
+    let content = decide(
+        &owner,
+        &f,
+        &auto_closed,
+        &rate(Satisfaction::Satisfied, true),
+        late,
+    )
+    .unwrap();
+    assert!(decide(&owner, &f, &content, &reopen, late).is_err());
+    assert!(offered(&owner, &f, &auto_closed, late).contains(&TicketAction::Rate));
+    assert!(
+        !offered(&owner, &f, &auto_closed, closed_at + Duration::days(31))
+            .contains(&TicketAction::Rate)
+    );
 }
 
 #[test]

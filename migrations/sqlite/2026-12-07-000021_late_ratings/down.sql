@@ -1,0 +1,1 @@
+ALTER TABLE ticket_clocks DROP COLUMN closed_at;
