@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod catalogue;
 pub mod credit_code;
 pub mod delivery;
 pub mod email;

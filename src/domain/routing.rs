@@ -3,7 +3,8 @@
 
 use super::region::{RegionCode, RegionLevel};
 
-/// Problem categories (configurable in the spec; these are the defaults).
+/// The problem categories a fresh database starts with (migration 20 loads
+/// them; administrators then keep the list, see [`super::catalogue`]).
 pub const CATEGORIES: [(&str, &str); 10] = [
     ("worker_return", "员工返岗"),
     ("logistics", "物流运输"),
@@ -41,10 +42,6 @@ impl Urgency {
             _ => None,
         }
     }
-}
-
-pub fn is_category(s: &str) -> bool {
-    CATEGORIES.iter().any(|(c, _)| *c == s)
 }
 
 /// The level a rule sends a ticket to.

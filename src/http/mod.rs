@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod body_limit;
 pub mod caller;
+pub mod catalogue;
 pub mod dashboard;
 pub mod enterprises;
 pub mod export;
@@ -112,6 +113,9 @@ where
                 .service(reference::get_department)
                 .service(reference::update_settings)
                 .service(reference::list_chains)
+                .service(catalogue::list_categories)
+                .service(catalogue::put_category)
+                .service(catalogue::put_chain)
                 .service(auth::login)
                 .service(accounts::register)
                 .service(accounts::activate)

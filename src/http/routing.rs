@@ -10,7 +10,8 @@ use super::enterprises::invalid;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::enterprise::{issue, FieldIssue};
-use crate::domain::routing::{is_category, TargetLevel, Urgency};
+use crate::domain::routing::{TargetLevel, Urgency};
+use crate::storage::catalogue::List;
 use crate::storage::tickets::{self as store, RoutingRuleFields, RoutingRuleRow};
 
 /// A routing rule: the first enabled rule (by position) that matches a new
@@ -74,13 +75,6 @@ fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
             "name",
             "规则名称为 1 到 200 个字符。",
             "A name has 1 to 200 characters.",
-        ));
-    }
-    if v.category.as_deref().is_some_and(|c| !is_category(c)) {
-        issues.push(issue(
-            "category",
-            "没有这个诉求类别。",
-            "There is no such category.",
         ));
     }
     if v.urgency
@@ -180,6 +174,16 @@ pub(crate) async fn save_rule(
         .run(move |conn| {
             if !policy_exists(conn, &f)? {
                 return Ok(Err(unknown_policy()));
+            }
+            if let Some(category) = &f.category {
+                let known = crate::storage::catalogue::load(conn, List::Categories)?;
+                if known.get(category).is_none() {
+                    return Ok(Err(invalid(vec![issue(
+                        "category",
+                        "没有这个诉求类别。",
+                        "There is no such category.",
+                    )])));
+                }
             }
             if let Some(chain) = &f.chain_code {
                 if crate::storage::chains::Chain::find(conn, chain)?.is_none() {

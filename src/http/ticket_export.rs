@@ -12,7 +12,6 @@ use super::problem::{ApiError, Problem};
 use super::tickets::{filter_of, QueueQuery};
 use super::AppState;
 use crate::domain::access::Caller;
-use crate::domain::routing::CATEGORIES;
 use crate::domain::ticket::Status;
 use crate::services::ticket_export::{for_each_ticket, Names};
 use crate::storage::tickets::Ticket;
@@ -136,10 +135,6 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
             (false, false) => "否",
         })
     };
-    let category = CATEGORIES
-        .iter()
-        .find(|(k, _)| *k == t.category)
-        .map(|(_, n)| *n);
     let urgency = match t.urgency.as_str() {
         "normal" => Some("一般"),
         "urgent" => Some("紧急"),
@@ -155,7 +150,7 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
     vec![
         text(&t.number),
         text(&t.title),
-        label(&t.category, category),
+        text(&names.categories.label(&t.category, en)),
         label(&t.urgency, urgency),
         label(&t.status, Status::parse(&t.status).map(Status::name_zh)),
         text(
@@ -179,7 +174,14 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         time(t.resolve_due_at),
         yes_no(t.overdue),
         yes_no(t.whitelisted),
-        text(t.chains.trim_matches(',')),
+        text(
+            &t.chains
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| names.chains.label(c, en))
+                .collect::<Vec<_>>()
+                .join(if en { ", " } else { "、" }),
+        ),
         text(rating.map_or("", |(e, z)| if en { e } else { z })),
         match t.solved {
             Some(s) => yes_no(s),

@@ -203,9 +203,16 @@ pub async fn update(
             .trim()
             .eq_ignore_ascii_case(&e.credit_code);
     let caller = caller.clone();
+    let had_chains = current.chains.clone();
     let result = db
         .run(move |conn| {
-            let chains = known_chains(conn)?;
+            // A chain retired since stays on the enterprise that has it.
+            let mut chains = known_chains(conn)?;
+            for code in &had_chains {
+                if !chains.iter().any(|(c, _)| c == code) {
+                    chains.extend(Chain::find(conn, code)?.map(|c| (c.code, c.name_zh)));
+                }
+            }
             let (record, waived) = match parse_enterprise(&input, &chains, waive || keep_waiver) {
                 Ok(r) => r,
                 Err(issues) => return Ok(Err(EnterpriseError::Invalid(issues))),

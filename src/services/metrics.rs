@@ -13,7 +13,6 @@ use crate::domain::access::Caller;
 use crate::domain::metrics::{add_to, rank_by_score, Figures, Period, ScoreWeights, Tally};
 use crate::domain::region::{is_municipality, DepartmentKind, RegionCode, RegionLevel};
 use crate::domain::role::Role;
-use crate::domain::routing::CATEGORIES;
 use crate::storage::metrics::{self, Counted, MetricsFilter};
 use crate::storage::regions::Region;
 use crate::storage::schema::departments;
@@ -377,10 +376,14 @@ fn names_for(
                 .map(|(id, name)| (id.to_string(), name))
                 .collect()
         }
-        Some(GroupBy::Category) => CATEGORIES
-            .iter()
-            .map(|(k, n)| (k.to_string(), n.to_string()))
-            .collect(),
+        // Retired categories too: old tickets carry them.
+        Some(GroupBy::Category) => {
+            crate::storage::catalogue::load(conn, crate::storage::catalogue::List::Categories)?
+                .0
+                .into_iter()
+                .map(|t| (t.code, t.name_zh))
+                .collect()
+        }
         Some(GroupBy::Urgency) => [("normal", "一般"), ("urgent", "紧急"), ("critical", "特急")]
             .iter()
             .map(|(k, n)| (k.to_string(), n.to_string()))

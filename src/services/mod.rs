@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod calendar;
+pub mod catalogue;
 pub mod clock;
 pub mod dashboard;
 pub mod dashboard_cache;

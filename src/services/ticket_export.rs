@@ -24,6 +24,8 @@ pub struct Names {
     pub enterprises: HashMap<i64, String>,
     pub departments: HashMap<i64, String>,
     pub places: HashMap<String, String>,
+    pub categories: crate::domain::catalogue::Terms,
+    pub chains: crate::domain::catalogue::Terms,
 }
 
 impl Names {
@@ -51,10 +53,13 @@ impl Names {
             .into_iter()
             .map(|r| (r.code, r.name))
             .collect();
+        use crate::storage::catalogue::{load, List};
         Ok(Names {
             enterprises,
             departments,
             places,
+            categories: load(conn, List::Categories)?,
+            chains: load(conn, List::Chains)?,
         })
     }
 }

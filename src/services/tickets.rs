@@ -6,12 +6,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
+use crate::domain::catalogue::choosable_category;
 use crate::domain::enterprise::{is_county, issue, FieldIssue};
 use crate::domain::metrics::history::{History, Step};
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;
 use crate::domain::routing::{
-    self, is_category, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
+    self, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
 };
 use crate::domain::sla::Clocks;
 use crate::domain::ticket::{
@@ -20,6 +21,7 @@ use crate::domain::ticket::{
 use crate::services::filing_limits::FilingLimits;
 use crate::services::notify;
 use crate::services::sla::{self, Sla};
+use crate::storage::catalogue::{self, List};
 use crate::storage::departments::Department;
 use crate::storage::enterprises::{self, Enterprise};
 use crate::storage::metrics::{self, MetricsRow};
@@ -213,7 +215,7 @@ async fn filing(
         }));
     };
     let mut issues = Vec::new();
-    if !is_category(input.category.trim()) {
+    if input.category.trim().is_empty() {
         issues.push(issue("category", "请选择诉求类别。", "Choose a category."));
     }
     let urgency = Urgency::parse(input.urgency.trim());
@@ -264,6 +266,17 @@ async fn filing(
         }
     }
     let (Some(urgency), true) = (urgency, issues.is_empty()) else {
+        // Say everything at once: the category too, though only the
+        // database knows the list (read here, off the happy path).
+        let category = input.category.trim().to_string();
+        if !category.is_empty() {
+            let known = db
+                .run(|conn| Ok(catalogue::load(conn, List::Categories)?))
+                .await?;
+            if let Err(problem) = choosable_category(&known, &category) {
+                issues.insert(0, problem);
+            }
+        }
         return Err(TicketError::Invalid(issues));
     };
     // Every try counts, a retry under the same idempotency key too: a key
@@ -281,6 +294,12 @@ async fn filing(
     let prepared = {
         let (sla, category, involved) = (sla.clone(), category.clone(), involved.clone());
         db.run(move |conn| {
+            // Categories are kept by administrators: a retired one is not
+            // chosen for a new problem.
+            let categories = catalogue::load(conn, List::Categories)?;
+            if let Err(problem) = choosable_category(&categories, &category) {
+                return Ok(Err(TicketError::Invalid(vec![problem])));
+            }
             let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
                 return Ok(Err(TicketError::NotFound));
             };
@@ -335,11 +354,13 @@ async fn filing(
                 .map(|n| n.audience)
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
-            Ok(Ok((snap, routed, recipients, unverified)))
+            // The filer's view names the department it went to.
+            let names = Directory::load(conn, &[routed.handling], &[])?;
+            Ok(Ok((snap, routed, recipients, unverified, names)))
         })
         .await??
     };
-    let (snap, routed, recipients, unverified) = prepared;
+    let (snap, routed, recipients, unverified, names) = prepared;
     let (sla, sla_for_reading) = (sla.clone(), sla.clone());
     let snap_for_reading = snap.clone();
     let (ticket, written) = db
@@ -519,6 +540,7 @@ async fn filing(
             &snap_for_reading,
             ticket.clone(),
             w,
+            names,
         )?),
         // A repeated filing: the ticket as it stands now.
         (true, None) => {
@@ -543,9 +565,11 @@ fn new_detail(
     snap: &sla::Snapshot,
     ticket: Ticket,
     w: Written,
+    names: Directory,
 ) -> Result<Detail, TicketError> {
     let paths = std::collections::HashMap::from([(w.handling.id, w.handling.path)]);
     let mut l = assemble(ticket, Vec::new(), &paths, Some(w.clock))?;
+    l.directory = names;
     if let (Some(row), Some(s), Some(r)) = (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
     {
         l.clocks = Some(sla::clock_state(snap, row, l.state.status, s, r, sla.now()));

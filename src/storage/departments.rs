@@ -25,7 +25,63 @@ pub struct Department {
     pub phone: Option<String>,
 }
 
+#[derive(Debug, Insertable)]
+#[diesel(table_name = departments)]
+struct NewPlatform<'a> {
+    kind: &'a str,
+    name: &'a str,
+    chain_code: &'a str,
+    parent_id: i64,
+    path: &'a str,
+    active: bool,
+    created_at: NaiveDateTime,
+    auto_assign: bool,
+}
+
 impl Department {
+    /// Adds the ministry's coordination platform of a new chain; returns
+    /// its id. The id is the database's, so the path is written after.
+    pub fn add_chain_platform(
+        conn: &mut AnyConnection,
+        chain_code: &str,
+        name: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        let ministry: (i64, String) = departments::table
+            .filter(departments::kind.eq("ministry"))
+            .select((departments::id, departments::path))
+            .first(conn)?;
+        diesel::insert_into(departments::table)
+            .values(NewPlatform {
+                kind: "chain_platform",
+                name,
+                chain_code,
+                parent_id: ministry.0,
+                path: &ministry.1,
+                active: true,
+                created_at: now,
+                auto_assign: false,
+            })
+            .execute(conn)?;
+        let id: i64 = departments::table
+            .filter(departments::chain_code.eq(chain_code))
+            .select(departments::id)
+            .first(conn)?;
+        diesel::update(departments::table.find(id))
+            .set(departments::path.eq(format!("{}{id}/", ministry.1)))
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    /// The platform department of a chain, if it has one.
+    pub fn of_chain(conn: &mut AnyConnection, chain_code: &str) -> QueryResult<Option<i64>> {
+        departments::table
+            .filter(departments::chain_code.eq(chain_code))
+            .select(departments::id)
+            .first(conn)
+            .optional()
+    }
+
     pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Department>> {
         departments::table
             .find(id)

@@ -23,6 +23,7 @@ macro_rules! insert_batches {
 
 pub mod account_tokens;
 pub mod auth_events;
+pub mod catalogue;
 pub mod chains;
 pub mod connection;
 pub mod departments;

@@ -135,6 +135,7 @@ each_backend! {
         assert_eq!(
             public,
             [
+                "get /api/v1/categories",
                 "get /api/v1/chains",
                 "get /api/v1/departments/{id}",
                 "get /api/v1/regions",

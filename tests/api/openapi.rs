@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 65] = [
+const ROUTES: [(&str, &str); 68] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -11,6 +11,9 @@ const ROUTES: [(&str, &str); 65] = [
     ("get", "/api/v1/departments/{id}"),
     ("put", "/api/v1/departments/{id}/settings"),
     ("get", "/api/v1/chains"),
+    ("get", "/api/v1/categories"),
+    ("put", "/api/v1/admin/categories/{code}"),
+    ("put", "/api/v1/admin/chains/{code}"),
     ("get", "/api/v1/metrics"),
     ("get", "/api/v1/metrics/export"),
     ("get", "/api/v1/metrics/dashboard"),
@@ -70,13 +73,14 @@ const ROUTES: [(&str, &str); 65] = [
 ];
 
 /// Routes that need no token.
-const PUBLIC: [&str; 8] = [
+const PUBLIC: [&str; 9] = [
     "/healthz",
     "/readyz",
     "/metrics",
     "/api/v1/regions",
     "/api/v1/regions/{code}",
     "/api/v1/chains",
+    "/api/v1/categories",
     "/api/v1/departments/{id}",
     "/api/v1/whitelist/check",
 ];

@@ -110,7 +110,7 @@ each_backend! {
         assert!(text.starts_with("Number,Title,Category,Urgency,Status"), "{}", &text[..100]);
         let rows = csv_lines(&english);
         assert_eq!(rows.len(), total - 1, "the search applies");
-        assert_eq!(&rows[0][2..5], ["logistics", "normal", "pending_sign"]);
+        assert_eq!(&rows[0][2..5], ["Logistics", "normal", "pending_sign"]);
         let none = app.get_as("/api/v1/tickets/export?format=csv", &app.token("e@other.cn").await).await;
         assert_eq!(csv_lines(&none.bytes().await.unwrap()).len(), 0);
 

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::browser::Browser;
 use crate::each_backend;
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, credit_code, TestApp};
 
 async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
     let res = app
@@ -172,5 +172,122 @@ each_backend! {
         let refused = app.post_as(&format!("/api/v1/tickets/{too_late}/actions/rate"), &enterprise, &json!({"satisfaction": "dissatisfied", "solved": false})).await;
         let p = assert_problem(refused, 422).await;
         assert!(p["detail"].as_str().unwrap().contains("30 天"), "{p}");
+    }
+
+    async fn administrators_keep_categories_and_chains(app) {
+        app.user("admin", "root@yizhan.example.cn", None, None).await;
+        let admin = app.token("root@yizhan.example.cn").await;
+        let ent = app.enterprise("上海某物流配套有限公司", "310115").await;
+        app.user("enterprise", "e@parts.cn", None, Some(ent)).await;
+        let pudong = app.department_of("310115").await;
+        app.user("officer", "o@pudong.cn", Some(pudong), None).await;
+        app.user("lead", "lead@pudong.cn", Some(pudong), None).await;
+        let enterprise = app.token("e@parts.cn").await;
+        let officer = app.token("o@pudong.cn").await;
+
+        // A fresh database has the spec's ten, in order.
+        let all = app.get_json("/api/v1/categories").await;
+        let codes: Vec<&str> = all.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+        let defaults: Vec<&str> = yizhan::domain::routing::CATEGORIES.iter().map(|c| c.0).collect();
+        assert_eq!(codes, defaults);
+
+        // Only an administrator changes the list; a code is checked.
+        let body = json!({"name_zh": "新能源保供", "name_en": "New energy supply"});
+        assert_problem(app.put_as("/api/v1/admin/categories/new_energy", &officer, &body).await, 404).await;
+        let bad = assert_problem(app.put_as("/api/v1/admin/categories/New%20Energy", &admin, &body).await, 422).await;
+        assert_eq!(bad["errors"][0]["field"], "code", "{bad}");
+        let res = app.put_as("/api/v1/admin/categories/new_energy", &admin, &body).await;
+        assert_eq!(res.status(), 201);
+        let res = app.put_as("/api/v1/admin/categories/new_energy", &admin, &json!({"name_zh": "新能源与储能保供", "name_en": "New energy and storage"})).await;
+        assert_eq!(res.status(), 200);
+
+        // An old logistics ticket, then logistics is retired.
+        let old: Value = app.post_as("/api/v1/tickets", &enterprise, &filing()).await.json().await.unwrap();
+        let old_id = old["id"].as_i64().unwrap();
+        let res = app.put_as("/api/v1/admin/categories/logistics", &admin, &json!({"name_zh": "物流运输", "name_en": "Logistics", "active": false})).await;
+        assert_eq!(res.status(), 200);
+        let refused = app.post_as("/api/v1/tickets", &enterprise, &filing()).await;
+        let p = assert_problem(refused, 422).await;
+        assert_eq!(p["errors"][0]["field"], "category");
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("已停用"), "{p}");
+        let mut fresh = filing();
+        fresh["category"] = json!("new_energy");
+        let res = app.post_as("/api/v1/tickets", &enterprise, &fresh).await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+
+        // The filing form offers the new one, not the retired one; the
+        // workbench names both; the old ticket keeps its category.
+        let b = Browser::new(&app);
+        b.login("e@parts.cn").await;
+        let form = b.get("/tickets/new").await;
+        assert!(form.html.contains("新能源与储能保供") && !form.html.contains("value=\"logistics\""), "{}", form.html);
+        let o = Browser::new(&app);
+        o.login("o@pudong.cn").await;
+        let bench = o.get("/workbench").await;
+        assert!(bench.html.contains("新能源与储能保供") && bench.html.contains("物流运输"), "{}", bench.html);
+        let page = o.get(&format!("/tickets/{old_id}")).await;
+        assert!(page.html.contains("物流运输"), "{}", page.html);
+        let lead = app.token("lead@pudong.cn").await;
+        let by_category: Value = app.get_as("/api/v1/metrics?group_by=category", &lead).await.json().await.unwrap();
+        let groups = by_category["groups"].as_array().unwrap();
+        let named = |key: &str| groups.iter().find(|g| g["key"] == key).map(|g| g["name"].clone());
+        assert_eq!(named("logistics"), Some(json!("物流运输")), "{by_category}");
+        assert_eq!(named("new_energy"), Some(json!("新能源与储能保供")), "{by_category}");
+
+        // A new chain comes with its platform; a retired chain is not given
+        // to enterprises, but one that has it keeps it.
+        let res = app.put_as("/api/v1/admin/chains/new_energy_vehicles", &admin, &json!({"name_zh": "新能源汽车", "name_en": "New energy vehicles"})).await;
+        assert_eq!(res.status(), 201);
+        let platform = app.chain_platform("new_energy_vehicles").await;
+        let d = app.get_json(&format!("/api/v1/departments/{platform}")).await;
+        assert_eq!((d["kind"].as_str(), d["name"].as_str()), (Some("chain_platform"), Some("新能源汽车产业链供应链协调平台")));
+        assert_eq!(d["ancestors"].as_array().unwrap().len(), 1, "under the ministry: {d}");
+        let body = |code: &str, chains: Value| json!({
+            "credit_code": code, "name": "浦东某整车厂", "county_code": "310115",
+            "address": "上海市浦东新区张江路 1 号", "chains": chains, "size": "中",
+        });
+        let code = credit_code("91310115MA1K4ABC0");
+        let res = app.post_as("/api/v1/enterprises", &officer, &body(&code, json!(["automotive"]))).await;
+        assert_eq!(res.status(), 201);
+        let car_id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let res = app.put_as("/api/v1/admin/chains/automotive", &admin, &json!({"name_zh": "汽车", "name_en": "Automotive", "active": false})).await;
+        assert_eq!(res.status(), 200);
+        let other = credit_code("91310115MA1K4ABD0");
+        assert_problem(app.post_as("/api/v1/enterprises", &officer, &body(&other, json!(["automotive"]))).await, 422).await;
+        let res = app.put_as(&format!("/api/v1/enterprises/{car_id}"), &officer, &body(&code, json!(["automotive", "new_energy_vehicles"]))).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let chains: Vec<Value> = app.get_json("/api/v1/chains").await.as_array().unwrap().clone();
+        assert!(chains.iter().any(|c| c["code"] == "automotive" && c["active"] == false));
+    }
+
+    async fn the_admin_page_keeps_categories_and_chains(app) {
+        app.user("admin", "root@yizhan.example.cn", None, None).await;
+        let b = Browser::new(&app);
+        b.login("root@yizhan.example.cn").await;
+        let page = b.get("/admin/catalogue").await;
+        assert_eq!(page.status, 200);
+        assert!(page.html.contains("员工返岗") && page.html.contains("集成电路"), "{}", page.html);
+        // A bad code: said beside the field, the names kept, nothing added.
+        let p = b.post("/admin/catalogue/categories", &[("code", "新类别"), ("name_zh", "出口退税"), ("name_en", "Export tax rebates")]).await;
+        assert_eq!(p.status, 422, "{}", p.html);
+        assert!(p.html.contains("出口退税") && p.html.contains("class=\"field-error\""), "{}", p.html);
+        // A code that exists is not silently renamed.
+        let p = b.post("/admin/catalogue/categories", &[("code", "energy"), ("name_zh", "电力"), ("name_en", "Power")]).await;
+        assert_eq!(p.status, 422);
+        assert!(p.html.contains("已经存在"), "{}", p.html);
+        let p = b.post("/admin/catalogue/categories", &[("code", "tax_rebates"), ("name_zh", "出口退税"), ("name_en", "Export tax rebates")]).await;
+        assert_eq!(p.status, 303, "{}", p.html);
+        let p = b.post("/admin/catalogue/categories/tax_rebates", &[("name_zh", "出口退税"), ("name_en", "Export tax rebates"), ("active", "false")]).await;
+        assert_eq!(p.status, 303);
+        let all = app.get_json("/api/v1/categories").await;
+        let added = all.as_array().unwrap().iter().find(|c| c["code"] == "tax_rebates").unwrap().clone();
+        assert_eq!(added["active"], false);
+        let page = b.get("/admin/catalogue?done=1").await;
+        assert!(page.html.contains("已停用") && page.html.contains("重新启用"), "{}", page.html);
+        // The audit has both changes.
+        let admin = app.token("root@yizhan.example.cn").await;
+        let events: Value = app.get_as("/api/v1/admin/auth-events", &admin).await.json().await.unwrap();
+        let changes = events.to_string().matches("catalogue_changed").count();
+        assert!(changes >= 2, "{events}");
     }
 }

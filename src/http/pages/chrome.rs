@@ -55,6 +55,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
             ("/admin/enterprises", "企业与白名单", "Enterprises"),
             ("/admin/sla", "时限与日历", "SLA & calendar"),
             ("/admin/routing", "分派规则", "Routing"),
+            ("/admin/catalogue", "类别与产业链", "Categories & chains"),
             ("/admin/mail", "邮件", "E-mail"),
         ],
     }

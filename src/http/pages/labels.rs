@@ -1,40 +1,9 @@
-//! The words pages show for codes: categories, urgencies, statuses,
-//! actions, roles of a department on a ticket.
+//! The words pages show for codes: urgencies, statuses, actions, roles of
+//! a department on a ticket. Categories and chains are data
+//! ([`crate::domain::catalogue`]), named from the database.
 
 use crate::domain::access::TicketAction;
-use crate::domain::routing::CATEGORIES;
 use crate::domain::ticket::Status;
-
-const CATEGORIES_EN: [(&str, &str); 10] = [
-    ("worker_return", "Worker return"),
-    ("logistics", "Logistics"),
-    ("parts_supply", "Parts supply"),
-    ("raw_materials", "Raw materials"),
-    ("epidemic_control", "Epidemic control"),
-    ("energy", "Energy"),
-    ("funding", "Funding"),
-    ("policy", "Policy"),
-    ("customs", "Customs"),
-    ("other", "Other"),
-];
-
-fn find(table: &[(&'static str, &'static str)], code: &str) -> Option<&'static str> {
-    table.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
-}
-
-/// Every category: (code, label).
-pub fn categories(en: bool) -> Vec<(&'static str, &'static str)> {
-    if en {
-        CATEGORIES_EN.to_vec()
-    } else {
-        CATEGORIES.to_vec()
-    }
-}
-
-pub fn category(code: &str, en: bool) -> String {
-    let table: &[(&str, &str)] = if en { &CATEGORIES_EN } else { &CATEGORIES };
-    find(table, code).map_or_else(|| code.to_string(), str::to_string)
-}
 
 pub const URGENCIES: [(&str, &str, &str); 3] = [
     ("normal", "一般", "Normal"),
@@ -289,16 +258,12 @@ mod tests {
     }
 
     #[test]
-    fn every_action_and_category_has_both_labels() {
+    fn every_action_has_both_labels() {
         for a in TicketAction::ALL {
             let name = action_name(a);
             assert_ne!(action(name, false), name, "{name}");
             assert_ne!(action(name, true), name, "{name}");
         }
-        for (code, _) in CATEGORIES {
-            assert_ne!(category(code, true), code);
-        }
-        assert_eq!(category("logistics", false), "物流运输");
         assert_eq!(status("pending_sign", false), "待签收");
     }
 

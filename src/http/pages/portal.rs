@@ -16,6 +16,7 @@ use crate::domain::role::Role;
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::tickets::{self, Filing};
+use crate::storage::catalogue::{self, List};
 use crate::storage::enterprises::Enterprise;
 use crate::storage::regions::Region;
 
@@ -123,7 +124,7 @@ struct FilePage {
     c: Chrome,
     f: FilingForm,
     errors: FormErrors,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
     urgencies: Vec<(&'static str, &'static str)>,
     /// Counties of the enterprise's province, by city: (city, [(code, name)]).
     places: Vec<(String, Vec<(String, String)>)>,
@@ -143,11 +144,12 @@ async fn file_page(
     let c = Chrome::for_viewer(req, v);
     let en = c.en;
     let enterprise_id = v.caller.enterprise_id.unwrap_or(-1);
-    let (home, places, unverified) = state
+    let (home, places, unverified, categories) = state
         .db
         .run(move |conn| {
+            let categories = catalogue::load(conn, List::Categories)?.offered(en);
             let Some(e) = Enterprise::find(conn, enterprise_id)? else {
-                return Ok((String::new(), Vec::new(), false));
+                return Ok((String::new(), Vec::new(), false, categories));
             };
             let unverified = !e.is_verified();
             let county = Region::find(conn, &e.county_code)?;
@@ -168,7 +170,7 @@ async fn file_page(
                 };
                 places.push((city.name, counties));
             }
-            Ok((home, places, unverified))
+            Ok((home, places, unverified, categories))
         })
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
@@ -183,7 +185,7 @@ async fn file_page(
     Ok(FilePage {
         f,
         errors,
-        categories: labels::categories(en),
+        categories,
         urgencies: labels::URGENCIES
             .iter()
             .filter(|(code, _, _)| !(unverified && *code == "critical"))

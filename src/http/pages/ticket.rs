@@ -21,6 +21,7 @@ use crate::http::problem::ApiError;
 use crate::http::tickets::{parse_action, timeline, ActionBody, EventView};
 use crate::http::AppState;
 use crate::services::tickets::{self, Loaded, TicketError};
+use crate::storage::catalogue::{self, List};
 use crate::storage::departments::Department;
 use crate::storage::regions::Region;
 use crate::storage::users::{User, UserFilter};
@@ -229,7 +230,7 @@ async fn build(
         description: t.description.clone(),
         status: labels::status(&t.status, en),
         status_code: t.status.clone(),
-        category: labels::category(&t.category, en),
+        category: names.categories.label(&t.category, en),
         urgency: labels::urgency(&t.urgency, en),
         urgency_code: t.urgency.clone(),
         place: names
@@ -243,7 +244,7 @@ async fn build(
             .chains
             .split(',')
             .filter(|x| !x.is_empty())
-            .map(str::to_string)
+            .map(|code| names.chains.label(code, en))
             .collect(),
         bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
         overdue: t.overdue,
@@ -446,6 +447,8 @@ struct Names {
     departments: HashMap<i64, String>,
     regions: HashMap<String, String>,
     choices: HashMap<&'static str, Vec<(i64, String)>>,
+    categories: crate::domain::catalogue::Terms,
+    chains: crate::domain::catalogue::Terms,
 }
 
 async fn load_names(
@@ -567,6 +570,8 @@ async fn load_names(
             user_ids.sort_unstable();
             user_ids.dedup();
             n.users = User::names(conn, &user_ids)?.into_iter().collect();
+            n.categories = catalogue::load(conn, List::Categories)?;
+            n.chains = catalogue::load(conn, List::Chains)?;
             n.regions = Region::find_many(conn, &codes)?
                 .into_iter()
                 .map(|r| (r.code, r.name))

@@ -18,6 +18,7 @@ use crate::http::problem::ApiError;
 use crate::http::tickets::{filter_of, with_cursor, QueueQuery};
 use crate::http::AppState;
 use crate::services::tickets::queue_page;
+use crate::storage::catalogue::{self, List};
 use crate::storage::departments::Department;
 use crate::storage::regions::Region;
 use crate::storage::tickets::{Ticket, TicketFilter};
@@ -65,10 +66,14 @@ pub async fn rows(
     let by_deadline = filter.by_deadline;
     let sla = state.sla.clone();
     let now = state.sla.now();
-    let (found, snap, places, depts) = state
+    let (found, snap, places, depts, terms) = state
         .db
         .run(move |conn| {
             let found = queue_page(conn, &caller, filter, needs_action)?;
+            let terms = (
+                catalogue::load(conn, List::Categories)?,
+                catalogue::load(conn, List::Chains)?,
+            );
             let snap = sla.snapshot(conn)?;
             let mut codes: Vec<String> = found.iter().map(|t| t.place_code.clone()).collect();
             codes.sort();
@@ -84,7 +89,7 @@ pub async fn rows(
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect();
-            Ok((found, snap, places, depts))
+            Ok((found, snap, places, depts, terms))
         })
         .await?;
     let mut found: Vec<Ticket> = found;
@@ -121,7 +126,7 @@ pub async fn rows(
                 title: t.title.clone(),
                 status: labels::status(&t.status, en),
                 status_code: t.status.clone(),
-                category: labels::category(&t.category, en),
+                category: terms.0.label(&t.category, en),
                 urgency: labels::urgency(&t.urgency, en),
                 urgency_code: t.urgency.clone(),
                 place: places
@@ -133,7 +138,13 @@ pub async fn rows(
                     .cloned()
                     .unwrap_or_default(),
                 whitelisted: t.whitelisted,
-                chains: t.chains.trim_matches(',').replace(',', " "),
+                chains: t
+                    .chains
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(|c| terms.1.label(c, en))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 filed_at: beijing(t.filed_at),
                 due: due.map(beijing),
                 due_utc: due.map(|d| d.and_utc().to_rfc3339()).unwrap_or_default(),
@@ -253,7 +264,9 @@ struct WorkbenchPage {
     rows: Vec<Row>,
     next: Option<String>,
     export_query: String,
-    categories: Vec<(&'static str, &'static str)>,
+    /// Every category and chain, retired ones too: old tickets have them.
+    categories: Vec<(String, String)>,
+    chains: Vec<(String, String)>,
     statuses: Vec<(&'static str, String)>,
     urgencies: Vec<(&'static str, &'static str)>,
 }
@@ -277,6 +290,9 @@ async fn workbench(
     let (rows, next) = rows(&state, &v.caller, filter, needs_action, PAGE_SIZE, en)
         .await
         .map_err(|e| failed(&req, e))?;
+    let (categories, chains) = crate::services::catalogue::both(&state.db)
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
     let base = q.without_cursor();
     let next = next.map(|n| {
         if base.is_empty() {
@@ -290,7 +306,8 @@ async fn workbench(
         q,
         rows,
         next,
-        categories: labels::categories(en),
+        categories: categories.all(en),
+        chains: chains.all(en),
         statuses: labels::statuses(en),
         urgencies: labels::URGENCIES
             .iter()

@@ -2,6 +2,7 @@
 //! white list, SLA policies and the work calendar, routing rules, message
 //! templates and dead e-mails. Each calls the services the admin API calls.
 
+mod catalogue;
 mod departments;
 mod enterprises;
 mod mail;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     enterprises::configure(cfg);
     sla::configure(cfg);
     routing::configure(cfg);
+    catalogue::configure(cfg);
     mail::configure(cfg);
 }
 

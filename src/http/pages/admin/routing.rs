@@ -8,12 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::admin;
+use crate::domain::catalogue::Terms;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::routing::{save_rule, RoutingRuleView};
 use crate::http::AppState;
+use crate::storage::catalogue::{self, List};
 use crate::storage::tickets as store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -97,15 +99,16 @@ struct RoutingPage {
     rules: Vec<RuleShown>,
     /// The new-rule form (one).
     new_rule: Vec<RuleShown>,
-    categories: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
+    chains: Vec<(String, String)>,
     urgencies: Vec<(&'static str, &'static str)>,
     done: bool,
 }
 
-fn words(f: &RuleForm, en: bool) -> String {
+fn words(f: &RuleForm, terms: &(Terms, Terms), en: bool) -> String {
     let mut parts = Vec::new();
     if !f.category.is_empty() {
-        parts.push(labels::category(&f.category, en));
+        parts.push(terms.0.label(&f.category, en));
     }
     if !f.urgency.is_empty() {
         parts.push(labels::urgency(&f.urgency, en));
@@ -121,7 +124,7 @@ fn words(f: &RuleForm, en: bool) -> String {
         parts.push(format!(
             "{}: {}",
             if en { "chain" } else { "产业链" },
-            f.chain_code
+            terms.1.label(&f.chain_code, en)
         ));
     }
     if !f.reach.is_empty() {
@@ -173,9 +176,15 @@ async fn render(
 ) -> Result<HttpResponse, actix_web::Error> {
     let c = Chrome::for_viewer(req, v);
     let en = c.en;
-    let rows = state
+    let (rows, terms) = state
         .db
-        .run(|conn| Ok(store::all_routing_rules(conn)?))
+        .run(|conn| {
+            let terms = (
+                catalogue::load(conn, List::Categories)?,
+                catalogue::load(conn, List::Chains)?,
+            );
+            Ok((store::all_routing_rules(conn)?, terms))
+        })
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
     let mut failed_form = failed_form;
@@ -185,13 +194,13 @@ async fn render(
             let f = RuleForm::from(RoutingRuleView::from(r));
             match failed_form.take_if(|(ff, _)| ff.id == f.id && f.id != 0) {
                 Some((ff, errors)) => RuleShown {
-                    when: words(&f, en),
+                    when: words(&f, &terms, en),
                     f: ff,
                     errors,
                     open: true,
                 },
                 None => RuleShown {
-                    when: words(&f, en),
+                    when: words(&f, &terms, en),
                     f,
                     errors: FormErrors::default(),
                     open: false,
@@ -221,7 +230,8 @@ async fn render(
     let p = RoutingPage {
         rules,
         new_rule: vec![new_rule],
-        categories: labels::categories(en),
+        categories: terms.0.all(en),
+        chains: terms.1.all(en),
         urgencies: labels::URGENCIES
             .iter()
             .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
