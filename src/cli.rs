@@ -376,10 +376,14 @@ async fn import_calendar(settings: Settings, file: std::path::PathBuf) -> i32 {
     let sla =
         crate::services::sla::Sla::new(crate::services::clock::Clock::system(), &settings.sla);
     match import(&db, &sla, &text).await {
-        Ok(counts) => {
-            for (year, (holidays, workdays)) in counts {
+        Ok(loaded) => {
+            for (year, (holidays, workdays)) in loaded.years {
                 println!("{year}: {holidays} holidays, {workdays} make-up workdays");
             }
+            println!(
+                "{} open tickets' deadlines moved with the new calendar",
+                loaded.deadlines_moved
+            );
             0
         }
         Err(CalendarError::Invalid(lines)) => {

@@ -137,6 +137,13 @@ impl Application {
                 sla.scan_batch,
             ))
         });
+        let calendar = (sla.scan_interval_secs > 0).then(|| {
+            tokio::spawn(crate::jobs::calendar_watch::run(
+                self.db.clone(),
+                self.sla.clone(),
+                std::time::Duration::from_secs(600),
+            ))
+        });
         let fold_every = self.settings.metrics.fold_interval_secs;
         let folder = (fold_every > 0).then(|| {
             tokio::spawn(crate::jobs::metric_folder::run(
@@ -164,7 +171,7 @@ impl Application {
             _ => None,
         };
         let served = self.server.await;
-        for job in [scanner, digest, folder].into_iter().flatten() {
+        for job in [scanner, digest, folder, calendar].into_iter().flatten() {
             job.abort();
         }
         // The mail worker records what it sent and gives the rest back

@@ -2,7 +2,7 @@
 //! public holidays and make-up workdays (调休). Pure: the calendar's data is
 //! handed in.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
@@ -150,6 +150,9 @@ pub struct WorkCalendar {
     intervals: Vec<(NaiveTime, NaiveTime)>,
     holidays: HashSet<NaiveDate>,
     workdays: HashSet<NaiveDate>,
+    /// Years with any marked day: the State Council's calendar is loaded.
+    /// Every real year has holidays, so an empty year is one not loaded.
+    years: BTreeSet<i32>,
 }
 
 fn hm(h: u32, m: u32) -> NaiveTime {
@@ -170,7 +173,9 @@ impl WorkCalendar {
         intervals.sort();
         let mut holidays = HashSet::new();
         let mut workdays = HashSet::new();
+        let mut years = BTreeSet::new();
         for (date, kind) in days {
+            years.insert(date.year());
             match kind {
                 DayKind::Holiday => holidays.insert(date),
                 DayKind::Workday => workdays.insert(date),
@@ -180,6 +185,31 @@ impl WorkCalendar {
             intervals,
             holidays,
             workdays,
+            years,
+        }
+    }
+
+    /// Whether the year's calendar is loaded.
+    pub fn covers(&self, year: i32) -> bool {
+        self.years.contains(&year)
+    }
+
+    /// A deadline in a year with no calendar counts that year's holidays as
+    /// working days: it is provisional until the year is loaded.
+    pub fn is_provisional(&self, at: DateTime<Utc>) -> bool {
+        !self.covers(Self::local(at).year())
+    }
+
+    /// The year whose calendar is missing and should be loaded now: this
+    /// year, or from 1 November the next one.
+    pub fn missing_year(&self, today: NaiveDate) -> Option<i32> {
+        let year = today.year();
+        if !self.covers(year) {
+            Some(year)
+        } else if today.month() >= 11 && !self.covers(year + 1) {
+            Some(year + 1)
+        } else {
+            None
         }
     }
 

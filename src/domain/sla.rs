@@ -311,6 +311,32 @@ impl Window {
     }
 }
 
+/// The window as a changed work calendar sees it: the same working time
+/// from its start (pauses and extensions included, since they added working
+/// time), so a holiday loaded late moves the deadline past it. Clock-minute
+/// targets do not depend on the calendar.
+pub fn window_on_new_calendar(
+    w: &Window,
+    unit: Unit,
+    old: &WorkCalendar,
+    new: &WorkCalendar,
+) -> Window {
+    if unit == Unit::ClockMinutes {
+        return w.clone();
+    }
+    let moved = |at: DateTime<Utc>| {
+        if at <= w.started_at {
+            return at;
+        }
+        new.add_working_minutes(w.started_at, old.working_minutes_between(w.started_at, at))
+    };
+    Window {
+        due_at: moved(w.due_at),
+        warn_at: moved(w.warn_at),
+        ..w.clone()
+    }
+}
+
 /// Deadlines are kept to the minute: a window opened at 09:00:41 runs from 09:00.
 pub fn to_minute(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{DurationRound, TimeDelta};

@@ -12,7 +12,7 @@ use super::tickets::TicketView;
 use super::AppState;
 use crate::domain::calendar::{DayKind, LineProblem, MarkedDay};
 use crate::domain::sla::{Policy, Target, Unit};
-use crate::services::calendar::{self, CalendarError, YearCounts};
+use crate::services::calendar::{self, CalendarError, Loaded};
 use crate::services::sla::{ClockState, WindowState};
 use crate::services::supervision;
 
@@ -31,6 +31,10 @@ pub struct WindowView {
     pub remaining_working_minutes: i64,
     /// Wall-clock minutes left; negative when overdue.
     pub remaining_minutes: i64,
+    /// The deadline falls in a year whose work calendar is not loaded yet:
+    /// it counts that year's holidays as working days and will move when
+    /// the year is loaded.
+    pub provisional: bool,
 }
 
 impl From<WindowState> for WindowView {
@@ -43,6 +47,7 @@ impl From<WindowState> for WindowView {
             state: w.state.into(),
             remaining_working_minutes: w.remaining_working_minutes,
             remaining_minutes: w.remaining_minutes,
+            provisional: w.provisional,
         }
     }
 }
@@ -175,6 +180,9 @@ pub struct CalendarYearBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarLoadReport {
     pub years: Vec<CalendarYearCount>,
+    /// Open tickets whose deadlines moved: each is measured again on the
+    /// new calendar and gets a `deadline_recomputed` event.
+    pub deadlines_moved: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -184,9 +192,11 @@ pub struct CalendarYearCount {
     pub workdays: usize,
 }
 
-fn report(counts: YearCounts) -> CalendarLoadReport {
+fn report(loaded: Loaded) -> CalendarLoadReport {
     CalendarLoadReport {
-        years: counts
+        deadlines_moved: loaded.deadlines_moved,
+        years: loaded
+            .years
             .into_iter()
             .map(|(year, (holidays, workdays))| CalendarYearCount {
                 year,
@@ -259,8 +269,8 @@ pub async fn calendar_year(
     }))
 }
 
-/// Replaces one year's marked days. Deadlines already set stay; windows
-/// opened from now on use the new calendar.
+/// Replaces one year's marked days. The open tickets whose windows reach
+/// into the year get their deadlines measured again on the new calendar.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

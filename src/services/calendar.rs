@@ -25,6 +25,14 @@ pub enum CalendarError {
 /// What a calendar load changed, per year: (holidays, workdays).
 pub type YearCounts = BTreeMap<i32, (usize, usize)>;
 
+/// What a calendar load did.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub years: YearCounts,
+    /// Open tickets whose deadlines moved with the new calendar.
+    pub deadlines_moved: usize,
+}
+
 pub async fn year(db: &Database, year: i32) -> Result<Vec<MarkedDay>, StorageError> {
     db.run(move |conn| {
         Ok(CalendarDay::of_year(conn, year)?
@@ -36,7 +44,7 @@ pub async fn year(db: &Database, year: i32) -> Result<Vec<MarkedDay>, StorageErr
 }
 
 /// Loads a calendar file: every year it mentions is replaced as a whole.
-pub async fn import(db: &Database, sla: &Sla, text: &str) -> Result<YearCounts, CalendarError> {
+pub async fn import(db: &Database, sla: &Sla, text: &str) -> Result<Loaded, CalendarError> {
     let days = parse_marked_days(text).map_err(CalendarError::Invalid)?;
     if days.is_empty() {
         return Err(CalendarError::Invalid(vec![LineProblem {
@@ -54,7 +62,7 @@ pub async fn replace_year(
     sla: &Sla,
     year: i32,
     days: Vec<MarkedDay>,
-) -> Result<YearCounts, CalendarError> {
+) -> Result<Loaded, CalendarError> {
     let outside: Vec<LineProblem> = days
         .iter()
         .enumerate()
@@ -78,16 +86,12 @@ pub async fn replace_year(
         return Err(CalendarError::Invalid(problems));
     }
     let checked = numbered.into_iter().map(|(_, d)| d).collect();
-    let mut counts = replace(db, sla, checked).await?;
-    counts.entry(year).or_insert((0, 0));
-    Ok(counts)
+    let mut loaded = replace(db, sla, checked).await?;
+    loaded.years.entry(year).or_insert((0, 0));
+    Ok(loaded)
 }
 
-async fn replace(
-    db: &Database,
-    sla: &Sla,
-    days: Vec<MarkedDay>,
-) -> Result<YearCounts, CalendarError> {
+async fn replace(db: &Database, sla: &Sla, days: Vec<MarkedDay>) -> Result<Loaded, CalendarError> {
     let mut by_year: BTreeMap<i32, Vec<MarkedDay>> = BTreeMap::new();
     for d in days {
         by_year.entry(d.date.year()).or_default().push(d);
@@ -99,20 +103,51 @@ async fn replace(
             (*y, (holidays, ds.len() - holidays))
         })
         .collect();
-    db.run(move |conn| {
+    db.run_write(move |conn| {
         let now = Utc::now().naive_utc();
         write_transaction(conn, |conn| {
+            // The calendar as it was, for the deadlines measured on it.
+            let years: Vec<i32> = by_year.keys().copied().collect();
+            let mut previous = Vec::new();
+            for year in &years {
+                previous.extend(
+                    CalendarDay::of_year(conn, *year)?
+                        .iter()
+                        .filter_map(CalendarDay::marked),
+                );
+            }
+            super::deadlines::record_load(conn, &years, &previous, now)?;
             for (year, ds) in &by_year {
                 let rows: Vec<CalendarDay> = ds.iter().map(|d| CalendarDay::of(d, now)).collect();
                 CalendarDay::replace_year(conn, *year, &rows)?;
             }
-            Ok::<_, diesel::result::Error>(())
-        })?;
-        Ok(())
+            Ok::<_, StorageError>(())
+        })
     })
     .await?;
     sla.invalidate();
-    Ok(counts)
+    let deadlines_moved = super::deadlines::recompute_pending(db, sla).await?;
+    Ok(Loaded {
+        years: counts,
+        deadlines_moved,
+    })
+}
+
+/// Looks at the calendar as a watchman would: refreshes the snapshot, sets
+/// `yizhan_calendar_next_year_loaded`, finishes any deadline recompute a
+/// crash left, and returns the year whose calendar is missing now.
+pub async fn watch(db: &Database, sla: &Sla) -> Result<Option<i32>, StorageError> {
+    let s = sla.clone();
+    let next_loaded = db
+        .run(move |conn| {
+            let snap = s.snapshot(conn)?;
+            let next = s.now().with_timezone(&chrono_tz::Asia::Shanghai).year() + 1;
+            Ok(snap.calendar.covers(next))
+        })
+        .await?;
+    metrics::gauge!("yizhan_calendar_next_year_loaded").set(if next_loaded { 1.0 } else { 0.0 });
+    super::deadlines::recompute_pending(db, sla).await?;
+    Ok(sla.missing_calendar_year())
 }
 
 pub async fn policies(db: &Database) -> Result<Vec<Policy>, StorageError> {

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod dashboard;
 pub mod dashboard_cache;
+pub mod deadlines;
 pub mod delivery;
 pub mod demo;
 pub mod digest;

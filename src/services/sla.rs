@@ -106,6 +106,47 @@ impl Sla {
         Ok(snap)
     }
 
+    /// The year whose calendar is missing now (this year, or from 1
+    /// November the next), as the last loaded snapshot knows; None when
+    /// none is missing or nothing is loaded yet.
+    pub fn missing_calendar_year(&self) -> Option<i32> {
+        let cached = self.cached.read().expect("cache lock");
+        let (_, snap) = cached.as_ref()?;
+        let today = self
+            .now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        snap.calendar.missing_year(today)
+    }
+
+    /// The work calendar as the database has it now, bypassing the cache.
+    pub fn calendar_now(&self, conn: &mut AnyConnection) -> QueryResult<WorkCalendar> {
+        let days: Vec<_> = CalendarDay::all(conn)?
+            .iter()
+            .filter_map(CalendarDay::marked)
+            .map(|d| (d.date, d.kind))
+            .collect();
+        Ok(WorkCalendar::with_intervals(self.intervals.clone(), days))
+    }
+
+    /// This calendar with `years` as they were: `previous` marked days.
+    pub fn calendar_with(
+        &self,
+        conn: &mut AnyConnection,
+        years: &[i32],
+        previous: Vec<(chrono::NaiveDate, crate::domain::calendar::DayKind)>,
+    ) -> QueryResult<WorkCalendar> {
+        use chrono::Datelike;
+        let mut days: Vec<_> = CalendarDay::all(conn)?
+            .iter()
+            .filter_map(CalendarDay::marked)
+            .filter(|d| !years.contains(&d.date.year()))
+            .map(|d| (d.date, d.kind))
+            .collect();
+        days.extend(previous);
+        Ok(WorkCalendar::with_intervals(self.intervals.clone(), days))
+    }
+
     /// Drops the cache after this instance changed the calendar or a policy.
     pub fn invalidate(&self) {
         *self.cached.write().expect("cache lock") = None;
@@ -233,6 +274,9 @@ pub struct WindowState {
     pub remaining_working_minutes: i64,
     /// Wall-clock minutes left (negative when overdue).
     pub remaining_minutes: i64,
+    /// The deadline falls in a year whose calendar is not loaded: it will
+    /// move when that year's holidays are.
+    pub provisional: bool,
 }
 
 /// Both clocks of a ticket, for people.
@@ -275,6 +319,7 @@ fn window_state(
         state,
         remaining_working_minutes: signed(at, w.due_at),
         remaining_minutes: (w.due_at - at).num_minutes(),
+        provisional: cal.is_provisional(w.due_at),
     }
 }
 

@@ -38,6 +38,7 @@ pub mod names;
 pub mod outbox;
 pub mod pool;
 pub mod ratings;
+pub mod recomputes;
 pub mod reference;
 pub mod refresh_tokens;
 pub mod regions;

@@ -286,6 +286,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_recomputes (id) {
+        id -> BigInt,
+        years -> Text,
+        previous_days -> Text,
+        due_from -> Timestamp,
+        after_ticket_id -> BigInt,
+        moved -> Integer,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     calendar_days (day) {
         day -> Date,
         kind -> Text,
@@ -491,6 +504,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_counters,
     idempotency_keys,
     calendar_days,
+    calendar_recomputes,
     sla_policies,
     ticket_clocks,
     sla_events,

@@ -2,6 +2,7 @@
 
 mod browser;
 mod browser_story;
+mod calendar_years;
 mod helpers;
 
 mod accounts;

@@ -363,7 +363,10 @@ fn calendar_import_loads_a_new_year_or_changes_nothing() {
         "date,kind,festival\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节\n2027-02-08,holiday,春节\n",
     );
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.trim(), "2027: 2 holidays, 1 make-up workdays");
+    assert_eq!(
+        out.trim(),
+        "2027: 2 holidays, 1 make-up workdays\n0 open tickets' deadlines moved with the new calendar"
+    );
 
     let (code, _, err) = run("date,kind,festival\n2027-01-01,holiday,元旦\n2027-01-05,workday,x\n");
     assert_eq!(code, Some(2));

@@ -389,3 +389,71 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn loading_next_year_moves_a_deadline_past_its_new_year_holiday() {
+    // 2027 is not loaded: 1 January counts as a working day.
+    let without = cal();
+    assert!(!without.covers(2027));
+    let filed = bj(2026, 12, 28, 10, 0);
+    let clocks = Clocks::open(&without, &policy("normal"), filed);
+    assert_eq!(clocks.resolve.due_at, bj(2027, 1, 4, 17, 30));
+    assert!(without.is_provisional(clocks.resolve.due_at));
+    assert!(
+        !without.is_provisional(clocks.sign.due_at),
+        "sign-for falls in 2026"
+    );
+    // Loaded: the same working time ends a day later.
+    let mut days = crate::seed::holidays();
+    days.push((
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        crate::domain::calendar::DayKind::Holiday,
+    ));
+    let with = WorkCalendar::new(days);
+    let moved = window_on_new_calendar(&clocks.resolve, Unit::WorkingDays, &without, &with);
+    assert_eq!(moved.due_at, bj(2027, 1, 5, 17, 30));
+    assert_eq!(
+        moved.due_at,
+        Clocks::open(&with, &policy("normal"), filed).resolve.due_at,
+        "as if filed under the loaded calendar"
+    );
+    assert_eq!(
+        moved.warn_at,
+        Clocks::open(&with, &policy("normal"), filed)
+            .resolve
+            .warn_at
+    );
+    assert!(!with.is_provisional(moved.due_at));
+    // The sign-for window and clock-minute targets do not move.
+    assert_eq!(
+        window_on_new_calendar(&clocks.sign, Unit::WorkingDays, &without, &with),
+        clocks.sign
+    );
+    let critical = Clocks::open(&without, &policy("critical"), filed);
+    assert_eq!(
+        window_on_new_calendar(&critical.resolve, Unit::ClockMinutes, &without, &with),
+        critical.resolve
+    );
+}
+
+#[test]
+fn the_missing_year_is_this_one_or_from_november_the_next() {
+    let c = cal();
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    assert_eq!(c.missing_year(day(2026, 10, 31)), None);
+    assert_eq!(c.missing_year(day(2026, 11, 1)), Some(2027));
+    assert_eq!(c.missing_year(day(2027, 3, 1)), Some(2027));
+    assert_eq!(c.missing_year(day(2025, 12, 1)), None);
+}
+
+proptest! {
+    #[test]
+    fn recomputing_on_the_same_calendar_changes_nothing(offset in 0i64..(60 * 24 * 400), name in prop::sample::select(vec!["normal", "urgent", "critical"])) {
+        let c = cal();
+        let filed = bj(2025, 1, 1, 0, 0) + Duration::minutes(offset);
+        let p = policy(name);
+        let clocks = Clocks::open(&c, &p, filed);
+        prop_assert_eq!(window_on_new_calendar(&clocks.resolve, p.resolve.unit, &c, &c), clocks.resolve.clone());
+        prop_assert_eq!(window_on_new_calendar(&clocks.sign, p.sign.unit, &c, &c), clocks.sign.clone());
+    }
+}

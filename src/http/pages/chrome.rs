@@ -29,6 +29,8 @@ pub struct Chrome {
     pub user: Option<SignedIn>,
     /// The same page in the other language.
     pub switch_href: String,
+    /// For administrators: the year whose work calendar is missing.
+    pub calendar_missing: Option<i32>,
 }
 
 /// The pages a role works in: (path, 中文, English).
@@ -104,6 +106,7 @@ impl Chrome {
             csrf: csrf_token(req),
             user: None,
             switch_href: switch_href(req, lang),
+            calendar_missing: None,
         }
     }
 
@@ -123,6 +126,11 @@ impl Chrome {
                 })
                 .collect(),
         });
+        if v.caller.role == Role::Admin {
+            c.calendar_missing = req
+                .app_data::<actix_web::web::Data<crate::http::AppState>>()
+                .and_then(|s| s.sla.missing_calendar_year());
+        }
         c
     }
 
@@ -133,6 +141,7 @@ impl Chrome {
             csrf: String::new(),
             user: None,
             switch_href: format!("/?lang={}", if lang == Lang::En { "zh" } else { "en" }),
+            calendar_missing: None,
         }
     }
 

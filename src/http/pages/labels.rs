@@ -44,7 +44,7 @@ pub fn statuses(en: bool) -> Vec<(&'static str, String)> {
 }
 
 /// An action as a button or timeline entry says it: (name, 中文, English).
-const ACTIONS: [(&str, &str, &str); 27] = [
+const ACTIONS: [(&str, &str, &str); 28] = [
     ("file", "提交诉求", "Filed"),
     ("sign_for", "签收", "Sign for"),
     ("assign", "指派经办人", "Assign"),
@@ -67,6 +67,11 @@ const ACTIONS: [(&str, &str, &str); 27] = [
     ("withdraw", "撤回", "Withdraw"),
     ("comment", "留言", "Comment"),
     ("auto_close", "自动关闭", "Closed automatically"),
+    (
+        "deadline_recomputed",
+        "按新日历调整时限",
+        "Deadline moved with the new calendar",
+    ),
     ("auto_assign", "自动指派", "Assigned automatically"),
     ("sign_warning", "签收即将超时", "Sign-for deadline near"),
     ("sign_overdue", "签收超时", "Sign-for overdue"),

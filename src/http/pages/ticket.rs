@@ -65,6 +65,8 @@ pub struct ClockShown {
     /// UTC, RFC 3339: the script counts down to it.
     pub due_utc: String,
     pub remaining: String,
+    /// Why the deadline may still move, if it may.
+    pub provisional: Option<String>,
 }
 
 pub struct Involved {
@@ -269,6 +271,14 @@ async fn build(
             due_at: beijing(w.due_at.naive_utc()),
             due_utc: w.due_at.to_rfc3339(),
             remaining: remaining(w.remaining_working_minutes, en),
+            provisional: w.provisional.then(|| {
+                let year = crate::services::deadlines::beijing_year(w.due_at);
+                if en {
+                    format!("provisional: the {year} work calendar is not loaded yet")
+                } else {
+                    format!("暂定：{year} 年工作日历尚未导入，导入后可能顺延")
+                }
+            }),
         };
         if staff {
             clocks.push(shown(c.t("签收时限", "Sign-for deadline"), &cl.sign));
@@ -417,6 +427,21 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
             } else {
                 label("问题未解决", "Not solved")
             });
+        }
+        for (key, zh, english) in [
+            ("sign_due", "签收时限", "Sign-for deadline"),
+            ("resolve_due", "办结时限", "Resolution deadline"),
+        ] {
+            let at = |k: &str| {
+                d.get(key)
+                    .and_then(|c| c.get(k))
+                    .and_then(|s| s.as_str())
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map(|at| beijing(at.naive_utc()))
+            };
+            if let (Some(from), Some(to)) = (at("from"), at("to")) {
+                detail.push(format!("{}：{from} → {to}", label(zh, english)));
+            }
         }
         if let Some(due) = d.get("due_at").and_then(|s| s.as_str()) {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(due) {

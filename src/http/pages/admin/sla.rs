@@ -72,6 +72,8 @@ struct SlaPage {
 struct SlaQuery {
     year: Option<i32>,
     done: Option<String>,
+    /// Deadlines a calendar load moved.
+    moved: Option<usize>,
 }
 
 enum Failed {
@@ -194,7 +196,18 @@ async fn show(
     let done = q.done.as_deref().map(|d| {
         let lang = page_lang(&req);
         match d {
-            "calendar" => pick(lang, "日历已载入。", "The calendar is loaded."),
+            "calendar" => {
+                let n = q.moved.unwrap_or(0);
+                if n > 0 {
+                    pick(
+                        lang,
+                        &format!("日历已载入，{n} 件在办工单的时限已按新日历重新计算。"),
+                        &format!("The calendar is loaded; {n} open tickets' deadlines were measured again on it."),
+                    )
+                } else {
+                    pick(lang, "日历已载入，没有在办工单的时限需要调整。", "The calendar is loaded; no open ticket's deadline moved.")
+                }
+            }
             _ => pick(lang, "时限策略已保存。", "The policy is saved."),
         }
     });
@@ -305,11 +318,12 @@ async fn load_calendar(
     check_csrf(&req, &f.csrf)?;
     let lang = page_lang(&req);
     match calendar::import(&state.db, &state.sla, &f.text).await {
-        Ok(counts) => {
-            let year = counts.keys().next().copied();
+        Ok(loaded) => {
+            let year = loaded.years.keys().next().copied();
+            let moved = loaded.deadlines_moved;
             let to = match year {
-                Some(y) => format!("/admin/sla?done=calendar&year={y}"),
-                None => "/admin/sla?done=calendar".into(),
+                Some(y) => format!("/admin/sla?done=calendar&year={y}&moved={moved}"),
+                None => format!("/admin/sla?done=calendar&moved={moved}"),
             };
             Ok(see_other(&to))
         }
