@@ -99,6 +99,22 @@ impl Tally {
         });
     }
 
+    /// A co-handling opinion due in the period counts in its department's
+    /// response: answered by its deadline is on time.
+    pub fn add_cohandling(
+        &mut self,
+        due: DateTime<Utc>,
+        answered: Option<DateTime<Utc>>,
+        period: &Period,
+    ) {
+        if period.contains(due) {
+            self.sign_due += 1;
+            if answered.is_some_and(|a| a <= due) {
+                self.signed_on_time += 1;
+            }
+        }
+    }
+
     pub fn merge(&mut self, other: &Tally) {
         self.received += other.received;
         self.sign_due += other.sign_due;

@@ -579,5 +579,7 @@ pub fn covering_department(departments: &[&DepartmentRef]) -> Option<i64> {
     common.checked_sub(1).map(|i| first[i])
 }
 
+pub mod cohandling;
+
 #[cfg(test)]
 mod tests;

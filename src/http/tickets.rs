@@ -106,6 +106,10 @@ pub struct TicketView {
     /// Staff only: the assigned officer's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee_name: Option<String>,
+    /// In a queue, when the caller's department co-handles the ticket and
+    /// still owes its opinion: the deadline for it (协办时限).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opinion_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub sign_due_at: Option<chrono::DateTime<chrono::Utc>>,
     pub resolve_due_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Staff only: an extension request awaits the lead's decision.
@@ -152,6 +156,7 @@ impl From<&Ticket> for TicketView {
             handling_department_phone: None,
             assignee_id: Some(t.assignee_id),
             assignee_name: None,
+            opinion_due_at: None,
             sign_due_at: t.sign_due_at.map(|at| at.and_utc()),
             resolve_due_at: t.resolve_due_at.map(|at| at.and_utc()),
             extension_pending: Some(t.extension_pending),
@@ -220,6 +225,13 @@ pub struct EventView {
 pub struct InvolvedDepartment {
     pub department_id: i64,
     pub department_name: Option<String>,
+    /// Co-handlers: the deadline for the opinion (half the resolve window
+    /// left when the department was asked).
+    pub opinion_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Co-handlers: `running`, `warning`, `overdue`, `answered` or `released`.
+    pub opinion_clock: Option<String>,
+    /// Co-handlers: whether the opinion came by its deadline (once it came).
+    pub opinion_on_time: Option<bool>,
     /// `passed` (handled it before) or `cohandler` (协办).
     pub role: String,
     pub opinion: Option<String>,
@@ -248,7 +260,12 @@ fn with_etag(mut res: HttpResponse, version: i32) -> HttpResponse {
     res
 }
 
-fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDetail {
+fn detail(
+    caller: &Caller,
+    loaded: Loaded,
+    events: Vec<TicketEvent>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TicketDetail {
     let enterprise = caller.role == Role::Enterprise;
     TicketDetail {
         ticket: TicketView::seen_by(&loaded.ticket, caller, &loaded.directory),
@@ -265,13 +282,23 @@ fn detail(caller: &Caller, loaded: Loaded, events: Vec<TicketEvent>) -> TicketDe
             .departments
             .into_iter()
             .filter(|_| !enterprise)
-            .map(|d| InvolvedDepartment {
-                department_name: loaded.directory.department_name(d.department_id),
-                department_id: d.department_id,
-                role: d.role,
-                opinion: d.opinion,
-                opinion_posted: d.opinion_posted,
-                released: d.released,
+            .map(|d| {
+                let clock = loaded
+                    .cohandling
+                    .iter()
+                    .find(|c| c.department_id == d.department_id && d.role == "cohandler");
+                InvolvedDepartment {
+                    opinion_due_at: clock.map(|c| c.due_at.and_utc()),
+                    opinion_clock: clock
+                        .map(|c| crate::services::cohandling::standing(c, now).to_string()),
+                    opinion_on_time: clock.and_then(|c| c.answered_at.map(|a| a <= c.due_at)),
+                    department_name: loaded.directory.department_name(d.department_id),
+                    department_id: d.department_id,
+                    role: d.role,
+                    opinion: d.opinion,
+                    opinion_posted: d.opinion_posted,
+                    released: d.released,
+                }
             })
             .collect(),
         timeline: timeline(enterprise, events, loaded.sla_events, &loaded.directory),
@@ -428,7 +455,7 @@ pub async fn file(
         HttpResponse::Ok()
     };
     Ok(with_etag(
-        res.json(detail(&who.caller, loaded, events)),
+        res.json(detail(&who.caller, loaded, events, state.sla.now())),
         version,
     ))
 }
@@ -491,10 +518,23 @@ pub async fn queue(
         QueueCursor::after(t, by_deadline).encode()
     });
     let names = tickets::directory(&state.db, &found).await?;
+    let owed = crate::services::cohandling::of_caller(
+        &state.db,
+        &who.caller,
+        found.iter().map(|t| t.id).collect(),
+    )
+    .await?;
     Ok(web::Json(TicketPage {
         items: found
             .iter()
-            .map(|t| TicketView::seen_by(t, &who.caller, &names))
+            .map(|t| {
+                let mut v = TicketView::seen_by(t, &who.caller, &names);
+                v.opinion_due_at = owed
+                    .get(&t.id)
+                    .filter(|c| c.waiting())
+                    .map(|c| c.due_at.and_utc());
+                v
+            })
             .collect(),
         next_cursor,
     }))
@@ -586,7 +626,7 @@ pub async fn get(
         tickets::get(&state.db, &state.sla, &who.caller, path.into_inner()).await?;
     let version = loaded.ticket.version;
     Ok(with_etag(
-        HttpResponse::Ok().json(detail(&who.caller, loaded, events)),
+        HttpResponse::Ok().json(detail(&who.caller, loaded, events, state.sla.now())),
         version,
     ))
 }
@@ -828,7 +868,7 @@ pub async fn act(
         .map_err(ApiError::from)?;
     let version = loaded.ticket.version;
     Ok(with_etag(
-        HttpResponse::Ok().json(detail(&who.caller, loaded, events)),
+        HttpResponse::Ok().json(detail(&who.caller, loaded, events, state.sla.now())),
         version,
     ))
 }

@@ -116,11 +116,14 @@ pub fn context(
             let sla_kind = text(params, "kind");
             let sign_step = sla_kind.starts_with("sign")
                 || (sla_kind.is_empty() && text(params, "status") == "pending_sign");
-            let step = match (sign_step, locale) {
-                (true, Locale::Zh) => "签收",
-                (false, Locale::Zh) => "办结",
-                (true, Locale::En) => "sign-for",
-                (false, Locale::En) => "resolve",
+            let cohandling = sla_kind.starts_with("cohandle");
+            let step = match (cohandling, sign_step, locale) {
+                (true, _, Locale::Zh) => "协办意见",
+                (true, _, Locale::En) => "co-handling opinion",
+                (false, true, Locale::Zh) => "签收",
+                (false, false, Locale::Zh) => "办结",
+                (false, true, Locale::En) => "sign-for",
+                (false, false, Locale::En) => "resolve",
             };
             let deadline = [
                 "due_at",

@@ -227,6 +227,26 @@ pub async fn report(
             break;
         }
     }
+    // A department's response counts its co-handling opinions too.
+    if q.group_by == Some(GroupBy::Department) {
+        let filter = filter.clone();
+        let due = db
+            .run(move |conn| {
+                Ok(metrics::cohandling_due_between(
+                    conn,
+                    &filter,
+                    period.from.naive_utc(),
+                    period.to.naive_utc(),
+                )?)
+            })
+            .await?;
+        for (department, due_at, answered) in due {
+            grouped
+                .entry(department.to_string())
+                .or_default()
+                .add_cohandling(due_at.and_utc(), answered.map(|a| a.and_utc()), &period);
+        }
+    }
     let (resolved_to_date, names) = {
         let filter = filter.clone();
         let keys: Vec<String> = grouped.keys().cloned().collect();

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 pub mod clock;
+pub mod cohandling;
 pub mod dashboard;
 pub mod dashboard_cache;
 pub mod deadlines;

@@ -32,6 +32,8 @@ pub struct ScanReport {
     pub events: usize,
     pub auto_closed: usize,
     pub batches: usize,
+    /// Co-handling warnings and overdue days recorded.
+    pub cohandling_events: usize,
 }
 
 /// Scans until nothing is due at `now` (at most `max_batches` batches).
@@ -53,6 +55,16 @@ pub async fn scan_once(
             report.events += done.events;
             report.auto_closed += done.auto_closed;
             if (done.claimed as i64) < batch {
+                break;
+            }
+        }
+        // The co-handlers' clocks, after the tickets' own.
+        for _ in 0..max_batches.max(1) {
+            let (claimed, events) = write_transaction(conn, |conn| {
+                super::cohandling::scan_batch(conn, &snap, now, batch)
+            })?;
+            report.cohandling_events += events;
+            if (claimed as i64) < batch {
                 break;
             }
         }

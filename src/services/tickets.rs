@@ -738,6 +738,8 @@ pub struct Loaded {
     /// Names of the departments and people it mentions (filled when read
     /// for a person).
     pub directory: Directory,
+    /// The co-handlers' clocks (filled when read for a person).
+    pub cohandling: Vec<crate::storage::cohandling::CohandlingClock>,
 }
 
 fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
@@ -837,6 +839,7 @@ fn assemble(
         clocks: None,
         sla_events: Vec::new(),
         directory: Directory::default(),
+        cohandling: Vec::new(),
     })
 }
 
@@ -862,6 +865,24 @@ fn read_detail(conn: &mut AnyConnection, sla: &Sla, id: i64) -> QueryResult<Opti
     };
     let events = TicketEvent::of_ticket(conn, id)?;
     l.sla_events = SlaEvent::of_ticket(conn, id)?;
+    // The co-handlers' warnings and overdue days beside the ticket's own.
+    l.sla_events.extend(
+        crate::storage::cohandling::CohandlingEvent::of_ticket(conn, id)?
+            .into_iter()
+            .map(|e| SlaEvent {
+                id: 0,
+                ticket_id: e.ticket_id,
+                kind: e.kind,
+                level: e.level,
+                round: e.round,
+                handling_department_id: e.department_id,
+                notified_department_id: e.department_id,
+                escalation_level: 0,
+                due_at: e.due_at,
+                created_at: e.created_at,
+            }),
+    );
+    l.cohandling = crate::storage::cohandling::CohandlingClock::of_ticket(conn, id)?;
     l.directory = directory_for(
         conn,
         std::slice::from_ref(&l.ticket),
@@ -1190,6 +1211,16 @@ pub async fn act(
                     )?;
                 }
             }
+            super::cohandling::after_action(
+                conn,
+                &snap,
+                &policy,
+                id,
+                &loaded.state.cohandlers,
+                &next.cohandlers,
+                settled.resolve_due_at,
+                at,
+            )?;
             TicketEvent::append(
                 conn,
                 NewTicketEvent {

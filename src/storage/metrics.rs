@@ -145,6 +145,25 @@ macro_rules! in_scope {
     }};
 }
 
+/// Co-handling windows due in `[from, to)` on tickets `filter` covers:
+/// (department, due, answered). Released ones are not counted.
+pub fn cohandling_due_between(
+    conn: &mut AnyConnection,
+    filter: &MetricsFilter,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(i64, NaiveDateTime, Option<NaiveDateTime>)>> {
+    use super::schema::cohandling_clocks as cc;
+    let q = cc::table
+        .inner_join(tickets::table.on(tickets::id.eq(cc::ticket_id)))
+        .filter(cc::due_at.ge(from))
+        .filter(cc::due_at.lt(to))
+        .filter(cc::released.eq(false))
+        .select((cc::department_id, cc::due_at, cc::answered_at))
+        .into_boxed();
+    in_scope!(q, filter).load(conn)
+}
+
 /// The six-digit place codes starting with a digit prefix, as a range
 /// `[from, to)` (`to` None past 999999); None for anything else.
 fn place_range(prefix: &str) -> Option<(String, Option<String>)> {

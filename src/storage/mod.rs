@@ -25,6 +25,7 @@ pub mod account_tokens;
 pub mod auth_events;
 pub mod catalogue;
 pub mod chains;
+pub mod cohandling;
 pub mod connection;
 pub mod departments;
 pub mod digests;

@@ -286,6 +286,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    cohandling_clocks (ticket_id, department_id) {
+        ticket_id -> BigInt,
+        department_id -> BigInt,
+        round -> Integer,
+        started_at -> Timestamp,
+        due_at -> Timestamp,
+        warn_at -> Timestamp,
+        fired -> Integer,
+        answered_at -> Nullable<Timestamp>,
+        released -> Bool,
+        next_check_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    cohandling_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        department_id -> BigInt,
+        kind -> Text,
+        level -> Integer,
+        round -> Integer,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     calendar_recomputes (id) {
         id -> BigInt,
         years -> Text,
@@ -505,6 +533,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     calendar_days,
     calendar_recomputes,
+    cohandling_clocks,
+    cohandling_events,
     sla_policies,
     ticket_clocks,
     sla_events,

@@ -3,6 +3,7 @@
 mod browser;
 mod browser_story;
 mod calendar_years;
+mod cohandling;
 mod helpers;
 
 mod accounts;

@@ -44,7 +44,7 @@ pub fn statuses(en: bool) -> Vec<(&'static str, String)> {
 }
 
 /// An action as a button or timeline entry says it: (name, 中文, English).
-const ACTIONS: [(&str, &str, &str); 28] = [
+const ACTIONS: [(&str, &str, &str); 30] = [
     ("file", "提交诉求", "Filed"),
     ("sign_for", "签收", "Sign for"),
     ("assign", "指派经办人", "Assign"),
@@ -71,6 +71,16 @@ const ACTIONS: [(&str, &str, &str); 28] = [
         "deadline_recomputed",
         "按新日历调整时限",
         "Deadline moved with the new calendar",
+    ),
+    (
+        "cohandle_warning",
+        "协办意见即将到期",
+        "Co-handling opinion due soon",
+    ),
+    (
+        "cohandle_overdue",
+        "协办意见超时",
+        "Co-handling opinion overdue",
     ),
     ("auto_assign", "自动指派", "Assigned automatically"),
     ("sign_warning", "签收即将超时", "Sign-for deadline near"),

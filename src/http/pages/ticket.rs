@@ -73,6 +73,9 @@ pub struct Involved {
     pub name: String,
     pub role: String,
     pub opinion: Option<String>,
+    /// A co-handler's deadline for its opinion, where it stands in words,
+    /// and its state code (for the style).
+    pub clock: Option<(String, String, &'static str)>,
 }
 
 pub struct Entry {
@@ -298,6 +301,38 @@ async fn build(
                     (_, true) => "handled before".into(),
                 },
                 opinion: d.opinion.clone(),
+                clock: loaded
+                    .cohandling
+                    .iter()
+                    .find(|c| d.role == "cohandler" && c.department_id == d.department_id)
+                    .map(|c| {
+                        let state = crate::services::cohandling::standing(c, state.sla.now());
+                        let words = match (state, en) {
+                            ("answered", false) => {
+                                if c.answered_at.is_some_and(|a| a <= c.due_at) {
+                                    "已按时回复"
+                                } else {
+                                    "逾期后回复"
+                                }
+                            }
+                            ("answered", true) => {
+                                if c.answered_at.is_some_and(|a| a <= c.due_at) {
+                                    "answered in time"
+                                } else {
+                                    "answered late"
+                                }
+                            }
+                            ("released", false) => "已免于回复",
+                            ("released", true) => "released",
+                            ("overdue", false) => "已超时",
+                            ("overdue", true) => "overdue",
+                            ("warning", false) => "即将到期",
+                            ("warning", true) => "due soon",
+                            (_, false) => "进行中",
+                            (_, true) => "running",
+                        };
+                        (beijing(c.due_at), words.to_string(), state)
+                    }),
             })
             .collect()
     } else {

@@ -19,6 +19,7 @@ use crate::http::tickets::{filter_of, with_cursor, QueueQuery};
 use crate::http::AppState;
 use crate::services::tickets::queue_page;
 use crate::storage::catalogue::{self, List};
+use crate::storage::cohandling::CohandlingClock;
 use crate::storage::departments::Department;
 use crate::storage::regions::Region;
 use crate::storage::tickets::{Ticket, TicketFilter};
@@ -51,6 +52,8 @@ pub struct Row {
     pub left: String,
     /// `overdue`, `near` or empty.
     pub urgency_mark: &'static str,
+    /// The deadline shown is the caller's department's co-handling opinion.
+    pub opinion: bool,
 }
 
 /// A page of the caller's queue and the cursor of the next one.
@@ -66,10 +69,23 @@ pub async fn rows(
     let by_deadline = filter.by_deadline;
     let sla = state.sla.clone();
     let now = state.sla.now();
-    let (found, snap, places, depts, terms) = state
+    let (found, snap, places, depts, terms, owed) = state
         .db
         .run(move |conn| {
             let found = queue_page(conn, &caller, filter, needs_action)?;
+            // Where the caller's department co-handles, its own deadline
+            // is the opinion's.
+            let owed: HashMap<i64, chrono::NaiveDateTime> = match caller.department.as_ref() {
+                Some(d) => {
+                    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+                    CohandlingClock::of_department(conn, d.id, &ids)?
+                        .into_iter()
+                        .filter(|c| c.waiting())
+                        .map(|c| (c.ticket_id, c.due_at))
+                        .collect()
+                }
+                None => HashMap::new(),
+            };
             let terms = (
                 catalogue::load(conn, List::Categories)?,
                 catalogue::load(conn, List::Chains)?,
@@ -89,7 +105,7 @@ pub async fn rows(
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect();
-            Ok((found, snap, places, depts, terms))
+            Ok((found, snap, places, depts, terms, owed))
         })
         .await?;
     let mut found: Vec<Ticket> = found;
@@ -100,8 +116,11 @@ pub async fn rows(
         .into_iter()
         .map(|t| {
             let open = crate::domain::ticket::Status::parse(&t.status).is_some_and(|s| s.is_open());
+            let opinion_due = owed.get(&t.id).copied().filter(|_| open);
             let due = if !open {
                 None
+            } else if opinion_due.is_some() {
+                opinion_due
             } else if t.status == "pending_sign" {
                 t.sign_due_at
             } else {
@@ -121,6 +140,7 @@ pub async fn rows(
                 _ => "",
             };
             Row {
+                opinion: opinion_due.is_some(),
                 id: t.id,
                 number: t.number.clone(),
                 title: t.title.clone(),

@@ -1,0 +1,2 @@
+DROP TABLE cohandling_events;
+DROP TABLE cohandling_clocks;
