@@ -476,6 +476,9 @@ pub struct QueueQuery {
     /// Only tickets waiting for the caller: to sign for, handle or give an
     /// opinion on (staff); to answer or rate (enterprise).
     pub needs_action: Option<bool>,
+    /// Only tickets with an extension request awaiting a decision; with
+    /// `needs_action`, those the calling lead decides (待审批).
+    pub extension_pending: Option<bool>,
     /// Text in the title or description (a substring, case-insensitive for
     /// Latin letters). Terms of three characters or more are served by an
     /// index; shorter ones are found by scanning and may be slow when rare.
@@ -590,6 +593,7 @@ pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter,
         urgency: q.urgency.clone(),
         overdue: q.overdue,
         whitelisted: q.whitelisted,
+        extension_pending: q.extension_pending,
         chain: q.chain.clone(),
         place_prefix,
         assignee_id: q.assignee_id,

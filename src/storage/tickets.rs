@@ -214,6 +214,8 @@ pub struct TicketFilter {
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
     pub whitelisted: Option<bool>,
+    /// An extension request awaits a decision.
+    pub extension_pending: Option<bool>,
     pub chain: Option<String>,
     pub place_prefix: Option<String>,
     pub assignee_id: Option<i64>,
@@ -393,6 +395,9 @@ impl Ticket {
         }
         if let Some(o) = f.overdue {
             q = q.filter(tickets::overdue.eq(o));
+        }
+        if let Some(e) = f.extension_pending {
+            q = q.filter(tickets::extension_pending.eq(e));
         }
         if let Some(w) = f.whitelisted {
             q = q.filter(tickets::whitelisted.eq(w));

@@ -259,6 +259,16 @@ each_backend! {
         assert_eq!(asked, ["lead@suzhou.cn"]);
         let mine: Value = app.get_as("/api/v1/tickets?needs_action=true", &c.city_lead).await.json().await.unwrap();
         assert!(mine["items"].as_array().unwrap().iter().any(|t| t["id"] == id), "{mine}");
+        // Its own filter and workbench tab (待审批延期).
+        let to_decide: Value = app.get_as("/api/v1/tickets?needs_action=true&extension_pending=true", &c.city_lead).await.json().await.unwrap();
+        let ids: Vec<i64> = to_decide["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [id]);
+        let lead = crate::browser::Browser::new(&app);
+        lead.login("lead@suzhou.cn").await;
+        let tab = lead.get("/workbench?needs_action=true&extension_pending=true&sort=deadline").await;
+        assert!(tab.html.contains("待审批延期") && tab.html.contains(&format!("href=\"/tickets/{id}\"")), "{}", tab.html);
+        let none: Value = app.get_as("/api/v1/tickets?extension_pending=true", &c.county).await.json().await.unwrap();
+        assert_eq!(none["items"].as_array().unwrap().len(), 1, "the county sees its own request pending");
         // Refused (by the county's own lead): not the parent's lead.
         let res = app.post_as(&format!("/api/v1/tickets/{id}/actions/decide_extension"), &c.county_lead, &json!({"approve": true, "note": "同意"})).await;
         assert_problem(res, 403).await;

@@ -198,6 +198,8 @@ pub struct ListQuery {
     #[serde(default)]
     pub needs_action: String,
     #[serde(default)]
+    pub extension_pending: String,
+    #[serde(default)]
     pub q: String,
     #[serde(default)]
     pub sort: String,
@@ -229,6 +231,7 @@ impl ListQuery {
             assignee_id: None,
             mine: flag(&self.mine),
             needs_action: flag(&self.needs_action),
+            extension_pending: flag(&self.extension_pending),
             q: some(&self.q),
             sort: some(&self.sort),
             cursor: self.cursor.clone(),
@@ -249,6 +252,7 @@ impl ListQuery {
             ("region", &self.region),
             ("mine", &self.mine),
             ("needs_action", &self.needs_action),
+            ("extension_pending", &self.extension_pending),
             ("q", &self.q),
             ("sort", &self.sort),
         ];
@@ -280,6 +284,8 @@ pub fn list_filter(
 #[template(path = "workbench.html")]
 struct WorkbenchPage {
     c: Chrome,
+    /// A lead decides extension requests: offer the 待审批 tab.
+    lead: bool,
     q: ListQuery,
     rows: Vec<Row>,
     next: Option<String>,
@@ -322,6 +328,7 @@ async fn workbench(
         }
     });
     let p = WorkbenchPage {
+        lead: v.caller.role == crate::domain::role::Role::Lead,
         export_query: base,
         q,
         rows,
