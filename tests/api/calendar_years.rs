@@ -78,7 +78,7 @@ each_backend! {
         assert_eq!(yizhan::services::calendar::watch(&app.db, &app.sla).await.unwrap(), Some(2027));
         assert_eq!(metric(&app).await, "yizhan_calendar_next_year_loaded 0");
         let page = b.get("/admin/users").await;
-        assert!(page.html.contains("尚未导入2027 年的工作日历") && page.html.contains("href=\"/admin/sla\""), "{}", page.html);
+        assert!(page.html.contains("尚未导入 2027 年的工作日历") && page.html.contains("href=\"/admin/sla\""), "{}", page.html);
 
         // A ticket inside 2026 and one reaching into 2027.
         app.clock.set(bj(2026, 12, 1, 10, 0));
