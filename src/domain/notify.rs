@@ -7,7 +7,7 @@ use super::ticket::{Action, TicketState};
 /// of overdue tickets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Notice {
-    /// A ticket arrived in a department's queue (filed, sent on, reopened).
+    /// A ticket arrived in a department's queue (filed, sent on).
     NewTicket,
     Assigned,
     InfoRequested,
@@ -27,10 +27,12 @@ pub enum Notice {
     ExtensionRequested,
     /// An extension request was decided.
     ExtensionDecided,
+    /// A ticket came back for handling: reopened, with its reason and new deadline.
+    Reopened,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 14] = [
+    pub const ALL: [Notice; 15] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -45,6 +47,7 @@ impl Notice {
         Notice::Comment,
         Notice::ExtensionRequested,
         Notice::ExtensionDecided,
+        Notice::Reopened,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Notice {
             Notice::Comment => "comment",
             Notice::ExtensionRequested => "extension_requested",
             Notice::ExtensionDecided => "extension_decided",
+            Notice::Reopened => "reopened",
         }
     }
 
@@ -162,7 +166,7 @@ pub fn after_action(
             out.push(to(Notice::Rejected, Audience::Enterprise(enterprise_id)))
         }
         Action::Urge { .. } => out.push(to(Notice::Urged, Audience::Handlers(after.handling.id))),
-        Action::Reopen { .. } => out.push(to(Notice::NewTicket, handler(after))),
+        Action::Reopen { .. } => out.push(to(Notice::Reopened, handler(after))),
         // A public comment goes across: staff's to the enterprise, the
         // enterprise's to whoever handles it. An internal one goes to the
         // colleagues on the ticket: its officer and the co-handlers.

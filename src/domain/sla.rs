@@ -258,7 +258,9 @@ impl Window {
         paused: DateTime<Utc>,
         resumed: DateTime<Utc>,
     ) {
-        let (paused, resumed) = (to_minute(paused), to_minute(resumed));
+        // Both ends to their minute: a pause gives back its whole minutes, and
+        // never an extra one that would carry a 17:30 deadline overnight.
+        let (paused, resumed) = (minute_of(paused), minute_of(resumed));
         match unit {
             Unit::ClockMinutes => {
                 let d = (resumed - paused).max(Duration::zero());
@@ -337,8 +339,20 @@ pub fn window_on_new_calendar(
     }
 }
 
-/// Deadlines are kept to the minute: a window opened at 09:00:41 runs from 09:00.
+/// Deadlines are kept to the minute, and a window is never shorter than its
+/// policy: one opened at 09:00:41 runs from 09:01.
 pub fn to_minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let down = at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at);
+    if down == at {
+        at
+    } else {
+        down + TimeDelta::minutes(1)
+    }
+}
+
+/// The minute an instant falls in.
+pub fn minute_of(at: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::{DurationRound, TimeDelta};
     at.duration_trunc(TimeDelta::minutes(1)).unwrap_or(at)
 }

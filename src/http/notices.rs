@@ -16,7 +16,8 @@ use crate::services::notify::{self, PreferenceError};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeSetting {
     /// `new_ticket`, `assigned`, `info_requested`, `info_provided`, `resolved`,
-    /// `rejected`, `sla_warning`, `overdue`, `urged`, `cohandling_requested`, `digest`, `comment`.
+    /// `rejected`, `sla_warning`, `overdue`, `urged`, `cohandling_requested`, `digest`, `comment`,
+    /// `extension_requested`, `extension_decided`, `reopened`.
     pub notice: String,
     pub enabled: bool,
     /// Staff cannot turn off overdue notices.

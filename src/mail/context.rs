@@ -148,7 +148,9 @@ pub fn context(
                 "deadline": deadline,
                 "note": text(params, "note"),
                 "step": step,
-                "days_overdue": number(params, "level"),
+                // Overdue day 1 fires at the deadline itself: whole working
+                // days past it are one fewer.
+                "days_overdue": (number(params, "level") - 1).max(0),
                 "escalation_level": number(params, "escalation_level"),
                 // A copy for information (a chain platform), not a task.
                 "fyi": params.get("fyi").and_then(Value::as_bool).unwrap_or(false),
@@ -279,5 +281,15 @@ mod tests {
         assert_eq!(ctx["status"], "待签收");
         assert_eq!(ctx["link"], "http://h/tickets/9");
         assert_eq!(ctx["note"], "");
+    }
+
+    #[test]
+    fn overdue_day_one_is_the_deadline_itself() {
+        let kind = MailKind::Notice(Notice::Overdue);
+        let at = |level: i64| {
+            let params = json!({"ticket_id": 9, "kind": "sign_overdue", "level": level, "due_at": "2026-04-03T01:00:00Z"});
+            context(kind, &params, Locale::Zh, "http://h")["days_overdue"].clone()
+        };
+        assert_eq!((at(1), at(2), at(5)), (json!(0), json!(1), json!(4)));
     }
 }

@@ -28,6 +28,7 @@ mod security;
 mod self_service;
 mod sla;
 mod smtp_sink;
+mod supervisor_numbers;
 mod ticket_export;
 mod tickets;
 mod workflow_reach;

@@ -291,14 +291,15 @@ each_backend! {
         app.clock.set(bj(2026, 3, 2, 9, 0));
         let t = file(&app, &c.enterprise, "urgent").await;
         let id = t["id"].as_i64().unwrap();
-        // 120 working minutes: 11:00.
-        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 11, 0)));
+        // 120 working minutes from the next whole minute (the test clock runs
+        // on past 09:00:00, and a window is never shorter than its policy): 11:01.
+        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 11, 1)));
         assert_eq!(scan(&app, bj(2026, 3, 2, 11, 1)).await, 1);
         let neighbour = app.department_of("320507").await;
         app.clock.set(bj(2026, 3, 2, 14, 0));
         let t = act(&app, &c.county, id, "transfer", json!({"department_id": neighbour, "reason": "企业在相城区生产"})).await;
         assert_eq!(t["clocks"]["sign"]["round"], 2);
-        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 16, 0)));
+        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 16, 1)));
         assert_eq!(t["overdue"], false);
         // The resolve window still runs from filing: two working days.
         assert_eq!(t["clocks"]["resolve"]["due_at"], iso(bj(2026, 3, 4, 17, 30)));
@@ -401,8 +402,9 @@ each_backend! {
         assert_eq!(res.status(), 200);
         app.clock.set(bj(2026, 3, 2, 9, 0));
         let t = file(&app, &c.enterprise, "normal").await;
-        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 14, 30)));
-        assert_eq!(t["clocks"]["sign"]["warn_at"], iso(bj(2026, 3, 2, 11, 0)));
+        // From 09:01, the whole minute after filing.
+        assert_eq!(t["clocks"]["sign"]["due_at"], iso(bj(2026, 3, 2, 14, 31)));
+        assert_eq!(t["clocks"]["sign"]["warn_at"], iso(bj(2026, 3, 2, 11, 1)));
         assert_eq!(t["clocks"]["resolve"]["due_at"], iso(bj(2026, 3, 5, 17, 30)));
 
         let res = app.put_as("/api/v1/admin/sla-policies/strict", &c.admin, &json!({

@@ -457,3 +457,29 @@ proptest! {
         prop_assert_eq!(window_on_new_calendar(&clocks.sign, p.sign.unit, &c, &c), clocks.sign.clone());
     }
 }
+
+proptest! {
+    #[test]
+    fn a_window_is_never_shorter_than_its_policy(secs in 0i64..(86_400 * 30), name in prop::sample::select(vec!["normal", "urgent", "critical"])) {
+        let c = cal();
+        let filed = bj(2026, 3, 2, 0, 0) + Duration::seconds(secs);
+        let p = policy(name);
+        let clocks = Clocks::open(&c, &p, filed);
+        match p.sign.unit {
+            Unit::ClockMinutes => prop_assert!(clocks.sign.due_at - filed >= Duration::minutes(p.sign.value)),
+            Unit::WorkingMinutes => prop_assert!(c.working_minutes_between(filed, clocks.sign.due_at) >= p.sign.value),
+            Unit::WorkingDays => prop_assert!(clocks.sign.due_at > filed),
+        }
+        if p.resolve.unit == Unit::ClockMinutes {
+            prop_assert!(clocks.resolve.due_at - filed >= Duration::minutes(p.resolve.value));
+        }
+        prop_assert_eq!(clocks.sign.due_at.timestamp() % 60, 0, "kept to the minute");
+    }
+}
+
+#[test]
+fn a_critical_ticket_filed_at_09_00_41_is_due_at_09_31() {
+    let filed = bj(2026, 3, 2, 9, 0) + Duration::seconds(41);
+    let clocks = Clocks::open(&cal(), &policy("critical"), filed);
+    assert_eq!(clocks.sign.due_at, bj(2026, 3, 2, 9, 31));
+}

@@ -205,6 +205,7 @@ pub fn mail_kind(kind: &str, en: bool) -> String {
         "comment" => ("留言", "Comment"),
         "extension_requested" => ("延期申请待审批", "Extension requested"),
         "extension_decided" => ("延期审批结果", "Extension decided"),
+        "reopened" => ("工单重办", "Ticket reopened"),
         "activation" => ("激活账号", "Account activation"),
         "password_reset" => ("重设密码", "Password reset"),
         "contact_changed" => ("联系邮箱被修改", "Contact e-mail changed"),
