@@ -76,6 +76,22 @@ impl WhitelistEntry {
             .load(conn)
     }
 
+    /// The current entries of an enterprise whose code fails its check
+    /// character but an administrator accepted it (a pilot-era code).
+    pub fn current_by_waived_code(
+        conn: &mut AnyConnection,
+        code: &str,
+    ) -> QueryResult<Vec<WhitelistEntry>> {
+        whitelist_entries::table
+            .inner_join(enterprises::table)
+            .filter(enterprises::credit_code.eq(code))
+            .filter(enterprises::checksum_waived.eq(true))
+            .filter(whitelist_entries::removed_on.is_null())
+            .order(whitelist_entries::listed_on.asc())
+            .select(WhitelistEntry::as_select())
+            .load(conn)
+    }
+
     /// The entry for (enterprise, scope, batch), if any.
     pub fn find_key(
         conn: &mut AnyConnection,

@@ -99,7 +99,18 @@ each_backend! {
         assert_problem(app.post_as("/api/v1/enterprises", &s.pudong, &waived).await, 422).await;
         let res = app.post_as("/api/v1/enterprises", &s.admin, &waived).await;
         assert_eq!(res.status(), 201);
-        assert_eq!(res.json::<Value>().await.unwrap()["checksum_waived"], true);
+        let pilot: Value = res.json().await.unwrap();
+        assert_eq!(pilot["checksum_waived"], true);
+        // Listed, its accepted code passes the public check at a checkpoint
+        // (issue 22, item 9); the same wrong check character on a code
+        // nobody accepted is still refused.
+        let listing = json!({"scope": "national", "batch": 1, "listed_on": "2022-04-18", "chain": "automotive"});
+        let res = app.post_as(&format!("/api/v1/enterprises/{}/whitelist", pilot["id"]), &s.ministry, &listing).await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let checked = app.get("/api/v1/whitelist/check?code=91310115591693856b").await;
+        assert_eq!(checked.status(), 200);
+        assert_eq!(checked.json::<Value>().await.unwrap()["listed"], true);
+        assert_problem(app.get("/api/v1/whitelist/check?code=91310115591693857B").await, 422).await;
         // The public check refuses a malformed code too.
         assert_problem(app.get("/api/v1/whitelist/check?code=ABC").await, 422).await;
     }
