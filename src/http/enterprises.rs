@@ -536,8 +536,8 @@ pub async fn check(
     let refuse = |e: &crate::domain::credit_code::CreditCodeError| {
         invalid(vec![crate::domain::enterprise::credit_code_issue(e)])
     };
-    let (code, checksum) =
-        crate::domain::credit_code::CreditCode::parse_lenient(&query.code).map_err(|e| refuse(&e))?;
+    let (code, checksum) = crate::domain::credit_code::CreditCode::parse_lenient(&query.code)
+        .map_err(|e| refuse(&e))?;
     let lookup = code.to_string();
     let entries = match checksum {
         Ok(()) => {

@@ -476,6 +476,12 @@ pub struct QueueQuery {
     /// Only tickets waiting for the caller: to sign for, handle or give an
     /// opinion on (staff); to answer or rate (enterprise).
     pub needs_action: Option<bool>,
+    /// Only this enterprise's tickets (staff; an enterprise sees its own anyway).
+    pub enterprise_id: Option<i64>,
+    /// Filed on or after this day (Beijing), `YYYY-MM-DD`.
+    pub filed_from: Option<String>,
+    /// Filed on or before this day (Beijing), `YYYY-MM-DD`.
+    pub filed_to: Option<String>,
     /// Only tickets with an extension request awaiting a decision; with
     /// `needs_action`, those the calling lead decides (待审批).
     pub extension_pending: Option<bool>,
@@ -587,7 +593,42 @@ pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter,
             ),
         )]));
     }
+    let day = |field: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    ApiError::invalid_fields(vec![(
+                        field.to_string(),
+                        Message::new(
+                            "日期格式应为 YYYY-MM-DD，例如 2022-04-28。",
+                            "A date is YYYY-MM-DD, e.g. 2022-04-28.",
+                        ),
+                    )])
+                })
+            })
+            .transpose()
+    };
+    let (from, to) = (
+        day("filed_from", &q.filed_from)?,
+        day("filed_to", &q.filed_to)?,
+    );
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::invalid_fields(vec![(
+                "filed_to".into(),
+                Message::new(
+                    "结束日期不能早于开始日期。",
+                    "The end date is before the start date.",
+                ),
+            )]));
+        }
+    }
+    let midnight = |d: chrono::NaiveDate| crate::services::metrics::beijing_midnight(d).naive_utc();
     Ok(TicketFilter {
+        filed_from: from.map(midnight),
+        filed_before: to.and_then(|d| d.succ_opt()).map(midnight),
         status: q.status.clone(),
         category: q.category.clone(),
         urgency: q.urgency.clone(),
@@ -601,7 +642,7 @@ pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter,
             .mine
             .filter(|m| *m)
             .and(caller.department.as_ref().map(|d| d.id)),
-        enterprise_id: None,
+        enterprise_id: q.enterprise_id,
         text: q.q.clone(),
         after_id: None,
         after_due: None,

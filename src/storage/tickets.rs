@@ -221,6 +221,10 @@ pub struct TicketFilter {
     pub assignee_id: Option<i64>,
     pub handling_department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
+    /// Filed at or after this instant.
+    pub filed_from: Option<NaiveDateTime>,
+    /// Filed before this instant.
+    pub filed_before: Option<NaiveDateTime>,
     /// Substring of title or description.
     pub text: Option<String>,
     pub after_id: Option<i64>,
@@ -421,6 +425,12 @@ impl Ticket {
         }
         if let Some(d) = f.handling_department_id {
             q = q.filter(tickets::handling_department_id.eq(d));
+        }
+        if let Some(from) = f.filed_from {
+            q = q.filter(tickets::filed_at.ge(from));
+        }
+        if let Some(before) = f.filed_before {
+            q = q.filter(tickets::filed_at.lt(before));
         }
         if let Some(e) = f.enterprise_id {
             q = q.filter(tickets::enterprise_id.eq(e));

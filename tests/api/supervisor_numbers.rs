@@ -85,4 +85,43 @@ each_backend! {
         })).await.json().await.unwrap();
         assert_eq!(t["sign_due_at"], "2026-03-02T01:31:00Z");
     }
+
+    async fn the_ticket_list_filters_by_enterprise_and_filing_period(app) {
+        let c = cast(&app).await;
+        let other = app.enterprise("苏州另一家部件厂", "320506").await;
+        app.user("enterprise", "e@other.cn", None, Some(other)).await;
+        let other_token = app.token("e@other.cn").await;
+        let body = json!({"category": "logistics", "urgency": "normal", "title": "运输受阻", "description": "卡口不放行。"});
+        for (day, token) in [(2, &c.enterprise), (3, &other_token), (5, &c.enterprise)] {
+            app.clock.set(bj(day, 10, 0, 0));
+            assert_eq!(app.post_as("/api/v1/tickets", token, &body).await.status(), 201);
+        }
+        let count = |v: Value| v["items"].as_array().unwrap().len();
+        let list = |q: &'static str| {
+            let app = &app;
+            let officer = c.officer.clone();
+            async move { app.get_as(&format!("/api/v1/tickets?{q}"), &officer).await }
+        };
+        assert_eq!(count(list("").await.json().await.unwrap()), 3);
+        let mine: Value = list("enterprise_id=1").await.json().await.unwrap();
+        assert_eq!(count(mine.clone()), 2, "{mine}");
+        assert!(mine["items"].as_array().unwrap().iter().all(|t| t["enterprise_id"] == 1));
+        // Beijing days, both ends included.
+        assert_eq!(count(list("filed_from=2026-03-03&filed_to=2026-03-03").await.json().await.unwrap()), 1);
+        assert_eq!(count(list("filed_from=2026-03-03").await.json().await.unwrap()), 2);
+        assert_eq!(count(list("filed_to=2026-03-04&enterprise_id=1").await.json().await.unwrap()), 1);
+        let bad = crate::helpers::assert_problem(list("filed_from=3/3/2026").await, 422).await;
+        assert_eq!(bad["errors"][0]["field"], "filed_from");
+        let backwards = crate::helpers::assert_problem(list("filed_from=2026-03-05&filed_to=2026-03-01").await, 422).await;
+        assert_eq!(backwards["errors"][0]["field"], "filed_to");
+        // The export takes the same filters.
+        let csv = app.get_as("/api/v1/tickets/export?format=csv&filed_from=2026-03-03", &c.officer).await.text().await.unwrap();
+        assert_eq!(csv.lines().count(), 3, "a header and two tickets: {csv}");
+        // And the workbench, which keeps them in the form.
+        let b = crate::browser::Browser::new(&app);
+        b.login("o@wuzhong.cn").await;
+        let page = b.get("/workbench?filed_from=2026-03-03&filed_to=2026-03-03").await;
+        assert_eq!(page.html.matches("href=\"/tickets/").count(), 1, "{}", page.html);
+        assert!(page.html.contains("value=\"2026-03-03\""));
+    }
 }

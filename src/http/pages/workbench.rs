@@ -199,6 +199,13 @@ pub struct ListQuery {
     pub needs_action: String,
     #[serde(default)]
     pub extension_pending: String,
+    /// Only one enterprise's tickets (its id, from the enterprise's page).
+    #[serde(default)]
+    pub enterprise_id: String,
+    #[serde(default)]
+    pub filed_from: String,
+    #[serde(default)]
+    pub filed_to: String,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -232,6 +239,9 @@ impl ListQuery {
             mine: flag(&self.mine),
             needs_action: flag(&self.needs_action),
             extension_pending: flag(&self.extension_pending),
+            enterprise_id: self.enterprise_id.trim().parse().ok(),
+            filed_from: some(&self.filed_from),
+            filed_to: some(&self.filed_to),
             q: some(&self.q),
             sort: some(&self.sort),
             cursor: self.cursor.clone(),
@@ -253,6 +263,9 @@ impl ListQuery {
             ("mine", &self.mine),
             ("needs_action", &self.needs_action),
             ("extension_pending", &self.extension_pending),
+            ("enterprise_id", &self.enterprise_id),
+            ("filed_from", &self.filed_from),
+            ("filed_to", &self.filed_to),
             ("q", &self.q),
             ("sort", &self.sort),
         ];
@@ -286,6 +299,8 @@ struct WorkbenchPage {
     c: Chrome,
     /// A lead decides extension requests: offer the 待审批 tab.
     lead: bool,
+    /// The enterprise the list is narrowed to, by name.
+    enterprise: Option<String>,
     q: ListQuery,
     rows: Vec<Row>,
     next: Option<String>,
@@ -327,7 +342,17 @@ async fn workbench(
             format!("/workbench?{base}&cursor={n}")
         }
     });
+    let enterprise = match q.enterprise_id.trim().parse::<i64>() {
+        Ok(id) => state
+            .db
+            .run(move |conn| Ok(crate::storage::enterprises::Enterprise::find(conn, id)?))
+            .await
+            .map_err(|e| failed(&req, ApiError::from(e)))?
+            .map(|e| e.name),
+        Err(_) => None,
+    };
     let p = WorkbenchPage {
+        enterprise,
         lead: v.caller.role == crate::domain::role::Role::Lead,
         export_query: base,
         q,
