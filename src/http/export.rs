@@ -18,6 +18,22 @@ pub enum Cell {
     Percent(f64),
     /// An empty denominator: shown as "no data" (无数据), never 0.
     NoData,
+    /// A wall time in Beijing, to the minute: a date cell in XLSX.
+    DateTime(chrono::NaiveDateTime),
+    /// A Beijing calendar day: a date cell in XLSX.
+    Date(chrono::NaiveDate),
+}
+
+/// The Excel value of a Beijing wall time (to the minute).
+fn excel_datetime(at: &chrono::NaiveDateTime) -> Result<rust_xlsxwriter::ExcelDateTime, XlsxError> {
+    use chrono::{Datelike, Timelike};
+    rust_xlsxwriter::ExcelDateTime::from_ymd(at.year() as u16, at.month() as u8, at.day() as u8)?
+        .and_hms(at.hour() as u16, at.minute() as u8, 0)
+}
+
+fn excel_date(d: &chrono::NaiveDate) -> Result<rust_xlsxwriter::ExcelDateTime, XlsxError> {
+    use chrono::Datelike;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,6 +116,8 @@ enum Sink<W: Write + Send> {
         book: Box<Workbook>,
         out: W,
         percent: Format,
+        datetime: Format,
+        date: Format,
     },
 }
 
@@ -132,6 +150,8 @@ impl<W: Write + Send> SheetWriter<W> {
                     book,
                     out,
                     percent: Format::new().set_num_format("0.0%"),
+                    datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+                    date: Format::new().set_num_format("yyyy-mm-dd"),
                 }
             }
         };
@@ -150,8 +170,16 @@ impl<W: Write + Send> SheetWriter<W> {
                 Cell::Number(n) => format_number(*n),
                 Cell::Percent(p) => format!("{}%", format_number(p * 100.0)),
                 Cell::NoData => self.no_data.clone(),
+                Cell::DateTime(at) => at.format("%Y-%m-%d %H:%M").to_string(),
+                Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             }))?,
-            Sink::Xlsx { book, percent, .. } => {
+            Sink::Xlsx {
+                book,
+                percent,
+                datetime,
+                date,
+                ..
+            } => {
                 let ws = book.worksheet_from_index(0)?;
                 let r = self.rows;
                 for (c, cell) in cells.iter().enumerate() {
@@ -162,6 +190,12 @@ impl<W: Write + Send> SheetWriter<W> {
                         Cell::Number(n) => ws.write_number(r, c, *n)?,
                         Cell::Percent(p) => ws.write_number_with_format(r, c, *p, percent)?,
                         Cell::NoData => ws.write_string(r, c, &self.no_data)?,
+                        Cell::DateTime(at) => {
+                            ws.write_datetime_with_format(r, c, excel_datetime(at)?, datetime)?
+                        }
+                        Cell::Date(d) => {
+                            ws.write_datetime_with_format(r, c, excel_date(d)?, date)?
+                        }
                     };
                 }
             }

@@ -189,12 +189,13 @@ pub(crate) async fn ranking_file(
     )
 }
 
-const COLUMNS: [(&str, &str); 9] = [
+const COLUMNS: [(&str, &str); 10] = [
     ("名次", "Rank"),
     ("部门", "Department"),
     ("区划代码", "Region code"),
     ("综合得分", "Score"),
     ("响应率", "Response rate"),
+    ("按时办结率", "On-time resolution rate"),
     ("解决率", "Resolution rate"),
     ("满意率", "Satisfaction rate"),
     ("受理量", "Received"),
@@ -220,6 +221,7 @@ fn table(r: &RankingView, lang: Lang) -> Table {
                     f.score
                         .map_or(Cell::NoData, |s| Cell::Number((s * 100.0).round() / 100.0)),
                     rate(f.response.value),
+                    rate(f.on_time_resolution.value),
                     rate(f.resolution.value),
                     rate(f.satisfaction.value),
                     Cell::Number(f.received as f64),

@@ -119,13 +119,10 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
     let en = lang == Lang::En;
     let text = |s: &str| Cell::Text(s.to_string());
     let label = |code: &str, zh: Option<&str>| text(if en { code } else { zh.unwrap_or(code) });
-    let time = |at: Option<NaiveDateTime>| {
-        text(&at.map_or(String::new(), |at| {
-            at.and_utc()
-                .with_timezone(&Shanghai)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        }))
+    // Dates are dates (a spreadsheet sorts and filters them), in Beijing time.
+    let time = |at: Option<NaiveDateTime>| match at {
+        Some(at) => Cell::DateTime(at.and_utc().with_timezone(&Shanghai).naive_local()),
+        None => text(""),
     };
     let yes_no = |b: bool| {
         text(match (b, en) {

@@ -568,7 +568,7 @@ each_backend! {
         assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("ranking-county-2026-03-01-2026-03-10.csv"));
         let text = csv.text().await.unwrap();
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-        assert!(lines[0].starts_with("名次,部门,区划代码,综合得分,响应率,解决率,满意率"), "{text}");
+        assert!(lines[0].starts_with("名次,部门,区划代码,综合得分,响应率,按时办结率,解决率,满意率"), "{text}");
         assert!(lines[1].starts_with("1,") && lines[1].contains("吴中"), "{text}");
         assert!(lines[3].starts_with("无数据,") && lines[3].contains("相城"), "{text}");
 

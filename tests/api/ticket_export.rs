@@ -91,6 +91,15 @@ each_backend! {
         assert_eq!(xlsx_numbers, numbers, "the same tickets as the CSV");
         // A string cell: XLSX stores it as text and never evaluates it.
         assert!(cells.iter().any(|r| r[1] == "=cmd|' /C calc'!A0"));
+        // Dates are date cells (issue 22, item 8), in Beijing time.
+        use calamine::DataType;
+        let filed_col = cells[0].iter().position(|h| h.starts_with("提交时间")).expect("a filing column");
+        let row = sheet.rows().nth(1).unwrap();
+        let filed = &row[filed_col];
+        assert!(filed.is_datetime(), "{filed:?}");
+        let csv_row = rows.iter().find(|r| r[0] == cells[1][0]).unwrap();
+        let as_date = filed.as_datetime().unwrap().format("%Y-%m-%d %H:%M").to_string();
+        assert_eq!(as_date, csv_row[filed_col], "the same Beijing time as the CSV says");
         let formulas = book.worksheet_formula("工单").unwrap();
         assert!(formulas.cells().all(|(_, _, f)| f.is_empty()), "no formula in the file");
 
