@@ -115,10 +115,15 @@ enum Sink<W: Write + Send> {
     Xlsx {
         book: Box<Workbook>,
         out: W,
-        percent: Format,
-        datetime: Format,
-        date: Format,
+        formats: Box<CellFormats>,
     },
+}
+
+/// How an XLSX sheet shows percentages and dates.
+struct CellFormats {
+    percent: Format,
+    datetime: Format,
+    date: Format,
 }
 
 impl<W: Write + Send> SheetWriter<W> {
@@ -149,9 +154,11 @@ impl<W: Write + Send> SheetWriter<W> {
                 Sink::Xlsx {
                     book,
                     out,
-                    percent: Format::new().set_num_format("0.0%"),
-                    datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
-                    date: Format::new().set_num_format("yyyy-mm-dd"),
+                    formats: Box::new(CellFormats {
+                        percent: Format::new().set_num_format("0.0%"),
+                        datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+                        date: Format::new().set_num_format("yyyy-mm-dd"),
+                    }),
                 }
             }
         };
@@ -173,13 +180,12 @@ impl<W: Write + Send> SheetWriter<W> {
                 Cell::DateTime(at) => at.format("%Y-%m-%d %H:%M").to_string(),
                 Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             }))?,
-            Sink::Xlsx {
-                book,
-                percent,
-                datetime,
-                date,
-                ..
-            } => {
+            Sink::Xlsx { book, formats, .. } => {
+                let CellFormats {
+                    percent,
+                    datetime,
+                    date,
+                } = formats.as_ref();
                 let ws = book.worksheet_from_index(0)?;
                 let r = self.rows;
                 for (c, cell) in cells.iter().enumerate() {
