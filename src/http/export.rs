@@ -111,7 +111,7 @@ pub struct SheetWriter<W: Write + Send> {
 }
 
 enum Sink<W: Write + Send> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Xlsx {
         book: Box<Workbook>,
         out: W,
@@ -140,7 +140,7 @@ impl<W: Write + Send> SheetWriter<W> {
                 out.write_all("\u{feff}".as_bytes())?;
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(headers.iter().map(|h| inert(h)))?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
             FileFormat::Xlsx => {
                 let mut book = Box::new(Workbook::new());
