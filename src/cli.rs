@@ -86,6 +86,10 @@ pub struct ImportArgs {
     /// Check every row and report; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Apply changes of name of white-listed enterprises (refused otherwise,
+    /// and listed with old and new names).
+    #[arg(long)]
+    pub allow_renames: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -432,7 +436,7 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
     let tick = bar.clone();
     let progress = move |done: usize| tick.set_position(done as u64);
     let result = if enterprises {
-        import_enterprises(&db, table, args.dry_run, None, progress).await
+        import_enterprises(&db, table, args.dry_run, args.allow_renames, None, progress).await
     } else {
         import_whitelist(&db, table, args.dry_run, None, progress).await
     };
@@ -450,6 +454,12 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
     };
     for e in &report.errors {
         eprintln!("row {}, {}: {}", e.row, e.column, e.en);
+    }
+    for r in &report.renames {
+        println!(
+            "row {}: white-listed {} renamed “{}” -> “{}”",
+            r.row, r.credit_code, r.from, r.to
+        );
     }
     let verb = if report.applied() {
         "imported"

@@ -272,6 +272,10 @@ pub struct ImportQuery {
     /// Check every row and report, writing nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Apply changes of name of white-listed enterprises; without it such a
+    /// row is refused, with the old and new names.
+    #[serde(default)]
+    pub allow_renames: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -295,6 +299,16 @@ pub struct ImportReportView {
     /// Rows identical to what is stored.
     pub unchanged: usize,
     pub errors: Vec<ImportRowError>,
+    /// White-listed enterprises the file renames (old and new names).
+    pub renames: Vec<ImportRename>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportRename {
+    pub row: usize,
+    pub credit_code: String,
+    pub from: String,
+    pub to: String,
 }
 
 /// Imports enterprises (`kind` = `enterprises`) or white-list entries
@@ -326,7 +340,16 @@ pub async fn import(
     let dry_run = query.dry_run;
     let report = match path.as_str() {
         "enterprises" => {
-            import_enterprises(&state.db, table, dry_run, Some(who.user.id), |_| {}).await
+            let renames = query.allow_renames;
+            import_enterprises(
+                &state.db,
+                table,
+                dry_run,
+                renames,
+                Some(who.user.id),
+                |_| {},
+            )
+            .await
         }
         "whitelist" => import_whitelist(&state.db, table, dry_run, Some(who.user.id), |_| {}).await,
         other => {
@@ -368,6 +391,16 @@ pub async fn import(
         inserted: report.inserted,
         updated: report.updated,
         unchanged: report.unchanged,
+        renames: report
+            .renames
+            .into_iter()
+            .map(|r| ImportRename {
+                row: r.row,
+                credit_code: r.credit_code,
+                from: r.from,
+                to: r.to,
+            })
+            .collect(),
         errors: report
             .errors
             .into_iter()

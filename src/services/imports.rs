@@ -65,6 +65,18 @@ pub struct ImportReport {
     pub updated: usize,
     pub unchanged: usize,
     pub errors: Vec<RowError>,
+    /// White-listed enterprises the file renames: shown before anything is
+    /// written, applied only when renames are explicitly allowed.
+    pub renames: Vec<Rename>,
+}
+
+/// A change of name of a white-listed enterprise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub row: usize,
+    pub credit_code: String,
+    pub from: String,
+    pub to: String,
 }
 
 impl ImportReport {
@@ -185,6 +197,19 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, ImportError> {
     Ok(Table { headers, rows })
 }
 
+/// A field's column as a person calls it: its Chinese header, or the
+/// English one.
+pub fn column_name(field: &str, en: bool) -> String {
+    if en {
+        return field.to_string();
+    }
+    ENTERPRISE_COLUMNS
+        .iter()
+        .chain(WHITELIST_COLUMNS.iter())
+        .find(|(f, _, _)| *f == field)
+        .map_or_else(|| field.to_string(), |(_, names, _)| names[1].to_string())
+}
+
 /// Column names accepted for each field, English and Chinese.
 const ENTERPRISE_COLUMNS: [(&str, &[&str], bool); 9] = [
     (
@@ -279,6 +304,7 @@ pub async fn import_enterprises(
     db: &Database,
     table: Table,
     dry_run: bool,
+    allow_renames: bool,
     actor: Option<i64>,
     progress: impl Fn(usize) + Send + 'static,
 ) -> Result<ImportReport, ImportError> {
@@ -315,24 +341,62 @@ pub async fn import_enterprises(
                             en: format!("The credit code repeats row {first}."),
                         });
                     } else {
-                        records.push(record);
+                        records.push((*row, record));
                     }
                 }
                 Err(issues) => report.errors.extend(row_errors(*row, issues)),
             }
         }
+        // A white-listed enterprise renamed by a file is a mistake more often
+        // than not (a code typed into the wrong row): it is shown, and
+        // applied only when asked for.
+        for chunk in records.chunks(CHUNK) {
+            let codes: Vec<String> = chunk.iter().map(|(_, r)| r.credit_code.to_string()).collect();
+            let existing = Enterprise::by_codes(conn, &codes)?;
+            let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
+            let listed = WhitelistEntry::listed_among(conn, &ids)?;
+            for (row, record) in chunk {
+                let Some(e) = existing.get(record.credit_code.as_str()) else {
+                    continue;
+                };
+                let to = fields_of(record, false).name;
+                if listed.contains(&e.id) && to != e.name {
+                    report.renames.push(Rename {
+                        row: *row,
+                        credit_code: e.credit_code.clone(),
+                        from: e.name.clone(),
+                        to: to.clone(),
+                    });
+                    if !allow_renames {
+                        report.errors.push(RowError {
+                            row: *row,
+                            column: "name".into(),
+                            zh: format!(
+                                "白名单企业“{}”将改名为“{to}”。确认无误请选择“允许白名单企业更名”后再导入。",
+                                e.name
+                            ),
+                            en: format!(
+                                "The white-listed enterprise “{}” would be renamed “{to}”. If that is right, import again allowing renames of white-listed enterprises.",
+                                e.name
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        report.errors.sort_by_key(|e| e.row);
         let apply = !dry_run && report.errors.is_empty();
         let outcome = write_transaction(conn, |conn| {
             let now = Utc::now().naive_utc();
             let mut done = 0;
             for chunk in records.chunks(CHUNK) {
-                let codes: Vec<String> = chunk.iter().map(|r| r.credit_code.to_string()).collect();
+                let codes: Vec<String> = chunk.iter().map(|(_, r)| r.credit_code.to_string()).collect();
                 let existing = Enterprise::by_codes(conn, &codes)?;
                 let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
                 let mut existing_chains = enterprises::chains_of(conn, &ids)?;
                 let mut fresh = Vec::new();
                 let mut fresh_chains = Vec::new();
-                for record in chunk {
+                for (_, record) in chunk {
                     let mut fields = fields_of(record, false);
                     match existing.get(record.credit_code.as_str()) {
                         None => {

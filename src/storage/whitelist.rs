@@ -76,6 +76,20 @@ impl WhitelistEntry {
             .load(conn)
     }
 
+    /// Which of these enterprises are on a white list now.
+    pub fn listed_among(
+        conn: &mut AnyConnection,
+        enterprise_ids: &[i64],
+    ) -> QueryResult<std::collections::HashSet<i64>> {
+        Ok(whitelist_entries::table
+            .filter(whitelist_entries::enterprise_id.eq_any(enterprise_ids))
+            .filter(whitelist_entries::removed_on.is_null())
+            .select(whitelist_entries::enterprise_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     /// The current entries of an enterprise whose code fails its check
     /// character but an administrator accepted it (a pilot-era code).
     pub fn current_by_waived_code(

@@ -168,4 +168,37 @@ each_backend! {
         assert_problem(res, 500).await;
         assert_eq!(count(&app).await, 0, "all or nothing");
     }
+
+    async fn renaming_a_white_listed_enterprise_needs_to_be_asked_for(app) {
+        let token = admin(&app).await;
+        let rows: Vec<String> = (1..=3).map(|i| row(i, "310115")).collect();
+        assert_eq!(app.upload_as("/api/v1/admin/imports/enterprises", &token, csv(&rows)).await.status(), 200);
+        // The second one is white-listed.
+        let ministry = app.get_json("/api/v1/departments/1").await["id"].as_i64().unwrap();
+        app.user("officer", "o@miit.cn", Some(ministry), None).await;
+        let miit = app.token("o@miit.cn").await;
+        let code = credit_code(&format!("91310115{:09}", 2));
+        let listed_id = app.db.run({ let code = code.clone(); move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, &[code.clone()])?[&code].id) }).await.unwrap();
+        let listing = serde_json::json!({"scope": "national", "batch": 1, "listed_on": "2022-04-18", "chain": "automotive"});
+        assert_eq!(app.post_as(&format!("/api/v1/enterprises/{listed_id}/whitelist"), &miit, &listing).await.status(), 201);
+
+        // A file that renames both: the listed one is shown and refused.
+        let mut renamed = rows.clone();
+        renamed[0] = renamed[0].replace("测试企业1号", "测试企业一号");
+        renamed[1] = renamed[1].replace("测试企业2号", "别的公司");
+        let dry: Value = app.upload_as("/api/v1/admin/imports/enterprises?dry_run=true", &token, csv(&renamed)).await.json().await.unwrap();
+        assert_eq!(dry["renames"], serde_json::json!([{"row": 3, "credit_code": code, "from": "测试企业2号", "to": "别的公司"}]), "{dry}");
+        assert_eq!(dry["errors"][0]["row"], 3);
+        assert_eq!(dry["errors"][0]["column"], "name");
+        assert!(dry["errors"][0]["message"].as_str().unwrap().contains("测试企业2号"), "{dry}");
+        let refused = app.upload_as("/api/v1/admin/imports/enterprises", &token, csv(&renamed)).await;
+        assert_problem(refused, 422).await;
+        let name = |app: &TestApp, code: String| { let db = app.db.clone(); async move { db.run(move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, &[code.clone()])?[&code].name.clone())).await.unwrap() } };
+        assert_eq!(name(&app, code.clone()).await, "测试企业2号", "nothing written");
+        // Asked for explicitly: applied, and said.
+        let done: Value = app.upload_as("/api/v1/admin/imports/enterprises?allow_renames=true", &token, csv(&renamed)).await.json().await.unwrap();
+        assert_eq!(done["applied"], true, "{done}");
+        assert_eq!(done["renames"].as_array().unwrap().len(), 1);
+        assert_eq!(name(&app, code).await, "别的公司");
+    }
 }

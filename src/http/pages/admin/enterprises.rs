@@ -40,6 +40,8 @@ pub struct ReportShown {
     pub updated: usize,
     pub unchanged: usize,
     pub errors: Vec<(usize, String, String)>,
+    /// (row, credit code, old name, new name) of white-listed enterprises.
+    pub renames: Vec<(usize, String, String, String)>,
 }
 
 #[derive(Template)]
@@ -135,6 +137,7 @@ struct Upload {
     csrf: String,
     kind: String,
     dry_run: bool,
+    allow_renames: bool,
     file: Vec<u8>,
 }
 
@@ -156,6 +159,7 @@ async fn read_upload(mut form: Multipart, limit: usize) -> Result<Upload, String
             "csrf" => up.csrf = text(),
             "kind" => up.kind = text(),
             "dry_run" => up.dry_run = text() == "true",
+            "allow_renames" => up.allow_renames = text() == "true",
             "file" => up.file = bytes,
             _ => {}
         }
@@ -208,7 +212,10 @@ async fn import(
     };
     let who = Some(v.user.id);
     let report: ImportReport = match up.kind.as_str() {
-        "enterprises" => import_enterprises(&state.db, table, up.dry_run, who, |_| {}).await,
+        "enterprises" => {
+            let renames = up.allow_renames;
+            import_enterprises(&state.db, table, up.dry_run, renames, who, |_| {}).await
+        }
         "whitelist" => import_whitelist(&state.db, table, up.dry_run, who, |_| {}).await,
         _ => {
             let e = FormErrors::general(pick(lang, "请选择导入的内容。", "Choose what to import."));
@@ -223,7 +230,17 @@ async fn import(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let shown = ReportShown {
-        kind: up.kind,
+        kind: match (up.kind.as_str(), en) {
+            ("enterprises", false) => "企业名录".into(),
+            ("enterprises", true) => "Enterprises".into(),
+            (_, false) => "白名单".into(),
+            (_, true) => "White list".into(),
+        },
+        renames: report
+            .renames
+            .iter()
+            .map(|r| (r.row, r.credit_code.clone(), r.from.clone(), r.to.clone()))
+            .collect(),
         dry_run: report.dry_run,
         applied: report.applied(),
         rows: report.rows,
@@ -233,7 +250,10 @@ async fn import(
         errors: report
             .errors
             .into_iter()
-            .map(|r| (r.row, r.column, if en { r.en } else { r.zh }))
+            .map(|r| {
+                let column = crate::services::imports::column_name(&r.column, en);
+                (r.row, column, if en { r.en } else { r.zh })
+            })
             .collect(),
     };
     render(
