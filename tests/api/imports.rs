@@ -178,7 +178,7 @@ each_backend! {
         app.user("officer", "o@miit.cn", Some(ministry), None).await;
         let miit = app.token("o@miit.cn").await;
         let code = credit_code(&format!("91310115{:09}", 2));
-        let listed_id = app.db.run({ let code = code.clone(); move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, &[code.clone()])?[&code].id) }).await.unwrap();
+        let listed_id = app.db.run({ let code = code.clone(); move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, std::slice::from_ref(&code))?[&code].id) }).await.unwrap();
         let listing = serde_json::json!({"scope": "national", "batch": 1, "listed_on": "2022-04-18", "chain": "automotive"});
         assert_eq!(app.post_as(&format!("/api/v1/enterprises/{listed_id}/whitelist"), &miit, &listing).await.status(), 201);
 
@@ -193,7 +193,7 @@ each_backend! {
         assert!(dry["errors"][0]["message"].as_str().unwrap().contains("测试企业2号"), "{dry}");
         let refused = app.upload_as("/api/v1/admin/imports/enterprises", &token, csv(&renamed)).await;
         assert_problem(refused, 422).await;
-        let name = |app: &TestApp, code: String| { let db = app.db.clone(); async move { db.run(move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, &[code.clone()])?[&code].name.clone())).await.unwrap() } };
+        let name = |app: &TestApp, code: String| { let db = app.db.clone(); async move { db.run(move |conn| Ok(yizhan::storage::enterprises::Enterprise::by_codes(conn, std::slice::from_ref(&code))?[&code].name.clone())).await.unwrap() } };
         assert_eq!(name(&app, code.clone()).await, "测试企业2号", "nothing written");
         // Asked for explicitly: applied, and said.
         let done: Value = app.upload_as("/api/v1/admin/imports/enterprises?allow_renames=true", &token, csv(&renamed)).await.json().await.unwrap();
