@@ -14,9 +14,15 @@ use crate::domain::notify::Notice;
 pub fn variables(kind: MailKind) -> Vec<&'static str> {
     let mut v = vec!["link"];
     match kind {
-        MailKind::Notice(Notice::Digest) => {
-            v.extend(["department", "new", "overdue", "resolved", "since", "until"])
-        }
+        MailKind::Notice(Notice::Digest) => v.extend([
+            "department",
+            "new",
+            "overdue",
+            "resolved",
+            "since",
+            "until",
+            "tickets",
+        ]),
         MailKind::Notice(_) => v.extend([
             "number",
             "title",
@@ -68,6 +74,22 @@ fn text(params: &Value, key: &str) -> String {
     }
 }
 
+/// Why a digest lists a ticket, in words.
+fn digest_reason(why: &str, locale: Locale) -> &'static str {
+    match (why, locale) {
+        ("overdue", Locale::Zh) => "已超期",
+        ("near", Locale::Zh) => "即将到期",
+        ("new", Locale::Zh) => "新增",
+        ("resolved", Locale::Zh) => "已办结",
+        ("overdue", Locale::En) => "overdue",
+        ("near", Locale::En) => "due soon",
+        ("new", Locale::En) => "new",
+        ("resolved", Locale::En) => "resolved",
+        (_, Locale::Zh) => "其他",
+        (_, Locale::En) => "other",
+    }
+}
+
 fn number(params: &Value, key: &str) -> i64 {
     params.get(key).and_then(Value::as_i64).unwrap_or(0)
 }
@@ -111,6 +133,26 @@ pub fn context(
             "resolved": number(params, "resolved"),
             "since": when("since"),
             "until": when("until"),
+            // Each listed ticket with its link, why it is listed and, for
+            // overdue and near-due ones, the deadline in Beijing time.
+            "tickets": params
+                .get("tickets")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .map(|t| {
+                            let why = t.get("why").and_then(Value::as_str).unwrap_or_default();
+                            json!({
+                                "number": text(t, "number"),
+                                "title": text(t, "title"),
+                                "link": format!("{base}/tickets/{}", number(t, "id")),
+                                "why": digest_reason(why, locale),
+                                "due": instant(t, "due_at").map(|d| beijing(d, locale)).unwrap_or_default(),
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
         }),
         MailKind::Notice(_) => {
             let sla_kind = text(params, "kind");
@@ -202,6 +244,10 @@ pub fn sample_params(kind: MailKind) -> Value {
             "department": "上海市浦东新区经济和信息化委员会",
             "new": 12, "overdue": 2, "resolved": 9,
             "since": "2022-04-18T00:00:00Z", "until": "2022-04-19T00:00:00Z",
+            "tickets": [
+                {"id": 7, "number": "310115-20220415-0003", "title": "物流车辆通行证办理", "why": "overdue", "due_at": "2022-04-18T09:30:00Z"},
+                {"id": 9, "number": "310115-20220418-0001", "title": "复工复产人员返岗受阻", "why": "new", "due_at": null},
+            ],
         }),
         MailKind::Notice(n) => json!({
             "ticket_id": 1,

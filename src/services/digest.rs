@@ -15,6 +15,9 @@ use crate::storage::digests::Jurisdiction;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::{digests, write_transaction, AnyConnection, Database, StorageError};
 
+/// Tickets a digest lists at most (the rest are a click away).
+const LISTED: i64 = 30;
+
 /// Sends the digests due at `now`: from `at` (Beijing time) on, once per
 /// department and day. Returns how many departments got theirs now.
 pub async fn send_due(
@@ -68,6 +71,24 @@ fn digest_one(
         None => Jurisdiction::Subtree(&dept.path),
     };
     let (new, overdue, resolved) = digests::counts(conn, of, start, end)?;
+    // The tickets behind the counts, the ones to act on first.
+    let of = match &dept.chain_code {
+        Some(chain) => Jurisdiction::Chain(chain),
+        None => Jurisdiction::Subtree(&dept.path),
+    };
+    let soon = (now + Duration::hours(24)).naive_utc();
+    let listed: Vec<serde_json::Value> = digests::listed(conn, of, start, end, soon, LISTED)?
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id,
+                "number": t.number,
+                "title": t.title,
+                "why": t.why,
+                "due_at": t.due.map(|d| d.and_utc()),
+            })
+        })
+        .collect();
     let audience = Audience::Overseers(department);
     let people = outbox::reachable(conn, &[audience])?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
@@ -80,6 +101,7 @@ fn digest_one(
         "resolved": resolved,
         "since": start.and_utc(),
         "until": end.and_utc(),
+        "tickets": listed,
     })
     .to_string();
     let rows: Vec<NewMessage> = people

@@ -132,3 +132,131 @@ pub fn counts(
     };
     Ok((new, overdue, resolved))
 }
+
+/// A ticket a digest lists, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    /// `overdue`, `near` (due before `soon`), `new` or `resolved`.
+    pub why: &'static str,
+    /// The deadline that runs now (overdue and near).
+    pub due: Option<NaiveDateTime>,
+}
+
+/// The tickets behind a digest's counts, the ones to act on first: open
+/// overdue ones, then open ones due before `soon`, then the period's new and
+/// resolved ones; at most `limit`.
+pub fn listed(
+    conn: &mut AnyConnection,
+    of: Jurisdiction<'_>,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    soon: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Listed>> {
+    use super::tickets::Visibility;
+    const OPEN: [&str; 3] = ["pending_sign", "handling", "awaiting_info"];
+    let scope = || -> Visibility {
+        match &of {
+            Jurisdiction::Subtree(path) => {
+                let pattern = format!("{}%", escape_like(path));
+                Box::new(
+                    tickets::handling_department_id.eq_any(
+                        departments::table
+                            .filter(departments::path.like(pattern).escape('\\'))
+                            .select(departments::id),
+                    ),
+                )
+            }
+            Jurisdiction::Chain(code) => Box::new(
+                tickets::chains
+                    .like(format!("%,{},%", escape_like(code)))
+                    .escape('\\'),
+            ),
+        }
+    };
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    );
+    let cols = (
+        tickets::id,
+        tickets::number,
+        tickets::title,
+        tickets::status,
+        tickets::sign_due_at,
+        tickets::resolve_due_at,
+    );
+    let due_of = |r: &Row| if r.3 == "pending_sign" { r.4 } else { r.5 };
+    let mut out: Vec<Listed> = Vec::new();
+    let push = |rows: Vec<Row>, why: &'static str, out: &mut Vec<Listed>| {
+        for r in rows {
+            if out.len() as i64 >= limit || out.iter().any(|l| l.id == r.0) {
+                continue;
+            }
+            let due = matches!(why, "overdue" | "near")
+                .then(|| due_of(&r))
+                .flatten();
+            out.push(Listed {
+                id: r.0,
+                number: r.1,
+                title: r.2,
+                why,
+                due,
+            });
+        }
+    };
+    let overdue: Vec<Row> = tickets::table
+        .filter(scope())
+        .filter(tickets::status.eq_any(OPEN))
+        .filter(tickets::overdue.eq(true))
+        .order(tickets::resolve_due_at.asc())
+        .limit(limit)
+        .select(cols)
+        .load(conn)?;
+    push(overdue, "overdue", &mut out);
+    let near: Vec<Row> = tickets::table
+        .filter(scope())
+        .filter(tickets::status.eq_any(OPEN))
+        .filter(tickets::overdue.eq(false))
+        .filter(
+            tickets::status
+                .eq("pending_sign")
+                .and(tickets::sign_due_at.lt(soon))
+                .or(tickets::status
+                    .ne("pending_sign")
+                    .and(tickets::resolve_due_at.lt(soon))),
+        )
+        .order(tickets::resolve_due_at.asc())
+        .limit(limit)
+        .select(cols)
+        .load(conn)?;
+    push(near, "near", &mut out);
+    let new: Vec<Row> = tickets::table
+        .filter(scope())
+        .filter(tickets::filed_at.ge(start).and(tickets::filed_at.lt(end)))
+        .order(tickets::filed_at.asc())
+        .limit(limit)
+        .select(cols)
+        .load(conn)?;
+    push(new, "new", &mut out);
+    let resolved: Vec<Row> = tickets::table
+        .filter(scope())
+        .filter(
+            tickets::resolved_at
+                .ge(start)
+                .and(tickets::resolved_at.lt(end)),
+        )
+        .order(tickets::resolved_at.asc())
+        .limit(limit)
+        .select(cols)
+        .load(conn)?;
+    push(resolved, "resolved", &mut out);
+    Ok(out)
+}

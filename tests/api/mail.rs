@@ -399,10 +399,18 @@ each_backend! {
         app.clock.set(bj(5, 8, 0));
         assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 2);
         assert_eq!(send_due(&app.db, app.clock.now(), eight).await.unwrap(), 0);
-        let digest = mailbox(&app).await;
-        let to: Vec<&str> = digest.iter().map(|(t, _)| t.as_str()).collect();
+        let mut digest = app.mailbox().await;
+        digest.sort();
+        let to: Vec<&str> = digest.iter().map(|(t, _, _)| t.as_str()).collect();
         assert_eq!(to, ["lead@wuzhong.cn", "s@suzhou.cn", "s@wuzhong.cn"]);
-        assert!(digest.iter().all(|(_, s)| s.contains("新增 2，超期 1，办结 1")), "{digest:?}");
+        assert!(digest.iter().all(|(_, s, _)| s.contains("新增 2，超期 1，办结 1")), "{digest:?}");
+        // The tickets behind the numbers, the overdue one first, with links.
+        let text = &digest[0].2;
+        let overdue = text.find("【已超期】").unwrap_or_else(|| panic!("{text}"));
+        let new = text.find("【新增】").unwrap_or_else(|| panic!("{text}"));
+        assert!(overdue < new, "{text}");
+        assert!(text.contains("原料短缺") && text.contains("货车滞留"), "{text}");
+        assert!(text.contains(&format!("/tickets/{}", ids[1])), "{text}");
     }
 }
 
