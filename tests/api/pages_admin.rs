@@ -123,7 +123,7 @@ each_backend! {
         let bad = "91310115XXXXXXXXXX,坏企业,310115,地址,汽车,小,联系人,021-55550000,bad@example.cn";
         let (status, html) = upload(&app, &b, format!("{header}\n{}\n{bad}\n{}", good(1), good(2)), true).await;
         assert_eq!(status, 422, "{html}");
-        assert!(html.contains("试导入报告") && html.contains("credit_code"), "{html}");
+        assert!(html.contains("试导入报告") && html.contains("统一社会信用代码") && !html.contains(">credit_code<"), "{html}");
         assert!(!b.get("/admin/enterprises?q=测试企业").await.html.contains("测试企业1号"), "a dry run writes nothing");
         let (status, html) = upload(&app, &b, format!("{header}\n{}\n{}", good(1), good(2)), false).await;
         assert_eq!(status, 200, "{html}");
