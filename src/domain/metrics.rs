@@ -23,6 +23,13 @@ pub struct TicketRecord {
     pub first_sign_due: Option<DateTime<Utc>>,
     /// When it was first signed for.
     pub first_signed_at: Option<DateTime<Utc>>,
+    /// When its first sign-for window was answered: signed for, or sent on
+    /// (transferred, escalated, returned, taken over), or rejected. The
+    /// response rate holds this to the first sign-for deadline.
+    pub responded_at: Option<DateTime<Utc>>,
+    /// When it ended without a resolution (withdrawn or rejected): a
+    /// deadline that was still ahead then leaves its denominator.
+    pub ended_at: Option<DateTime<Utc>>,
     /// The deadline its first resolution was held to: the resolve deadline
     /// as pauses and approved extensions moved it, up to that resolution.
     pub resolve_due: Option<DateTime<Utc>>,
@@ -177,6 +184,16 @@ impl Tally {
 /// contribution's instant falls in (`bucket` answers None outside the
 /// period): one bucket for a total, one per day for a trend. Open tickets
 /// count in the last bucket, as they stand at `period.now`.
+/// Whether a deadline leaves its denominator: the ticket ended (withdrawn,
+/// or rejected) before it, with the step not done.
+pub fn left_before(
+    due: DateTime<Utc>,
+    done: Option<DateTime<Utc>>,
+    ended: Option<DateTime<Utc>>,
+) -> bool {
+    done.is_none() && ended.is_some_and(|e| e < due)
+}
+
 pub fn add_to(
     tallies: &mut [Tally],
     r: &TicketRecord,
@@ -191,17 +208,21 @@ pub fn add_to(
         t.repeats += u64::from(r.repeat);
     }
     // A deadline counts once it has passed, or earlier when the step was
-    // already done.
+    // already done; never when the ticket ended before it undone.
     if let Some(due) = r.first_sign_due {
-        let done = r.first_signed_at;
-        if let Some(b) = bucket(due).filter(|_| done.is_some() || due <= period.now) {
+        let done = r.responded_at;
+        if let Some(b) = bucket(due).filter(|_| {
+            !left_before(due, done, r.ended_at) && (done.is_some() || due <= period.now)
+        }) {
             tallies[b].sign_due += 1;
             tallies[b].signed_on_time += u64::from(done.is_some_and(|s| s <= due));
         }
     }
     if let Some(due) = r.resolve_due {
         let done = r.first_resolved_at;
-        if let Some(b) = bucket(due).filter(|_| done.is_some() || due <= period.now) {
+        if let Some(b) = bucket(due).filter(|_| {
+            !left_before(due, done, r.ended_at) && (done.is_some() || due <= period.now)
+        }) {
             tallies[b].resolve_due += 1;
             tallies[b].resolved_on_time += u64::from(done.is_some_and(|s| s <= due));
         }

@@ -27,6 +27,8 @@ pub struct MetricsRow {
     pub last_at: NaiveDateTime,
     /// Added to the daily totals as it stands; every write sets it false.
     pub folded: bool,
+    pub responded_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
 }
 
 impl MetricsRow {
@@ -46,6 +48,8 @@ impl MetricsRow {
             repeated: h.repeat,
             last_at: h.last_at.naive_utc(),
             folded: false,
+            responded_at: n(h.responded_at),
+            ended_at: n(h.ended_at),
         }
     }
 
@@ -54,6 +58,8 @@ impl MetricsRow {
         History {
             first_sign_due: u(self.first_sign_due_at),
             first_signed_at: u(self.first_signed_at),
+            responded_at: u(self.responded_at),
+            ended_at: u(self.ended_at),
             sign_minutes: self.sign_minutes,
             first_resolve_due: u(self.first_resolve_due_at),
             first_resolved_at: u(self.first_resolved_at),
@@ -329,6 +335,8 @@ type LiveColumns = (
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
 );
 
 fn live_row(c: LiveColumns) -> LiveRow {
@@ -343,6 +351,8 @@ fn live_row(c: LiveColumns) -> LiveRow {
         signed,
         held_to,
         resolved,
+        responded,
+        ended,
     ) = c;
     let u = |d: Option<NaiveDateTime>| d.map(|d| d.and_utc());
     LiveRow {
@@ -351,6 +361,8 @@ fn live_row(c: LiveColumns) -> LiveRow {
             filed_at: filed_at.and_utc(),
             first_sign_due: u(sign_due),
             first_signed_at: u(signed),
+            responded_at: u(responded),
+            ended_at: u(ended),
             // As `History::record`: held to the current deadline until resolved.
             resolve_due: if resolved.is_some() {
                 u(held_to)
@@ -406,6 +418,8 @@ pub fn live(
                 ticket_metrics::first_signed_at,
                 ticket_metrics::first_resolve_due_at,
                 ticket_metrics::first_resolved_at,
+                ticket_metrics::responded_at,
+                ticket_metrics::ended_at,
             )
         };
     }
@@ -437,6 +451,8 @@ pub fn live(
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
     );
     let firsts_columns = (
         ticket_metrics::ticket_id,
@@ -445,6 +461,8 @@ pub fn live(
             ticket_metrics::first_signed_at,
             ticket_metrics::first_resolve_due_at,
             ticket_metrics::first_resolved_at,
+            ticket_metrics::responded_at,
+            ticket_metrics::ended_at,
         ),
     );
     let mut firsts: std::collections::HashMap<i64, Firsts> =
@@ -477,8 +495,8 @@ pub fn live(
     let mut rows: Vec<LiveColumns> = open
         .into_iter()
         .filter_map(|(id, place, filed, status, due, overdue)| {
-            let (a, b, c, d) = firsts.remove(&id)?;
-            Some((id, place, filed, status, due, overdue, a, b, c, d))
+            let (a, b, c, d, e, f) = firsts.remove(&id)?;
+            Some((id, place, filed, status, due, overdue, a, b, c, d, e, f))
         })
         .collect();
     // The next two select few rows by their own indexes: the place is
@@ -496,7 +514,7 @@ pub fn live(
     };
     let unsigned = tickets::table
         .inner_join(ticket_metrics::table)
-        .filter(ticket_metrics::first_signed_at.is_null())
+        .filter(ticket_metrics::responded_at.is_null())
         .filter(ticket_metrics::first_sign_due_at.gt(now))
         .filter(tickets::status.ne_all(OPEN))
         .select(live_columns!())

@@ -384,6 +384,8 @@ diesel::table! {
         repeated -> Bool,
         last_at -> Timestamp,
         folded -> Bool,
+        responded_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
     }
 }
 

@@ -235,9 +235,19 @@ each_backend! {
             let s = &seen[id];
             let officer = if s.place == "320505" { &c.huqiu } else { &c.wuzhong };
             let filed_day = s.sign_due - Duration::days(1);
-            match rng.below(6) {
+            match rng.below(8) {
                 // Left alone: still pending.
                 0 => {}
+                // Rejected at once (a timely response), or withdrawn by the
+                // enterprise before anyone signed (out of both denominators).
+                6 => {
+                    app.clock.set(filed_day + Duration::hours(1));
+                    act(&app, officer, *id, "reject", json!({"reason": "不属于工信部门职责"})).await;
+                }
+                7 => {
+                    app.clock.set(filed_day + Duration::minutes(30));
+                    act(&app, &c.enterprise, *id, "withdraw", json!({"reason": "已自行解决"})).await;
+                }
                 // Returned on first routing: off to the city.
                 1 if s.place == "320506" => {
                     app.clock.set(filed_day + Duration::hours(2));
@@ -285,17 +295,25 @@ each_backend! {
             e.0 += u64::from(num && den);
             e.1 += u64::from(den);
         }
-        let (mut received, mut open) = (0, 0);
+        let (mut received, mut open, mut withdrawn_or_rejected) = (0, 0, 0);
         for (id, s) in &seen {
             let mine: Vec<&EventRow> = events.iter().filter(|e| e.ticket_id == *id).collect();
             let at = |e: &EventRow| e.created_at.and_utc();
             let first = |name: &str| mine.iter().find(|e| e.action == name).map(|e| at(e));
             let filed = first("file").expect("every ticket has its filing event");
             received += u64::from(inside(filed));
-            let signed = first("sign_for");
-            add(&mut expect, "response", signed.is_some_and(|t| t <= s.sign_due), inside(s.sign_due) && (signed.is_some() || s.sign_due <= now));
+            // A response is the first decision on the ticket; a ticket that
+            // ended (withdrawn, rejected) before a deadline, undone, leaves it.
+            let first_of = |names: &[&str]| mine.iter().find(|e| names.contains(&e.action.as_str())).map(|e| at(e));
+            let responded = first_of(&["sign_for", "reject", "return", "transfer", "escalate", "take_over"]);
+            let ended = first_of(&["withdraw", "reject"]);
+            let left = |due: DateTime<Utc>, done: Option<DateTime<Utc>>| done.is_none() && ended.is_some_and(|e| e < due);
+            add(&mut expect, "response", responded.is_some_and(|t| t <= s.sign_due), inside(s.sign_due) && !left(s.sign_due, responded) && (responded.is_some() || s.sign_due <= now));
             let resolved = first("resolve");
-            add(&mut expect, "on_time_resolution", resolved.is_some_and(|t| t <= s.resolve_due), inside(s.resolve_due) && (resolved.is_some() || s.resolve_due <= now));
+            add(&mut expect, "on_time_resolution", resolved.is_some_and(|t| t <= s.resolve_due), inside(s.resolve_due) && !left(s.resolve_due, resolved) && (resolved.is_some() || s.resolve_due <= now));
+            if ended.is_some() {
+                withdrawn_or_rejected += 1;
+            }
             // The rating that stands: the last one, unless a reopen came after it.
             let last_rate = mine.iter().rposition(|e| e.action == "rate");
             let last_reopen = mine.iter().rposition(|e| e.action == "reopen");
@@ -323,6 +341,7 @@ each_backend! {
         assert!(0 < num && num < den, "unresolved past the deadline: {expect:?}");
         assert!(expect["returns"].0 > 0 && expect["satisfaction"].1 > expect["satisfaction"].0, "{expect:?}");
         assert!(expect.get("reopens").is_some_and(|r| r.0 > 0), "{expect:?}");
+        assert!(withdrawn_or_rejected > 0, "the definitions of issue 22, item 3, are exercised");
         let got = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-20").await;
         let total = &got["total"];
         assert_eq!(total["received"].as_u64().unwrap(), received);

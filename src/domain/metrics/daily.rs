@@ -4,7 +4,8 @@
 //! A record's contributions split in two:
 //! - *settled*: what the passing of time can no longer change: everything
 //!   a finished ticket contributes, and what an open ticket has done. A
-//!   finished ticket's undone deadline counts as missed on its day;
+//!   finished ticket's undone deadline counts as missed on its day, unless
+//!   the ticket ended (withdrawn, rejected) before it: then it counts nowhere;
 //! - *live*: an open ticket's undone deadlines (they count once passed) and
 //!   the backlog.
 //!
@@ -152,19 +153,23 @@ pub fn settled(r: &TicketRecord) -> Vec<(DateTime<Utc>, Counts)> {
         },
     )];
     if let Some(due) = r.first_sign_due {
-        if r.first_signed_at.is_some() || !r.open {
+        if (r.responded_at.is_some() || !r.open)
+            && !super::left_before(due, r.responded_at, r.ended_at)
+        {
             out.push((
                 due,
                 Counts {
                     sign_due: 1,
-                    signed_on_time: i64::from(r.first_signed_at.is_some_and(|s| s <= due)),
+                    signed_on_time: i64::from(r.responded_at.is_some_and(|s| s <= due)),
                     ..Counts::default()
                 },
             ));
         }
     }
     if let Some(due) = r.resolve_due {
-        if r.first_resolved_at.is_some() || !r.open {
+        if (r.first_resolved_at.is_some() || !r.open)
+            && !super::left_before(due, r.first_resolved_at, r.ended_at)
+        {
             out.push((
                 due,
                 Counts {
@@ -220,13 +225,17 @@ pub fn settled(r: &TicketRecord) -> Vec<(DateTime<Utc>, Counts)> {
 pub fn undone(r: &TicketRecord, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, Counts)> {
     let mut out = Vec::new();
     let undone = [
-        (r.first_sign_due, r.first_signed_at.is_none(), true),
+        (r.first_sign_due, r.responded_at.is_none(), true),
         (r.resolve_due, r.first_resolved_at.is_none(), false),
     ];
     for (due, not_done, sign) in undone {
         let Some(due) = due.filter(|_| not_done) else {
             continue;
         };
+        // Ended before it: in no count, settled or not.
+        if super::left_before(due, None, r.ended_at) {
+            continue;
+        }
         let n = match (r.open, due <= now) {
             (true, true) => 1,
             (false, false) => -1,

@@ -13,6 +13,8 @@ use crate::domain::ticket::Status;
 pub struct History {
     pub first_sign_due: Option<DateTime<Utc>>,
     pub first_signed_at: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
     pub sign_minutes: Option<i64>,
     pub first_resolve_due: Option<DateTime<Utc>>,
     pub first_resolved_at: Option<DateTime<Utc>>,
@@ -54,6 +56,8 @@ impl History {
         History {
             first_sign_due: Some(sign_due),
             first_signed_at: None,
+            responded_at: None,
+            ended_at: None,
             sign_minutes: None,
             first_resolve_due: None,
             first_resolved_at: None,
@@ -82,6 +86,18 @@ impl History {
         {
             h.first_signed_at = Some(step.at);
             h.sign_minutes = Some(working_minutes_since_filing(step.at));
+        }
+        // The first window is answered by any decision on it: signing for,
+        // sending it on, rejecting; not by the enterprise withdrawing.
+        if h.responded_at.is_none()
+            && step.from == Status::PendingSign
+            && step.to != Status::Withdrawn
+            && (step.to != Status::PendingSign || step.moved)
+        {
+            h.responded_at = Some(step.at);
+        }
+        if h.ended_at.is_none() && matches!(step.to, Status::Withdrawn | Status::Rejected) {
+            h.ended_at = Some(step.at);
         }
         if h.first_resolved_at.is_none()
             && step.to == Status::Resolved
@@ -114,6 +130,8 @@ impl History {
             filed_at: now.filed_at,
             first_sign_due: self.first_sign_due,
             first_signed_at: self.first_signed_at,
+            responded_at: self.responded_at,
+            ended_at: self.ended_at,
             // Until its first resolution a ticket is held to its current deadline.
             resolve_due: if self.first_resolved_at.is_some() {
                 self.first_resolve_due

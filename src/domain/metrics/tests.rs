@@ -21,6 +21,8 @@ fn filed(day: u32) -> TicketRecord {
         filed_at: at(day, 1),
         first_sign_due: Some(at(day, 9)),
         first_signed_at: None,
+        responded_at: None,
+        ended_at: None,
         resolve_due: Some(at(day, 9) + Duration::days(5)),
         first_resolved_at: None,
         rated_at: None,
@@ -59,11 +61,40 @@ fn an_empty_period_has_no_data_rather_than_zero() {
 fn signing_after_the_deadline_is_not_on_time() {
     let mut late = filed(10);
     late.first_signed_at = Some(at(10, 10));
+    late.responded_at = late.first_signed_at;
     let mut early = filed(11);
     early.first_signed_at = Some(at(11, 8));
+    early.responded_at = early.first_signed_at;
     let f = tally(&[late, early], &april()).figures(&ScoreWeights::default());
     assert_eq!((f.response.numerator, f.response.denominator), (1, 2));
     assert_eq!(f.response.value, Some(0.5));
+}
+
+#[test]
+fn withdrawn_or_rejected_before_a_deadline_leaves_it_and_a_rejection_is_a_response() {
+    let mut withdrawn = filed(10);
+    withdrawn.open = false;
+    withdrawn.ended_at = Some(at(10, 3));
+    let mut rejected = filed(11);
+    rejected.open = false;
+    rejected.responded_at = Some(at(11, 4));
+    rejected.ended_at = rejected.responded_at;
+    let mut withdrawn_late = filed(12);
+    withdrawn_late.open = false;
+    withdrawn_late.ended_at = Some(at(20, 3));
+    let f =
+        tally(&[withdrawn, rejected, withdrawn_late], &april()).figures(&ScoreWeights::default());
+    // Response: the rejection on time, the late withdrawal a miss; the
+    // early withdrawal in neither.
+    assert_eq!((f.response.numerator, f.response.denominator), (1, 2));
+    // Resolution deadlines: only the one withdrawn after its deadline counts.
+    assert_eq!(
+        (
+            f.on_time_resolution.numerator,
+            f.on_time_resolution.denominator
+        ),
+        (0, 1)
+    );
 }
 
 #[test]
@@ -75,6 +106,7 @@ fn a_deadline_still_ahead_counts_only_once_met() {
     let waiting = filed(10);
     let mut signed = filed(10);
     signed.first_signed_at = Some(at(10, 4));
+    signed.responded_at = signed.first_signed_at;
     let f = tally(&[waiting, signed], &period).figures(&ScoreWeights::default());
     assert_eq!((f.response.numerator, f.response.denominator), (1, 1));
 }
@@ -165,6 +197,11 @@ pub(super) fn record() -> impl Strategy<Value = TicketRecord> {
                     filed_at,
                     first_sign_due: Some(filed_at + m(480)),
                     first_signed_at: sign.map(|s| filed_at + m(s)),
+                    responded_at: sign.map(|s| filed_at + m(s)),
+                    // A finished ticket never signed for or resolved ended
+                    // somewhere: withdrawn or rejected.
+                    ended_at: (!open && resolve.is_none())
+                        .then(|| filed_at + m(sign.unwrap_or(0) + 300)),
                     resolve_due: Some(filed_at + m(2400)),
                     first_resolved_at: resolve.map(|r| filed_at + m(r)),
                     rated_at: rated.filter(|_| resolve.is_some()).map(|r| filed_at + m(r)),
