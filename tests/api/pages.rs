@@ -200,6 +200,9 @@ each_backend! {
         assert_eq!(dash.status, 200, "{}", dash.html);
         assert!(dash.html.contains("满意率") && dash.html.contains("100.0%"), "{}", dash.html);
         assert!(dash.html.contains("<svg"), "charts drawn on the server");
+        // Compared with the previous 90 days (nothing then: one more ticket
+        // received now) and with the same days a year before (issue 22, 7).
+        assert!(dash.html.contains("较上期 +1") && dash.html.contains("同比 +1"), "{}", dash.html);
         let page = s.get(&format!("/tickets/{id}")).await;
         assert_eq!(page.offered_actions(), allowed(&app, c.supervisor_email, id).await);
         assert!(page.offered_actions().contains(&"reopen".to_string()), "{:?}", page.offered_actions());

@@ -49,6 +49,24 @@ pub struct Card {
     pub label: &'static str,
     pub value: String,
     pub detail: String,
+    /// Against the previous period of equal length and the same period a
+    /// year before, where both have data.
+    pub compare: String,
+}
+
+/// A change in percentage points (or, for a score, in points).
+fn points(now: Option<f64>, then: Option<f64>, scale: f64) -> Option<String> {
+    let d = (now? - then?) * scale;
+    // Counts are whole; rates and scores to one decimal.
+    let places = usize::from(scale != 0.0 && scale != 1.0 || d.fract() != 0.0);
+    let d = (d * 10.0).round() / 10.0;
+    Some(if d > 0.0 {
+        format!("+{d:.places$}")
+    } else if d < 0.0 {
+        format!("−{:.places$}", -d)
+    } else {
+        format!("±{:.places$}", 0.0)
+    })
 }
 
 pub struct RegionRow {
@@ -149,6 +167,57 @@ async fn show_dashboard(
         )
         .await
         .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+    // The same figures for the previous period of equal length and for
+    // the same period a year before (closed periods: cached like any other).
+    let len = Days::new(((to - from).num_days() + 1) as u64);
+    let year = chrono::Months::new(12);
+    let earlier = [
+        (from - len, from - Days::new(1)),
+        (
+            from.checked_sub_months(year).unwrap_or(from),
+            to.checked_sub_months(year).unwrap_or(to),
+        ),
+    ];
+    let mut before = Vec::new();
+    for (f, t) in earlier {
+        let got = state
+            .dashboards
+            .get(
+                &state.db,
+                &v.caller,
+                DashboardQuery {
+                    from: f,
+                    to: t,
+                    trend_days: 1,
+                    region: q.region.clone(),
+                },
+                state.sla.clock(),
+                state.settings.metrics.weights(),
+            )
+            .await
+            .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+        before.push(got.dashboard.total.clone());
+    }
+    let (prev, year_ago) = (&before[0], &before[1]);
+    let compare = |pick: &dyn Fn(&crate::domain::metrics::daily::DayFigures) -> Option<f64>,
+                   scale: f64| {
+        let unit = if scale == 100.0 {
+            c.t(" 个百分点", " pts")
+        } else {
+            ""
+        };
+        let parts: Vec<String> = [
+            (c.t("较上期", "vs previous"), prev),
+            (c.t("同比", "vs a year before"), year_ago),
+        ]
+        .iter()
+        .filter_map(|(label, then)| {
+            points(pick(&served.dashboard.total), pick(then), scale)
+                .map(|p| format!("{label} {p}{unit}"))
+        })
+        .collect();
+        parts.join(" · ")
+    };
     let d = &*served.dashboard;
     let as_of = served
         .computed_at
@@ -156,10 +225,11 @@ async fn show_dashboard(
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     let t = &d.total;
-    let card = |label, r: &Rate| Card {
+    let card = |label, r: &Rate, compare: String| Card {
         label,
         value: percent(r, en),
         detail: format!("{} / {}", r.numerator, r.denominator),
+        compare,
     };
     let score = |s: Option<f64>| {
         s.map_or_else(
@@ -169,26 +239,42 @@ async fn show_dashboard(
     };
     let cards = vec![
         card(
-            c.t("响应率（按时签收）", "Response (signed on time)"),
+            c.t("响应率（按时响应）", "Response (answered in time)"),
             &t.response,
+            compare(&|f| f.response.value, 100.0),
         ),
-        card(c.t("解决率", "Resolution"), &t.resolution),
-        card(c.t("满意率", "Satisfaction"), &t.satisfaction),
+        card(
+            c.t("解决率", "Resolution"),
+            &t.resolution,
+            compare(&|f| f.resolution.value, 100.0),
+        ),
+        card(
+            c.t("满意率", "Satisfaction"),
+            &t.satisfaction,
+            compare(&|f| f.satisfaction.value, 100.0),
+        ),
         Card {
             label: c.t("综合得分", "Score"),
             value: score(t.score),
             detail: String::new(),
+            compare: compare(&|f| f.score, 1.0),
         },
-        card(c.t("按时办结率", "Resolved on time"), &t.on_time_resolution),
+        card(
+            c.t("按时办结率", "Resolved on time"),
+            &t.on_time_resolution,
+            compare(&|f| f.on_time_resolution.value, 100.0),
+        ),
         Card {
             label: c.t("受理 / 办结", "Received / resolved"),
             value: format!("{} / {}", t.received, t.resolved),
             detail: String::new(),
+            compare: compare(&|f| Some(f.received as f64), 1.0),
         },
         Card {
             label: c.t("在办 / 超时", "Open / overdue"),
             value: format!("{} / {}", t.open, t.overdue_open),
             detail: String::new(),
+            compare: String::new(),
         },
     ];
     let chain = d.scope.chain.is_some();
