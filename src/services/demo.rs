@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::configuration::{Profile, Settings};
@@ -107,43 +107,84 @@ pub async fn create(
     };
     // The demo's history is filed faster than any person could.
     let unlimited = crate::services::filing_limits::FilingLimits::unlimited();
+    // Every filing and step of every ticket, in the order they happen, and
+    // nothing after now (the demo's last day may still be under way). The
+    // SLA scanner runs at each check as it falls due, so warnings, overdue
+    // days and auto-closings carry the times they would have had.
+    let real_now = Utc::now();
+    let mut timeline: Vec<(DateTime<Utc>, usize, Option<usize>)> = Vec::new();
     for (n, t) in plan.tickets.iter().enumerate() {
+        timeline.push((t.filed_at, n, None));
+        timeline.extend(
+            t.steps
+                .iter()
+                .enumerate()
+                .map(|(i, (at, _))| (*at, n, Some(i))),
+        );
+    }
+    timeline.retain(|(at, _, _)| *at <= real_now);
+    timeline.sort_by_key(|(at, n, i)| (*at, *n, i.map_or(0, |i| i + 1)));
+    let mut tickets: HashMap<usize, crate::storage::tickets::Ticket> = HashMap::new();
+    let mut ended: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut filed_count = 0;
+    for (at, n, step) in timeline {
+        run.scan_until(at).await?;
+        clock.set(at);
+        let t = &plan.tickets[n];
         let filer = &ids.filers[&t.enterprise];
-        clock.set(t.filed_at);
-        let filed = file(
-            db,
-            &sla,
-            &unlimited,
-            filer,
-            Filing {
-                category: t.category.to_string(),
-                urgency: t.urgency.to_string(),
-                title: t.title.clone(),
-                description: t.description.clone(),
-                place: None,
-                regions_involved: Vec::new(),
-            },
-            None,
-        )
-        .await;
-        let Ok((mut ticket, _)) = filed else {
-            run.refused += 1;
-            continue;
-        };
-        for (at, step) in &t.steps {
-            clock.set(*at);
-            match run
-                .step(filer, ticket.id, ticket.handling_department_id, step)
-                .await?
-            {
-                Some(next) => ticket = next,
-                None => break,
+        match step {
+            None => {
+                let filed = file(
+                    db,
+                    &sla,
+                    &unlimited,
+                    filer,
+                    Filing {
+                        category: t.category.to_string(),
+                        urgency: t.urgency.to_string(),
+                        title: t.title.clone(),
+                        description: t.description.clone(),
+                        place: None,
+                        regions_involved: Vec::new(),
+                    },
+                    None,
+                )
+                .await;
+                match filed {
+                    Ok((ticket, _)) => {
+                        tickets.insert(n, ticket);
+                    }
+                    Err(_) => {
+                        run.refused += 1;
+                        ended.insert(n);
+                    }
+                }
+                filed_count += 1;
+                if filed_count % 200 == 0 || filed_count == plan.tickets.len() {
+                    progress(filed_count, plan.tickets.len());
+                }
+            }
+            Some(i) => {
+                if ended.contains(&n) {
+                    continue;
+                }
+                let Some(ticket) = tickets.get(&n) else {
+                    continue;
+                };
+                let (id, handling) = (ticket.id, ticket.handling_department_id);
+                match run.step(filer, id, handling, &t.steps[i].1).await? {
+                    Some(next) => {
+                        tickets.insert(n, next);
+                    }
+                    None => {
+                        ended.insert(n);
+                    }
+                }
             }
         }
-        if (n + 1) % 200 == 0 || n + 1 == plan.tickets.len() {
-            progress(n + 1, plan.tickets.len());
-        }
     }
+    run.scan_until(real_now).await?;
+    clock.set(real_now);
     // The notices of a year gone by are history, not mail to send now.
     db.run_write(|conn| {
         diesel::update(outbox_messages::table.filter(outbox_messages::status.eq("pending")))
@@ -315,6 +356,22 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Runs the SLA scanner at every check due up to `until`, each at its
+    /// own instant.
+    async fn scan_until(&mut self, until: DateTime<Utc>) -> Result<(), DemoError> {
+        loop {
+            let next = self
+                .db
+                .run(|conn| Ok(crate::storage::sla::ClockRow::next_check(conn)?))
+                .await?;
+            let Some(next) = next.map(|n| n.and_utc()).filter(|n| *n <= until) else {
+                return Ok(());
+            };
+            self.clock.set(next);
+            crate::services::sla_scanner::scan_once(self.db, self.sla, next, 500, 100).await?;
+        }
+    }
+
     /// Takes one step; None when the services refused it (the ticket's
     /// story ends there).
     async fn step(

@@ -302,6 +302,22 @@ impl ClockRow {
         Ok(())
     }
 
+    /// The earliest check any ticket's clocks wait for (the co-handlers'
+    /// included).
+    pub fn next_check(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
+        use super::schema::cohandling_clocks;
+        let tickets: Option<NaiveDateTime> = ticket_clocks::table
+            .select(diesel::dsl::min(ticket_clocks::next_check_at))
+            .first(conn)?;
+        let cohandling: Option<NaiveDateTime> = cohandling_clocks::table
+            .select(diesel::dsl::min(cohandling_clocks::next_check_at))
+            .first(conn)?;
+        Ok(match (tickets, cohandling) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
     /// Marks tickets closed automatically at `at`: the late-rating window
     /// starts there.
     pub fn mark_closed(

@@ -42,6 +42,25 @@ each_backend! {
         assert!(report.steps > TICKETS, "{} steps", report.steps);
         assert!(report.logins.iter().any(|a| a.email == format!("miit@{DEMO_DOMAIN}")));
 
+        // History as it happened (issue 22, item 11): nothing after now, and
+        // each first overdue day recorded at its deadline, not at the end.
+        let (future, overdue, at_due) = app.db.run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::{sla_events, ticket_events, tickets};
+            let now = chrono::Utc::now().naive_utc();
+            let future = tickets::table.filter(tickets::filed_at.gt(now)).count().get_result::<i64>(conn)?
+                + ticket_events::table.filter(ticket_events::created_at.gt(now)).count().get_result::<i64>(conn)?;
+            let firsts: Vec<(chrono::NaiveDateTime, chrono::NaiveDateTime)> = sla_events::table
+                .filter(sla_events::level.eq(1))
+                .filter(sla_events::kind.like("%overdue"))
+                .select((sla_events::created_at, sla_events::due_at))
+                .load(conn)?;
+            let at_due = firsts.iter().filter(|(c, d)| c == d).count();
+            Ok((future, firsts.len(), at_due))
+        }).await.unwrap();
+        assert_eq!(future, 0);
+        assert!(overdue > 0 && at_due == overdue, "{at_due} of {overdue} at their deadlines");
+
         let lists: Vec<(String, i32)> = app
             .db
             .run(|conn| Ok(whitelist_entries::table.select((whitelist_entries::scope, whitelist_entries::batch)).load(conn)?))
@@ -90,5 +109,21 @@ each_backend! {
         demo(&app).await;
         let body = assert_problem(login(&app, "miit").await, 403).await;
         assert!(body["detail"].as_str().unwrap().contains("演示账号"), "{body}");
+    }
+
+    async fn a_demo_ending_today_stops_at_now(app) {
+        let mut settings = app.settings.clone();
+        settings.profile = Profile::Development;
+        let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        create(&app.db, &settings, DemoOptions { until: today, tickets: 60 }, |_, _| {}).await.expect("demo data");
+        let future = app.db.run(|conn| {
+            use diesel::prelude::*;
+            use yizhan::storage::schema::{sla_events, ticket_events, tickets};
+            let now = chrono::Utc::now().naive_utc();
+            Ok(tickets::table.filter(tickets::filed_at.gt(now)).count().get_result::<i64>(conn)?
+                + ticket_events::table.filter(ticket_events::created_at.gt(now)).count().get_result::<i64>(conn)?
+                + sla_events::table.filter(sla_events::created_at.gt(now)).count().get_result::<i64>(conn)?)
+        }).await.unwrap();
+        assert_eq!(future, 0, "nothing after now");
     }
 }
