@@ -27,6 +27,7 @@ pub mod reference;
 pub mod routing;
 pub mod sla;
 pub mod ticket_export;
+pub mod ticket_views;
 pub mod tickets;
 
 use std::sync::Arc;
