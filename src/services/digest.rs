@@ -72,10 +72,6 @@ fn digest_one(
     };
     let (new, overdue, resolved) = digests::counts(conn, of, start, end)?;
     // The tickets behind the counts, the ones to act on first.
-    let of = match &dept.chain_code {
-        Some(chain) => Jurisdiction::Chain(chain),
-        None => Jurisdiction::Subtree(&dept.path),
-    };
     let soon = (now + Duration::hours(24)).naive_utc();
     let listed: Vec<serde_json::Value> = digests::listed(conn, of, start, end, soon, LISTED)?
         .into_iter()

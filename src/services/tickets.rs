@@ -355,7 +355,10 @@ async fn filing(
                 .collect();
             let recipients = notify::recipients(conn, &audiences)?;
             // The filer's view names the department it went to.
-            let names = Directory::load(conn, &[routed.handling], &[])?;
+            let mut names = Directory::default();
+            names
+                .departments
+                .insert(routed.handling, routed.handling_name.clone());
             Ok(Ok((snap, routed, recipients, unverified, names)))
         })
         .await??
@@ -402,6 +405,7 @@ async fn filing(
                         handling_ref,
                         repeat,
                         platforms,
+                        ..
                     } = routed.clone();
                     let filed = sla.now();
                     let t = naive(filed);
@@ -586,6 +590,7 @@ struct Routed {
     decision: routing::RoutingDecision,
     handling: i64,
     handling_ref: DepartmentRef,
+    handling_name: crate::storage::names::DepartmentName,
     /// The enterprise filed one of the same category in the 30 days before.
     repeat: bool,
     /// The platforms of the enterprise's chains, when the rule tells them.
@@ -699,7 +704,13 @@ fn route_filing(
             "No department serves this place; contact an administrator.",
         )));
     };
-    let handling_ref = dept_ref(conn, handling)?;
+    // Its path routes the ticket; its name and phone go to the filer.
+    let (path, name, phone): (String, String, Option<String>) = departments::table
+        .find(handling)
+        .select((departments::path, departments::name, departments::phone))
+        .first(conn)?;
+    let handling_ref = DepartmentRef { id: handling, path };
+    let handling_name = crate::storage::names::DepartmentName { name, phone };
     // Counted before this ticket exists: any earlier one is another.
     let repeat = metrics::is_repeat(conn, enterprise_id, category, at, 0)?;
     let platforms = if decision.notify_chain_platform && !chains.is_empty() {
@@ -719,6 +730,7 @@ fn route_filing(
         decision,
         handling,
         handling_ref,
+        handling_name,
         repeat,
         platforms,
     }))
@@ -740,14 +752,6 @@ pub struct Loaded {
     pub directory: Directory,
     /// The co-handlers' clocks (filled when read for a person).
     pub cohandling: Vec<crate::storage::cohandling::CohandlingClock>,
-}
-
-fn dept_ref(conn: &mut AnyConnection, id: i64) -> QueryResult<DepartmentRef> {
-    let path: String = departments::table
-        .find(id)
-        .select(departments::path)
-        .first(conn)?;
-    Ok(DepartmentRef { id, path })
 }
 
 pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {

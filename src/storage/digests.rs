@@ -56,6 +56,7 @@ pub fn record(
 }
 
 /// Whose tickets a digest counts.
+#[derive(Debug, Clone, Copy)]
 pub enum Jurisdiction<'a> {
     /// A region department: tickets handled in its subtree (by path prefix).
     Subtree(&'a str),
@@ -159,7 +160,7 @@ pub fn listed(
     use super::tickets::Visibility;
     const OPEN: [&str; 3] = ["pending_sign", "handling", "awaiting_info"];
     let scope = || -> Visibility {
-        match &of {
+        match of {
             Jurisdiction::Subtree(path) => {
                 let pattern = format!("{}%", escape_like(path));
                 Box::new(
