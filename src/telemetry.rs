@@ -80,8 +80,4 @@ fn describe() {
     describe_gauge!("db_pool_max_size", "Configured database pool size");
     describe_gauge!("db_pool_connections", "Open database connections");
     describe_gauge!("db_pool_idle_connections", "Idle database connections");
-    describe_gauge!(
-        "yizhan_calendar_next_year_loaded",
-        "1 when next year's work calendar (holidays, make-up days) is loaded, else 0; alert on 0 from 1 November"
-    );
 }

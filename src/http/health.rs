@@ -64,7 +64,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, 
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     state.db.record_pool_gauges();
+    let mut text = telemetry::metrics_handle().render();
+    // Read at each scrape: a database that cannot answer leaves the line out
+    // (absent, not a false 0 or 1), and /readyz says why.
+    if let Ok(loaded) = crate::services::calendar::next_year_loaded(&state.db, &state.sla).await {
+        text.push_str(&format!(
+            "# HELP yizhan_calendar_next_year_loaded 1 when next year's work calendar (holidays, make-up days) is loaded, else 0; alert on 0 from 1 November\n\
+             # TYPE yizhan_calendar_next_year_loaded gauge\n\
+             yizhan_calendar_next_year_loaded {}\n",
+            u8::from(loaded)
+        ));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(telemetry::metrics_handle().render())
+        .body(text)
 }

@@ -133,19 +133,24 @@ async fn replace(db: &Database, sla: &Sla, days: Vec<MarkedDay>) -> Result<Loade
     })
 }
 
-/// Looks at the calendar as a watchman would: refreshes the snapshot, sets
-/// `yizhan_calendar_next_year_loaded`, finishes any deadline recompute a
-/// crash left, and returns the year whose calendar is missing now.
-pub async fn watch(db: &Database, sla: &Sla) -> Result<Option<i32>, StorageError> {
+/// Whether next year's calendar is loaded, as the database has it now.
+/// `/metrics` asks at each scrape rather than keeping a process-wide gauge,
+/// so that the figure is this service's own, whatever else shares the process.
+pub async fn next_year_loaded(db: &Database, sla: &Sla) -> Result<bool, StorageError> {
     let s = sla.clone();
-    let next_loaded = db
-        .run(move |conn| {
-            let snap = s.snapshot(conn)?;
-            let next = s.now().with_timezone(&chrono_tz::Asia::Shanghai).year() + 1;
-            Ok(snap.calendar.covers(next))
-        })
-        .await?;
-    metrics::gauge!("yizhan_calendar_next_year_loaded").set(if next_loaded { 1.0 } else { 0.0 });
+    db.run(move |conn| {
+        let snap = s.snapshot(conn)?;
+        let next = s.now().with_timezone(&chrono_tz::Asia::Shanghai).year() + 1;
+        Ok(snap.calendar.covers(next))
+    })
+    .await
+}
+
+/// Looks at the calendar as a watchman would: refreshes the snapshot,
+/// finishes any deadline recompute a crash left, and returns the year whose
+/// calendar is missing now.
+pub async fn watch(db: &Database, sla: &Sla) -> Result<Option<i32>, StorageError> {
+    next_year_loaded(db, sla).await?;
     super::deadlines::recompute_pending(db, sla).await?;
     Ok(sla.missing_calendar_year())
 }
