@@ -34,10 +34,14 @@ pub struct TicketRecord {
     /// as pauses and approved extensions moved it, up to that resolution.
     pub resolve_due: Option<DateTime<Utc>>,
     pub first_resolved_at: Option<DateTime<Utc>>,
-    /// The last rating and when it was given.
+    /// The rating that stands (the last one, unless a reopening took it
+    /// back) and when it was given: the final satisfaction.
     pub rated_at: Option<DateTime<Utc>>,
     pub satisfaction: Option<Satisfaction>,
     pub solved: Option<bool>,
+    /// Every rating the enterprise gave, oldest first, including ones a
+    /// reopening superseded: 满意率 and 解决率 count each of them.
+    pub ratings: Vec<GivenRating>,
     /// Times the ticket was routed to a department (filing, transfer,
     /// escalation, return, take-over), and of those, returns.
     pub routings: u32,
@@ -51,6 +55,20 @@ pub struct TicketRecord {
     /// Working minutes from filing to the first sign-for, and to the first resolution.
     pub sign_minutes: Option<i64>,
     pub resolve_minutes: Option<i64>,
+}
+
+/// One rating as the enterprise gave it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GivenRating {
+    pub at: DateTime<Utc>,
+    pub satisfaction: Satisfaction,
+    pub solved: bool,
+}
+
+impl GivenRating {
+    pub fn satisfied(&self) -> bool {
+        self.satisfaction != Satisfaction::Dissatisfied
+    }
 }
 
 /// The period asked about: `[from, to)`, seen at `now`.
@@ -86,6 +104,10 @@ pub struct Tally {
     pub rated: u64,
     pub solved: u64,
     pub satisfied: u64,
+    /// Tickets whose standing rating was given in the period, and of those
+    /// satisfied (最终满意率).
+    pub final_rated: u64,
+    pub final_satisfied: u64,
     pub routings: u64,
     pub returns: u64,
     pub resolved: u64,
@@ -131,6 +153,8 @@ impl Tally {
         self.rated += other.rated;
         self.solved += other.solved;
         self.satisfied += other.satisfied;
+        self.final_rated += other.final_rated;
+        self.final_satisfied += other.final_satisfied;
         self.routings += other.routings;
         self.returns += other.returns;
         self.resolved += other.resolved;
@@ -159,6 +183,7 @@ impl Tally {
             on_time_resolution: f.on_time_resolution,
             resolution: f.resolution,
             satisfaction: f.satisfaction,
+            final_satisfaction: f.final_satisfaction,
             returns: f.returns,
             reopens: f.reopens,
             repeats: f.repeats,
@@ -236,11 +261,18 @@ pub fn add_to(
         t.reopened += u64::from(r.reopened);
         t.resolve_minutes.extend(r.resolve_minutes);
     }
+    for g in &r.ratings {
+        if let Some(b) = bucket(g.at) {
+            let t = &mut tallies[b];
+            t.rated += 1;
+            t.solved += u64::from(g.solved);
+            t.satisfied += u64::from(g.satisfied());
+        }
+    }
     if let (Some(b), Some(s)) = (r.rated_at.and_then(&bucket), r.satisfaction) {
         let t = &mut tallies[b];
-        t.rated += 1;
-        t.solved += u64::from(r.solved == Some(true));
-        t.satisfied += u64::from(s != Satisfaction::Dissatisfied);
+        t.final_rated += 1;
+        t.final_satisfied += u64::from(s != Satisfaction::Dissatisfied);
     }
     if r.open && r.filed_at < period.to {
         let Some(t) = tallies.last_mut() else {
@@ -319,10 +351,14 @@ pub struct Figures {
     pub response: Rate,
     /// Resolved by the (extended) deadline / tickets whose resolve deadline fell in the period (按时办结率).
     pub on_time_resolution: Rate,
-    /// Rated solved / rated (解决率).
+    /// Ratings saying solved / ratings given, every one (解决率).
     pub resolution: Rate,
-    /// Satisfied or basically satisfied / rated (满意率).
+    /// Satisfied or basically satisfied / ratings given in the period,
+    /// every one of them, also those a reopening superseded (满意率).
     pub satisfaction: Rate,
+    /// The same over each ticket's standing rating, counted in the period it
+    /// was given (最终满意率).
+    pub final_satisfaction: Rate,
     /// Returns / routings (回退率).
     pub returns: Rate,
     /// Reopened / resolved (重办率).

@@ -346,7 +346,7 @@ pub(super) fn send(
 }
 
 /// The export's columns: (Chinese, English) headers.
-const COLUMNS: [(&str, &str); 16] = [
+const COLUMNS: [(&str, &str); 17] = [
     ("分组", "Key"),
     ("名称", "Name"),
     ("受理量", "Received"),
@@ -354,6 +354,7 @@ const COLUMNS: [(&str, &str); 16] = [
     ("按时办结率", "On-time resolution rate"),
     ("解决率", "Resolution rate"),
     ("满意率", "Satisfaction rate"),
+    ("最终满意率", "Final satisfaction rate"),
     ("回退率", "Return rate"),
     ("重办率", "Reopen rate"),
     ("重复诉求率", "Repeat rate"),
@@ -384,6 +385,7 @@ fn table(r: &Report, lang: Lang) -> Table {
             rate(f.on_time_resolution.value),
             rate(f.resolution.value),
             rate(f.satisfaction.value),
+            rate(f.final_satisfaction.value),
             rate(f.returns.value),
             rate(f.reopens.value),
             rate(f.repeats.value),

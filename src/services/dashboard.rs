@@ -169,6 +169,7 @@ fn of_figures(f: &Figures) -> DayFigures {
         on_time_resolution: f.on_time_resolution,
         resolution: f.resolution,
         satisfaction: f.satisfaction,
+        final_satisfaction: f.final_satisfaction,
         returns: f.returns,
         reopens: f.reopens,
         repeats: f.repeats,

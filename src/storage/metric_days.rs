@@ -46,6 +46,8 @@ pub struct DayRow {
     pub rated: i64,
     pub solved: i64,
     pub satisfied: i64,
+    pub final_rated: i64,
+    pub final_satisfied: i64,
 }
 
 impl DayRow {
@@ -71,6 +73,8 @@ impl DayRow {
             rated: c.rated,
             solved: c.solved,
             satisfied: c.satisfied,
+            final_rated: c.final_rated,
+            final_satisfied: c.final_satisfied,
         }
     }
 }
@@ -248,6 +252,9 @@ fn add_rows(conn: &mut AnyConnection, rows: &[DayRow]) -> QueryResult<()> {
                         metric_days::rated.eq(metric_days::rated + excluded(metric_days::rated)),
                         metric_days::solved.eq(metric_days::solved + excluded(metric_days::solved)),
                         metric_days::satisfied.eq(metric_days::satisfied + excluded(metric_days::satisfied)),
+                        metric_days::final_rated.eq(metric_days::final_rated + excluded(metric_days::final_rated)),
+                        metric_days::final_satisfied
+                            .eq(metric_days::final_satisfied + excluded(metric_days::final_satisfied)),
                     ))
                     .execute($c)?;
             }
@@ -328,6 +335,7 @@ fn sum_of(column: &str) -> diesel::expression::SqlLiteral<diesel::sql_types::Big
 type Sums = (
     (i64, i64, i64, i64, i64, i64, i64, i64),
     (i64, i64, i64, i64, i64, i64, i64, i64, i64),
+    (i64, i64),
 );
 
 macro_rules! sums {
@@ -354,12 +362,13 @@ macro_rules! sums {
                 sum_of("solved"),
                 sum_of("satisfied"),
             ),
+            (sum_of("final_rated"), sum_of("final_satisfied")),
         )
     };
 }
 
-fn counts_of(((a, b, c, d, e, f, g, h), (i, j, k, l, m, n, o, p, q)): Sums) -> Counts {
-    Counts::from_fields([a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q])
+fn counts_of(((a, b, c, d, e, f, g, h), (i, j, k, l, m, n, o, p, q), (r, s)): Sums) -> Counts {
+    Counts::from_fields([a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s])
 }
 
 /// The totals of one level's rows under `prefix` (all when None) over

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::connection::AnyConnection;
 use super::schema::{ticket_metrics, tickets};
 use crate::domain::metrics::history::{History, TicketNow};
-use crate::domain::metrics::{Satisfaction, TicketRecord};
+use crate::domain::metrics::{GivenRating, Satisfaction, TicketRecord};
 use crate::domain::ticket::Status;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -242,7 +242,43 @@ macro_rules! counted_columns {
     };
 }
 
-fn counted(row: Loaded) -> Counted {
+/// The rows as records, with every rating of the rated ones (read by key
+/// for those only: most tickets of a period were never rated).
+fn counted_all(conn: &mut AnyConnection, rows: Vec<Loaded>) -> QueryResult<Vec<Counted>> {
+    use super::schema::ticket_ratings as tr;
+    let rated: Vec<i64> = rows
+        .iter()
+        .filter(|(_, _, m)| m.rated_at.is_some())
+        .map(|((id, ..), _, _)| *id)
+        .collect();
+    let mut given: std::collections::HashMap<i64, Vec<GivenRating>> =
+        std::collections::HashMap::new();
+    for ids in rated.chunks(2_000) {
+        let found: Vec<(i64, String, bool, NaiveDateTime)> = tr::table
+            .filter(tr::ticket_id.eq_any(ids))
+            .order((tr::ticket_id.asc(), tr::id.asc()))
+            .select((tr::ticket_id, tr::rating, tr::solved, tr::rated_at))
+            .load(conn)?;
+        for (id, rating, solved, at) in found {
+            if let Some(satisfaction) = Satisfaction::parse(&rating) {
+                given.entry(id).or_default().push(GivenRating {
+                    at: at.and_utc(),
+                    satisfaction,
+                    solved,
+                });
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let ratings = given.remove(&row.0 .0).unwrap_or_default();
+            counted(row, ratings)
+        })
+        .collect())
+}
+
+fn counted(row: Loaded, ratings: Vec<GivenRating>) -> Counted {
     let (
         (ticket_id, place_code, department_id, category, urgency, filed_at, status),
         (resolve_due, rating, solved, reopened, overdue),
@@ -254,6 +290,7 @@ fn counted(row: Loaded) -> Counted {
         resolve_due: resolve_due.map(|d| d.and_utc()),
         satisfaction: rating.as_deref().and_then(Satisfaction::parse),
         solved,
+        ratings,
         reopened: reopened > 0,
         overdue,
     };
@@ -292,7 +329,7 @@ pub fn records(
         .select(counted_columns!())
         .into_boxed();
     let rows: Vec<Loaded> = in_scope!(q, filter).load(conn)?;
-    Ok(rows.into_iter().map(counted).collect())
+    counted_all(conn, rows)
 }
 
 /// The records of these tickets.
@@ -302,7 +339,7 @@ pub fn records_of(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Coun
         .filter(tickets::id.eq_any(ids))
         .select(counted_columns!())
         .load(conn)?;
-    Ok(rows.into_iter().map(counted).collect())
+    counted_all(conn, rows)
 }
 
 /// What a dashboard reads ticket by ticket rather than from the daily
@@ -373,6 +410,7 @@ fn live_row(c: LiveColumns) -> LiveRow {
             rated_at: None,
             satisfaction: None,
             solved: None,
+            ratings: Vec::new(),
             routings: 0,
             returns: 0,
             reopened: false,
@@ -546,12 +584,12 @@ pub fn live(
         .filter(diesel::dsl::not(ticket_metrics::folded))
         .select(counted_columns!())
         .into_boxed();
-    let unfolded: Vec<Counted> = in_scope!(unfolded, anywhere)
+    let unfolded: Vec<Loaded> = in_scope!(unfolded, anywhere)
         .load::<Loaded>(conn)?
         .into_iter()
-        .map(counted)
-        .filter(|c| in_place(&c.place_code))
+        .filter(|row| in_place(&row.0 .1))
         .collect();
+    let unfolded = counted_all(conn, unfolded)?;
     let mut before: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     for ids in unfolded
         .iter()

@@ -411,6 +411,8 @@ diesel::table! {
         rated -> BigInt,
         solved -> BigInt,
         satisfied -> BigInt,
+        final_rated -> BigInt,
+        final_satisfied -> BigInt,
     }
 }
 

@@ -272,6 +272,13 @@ each_backend! {
                     act(&app, &c.enterprise, *id, "rate", json!({"satisfaction": satisfaction, "solved": solved, "comment": "ok"})).await;
                     if satisfaction == "dissatisfied" && rng.below(2) == 0 {
                         act(&app, &c.enterprise, *id, "reopen", json!({"reason": "问题仍未解决"})).await;
+                        // Resolved again and rated again (every rating counts).
+                        if i % 3 != 0 {
+                            app.clock.set(signed + Duration::hours(6 + 24 * (i as i64 % 4)));
+                            act(&app, officer, *id, "resolve", json!({"resolution": "已再次协调，供货恢复。"})).await;
+                            app.clock.set(signed + Duration::hours(7 + 24 * (i as i64 % 4)));
+                            act(&app, &c.enterprise, *id, "rate", json!({"satisfaction": "satisfied", "solved": true})).await;
+                        }
                     }
                 }
             }
@@ -295,7 +302,7 @@ each_backend! {
             e.0 += u64::from(num && den);
             e.1 += u64::from(den);
         }
-        let (mut received, mut open, mut withdrawn_or_rejected) = (0, 0, 0);
+        let (mut received, mut open, mut withdrawn_or_rejected, mut rated_twice) = (0, 0, 0, 0);
         for (id, s) in &seen {
             let mine: Vec<&EventRow> = events.iter().filter(|e| e.ticket_id == *id).collect();
             let at = |e: &EventRow| e.created_at.and_utc();
@@ -314,15 +321,21 @@ each_backend! {
             if ended.is_some() {
                 withdrawn_or_rejected += 1;
             }
-            // The rating that stands: the last one, unless a reopen came after it.
+            // Every rating given counts in resolution and satisfaction; the
+            // one that stands (the last, unless a reopen came after it) in
+            // the final satisfaction.
+            for e in mine.iter().filter(|e| e.action == "rate") {
+                let d: Value = serde_json::from_str(e.detail.as_deref().unwrap()).unwrap();
+                add(&mut expect, "resolution", d["solved"] == json!(true), inside(at(e)));
+                add(&mut expect, "satisfaction", d["satisfaction"] != json!("dissatisfied"), inside(at(e)));
+            }
             let last_rate = mine.iter().rposition(|e| e.action == "rate");
             let last_reopen = mine.iter().rposition(|e| e.action == "reopen");
             if let Some(r) = last_rate.filter(|r| last_reopen.is_none_or(|o| o < *r)) {
                 let d: Value = serde_json::from_str(mine[r].detail.as_deref().unwrap()).unwrap();
-                let rated = inside(at(mine[r]));
-                add(&mut expect, "resolution", d["solved"] == json!(true), rated);
-                add(&mut expect, "satisfaction", d["satisfaction"] != json!("dissatisfied"), rated);
+                add(&mut expect, "final_satisfaction", d["satisfaction"] != json!("dissatisfied"), inside(at(mine[r])));
             }
+            rated_twice += u64::from(mine.iter().filter(|e| e.action == "rate").count() > 1);
             let moves = mine.iter().filter(|e| ["transfer", "escalate", "return", "take_over"].contains(&e.action.as_str())).count() as u64;
             let returns = mine.iter().filter(|e| e.action == "return").count() as u64;
             let r = expect.entry("returns").or_default();
@@ -342,11 +355,13 @@ each_backend! {
         assert!(expect["returns"].0 > 0 && expect["satisfaction"].1 > expect["satisfaction"].0, "{expect:?}");
         assert!(expect.get("reopens").is_some_and(|r| r.0 > 0), "{expect:?}");
         assert!(withdrawn_or_rejected > 0, "the definitions of issue 22, item 3, are exercised");
+        assert!(rated_twice > 0, "a rating superseded by a reopening is exercised");
+        assert_ne!(expect["satisfaction"], expect["final_satisfaction"], "{expect:?}");
         let got = metrics(&app, &c.city, "from=2026-03-01&to=2026-03-20").await;
         let total = &got["total"];
         assert_eq!(total["received"].as_u64().unwrap(), received);
         assert_eq!(received, seen.len() as u64);
-        for name in ["response", "on_time_resolution", "resolution", "satisfaction", "returns", "reopens"] {
+        for name in ["response", "on_time_resolution", "resolution", "satisfaction", "final_satisfaction", "returns", "reopens"] {
             assert_eq!(rate(&total[name]), expect.get(name).copied().unwrap_or_default(), "{name}: {total}");
             let (num, den) = rate(&total[name]);
             if den == 0 {

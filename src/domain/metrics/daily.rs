@@ -41,6 +41,8 @@ pub struct Counts {
     pub rated: i64,
     pub solved: i64,
     pub satisfied: i64,
+    pub final_rated: i64,
+    pub final_satisfied: i64,
 }
 
 macro_rules! each_count {
@@ -62,7 +64,9 @@ macro_rules! each_count {
             resolve_minutes,
             rated,
             solved,
-            satisfied
+            satisfied,
+            final_rated,
+            final_satisfied
         )
     };
 }
@@ -105,7 +109,7 @@ impl Counts {
         c
     }
 
-    pub const FIELDS: usize = 17;
+    pub const FIELDS: usize = 19;
 
     /// The counts of a tally (durations as sums).
     pub fn of(t: &Tally) -> Counts {
@@ -128,6 +132,8 @@ impl Counts {
             rated: n(t.rated),
             solved: n(t.solved),
             satisfied: n(t.satisfied),
+            final_rated: n(t.final_rated),
+            final_satisfied: n(t.final_satisfied),
         }
     }
 }
@@ -202,13 +208,23 @@ pub fn settled(r: &TicketRecord) -> Vec<(DateTime<Utc>, Counts)> {
             },
         ));
     }
+    for g in &r.ratings {
+        out.push((
+            g.at,
+            Counts {
+                rated: 1,
+                solved: i64::from(g.solved),
+                satisfied: i64::from(g.satisfied()),
+                ..Counts::default()
+            },
+        ));
+    }
     if let (Some(at), Some(s)) = (r.rated_at, r.satisfaction) {
         out.push((
             at,
             Counts {
-                rated: 1,
-                solved: i64::from(r.solved == Some(true)),
-                satisfied: i64::from(s != Satisfaction::Dissatisfied),
+                final_rated: 1,
+                final_satisfied: i64::from(s != Satisfaction::Dissatisfied),
                 ..Counts::default()
             },
         ));
@@ -287,6 +303,7 @@ pub struct DayFigures {
     pub on_time_resolution: Rate,
     pub resolution: Rate,
     pub satisfaction: Rate,
+    pub final_satisfaction: Rate,
     pub returns: Rate,
     pub reopens: Rate,
     pub repeats: Rate,
@@ -312,6 +329,7 @@ impl Counts {
             on_time_resolution: rate(self.resolved_on_time, self.resolve_due),
             resolution,
             satisfaction,
+            final_satisfaction: rate(self.final_satisfied, self.final_rated),
             returns: rate(self.returns, self.routings),
             reopens: rate(self.reopened, self.resolved),
             repeats: rate(self.repeats, self.received),
@@ -375,8 +393,8 @@ mod tests {
             let w = ScoreWeights::default();
             let (full, day) = (tally.figures(&w), sum.figures(&open, &w));
             prop_assert_eq!(
-                (full.response, full.on_time_resolution, full.resolution, full.satisfaction, full.score),
-                (day.response, day.on_time_resolution, day.resolution, day.satisfaction, day.score)
+                (full.response, full.on_time_resolution, full.resolution, full.satisfaction, full.final_satisfaction, full.score),
+                (day.response, day.on_time_resolution, day.resolution, day.satisfaction, day.final_satisfaction, day.score)
             );
         }
     }

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Satisfaction, TicketRecord};
+use super::{GivenRating, Satisfaction, TicketRecord};
 use crate::domain::ticket::Status;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +126,19 @@ impl History {
 
     /// The whole record, given what the ticket says now.
     pub fn record(&self, now: &TicketNow) -> TicketRecord {
+        let rated_at = self.rated_at.filter(|_| now.satisfaction.is_some());
+        let mut ratings = now.ratings.clone();
+        // A rating given before every rating was kept (migration 19) is
+        // known only as the one standing.
+        if ratings.is_empty() {
+            if let (Some(at), Some(satisfaction)) = (rated_at, now.satisfaction) {
+                ratings.push(GivenRating {
+                    at,
+                    satisfaction,
+                    solved: now.solved == Some(true),
+                });
+            }
+        }
         TicketRecord {
             filed_at: now.filed_at,
             first_sign_due: self.first_sign_due,
@@ -139,9 +152,10 @@ impl History {
                 now.resolve_due
             },
             first_resolved_at: self.first_resolved_at,
-            rated_at: self.rated_at.filter(|_| now.satisfaction.is_some()),
+            rated_at,
             satisfaction: now.satisfaction,
             solved: now.solved,
+            ratings,
             routings: self.routings,
             returns: self.returns,
             reopened: now.reopened,
@@ -162,6 +176,8 @@ pub struct TicketNow {
     pub resolve_due: Option<DateTime<Utc>>,
     pub satisfaction: Option<Satisfaction>,
     pub solved: Option<bool>,
+    /// Every rating given, oldest first.
+    pub ratings: Vec<GivenRating>,
     pub reopened: bool,
     pub overdue: bool,
 }

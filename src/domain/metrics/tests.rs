@@ -28,6 +28,7 @@ fn filed(day: u32) -> TicketRecord {
         rated_at: None,
         satisfaction: None,
         solved: None,
+        ratings: Vec::new(),
         routings: 1,
         returns: 0,
         reopened: false,
@@ -120,6 +121,11 @@ fn ratings_make_resolution_and_satisfaction() {
         r.rated_at = Some(at(5, 1));
         r.satisfaction = Some(s);
         r.solved = Some(solved);
+        r.ratings = vec![GivenRating {
+            at: at(5, 1),
+            satisfaction: s,
+            solved,
+        }];
         r
     };
     let records = [
@@ -133,6 +139,55 @@ fn ratings_make_resolution_and_satisfaction() {
     assert_eq!(f.satisfaction.value, Some(0.5));
     assert_eq!(f.resolved, 4);
     assert_eq!(f.open, 0);
+    assert_eq!(f.final_satisfaction, f.satisfaction);
+}
+
+#[test]
+fn a_rating_a_reopening_superseded_still_counts() {
+    // Dissatisfied and unsolved on the 5th, reopened, rated satisfied on the 9th.
+    let mut r = filed(3);
+    r.open = false;
+    r.first_resolved_at = Some(at(4, 1));
+    r.ratings = vec![
+        GivenRating {
+            at: at(5, 1),
+            satisfaction: Satisfaction::Dissatisfied,
+            solved: false,
+        },
+        GivenRating {
+            at: at(9, 1),
+            satisfaction: Satisfaction::Satisfied,
+            solved: true,
+        },
+    ];
+    r.rated_at = Some(at(9, 1));
+    r.satisfaction = Some(Satisfaction::Satisfied);
+    r.solved = Some(true);
+    let f = tally(std::slice::from_ref(&r), &april()).figures(&ScoreWeights::default());
+    assert_eq!(
+        (f.satisfaction.numerator, f.satisfaction.denominator),
+        (1, 2)
+    );
+    assert_eq!((f.resolution.numerator, f.resolution.denominator), (1, 2));
+    assert_eq!(
+        (
+            f.final_satisfaction.numerator,
+            f.final_satisfaction.denominator
+        ),
+        (1, 1)
+    );
+    // A period holding only the first rating still hears it.
+    let early = Period {
+        from: at(1, 0),
+        to: at(7, 0),
+        now: at(30, 0),
+    };
+    let f = tally(&[r], &early).figures(&ScoreWeights::default());
+    assert_eq!(
+        (f.satisfaction.numerator, f.satisfaction.denominator),
+        (0, 1)
+    );
+    assert_eq!(f.final_satisfaction.denominator, 0);
 }
 
 #[test]
@@ -174,6 +229,7 @@ pub(super) fn record() -> impl Strategy<Value = TicketRecord> {
         proptest::option::of(0i64..6000),
         proptest::option::of(0i64..20_000),
         proptest::option::of((0usize..3, any::<bool>())),
+        proptest::collection::vec((0i64..20_000, 0usize..3, any::<bool>()), 0..3),
         (
             1u32..6,
             0u32..3,
@@ -190,9 +246,33 @@ pub(super) fn record() -> impl Strategy<Value = TicketRecord> {
                 resolve,
                 rated,
                 rating,
+                superseded,
                 (routings, returns, reopened, repeat, open, overdue),
             )| {
                 let m = Duration::minutes;
+                let kind = |s: usize| {
+                    [
+                        Satisfaction::Satisfied,
+                        Satisfaction::BasicallySatisfied,
+                        Satisfaction::Dissatisfied,
+                    ][s]
+                };
+                let rated_at = rated.filter(|_| resolve.is_some()).map(|r| filed_at + m(r));
+                let mut ratings: Vec<GivenRating> = superseded
+                    .iter()
+                    .map(|&(at, s, solved)| GivenRating {
+                        at: filed_at + m(at),
+                        satisfaction: kind(s),
+                        solved,
+                    })
+                    .collect();
+                if let (Some(at), Some((s, solved))) = (rated_at, rating) {
+                    ratings.push(GivenRating {
+                        at,
+                        satisfaction: kind(s),
+                        solved,
+                    });
+                }
                 TicketRecord {
                     filed_at,
                     first_sign_due: Some(filed_at + m(480)),
@@ -204,15 +284,10 @@ pub(super) fn record() -> impl Strategy<Value = TicketRecord> {
                         .then(|| filed_at + m(sign.unwrap_or(0) + 300)),
                     resolve_due: Some(filed_at + m(2400)),
                     first_resolved_at: resolve.map(|r| filed_at + m(r)),
-                    rated_at: rated.filter(|_| resolve.is_some()).map(|r| filed_at + m(r)),
-                    satisfaction: rating.map(|(s, _)| {
-                        [
-                            Satisfaction::Satisfied,
-                            Satisfaction::BasicallySatisfied,
-                            Satisfaction::Dissatisfied,
-                        ][s]
-                    }),
+                    rated_at,
+                    satisfaction: rating.map(|(s, _)| kind(s)),
                     solved: rating.map(|(_, s)| s),
+                    ratings,
                     routings,
                     returns: returns.min(routings - 1),
                     reopened,
@@ -243,7 +318,7 @@ proptest! {
     #[test]
     fn rates_are_fractions(records in proptest::collection::vec(record(), 0..60)) {
         let f = tally(&records, &april()).figures(&ScoreWeights::default());
-        for r in [f.response, f.on_time_resolution, f.resolution, f.satisfaction, f.returns, f.reopens, f.repeats] {
+        for r in [f.response, f.on_time_resolution, f.resolution, f.satisfaction, f.final_satisfaction, f.returns, f.reopens, f.repeats] {
             prop_assert!(r.numerator <= r.denominator);
             prop_assert_eq!(r.value.is_some(), r.denominator > 0);
             if let Some(v) = r.value {

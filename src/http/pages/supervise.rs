@@ -253,6 +253,11 @@ async fn show_dashboard(
             &t.satisfaction,
             compare(&|f| f.satisfaction.value, 100.0),
         ),
+        card(
+            c.t("最终满意率", "Final satisfaction"),
+            &t.final_satisfaction,
+            compare(&|f| f.final_satisfaction.value, 100.0),
+        ),
         Card {
             label: c.t("综合得分", "Score"),
             value: score(t.score),
