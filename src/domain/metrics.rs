@@ -144,6 +144,25 @@ impl Tally {
         }
     }
 
+    /// A sign-for window the department held, due in the period: counted
+    /// as the ticket's first window is (once passed or answered; not when
+    /// the ticket ended before it undone).
+    pub fn add_sign_window(
+        &mut self,
+        due: DateTime<Utc>,
+        answered: Option<DateTime<Utc>>,
+        ended: Option<DateTime<Utc>>,
+        period: &Period,
+    ) {
+        if period.contains(due)
+            && !left_before(due, answered, ended)
+            && (answered.is_some() || due <= period.now)
+        {
+            self.sign_due += 1;
+            self.signed_on_time += u64::from(answered.is_some_and(|a| a <= due));
+        }
+    }
+
     pub fn merge(&mut self, other: &Tally) {
         self.received += other.received;
         self.sign_due += other.sign_due;

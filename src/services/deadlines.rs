@@ -187,6 +187,9 @@ fn recompute_one(
         stand.escalation_level,
         naive(now),
     )?;
+    if sign_to != sign_due {
+        crate::storage::sign_windows::move_due(conn, id, sign_to)?;
+    }
     if let Some(mut m) = MetricsRow::find(conn, id)? {
         // Response is measured against the first sign-for deadline.
         if m.first_signed_at.is_none() && clocks.sign.round == 1 {

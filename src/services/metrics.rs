@@ -217,6 +217,16 @@ pub async fn report(
                 Some(GroupBy::Day) => add_to(&mut daily, &c.record, &period, |at| {
                     day_index(at, &period, q.from, days.len())
                 }),
+                // A department's response is the windows it held (below),
+                // not the ticket's first one.
+                Some(GroupBy::Department) => {
+                    let mut own = c.record.clone();
+                    own.first_sign_due = None;
+                    grouped
+                        .entry(c.department_id.to_string())
+                        .or_default()
+                        .add(&own, &period)
+                }
                 Some(g) => grouped
                     .entry(group_key(g, scope.region.as_ref(), c))
                     .or_default()
@@ -227,19 +237,26 @@ pub async fn report(
             break;
         }
     }
-    // A department's response counts its co-handling opinions too.
+    // A department's response counts the sign-for windows it held and its
+    // co-handling opinions.
     if q.group_by == Some(GroupBy::Department) {
         let filter = filter.clone();
-        let due = db
+        let (windows, due) = db
             .run(move |conn| {
-                Ok(metrics::cohandling_due_between(
-                    conn,
-                    &filter,
-                    period.from.naive_utc(),
-                    period.to.naive_utc(),
-                )?)
+                let (from, to) = (period.from.naive_utc(), period.to.naive_utc());
+                Ok((
+                    metrics::sign_windows_due_between(conn, &filter, from, to)?,
+                    metrics::cohandling_due_between(conn, &filter, from, to)?,
+                ))
             })
             .await?;
+        let u = |d: Option<chrono::NaiveDateTime>| d.map(|d| d.and_utc());
+        for (department, due_at, answered, ended) in windows {
+            grouped
+                .entry(department.to_string())
+                .or_default()
+                .add_sign_window(due_at.and_utc(), u(answered), u(ended), &period);
+        }
         for (department, due_at, answered) in due {
             grouped
                 .entry(department.to_string())

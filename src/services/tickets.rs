@@ -29,6 +29,7 @@ use crate::storage::names::Directory;
 use crate::storage::ratings::TicketRating;
 use crate::storage::regions::Region;
 use crate::storage::schema::{departments, ticket_departments, tickets, whitelist_entries};
+use crate::storage::sign_windows;
 use crate::storage::sla::{naive, ClockRow, SlaEvent};
 use crate::storage::tickets::{
     self as store, NewTicket, NewTicketEvent, Ticket, TicketChange, TicketDepartment, TicketEvent,
@@ -495,6 +496,7 @@ async fn filing(
                             ),
                         ),
                     )?;
+                    sign_windows::open(conn, ticket.id, handling, t, naive(clocks.sign.due_at))?;
                     let summary = (&ticket).into();
                     let mut notices = notify::pending(
                         crate::domain::notify::after_filing(handling),
@@ -1148,22 +1150,28 @@ pub async fn act(
                 TicketRating::record(conn, id, caller.user_id, satisfaction.as_str(), *solved, t)?;
             }
             ClockRow::save(conn, &settled.row)?;
+            let step = Step {
+                at,
+                from: loaded.state.status,
+                to: next.status,
+                moved: next.handling.id != loaded.state.handling.id,
+                returned: matches!(action, Action::Return { .. }),
+                rated: matches!(action, Action::Rate { .. }),
+                resolve_due_before: old.resolve_due_at.map(|d| d.and_utc()),
+                resolve_due_after: Some(settled.resolve_due_at.and_utc()),
+            };
+            if step.answers_sign_window() {
+                sign_windows::answer(conn, id, t)?;
+            }
+            if step.opens_sign_window() {
+                sign_windows::open(conn, id, next.handling.id, t, settled.sign_due_at)?;
+            }
             if let Some(row) = MetricsRow::find(conn, id)? {
                 let filed = old.filed_at.and_utc();
                 let before = row.history();
-                let after = before.after(
-                    &Step {
-                        at,
-                        from: loaded.state.status,
-                        to: next.status,
-                        moved: next.handling.id != loaded.state.handling.id,
-                        returned: matches!(action, Action::Return { .. }),
-                        rated: matches!(action, Action::Rate { .. }),
-                        resolve_due_before: old.resolve_due_at.map(|d| d.and_utc()),
-                        resolve_due_after: Some(settled.resolve_due_at.and_utc()),
-                    },
-                    |to| snap.calendar.working_minutes_between(filed, to),
-                );
+                let after = before.after(&step, |to| {
+                    snap.calendar.working_minutes_between(filed, to)
+                });
                 // Written even when the history is the same: the ticket's
                 // status or rating may have changed its record, and the
                 // write marks it for the daily totals.

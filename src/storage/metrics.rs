@@ -170,6 +170,40 @@ pub fn cohandling_due_between(
     in_scope!(q, filter).load(conn)
 }
 
+/// A sign-for window as a department's response counts it: the department
+/// that held it, its deadline, when it was answered, and when the ticket
+/// ended unresolved (a window it left undone before the deadline is not
+/// counted).
+pub type HeldWindow = (
+    i64,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// Sign-for windows due in `[from, to)` on tickets `filter` covers.
+pub fn sign_windows_due_between(
+    conn: &mut AnyConnection,
+    filter: &MetricsFilter,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<HeldWindow>> {
+    use super::schema::sign_windows as sw;
+    let q = sw::table
+        .inner_join(tickets::table.on(tickets::id.eq(sw::ticket_id)))
+        .inner_join(ticket_metrics::table.on(ticket_metrics::ticket_id.eq(sw::ticket_id)))
+        .filter(sw::due_at.ge(from))
+        .filter(sw::due_at.lt(to))
+        .select((
+            sw::department_id,
+            sw::due_at,
+            sw::answered_at,
+            ticket_metrics::ended_at,
+        ))
+        .into_boxed();
+    in_scope!(q, filter).load(conn)
+}
+
 /// The six-digit place codes starting with a digit prefix, as a range
 /// `[from, to)` (`to` None past 999999); None for anything else.
 fn place_range(prefix: &str) -> Option<(String, Option<String>)> {

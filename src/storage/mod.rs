@@ -44,6 +44,7 @@ pub mod reference;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod schema;
+pub mod sign_windows;
 pub mod sla;
 pub mod templates;
 pub mod tickets;

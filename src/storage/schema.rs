@@ -286,6 +286,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_windows (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        department_id -> BigInt,
+        opened_at -> Timestamp,
+        due_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     cohandling_clocks (ticket_id, department_id) {
         ticket_id -> BigInt,
         department_id -> BigInt,
@@ -538,6 +549,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     calendar_recomputes,
     cohandling_clocks,
+    sign_windows,
     cohandling_events,
     sla_policies,
     ticket_clocks,

@@ -125,3 +125,39 @@ each_backend! {
         assert!(page.html.contains("value=\"2026-03-03\""));
     }
 }
+
+each_backend! {
+    async fn each_sign_for_window_counts_for_the_department_that_held_it(app) {
+        let c = cast(&app).await;
+        let (wuzhong, city) = (app.department_of("320506").await, app.department_of("320500").await);
+        app.user("officer", "o@suzhou.cn", Some(city), None).await;
+        app.user("supervisor", "s@jiangsu.cn", Some(app.department_of("320000").await), None).await;
+        let city_officer = app.token("o@suzhou.cn").await;
+        let supervisor = app.token("s@jiangsu.cn").await;
+        app.clock.set(bj(2, 9, 0, 0));
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &json!({
+            "category": "logistics", "urgency": "normal", "title": "货车无法进园区", "description": "卡口不放行。"
+        })).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let due: DateTime<Utc> = t["sign_due_at"].as_str().unwrap().parse().unwrap();
+        // The district lets its window pass, then sends the ticket up; the
+        // city signs for it at once.
+        app.clock.set(due + chrono::Duration::hours(3));
+        act(&app, &c.officer, id, "escalate", json!({"reason": "需市级协调"})).await;
+        app.clock.set(due + chrono::Duration::hours(4));
+        act(&app, &city_officer, id, "sign_for", json!({})).await;
+        app.clock.set(bj(20, 9, 0, 0));
+        let res = app.get_as("/api/v1/metrics?from=2026-03-01&to=2026-03-19&group_by=department", &supervisor).await;
+        assert_eq!(res.status(), 200);
+        let got: Value = res.json().await.unwrap();
+        let response = |dept: i64| {
+            let g = got["groups"].as_array().unwrap().iter().find(|g| g["key"].as_str() == Some(dept.to_string().as_str())).unwrap_or_else(|| panic!("{got}"));
+            (g["figures"]["response"]["numerator"].as_u64().unwrap(), g["figures"]["response"]["denominator"].as_u64().unwrap())
+        };
+        assert_eq!(response(wuzhong), (0, 1), "the district was late: {got}");
+        assert_eq!(response(city), (1, 1), "the city answered its own window in time: {got}");
+        // The ticket's response, as the enterprise lived it, stays late.
+        assert_eq!(got["total"]["response"]["numerator"], 0);
+        assert_eq!(got["total"]["response"]["denominator"], 1);
+    }
+}

@@ -44,6 +44,23 @@ pub struct Step {
     pub resolve_due_after: Option<DateTime<Utc>>,
 }
 
+impl Step {
+    /// Whether the step answers the sign-for window the ticket was in: any
+    /// decision on it (signing for, sending it on, rejecting), not the
+    /// enterprise withdrawing it.
+    pub fn answers_sign_window(&self) -> bool {
+        self.from == Status::PendingSign
+            && self.to != Status::Withdrawn
+            && (self.to != Status::PendingSign || self.moved)
+    }
+
+    /// Whether the step opens a sign-for window: the ticket comes to a
+    /// department (another one, or back to pending) to be signed for.
+    pub fn opens_sign_window(&self) -> bool {
+        self.to == Status::PendingSign && (self.moved || self.from != Status::PendingSign)
+    }
+}
+
 impl History {
     /// A ticket just filed. `repeat`: its enterprise filed one of the same
     /// category in the 30 days before.
@@ -87,13 +104,8 @@ impl History {
             h.first_signed_at = Some(step.at);
             h.sign_minutes = Some(working_minutes_since_filing(step.at));
         }
-        // The first window is answered by any decision on it: signing for,
-        // sending it on, rejecting; not by the enterprise withdrawing.
-        if h.responded_at.is_none()
-            && step.from == Status::PendingSign
-            && step.to != Status::Withdrawn
-            && (step.to != Status::PendingSign || step.moved)
-        {
+        // The first window is answered by any decision on it.
+        if h.responded_at.is_none() && step.answers_sign_window() {
             h.responded_at = Some(step.at);
         }
         if h.ended_at.is_none() && matches!(step.to, Status::Withdrawn | Status::Rejected) {
