@@ -203,6 +203,9 @@ pub struct MetricsSettings {
     pub score_weight_response: f64,
     pub score_weight_resolution: f64,
     pub score_weight_satisfaction: f64,
+    /// Rankings rank only groups with at least this many sign-for deadlines
+    /// due and ratings given; the others are listed after them as 样本不足.
+    pub ranking_min_sample: u64,
     /// Cumulative resolved counts shown as milestones: "100,300,500,700,1000".
     pub milestones: String,
     /// Seconds between foldings of changed tickets into the daily totals

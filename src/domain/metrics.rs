@@ -465,5 +465,83 @@ pub fn rank_by_score(figures: &[&Figures]) -> Vec<(usize, Option<u32>)> {
     ranked
 }
 
+/// Where a group stands in a ranking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Ranked: 1 for the best score; equal scores share a rank.
+    Ranked(u32),
+    /// Fewer sign-for deadlines due or ratings given than the minimum
+    /// (样本不足): listed after the ranked ones, unranked.
+    InsufficientSample,
+    /// Nothing due, rated or received in the period (无数据): listed last.
+    NoData,
+}
+
+impl Standing {
+    pub fn rank(self) -> Option<u32> {
+        match self {
+            Standing::Ranked(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Ranked(_) => "ranked",
+            Standing::InsufficientSample => "insufficient_sample",
+            Standing::NoData => "no_data",
+        }
+    }
+}
+
+impl Figures {
+    /// The sample a score rests on: the fewer of the sign-for deadlines due
+    /// (response) and the ratings given (resolution, satisfaction).
+    pub fn sample(&self) -> u64 {
+        self.response.denominator.min(self.satisfaction.denominator)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.received == 0
+            && self.response.denominator == 0
+            && self.on_time_resolution.denominator == 0
+            && self.satisfaction.denominator == 0
+    }
+}
+
+/// Ranks groups as a 通报 may: by score among those whose sample reaches
+/// `min_sample`; then the others (样本不足) by score, unranked; then those
+/// without any data. Returns the order (indices into `figures`) with each
+/// position's standing.
+pub fn rank_with_minimum(figures: &[&Figures], min_sample: u64) -> Vec<(usize, Standing)> {
+    let (mut ranked, mut short, mut empty) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, f) in figures.iter().enumerate() {
+        if f.is_empty() {
+            empty.push(i);
+        } else if f.score.is_some() && f.sample() >= min_sample.max(1) {
+            ranked.push(i);
+        } else {
+            short.push(i);
+        }
+    }
+    let pick = |ids: &[usize]| -> Vec<&Figures> { ids.iter().map(|&i| figures[i]).collect() };
+    let mut out: Vec<(usize, Standing)> = rank_by_score(&pick(&ranked))
+        .into_iter()
+        .map(|(j, rank)| {
+            (
+                ranked[j],
+                rank.map_or(Standing::InsufficientSample, Standing::Ranked),
+            )
+        })
+        .collect();
+    out.extend(
+        rank_by_score(&pick(&short))
+            .into_iter()
+            .map(|(j, _)| (short[j], Standing::InsufficientSample)),
+    );
+    out.extend(empty.into_iter().map(|i| (i, Standing::NoData)));
+    out
+}
+
 #[cfg(test)]
 mod tests;

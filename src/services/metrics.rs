@@ -10,7 +10,7 @@ use chrono_tz::Asia::Shanghai;
 use diesel::prelude::*;
 
 use crate::domain::access::Caller;
-use crate::domain::metrics::{add_to, rank_by_score, Figures, Period, ScoreWeights, Tally};
+use crate::domain::metrics::{add_to, Figures, Period, ScoreWeights, Tally};
 use crate::domain::region::{is_municipality, DepartmentKind, RegionCode, RegionLevel};
 use crate::domain::role::Role;
 use crate::storage::metrics::{self, Counted, MetricsFilter};
@@ -25,6 +25,9 @@ pub enum GroupBy {
     Category,
     Urgency,
     Day,
+    /// The region of this level each ticket is placed in (for 地区排名;
+    /// not offered as `group_by`).
+    RegionAt(RegionLevel),
 }
 
 impl GroupBy {
@@ -301,73 +304,6 @@ pub async fn report(
     })
 }
 
-/// One department in the ranking of its level.
-#[derive(Debug, Clone)]
-pub struct Ranked {
-    /// 1 for the best score; equal scores share a rank; None without a score.
-    pub rank: Option<u32>,
-    pub department_id: i64,
-    pub name: String,
-    pub region_code: Option<String>,
-    pub figures: Figures,
-}
-
-/// The departments of one level in the scope, ranked by score (domain
-/// section 7). A ticket counts for the department handling it; departments
-/// without any ticket in the period are not listed.
-pub async fn ranking(
-    db: &Database,
-    caller: &Caller,
-    mut q: MetricsQuery,
-    level: RegionLevel,
-    now: DateTime<Utc>,
-    weights: ScoreWeights,
-) -> Result<(Scope, Vec<Ranked>), MetricsError> {
-    q.group_by = Some(GroupBy::Department);
-    let report = report(db, caller, q, now, weights).await?;
-    let ids: Vec<i64> = report
-        .groups
-        .iter()
-        .filter_map(|g| g.key.parse().ok())
-        .collect();
-    let of_level: HashMap<i64, Option<String>> = db
-        .run(move |conn| {
-            Ok(departments::table
-                .filter(departments::id.eq_any(ids))
-                .filter(departments::kind.eq(level.as_str()))
-                .select((departments::id, departments::region_code))
-                .load::<(i64, Option<String>)>(conn)?
-                .into_iter()
-                .collect())
-        })
-        .await?;
-    let mut groups: Vec<(i64, Group)> = report
-        .groups
-        .into_iter()
-        .filter_map(|g| Some((g.key.parse().ok()?, g)))
-        .filter(|(id, _)| of_level.contains_key(id))
-        .collect();
-    // Ties keep department order, so the list is stable between calls.
-    groups.sort_by_key(|(id, _)| *id);
-    let figures: Vec<&Figures> = groups.iter().map(|(_, g)| &g.figures).collect();
-    let order = rank_by_score(&figures);
-    let mut slots: Vec<Option<(i64, Group)>> = groups.into_iter().map(Some).collect();
-    let ranked = order
-        .into_iter()
-        .filter_map(|(i, rank)| {
-            let (id, g) = slots[i].take()?;
-            Some(Ranked {
-                rank,
-                department_id: id,
-                name: g.name,
-                region_code: of_level.get(&id).cloned().flatten(),
-                figures: g.figures,
-            })
-        })
-        .collect();
-    Ok((report.scope, ranked))
-}
-
 /// Tickets read per query.
 const PAGE: i64 = 5_000;
 
@@ -389,6 +325,16 @@ fn group_key(g: GroupBy, scope: Option<&(RegionCode, RegionLevel)>, c: &Counted)
         GroupBy::Category => c.category.clone(),
         GroupBy::Urgency => c.urgency.clone(),
         GroupBy::Day => String::new(),
+        GroupBy::RegionAt(level) => region_at(level, &c.place_code),
+    }
+}
+
+/// The code of the region of `level` a six-digit place lies in.
+pub fn region_at(level: RegionLevel, place: &str) -> String {
+    match (level, place.get(..2), place.get(..4)) {
+        (RegionLevel::Province, Some(p), _) => format!("{p}0000"),
+        (RegionLevel::City, _, Some(c)) => format!("{c}00"),
+        _ => place.to_string(),
     }
 }
 

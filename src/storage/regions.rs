@@ -89,6 +89,32 @@ impl Region {
             .collect())
     }
 
+    /// The regions of one level under a code prefix (all when None), by
+    /// code; without the nominal ones (a municipality's 市辖区), which no
+    /// department answers for.
+    pub fn of_level(
+        conn: &mut AnyConnection,
+        level: &str,
+        prefix: Option<&str>,
+    ) -> QueryResult<Vec<Region>> {
+        let mut q = regions::table
+            .filter(regions::level.eq(level))
+            .filter(regions::nominal.eq(false))
+            .order(regions::code.asc())
+            .select(Region::as_select())
+            .into_boxed();
+        if let Some(p) = prefix {
+            let pad = |d: char| {
+                format!(
+                    "{p}{}",
+                    d.to_string().repeat(6usize.saturating_sub(p.len()))
+                )
+            };
+            q = q.filter(regions::code.between(pad('0'), pad('9')));
+        }
+        q.load(conn)
+    }
+
     /// The provinces, the roots of the tree.
     pub fn provinces(conn: &mut AnyConnection) -> QueryResult<Vec<Region>> {
         regions::table

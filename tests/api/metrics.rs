@@ -565,21 +565,25 @@ each_backend! {
         act(&app, &c.enterprise, ids[1], "rate", json!({"satisfaction": "basically_satisfied", "solved": false})).await;
         app.clock.set(bj(10, 12, 0));
 
-        let query = "level=county&from=2026-03-01&to=2026-03-10";
+        // 部门排名 with a minimum sample of one: every county department of
+        // the city is listed, the ranked first, then 样本不足, then 无数据.
+        let query = "level=county&from=2026-03-01&to=2026-03-10&min_sample=1";
         let res = app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.city).await;
         assert_eq!(res.status(), 200);
         let ranking: Value = res.json().await.unwrap();
-        assert_eq!(ranking["level"], "county");
-        let list = ranking["departments"].as_array().unwrap();
+        assert_eq!((ranking["level"].as_str(), ranking["basis"].as_str(), ranking["title"].as_str()), (Some("county"), Some("department"), Some("部门排名")));
+        let list = ranking["entries"].as_array().unwrap();
         let names: Vec<&str> = list.iter().map(|d| d["name"].as_str().unwrap()).collect();
-        assert_eq!(list.len(), 3, "{names:?}");
+        assert!(list.len() >= 5, "every county department of Suzhou: {names:?}");
         assert!(names[0].contains("吴中"), "{names:?}");
         assert!(names[1].contains("虎丘"), "{names:?}");
         assert!(names[2].contains("相城"), "{names:?}");
-        assert_eq!(list[0]["rank"], 1);
+        assert_eq!((list[0]["rank"].as_u64(), list[0]["standing"].as_str()), (Some(1), Some("ranked")));
         assert_eq!(list[1]["rank"], 2);
         assert!(list[2]["rank"].is_null(), "no rating, no score, no rank");
+        assert_eq!(list[2]["standing"], "insufficient_sample");
         assert!(list[2]["figures"]["score"].is_null());
+        assert!(list[3..].iter().all(|d| d["standing"] == "no_data" && d["rank"].is_null()), "{list:?}");
         // The score is the weighted three rates (0.30, 0.35, 0.35).
         assert_eq!(list[0]["figures"]["score"], 100.0);
         let huqiu = &list[1]["figures"];
@@ -589,26 +593,49 @@ each_backend! {
         assert!((huqiu["score"].as_f64().unwrap() - 35.0).abs() < 1e-9, "{huqiu}");
         assert_eq!(list[0]["region_code"], "320506");
 
-        // The county lead sees only its own department; the city level has
-        // handled nothing here.
-        let own: Value = app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.wuzhong_lead).await.json().await.unwrap();
-        assert_eq!(own["departments"].as_array().unwrap().len(), 1);
-        let cities: Value = app.get_as("/api/v1/metrics/ranking?level=city&from=2026-03-01&to=2026-03-10", &c.ministry).await.json().await.unwrap();
-        assert_eq!(cities["departments"], json!([]));
+        // Under the configured minimum (5), one ticket each ranks nobody:
+        // all three are 样本不足, the best score first.
+        let default: Value = app.get_as("/api/v1/metrics/ranking?level=county&from=2026-03-01&to=2026-03-10", &c.city).await.json().await.unwrap();
+        assert_eq!(default["min_sample"], 5);
+        let list = default["entries"].as_array().unwrap();
+        assert!(list[..3].iter().all(|d| d["standing"] == "insufficient_sample" && d["rank"].is_null()), "{list:?}");
+        assert!(list[0]["name"].as_str().unwrap().contains("吴中"));
 
-        // The export lists the same order.
+        // 地区排名: every county of the city, over the tickets placed in it.
+        let regions: Value = app.get_as("/api/v1/metrics/ranking?basis=region&level=county&from=2026-03-01&to=2026-03-10&min_sample=1", &c.city).await.json().await.unwrap();
+        assert_eq!(regions["title"], "地区排名");
+        let list = regions["entries"].as_array().unwrap();
+        assert_eq!(list.len(), app.db.run(|conn| Ok(yizhan::storage::regions::Region::of_level(conn, "county", Some("3205"))?.len())).await.unwrap());
+        assert_eq!((list[0]["key"].as_str(), list[0]["name"].as_str()), (Some("320506"), Some("吴中区")));
+        assert!(list[0]["department_id"].is_null());
+        assert_eq!(list[0]["figures"]["received"], 1);
+
+        // The county lead sees only its own department; the city level has
+        // handled nothing: every city department of the country, no data.
+        let own: Value = app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.wuzhong_lead).await.json().await.unwrap();
+        assert_eq!(own["entries"].as_array().unwrap().len(), 1);
+        let cities: Value = app.get_as("/api/v1/metrics/ranking?level=city&from=2026-03-01&to=2026-03-10", &c.ministry).await.json().await.unwrap();
+        let cities = cities["entries"].as_array().unwrap();
+        assert!(cities.len() > 300 && cities.iter().all(|d| d["standing"] == "no_data"), "{}", cities.len());
+
+        // The export lists the same order, with the sample beside each.
         let csv = app.get_as(&format!("/api/v1/metrics/ranking/export?{query}&format=csv"), &c.city).await;
         assert_eq!(csv.status(), 200);
-        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("ranking-county-2026-03-01-2026-03-10.csv"));
+        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains("ranking-department-county-2026-03-01-2026-03-10.csv"));
         let text = csv.text().await.unwrap();
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-        assert!(lines[0].starts_with("名次,部门,区划代码,综合得分,响应率,按时办结率,解决率,满意率"), "{text}");
+        assert!(lines[0].starts_with("名次,部门,区划代码,综合得分,响应率,按时办结率,解决率,满意率,最终满意率,应签收数,评价数"), "{text}");
         assert!(lines[1].starts_with("1,") && lines[1].contains("吴中"), "{text}");
-        assert!(lines[3].starts_with("无数据,") && lines[3].contains("相城"), "{text}");
+        assert!(lines[3].starts_with("样本不足,") && lines[3].contains("相城"), "{text}");
+        assert!(lines[4].starts_with("无数据,"), "{text}");
+        let csv = app.get_as("/api/v1/metrics/ranking/export?basis=region&level=county&from=2026-03-01&to=2026-03-10&format=csv", &c.city).await.text().await.unwrap();
+        assert!(csv.trim_start_matches('\u{feff}').starts_with("名次,地区,"), "{csv}");
 
         let bad = assert_problem(app.get_as("/api/v1/metrics/ranking?level=village&from=2026-13-01", &c.city).await, 422).await;
         let fields: Vec<&str> = bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["from", "level"]);
+        let bad = assert_problem(app.get_as("/api/v1/metrics/ranking?level=county&basis=people", &c.city).await, 422).await;
+        assert_eq!(bad["errors"][0]["field"], "basis");
         assert_problem(app.get_as(&format!("/api/v1/metrics/ranking?{query}"), &c.wuzhong).await, 404).await;
         assert_problem(app.get_as(&format!("/api/v1/metrics/ranking?{query}&region=310115"), &c.city).await, 404).await;
     }

@@ -400,3 +400,39 @@ proptest! {
         }
     }
 }
+
+fn sampled(score: f64, due: u64, rated: u64) -> Figures {
+    let mut f = scored(Some(score), Some(1.0), due.max(rated));
+    f.response.denominator = due;
+    f.satisfaction.denominator = rated;
+    f.resolution.denominator = rated;
+    f
+}
+
+#[test]
+fn a_small_sample_is_listed_after_the_ranked_and_no_data_last() {
+    let f = [
+        // 4 tickets, a perfect score: too few to rank above the others.
+        sampled(100.0, 4, 4),
+        scored(None, None, 0),
+        sampled(70.0, 30, 12),
+        sampled(90.0, 8, 5),
+        // Enough due, too few rated.
+        sampled(95.0, 40, 2),
+    ];
+    let refs: Vec<&Figures> = f.iter().collect();
+    assert_eq!(
+        rank_with_minimum(&refs, 5),
+        vec![
+            (3, Standing::Ranked(1)),
+            (2, Standing::Ranked(2)),
+            (0, Standing::InsufficientSample),
+            (4, Standing::InsufficientSample),
+            (1, Standing::NoData),
+        ]
+    );
+    // A minimum of 0 or 1 ranks everything with a score.
+    let ranked = rank_with_minimum(&refs, 0);
+    assert_eq!(ranked[0], (0, Standing::Ranked(1)));
+    assert_eq!(ranked.last(), Some(&(1, Standing::NoData)));
+}

@@ -102,6 +102,7 @@ struct DashboardPage {
     regions: Vec<RegionRow>,
     trend_svg: String,
     ranking_svg: String,
+    ranking_note: String,
     resolved_to_date: u64,
     milestones: Vec<Milestone>,
     export_query: String,
@@ -332,13 +333,36 @@ async fn show_dashboard(
             }),
         ],
     );
-    let mut ranked: Vec<(String, Option<f64>)> = d
+    // As the 地区排名 ranks: only regions whose sample reaches the minimum.
+    let min_sample = state.settings.metrics.ranking_min_sample.max(1);
+    let (enough, short): (Vec<_>, Vec<_>) = d
         .regions
+        .iter()
+        .filter(|r| r.figures.received > 0 || r.figures.response.denominator > 0)
+        .partition(|r| {
+            let f = &r.figures;
+            f.score.is_some()
+                && f.response.denominator.min(f.satisfaction.denominator) >= min_sample
+        });
+    let mut ranked: Vec<(String, Option<f64>)> = enough
         .iter()
         .map(|r| (r.name.clone(), r.figures.score))
         .collect();
     ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
     ranked.truncate(20);
+    let ranking_note = if short.is_empty() {
+        String::new()
+    } else if en {
+        format!(
+            "{} more region(s) have fewer than {min_sample} sign-for deadlines due or ratings given: too few to rank.",
+            short.len()
+        )
+    } else {
+        format!(
+            "另有 {} 个地区样本不足（应签收或评价少于 {min_sample} 件），未参与排名。",
+            short.len()
+        )
+    };
     let ranking_svg = score_bars(
         c.t("下级地区综合得分排名", "Regions below, by score"),
         &ranked,
@@ -393,6 +417,7 @@ async fn show_dashboard(
         regions,
         trend_svg,
         ranking_svg,
+        ranking_note,
         resolved_to_date: d.resolved_to_date,
         milestones,
         errors: FormErrors::default(),

@@ -1,0 +1,155 @@
+//! The two rankings of domain section 7, each named for what it is:
+//! - 地区排名 (`Basis::Region`): every region of a level in the scope, over
+//!   every ticket placed in its subtree, whoever handled it;
+//! - 部门排名 (`Basis::Department`): every department of a level, over the
+//!   work it did itself (the sign-for windows it held, the tickets it
+//!   handled, its co-handling opinions).
+//!
+//! Both list every region or department of the level, those without data
+//! too, and rank only those whose sample reaches `metrics.ranking_min_sample`
+//! (the others are 样本不足, listed after them).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::metrics::{report, GroupBy, MetricsError, MetricsQuery, Scope};
+use crate::domain::access::Caller;
+use crate::domain::metrics::{rank_with_minimum, Figures, ScoreWeights, Standing, Tally};
+use crate::domain::region::RegionLevel;
+use crate::storage::regions::Region;
+use crate::storage::schema::departments;
+use crate::storage::Database;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    Region,
+    Department,
+}
+
+impl Basis {
+    pub fn parse(s: &str) -> Option<Basis> {
+        match s {
+            "region" => Some(Basis::Region),
+            "department" => Some(Basis::Department),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Region => "region",
+            Basis::Department => "department",
+        }
+    }
+}
+
+/// One region or department in a ranking.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub standing: Standing,
+    /// The region code, or the department id.
+    pub key: String,
+    pub department_id: Option<i64>,
+    pub name: String,
+    pub region_code: Option<String>,
+    pub figures: Figures,
+}
+
+/// A ranking question: which level, on which basis, how small a sample
+/// still ranks.
+#[derive(Debug, Clone, Copy)]
+pub struct RankingRule {
+    pub level: RegionLevel,
+    pub basis: Basis,
+    pub min_sample: u64,
+}
+
+pub async fn ranking(
+    db: &Database,
+    caller: &Caller,
+    mut q: MetricsQuery,
+    rule: RankingRule,
+    now: DateTime<Utc>,
+    weights: ScoreWeights,
+) -> Result<(Scope, Vec<Ranked>), MetricsError> {
+    q.group_by = Some(match rule.basis {
+        Basis::Region => GroupBy::RegionAt(rule.level),
+        Basis::Department => GroupBy::Department,
+    });
+    let report = report(db, caller, q, now, weights).await?;
+    let mut figures: HashMap<String, Figures> = report
+        .groups
+        .into_iter()
+        .map(|g| (g.key, g.figures))
+        .collect();
+    // A chain's scope is not a piece of the map: only those with data.
+    let prefix = report
+        .scope
+        .region
+        .as_ref()
+        .map(|(r, _)| r.subtree_prefix().to_string());
+    let every = report.scope.chain.is_none();
+    let level = rule.level;
+    let listed: Vec<(String, Option<i64>, String, Option<String>)> = db
+        .run(move |conn| {
+            Ok(match rule.basis {
+                Basis::Region => Region::of_level(conn, level.as_str(), prefix.as_deref())?
+                    .into_iter()
+                    .map(|r| (r.code.clone(), None, r.name, Some(r.code)))
+                    .collect(),
+                Basis::Department => {
+                    let mut q = departments::table
+                        .filter(departments::kind.eq(level.as_str()))
+                        .order(departments::id.asc())
+                        .select((departments::id, departments::name, departments::region_code))
+                        .into_boxed();
+                    if let Some(p) = &prefix {
+                        let pad = |d: char| {
+                            format!(
+                                "{p}{}",
+                                d.to_string().repeat(6usize.saturating_sub(p.len()))
+                            )
+                        };
+                        q = q.filter(departments::region_code.between(pad('0'), pad('9')));
+                    }
+                    q.load::<(i64, String, Option<String>)>(conn)?
+                        .into_iter()
+                        .map(|(id, name, region)| (id.to_string(), Some(id), name, region))
+                        .collect()
+                }
+            })
+        })
+        .await?;
+    let empty = Tally::default().figures(&weights);
+    let rows: Vec<Ranked> = listed
+        .into_iter()
+        .filter_map(|(key, department_id, name, region_code)| {
+            let f = figures.remove(&key);
+            if f.is_none() && !every {
+                return None;
+            }
+            Some(Ranked {
+                standing: Standing::NoData,
+                key,
+                department_id,
+                name,
+                region_code,
+                figures: f.unwrap_or_else(|| empty.clone()),
+            })
+        })
+        .collect();
+    let refs: Vec<&Figures> = rows.iter().map(|r| &r.figures).collect();
+    let order = rank_with_minimum(&refs, rule.min_sample);
+    let mut slots: Vec<Option<Ranked>> = rows.into_iter().map(Some).collect();
+    let ranked = order
+        .into_iter()
+        .filter_map(|(i, standing)| {
+            let mut r = slots[i].take()?;
+            r.standing = standing;
+            Some(r)
+        })
+        .collect();
+    Ok((report.scope, ranked))
+}
