@@ -6,13 +6,16 @@
 //! faster in some provinces than in others. `services::demo` carries the
 //! plan out through the real ticket services.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Shanghai;
 
 use crate::domain::credit_code::CreditCode;
-use crate::domain::region::RegionLevel;
+use crate::domain::region::{RegionCode, RegionLevel};
+use crate::domain::routing::{default_rules, route, RoutingInput, RoutingRule, Urgency};
 use crate::domain::ticket::Satisfaction;
-use crate::seed::{reference_plan, SeedRegion};
+use crate::seed::{reference_plan, ReferencePlan, SeedRegion};
 
 mod texts;
 
@@ -351,9 +354,63 @@ fn code(county: &str, serial: &mut u32) -> String {
         .to_string()
 }
 
+/// How many departments stand above the one a new ticket is routed to, by
+/// the rules a fresh database starts with: a return or an escalation goes
+/// one up, and the ministry has nowhere to go.
+struct Heights {
+    rules: Vec<RoutingRule>,
+    serving: HashMap<(RegionCode, RegionLevel), i64>,
+    above: HashMap<i64, usize>,
+}
+
+impl Heights {
+    fn new(reference: &ReferencePlan) -> Heights {
+        Heights {
+            rules: default_rules(),
+            serving: reference
+                .regions
+                .iter()
+                .map(|r| ((r.code.clone(), r.level), r.department_id))
+                .collect(),
+            // A path `/1/10/377/` lists the department and those above it.
+            above: reference
+                .departments
+                .iter()
+                .map(|d| (d.id, d.path.matches('/').count().saturating_sub(2)))
+                .collect(),
+        }
+    }
+
+    fn of(&self, e: &DemoEnterprise, category: &str, urgency: &str) -> usize {
+        let place = RegionCode::parse(&e.county).expect("a demo county is a region code");
+        let decision = route(
+            &self.rules,
+            &RoutingInput {
+                category: category.to_string(),
+                urgency: Urgency::parse(urgency).expect("a demo urgency"),
+                place: place.clone(),
+                regions_involved: Vec::new(),
+                national_listed: e.national_batch.is_some(),
+                provincial_listed: e.shanghai_listed,
+                chains: e.chains.iter().map(|c| c.to_string()).collect(),
+            },
+        );
+        // The ministry (no region), or a place nobody serves: nowhere to go.
+        decision
+            .target
+            .region_for(&place)
+            .and_then(|r| self.serving.get(&r))
+            .and_then(|d| self.above.get(d))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 /// Plans the demo: the year ending `until` (Beijing), with `tickets` problems.
 pub fn plan(until: NaiveDate, tickets: usize) -> DemoPlan {
-    let regions = reference_plan().regions;
+    let reference = reference_plan();
+    let heights = Heights::new(&reference);
+    let regions = reference.regions;
     let mut rng = Lcg(20_220_401);
     let from = until - Duration::days(364);
     let mut enterprises = Vec::new();
@@ -433,7 +490,7 @@ pub fn plan(until: NaiveDate, tickets: usize) -> DemoPlan {
         });
     }
 
-    let tickets = plan_tickets(&mut rng, &enterprises, from, until, tickets);
+    let tickets = plan_tickets(&mut rng, &enterprises, &heights, from, until, tickets);
     DemoPlan {
         from,
         until,
@@ -468,6 +525,7 @@ fn filing_day(rng: &mut Lcg, from: NaiveDate) -> NaiveDate {
 fn plan_tickets(
     rng: &mut Lcg,
     enterprises: &[DemoEnterprise],
+    heights: &Heights,
     from: NaiveDate,
     until: NaiveDate,
     count: usize,
@@ -514,7 +572,8 @@ fn plan_tickets(
         };
         let (title, description) = texts::problem(&mut || rng.next(), category);
         let profile = profile_of(&enterprises[enterprise].county);
-        let mut steps = plan_steps(rng, profile, filed_at, surge, urgency);
+        let above = heights.of(&enterprises[enterprise], category, urgency);
+        let mut steps = plan_steps(rng, profile, filed_at, surge, urgency, above);
         // Of the last six weeks' problems, slow provinces leave more
         // waiting (unsigned, or signed and unresolved): the overdue list.
         if end - filed_at < Duration::days(42) && rng.percent(10 + 2 * profile.sign_hours as u32) {
@@ -538,12 +597,15 @@ fn plan_tickets(
     tickets
 }
 
+/// A ticket's steps; `above` is how many departments stand above the one
+/// it is routed to, so that it is returned or escalated only while one does.
 fn plan_steps(
     rng: &mut Lcg,
     p: Profile,
     filed: DateTime<Utc>,
     surge: bool,
     urgency: &str,
+    mut above: usize,
 ) -> Vec<(DateTime<Utc>, DemoStep)> {
     let mut steps = Vec::new();
     if rng.percent(2) {
@@ -556,12 +618,14 @@ fn plan_steps(
     // The surge slowed everyone down.
     let load = if surge { 2 } else { 1 };
     let mut at = filed;
-    if rng.percent(3) {
+    // The draw comes first, so that the plan's random sequence stays as it was.
+    if rng.percent(3) && above > 0 {
         at = after_hours(at, 1 + rng.below(3) as i64);
         steps.push((
             at,
             DemoStep::Return("该企业不在本区，请上级重新分派。".into()),
         ));
+        above -= 1;
     }
     // Signed for as the 2022 mechanism reported: most in time. A critical
     // problem (30 minutes) within minutes, an urgent one (two working
@@ -593,12 +657,30 @@ fn plan_steps(
     }
     if rng.percent(5) {
         at = after_hours(at, 4 + rng.below(12) as i64);
-        steps.push((
-            at,
-            DemoStep::Escalate("涉及跨市协调，需上级部门统筹。".into()),
-        ));
-        at = after_hours(at, 1 + rng.below(6) as i64);
-        steps.push((at, DemoStep::SignFor));
+        if above > 0 {
+            steps.push((
+                at,
+                DemoStep::Escalate("涉及跨市协调，需上级部门统筹。".into()),
+            ));
+            at = after_hours(at, 1 + rng.below(6) as i64);
+            steps.push((at, DemoStep::SignFor));
+        } else {
+            // The ministry, with no one above, coordinates itself; the same
+            // draws keep the rest of the plan as it was.
+            steps.push((
+                at,
+                DemoStep::RequestInfo(
+                    "涉及跨地区协调，请列明相关地区和上下游企业，由部里统筹。".into(),
+                ),
+            ));
+            at = after_hours(at, 1 + rng.below(6) as i64);
+            steps.push((
+                at,
+                DemoStep::ProvideInfo(
+                    "上游零部件供应商分布在周边两个省份，需要跨省协调运输。".into(),
+                ),
+            ));
+        }
     }
     // Resolved within the urgency's window mostly (24 hours, two working
     // days), a normal problem as the province is used to.

@@ -173,3 +173,29 @@ fn every_step_has_its_actor_and_order() {
             .any(|a| a.enterprise == Some(t.enterprise)));
     }
 }
+
+#[test]
+fn no_ticket_is_returned_or_escalated_past_the_ministry() {
+    let reference = reference_plan();
+    let heights = Heights::new(&reference);
+    // 2026-12-07 once planned a ministry-handled ticket's escalation.
+    for until in [until(), NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()] {
+        let p = plan(until, 2_400);
+        let mut to_the_top = 0;
+        for t in &p.tickets {
+            let above = heights.of(&p.enterprises[t.enterprise], t.category, t.urgency);
+            let up = t
+                .steps
+                .iter()
+                .filter(|(_, s)| matches!(s, DemoStep::Return(_) | DemoStep::Escalate(_)))
+                .count();
+            assert!(
+                up <= above,
+                "{up} steps up from {above} below the top: {t:?}"
+            );
+            to_the_top += usize::from(up > 0 && up == above);
+        }
+        // The case is exercised: some tickets do reach the ministry.
+        assert!(to_the_top > 0, "{until}");
+    }
+}
