@@ -96,6 +96,7 @@ fn same(dash: &Value, full: &Value) {
         "on_time_resolution",
         "resolution",
         "satisfaction",
+        "final_satisfaction",
         "returns",
         "reopens",
         "repeats",
