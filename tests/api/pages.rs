@@ -203,6 +203,15 @@ each_backend! {
         // Compared with the previous 90 days (nothing then: one more ticket
         // received now) and with the same days a year before (issue 22, 7).
         assert!(dash.html.contains("较上期 +1") && dash.html.contains("同比 +1"), "{}", dash.html);
+        // One ticket is too few to rank; the definitions are on the page, and
+        // both rankings are offered as files (issue 22, items 1 and 4).
+        assert!(dash.html.contains("另有 1 个地区样本不足（应签收或评价少于 5 件）"), "{}", dash.html);
+        assert!(dash.html.contains("口径说明") && dash.html.contains("最终满意率"), "{}", dash.html);
+        for basis in ["region", "department"] {
+            let file = s.get(&format!("/exports/ranking.csv?basis={basis}&level=county")).await;
+            assert_eq!(file.status, 200, "{basis}");
+            assert!(file.html.contains("样本不足"), "{basis}: {}", file.html);
+        }
         let page = s.get(&format!("/tickets/{id}")).await;
         assert_eq!(page.offered_actions(), allowed(&app, c.supervisor_email, id).await);
         assert!(page.offered_actions().contains(&"reopen".to_string()), "{:?}", page.offered_actions());
