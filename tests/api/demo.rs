@@ -79,12 +79,18 @@ each_backend! {
         assert!(all["total"]["resolved"].as_u64().unwrap() > 0, "{all}");
         assert!(all["total"]["satisfaction"]["denominator"].as_u64().unwrap() > 0, "{all}");
         assert!(all["groups"].as_array().unwrap().len() >= 3, "several provinces");
+        // Rates in the range the 2022 mechanism reported: most tickets
+        // signed for and resolved in time (issue 22, item 11).
+        let value = |name: &str| all["total"][name]["value"].as_f64().unwrap();
+        assert!(value("response") >= 0.7, "{}", all["total"]);
+        assert!(value("on_time_resolution") >= 0.5, "{}", all["total"]);
 
         // The automotive platform sees the automotive chain's problems only.
         let token = login(&app, "auto.supervisor").await.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
         let auto: Value = app.get_as(&format!("/api/v1/metrics?{year}"), &token).await.json().await.unwrap();
         let n = auto["total"]["received"].as_u64().unwrap();
-        assert!(0 < n && n < TICKETS as u64, "{n}");
+        // The chain mix of the enterprises, not automotive above all.
+        assert!(0 < n && n * 2 < TICKETS as u64, "{n} of {TICKETS}");
         assert_eq!(auto["scope"]["chain"], "automotive");
 
         // SAIC's contact logs in and sees its own tickets only.
