@@ -440,6 +440,17 @@ pub fn may_read_user(caller: &Caller, u: &UserFacts) -> bool {
     }
 }
 
+/// A department's own settings (automatic assignment, desk phone): its
+/// lead, or an administrator.
+pub fn may_change_department_settings(caller: &Caller, department_id: i64) -> bool {
+    caller.role == Role::Admin
+        || (caller.role == Role::Lead
+            && caller
+                .department
+                .as_ref()
+                .is_some_and(|d| d.id == department_id))
+}
+
 /// Only administrators manage accounts and reference data.
 pub fn may_administer(caller: &Caller) -> bool {
     caller.role == Role::Admin

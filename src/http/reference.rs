@@ -399,47 +399,18 @@ pub async fn update_settings(
     path: web::Path<i64>,
     body: super::caller::Body<DepartmentSettings>,
 ) -> Result<web::Json<DepartmentView>, actix_web::Error> {
-    use crate::domain::role::Role;
     let id = path.into_inner();
-    let own_lead =
-        who.caller.role == Role::Lead && who.caller.department.as_ref().is_some_and(|d| d.id == id);
-    if !(own_lead || who.caller.role == Role::Admin) {
-        return Err(ApiError::not_found(
-            format!("没有编号为 {id} 的部门可供修改。"),
-            format!("There is no department {id} for you to change."),
-        )
-        .into());
-    }
     let settings = body?.into_inner();
-    let phone = settings
-        .phone
-        .as_deref()
-        .map(crate::domain::enterprise::desk_phone)
-        .transpose()
-        .map_err(|i| super::enterprises::invalid(vec![i]))?;
-    let on = settings.auto_assign;
-    let changed = state
-        .db
-        .run_write(move |conn| {
-            crate::storage::write_transaction(conn, |conn| {
-                let mut changed = Department::find(conn, id)?.map_or(0, |_| 1);
-                if let Some(on) = on {
-                    changed = Department::set_auto_assign(conn, id, on)?;
-                }
-                if let Some(phone) = phone {
-                    changed = Department::set_phone(conn, id, phone.as_deref())?;
-                }
-                Ok::<_, crate::storage::StorageError>(changed)
-            })
-        })
-        .await
-        .map_err(ApiError::from)?;
-    if changed == 0 {
-        return Err(ApiError::not_found(
-            format!("没有编号为 {id} 的部门。"),
-            format!("There is no department with id {id}."),
-        )
-        .into());
-    }
+    crate::services::departments::change_settings(
+        &state.db,
+        &who.caller,
+        id,
+        crate::services::departments::SettingsChange {
+            auto_assign: settings.auto_assign,
+            phone: settings.phone,
+        },
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(web::Json(department_view(&state, id).await?))
 }

@@ -12,6 +12,7 @@ pub mod dashboard_cache;
 pub mod deadlines;
 pub mod delivery;
 pub mod demo;
+pub mod departments;
 pub mod digest;
 pub mod enterprises;
 pub mod filing_limits;

@@ -63,6 +63,25 @@ each_backend! {
         assert_eq!(p.status, 303);
         let page = b.get(&format!("/admin/departments?id={pudong}")).await;
         assert!(page.html.contains("关闭自动指派"), "{}", page.html);
+        // A department's lead changes its own settings, on the page as in
+        // the API (one rule), and no other department's.
+        app.user("lead", "lead@pudong.example.cn", Some(pudong.parse().unwrap()), None).await;
+        let lead = Browser::new(&app);
+        lead.login("lead@pudong.example.cn").await;
+        let own = lead.get("/admin/departments").await;
+        assert_eq!(own.status, 200);
+        assert!(own.html.contains("本部门设置") && own.html.contains("关闭自动指派"), "{}", own.html);
+        let p = lead.post(&format!("/admin/departments/{pudong}/auto-assign"), &[("on", "false")]).await;
+        assert_eq!(p.status, 303);
+        assert!(lead.get(&format!("/admin/departments?id={pudong}")).await.html.contains("开启自动指派"));
+        let xuhui = app.department_of("310104").await;
+        assert_eq!(lead.get(&format!("/admin/departments?id={xuhui}")).await.status, 404);
+        assert_eq!(lead.post(&format!("/admin/departments/{xuhui}/auto-assign"), &[("on", "true")]).await.status, 404);
+        let token = app.token("lead@pudong.example.cn").await;
+        let api = app.put_as(&format!("/api/v1/departments/{pudong}/settings"), &token, &serde_json::json!({"auto_assign": true})).await;
+        assert_eq!(api.status(), 200);
+        let api = app.put_as(&format!("/api/v1/departments/{xuhui}/settings"), &token, &serde_json::json!({"auto_assign": true})).await;
+        assert_eq!(api.status(), 404);
         // No one else finds these pages.
         let ent = app.enterprise("上海某汽车零部件有限公司", "310115").await;
         app.user("enterprise", "e@parts.example.cn", None, Some(ent)).await;

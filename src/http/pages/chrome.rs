@@ -41,10 +41,16 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
             ("/tickets/new", "提交诉求", "File a problem"),
             ("/join-requests", "加入申请", "Requests to join"),
         ],
-        Role::Officer | Role::Lead => &[
+        Role::Officer => &[
             ("/workbench", "工作台", "Workbench"),
             ("/supervision", "督办清单", "Supervision"),
             ("/verifications", "企业核验", "Verify enterprises"),
+        ],
+        Role::Lead => &[
+            ("/workbench", "工作台", "Workbench"),
+            ("/supervision", "督办清单", "Supervision"),
+            ("/verifications", "企业核验", "Verify enterprises"),
+            ("/admin/departments", "本部门设置", "Department settings"),
         ],
         Role::Supervisor => &[
             ("/dashboard", "监测看板", "Dashboard"),

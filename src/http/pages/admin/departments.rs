@@ -1,16 +1,17 @@
-//! Departments: the tree from the ministry down, each department's staff
-//! count, and its automatic assignment switch.
+//! Departments: the tree from the ministry down (administrators), and a
+//! department's settings: automatic assignment and desk phone (its lead, or
+//! an administrator; the same rule as the API, in `services::departments`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::admin;
 use crate::http::pages::session::{check_csrf, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
+use crate::services::departments::{self, DepartmentError, SettingsChange};
 use crate::storage::departments::Department;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -54,6 +55,8 @@ struct DepartmentsPage {
     children: Vec<DeptRow>,
     /// A phone the admin typed that was refused, with the reason.
     phone_error: Option<(String, String)>,
+    /// An administrator moves through the tree; a lead sees their own.
+    browse: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,32 +80,18 @@ async fn render(
     id: Option<i64>,
     phone_error: Option<(String, String)>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let v = admin(&req, v)?;
     let status = if phone_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(id) = id else {
-                return Ok(Some((Vec::new(), None, Department::roots(conn)?)));
-            };
-            let Some(here) = Department::find(conn, id)? else {
-                return Ok(None);
-            };
-            let mut above = Department::load_many(conn, &here.ancestry())?;
-            above.sort_by_key(|d| d.path.len());
-            let children = Department::children(conn, id)?;
-            let path = above.into_iter().map(|d| (d.id, d.name)).collect();
-            Ok(Some((path, Some(here), children)))
-        })
-        .await
-        .map_err(|e| failed(&req, ApiError::from(e)))?;
-    let Some((path, here, children)) = found else {
-        return Err(PageError::not_found(&req).into());
+    let tree = match departments::tree(&state.db, &v.caller, id).await {
+        Ok(t) => t,
+        Err(DepartmentError::Storage(e)) => return Err(failed(&req, ApiError::from(e))),
+        Err(_) => return Err(PageError::not_found(&req).into()),
     };
+    let path: Vec<(i64, String)> = tree.path.into_iter().map(|d| (d.id, d.name)).collect();
+    let (here, children) = (tree.here, tree.children);
     let c = Chrome::for_viewer(&req, &v);
     let en = c.en;
     let p = DepartmentsPage {
@@ -111,6 +100,7 @@ async fn render(
         here: here.map(|d| row(d, en)),
         children: children.into_iter().map(|d| row(d, en)).collect(),
         phone_error,
+        browse: crate::domain::access::may_administer(&v.caller),
     };
     Ok(page(status, p.render()))
 }
@@ -130,19 +120,26 @@ async fn auto_assign(
     path: web::Path<i64>,
     f: web::Form<AutoAssignForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let _v = admin(&req, v)?;
     check_csrf(&req, &f.csrf)?;
     let id = path.into_inner();
-    let on = f.on == "true";
-    let changed = state
-        .db
-        .run(move |conn| Ok(Department::set_auto_assign(conn, id, on)?))
-        .await
-        .map_err(|e| failed(&req, ApiError::from(e)))?;
-    if changed == 0 {
-        return Err(PageError::not_found(&req).into());
-    }
+    let change = SettingsChange {
+        auto_assign: Some(f.on == "true"),
+        phone: None,
+    };
+    settle(
+        &req,
+        departments::change_settings(&state.db, &v.caller, id, change).await,
+    )?;
     Ok(see_other(&format!("/admin/departments?id={id}")))
+}
+
+/// A settings change done, or the page that says why not.
+fn settle(req: &HttpRequest, r: Result<(), DepartmentError>) -> Result<(), actix_web::Error> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(DepartmentError::Storage(e)) => Err(failed(req, ApiError::from(e))),
+        Err(_) => Err(PageError::not_found(req).into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,26 +161,23 @@ async fn phone(
 ) -> Result<HttpResponse, actix_web::Error> {
     check_csrf(&req, &f.csrf)?;
     let id = path.into_inner();
-    let phone = match crate::domain::enterprise::desk_phone(&f.phone) {
-        Ok(p) => p,
-        Err(issue) => {
+    let change = SettingsChange {
+        auto_assign: None,
+        phone: Some(f.phone.clone()),
+    };
+    match departments::change_settings(&state.db, &v.caller, id, change).await {
+        Err(DepartmentError::Invalid(issue)) => {
             let why = if Chrome::for_viewer(&req, &v).en {
                 issue.en
             } else {
                 issue.zh
             };
             let typed = Some((f.phone.clone(), why));
-            return render(state, req, v, Some(id), typed).await;
+            render(state, req, v, Some(id), typed).await
         }
-    };
-    let _v = admin(&req, v)?;
-    let changed = state
-        .db
-        .run_write(move |conn| Ok(Department::set_phone(conn, id, phone.as_deref())?))
-        .await
-        .map_err(|e| failed(&req, ApiError::from(e)))?;
-    if changed == 0 {
-        return Err(PageError::not_found(&req).into());
+        r => {
+            settle(&req, r)?;
+            Ok(see_other(&format!("/admin/departments?id={id}")))
+        }
     }
-    Ok(see_other(&format!("/admin/departments?id={id}")))
 }

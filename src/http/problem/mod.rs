@@ -302,3 +302,6 @@ impl From<StorageError> for ApiError {
         }
     }
 }
+
+mod services;
+pub use services::invalid;
