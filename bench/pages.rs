@@ -78,7 +78,7 @@ async fn main() {
                 &officer,
                 format!(
                     "{base}/workbench?status=pending_sign&urgency=normal&cursor={}",
-                    yizhan::http::paging::QueueCursor {
+                    yizhan::services::queue::QueueCursor {
                         id: total / 2,
                         due: None
                     }

@@ -123,7 +123,7 @@ pub async fn list_users(
 ) -> Result<web::Json<UserPage>, actix_web::Error> {
     let query = query?;
     let q = query.into_inner();
-    let limit = super::paging::limit(q.limit)?;
+    let limit = super::views::paging::limit(q.limit)?;
     let filter = UserFilter {
         role: q.role,
         department_id: q.department_id,
@@ -138,7 +138,7 @@ pub async fn list_users(
         .run(move |conn| Ok(User::list(conn, &filter)?))
         .await
         .map_err(ApiError::from)?;
-    let next_cursor = super::paging::next_cursor(&mut found, limit, |u| u.id);
+    let next_cursor = super::views::paging::next_cursor(&mut found, limit, |u| u.id);
     Ok(web::Json(UserPage {
         items: found.into_iter().map(Into::into).collect(),
         next_cursor,
@@ -336,7 +336,7 @@ pub async fn import(
     use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportError};
     let (query, body) = (query?, body?);
     let lang = super::lang::Lang::from_request(&req);
-    let table = read_table(&body).map_err(import_problem)?;
+    let table = read_table(&body).map_err(ApiError::from)?;
     let dry_run = query.dry_run;
     let report = match path.as_str() {
         "enterprises" => {
@@ -362,7 +362,7 @@ pub async fn import(
     }
     .map_err(|e| match e {
         ImportError::Storage(s) => ApiError::from(s),
-        file => import_problem(file),
+        file => ApiError::from(file),
     })?;
     if !dry_run && !report.errors.is_empty() {
         return Err(ApiError::invalid_fields(
@@ -414,13 +414,4 @@ pub async fn import(
             })
             .collect(),
     }))
-}
-
-pub(crate) fn import_problem(e: crate::services::imports::ImportError) -> ApiError {
-    match e {
-        crate::services::imports::ImportError::File { zh, en } => {
-            ApiError::new(ProblemKind::Validation).with_detail(zh, en)
-        }
-        crate::services::imports::ImportError::Storage(s) => s.into(),
-    }
 }

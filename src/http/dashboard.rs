@@ -6,11 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::Authenticated;
-use super::metrics::{field, parse, refused, MetricsParams, ScopeView};
+use super::problem::invalid;
 use super::problem::{ApiError, Problem};
+use super::views::metrics::ScopeView;
 use super::AppState;
+use crate::domain::enterprise::issue;
 use crate::domain::metrics::daily::DayFigures;
 use crate::services::dashboard::{dashboard, DashboardQuery, Row};
+use crate::services::metrics::{parse, MetricsParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -86,15 +89,15 @@ pub async fn get_dashboard(
     let q = match (q, (1..=366).contains(&trend_days)) {
         (Ok(q), true) => q,
         (q, good_trend) => {
-            let mut errors = q.err().map(|e| e.errors).unwrap_or_default();
+            let mut errors = q.err().unwrap_or_default();
             if !good_trend {
-                errors.push(field(
+                errors.push(issue(
                     "trend_days",
                     "趋势天数应在 1 到 366 之间。",
                     "trend_days is between 1 and 366.",
                 ));
             }
-            return Err(ApiError::invalid_fields(errors));
+            return Err(invalid(errors));
         }
     };
     let (from, to) = (q.from, q.to);
@@ -111,7 +114,7 @@ pub async fn get_dashboard(
         state.settings.metrics.weights(),
     )
     .await
-    .map_err(refused)?;
+    .map_err(ApiError::from)?;
     let rows = |rows: Vec<Row>| {
         rows.into_iter()
             .map(|r| DashboardRow {

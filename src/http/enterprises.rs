@@ -227,10 +227,11 @@ pub async fn search(
     query: web::Query<EnterpriseQuery>,
 ) -> Result<web::Json<EnterprisePage>, ApiError> {
     let q = query.into_inner();
-    let limit = super::paging::limit(q.limit)?;
+    let limit = super::views::paging::limit(q.limit)?;
     // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
-    let region_prefix = super::paging::region_prefix(q.region.as_deref())?;
-    super::paging::require_known_region(&state.db, q.region.as_deref()).await?;
+    let region_prefix =
+        crate::services::queue::region_prefix(q.region.as_deref()).map_err(ApiError::from)?;
+    super::views::paging::require_known_region(&state.db, q.region.as_deref()).await?;
     let unverified = match q.verification.as_deref() {
         None | Some("") => false,
         Some("unverified") => true,
@@ -256,7 +257,7 @@ pub async fn search(
         limit: limit + 1,
     };
     let mut found = enterprises::search(&state.db, &who.caller, filter).await?;
-    let next_cursor = super::paging::next_cursor(&mut found, limit, |(e, _)| e.id);
+    let next_cursor = super::views::paging::next_cursor(&mut found, limit, |(e, _)| e.id);
     let ids: Vec<i64> = found.iter().map(|(e, _)| e.id).collect();
     let listed = state
         .db

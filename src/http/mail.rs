@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{Admin, Body};
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::problem::{ApiError, Message, Problem};
 use super::AppState;
 use crate::mail::context::variables;
 use crate::mail::templates::Template;
 use crate::mail::{Locale, MailKind};
-use crate::services::mail::{self, CurrentTemplate, OverrideError, ResendError};
+use crate::services::mail::{self, CurrentTemplate};
 use crate::storage::outbox;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -63,19 +63,6 @@ pub struct SavedTemplate {
     pub preview: TemplateBody,
 }
 
-pub(crate) fn parse_target(kind: &str, locale: &str) -> Result<(MailKind, Locale), ApiError> {
-    let kind = MailKind::parse(kind).ok_or_else(|| {
-        ApiError::not_found(
-            format!("没有“{kind}”这种消息。"),
-            format!("There is no `{kind}` message."),
-        )
-    })?;
-    let locale = Locale::strict(locale).ok_or_else(|| {
-        ApiError::not_found("语言应为 zh 或 en。", "The language is `zh` or `en`.")
-    })?;
-    Ok((kind, locale))
-}
-
 async fn view_of(
     state: &AppState,
     kind: MailKind,
@@ -118,7 +105,7 @@ pub async fn get_template(
     _admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<TemplateView>, ApiError> {
-    let (kind, locale) = parse_target(&path.0, &path.1)?;
+    let (kind, locale) = mail::target(&path.0, &path.1).map_err(ApiError::from)?;
     Ok(web::Json(view_of(&state, kind, locale).await?))
 }
 
@@ -144,7 +131,7 @@ pub async fn put_template(
     body: Body<TemplateBody>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let b = body?.into_inner();
-    let (kind, locale) = parse_target(&path.0, &path.1)?;
+    let (kind, locale) = mail::target(&path.0, &path.1).map_err(ApiError::from)?;
     let template = Template {
         subject: b.subject,
         text: b.text,
@@ -159,7 +146,7 @@ pub async fn put_template(
         state.sla.now(),
     )
     .await
-    .map_err(override_problem)?;
+    .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(SavedTemplate {
         template: view_of(&state, kind, locale).await?,
         preview: TemplateBody {
@@ -183,7 +170,7 @@ pub async fn delete_template(
     _admin: Admin,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (kind, locale) = parse_target(&path.0, &path.1)?;
+    let (kind, locale) = mail::target(&path.0, &path.1).map_err(ApiError::from)?;
     if mail::remove_template(&state.db, kind, locale).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
@@ -317,36 +304,6 @@ pub async fn resend(
 ) -> Result<web::Json<OutboxMessageView>, ApiError> {
     let message = mail::resend(&state.db, path.into_inner(), state.sla.now())
         .await
-        .map_err(resend_problem)?;
+        .map_err(ApiError::from)?;
     Ok(web::Json(message.into()))
-}
-
-/// Why a template override was refused.
-pub(crate) fn override_problem(e: OverrideError) -> ApiError {
-    match e {
-        OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
-            t.part.to_string(),
-            Message::new(
-                format!("模板无法使用：{}", t.reason),
-                format!("The template cannot be used: {}", t.reason),
-            ),
-        )]),
-        OverrideError::Storage(s) => s.into(),
-    }
-}
-
-/// Why a message was not sent again.
-pub(crate) fn resend_problem(e: ResendError) -> ApiError {
-    match e {
-        ResendError::NotFound => ApiError::not_found("没有这条消息。", "There is no such message."),
-        ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
-            format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
-            format!("Only dead messages can be sent again; this one is {status}."),
-        ),
-        ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict).with_detail(
-            "激活和重置密码邮件中的链接只能发送一次，请让用户重新申请。",
-            "Activation and password-reset links are not sent again; ask the person to request a new one.",
-        ),
-        ResendError::Storage(s) => s.into(),
-    }
 }

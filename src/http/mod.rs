@@ -8,7 +8,6 @@ pub mod caller;
 pub mod catalogue;
 pub mod dashboard;
 pub mod enterprises;
-pub mod export;
 pub mod extract;
 pub mod health;
 pub mod join_requests;
@@ -19,7 +18,6 @@ pub mod middleware;
 pub mod notices;
 pub mod openapi;
 pub mod pages;
-pub mod paging;
 pub mod problem;
 pub mod ranking;
 pub mod records;
@@ -27,8 +25,8 @@ pub mod reference;
 pub mod routing;
 pub mod sla;
 pub mod ticket_export;
-pub mod ticket_views;
 pub mod tickets;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -10,9 +10,9 @@ use super::caller::{Admin, Authenticated, Body};
 use super::problem::{ApiError, Message, Problem};
 use super::tickets::TicketView;
 use super::AppState;
-use crate::domain::calendar::{DayKind, LineProblem, MarkedDay};
+use crate::domain::calendar::{DayKind, MarkedDay};
 use crate::domain::sla::{Policy, Target, Unit};
-use crate::services::calendar::{self, CalendarError, Loaded};
+use crate::services::calendar::{self, Loaded};
 use crate::services::sla::{ClockState, WindowState};
 use crate::services::supervision;
 
@@ -120,7 +120,7 @@ pub async fn supervision_list(
     who: Authenticated,
     query: web::Query<SupervisionQuery>,
 ) -> Result<web::Json<SupervisionPage>, ApiError> {
-    let limit = super::paging::limit(query.limit)?;
+    let limit = super::views::paging::limit(query.limit)?;
     let mut found = supervision::list(&state.db, &who.caller, query.cursor, limit + 1)
         .await
         .map_err(|e| match e {
@@ -130,7 +130,7 @@ pub async fn supervision_list(
             ),
             other => other.into(),
         })?;
-    let next_cursor = super::paging::next_cursor(&mut found, limit, |(t, _)| t.id);
+    let next_cursor = super::views::paging::next_cursor(&mut found, limit, |(t, _)| t.id);
     Ok(web::Json(SupervisionPage {
         items: found
             .into_iter()
@@ -204,28 +204,6 @@ fn report(loaded: Loaded) -> CalendarLoadReport {
                 workdays,
             })
             .collect(),
-    }
-}
-
-pub(crate) fn calendar_problem(e: CalendarError) -> ApiError {
-    match e {
-        CalendarError::Invalid(lines) => ApiError::invalid_fields(
-            lines
-                .into_iter()
-                .map(|LineProblem { line, zh, en }| (format!("line {line}"), Message::new(zh, en)))
-                .collect(),
-        )
-        .with_detail(
-            "日历有误，未作任何修改。",
-            "The calendar is invalid; nothing was changed.",
-        ),
-        CalendarError::InvalidPolicy(fields) => ApiError::invalid_fields(
-            fields
-                .into_iter()
-                .map(|(f, zh, en)| (f.to_string(), Message::new(zh, en)))
-                .collect(),
-        ),
-        CalendarError::Storage(s) => s.into(),
     }
 }
 
@@ -310,7 +288,7 @@ pub async fn put_calendar_year(
     }
     let counts = calendar::replace_year(&state.db, &state.sla, year, days)
         .await
-        .map_err(calendar_problem)?;
+        .map_err(ApiError::from)?;
     Ok(web::Json(report(counts)))
 }
 
@@ -338,7 +316,7 @@ pub async fn import_calendar(
     })?;
     let counts = calendar::import(&state.db, &state.sla, text)
         .await
-        .map_err(calendar_problem)?;
+        .map_err(ApiError::from)?;
     Ok(web::Json(report(counts)))
 }
 
@@ -418,7 +396,7 @@ pub(crate) async fn save_policy(
     }
     let created = calendar::put_policy(&state.db, &state.sla, policy.clone())
         .await
-        .map_err(calendar_problem)?;
+        .map_err(ApiError::from)?;
     Ok((created, policy))
 }
 

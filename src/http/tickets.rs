@@ -3,19 +3,18 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::caller::{Authenticated, Body};
 use super::enterprises::invalid;
-use super::paging::QueueCursor;
 use super::problem::{ApiError, Message, Problem, ProblemKind};
 use super::AppState;
-use crate::domain::access::{Caller, DepartmentRef};
+use crate::domain::access::DepartmentRef;
 use crate::domain::enterprise::issue;
 use crate::domain::ticket::{Action, Refusal, Satisfaction};
+use crate::services::queue::{filter_of, with_cursor, QueueCursor, QueueQuery};
 use crate::services::tickets::{self, Filing, TicketError};
 use crate::storage::departments::Department;
-use crate::storage::tickets::TicketFilter;
 
 impl From<TicketError> for ApiError {
     fn from(e: TicketError) -> Self {
@@ -71,8 +70,8 @@ impl From<TicketError> for ApiError {
     }
 }
 
-pub(crate) use super::ticket_views::{detail, timeline};
-pub use super::ticket_views::{EventView, InvolvedDepartment, TicketDetail, TicketView};
+pub(crate) use super::views::ticket::{detail, timeline};
+pub use super::views::ticket::{EventView, InvolvedDepartment, TicketDetail, TicketView};
 
 fn etag(version: i32) -> String {
     format!("\"v{version}\"")
@@ -163,42 +162,6 @@ pub async fn file(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct QueueQuery {
-    pub status: Option<String>,
-    pub category: Option<String>,
-    pub urgency: Option<String>,
-    pub overdue: Option<bool>,
-    pub whitelisted: Option<bool>,
-    pub chain: Option<String>,
-    /// A region code: tickets placed in its subtree.
-    pub region: Option<String>,
-    pub assignee_id: Option<i64>,
-    /// Only tickets the caller's department handles now.
-    pub mine: Option<bool>,
-    /// Only tickets waiting for the caller: to sign for, handle or give an
-    /// opinion on (staff); to answer or rate (enterprise).
-    pub needs_action: Option<bool>,
-    /// Only this enterprise's tickets (staff; an enterprise sees its own anyway).
-    pub enterprise_id: Option<i64>,
-    /// Filed on or after this day (Beijing), `YYYY-MM-DD`.
-    pub filed_from: Option<String>,
-    /// Filed on or before this day (Beijing), `YYYY-MM-DD`.
-    pub filed_to: Option<String>,
-    /// Only tickets with an extension request awaiting a decision; with
-    /// `needs_action`, those the calling lead decides (待审批).
-    pub extension_pending: Option<bool>,
-    /// Text in the title or description (a substring, case-insensitive for
-    /// Latin letters). Terms of three characters or more are served by an
-    /// index; shorter ones are found by scanning and may be slow when rare.
-    pub q: Option<String>,
-    /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
-    pub sort: Option<String>,
-    /// The `next_cursor` of the previous page, with the same `sort`; opaque.
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketPage {
     pub items: Vec<TicketView>,
@@ -215,8 +178,8 @@ pub async fn queue(
     query: web::Query<QueueQuery>,
 ) -> Result<web::Json<TicketPage>, ApiError> {
     let q = query.into_inner();
-    let limit = super::paging::limit(q.limit)?;
-    super::paging::require_known_region(&state.db, q.region.as_deref()).await?;
+    let limit = super::views::paging::limit(q.limit)?;
+    super::views::paging::require_known_region(&state.db, q.region.as_deref()).await?;
     let filter = with_cursor(filter_of(&q, &who.caller)?, q.cursor.as_deref(), limit + 1)?;
     let by_deadline = filter.by_deadline;
     let mut found = tickets::queue(
@@ -226,7 +189,7 @@ pub async fn queue(
         q.needs_action.unwrap_or(false),
     )
     .await?;
-    let next_cursor = super::paging::next_cursor(&mut found, limit, |t| {
+    let next_cursor = super::views::paging::next_cursor(&mut found, limit, |t| {
         QueueCursor::after(t, by_deadline).encode()
     });
     let names = tickets::directory(&state.db, &found).await?;
@@ -250,108 +213,6 @@ pub async fn queue(
             .collect(),
         next_cursor,
     }))
-}
-
-/// The filter from the position a client's cursor names, one page long.
-pub(crate) fn with_cursor(
-    filter: TicketFilter,
-    cursor: Option<&str>,
-    limit: i64,
-) -> Result<TicketFilter, ApiError> {
-    let at = cursor
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| QueueCursor::decode(c, filter.by_deadline))
-        .transpose()?;
-    Ok(TicketFilter {
-        after_id: at.map(|c| c.id),
-        after_due: at.and_then(|c| c.due),
-        limit,
-        ..filter
-    })
-}
-
-/// The queue's filters as a storage filter (no cursor, no limit).
-pub(crate) fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, ApiError> {
-    // A region code narrows by prefix: 310000 -> 31, 310100 -> 3101.
-    let place_prefix = super::paging::region_prefix(q.region.as_deref())?;
-    let by_deadline = match q.sort.as_deref() {
-        None | Some("filed") => false,
-        Some("deadline") => true,
-        Some(_) => {
-            return Err(ApiError::invalid_fields(vec![(
-                "sort".into(),
-                Message::new("排序应为 filed 或 deadline。", "Sort by filed or deadline."),
-            )]))
-        }
-    };
-    if q.q
-        .as_deref()
-        .is_some_and(crate::domain::ticket::has_control_characters)
-    {
-        return Err(ApiError::invalid_fields(vec![(
-            "q".into(),
-            Message::new(
-                "搜索词不能含控制字符。",
-                "A search has no control characters.",
-            ),
-        )]));
-    }
-    let day = |field: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(|d| {
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                    ApiError::invalid_fields(vec![(
-                        field.to_string(),
-                        Message::new(
-                            "日期格式应为 YYYY-MM-DD，例如 2022-04-28。",
-                            "A date is YYYY-MM-DD, e.g. 2022-04-28.",
-                        ),
-                    )])
-                })
-            })
-            .transpose()
-    };
-    let (from, to) = (
-        day("filed_from", &q.filed_from)?,
-        day("filed_to", &q.filed_to)?,
-    );
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(ApiError::invalid_fields(vec![(
-                "filed_to".into(),
-                Message::new(
-                    "结束日期不能早于开始日期。",
-                    "The end date is before the start date.",
-                ),
-            )]));
-        }
-    }
-    let midnight = |d: chrono::NaiveDate| crate::services::metrics::beijing_midnight(d).naive_utc();
-    Ok(TicketFilter {
-        filed_from: from.map(midnight),
-        filed_before: to.and_then(|d| d.succ_opt()).map(midnight),
-        status: q.status.clone(),
-        category: q.category.clone(),
-        urgency: q.urgency.clone(),
-        overdue: q.overdue,
-        whitelisted: q.whitelisted,
-        extension_pending: q.extension_pending,
-        chain: q.chain.clone(),
-        place_prefix,
-        assignee_id: q.assignee_id,
-        handling_department_id: q
-            .mine
-            .filter(|m| *m)
-            .and(caller.department.as_ref().map(|d| d.id)),
-        enterprise_id: q.enterprise_id,
-        text: q.q.clone(),
-        after_id: None,
-        after_due: None,
-        by_deadline,
-        limit: 0,
-    })
 }
 
 /// One ticket with its timeline (internal entries hidden from the enterprise).

@@ -149,3 +149,17 @@ pub async fn resend(db: &Database, id: i64, at: DateTime<Utc>) -> Result<Message
     })
     .await?
 }
+
+/// A template's kind and language, as a path names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnknownTarget {
+    Kind(String),
+    Locale,
+}
+
+/// The template a path names: its kind and (strictly) its language.
+pub fn target(kind: &str, locale: &str) -> Result<(MailKind, Locale), UnknownTarget> {
+    let kind = MailKind::parse(kind).ok_or_else(|| UnknownTarget::Kind(kind.to_string()))?;
+    let locale = Locale::strict(locale).ok_or(UnknownTarget::Locale)?;
+    Ok((kind, locale))
+}

@@ -10,6 +10,7 @@ use chrono_tz::Asia::Shanghai;
 use diesel::prelude::*;
 
 use crate::domain::access::Caller;
+use crate::domain::enterprise::{issue, FieldIssue};
 use crate::domain::metrics::{add_to, Figures, Period, ScoreWeights, Tally};
 use crate::domain::region::{is_municipality, DepartmentKind, RegionCode, RegionLevel};
 use crate::domain::role::Role;
@@ -41,6 +42,113 @@ impl GroupBy {
             _ => return None,
         })
     }
+}
+
+/// The longest period one query may cover.
+const MAX_DAYS: i64 = 3 * 366;
+
+/// A metrics question as a client asks it (query string or form).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsParams {
+    /// First day, Beijing time (`2022-04-01`); default: 29 days before `to`.
+    pub from: Option<String>,
+    /// Last day, included; default: today.
+    pub to: Option<String>,
+    /// `region` (child regions of the scope), `department` (handling
+    /// department), `category`, `urgency` or `day` (the daily trend).
+    pub group_by: Option<String>,
+    /// Narrow to a region inside the caller's jurisdiction (drill-down).
+    pub region: Option<String>,
+    /// Narrow to the enterprises of one chain (`auto`, `chip`, `medical`, ...).
+    pub chain: Option<String>,
+    /// Only white-listed enterprises (`true`) or only the others (`false`).
+    pub whitelisted: Option<bool>,
+}
+
+/// Parses the query; every bad field is reported at once.
+pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<FieldIssue>> {
+    let mut errors = Vec::new();
+    let day = |s: &Option<String>, name: &'static str, errors: &mut Vec<FieldIssue>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| {
+                        errors.push(issue(
+                            name,
+                            "日期格式应为 YYYY-MM-DD。",
+                            "A date is YYYY-MM-DD.",
+                        ))
+                    })
+                    .ok()
+            })
+    };
+    let to = day(&p.to, "to", &mut errors).unwrap_or(today);
+    let from = day(&p.from, "from", &mut errors).unwrap_or(to - chrono::Days::new(29));
+    if from > to {
+        errors.push(issue(
+            "from",
+            "开始日期不能晚于结束日期。",
+            "`from` is after `to`.",
+        ));
+    } else if (to - from).num_days() >= MAX_DAYS {
+        errors.push(issue(
+            "to",
+            "一次最多查询三年。",
+            "One query covers at most three years.",
+        ));
+    }
+    let group_by = match p
+        .group_by
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(g) => {
+            let parsed = GroupBy::parse(g);
+            if parsed.is_none() {
+                errors.push(issue(
+                    "group_by",
+                    "分组应为 region、department、category、urgency 或 day。",
+                    "group_by is region, department, category, urgency or day.",
+                ));
+            }
+            parsed
+        }
+    };
+    let region = match p.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(r) => match RegionCode::parse(r) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                errors.push(issue(
+                    "region",
+                    "区划代码应为 2、4 或 6 位数字。",
+                    "A region code has 2, 4 or 6 digits.",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(MetricsQuery {
+        from,
+        to,
+        group_by,
+        region,
+        chain: p
+            .chain
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        whitelisted: p.whitelisted,
+    })
 }
 
 /// A metrics question: Beijing days `from..=to`.

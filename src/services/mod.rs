@@ -21,6 +21,7 @@ pub mod join_requests;
 pub mod mail;
 pub mod metrics;
 pub mod notify;
+pub mod queue;
 pub mod ranking;
 pub mod sla;
 pub mod sla_scanner;

@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::metrics::{report, GroupBy, MetricsError, MetricsQuery, Scope};
+use super::metrics::{parse, report, GroupBy, MetricsError, MetricsParams, MetricsQuery, Scope};
 use crate::domain::access::Caller;
+use crate::domain::enterprise::{issue, FieldIssue};
 use crate::domain::metrics::{rank_with_minimum, Figures, ScoreWeights, Standing, Tally};
 use crate::domain::region::RegionLevel;
 use crate::storage::regions::Region;
@@ -41,6 +42,75 @@ impl Basis {
         match self {
             Basis::Region => "region",
             Basis::Department => "department",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingParams {
+    /// The level ranked: `province`, `city` or `county`.
+    pub level: String,
+    /// `region` (地区排名: every region of the level, over every ticket
+    /// placed in it) or `department` (部门排名: every department of the
+    /// level, over its own work); default `department`.
+    pub basis: Option<String>,
+    /// Rank only those with at least this many sign-for deadlines due and
+    /// ratings given; default `metrics.ranking_min_sample`.
+    pub min_sample: Option<u64>,
+    /// First day, Beijing time (`2022-04-01`); default: 29 days before `to`.
+    pub from: Option<String>,
+    /// Last day, included; default: today.
+    pub to: Option<String>,
+    /// Narrow to a region inside the caller's jurisdiction.
+    pub region: Option<String>,
+    /// Narrow to the enterprises of one chain.
+    pub chain: Option<String>,
+    /// Only white-listed enterprises (`true`) or only the others (`false`).
+    pub whitelisted: Option<bool>,
+}
+
+/// Parses a ranking question; every bad field is reported at once.
+pub fn parse_ranking(
+    p: &RankingParams,
+    today: chrono::NaiveDate,
+) -> Result<(MetricsQuery, RegionLevel, Basis), Vec<FieldIssue>> {
+    let level = RegionLevel::parse(p.level.trim());
+    let q = parse(
+        &MetricsParams {
+            from: p.from.clone(),
+            to: p.to.clone(),
+            group_by: None,
+            region: p.region.clone(),
+            chain: p.chain.clone(),
+            whitelisted: p.whitelisted,
+        },
+        today,
+    );
+    let basis = match p.basis.as_deref().map(str::trim) {
+        None | Some("") => Some(Basis::Department),
+        Some(b) => Basis::parse(b),
+    };
+    match (q, level, basis) {
+        (Ok(q), Some(level), Some(basis)) => Ok((q, level, basis)),
+        (q, level, basis) => {
+            // Every bad field at once.
+            let mut errors = q.err().unwrap_or_default();
+            if level.is_none() {
+                errors.push(issue(
+                    "level",
+                    "级别应为 province、city 或 county。",
+                    "The level is province, city or county.",
+                ));
+            }
+            if basis.is_none() {
+                errors.push(issue(
+                    "basis",
+                    "排名口径应为 region（地区排名）或 department（部门排名）。",
+                    "The basis is region or department.",
+                ));
+            }
+            Err(errors)
         }
     }
 }

@@ -18,13 +18,15 @@ use super::{failed, page, Chrome, FormErrors, PageError};
 use crate::domain::metrics::Rate;
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;
-use crate::http::metrics::{metrics_file, parse, FormatParam, MetricsParams};
 use crate::http::problem::ApiError;
-use crate::http::ranking::{ranking_file, RankingParams};
-use crate::http::ticket_export::tickets_file;
+use crate::http::views::metrics::{metrics_file, FormatParam};
+use crate::http::views::ranking::ranking_file;
+use crate::http::views::ticket_export::tickets_file;
 use crate::http::AppState;
 use crate::services::dashboard::DashboardQuery;
 use crate::services::metrics::level_of;
+use crate::services::metrics::{parse, MetricsParams};
+use crate::services::ranking::RankingParams;
 use crate::services::supervision;
 use crate::storage::regions::Region;
 
@@ -150,7 +152,7 @@ async fn show_dashboard(
         whitelisted: None,
     };
     let trend_days: u32 = f.trend_days.trim().parse().unwrap_or(30).clamp(1, 366);
-    let q = parse(&params, today).map_err(|e| failed(&req, e))?;
+    let q = parse(&params, today).map_err(|e| failed(&req, crate::http::problem::invalid(e)))?;
     let (from, to) = (q.from, q.to);
     // Kept for a while when costly to compute; the page says as of when.
     let served = state
@@ -168,7 +170,7 @@ async fn show_dashboard(
             state.settings.metrics.weights(),
         )
         .await
-        .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
     // The same figures for the previous period of equal length and for
     // the same period a year before (closed periods: cached like any other).
     let len = Days::new(((to - from).num_days() + 1) as u64);
@@ -197,7 +199,7 @@ async fn show_dashboard(
                 state.settings.metrics.weights(),
             )
             .await
-            .map_err(|e| failed(&req, crate::http::metrics::refused(e)))?;
+            .map_err(|e| failed(&req, ApiError::from(e)))?;
         before.push(got.dashboard.total.clone());
     }
     let (prev, year_ago) = (&before[0], &before[1]);
@@ -544,7 +546,7 @@ async fn supervision_list(
     let mut found = supervision::list(&state.db, &v.caller, q.cursor, PAGE + 1)
         .await
         .map_err(|e| failed(&req, e))?;
-    let next = crate::http::paging::next_cursor(&mut found, PAGE, |(t, _)| t.id)
+    let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |(t, _)| t.id)
         .map(|n| format!("/supervision?cursor={n}"));
     let ids: Vec<i64> = found
         .iter()

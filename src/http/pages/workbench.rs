@@ -13,10 +13,11 @@ use super::labels::{self, beijing, remaining};
 use super::session::{url_escape, Viewer};
 use super::{failed, page, Chrome, PageError};
 use crate::domain::access::Caller;
-use crate::http::paging::{next_cursor, QueueCursor};
 use crate::http::problem::ApiError;
-use crate::http::tickets::{filter_of, with_cursor, QueueQuery};
+use crate::http::views::paging::next_cursor;
 use crate::http::AppState;
+use crate::services::queue::QueueCursor;
+use crate::services::queue::{filter_of, with_cursor, QueueQuery};
 use crate::services::tickets::queue_page;
 use crate::storage::catalogue::{self, List};
 use crate::storage::cohandling::CohandlingClock;
@@ -325,7 +326,7 @@ async fn workbench(
     let c = Chrome::for_viewer(&req, &v);
     let en = c.en;
     let (filter, needs_action) = list_filter(&req, &q, &v.caller)?;
-    crate::http::paging::require_known_region(&state.db, Some(&q.region))
+    crate::http::views::paging::require_known_region(&state.db, Some(&q.region))
         .await
         .map_err(|e| failed(&req, e))?;
     let (rows, next) = rows(&state, &v.caller, filter, needs_action, PAGE_SIZE, en)

@@ -10,9 +10,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::admin;
-use crate::http::admin::import_problem;
 use crate::http::pages::session::{check_csrf, page_lang, url_escape, Viewer};
 use crate::http::pages::{failed, page, pick, Chrome, FormErrors, PageError};
+use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::enterprises;
 use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportReport};
@@ -90,7 +90,7 @@ async fn render(
     let mut found = enterprises::search(&state.db, &v.caller, filter)
         .await
         .map_err(|e| failed(req, e))?;
-    let next = crate::http::paging::next_cursor(&mut found, PAGE, |(e, _)| e.id)
+    let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |(e, _)| e.id)
         .map(|n| format!("/admin/enterprises?q={}&cursor={n}", url_escape(&q.q)));
     let p = EnterprisesPage {
         q: q.q,
@@ -203,7 +203,7 @@ async fn import(
     let table = match read_table(&up.file) {
         Ok(t) => t,
         Err(e) => {
-            let e = import_problem(e);
+            let e = ApiError::from(e);
             if e.kind.status().is_server_error() {
                 return Err(PageError::from_api(&req, e).into());
             }
@@ -222,7 +222,7 @@ async fn import(
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     }
-    .map_err(|e| failed(&req, import_problem(e)))?;
+    .map_err(|e| failed(&req, ApiError::from(e)))?;
     let en = lang == crate::http::lang::Lang::En;
     let status = if report.errors.is_empty() {
         StatusCode::OK

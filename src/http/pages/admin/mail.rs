@@ -7,7 +7,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::admin;
-use crate::http::mail::{override_problem, parse_target, resend_problem};
 use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
@@ -215,7 +214,8 @@ async fn put_template(
     let v = admin(&req, v)?;
     let f = f.into_inner();
     check_csrf(&req, &f.csrf)?;
-    let (kind, locale) = parse_target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
+    let (kind, locale) =
+        crate::services::mail::target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
     let template = MailTemplate {
         subject: f.subject.clone(),
         text: f.text.clone(),
@@ -233,7 +233,7 @@ async fn put_template(
     {
         Ok(_) => Ok(see_other("/admin/mail?done=template")),
         Err(e) => {
-            let e = override_problem(e);
+            let e = ApiError::from(e);
             if e.kind.status().is_server_error() {
                 return Err(PageError::from_api(&req, e).into());
             }
@@ -275,7 +275,8 @@ async fn reset_template(
 ) -> Result<HttpResponse, actix_web::Error> {
     let _v = admin(&req, v)?;
     check_csrf(&req, &f.csrf)?;
-    let (kind, locale) = parse_target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
+    let (kind, locale) =
+        crate::services::mail::target(&path.0, &path.1).map_err(|_| PageError::not_found(&req))?;
     mail::remove_template(&state.db, kind, locale)
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
@@ -294,7 +295,7 @@ async fn resend(
     match mail::resend(&state.db, path.into_inner(), state.sla.now()).await {
         Ok(_) => Ok(see_other("/admin/mail?done=resend#dead")),
         Err(e) => {
-            let e = resend_problem(e);
+            let e = ApiError::from(e);
             if e.kind.status().is_server_error() || e.kind.status() == StatusCode::NOT_FOUND {
                 return Err(PageError::from_api(&req, e).into());
             }

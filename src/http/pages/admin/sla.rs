@@ -11,7 +11,7 @@ use super::admin;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::sla::{calendar_problem, save_policy, PolicyView, TargetView};
+use crate::http::sla::{save_policy, PolicyView, TargetView};
 use crate::http::AppState;
 use crate::services::calendar;
 
@@ -328,7 +328,7 @@ async fn load_calendar(
             Ok(see_other(&to))
         }
         Err(e) => {
-            let e = calendar_problem(e);
+            let e = ApiError::from(e);
             if e.kind.status().is_server_error() {
                 return Err(PageError::from_api(&req, e).into());
             }

@@ -113,7 +113,7 @@ async fn render_list(
         .run(move |conn| Ok(User::list(conn, &filter)?))
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
-    let next = crate::http::paging::next_cursor(&mut found, PAGE, |u| u.id).map(|n| {
+    let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |u| u.id).map(|n| {
         format!(
             "/admin/users?q={}&role={}&cursor={n}",
             url_escape(&q.q),

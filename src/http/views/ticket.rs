@@ -181,7 +181,7 @@ pub struct TicketDetail {
     #[serde(flatten)]
     pub ticket: TicketView,
     /// The sign-for and the resolve clock, with remaining working time.
-    pub clocks: Option<super::sla::ClocksView>,
+    pub clocks: Option<crate::http::sla::ClocksView>,
     pub departments: Vec<InvolvedDepartment>,
     pub timeline: Vec<EventView>,
 }
@@ -196,7 +196,7 @@ pub(crate) fn detail(
     TicketDetail {
         ticket: TicketView::seen_by(&loaded.ticket, caller, &loaded.directory),
         clocks: loaded.clocks.map(|c| {
-            let mut v = super::sla::ClocksView::from(c);
+            let mut v = crate::http::sla::ClocksView::from(c);
             // Who supervises is the staff's business.
             if enterprise {
                 v.supervising_department_id = None;

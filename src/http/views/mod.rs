@@ -1,0 +1,10 @@
+//! What both faces show: the views of tickets and the files (CSV, XLSX) of
+//! lists, numbers and rankings. The JSON API serialises them; the pages
+//! render them or send them as downloads.
+
+pub mod export;
+pub mod metrics;
+pub mod paging;
+pub mod ranking;
+pub mod ticket;
+pub mod ticket_export;
