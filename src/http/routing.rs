@@ -2,203 +2,11 @@
 //! (by `position`) and disable them.
 
 use actix_web::{get, post, put, web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::caller::{Admin, Body};
-use super::enterprises::invalid;
 use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::domain::enterprise::{issue, FieldIssue};
-use crate::domain::routing::{TargetLevel, Urgency};
-use crate::storage::catalogue::List;
-use crate::storage::tickets::{self as store, RoutingRuleFields, RoutingRuleRow};
-
-/// A routing rule: the first enabled rule (by position) that matches a new
-/// ticket decides the level of department that receives it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RoutingRuleView {
-    #[serde(default)]
-    pub id: i64,
-    /// Lower goes first.
-    pub position: i32,
-    pub name: String,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Match a category (none: any).
-    pub category: Option<String>,
-    /// Match an urgency: `normal`, `urgent`, `critical`.
-    pub urgency: Option<String>,
-    /// Match the white list: `any`, `national`, `provincial`.
-    pub listed: Option<String>,
-    /// Match an industry chain.
-    pub chain_code: Option<String>,
-    /// Match regions involved beyond the place: `outside_city`, `outside_province`.
-    pub reach: Option<String>,
-    /// `county`, `city`, `province` or `ministry`.
-    pub target_level: String,
-    /// A stricter SLA policy to apply.
-    pub sla_policy: Option<String>,
-    /// Notify the chain platforms of the enterprise's chains.
-    #[serde(default)]
-    pub notify_chain_platform: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl From<RoutingRuleRow> for RoutingRuleView {
-    fn from(r: RoutingRuleRow) -> Self {
-        RoutingRuleView {
-            id: r.id,
-            position: r.position,
-            name: r.name,
-            enabled: r.enabled,
-            category: r.category,
-            urgency: r.urgency,
-            listed: r.listed,
-            chain_code: r.chain_code,
-            reach: r.reach,
-            target_level: r.target_level,
-            sla_policy: r.sla_policy,
-            notify_chain_platform: r.notify_chain_platform,
-        }
-    }
-}
-
-fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
-    let mut issues = Vec::new();
-    let name = v.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        issues.push(issue(
-            "name",
-            "规则名称为 1 到 200 个字符。",
-            "A name has 1 to 200 characters.",
-        ));
-    }
-    if v.urgency
-        .as_deref()
-        .is_some_and(|u| Urgency::parse(u).is_none())
-    {
-        issues.push(issue(
-            "urgency",
-            "紧急程度应为 normal、urgent 或 critical。",
-            "The urgency is normal, urgent or critical.",
-        ));
-    }
-    if v.listed
-        .as_deref()
-        .is_some_and(|l| !matches!(l, "any" | "national" | "provincial"))
-    {
-        issues.push(issue(
-            "listed",
-            "应为 any、national 或 provincial。",
-            "It is any, national or provincial.",
-        ));
-    }
-    if v.reach
-        .as_deref()
-        .is_some_and(|r| !matches!(r, "outside_city" | "outside_province"))
-    {
-        issues.push(issue(
-            "reach",
-            "应为 outside_city 或 outside_province。",
-            "It is outside_city or outside_province.",
-        ));
-    }
-    if TargetLevel::parse(&v.target_level).is_none() {
-        issues.push(issue(
-            "target_level",
-            "应为 county、city、province 或 ministry。",
-            "It is county, city, province or ministry.",
-        ));
-    }
-    if issues.is_empty() {
-        Ok(RoutingRuleFields {
-            position: v.position,
-            name,
-            enabled: v.enabled,
-            category: v.category,
-            urgency: v.urgency,
-            listed: v.listed,
-            chain_code: v.chain_code,
-            reach: v.reach,
-            target_level: v.target_level,
-            sla_policy: v.sla_policy,
-            notify_chain_platform: v.notify_chain_platform,
-            updated_at: chrono::Utc::now().naive_utc(),
-        })
-    } else {
-        Err(issues)
-    }
-}
-
-/// A rule may only pick an SLA policy that exists.
-fn policy_exists(
-    conn: &mut crate::storage::AnyConnection,
-    f: &RoutingRuleFields,
-) -> diesel::QueryResult<bool> {
-    match &f.sla_policy {
-        Some(p) => Ok(crate::storage::sla::PolicyRow::find(conn, p)?.is_some()),
-        None => Ok(true),
-    }
-}
-
-fn unknown_policy() -> ApiError {
-    ApiError::invalid_fields(vec![(
-        "sla_policy".into(),
-        super::problem::Message::new(
-            "没有这个时限策略，请先在时限策略中创建。",
-            "There is no such SLA policy; create it first.",
-        ),
-    )])
-}
-
-fn unknown_chain() -> ApiError {
-    ApiError::invalid_fields(vec![(
-        "chain_code".into(),
-        super::problem::Message::new("没有这个产业链。", "There is no such industry chain."),
-    )])
-}
-
-/// Creates a rule (no id) or changes one, for the API and the admin pages.
-pub(crate) async fn save_rule(
-    state: &AppState,
-    id: Option<i64>,
-    view: RoutingRuleView,
-) -> Result<RoutingRuleRow, ApiError> {
-    let f = fields(view).map_err(invalid)?;
-    state
-        .db
-        .run(move |conn| {
-            if !policy_exists(conn, &f)? {
-                return Ok(Err(unknown_policy()));
-            }
-            if let Some(category) = &f.category {
-                let known = crate::storage::catalogue::load(conn, List::Categories)?;
-                if known.get(category).is_none() {
-                    return Ok(Err(invalid(vec![issue(
-                        "category",
-                        "没有这个诉求类别。",
-                        "There is no such category.",
-                    )])));
-                }
-            }
-            if let Some(chain) = &f.chain_code {
-                if crate::storage::chains::Chain::find(conn, chain)?.is_none() {
-                    return Ok(Err(unknown_chain()));
-                }
-            }
-            Ok(match id {
-                None => Ok(store::create_routing_rule(conn, &f)?),
-                Some(id) => store::update_routing_rule(conn, id, &f)?
-                    .ok_or_else(|| ApiError::not_found("没有这条规则。", "There is no such rule.")),
-            })
-        })
-        .await
-        .map_err(ApiError::from)?
-}
+use crate::services::routing_rules::{self, RoutingRuleView};
 
 /// Every routing rule, in the order they are tried.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<RoutingRuleView>)))]
@@ -207,10 +15,7 @@ pub async fn list(
     state: web::Data<AppState>,
     _admin: Admin,
 ) -> Result<web::Json<Vec<RoutingRuleView>>, ApiError> {
-    let rules = state
-        .db
-        .run(|conn| Ok(store::all_routing_rules(conn)?))
-        .await?;
+    let rules = routing_rules::all(&state.db).await?;
     Ok(web::Json(rules.into_iter().map(Into::into).collect()))
 }
 
@@ -227,7 +32,9 @@ pub async fn create(
     _admin: Admin,
     body: Body<RoutingRuleView>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let row = save_rule(&state, None, body?.into_inner()).await?;
+    let row = routing_rules::save(&state.db, None, body?.into_inner())
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Created().json(RoutingRuleView::from(row)))
 }
 
@@ -250,6 +57,8 @@ pub async fn update(
     path: web::Path<i64>,
     body: Body<RoutingRuleView>,
 ) -> Result<web::Json<RoutingRuleView>, actix_web::Error> {
-    let row = save_rule(&state, Some(path.into_inner()), body?.into_inner()).await?;
+    let row = routing_rules::save(&state.db, Some(path.into_inner()), body?.into_inner())
+        .await
+        .map_err(ApiError::from)?;
     Ok(web::Json(row.into()))
 }

@@ -11,9 +11,9 @@ use super::problem::{ApiError, Message, Problem};
 use super::tickets::TicketView;
 use super::AppState;
 use crate::domain::calendar::{DayKind, MarkedDay};
-use crate::domain::sla::{Policy, Target, Unit};
 use crate::services::calendar::{self, Loaded};
 use crate::services::sla::{ClockState, WindowState};
+use crate::services::sla_policies::{self, PolicyView};
 use crate::services::supervision;
 
 /// One SLA window of a ticket.
@@ -320,86 +320,6 @@ pub async fn import_calendar(
     Ok(web::Json(report(counts)))
 }
 
-/// An SLA policy: targets for signing for and resolving, warning share, escalation interval.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PolicyView {
-    /// `normal`, `urgent` and `critical` apply by urgency; other names are
-    /// picked by routing rules.
-    #[serde(default)]
-    pub name: String,
-    pub sign_for: TargetView,
-    pub resolve: TargetView,
-    /// Warn when this percentage of a window has elapsed.
-    pub warning_percent: i32,
-    /// Overdue working days per escalation step up the tree.
-    pub escalation_working_days: i32,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TargetView {
-    pub value: i64,
-    /// `clock_minutes`, `working_minutes` or `working_days`.
-    pub unit: String,
-}
-
-impl From<Policy> for PolicyView {
-    fn from(p: Policy) -> Self {
-        let t = |t: Target| TargetView {
-            value: t.value,
-            unit: t.unit.as_str().into(),
-        };
-        PolicyView {
-            name: p.name,
-            sign_for: t(p.sign),
-            resolve: t(p.resolve),
-            warning_percent: p.warning_percent,
-            escalation_working_days: p.escalation_working_days,
-        }
-    }
-}
-
-/// Creates or replaces a policy, for the API and the admin pages; true
-/// when it was created.
-pub(crate) async fn save_policy(
-    state: &AppState,
-    name: String,
-    b: PolicyView,
-) -> Result<(bool, Policy), ApiError> {
-    let mut bad = Vec::new();
-    let mut unit = |field: &str, u: &str| {
-        Unit::parse(u).unwrap_or_else(|| {
-            bad.push((
-                format!("{field}.unit"),
-                Message::new(
-                    "单位应为 clock_minutes、working_minutes 或 working_days。",
-                    "The unit is clock_minutes, working_minutes or working_days.",
-                ),
-            ));
-            Unit::WorkingDays
-        })
-    };
-    let policy = Policy {
-        name,
-        sign: Target {
-            value: b.sign_for.value,
-            unit: unit("sign_for", &b.sign_for.unit),
-        },
-        resolve: Target {
-            value: b.resolve.value,
-            unit: unit("resolve", &b.resolve.unit),
-        },
-        warning_percent: b.warning_percent,
-        escalation_working_days: b.escalation_working_days,
-    };
-    if !bad.is_empty() {
-        return Err(ApiError::invalid_fields(bad));
-    }
-    let created = calendar::put_policy(&state.db, &state.sla, policy.clone())
-        .await
-        .map_err(ApiError::from)?;
-    Ok((created, policy))
-}
-
 /// Every SLA policy.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), responses((status = 200, body = Vec<PolicyView>)))]
 #[get("/admin/sla-policies")]
@@ -438,7 +358,9 @@ pub async fn put_policy(
 ) -> Result<HttpResponse, actix_web::Error> {
     let name = path.into_inner();
     let b = body?.into_inner();
-    let (created, policy) = save_policy(&state, name, b).await?;
+    let (created, policy) = sla_policies::save(&state.db, &state.sla, name, b)
+        .await
+        .map_err(ApiError::from)?;
     let view = PolicyView::from(policy);
     Ok(if created {
         HttpResponse::Created().json(view)

@@ -147,3 +147,23 @@ impl From<crate::services::queue::QueueInputError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::sla_policies::PolicyError> for ApiError {
+    fn from(e: crate::services::sla_policies::PolicyError) -> Self {
+        match e {
+            crate::services::sla_policies::PolicyError::Fields(issues) => invalid(issues),
+            crate::services::sla_policies::PolicyError::Calendar(c) => c.into(),
+        }
+    }
+}
+
+impl From<crate::services::routing_rules::RuleError> for ApiError {
+    fn from(e: crate::services::routing_rules::RuleError) -> Self {
+        use crate::services::routing_rules::RuleError;
+        match e {
+            RuleError::Fields(issues) => invalid(issues),
+            RuleError::NotFound => ApiError::not_found("没有这条规则。", "There is no such rule."),
+            RuleError::Storage(s) => s.into(),
+        }
+    }
+}

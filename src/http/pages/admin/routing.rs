@@ -13,10 +13,9 @@ use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::routing::{save_rule, RoutingRuleView};
 use crate::http::AppState;
+use crate::services::routing_rules::{self, RoutingRuleView};
 use crate::storage::catalogue::{self, List};
-use crate::storage::tickets as store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/routing", web::get().to(list))
@@ -183,7 +182,7 @@ async fn render(
                 catalogue::load(conn, List::Categories)?,
                 catalogue::load(conn, List::Chains)?,
             );
-            Ok((store::all_routing_rules(conn)?, terms))
+            Ok((crate::storage::tickets::all_routing_rules(conn)?, terms))
         })
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
@@ -268,9 +267,10 @@ async fn save(
     let lang = page_lang(req);
     let saved = match view_of(&f, lang) {
         Err(errors) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors)),
-        Ok(view) => save_rule(state, id, view)
-            .await
-            .map_err(|e| (e.kind.status(), FormErrors::of(e, lang))),
+        Ok(view) => routing_rules::save(&state.db, id, view).await.map_err(|e| {
+            let e = ApiError::from(e);
+            (e.kind.status(), FormErrors::of(e, lang))
+        }),
     };
     match saved {
         Ok(_) => Ok(see_other("/admin/routing?done=1")),

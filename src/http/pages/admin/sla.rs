@@ -11,9 +11,9 @@ use super::admin;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::sla::{save_policy, PolicyView, TargetView};
 use crate::http::AppState;
 use crate::services::calendar;
+use crate::services::sla_policies::{self, PolicyView, TargetView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sla", web::get().to(show))
@@ -266,7 +266,10 @@ async fn put_policy(
         ),
     };
     if errors.is_empty() {
-        match save_policy(&state, name, view).await {
+        match sla_policies::save(&state.db, &state.sla, name, view)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(_) => return Ok(see_other("/admin/sla?done=policy")),
             Err(e) if e.kind.status().is_server_error() => {
                 return Err(PageError::from_api(&req, e).into())
