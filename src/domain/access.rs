@@ -440,6 +440,22 @@ pub fn may_read_user(caller: &Caller, u: &UserFacts) -> bool {
     }
 }
 
+/// Supervisors' numbers (metrics, dashboard, rankings): supervisors and
+/// leads of a department, for its jurisdiction.
+pub fn may_read_metrics(caller: &Caller) -> bool {
+    matches!(caller.role, Role::Supervisor | Role::Lead) && caller.department.is_some()
+}
+
+/// Whether the supervision list offers urging at all (each ticket is still
+/// checked by `may_act_on_ticket`): supervisors, leads and chain platforms.
+pub fn may_urge_from_supervision(caller: &Caller) -> bool {
+    matches!(caller.role, Role::Supervisor | Role::Lead)
+        || caller
+            .department
+            .as_ref()
+            .is_some_and(|d| d.chain_code.is_some())
+}
+
 /// A department's own settings (automatic assignment, desk phone): its
 /// lead, or an administrator.
 pub fn may_change_department_settings(caller: &Caller, department_id: i64) -> bool {

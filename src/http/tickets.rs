@@ -9,12 +9,10 @@ use super::caller::{Authenticated, Body};
 use super::enterprises::invalid;
 use super::problem::{ApiError, Message, Problem, ProblemKind};
 use super::AppState;
-use crate::domain::access::DepartmentRef;
-use crate::domain::enterprise::issue;
-use crate::domain::ticket::{Action, Refusal, Satisfaction};
+use crate::domain::ticket::Refusal;
 use crate::services::queue::{filter_of, with_cursor, QueueCursor, QueueQuery};
+use crate::services::ticket_actions::{parse_action, ActionBody};
 use crate::services::tickets::{self, Filing, TicketError};
-use crate::storage::departments::Department;
 
 impl From<TicketError> for ApiError {
     fn from(e: TicketError) -> Self {
@@ -70,7 +68,7 @@ impl From<TicketError> for ApiError {
     }
 }
 
-pub(crate) use super::views::ticket::{detail, timeline};
+pub(crate) use super::views::ticket::detail;
 pub use super::views::ticket::{EventView, InvolvedDepartment, TicketDetail, TicketView};
 
 fn etag(version: i32) -> String {
@@ -240,158 +238,6 @@ pub async fn get(
     ))
 }
 
-/// The fields of an action; each action reads the ones it needs.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct ActionBody {
-    /// transfer, escalate, take_over, return, request_extension, reopen, reject, withdraw.
-    pub reason: Option<String>,
-    /// transfer, escalate, take_over, return: show the reason to the
-    /// enterprise too (by default it is for colleagues only; the enterprise
-    /// still sees that the ticket moved, and where).
-    pub reason_public: Option<bool>,
-    /// request_info.
-    pub question: Option<String>,
-    /// provide_info.
-    pub answer: Option<String>,
-    /// resolve.
-    pub resolution: Option<String>,
-    /// post_opinion.
-    pub opinion: Option<String>,
-    /// decide_extension, urge.
-    pub note: Option<String>,
-    /// comment.
-    pub text: Option<String>,
-    /// comment: hidden from the enterprise.
-    pub internal: Option<bool>,
-    /// assign.
-    pub assignee_id: Option<i64>,
-    /// transfer (target), add_cohandler, release_cohandler.
-    pub department_id: Option<i64>,
-    /// request_extension.
-    pub working_days: Option<i32>,
-    /// decide_extension.
-    pub approve: Option<bool>,
-    /// rate: `satisfied`, `basically_satisfied` or `dissatisfied`.
-    pub satisfaction: Option<String>,
-    /// rate: was the problem solved.
-    pub solved: Option<bool>,
-    /// rate.
-    pub comment: Option<String>,
-}
-
-fn required<T>(field: &'static str, v: Option<T>) -> Result<T, ApiError> {
-    v.ok_or_else(|| {
-        invalid(vec![issue(
-            field,
-            "此项为必填。",
-            "This field is required.",
-        )])
-    })
-}
-
-async fn department_ref(state: &AppState, id: i64) -> Result<DepartmentRef, ApiError> {
-    let d = state
-        .db
-        .run(move |conn| Ok(Department::find(conn, id)?))
-        .await?;
-    d.map(|d| DepartmentRef {
-        id: d.id,
-        path: d.path,
-    })
-    .ok_or_else(|| {
-        invalid(vec![issue(
-            "department_id",
-            "没有这个部门。",
-            "There is no such department.",
-        )])
-    })
-}
-
-pub(crate) async fn parse_action(
-    state: &AppState,
-    name: &str,
-    b: ActionBody,
-) -> Result<Action, ApiError> {
-    let text = |v: Option<String>| v.unwrap_or_default();
-    Ok(match name {
-        "sign_for" => Action::SignFor,
-        "assign" => Action::Assign {
-            assignee: required("assignee_id", b.assignee_id)?,
-        },
-        "transfer" => Action::Transfer {
-            target: department_ref(state, required("department_id", b.department_id)?).await?,
-            reason: text(b.reason),
-            reason_public: b.reason_public.unwrap_or(false),
-        },
-        "escalate" => Action::Escalate {
-            reason: text(b.reason),
-            reason_public: b.reason_public.unwrap_or(false),
-        },
-        "take_over" => Action::TakeOver {
-            reason: text(b.reason),
-            reason_public: b.reason_public.unwrap_or(false),
-        },
-        "return" => Action::Return {
-            reason: text(b.reason),
-            reason_public: b.reason_public.unwrap_or(false),
-        },
-        "add_cohandler" => Action::AddCohandler {
-            department: department_ref(state, required("department_id", b.department_id)?).await?,
-        },
-        "post_opinion" => Action::PostOpinion {
-            opinion: text(b.opinion),
-        },
-        "release_cohandler" => Action::ReleaseCohandler {
-            department_id: required("department_id", b.department_id)?,
-        },
-        "request_info" => Action::RequestInfo {
-            question: text(b.question),
-        },
-        "provide_info" => Action::ProvideInfo {
-            answer: text(b.answer),
-        },
-        "request_extension" => Action::RequestExtension {
-            reason: text(b.reason),
-            working_days: required("working_days", b.working_days)?,
-        },
-        "decide_extension" => Action::DecideExtension {
-            approve: required("approve", b.approve)?,
-            note: text(b.note),
-        },
-        "urge" => Action::Urge { note: text(b.note) },
-        "resolve" => Action::Resolve {
-            resolution: text(b.resolution),
-        },
-        "rate" => Action::Rate {
-            satisfaction: required(
-                "satisfaction",
-                b.satisfaction.as_deref().and_then(Satisfaction::parse),
-            )?,
-            solved: required("solved", b.solved)?,
-            comment: text(b.comment),
-        },
-        "reopen" => Action::Reopen {
-            reason: text(b.reason),
-        },
-        "reject" => Action::Reject {
-            reason: text(b.reason),
-        },
-        "withdraw" => Action::Withdraw {
-            reason: text(b.reason),
-        },
-        "comment" => Action::Comment {
-            text: text(b.text),
-            internal: b.internal.unwrap_or(false),
-        },
-        other => {
-            return Err(ApiError::not_found(
-                format!("没有“{other}”这个操作。"),
-                format!("There is no action `{other}`."),
-            ))
-        }
-    })
-}
-
 /// `"v7"` (or `W/"v7"`, or `*`) from If-Match.
 fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let Some(raw) = req.headers().get(header::IF_MATCH) else {
@@ -468,7 +314,9 @@ pub async fn act(
         })?
     };
     let expected = expected_version(&req)?;
-    let action = parse_action(&state, &name, b).await?;
+    let action = parse_action(&state.db, &name, b)
+        .await
+        .map_err(ApiError::from)?;
     tickets::act(&state.db, &state.sla, &who.caller, id, action, expected)
         .await
         .map_err(ApiError::from)?;

@@ -13,7 +13,6 @@ use crate::domain::access::Caller;
 use crate::domain::enterprise::{issue, FieldIssue};
 use crate::domain::metrics::{add_to, Figures, Period, ScoreWeights, Tally};
 use crate::domain::region::{is_municipality, DepartmentKind, RegionCode, RegionLevel};
-use crate::domain::role::Role;
 use crate::storage::metrics::{self, Counted, MetricsFilter};
 use crate::storage::regions::Region;
 use crate::storage::schema::departments;
@@ -213,7 +212,7 @@ pub fn level_of(code: &RegionCode) -> RegionLevel {
 
 /// The caller's jurisdiction, narrowed as the query asks.
 pub fn scope(caller: &Caller, q: &MetricsQuery) -> Result<Scope, MetricsError> {
-    if !matches!(caller.role, Role::Supervisor | Role::Lead) {
+    if !crate::domain::access::may_read_metrics(caller) {
         return Err(MetricsError::NotPermitted);
     }
     let Some(d) = &caller.department else {

@@ -28,6 +28,7 @@ pub mod sla;
 pub mod sla_policies;
 pub mod sla_scanner;
 pub mod supervision;
+pub mod ticket_actions;
 pub mod ticket_export;
 pub mod tickets;
 pub mod users;

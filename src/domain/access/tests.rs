@@ -320,3 +320,39 @@ fn enterprises_are_managed_within_the_jurisdiction() {
     ));
     assert!(!may_manage_enterprise(&enterprise(7), &pudong));
 }
+
+#[test]
+fn a_department_s_settings_are_its_lead_s_or_an_admin_s() {
+    let lead = staff(Role::Lead, 500);
+    let own = lead.department.as_ref().unwrap().id;
+    assert!(may_change_department_settings(&lead, own));
+    assert!(!may_change_department_settings(&lead, own + 1));
+    assert!(!may_change_department_settings(
+        &staff(Role::Officer, 500),
+        own
+    ));
+    assert!(!may_change_department_settings(
+        &staff(Role::Supervisor, 500),
+        own
+    ));
+    let admin = Caller {
+        user_id: 1,
+        role: Role::Admin,
+        department: None,
+        enterprise_id: None,
+    };
+    assert!(may_change_department_settings(&admin, own + 1));
+}
+
+#[test]
+fn metrics_are_read_by_supervisors_and_leads_and_urging_is_offered_to_platforms() {
+    assert!(may_read_metrics(&staff(Role::Supervisor, 500)));
+    assert!(may_read_metrics(&staff(Role::Lead, 500)));
+    assert!(!may_read_metrics(&staff(Role::Officer, 500)));
+    assert!(!may_read_metrics(&enterprise(7)));
+    assert!(
+        may_urge_from_supervision(&staff(Role::Officer, 2)),
+        "a chain platform's officer"
+    );
+    assert!(!may_urge_from_supervision(&staff(Role::Officer, 500)));
+}

@@ -17,7 +17,6 @@ use super::workbench::ListQuery;
 use super::{failed, page, Chrome, FormErrors, PageError};
 use crate::domain::metrics::Rate;
 use crate::domain::region::{RegionCode, RegionLevel};
-use crate::domain::role::Role;
 use crate::http::problem::ApiError;
 use crate::http::views::metrics::{metrics_file, FormatParam};
 use crate::http::views::ranking::ranking_file;
@@ -135,7 +134,7 @@ async fn show_dashboard(
     v: Viewer,
     form: web::Query<DashboardForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !matches!(v.caller.role, Role::Supervisor | Role::Lead) {
+    if !crate::domain::access::may_read_metrics(&v.caller) {
         return Err(PageError::not_found(&req).into());
     }
     let c = Chrome::for_viewer(&req, &v);
@@ -586,14 +585,9 @@ async fn supervision_list(
             version: t.version,
         })
         .collect();
-    let chain_platform = v
-        .caller
-        .department
-        .as_ref()
-        .is_some_and(|d| d.chain_code.is_some());
     let p = SupervisionPage {
         urged: q.done.as_deref() == Some("urge"),
-        may_urge: matches!(v.caller.role, Role::Supervisor | Role::Lead) || chain_platform,
+        may_urge: crate::domain::access::may_urge_from_supervision(&v.caller),
         c,
         rows,
         next,

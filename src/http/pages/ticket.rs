@@ -18,8 +18,9 @@ use crate::domain::access::{Caller, TicketAction};
 use crate::domain::role::Role;
 use crate::domain::ticket::{may_transfer_to, offered};
 use crate::http::problem::ApiError;
-use crate::http::tickets::{parse_action, timeline, ActionBody, EventView};
+use crate::http::views::ticket::{timeline, EventView};
 use crate::http::AppState;
+use crate::services::ticket_actions::{parse_action, ActionBody};
 use crate::services::tickets::{self, Loaded, TicketError};
 use crate::storage::catalogue::{self, List};
 use crate::storage::departments::Department;
@@ -717,9 +718,12 @@ async fn act(
     let expected = draft.version.trim().parse::<i32>().ok();
     let outcome: Result<(), (StatusCode, FormErrors)> = async {
         let body = body_of(&draft, lang).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
-        let action = parse_action(&state, action_name, body)
+        let action = parse_action(&state.db, action_name, body)
             .await
-            .map_err(|e| (e.kind.status(), FormErrors::of(e, lang)))?;
+            .map_err(|e| {
+                let e = ApiError::from(e);
+                (e.kind.status(), FormErrors::of(e, lang))
+            })?;
         tickets::act(&state.db, &state.sla, &v.caller, id, action, expected)
             .await
             .map(drop)

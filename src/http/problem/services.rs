@@ -167,3 +167,17 @@ impl From<crate::services::routing_rules::RuleError> for ApiError {
         }
     }
 }
+
+impl From<crate::services::ticket_actions::ActionInputError> for ApiError {
+    fn from(e: crate::services::ticket_actions::ActionInputError) -> Self {
+        use crate::services::ticket_actions::ActionInputError;
+        match e {
+            ActionInputError::Unknown(other) => ApiError::not_found(
+                format!("没有“{other}”这个操作。"),
+                format!("There is no action `{other}`."),
+            ),
+            ActionInputError::Fields(issues) => invalid(issues),
+            ActionInputError::Storage(s) => s.into(),
+        }
+    }
+}
