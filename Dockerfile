@@ -1,7 +1,22 @@
 # Multi-stage build: compile in the Rust image, run from a slim Debian image
 # as an unprivileged user. SQLite, libpq and OpenSSL are built into the binary.
-FROM rust:1-bookworm AS build
+#
+# The dependencies are compiled in a layer of their own (cargo-chef), which
+# Docker rebuilds only when Cargo.toml or Cargo.lock change: a change to the
+# code recompiles the yizhan crate alone.
+FROM rust:1-bookworm AS chef
+RUN cargo install cargo-chef --locked
 WORKDIR /src
+
+# The recipe: what the manifest and lock file say about the dependencies.
+FROM chef AS planner
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+COPY --from=planner /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations

@@ -272,6 +272,7 @@ async fn dashboard_page(b: &support::Bench, base: &str, region: &str) -> (f64, f
             locale: None,
         },
         None,
+        b.sla.now(),
     )
     .await;
     let client = support::browser(base, "sup@bench.cn").await;

@@ -58,6 +58,7 @@ async fn main() {
                 locale: None,
             },
             None,
+            b.sla.now(),
         )
         .await
         .expect("an administrator");

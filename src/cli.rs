@@ -4,6 +4,7 @@ use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::configuration::Settings;
+use crate::services::clock::Clock;
 use crate::startup::{self, Application};
 use crate::telemetry;
 
@@ -246,6 +247,7 @@ async fn demo(settings: &Settings, args: DemoArgs, required: bool) -> i32 {
         return 0;
     }
     let until = args.until.unwrap_or_else(|| {
+        // Wall time: the demo's year ends today; services::demo runs on the system clock too.
         Utc::now()
             .with_timezone(&chrono_tz::Asia::Shanghai)
             .date_naive()
@@ -337,7 +339,7 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
         password,
         locale: Some(args.locale),
     };
-    match create_account(&db, &auth, input, None).await {
+    match create_account(&db, &auth, input, None, Clock::system().now()).await {
         Ok(user) => {
             println!("created user {} <{}> ({})", user.id, user.email, user.role);
             0
@@ -377,8 +379,7 @@ async fn import_calendar(settings: Settings, file: std::path::PathBuf) -> i32 {
             return 1;
         }
     };
-    let sla =
-        crate::services::sla::Sla::new(crate::services::clock::Clock::system(), &settings.sla);
+    let sla = crate::services::sla::Sla::new(Clock::system(), &settings.sla);
     match import(&db, &sla, &text).await {
         Ok(loaded) => {
             for (year, (holidays, workdays)) in loaded.years {
@@ -436,9 +437,26 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
     let tick = bar.clone();
     let progress = move |done: usize| tick.set_position(done as u64);
     let result = if enterprises {
-        import_enterprises(&db, table, args.dry_run, args.allow_renames, None, progress).await
+        import_enterprises(
+            &db,
+            table,
+            args.dry_run,
+            args.allow_renames,
+            None,
+            Clock::system().now(),
+            progress,
+        )
+        .await
     } else {
-        import_whitelist(&db, table, args.dry_run, None, progress).await
+        import_whitelist(
+            &db,
+            table,
+            args.dry_run,
+            None,
+            Clock::system().now(),
+            progress,
+        )
+        .await
     };
     bar.finish_and_clear();
     let report = match result {

@@ -2,13 +2,27 @@
 //! departments of county, city, province and ministry, and seen through to a
 //! resolution the enterprise confirms.
 //!
-//! - [`domain`]: pure rules and values, no I/O.
-//! - [`storage`]: diesel models and queries over SQLite or PostgreSQL.
-//! - [`http`]: the JSON API; parses, calls, renders.
-//! - [`services`]: use cases (log-in, accounts) over storage and domain.
-//! - [`jobs`]: background loops (the SLA scanner) over the services.
-//! - [`security`]: password hashing, access and refresh tokens.
-//! - [`seed`]: reference data compiled into the binary.
+//! - [`domain`]: the pure core, rules and values with no I/O (access, regions,
+//!   enterprises, the ticket state machine, routing, working time, SLA
+//!   clocks, metrics).
+//! - [`storage`]: diesel models beside their queries, over SQLite or
+//!   PostgreSQL through one connection type; migrations and reference data.
+//! - [`services`]: the use cases over storage and domain (log-in and
+//!   accounts, enterprises and imports, tickets and their actions, the
+//!   queue, SLA policies, routing rules, departments, metrics and rankings,
+//!   mail, the demo data set), shared by the API, the pages, the command
+//!   line and the jobs. They take the time from the injectable
+//!   `services::clock` (tokens and log-in throttles keep to the wall clock).
+//! - [`http`]: actix-web, two faces over the same services: the JSON API
+//!   (one file of handlers per area) and the web pages (`http::pages`),
+//!   with what both show in `http::views` and every service refusal mapped
+//!   to a problem (RFC 9457) in `http::problem`.
+//! - [`jobs`]: background loops calling the services on a timer (SLA
+//!   scanner, mail delivery, daily digest, metric folding, calendar watch).
+//! - [`mail`]: message templates and their context, and the SMTP or `.eml`
+//!   transport.
+//! - [`security`]: password hashing, access tokens (JWT), refresh tokens.
+//! - [`seed`]: reference data compiled into the binary, and the demo plan.
 //! - [`configuration`], [`telemetry`], [`startup`], [`cli`]: running the service.
 
 pub mod cli;

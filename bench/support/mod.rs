@@ -98,6 +98,7 @@ pub async fn setup(backend: &'static str) -> Bench {
         department: None,
         enterprise_id: None,
     };
+    let sla = Sla::new(Clock::system(), &settings.sla);
     let enterprise = yizhan::services::enterprises::create(
         &db,
         &admin,
@@ -108,6 +109,7 @@ pub async fn setup(backend: &'static str) -> Bench {
             ..Default::default()
         },
         false,
+        sla.now(),
     )
     .await
     .expect("enterprise")
@@ -127,6 +129,7 @@ pub async fn setup(backend: &'static str) -> Bench {
             locale: None,
         },
         None,
+        sla.now(),
     )
     .await
     .expect("user");
@@ -136,7 +139,6 @@ pub async fn setup(backend: &'static str) -> Bench {
         department: None,
         enterprise_id: Some(enterprise),
     };
-    let sla = Sla::new(Clock::system(), &settings.sla);
     let (ticket, _) = file(
         &db,
         &sla,
@@ -173,6 +175,7 @@ pub async fn setup(backend: &'static str) -> Bench {
                 locale: None,
             },
             None,
+            sla.now(),
         )
         .await
         .expect("staff");

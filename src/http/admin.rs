@@ -84,6 +84,7 @@ pub async fn create_user(
             locale: b.locale,
         },
         Some(who.user.id),
+        state.sla.now(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -91,6 +92,7 @@ pub async fn create_user(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     pub role: Option<String>,
     pub department_id: Option<i64>,
@@ -227,6 +229,7 @@ pub struct AuthEventView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuthEventQuery {
     pub user_id: Option<i64>,
     /// At most 500 (default 100).
@@ -268,6 +271,7 @@ pub async fn auth_events(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// Check every row and report, writing nothing.
     #[serde(default)]
@@ -347,11 +351,15 @@ pub async fn import(
                 dry_run,
                 renames,
                 Some(who.user.id),
+                state.sla.now(),
                 |_| {},
             )
             .await
         }
-        "whitelist" => import_whitelist(&state.db, table, dry_run, Some(who.user.id), |_| {}).await,
+        "whitelist" => {
+            let now = state.sla.now();
+            import_whitelist(&state.db, table, dry_run, Some(who.user.id), now, |_| {}).await
+        }
         other => {
             return Err(ApiError::not_found(
                 format!("没有“{other}”这种导入。"),

@@ -82,7 +82,15 @@ async fn put_term(
         name_en: body.name_en,
         active: body.active,
     };
-    let saved = catalogue::save(&state.db, &admin.0.caller, list, &code, input).await?;
+    let saved = catalogue::save(
+        &state.db,
+        &admin.0.caller,
+        list,
+        &code,
+        input,
+        state.sla.now(),
+    )
+    .await?;
     let view = TermView::from(saved.term);
     Ok(if saved.created {
         HttpResponse::Created().json(view)

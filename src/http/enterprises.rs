@@ -187,6 +187,7 @@ impl EnterpriseBody {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EnterpriseQuery {
     /// A fragment of the name.
     pub q: Option<String>,
@@ -307,7 +308,7 @@ pub async fn create(
     body: Body<EnterpriseBody>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (input, waive) = body?.into_inner().into_input();
-    let created = enterprises::create(&state.db, &who.caller, input, waive)
+    let created = enterprises::create(&state.db, &who.caller, input, waive, state.sla.now())
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Created().json(detail_view(created)))
@@ -352,7 +353,7 @@ pub async fn verify(
     who: Authenticated,
     path: web::Path<i64>,
 ) -> Result<web::Json<EnterpriseView>, ApiError> {
-    let d = enterprises::verify(&state.db, &who.caller, path.into_inner()).await?;
+    let d = enterprises::verify(&state.db, &who.caller, path.into_inner(), state.sla.now()).await?;
     Ok(web::Json(detail_view(d)))
 }
 
@@ -378,9 +379,16 @@ pub async fn update(
     body: Body<EnterpriseBody>,
 ) -> Result<web::Json<EnterpriseView>, actix_web::Error> {
     let (input, waive) = body?.into_inner().into_input();
-    let d = enterprises::update(&state.db, &who.caller, path.into_inner(), input, waive)
-        .await
-        .map_err(ApiError::from)?;
+    let d = enterprises::update(
+        &state.db,
+        &who.caller,
+        path.into_inner(),
+        input,
+        waive,
+        state.sla.now(),
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(web::Json(detail_view(d)))
 }
 
@@ -444,6 +452,7 @@ pub async fn add_listing(
             chain: b.chain,
             note: b.note,
         },
+        state.sla.now(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -476,7 +485,9 @@ pub async fn remove_listing(
     body: Body<RemovalBody>,
 ) -> Result<web::Json<ListingView>, actix_web::Error> {
     let on = body?.into_inner().removed_on.unwrap_or_else(|| {
-        chrono::Utc::now()
+        state
+            .sla
+            .now()
             .with_timezone(&chrono_tz::Asia::Shanghai)
             .date_naive()
     });
@@ -487,6 +498,7 @@ pub async fn remove_listing(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CheckQuery {
     /// The enterprise's credit code.
     pub code: String,

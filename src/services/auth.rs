@@ -94,6 +94,7 @@ pub struct Authenticator {
 }
 
 fn now() -> NaiveDateTime {
+    // Wall time: throttles and refresh tokens go with JWTs, checked on the system clock.
     Utc::now().naive_utc()
 }
 
@@ -311,6 +312,7 @@ impl Authenticator {
             user.department_id,
             user.enterprise_id,
             family,
+            // Wall time: jsonwebtoken checks `exp` and `nbf` against the system clock.
             Utc::now(),
         );
         Ok(Tokens {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 
 use super::sla::Sla;
 use crate::domain::calendar::{
@@ -103,8 +103,8 @@ async fn replace(db: &Database, sla: &Sla, days: Vec<MarkedDay>) -> Result<Loade
             (*y, (holidays, ds.len() - holidays))
         })
         .collect();
+    let now = sla.now().naive_utc();
     db.run_write(move |conn| {
-        let now = Utc::now().naive_utc();
         write_transaction(conn, |conn| {
             // The calendar as it was, for the deadlines measured on it.
             let years: Vec<i32> = by_year.keys().copied().collect();
@@ -172,11 +172,9 @@ pub async fn put_policy(db: &Database, sla: &Sla, policy: Policy) -> Result<bool
     if !problems.is_empty() {
         return Err(CalendarError::InvalidPolicy(problems));
     }
+    let row = PolicyRow::of(&policy, sla.now().naive_utc());
     let created = db
-        .run(move |conn| {
-            let row = PolicyRow::of(&policy, Utc::now().naive_utc());
-            Ok(write_transaction(conn, |conn| PolicyRow::put(conn, &row))?)
-        })
+        .run(move |conn| Ok(write_transaction(conn, |conn| PolicyRow::put(conn, &row))?))
         .await?;
     sla.invalidate();
     Ok(created)

@@ -3,7 +3,7 @@
 //! its coordination platform under the ministry, so that its tickets have
 //! someone to tell. Each change is audited in the same transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::auth::audit;
@@ -54,13 +54,15 @@ pub struct Saved {
     pub created: bool,
 }
 
-/// Adds or changes the term `code` of a list (administrators only).
+/// Adds or changes the term `code` of a list (administrators only), at
+/// `now` (the app's clock).
 pub async fn save(
     db: &Database,
     caller: &Caller,
     list: List,
     code: &str,
     input: TermInput,
+    now: DateTime<Utc>,
 ) -> Result<Saved, CatalogueError> {
     if caller.role != Role::Admin {
         return Err(CatalogueError::Forbidden);
@@ -78,7 +80,7 @@ pub async fn save(
             let created = catalogue::save(conn, list, &term)?;
             if list == List::Chains && Department::of_chain(conn, &term.code)?.is_none() {
                 let name = format!("{}产业链供应链协调平台", term.name_zh);
-                Department::add_chain_platform(conn, &term.code, &name, Utc::now().naive_utc())?;
+                Department::add_chain_platform(conn, &term.code, &name, now.naive_utc())?;
             }
             let detail = json!({
                 "list": list.as_str(),

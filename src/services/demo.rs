@@ -111,6 +111,7 @@ pub async fn create(
     // nothing after now (the demo's last day may still be under way). The
     // SLA scanner runs at each check as it falls due, so warnings, overdue
     // days and auto-closings carry the times they would have had.
+    // Wall time on purpose: the history stops at the real now, whatever `clock` is set to later.
     let real_now = Utc::now();
     let mut timeline: Vec<(DateTime<Utc>, usize, Option<usize>)> = Vec::new();
     for (n, t) in plan.tickets.iter().enumerate() {
@@ -235,6 +236,7 @@ async fn write_directory(
         }
     };
     db.run_write(move |conn| {
+        // Wall time on purpose: the directory is written now, before the history is replayed.
         let now = Utc::now().naive_utc();
         let directory = write_transaction(conn, |conn| {
             let fields: Vec<EnterpriseFields> = plan

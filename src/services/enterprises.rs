@@ -1,6 +1,6 @@
 //! Enterprises and their white-list entries: create, change, find, list.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::access::{
     enterprise_scope, may_keep_list, may_list_enterprise, may_manage_enterprise,
@@ -103,15 +103,18 @@ fn only_admin_waives(caller: &Caller, waive: bool) -> Result<(), EnterpriseError
     Ok(())
 }
 
-/// Registers an enterprise in the caller's jurisdiction.
+/// Registers an enterprise in the caller's jurisdiction, at `now` (the
+/// app's clock).
 pub async fn create(
     db: &Database,
     caller: &Caller,
     input: EnterpriseInput,
     waive: bool,
+    now: DateTime<Utc>,
 ) -> Result<EnterpriseDetail, EnterpriseError> {
     only_admin_waives(caller, waive)?;
     let caller = caller.clone();
+    let now = now.naive_utc();
     db.run(move |conn| {
         let chains = known_chains(conn)?;
         let (record, waived) = match parse_enterprise(&input, &chains, waive) {
@@ -130,8 +133,7 @@ pub async fn create(
         }
         let fields = fields_of(&record, waived);
         let created = write_transaction(conn, |conn| {
-            let e =
-                Enterprise::insert(conn, &fields, Some(caller.user_id), Utc::now().naive_utc())?;
+            let e = Enterprise::insert(conn, &fields, Some(caller.user_id), now)?;
             enterprises::set_chains(conn, e.id, &record.chains)?;
             Ok::<_, diesel::result::Error>(e)
         });
@@ -165,16 +167,19 @@ pub async fn get(
     }
 }
 
-/// Changes the record. Staff and administrators change every field within
-/// their jurisdiction; an enterprise user changes only its own contacts.
+/// Changes the record, at `now` (the app's clock). Staff and administrators
+/// change every field within their jurisdiction; an enterprise user changes
+/// only its own contacts.
 pub async fn update(
     db: &Database,
     caller: &Caller,
     id: i64,
     input: EnterpriseInput,
     waive: bool,
+    now: DateTime<Utc>,
 ) -> Result<EnterpriseDetail, EnterpriseError> {
     only_admin_waives(caller, waive)?;
+    let now = now.naive_utc();
     let current = get(db, caller, id).await?;
     let e = &current.enterprise;
     let own = caller.role == Role::Enterprise && caller.enterprise_id == Some(id);
@@ -229,7 +234,6 @@ pub async fn update(
             }
             let fields = fields_of(&record, waived);
             let outcome = write_transaction(conn, |conn| {
-                let now = Utc::now().naive_utc();
                 let before = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
                 Enterprise::update(conn, id, &fields, Some(caller.user_id), now)?;
                 enterprises::set_chains(conn, id, &record.chains)?;
@@ -339,12 +343,14 @@ fn contact_changed(
     Ok(())
 }
 
-/// Verifies a self-registered enterprise: its county department vouches
-/// that it is who it says, and the limits on unverified filers end.
+/// Verifies a self-registered enterprise at `now` (the app's clock): its
+/// county department vouches that it is who it says, and the limits on
+/// unverified filers end.
 pub async fn verify(
     db: &Database,
     caller: &Caller,
     id: i64,
+    now: DateTime<Utc>,
 ) -> Result<EnterpriseDetail, EnterpriseError> {
     let current = get(db, caller, id).await?;
     let county = crate::domain::region::RegionCode::parse(&current.enterprise.county_code)
@@ -360,10 +366,11 @@ pub async fn verify(
         )]));
     }
     let by = caller.user_id;
+    let at = now.naive_utc();
     let result = db
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                Enterprise::verify(conn, id, by, Utc::now().naive_utc())?;
+                Enterprise::verify(conn, id, by, at)?;
                 crate::services::auth::audit(
                     conn,
                     "enterprise_verified",
@@ -468,12 +475,13 @@ pub struct NewListing {
     pub note: Option<String>,
 }
 
-/// Puts an enterprise on a list the caller keeps.
+/// Puts an enterprise on a list the caller keeps, at `now` (the app's clock).
 pub async fn add_listing(
     db: &Database,
     caller: &Caller,
     enterprise_id: i64,
     input: NewListing,
+    now: DateTime<Utc>,
 ) -> Result<WhitelistEntry, EnterpriseError> {
     let Some(scope) = WhitelistScope::parse(&input.scope) else {
         return Err(EnterpriseError::Invalid(vec![issue(
@@ -544,7 +552,7 @@ pub async fn add_listing(
                 chain_code: input.chain.clone(),
                 note: input.note.clone(),
                 created_by: Some(actor),
-                created_at: Utc::now().naive_utc(),
+                created_at: now.naive_utc(),
             };
             Ok(
                 WhitelistEntry::insert(conn, &new).map_err(|e| match EnterpriseError::from(e) {

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
 use calamine::{Data, Reader};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::enterprises::{fields_of, known_chains, list_keeper};
 use crate::domain::enterprise::{
@@ -299,15 +299,18 @@ fn row_errors(row: usize, issues: Vec<FieldIssue>) -> impl Iterator<Item = RowEr
     })
 }
 
-/// Imports enterprises. `progress` is told how many rows are done.
+/// Imports enterprises at `now` (the caller's clock). `progress` is told
+/// how many rows are done.
 pub async fn import_enterprises(
     db: &Database,
     table: Table,
     dry_run: bool,
     allow_renames: bool,
     actor: Option<i64>,
+    now: DateTime<Utc>,
     progress: impl Fn(usize) + Send + 'static,
 ) -> Result<ImportReport, ImportError> {
+    let now = now.naive_utc();
     let columns = map_columns(&table.headers, &ENTERPRISE_COLUMNS)?;
     db.run(move |conn| {
         let chains = known_chains(conn)?;
@@ -387,7 +390,6 @@ pub async fn import_enterprises(
         report.errors.sort_by_key(|e| e.row);
         let apply = !dry_run && report.errors.is_empty();
         let outcome = write_transaction(conn, |conn| {
-            let now = Utc::now().naive_utc();
             let mut done = 0;
             for chunk in records.chunks(CHUNK) {
                 let codes: Vec<String> = chunk.iter().map(|(_, r)| r.credit_code.to_string()).collect();
@@ -459,14 +461,17 @@ pub async fn import_enterprises(
     .map_err(ImportError::from)
 }
 
-/// Imports white-list entries; each names an enterprise already registered.
+/// Imports white-list entries at `now` (the caller's clock); each names an
+/// enterprise already registered.
 pub async fn import_whitelist(
     db: &Database,
     table: Table,
     dry_run: bool,
     actor: Option<i64>,
+    now: DateTime<Utc>,
     progress: impl Fn(usize) + Send + 'static,
 ) -> Result<ImportReport, ImportError> {
+    let now = now.naive_utc();
     let columns = map_columns(&table.headers, &WHITELIST_COLUMNS)?;
     db.run(move |conn| {
         let chains = known_chains(conn)?;
@@ -536,7 +541,6 @@ pub async fn import_whitelist(
         report.errors.sort_by_key(|e| e.row);
         let apply = !dry_run && report.errors.is_empty();
         let outcome = write_transaction(conn, |conn| {
-            let now = Utc::now().naive_utc();
             for (done, (_, r)) in records.iter().enumerate() {
                 let Some(enterprise_id) = known.get(r.credit_code.as_str()).copied() else {
                     continue;

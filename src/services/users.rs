@@ -1,6 +1,6 @@
 //! Accounts and (minimal) enterprises, as administrators manage them.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::auth::{audit, AuthError, Authenticator};
 use crate::domain::email::Email;
@@ -60,12 +60,14 @@ pub struct NewAccount {
     pub locale: Option<String>,
 }
 
-/// Creates an account; `actor` is the administrator (none from the command line).
+/// Creates an account at `now` (the app's clock); `actor` is the
+/// administrator (none from the command line).
 pub async fn create_account(
     db: &Database,
     auth: &Authenticator,
     input: NewAccount,
     actor: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
     let mut problems = Vec::new();
     let email = match Email::parse(&input.email) {
@@ -186,7 +188,9 @@ pub async fn create_account(
     let result = db
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                let t = Utc::now().naive_utc();
+                let t = now.naive_utc();
+                // Wall time: compared with access tokens' real issue time (iat).
+                let tokens_from = Utc::now().naive_utc();
                 if User::find_by_email(conn, email.as_str())?.is_some() {
                     return Ok(None);
                 }
@@ -203,7 +207,7 @@ pub async fn create_account(
                         active: true,
                         email_verified_at: None,
                         locale: &locale,
-                        tokens_valid_after: t,
+                        tokens_valid_after: tokens_from,
                         created_at: t,
                         updated_at: t,
                     },
@@ -251,6 +255,7 @@ pub async fn set_active(
     let found = db
         .run(move |conn| {
             write_transaction(conn, |conn| {
+                // Wall time: ends tokens by their real issue time (iat), as log-out does.
                 let t = Utc::now().naive_utc();
                 if User::set_active(conn, id, active, super::auth::next_second(t))? == 0 {
                     return Ok(None);

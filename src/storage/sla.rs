@@ -163,6 +163,7 @@ impl PolicyRow {
 
 /// Loads the shipped calendar and the default policies into empty tables.
 pub fn seed_if_empty(conn: &mut AnyConnection) -> QueryResult<()> {
+    // Wall time: the database is prepared (migrate, start) before any app clock exists.
     let now = Utc::now().naive_utc();
     if CalendarDay::count(conn)? == 0 {
         let days: Vec<CalendarDay> = crate::seed::marked_days()

@@ -299,7 +299,7 @@ impl TestApp {
             county_code: county.into(),
             ..Default::default()
         };
-        yizhan::services::enterprises::create(&self.db, &admin, input, false)
+        yizhan::services::enterprises::create(&self.db, &admin, input, false, self.clock.now())
             .await
             .expect("enterprise created")
             .enterprise
@@ -328,6 +328,7 @@ impl TestApp {
                 locale: None,
             },
             None,
+            self.clock.now(),
         )
         .await
         .expect("user created")

@@ -48,6 +48,7 @@ async fn file_ticket(app: &TestApp, title: &str) -> (Value, String) {
             locale: Some("en".into()),
         },
         None,
+        app.clock.now(),
     )
     .await
     .unwrap();

@@ -209,7 +209,7 @@ async fn verify(
     f: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, actix_web::Error> {
     check_csrf(&req, &f.csrf)?;
-    let d = enterprises::verify(&state.db, &v.caller, path.into_inner())
+    let d = enterprises::verify(&state.db, &v.caller, path.into_inner(), state.sla.now())
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
     Ok(see_other(&format!(

@@ -220,7 +220,7 @@ async fn save(
         );
         Err(e)
     } else {
-        catalogue::save(&state.db, &v.caller, list, &code, input)
+        catalogue::save(&state.db, &v.caller, list, &code, input, state.sla.now())
             .await
             .map_err(|e| match e {
                 CatalogueError::Invalid(_) => FormErrors::of(ApiError::from(e), lang),

@@ -210,13 +210,13 @@ async fn import(
             return again(FormErrors::of(e, lang), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let who = Some(v.user.id);
+    let (who, now) = (Some(v.user.id), state.sla.now());
     let report: ImportReport = match up.kind.as_str() {
         "enterprises" => {
             let renames = up.allow_renames;
-            import_enterprises(&state.db, table, up.dry_run, renames, who, |_| {}).await
+            import_enterprises(&state.db, table, up.dry_run, renames, who, now, |_| {}).await
         }
-        "whitelist" => import_whitelist(&state.db, table, up.dry_run, who, |_| {}).await,
+        "whitelist" => import_whitelist(&state.db, table, up.dry_run, who, now, |_| {}).await,
         _ => {
             let e = FormErrors::general(pick(lang, "请选择导入的内容。", "Choose what to import."));
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;

@@ -1,6 +1,20 @@
-//! The administrators' pages: users, departments, enterprises and the
-//! white list, SLA policies and the work calendar, routing rules, message
-//! templates and dead e-mails. Each calls the services the admin API calls.
+//! The administrators' pages, one file per area:
+//!
+//! - `users`: find, create, activate or deactivate, set a password;
+//! - `departments`: the tree from the ministry down, and a department's
+//!   settings (automatic assignment, desk phone); a lead sees and changes
+//!   their own department here, as `services::departments` allows;
+//! - `enterprises`: find enterprises; import them, or the white list, from
+//!   CSV or XLSX with a dry run;
+//! - `sla`: SLA policies and the work calendar;
+//! - `routing`: the routing rules;
+//! - `catalogue`: the categories and industry chains;
+//! - `mail`: message templates and the e-mails that could not be delivered.
+//!
+//! Every change goes through the service the JSON API calls, and its
+//! refusals read as `http::problem` maps them. [`admin`] hides a page from
+//! everyone but administrators (all but the departments', whose service
+//! decides who may see what).
 
 mod catalogue;
 mod departments;

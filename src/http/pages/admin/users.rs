@@ -227,6 +227,7 @@ async fn create(
                 locale: None,
             },
             Some(v.user.id),
+            state.sla.now(),
         )
         .await;
         match made {
