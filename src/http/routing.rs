@@ -32,7 +32,7 @@ pub async fn create(
     _admin: Admin,
     body: Body<RoutingRuleView>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let row = routing_rules::save(&state.db, None, body?.into_inner())
+    let row = routing_rules::save(&state.db, None, body?.into_inner(), state.sla.now())
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Created().json(RoutingRuleView::from(row)))
@@ -57,8 +57,13 @@ pub async fn update(
     path: web::Path<i64>,
     body: Body<RoutingRuleView>,
 ) -> Result<web::Json<RoutingRuleView>, actix_web::Error> {
-    let row = routing_rules::save(&state.db, Some(path.into_inner()), body?.into_inner())
-        .await
-        .map_err(ApiError::from)?;
+    let row = routing_rules::save(
+        &state.db,
+        Some(path.into_inner()),
+        body?.into_inner(),
+        state.sla.now(),
+    )
+    .await
+    .map_err(ApiError::from)?;
     Ok(web::Json(row.into()))
 }

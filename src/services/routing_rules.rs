@@ -2,13 +2,14 @@
 //! enabled rule, by position, that matches a new ticket decides the level
 //! of department that receives it.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::enterprise::{issue, FieldIssue};
 use crate::domain::routing::{TargetLevel, Urgency};
 use crate::storage::catalogue::List;
-use crate::storage::tickets::{self as store, RoutingRuleFields, RoutingRuleRow};
+use crate::storage::routing_rules::{self as store, RoutingRuleFields, RoutingRuleRow};
 use crate::storage::{write_transaction, Database, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +75,7 @@ impl From<RoutingRuleRow> for RoutingRuleView {
     }
 }
 
-fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
+fn fields(v: RoutingRuleView, now: NaiveDateTime) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
     let mut issues = Vec::new();
     let name = v.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
@@ -134,7 +135,7 @@ fn fields(v: RoutingRuleView) -> Result<RoutingRuleFields, Vec<FieldIssue>> {
             target_level: v.target_level,
             sla_policy: v.sla_policy,
             notify_chain_platform: v.notify_chain_platform,
-            updated_at: chrono::Utc::now().naive_utc(),
+            updated_at: now,
         })
     } else {
         Err(issues)
@@ -152,13 +153,14 @@ fn policy_exists(
     }
 }
 
-/// Creates a rule (no id) or changes one.
+/// Creates a rule (no id) or changes one, at `now` (the app's clock).
 pub async fn save(
     db: &Database,
     id: Option<i64>,
     view: RoutingRuleView,
+    now: DateTime<Utc>,
 ) -> Result<RoutingRuleRow, RuleError> {
-    let f = fields(view).map_err(RuleError::Fields)?;
+    let f = fields(view, now.naive_utc()).map_err(RuleError::Fields)?;
     db.run_write(move |conn| {
         write_transaction(conn, |conn| {
             if !policy_exists(conn, &f)? {

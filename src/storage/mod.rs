@@ -43,6 +43,7 @@ pub mod recomputes;
 pub mod reference;
 pub mod refresh_tokens;
 pub mod regions;
+pub mod routing_rules;
 pub mod schema;
 pub mod sign_windows;
 pub mod sla;

@@ -25,6 +25,7 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
             return Ok(None);
         }
         let plan = reference_plan();
+        // Wall time: the database is prepared (migrate, start) before any app clock exists.
         let now = Utc::now().naive_utc();
 
         let chain_rows: Vec<Chain> = DEFAULT_CHAINS
@@ -76,9 +77,9 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
         insert_batches!(conn, departments::table, department_rows);
 
         for (i, rule) in crate::domain::routing::default_rules().iter().enumerate() {
-            super::tickets::insert_routing_rule(
+            super::routing_rules::insert_routing_rule(
                 conn,
-                &super::tickets::RoutingRuleRow {
+                &super::routing_rules::RoutingRuleRow {
                     id: rule.id,
                     position: i as i32 + 1,
                     name: rule.name.clone(),

@@ -182,7 +182,10 @@ async fn render(
                 catalogue::load(conn, List::Categories)?,
                 catalogue::load(conn, List::Chains)?,
             );
-            Ok((crate::storage::tickets::all_routing_rules(conn)?, terms))
+            Ok((
+                crate::storage::routing_rules::all_routing_rules(conn)?,
+                terms,
+            ))
         })
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
@@ -267,10 +270,12 @@ async fn save(
     let lang = page_lang(req);
     let saved = match view_of(&f, lang) {
         Err(errors) => Err((StatusCode::UNPROCESSABLE_ENTITY, errors)),
-        Ok(view) => routing_rules::save(&state.db, id, view).await.map_err(|e| {
-            let e = ApiError::from(e);
-            (e.kind.status(), FormErrors::of(e, lang))
-        }),
+        Ok(view) => routing_rules::save(&state.db, id, view, state.sla.now())
+            .await
+            .map_err(|e| {
+                let e = ApiError::from(e);
+                (e.kind.status(), FormErrors::of(e, lang))
+            }),
     };
     match saved {
         Ok(_) => Ok(see_other("/admin/routing?done=1")),

@@ -1,0 +1,179 @@
+//! A ticket as read: its row, departments, clocks and timeline.
+
+use super::*;
+
+/// A ticket with everything authorization and the state machine need.
+pub struct Loaded {
+    pub ticket: Ticket,
+    pub facts: TicketFacts,
+    pub state: TicketState,
+    pub departments: Vec<TicketDepartment>,
+    pub clock: Option<ClockRow>,
+    /// Both SLA clocks as they stand (filled when read for a person).
+    pub clocks: Option<sla::ClockState>,
+    /// Warnings and overdue days (filled when read for a person).
+    pub sla_events: Vec<SlaEvent>,
+    /// Names of the departments and people it mentions (filled when read
+    /// for a person).
+    pub directory: Directory,
+    /// The co-handlers' clocks (filled when read for a person).
+    pub cohandling: Vec<crate::storage::cohandling::CohandlingClock>,
+}
+
+pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
+    let Some(ticket) = Ticket::find(conn, id)? else {
+        return Ok(None);
+    };
+    let departments = TicketDepartment::of_ticket(conn, id)?;
+    // Every department the ticket refers to, in one query.
+    let mut ids: Vec<i64> = departments.iter().map(|d| d.department_id).collect();
+    ids.push(ticket.handling_department_id);
+    ids.extend(ticket.sent_from_department_id);
+    let paths: std::collections::HashMap<i64, String> = departments::table
+        .filter(departments::id.eq_any(&ids))
+        .select((departments::id, departments::path))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let clock = ClockRow::find(conn, id)?;
+    assemble(ticket, departments, &paths, clock).map(Some)
+}
+
+/// A ticket's facts and state from its rows and its departments' paths.
+pub(super) fn assemble(
+    ticket: Ticket,
+    departments: Vec<TicketDepartment>,
+    paths: &std::collections::HashMap<i64, String>,
+    clock: Option<ClockRow>,
+) -> QueryResult<Loaded> {
+    let dept_ref = |id: i64| -> QueryResult<DepartmentRef> {
+        let path = paths
+            .get(&id)
+            .cloned()
+            .ok_or(diesel::result::Error::NotFound)?;
+        Ok(DepartmentRef { id, path })
+    };
+    let handling = dept_ref(ticket.handling_department_id)?;
+    let mut passed = Vec::new();
+    let mut cohandlers = Vec::new();
+    for d in &departments {
+        let r = dept_ref(d.department_id)?;
+        if d.role == "passed" {
+            passed.push(r);
+        } else {
+            cohandlers.push(Cohandler {
+                department: r,
+                opinion_posted: d.opinion_posted,
+                released: d.released,
+            });
+        }
+    }
+    let sent_from = ticket.sent_from_department_id.map(dept_ref).transpose()?;
+    let facts = TicketFacts {
+        enterprise_id: ticket.enterprise_id,
+        enterprise_chains: ticket
+            .chains
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+        place: RegionCode::parse(&ticket.place_code)
+            .map_err(|_| diesel::result::Error::NotFound)?,
+        handling: handling.clone(),
+        passed_through: passed,
+        cohandlers: cohandlers.iter().map(|c| c.department.clone()).collect(),
+    };
+    let state = TicketState {
+        status: Status::parse(&ticket.status).unwrap_or(Status::PendingSign),
+        handling,
+        sent_from,
+        assignee: ticket.assignee_id,
+        cohandlers,
+        extension_pending: ticket.extension_pending,
+        resolve_due: ticket.resolve_due_at,
+        resolved_at: ticket.resolved_at,
+        closed_at: clock.as_ref().and_then(|c| c.closed_at),
+        rating: ticket.rating.as_deref().and_then(Satisfaction::parse),
+        solved: ticket.solved,
+        sent_on: ticket.sent_on_count,
+        returns: 0,
+        urged: ticket.urged_count,
+        reopened: ticket.reopened_count,
+    };
+    Ok(Loaded {
+        ticket,
+        facts,
+        state,
+        departments,
+        clock,
+        clocks: None,
+        sla_events: Vec::new(),
+        directory: Directory::default(),
+        cohandling: Vec::new(),
+    })
+}
+
+/// One ticket with its timeline and clocks, if the caller may see it.
+pub async fn get(
+    db: &Database,
+    sla: &Sla,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Loaded, Vec<TicketEvent>), TicketError> {
+    let sla = sla.clone();
+    let found = db.run(move |conn| Ok(read_detail(conn, &sla, id)?)).await?;
+    match found {
+        Some((l, events)) if may_read_ticket(caller, &l.facts) => Ok((l, events)),
+        _ => Err(TicketError::NotFound),
+    }
+}
+
+/// A ticket with its events, SLA events and both clocks as they stand.
+pub(super) fn read_detail(
+    conn: &mut AnyConnection,
+    sla: &Sla,
+    id: i64,
+) -> QueryResult<Option<Detail>> {
+    let Some(mut l) = load(conn, id)? else {
+        return Ok(None);
+    };
+    let events = TicketEvent::of_ticket(conn, id)?;
+    l.sla_events = SlaEvent::of_ticket(conn, id)?;
+    // The co-handlers' warnings and overdue days beside the ticket's own.
+    l.sla_events.extend(
+        crate::storage::cohandling::CohandlingEvent::of_ticket(conn, id)?
+            .into_iter()
+            .map(|e| SlaEvent {
+                id: 0,
+                ticket_id: e.ticket_id,
+                kind: e.kind,
+                level: e.level,
+                round: e.round,
+                handling_department_id: e.department_id,
+                notified_department_id: e.department_id,
+                escalation_level: 0,
+                due_at: e.due_at,
+                created_at: e.created_at,
+            }),
+    );
+    l.cohandling = crate::storage::cohandling::CohandlingClock::of_ticket(conn, id)?;
+    l.directory = directory_for(
+        conn,
+        std::slice::from_ref(&l.ticket),
+        &l.departments,
+        &events,
+    )?;
+    if let (Some(row), Some(s), Some(r)) = (&l.clock, l.ticket.sign_due_at, l.ticket.resolve_due_at)
+    {
+        let snap = sla.snapshot(conn)?;
+        l.clocks = Some(sla::clock_state(
+            &snap,
+            row,
+            l.state.status,
+            s,
+            r,
+            sla.now(),
+        ));
+    }
+    Ok(Some((l, events)))
+}
