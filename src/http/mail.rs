@@ -182,6 +182,7 @@ pub async fn delete_template(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// `dead` (default), `pending` or `sent`.
     pub status: Option<String>,

@@ -147,6 +147,7 @@ where
                 .service(routing::create)
                 .service(routing::update)
                 .service(tickets::file)
+                .service(tickets::offered_actions)
                 .service(tickets::queue)
                 // Before `/tickets/{id}`, which would take `export` for an id.
                 .service(ticket_export::export_tickets)

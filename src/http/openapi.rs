@@ -57,6 +57,8 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::RefOr;
 
+    unique_operation_ids(&mut doc);
+
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             &mut item.get,
@@ -123,9 +125,86 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             if path != "/healthz" && path != "/metrics" {
                 add(503, "The database is unavailable; retry shortly");
             }
+            // OpenAPI requires a description of every response: an
+            // annotation that gave none gets what its status means.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response {
+                    if r.description.trim().is_empty() {
+                        r.description = status_meaning(status).to_string();
+                    }
+                }
+            }
         }
     }
     doc
+}
+
+/// Operation ids are the handlers' names, and several areas name a handler
+/// `create` or `get`: OpenAPI wants each id once (client generators name
+/// their methods by it), so a repeated one is prefixed with its tag.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let each = |doc: &mut utoipa::openapi::OpenApi,
+                f: &mut dyn FnMut(&mut utoipa::openapi::path::Operation)| {
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                f(op);
+            }
+        }
+    };
+    each(doc, &mut |op| {
+        if let Some(id) = &op.operation_id {
+            *seen.entry(id.clone()).or_default() += 1;
+        }
+    });
+    each(doc, &mut |op| {
+        let Some(id) = op.operation_id.clone() else {
+            return;
+        };
+        if seen.get(&id).copied().unwrap_or(0) > 1 {
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first().cloned())
+                .unwrap_or_default();
+            op.operation_id = Some(format!("{tag}_{id}"));
+        }
+    });
+}
+
+/// What a status says, for a response described by nothing else.
+fn status_meaning(status: &str) -> &'static str {
+    match status {
+        "200" => "Success",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "Done; no content",
+        "303" => "See the resource at Location",
+        "304" => "Not modified",
+        "400" => "The request cannot be read",
+        "401" => "Missing, invalid or expired access token",
+        "403" => "Refused",
+        "404" => "No such resource, or not the caller's",
+        "409" => "Conflicts with the resource's current state",
+        "412" => "The resource changed since the version given in If-Match",
+        "413" => "The body is larger than the configured limit",
+        "415" => "Unsupported media type",
+        "422" => "A field is missing, of the wrong type, or invalid",
+        "428" => "If-Match is required",
+        "429" => "Too many requests; retry after the time given",
+        "503" => "Unavailable; retry shortly",
+        _ => "See the problem document",
+    }
 }
 
 fn problem_response(description: &str) -> utoipa::openapi::Response {

@@ -53,6 +53,7 @@ pub struct RegionDetail {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     /// Code of the parent region; omitted, the provinces are listed.
     pub parent: Option<String>,

@@ -69,7 +69,9 @@ impl From<TicketError> for ApiError {
 }
 
 pub(crate) use super::views::ticket::detail;
-pub use super::views::ticket::{EventView, InvolvedDepartment, TicketDetail, TicketView};
+pub use super::views::ticket::{
+    ActionsView, EventView, InvolvedDepartment, TicketDetail, TicketView,
+};
 
 fn etag(version: i32) -> String {
     format!("\"v{version}\"")
@@ -211,6 +213,39 @@ pub async fn queue(
             .collect(),
         next_cursor,
     }))
+}
+
+/// The actions the caller may take on the ticket now, each with its fields
+/// and the departments or people it may target: what the ticket page builds
+/// its forms from, for any client to do the same.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, description = "The offered actions", body = ActionsView),
+        (status = 404, description = "No such ticket, or not the caller's to see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/tickets/{id}/actions")]
+pub async fn offered_actions(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    path: web::Path<i64>,
+) -> Result<web::Json<ActionsView>, ApiError> {
+    let (loaded, _) = tickets::get(&state.db, &state.sla, &who.caller, path.into_inner()).await?;
+    let offers = crate::services::ticket_actions::offer(
+        &state.db,
+        &who.caller,
+        &loaded,
+        state.sla.now().naive_utc(),
+    )
+    .await?;
+    Ok(web::Json(ActionsView::of(
+        loaded.ticket.id,
+        loaded.ticket.version,
+        offers,
+    )))
 }
 
 /// One ticket with its timeline (internal entries hidden from the enterprise).

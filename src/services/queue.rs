@@ -25,6 +25,7 @@ fn field(name: &'static str, zh: &str, en: &str) -> QueueInputError {
 
 /// The queue's filters as a client gives them.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     pub status: Option<String>,
     pub category: Option<String>,

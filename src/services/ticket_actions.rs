@@ -1,11 +1,20 @@
-//! A ticket action as a client asks for it (the API's JSON body, a page's
-//! form) becomes the domain's `Action`: one parser for both faces.
+//! Ticket actions for every client: which ones a caller may take now, with
+//! their fields and allowed targets (`offer`), and an action as a client
+//! asks for it (the API's JSON body, a page's form) parsed into the
+//! domain's `Action` (`parse_action`).
 
-use crate::domain::access::DepartmentRef;
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::tickets::Loaded;
+use crate::domain::access::{Caller, DepartmentRef, TicketAction};
 use crate::domain::enterprise::{issue, FieldIssue};
-use crate::domain::ticket::{Action, Satisfaction};
+use crate::domain::ticket::{may_transfer_to, offered, Action, ActionField, Satisfaction};
 use crate::storage::departments::Department;
-use crate::storage::{Database, StorageError};
+use crate::storage::users::{User, UserFilter};
+use crate::storage::{AnyConnection, Database, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionInputError {
@@ -161,4 +170,133 @@ pub async fn parse_action(
         },
         other => return Err(ActionInputError::Unknown(other.to_string())),
     })
+}
+
+/// One action the caller may take on a ticket now: what it asks for, and
+/// whom it may target (departments or people, with their names).
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub action: TicketAction,
+    pub fields: &'static [ActionField],
+    /// For actions with a department or person field: every allowed choice.
+    pub targets: Vec<(i64, String)>,
+}
+
+/// The actions the caller may take on the ticket now (the rules of
+/// `domain::access` and the state machine, as `domain::ticket::offered`
+/// says), each with its allowed targets: the pages build their forms from
+/// it, and `GET /api/v1/tickets/{id}/actions` gives it to every client.
+pub async fn offer(
+    db: &Database,
+    caller: &Caller,
+    loaded: &Loaded,
+    now: NaiveDateTime,
+) -> Result<Vec<Offered>, StorageError> {
+    let offer = offered(caller, &loaded.facts, &loaded.state, now);
+    let handling = loaded.state.handling.clone();
+    let cohandlers: Vec<(i64, bool)> = loaded
+        .state
+        .cohandlers
+        .iter()
+        .map(|c| (c.department.id, c.opinion_posted || c.released))
+        .collect();
+    let own = caller.department.as_ref().map(|d| d.id);
+    let wanted = offer.clone();
+    let mut targets = db
+        .run(move |conn| Ok(targets_of(conn, &wanted, &handling, &cohandlers, own)?))
+        .await?;
+    Ok(offer
+        .into_iter()
+        .map(|action| Offered {
+            action,
+            fields: action.fields(),
+            targets: targets.remove(&action).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The allowed targets of the actions that have them: where a ticket may be
+/// transferred (siblings and children of the handling department, not its
+/// parent: that is escalating), who may co-handle, who may be assigned (the
+/// caller's department's officers and leads), whose co-handling may end.
+fn targets_of(
+    conn: &mut AnyConnection,
+    offer: &[TicketAction],
+    handling: &DepartmentRef,
+    cohandlers: &[(i64, bool)],
+    own: Option<i64>,
+) -> QueryResult<HashMap<TicketAction, Vec<(i64, String)>>> {
+    let mut out = HashMap::new();
+    let mut near: Vec<Department> = Vec::new();
+    if offer
+        .iter()
+        .any(|a| matches!(a, TicketAction::Transfer | TicketAction::AddCohandler))
+    {
+        let here = Department::find(conn, handling.id)?;
+        if let Some(parent) = here.as_ref().and_then(|d| d.parent_id) {
+            near.extend(Department::find(conn, parent)?);
+            near.extend(Department::children(conn, parent)?);
+        }
+        near.extend(Department::children(conn, handling.id)?);
+        near.retain(|d| d.active && d.id != handling.id);
+    }
+    let as_ref = |d: &Department| DepartmentRef {
+        id: d.id,
+        path: d.path.clone(),
+    };
+    if offer.contains(&TicketAction::Transfer) {
+        out.insert(
+            TicketAction::Transfer,
+            near.iter()
+                .filter(|d| may_transfer_to(handling, &as_ref(d)))
+                .map(|d| (d.id, d.name.clone()))
+                .collect(),
+        );
+    }
+    if offer.contains(&TicketAction::AddCohandler) {
+        out.insert(
+            TicketAction::AddCohandler,
+            near.iter()
+                .filter(|d| !cohandlers.iter().any(|(c, _)| *c == d.id))
+                .map(|d| (d.id, d.name.clone()))
+                .collect(),
+        );
+    }
+    if offer.contains(&TicketAction::Assign) {
+        let staff = User::list(
+            conn,
+            &UserFilter {
+                role: None,
+                department_id: own,
+                enterprise_id: None,
+                active: Some(true),
+                query: None,
+                after_id: None,
+                limit: 500,
+            },
+        )?;
+        out.insert(
+            TicketAction::Assign,
+            staff
+                .into_iter()
+                .filter(|u| u.role == "officer" || u.role == "lead")
+                .map(|u| (u.id, u.display_name))
+                .collect(),
+        );
+    }
+    if offer.contains(&TicketAction::ReleaseCohandler) {
+        let open: Vec<i64> = cohandlers
+            .iter()
+            .filter(|(_, settled)| !settled)
+            .map(|(id, _)| *id)
+            .collect();
+        out.insert(
+            TicketAction::ReleaseCohandler,
+            Department::load_many(conn, &open)?
+                .into_iter()
+                .map(|d| (d.id, d.name))
+                .collect(),
+        );
+    }
+    Ok(out)
 }

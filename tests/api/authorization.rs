@@ -86,6 +86,7 @@ each_backend! {
         for (role, token, _, caller) in &roles {
             for (url, may) in [
                 (format!("/api/v1/tickets/{id}"), yizhan::domain::access::may_read_ticket(caller, &facts)),
+                (format!("/api/v1/tickets/{id}/actions"), yizhan::domain::access::may_read_ticket(caller, &facts)),
                 (format!("/api/v1/enterprises/{firm}"), yizhan::domain::access::may_read_enterprise(caller, &firm_facts)),
             ] {
                 let res = app.get_as(&url, token).await;

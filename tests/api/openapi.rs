@@ -1,7 +1,7 @@
 use crate::each_backend;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 68] = [
+const ROUTES: [(&str, &str); 69] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -50,6 +50,7 @@ const ROUTES: [(&str, &str); 68] = [
     ("get", "/api/v1/tickets"),
     ("get", "/api/v1/tickets/export"),
     ("get", "/api/v1/tickets/{id}"),
+    ("get", "/api/v1/tickets/{id}/actions"),
     ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),
     ("get", "/api/v1/supervision"),
@@ -141,5 +142,25 @@ each_backend! {
         assert!(!html.contains("https://"), "{html}");
         let js = app.get("/api/docs/swagger-ui-bundle.js").await;
         assert_eq!(js.status(), 200);
+    }
+
+    async fn the_served_document_is_valid_openapi_3_1(app) {
+        // Checked by openapi-spec-validator, the reference validator (a
+        // Python package; `.ci/run` installs it where it is missing).
+        let doc = app.get("/api/openapi.json").await.text().await.unwrap();
+        let file = std::env::temp_dir().join(format!("yizhan-openapi-{}.json", std::process::id()));
+        std::fs::write(&file, doc).unwrap();
+        let out = std::process::Command::new("python3")
+            .args(["-c", "import json,sys; from openapi_spec_validator import OpenAPIV31SpecValidator as V; errs=list(V(json.load(open(sys.argv[1]))).iter_errors()); [print(e.message) for e in errs[:20]]; sys.exit(1 if errs else 0)"])
+            .arg(&file)
+            .output()
+            .expect("python3 with openapi-spec-validator");
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            out.status.success(),
+            "the document is not valid OpenAPI 3.1:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -73,6 +73,21 @@ async fn allowed(app: &TestApp, email: &str, id: i64) -> Vec<String> {
             .collect();
     names.sort();
     names.dedup();
+    // The API offers the same actions (issue 23, item 2).
+    let api: serde_json::Value = app
+        .get_as(&format!("/api/v1/tickets/{id}/actions"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut offered: Vec<String> = api["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap().to_string())
+        .collect();
+    offered.sort();
+    assert_eq!(offered, names, "GET /api/v1/tickets/{id}/actions: {api}");
     names
 }
 

@@ -76,6 +76,48 @@ async fn ok(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> V
 }
 
 each_backend! {
+    async fn offered_actions_carry_their_fields_and_targets(app) {
+        let c = cast(&app).await;
+        let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
+        let id = t["id"].as_i64().unwrap();
+        let get = |token: String| {
+            let app = &app;
+            async move {
+                let res = app.get_as(&format!("/api/v1/tickets/{id}/actions"), &token).await;
+                assert_eq!(res.status(), 200);
+                res.json::<Value>().await.unwrap()
+            }
+        };
+        let action = |v: &Value, name: &str| v["actions"].as_array().unwrap().iter().find(|a| a["action"] == name).cloned();
+        // The enterprise may withdraw or comment, nothing else.
+        let mine = get(c.enterprise.clone()).await;
+        let mut names: Vec<&str> = mine["actions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["comment", "withdraw"], "{mine}");
+        assert_eq!(mine["version"], t["version"]);
+        let comment = action(&mine, "comment").unwrap();
+        assert!(!comment["fields"].as_array().unwrap().iter().any(|f| f["name"] == "internal"), "no internal comments for the enterprise: {comment}");
+        // The county's officer: sign for, transfer to its siblings (never
+        // the parent, which is escalating), with names.
+        let officer = get(c.pudong.clone()).await;
+        assert!(action(&officer, "sign_for").is_some(), "{officer}");
+        let transfer = action(&officer, "transfer").expect("transfer offered");
+        let fields: Vec<(&str, bool)> = transfer["fields"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["required"].as_bool().unwrap())).collect();
+        assert_eq!(fields, [("department_id", true), ("reason", true), ("reason_public", false)]);
+        let targets = transfer["targets"].as_array().unwrap();
+        assert!(targets.iter().any(|d| d["id"] == c.huangpu_dept && d["name"].as_str().unwrap().contains("黄浦")), "{transfer}");
+        let shanghai = app.department_of("310000").await;
+        assert!(!targets.iter().any(|d| d["id"] == shanghai), "the parent is not a transfer target: {transfer}");
+        // Signed for, the lead assigns it among the department's staff.
+        ok(&app, &c.pudong, id, "sign_for", json!({})).await;
+        let lead = get(c.pudong_lead.clone()).await;
+        let assign = action(&lead, "assign").expect("assign offered to the lead");
+        assert!(assign["targets"].as_array().unwrap().iter().any(|u| u["name"].as_str().is_some_and(|n| !n.is_empty())), "{assign}");
+        // Another enterprise, and staff elsewhere, do not see the ticket.
+        assert_problem(app.get_as(&format!("/api/v1/tickets/{id}/actions"), &c.other_enterprise).await, 404).await;
+        assert_problem(app.get_as(&format!("/api/v1/tickets/{id}/actions"), &c.jiangsu).await, 404).await;
+    }
+
     async fn the_enterprise_reads_why_its_ticket_moved_only_when_told(app) {
         let c = cast(&app).await;
         let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();

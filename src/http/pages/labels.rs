@@ -102,29 +102,7 @@ pub fn action(name: &str, en: bool) -> String {
 
 /// The name an action goes by in URLs and the event log.
 pub fn action_name(a: TicketAction) -> &'static str {
-    use TicketAction::*;
-    match a {
-        SignFor => "sign_for",
-        Assign => "assign",
-        Transfer => "transfer",
-        Escalate => "escalate",
-        TakeOver => "take_over",
-        Return => "return",
-        AddCohandler => "add_cohandler",
-        PostOpinion => "post_opinion",
-        ReleaseCohandler => "release_cohandler",
-        RequestInfo => "request_info",
-        ProvideInfo => "provide_info",
-        RequestExtension => "request_extension",
-        DecideExtension => "decide_extension",
-        Urge => "urge",
-        Resolve => "resolve",
-        Rate => "rate",
-        Reopen => "reopen",
-        Reject => "reject",
-        Withdraw => "withdraw",
-        Comment | CommentInternal => "comment",
-    }
+    a.name()
 }
 
 pub fn satisfaction(code: &str, en: bool) -> String {

@@ -12,6 +12,7 @@ pub mod session;
 mod supervise;
 mod svg;
 mod ticket;
+mod ticket_names;
 mod trust;
 mod workbench;
 

@@ -4,8 +4,6 @@
 //! those: `domain::ticket::offered`). A form that fails comes back with
 //! what was typed and why.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -13,19 +11,15 @@ use serde::Deserialize;
 
 use super::labels::{self, beijing, remaining};
 use super::session::{check_csrf, Viewer};
+use super::ticket_names::{load_names, Names};
 use super::{failed, page, see_other, Chrome, FormErrors, PageError};
-use crate::domain::access::{Caller, TicketAction};
+use crate::domain::access::TicketAction;
 use crate::domain::role::Role;
-use crate::domain::ticket::{may_transfer_to, offered};
 use crate::http::problem::ApiError;
 use crate::http::views::ticket::{timeline, EventView};
 use crate::http::AppState;
 use crate::services::ticket_actions::{parse_action, ActionBody};
-use crate::services::tickets::{self, Loaded, TicketError};
-use crate::storage::catalogue::{self, List};
-use crate::storage::departments::Department;
-use crate::storage::regions::Region;
-use crate::storage::users::{User, UserFilter};
+use crate::services::tickets::{self, TicketError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/tickets/{id}", web::get().to(show))
@@ -204,9 +198,12 @@ async fn build(
     let en = c.en;
     let staff = v.caller.role != Role::Enterprise;
     let now = state.sla.now().naive_utc();
-    let offer = offered(&v.caller, &loaded.facts, &loaded.state, now);
+    let offers = crate::services::ticket_actions::offer(&state.db, &v.caller, &loaded, now)
+        .await
+        .map_err(|e| failed(req, ApiError::from(e)))?;
+    let offer: Vec<TicketAction> = offers.iter().map(|o| o.action).collect();
     let entries = timeline(!staff, events, loaded.sla_events.clone(), &loaded.directory);
-    let names = load_names(state, &loaded, &entries, &offer, &v.caller)
+    let names = load_names(state, &loaded, &entries, &offers)
         .await
         .map_err(|e| failed(req, e))?;
     let dept = |id: i64| {
@@ -498,149 +495,6 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
         internal: e.internal,
         sla: e.seq.is_none(),
     }
-}
-
-/// Names of the people, departments and places the page mentions, and the
-/// choices of the action forms.
-#[derive(Default)]
-struct Names {
-    users: HashMap<i64, String>,
-    departments: HashMap<i64, String>,
-    regions: HashMap<String, String>,
-    choices: HashMap<&'static str, Vec<(i64, String)>>,
-    categories: crate::domain::catalogue::Terms,
-    chains: crate::domain::catalogue::Terms,
-}
-
-async fn load_names(
-    state: &AppState,
-    loaded: &Loaded,
-    entries: &[EventView],
-    offer: &[TicketAction],
-    caller: &Caller,
-) -> Result<Names, ApiError> {
-    let mut user_ids: Vec<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
-    let mut dept_ids: Vec<i64> = entries
-        .iter()
-        .filter_map(|e| e.actor_department_id)
-        .collect();
-    for e in entries {
-        if let Some(d) = &e.detail {
-            for k in ["routed_to", "target", "department", "notified_department"] {
-                dept_ids.extend(d.get(k).and_then(serde_json::Value::as_i64));
-            }
-            user_ids.extend(d.get("assignee").and_then(serde_json::Value::as_i64));
-        }
-    }
-    let t = &loaded.ticket;
-    user_ids.extend(t.assignee_id);
-    dept_ids.push(t.handling_department_id);
-    dept_ids.extend(loaded.departments.iter().map(|d| d.department_id));
-    let mut codes: Vec<String> = t
-        .regions_involved
-        .split(',')
-        .filter(|x| !x.is_empty())
-        .map(str::to_string)
-        .collect();
-    codes.push(t.place_code.clone());
-    let handling = loaded.state.handling.clone();
-    let cohandlers: Vec<(i64, bool)> = loaded
-        .state
-        .cohandlers
-        .iter()
-        .map(|c| (c.department.id, c.opinion_posted || c.released))
-        .collect();
-    let offer = offer.to_vec();
-    let own = caller.department.as_ref().map(|d| d.id);
-    let found = state
-        .db
-        .run(move |conn| {
-            let mut n = Names::default();
-            let here = Department::find(conn, handling.id)?;
-            let mut near: Vec<Department> = Vec::new();
-            if offer
-                .iter()
-                .any(|a| matches!(a, TicketAction::Transfer | TicketAction::AddCohandler))
-            {
-                if let Some(parent) = here.as_ref().and_then(|d| d.parent_id) {
-                    near.extend(Department::find(conn, parent)?);
-                    near.extend(Department::children(conn, parent)?);
-                }
-                near.extend(Department::children(conn, handling.id)?);
-                near.retain(|d| d.active && d.id != handling.id);
-            }
-            let mine = |d: &Department| crate::domain::access::DepartmentRef {
-                id: d.id,
-                path: d.path.clone(),
-            };
-            if offer.contains(&TicketAction::Transfer) {
-                n.choices.insert(
-                    "transfer",
-                    near.iter()
-                        .filter(|d| may_transfer_to(&handling, &mine(d)))
-                        .map(|d| (d.id, d.name.clone()))
-                        .collect(),
-                );
-            }
-            if offer.contains(&TicketAction::AddCohandler) {
-                n.choices.insert(
-                    "add_cohandler",
-                    near.iter()
-                        .filter(|d| !cohandlers.iter().any(|(c, _)| *c == d.id))
-                        .map(|d| (d.id, d.name.clone()))
-                        .collect(),
-                );
-            }
-            if offer.contains(&TicketAction::Assign) {
-                let staff = User::list(
-                    conn,
-                    &UserFilter {
-                        role: None,
-                        department_id: own,
-                        enterprise_id: None,
-                        active: Some(true),
-                        query: None,
-                        after_id: None,
-                        limit: 500,
-                    },
-                )?;
-                n.choices.insert(
-                    "assign",
-                    staff
-                        .into_iter()
-                        .filter(|u| u.role == "officer" || u.role == "lead")
-                        .map(|u| (u.id, u.display_name))
-                        .collect(),
-                );
-            }
-            let mut ids = dept_ids;
-            ids.extend(cohandlers.iter().map(|(c, _)| *c));
-            ids.sort_unstable();
-            ids.dedup();
-            for d in Department::load_many(conn, &ids)?.into_iter().chain(near) {
-                n.departments.insert(d.id, d.name);
-            }
-            if offer.contains(&TicketAction::ReleaseCohandler) {
-                let open: Vec<(i64, String)> = cohandlers
-                    .iter()
-                    .filter(|(_, settled)| !settled)
-                    .map(|(id, _)| (*id, n.departments.get(id).cloned().unwrap_or_default()))
-                    .collect();
-                n.choices.insert("release_cohandler", open);
-            }
-            user_ids.sort_unstable();
-            user_ids.dedup();
-            n.users = User::names(conn, &user_ids)?.into_iter().collect();
-            n.categories = catalogue::load(conn, List::Categories)?;
-            n.chains = catalogue::load(conn, List::Chains)?;
-            n.regions = Region::find_many(conn, &codes)?
-                .into_iter()
-                .map(|r| (r.code, r.name))
-                .collect();
-            Ok(n)
-        })
-        .await?;
-    Ok(found)
 }
 
 /// An action's form as the API's body; a malformed number is a field error.

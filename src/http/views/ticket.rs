@@ -307,3 +307,81 @@ pub(crate) fn timeline(
     }
     all
 }
+
+/// A field of an offered action's body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferedField {
+    pub name: &'static str,
+    /// `text`, `boolean`, `working_days`, `department` or `person` (one of
+    /// `targets`), `satisfaction` (`satisfied`, `basically_satisfied`,
+    /// `dissatisfied`).
+    pub kind: &'static str,
+    pub required: bool,
+}
+
+/// A department or person an action may target.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionTarget {
+    pub id: i64,
+    pub name: String,
+}
+
+/// An action the caller may take now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferedAction {
+    /// The name in `POST /api/v1/tickets/{id}/actions/{action}`.
+    pub action: &'static str,
+    pub fields: Vec<OfferedField>,
+    /// Every allowed choice for a `department` or `person` field.
+    pub targets: Vec<ActionTarget>,
+}
+
+/// What the caller may do with a ticket now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionsView {
+    pub ticket_id: i64,
+    /// Send it as `If-Match: "v{version}"` with the action.
+    pub version: i32,
+    pub actions: Vec<OfferedAction>,
+}
+
+impl ActionsView {
+    pub fn of(
+        ticket_id: i64,
+        version: i32,
+        offers: Vec<crate::services::ticket_actions::Offered>,
+    ) -> ActionsView {
+        let mut actions: Vec<OfferedAction> = Vec::new();
+        for o in offers {
+            let view = OfferedAction {
+                action: o.action.name(),
+                fields: o
+                    .fields
+                    .iter()
+                    .map(|f| OfferedField {
+                        name: f.name,
+                        kind: f.kind.as_str(),
+                        required: f.required,
+                    })
+                    .collect(),
+                targets: o
+                    .targets
+                    .into_iter()
+                    .map(|(id, name)| ActionTarget { id, name })
+                    .collect(),
+            };
+            // A public and an internal comment are one action with an
+            // `internal` field: the one with more fields says it all.
+            match actions.iter_mut().find(|a| a.action == view.action) {
+                Some(a) if a.fields.len() < view.fields.len() => *a = view,
+                Some(_) => {}
+                None => actions.push(view),
+            }
+        }
+        ActionsView {
+            ticket_id,
+            version,
+            actions,
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The state machine (domain spec section 4): whether an action is allowed
+//! on a ticket as it stands, and the state it leads to.
+
+use super::*;
+
+fn text(field: &'static str, value: &str) -> Result<(), Refusal> {
+    let n = value.trim().chars().count();
+    if (1..=2000).contains(&n) && !has_control_characters(value) {
+        Ok(())
+    } else {
+        Err(Refusal::MissingText { field })
+    }
+}
+
+pub(super) fn not_permitted(action: TicketAction) -> Refusal {
+    use TicketAction::*;
+    let (zh, en) = match action {
+        SignFor | Transfer | Escalate | Return | RequestInfo | RequestExtension | Resolve
+        | Reject | AddCohandler | ReleaseCohandler => (
+            "只有承办部门的经办人可以执行此操作。",
+            "Only an officer of the handling department may do this.",
+        ),
+        Assign => (
+            "只有承办部门的负责人可以指派。",
+            "Only a lead of the handling department may assign.",
+        ),
+        TakeOver => (
+            "只有上级部门或产业链平台的负责人可以提级办理。",
+            "Only a lead of a department above, or of the chain platform, may take over.",
+        ),
+        DecideExtension => (
+            "只有上一级部门的负责人可以审批延期。",
+            "Only a lead of the parent department may decide an extension.",
+        ),
+        PostOpinion => (
+            "只有协办部门可以提交协办意见。",
+            "Only a co-handling department may post an opinion.",
+        ),
+        Urge => (
+            "只有督查、产业链平台或上级负责人可以督办。",
+            "Only a supervisor, the chain platform or a lead above may urge.",
+        ),
+        ProvideInfo | Rate | Withdraw => (
+            "只有提交诉求的企业可以执行此操作。",
+            "Only the filing enterprise may do this.",
+        ),
+        Reopen => (
+            "只有企业（不满意时）或督查可以重办。",
+            "Only the enterprise (when dissatisfied) or a supervisor may reopen.",
+        ),
+        Comment | CommentInternal => (
+            "您不能在此工单留言。",
+            "You may not comment on this ticket.",
+        ),
+    };
+    Refusal::NotPermitted { zh, en }
+}
+
+/// Whether a department may send the ticket to `target` directly: inside
+/// its parent's jurisdiction (siblings and their subtrees) or its own
+/// subtree; the ministry anywhere. Further away, escalate.
+pub fn may_transfer_to(from: &DepartmentRef, target: &DepartmentRef) -> bool {
+    // Going up to one's own parent is escalating, with its own rules.
+    if from.id == target.id || from.parent_id() == Some(target.id) {
+        return false;
+    }
+    let parent_path = match from.parent_id() {
+        // The ministry sends anywhere.
+        None => return true,
+        Some(_) => {
+            let trimmed = from.path.trim_end_matches('/');
+            &from.path[..trimmed.rfind('/').map_or(0, |i| i + 1)]
+        }
+    };
+    target.path.starts_with(parent_path)
+}
+
+/// Decides an action: who may, from which status, with which fields. On
+/// success returns the next state; the ticket's history records the action.
+pub fn decide(
+    caller: &Caller,
+    facts: &TicketFacts,
+    state: &TicketState,
+    action: &Action,
+    now: NaiveDateTime,
+) -> Result<TicketState, Refusal> {
+    let kind = action.kind();
+    if !may_act_on_ticket(caller, facts, kind) {
+        return Err(not_permitted(kind));
+    }
+    if !action.allowed_from().contains(&state.status) {
+        return Err(Refusal::WrongStatus {
+            action: action.name(),
+            status: state.status,
+        });
+    }
+    let mut next = state.clone();
+    let own_department = caller.department.as_ref().map(|d| d.as_ref());
+    match action {
+        Action::SignFor => next.status = Status::Handling,
+        Action::Assign { .. } => {}
+        Action::Transfer { target, reason, .. } => {
+            text("reason", reason)?;
+            if state.handling.parent_id() == Some(target.id) {
+                return Err(Refusal::Rule {
+                    zh: "这是本部门的上级部门：向上级提交请使用“上报”，不是转办。",
+                    en: "That is this department's parent: going up is escalate, not transfer.",
+                });
+            }
+            if !may_transfer_to(&state.handling, target) {
+                return Err(Refusal::Rule {
+                    zh: "只能转办给同级相邻部门或下级部门；更远的请上报。",
+                    en: "Transfer goes to a sibling or a department below; further away, escalate.",
+                });
+            }
+            send_on(&mut next, target.clone());
+        }
+        Action::Escalate { reason, .. } => {
+            text("reason", reason)?;
+            let Some(parent) = parent_of(&state.handling) else {
+                return Err(Refusal::Rule {
+                    zh: "工业和信息化部已是最高一级，无法上报。",
+                    en: "The ministry is the top; there is nowhere to escalate.",
+                });
+            };
+            send_on(&mut next, parent);
+        }
+        Action::TakeOver { reason, .. } => {
+            text("reason", reason)?;
+            let Some(mine) = own_department else {
+                return Err(not_permitted(kind));
+            };
+            next.sent_from = Some(state.handling.clone());
+            next.handling = mine;
+            next.status = Status::Handling;
+            next.assignee = None;
+            next.extension_pending = false;
+        }
+        Action::Return { reason, .. } => {
+            text("reason", reason)?;
+            let back = state
+                .sent_from
+                .clone()
+                .or_else(|| parent_of(&state.handling));
+            let Some(back) = back else {
+                return Err(Refusal::Rule {
+                    zh: "没有可以退回的部门。",
+                    en: "There is no department to return the ticket to.",
+                });
+            };
+            send_on(&mut next, back);
+            next.returns += 1;
+        }
+        Action::AddCohandler { department } => {
+            if department.id == state.handling.id
+                || state
+                    .cohandlers
+                    .iter()
+                    .any(|c| c.department.id == department.id)
+            {
+                return Err(Refusal::Rule {
+                    zh: "该部门已是承办或协办部门。",
+                    en: "That department already handles or co-handles the ticket.",
+                });
+            }
+            next.cohandlers.push(Cohandler {
+                department: department.clone(),
+                opinion_posted: false,
+                released: false,
+            });
+        }
+        Action::PostOpinion { opinion } => {
+            text("opinion", opinion)?;
+            let mine = own_department.map(|d| d.id);
+            if let Some(c) = next
+                .cohandlers
+                .iter_mut()
+                .find(|c| Some(c.department.id) == mine)
+            {
+                c.opinion_posted = true;
+            }
+        }
+        Action::ReleaseCohandler { department_id } => {
+            let Some(c) = next
+                .cohandlers
+                .iter_mut()
+                .find(|c| c.department.id == *department_id)
+            else {
+                return Err(Refusal::Rule {
+                    zh: "该部门不是协办部门。",
+                    en: "That department does not co-handle the ticket.",
+                });
+            };
+            c.released = true;
+        }
+        Action::RequestInfo { question } => {
+            text("question", question)?;
+            next.status = Status::AwaitingInfo;
+        }
+        Action::ProvideInfo { answer } => {
+            text("answer", answer)?;
+            next.status = Status::Handling;
+        }
+        Action::RequestExtension {
+            reason,
+            working_days,
+        } => {
+            text("reason", reason)?;
+            if !(1..=30).contains(working_days) {
+                return Err(Refusal::Rule {
+                    zh: "延期为 1 到 30 个工作日。",
+                    en: "An extension is 1 to 30 working days.",
+                });
+            }
+            if state.extension_pending {
+                return Err(Refusal::Rule {
+                    zh: "已有待审批的延期申请。",
+                    en: "An extension request is already pending.",
+                });
+            }
+            if state.resolve_due.is_some_and(|due| now >= due) {
+                return Err(Refusal::Rule {
+                    zh: "办结期限已过，不能再申请延期。",
+                    en: "The resolve deadline has passed; an extension can no longer be requested.",
+                });
+            }
+            next.extension_pending = true;
+        }
+        Action::DecideExtension { .. } => {
+            if !state.extension_pending {
+                return Err(Refusal::Rule {
+                    zh: "没有待审批的延期申请。",
+                    en: "There is no pending extension request.",
+                });
+            }
+            next.extension_pending = false;
+        }
+        Action::Urge { .. } => next.urged += 1,
+        Action::Resolve { resolution } => {
+            text("resolution", resolution)?;
+            if state.cohandlers.iter().any(|c| !c.settled()) {
+                return Err(Refusal::Rule {
+                    zh: "还有协办部门未提交意见。",
+                    en: "A co-handling department has not posted its opinion yet.",
+                });
+            }
+            next.status = Status::Resolved;
+            next.resolved_at = Some(now);
+            next.extension_pending = false;
+        }
+        Action::Rate {
+            satisfaction,
+            solved,
+            ..
+        } => {
+            if state.status == Status::Closed {
+                // Closed: only an auto-closed ticket, rated late.
+                if state.rating.is_some() {
+                    return Err(Refusal::WrongStatus {
+                        action: action.name(),
+                        status: state.status,
+                    });
+                }
+                if !may_rate_late(state, now) {
+                    return Err(Refusal::Rule {
+                        zh: "工单自动关闭已超过 30 天，不能再评价。",
+                        en: "The ticket closed automatically more than 30 days ago; it can no longer be rated.",
+                    });
+                }
+            }
+            next.status = Status::Closed;
+            next.closed_at = Some(now);
+            next.rating = Some(*satisfaction);
+            next.solved = Some(*solved);
+        }
+        Action::Reopen { reason } => {
+            text("reason", reason)?;
+            if !within_reopen_window(state, now) {
+                return Err(Refusal::Rule {
+                    zh: "关闭超过 30 天的工单不能重办。",
+                    en: "A ticket closed more than 30 days ago cannot be reopened.",
+                });
+            }
+            if caller.role == Role::Enterprise && !enterprise_may_reopen(state) {
+                return Err(Refusal::Rule {
+                    zh: "只有评价为不满意或未解决的工单可以由企业重办。",
+                    en: "The enterprise may reopen a closed ticket only when it said it was dissatisfied or not solved.",
+                });
+            }
+            next.status = Status::Handling;
+            next.reopened += 1;
+            next.resolved_at = None;
+            next.closed_at = None;
+            next.rating = None;
+            next.solved = None;
+            for c in &mut next.cohandlers {
+                c.opinion_posted = false;
+                c.released = false;
+            }
+        }
+        Action::Reject { reason } => {
+            text("reason", reason)?;
+            next.status = Status::Rejected;
+        }
+        Action::Withdraw { .. } => next.status = Status::Withdrawn,
+        Action::Comment { text: t, .. } => text("text", t)?,
+    }
+    if let Action::Assign { assignee } = action {
+        next.assignee = Some(*assignee);
+    }
+    // A ticket that is over (withdrawn, rejected) has no extension to decide.
+    if next.status.is_terminal() {
+        next.extension_pending = false;
+    }
+    Ok(next)
+}
+
+pub(super) fn parent_of(d: &DepartmentRef) -> Option<DepartmentRef> {
+    let parent = d.parent_id()?;
+    let trimmed = d.path.trim_end_matches('/');
+    let cut = trimmed.rfind('/')? + 1;
+    Some(DepartmentRef {
+        id: parent,
+        path: d.path[..cut].to_string(),
+    })
+}
+
+fn send_on(next: &mut TicketState, target: DepartmentRef) {
+    next.sent_from = Some(next.handling.clone());
+    next.handling = target;
+    next.status = Status::PendingSign;
+    next.assignee = None;
+    // The department that asked for more time no longer handles it.
+    next.extension_pending = false;
+    next.sent_on += 1;
+}
