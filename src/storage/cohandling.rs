@@ -112,10 +112,7 @@ impl CohandlingClock {
                     .select(CohandlingClock::as_select())
             };
         }
-        match conn {
-            AnyConnection::Pg(c) => due!().for_update().skip_locked().load(c),
-            AnyConnection::Sqlite(_) => due!().load(conn),
-        }
+        super::dialect::claim!(conn, due!())
     }
 }
 

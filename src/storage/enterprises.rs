@@ -149,14 +149,10 @@ impl Enterprise {
                 updated_by: actor,
             })
             .collect();
-        match conn {
-            AnyConnection::Pg(c) => diesel::insert_into(enterprises::table)
-                .values(&rows)
-                .execute(c),
-            AnyConnection::Sqlite(c) => diesel::insert_into(enterprises::table)
-                .values(&rows)
-                .execute(c),
-        }
+        // A multi-row insert: one statement per backend type.
+        super::dialect::on_each_backend!(conn, |c| diesel::insert_into(enterprises::table)
+            .values(&rows)
+            .execute(c))
     }
 
     pub fn update(
@@ -222,15 +218,12 @@ impl Enterprise {
     /// locked, so that concurrent filings of one enterprise count in turn
     /// (SQLite's write transaction holds the whole database already).
     pub fn lock(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Enterprise>> {
-        match conn {
-            AnyConnection::Pg(c) => enterprises::table
-                .find(id)
-                .select(Enterprise::as_select())
-                .for_update()
-                .first(c)
-                .optional(),
-            AnyConnection::Sqlite(_) => Enterprise::find(conn, id),
-        }
+        super::dialect::locked!(
+            conn,
+            enterprises::table.find(id).select(Enterprise::as_select()),
+            first
+        )
+        .optional()
     }
 
     pub fn search(conn: &mut AnyConnection, f: &EnterpriseFilter) -> QueryResult<Vec<Enterprise>> {
@@ -336,12 +329,7 @@ pub fn insert_chains(conn: &mut AnyConnection, rows: &[(i64, String)]) -> QueryR
             )
         })
         .collect();
-    match conn {
-        AnyConnection::Pg(c) => diesel::insert_into(enterprise_chains::table)
-            .values(&values)
-            .execute(c),
-        AnyConnection::Sqlite(c) => diesel::insert_into(enterprise_chains::table)
-            .values(&values)
-            .execute(c),
-    }
+    super::dialect::on_each_backend!(conn, |c| diesel::insert_into(enterprise_chains::table)
+        .values(&values)
+        .execute(c))
 }

@@ -88,19 +88,12 @@ pub fn record_failure(
 /// Reads the row, locking it on PostgreSQL (SQLite's write transaction
 /// already holds the database lock).
 fn lock_row(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<Row>> {
-    match conn {
-        AnyConnection::Pg(c) => login_throttles::table
-            .find(key)
-            .select(Row::as_select())
-            .for_update()
-            .first(c)
-            .optional(),
-        AnyConnection::Sqlite(_) => login_throttles::table
-            .find(key)
-            .select(Row::as_select())
-            .first(conn)
-            .optional(),
-    }
+    super::dialect::locked!(
+        conn,
+        login_throttles::table.find(key).select(Row::as_select()),
+        first
+    )
+    .optional()
 }
 
 /// Forgets the failures of a key (after a successful log-in).

@@ -164,10 +164,7 @@ pub fn fold(conn: &mut AnyConnection, limit: i64) -> QueryResult<usize> {
             .order(ticket_metrics::ticket_id.asc())
             .limit(limit)
             .select(ticket_metrics::ticket_id);
-        let ids: Vec<i64> = match conn {
-            AnyConnection::Pg(c) => unfolded.for_update().skip_locked().load(c)?,
-            AnyConnection::Sqlite(c) => unfolded.load(c)?,
-        };
+        let ids: Vec<i64> = super::dialect::claim!(conn, unfolded)?;
         if ids.is_empty() {
             return Ok(0);
         }

@@ -4,19 +4,17 @@
 /// Rows per multi-row INSERT statement; well under SQLite's bound-parameter limit.
 pub(crate) const INSERT_BATCH: usize = 500;
 
+#[macro_use]
+pub mod dialect;
+
 /// Multi-row inserts do not compile on the MultiConnection enum, so each
 /// backend gets the same statement through its own connection type.
 macro_rules! insert_batches {
     ($conn:expr, $table:expr, $rows:expr) => {
         for chunk in $rows.chunks($crate::storage::INSERT_BATCH) {
-            match $conn {
-                $crate::storage::AnyConnection::Pg(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-                $crate::storage::AnyConnection::Sqlite(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-            };
+            $crate::storage::dialect::on_each_backend!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .execute(c)?);
         }
     };
 }

@@ -178,10 +178,7 @@ pub fn claim(
                 .select(outbox_messages::id)
         };
     }
-    let ids: Vec<i64> = match conn {
-        AnyConnection::Pg(c) => due!().for_update().skip_locked().load(c)?,
-        AnyConnection::Sqlite(_) => due!().load(conn)?,
-    };
+    let ids: Vec<i64> = super::dialect::claim!(conn, due!())?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

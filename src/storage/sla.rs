@@ -397,10 +397,7 @@ impl ClockRow {
                     .select(ClockRow::as_select())
             };
         }
-        match conn {
-            AnyConnection::Pg(c) => due!().for_update().skip_locked().load(c),
-            AnyConnection::Sqlite(_) => due!().load(conn),
-        }
+        super::dialect::claim!(conn, due!())
     }
 }
 
@@ -437,16 +434,10 @@ pub struct SlaEvent {
 impl SlaEvent {
     /// Records the event unless it happened already; true when recorded.
     pub fn record(conn: &mut AnyConnection, e: &NewSlaEvent) -> QueryResult<bool> {
-        let n = match conn {
-            AnyConnection::Pg(c) => diesel::insert_into(sla_events::table)
-                .values(e)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-            AnyConnection::Sqlite(c) => diesel::insert_into(sla_events::table)
-                .values(e)
-                .on_conflict_do_nothing()
-                .execute(c)?,
-        };
+        let n = super::dialect::on_each_backend!(conn, |c| diesel::insert_into(sla_events::table)
+            .values(e)
+            .on_conflict_do_nothing()
+            .execute(c)?);
         Ok(n == 1)
     }
 
@@ -518,10 +509,7 @@ impl SlaEvent {
                     .select(SlaEvent::as_select())
             };
         }
-        match conn {
-            AnyConnection::Pg(c) => waiting!().for_update().skip_locked().load(c),
-            AnyConnection::Sqlite(_) => waiting!().load(conn),
-        }
+        super::dialect::claim!(conn, waiting!())
     }
 
     pub fn any_unqueued(conn: &mut AnyConnection) -> QueryResult<bool> {

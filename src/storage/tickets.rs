@@ -571,19 +571,14 @@ impl TicketDepartment {
 /// for the caller to retry.
 pub fn next_number(conn: &mut AnyConnection, county: &str, day: &str) -> QueryResult<i32> {
     let key = (county.to_string(), day.to_string());
-    let current: Option<i32> = match conn {
-        AnyConnection::Pg(c) => ticket_counters::table
+    let current: Option<i32> = super::dialect::locked!(
+        conn,
+        ticket_counters::table
             .find(key.clone())
-            .select(ticket_counters::last)
-            .for_update()
-            .first(c)
-            .optional()?,
-        AnyConnection::Sqlite(_) => ticket_counters::table
-            .find(key.clone())
-            .select(ticket_counters::last)
-            .first(conn)
-            .optional()?,
-    };
+            .select(ticket_counters::last),
+        first
+    )
+    .optional()?;
     match current {
         Some(last) => {
             diesel::update(ticket_counters::table.find(key))
