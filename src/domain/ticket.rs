@@ -383,6 +383,7 @@ pub fn auto_close(state: &TicketState, now: NaiveDateTime) -> Option<TicketState
 
 mod decide;
 mod fields;
+pub mod filing;
 mod offer;
 #[cfg(test)]
 use decide::not_permitted;

@@ -1,6 +1,7 @@
 //! Filing a problem: checks, routing, the first clocks, numbers and notices.
 
 use super::*;
+use crate::domain::ticket::filing::{parse_filing, FilingInput, ParsedFiling};
 
 /// What an enterprise user types to file a problem.
 #[derive(Debug, Clone, Default)]
@@ -33,24 +34,6 @@ impl Filing {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
-}
-
-fn check_text(
-    field: &'static str,
-    value: &str,
-    max: usize,
-    issues: &mut Vec<FieldIssue>,
-) -> String {
-    let v = value.trim().to_string();
-    if v.is_empty() || v.chars().count() > max || crate::domain::ticket::has_control_characters(&v)
-    {
-        issues.push(issue(
-            field,
-            format!("请填写，最多 {max} 个字符，不含控制字符。"),
-            format!("Required, at most {max} characters, no control characters."),
-        ));
-    }
-    v
 }
 
 fn rule_of(row: &crate::storage::routing_rules::RoutingRuleRow) -> RoutingRule {
@@ -149,70 +132,37 @@ async fn filing(
             en: "Only enterprise users file problems.",
         }));
     };
-    let mut issues = Vec::new();
-    if input.category.trim().is_empty() {
-        issues.push(issue("category", "请选择诉求类别。", "Choose a category."));
-    }
-    let urgency = Urgency::parse(input.urgency.trim());
-    if urgency.is_none() {
-        issues.push(issue(
-            "urgency",
-            "紧急程度应为一般、紧急或特急。",
-            "The urgency is normal, urgent or critical.",
-        ));
-    }
-    let title = check_text("title", &input.title, 200, &mut issues);
-    let description = check_text("description", &input.description, 5000, &mut issues);
-    let place = match input
-        .place
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(p) => match RegionCode::parse(p).ok().filter(is_county) {
-            Some(c) => Some(c),
-            None => {
-                issues.push(issue(
-                    "place",
-                    "发生地应为县级区划代码。",
-                    "The place is a county-level region code.",
-                ));
-                None
+    let parsed = parse_filing(&FilingInput {
+        category: &input.category,
+        urgency: &input.urgency,
+        title: &input.title,
+        description: &input.description,
+        place: input.place.as_deref(),
+        regions_involved: &input.regions_involved,
+    });
+    let ParsedFiling {
+        urgency,
+        title,
+        description,
+        place,
+        involved,
+        ..
+    } = match parsed {
+        Ok(p) => p,
+        Err(mut issues) => {
+            // Say everything at once: the category too, though only the
+            // database knows the list (read here, off the happy path).
+            let category = input.category.trim().to_string();
+            if !category.is_empty() {
+                let known = db
+                    .run(|conn| Ok(catalogue::load(conn, List::Categories)?))
+                    .await?;
+                if let Err(problem) = choosable_category(&known, &category) {
+                    issues.insert(0, problem);
+                }
             }
-        },
-    };
-    let mut involved = Vec::new();
-    if input.regions_involved.len() > 20 {
-        issues.push(issue(
-            "regions_involved",
-            "最多 20 个相关地区。",
-            "At most 20 regions involved.",
-        ));
-    }
-    for r in &input.regions_involved {
-        match RegionCode::parse(r) {
-            Ok(c) => involved.push(c),
-            Err(_) => issues.push(issue(
-                "regions_involved",
-                format!("“{r}”不是区划代码。"),
-                format!("`{r}` is not a region code."),
-            )),
+            return Err(TicketError::Invalid(issues));
         }
-    }
-    let (Some(urgency), true) = (urgency, issues.is_empty()) else {
-        // Say everything at once: the category too, though only the
-        // database knows the list (read here, off the happy path).
-        let category = input.category.trim().to_string();
-        if !category.is_empty() {
-            let known = db
-                .run(|conn| Ok(catalogue::load(conn, List::Categories)?))
-                .await?;
-            if let Err(problem) = choosable_category(&known, &category) {
-                issues.insert(0, problem);
-            }
-        }
-        return Err(TicketError::Invalid(issues));
     };
     // Every try counts, a retry under the same idempotency key too: a key
     // is the client's to choose, so it cannot buy a way round the limit.
