@@ -8,42 +8,9 @@ use utoipa::ToSchema;
 
 use super::auth::UserView;
 use super::caller::{client_address, public_limit, Body};
-use super::enterprises::invalid;
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::problem::{ApiError, Message, Problem};
 use super::AppState;
-use crate::services::accounts::{self, Registration, SelfServiceError};
-
-impl From<SelfServiceError> for ApiError {
-    fn from(e: SelfServiceError) -> Self {
-        match e {
-            SelfServiceError::Invalid(issues) => invalid(issues),
-            SelfServiceError::InvalidLink => ApiError::invalid_fields(vec![(
-                "token".into(),
-                Message::new(
-                    "链接无效、已使用或已过期，请重新申请。",
-                    "The link is invalid, used or expired; please ask for a new one.",
-                ),
-            )]),
-            SelfServiceError::PasswordRejected(rules) => ApiError::invalid_fields(
-                rules
-                    .into_iter()
-                    .map(|r| {
-                        (
-                            "password".to_string(),
-                            Message::new(r.message_zh(), r.message_en()),
-                        )
-                    })
-                    .collect(),
-            ),
-            SelfServiceError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
-                "该电子邮箱已有账号，请直接登录或重置密码。",
-                "This e-mail already has an account; log in or reset the password.",
-            ),
-            SelfServiceError::Auth(a) => a.into(),
-            SelfServiceError::Storage(s) => s.into(),
-        }
-    }
-}
+use crate::services::accounts::{self, Registration};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

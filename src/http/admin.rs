@@ -7,33 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::UserView;
 use super::caller::{Admin, Body};
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::problem::{ApiError, Message, Problem};
 use super::AppState;
-use crate::services::users::{self, AccountError, NewAccount};
+use crate::services::users::{self, NewAccount};
 use crate::storage::auth_events::AuthEvent;
 use crate::storage::users::{User, UserFilter};
-
-impl From<AccountError> for ApiError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::Invalid(problems) => ApiError::invalid_fields(
-                problems
-                    .into_iter()
-                    .map(|p| (p.field.to_string(), Message::new(p.zh, p.en)))
-                    .collect(),
-            ),
-            AccountError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
-                "该电子邮箱已有账号。",
-                "An account with this e-mail already exists.",
-            ),
-            AccountError::NotFound => {
-                ApiError::not_found("没有这个用户。", "There is no such user.")
-            }
-            AccountError::Auth(a) => a.into(),
-            AccountError::Storage(s) => s.into(),
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUser {

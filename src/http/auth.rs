@@ -4,10 +4,10 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::{client_address, unauthorized, Authenticated, Body};
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::caller::{client_address, Authenticated, Body};
+use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::services::auth::{AuthError, Tokens};
+use crate::services::auth::Tokens;
 use crate::storage::users::User;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,58 +89,6 @@ fn token_response(tokens: Tokens, user: User) -> HttpResponse {
             refresh_expires_in: tokens.refresh_expires_in,
             user: user.into(),
         })
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::InvalidCredentials => ApiError::new(ProblemKind::Unauthorized)
-                .with_detail("电子邮箱或密码不正确。", "Wrong e-mail or password."),
-            AuthError::Throttled(secs) => {
-                let (zh, en) = if secs < 60 {
-                    (format!("{secs} 秒"), format!("{secs} seconds"))
-                } else {
-                    let m = secs.div_ceil(60);
-                    (format!("{m} 分钟"), format!("{m} minutes"))
-                };
-                let mut err = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-                    format!("密码错误次数过多，请 {zh}后再试。"),
-                    format!("Too many wrong passwords from here; try again in {en}."),
-                );
-                err.retry_after_secs = Some(secs);
-                err
-            }
-            AuthError::InvalidRefreshToken => ApiError::new(ProblemKind::Unauthorized).with_detail(
-                "刷新令牌无效或已过期，请重新登录。",
-                "The refresh token is not valid or has expired; log in again.",
-            ),
-            AuthError::InvalidAccessToken(_) => unauthorized(false),
-            AuthError::DemoAccountRefused => ApiError::new(ProblemKind::Forbidden).with_detail(
-                "演示账号不能在生产环境中使用。",
-                "Demo accounts are refused in the production profile.",
-            ),
-            AuthError::WrongCurrentPassword => ApiError::invalid_fields(vec![(
-                "current_password".into(),
-                Message::new("当前密码不正确。", "The current password is wrong."),
-            )]),
-            AuthError::PasswordRejected(rules) => ApiError::invalid_fields(
-                rules
-                    .into_iter()
-                    .map(|r| {
-                        (
-                            "new_password".to_string(),
-                            Message::new(r.message_zh(), r.message_en()),
-                        )
-                    })
-                    .collect(),
-            ),
-            AuthError::Storage(s) => s.into(),
-            AuthError::Internal(reason) => {
-                tracing::error!(%reason, "authentication failed internally");
-                ApiError::new(ProblemKind::Internal)
-            }
-        }
-    }
 }
 
 /// Logs in with e-mail and password.

@@ -7,24 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{Admin, Body};
-use super::enterprises::invalid;
 use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::catalogue::{Term, TermInput};
-use crate::services::catalogue::{self, CatalogueError};
+use crate::services::catalogue::{self};
 use crate::storage::catalogue::List;
-
-impl From<CatalogueError> for ApiError {
-    fn from(e: CatalogueError) -> Self {
-        match e {
-            CatalogueError::Forbidden => {
-                ApiError::not_found("没有这个接口。", "There is no such endpoint.")
-            }
-            CatalogueError::Invalid(issues) => invalid(issues),
-            CatalogueError::Storage(s) => s.into(),
-        }
-    }
-}
 
 /// A category or chain. A retired one (`active: false`) stays on old
 /// tickets and in metrics but is not offered for new ones.

@@ -7,29 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{client_address, Authenticated, Body};
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::problem::{ApiError, Message, Problem};
 use super::AppState;
 use crate::domain::enterprise::{EnterpriseInput, FieldIssue};
-use crate::services::enterprises::{self, EnterpriseDetail, EnterpriseError, NewListing};
+use crate::services::enterprises::{self, EnterpriseDetail, NewListing};
 use crate::storage::enterprises::{Enterprise, EnterpriseFilter};
 use crate::storage::whitelist::WhitelistEntry;
-
-impl From<EnterpriseError> for ApiError {
-    fn from(e: EnterpriseError) -> Self {
-        match e {
-            EnterpriseError::Invalid(issues) => invalid(issues),
-            EnterpriseError::CodeTaken => ApiError::new(ProblemKind::Conflict).with_detail(
-                "该统一社会信用代码已登记。",
-                "An enterprise with this credit code is registered.",
-            ),
-            EnterpriseError::NotFound => ApiError::not_found(
-                "没有这个企业或记录。",
-                "There is no such enterprise or entry.",
-            ),
-            EnterpriseError::Storage(s) => s.into(),
-        }
-    }
-}
 
 pub fn invalid(issues: Vec<FieldIssue>) -> ApiError {
     ApiError::invalid_fields(

@@ -6,29 +6,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::caller::Authenticated;
-use super::problem::{ApiError, Problem, ProblemKind};
+use super::problem::{ApiError, Problem};
 use super::AppState;
-use crate::services::join_requests::{self, JoinError, PendingJoin};
+use crate::services::join_requests::{self, PendingJoin};
 use crate::storage::join_requests::JoinRequest;
-
-impl From<JoinError> for ApiError {
-    fn from(e: JoinError) -> Self {
-        match e {
-            JoinError::NotFound => {
-                ApiError::not_found("没有这个加入申请。", "There is no such request to join.")
-            }
-            JoinError::Decided => ApiError::new(ProblemKind::Conflict).with_detail(
-                "这个申请已经处理过了。",
-                "The request has been decided already.",
-            ),
-            JoinError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
-                "申请人的邮箱已有账号，无法再批准。",
-                "The applicant's address has an account by now.",
-            ),
-            JoinError::Storage(s) => s.into(),
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JoinRequestView {

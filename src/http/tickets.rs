@@ -6,67 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::caller::{Authenticated, Body};
-use super::enterprises::invalid;
-use super::problem::{ApiError, Message, Problem, ProblemKind};
+use super::problem::{ApiError, Problem, ProblemKind};
 use super::AppState;
-use crate::domain::ticket::Refusal;
 use crate::services::queue::{filter_of, with_cursor, QueueCursor, QueueQuery};
 use crate::services::ticket_actions::{parse_action, ActionBody};
-use crate::services::tickets::{self, Filing, TicketError};
-
-impl From<TicketError> for ApiError {
-    fn from(e: TicketError) -> Self {
-        match e {
-            TicketError::Invalid(issues) => invalid(issues),
-            TicketError::NotFound => ApiError::not_found("没有这个工单。", "There is no such ticket."),
-            TicketError::Refused(r) => {
-                let kind = match r {
-                    Refusal::NotPermitted { .. } => ProblemKind::Forbidden,
-                    Refusal::WrongStatus { .. } => ProblemKind::Conflict,
-                    Refusal::MissingText { field } => {
-                        return ApiError::invalid_fields(vec![(field.to_string(), Message::new(r.message_zh(), r.message_en()))])
-                    }
-                    Refusal::Rule { .. } => ProblemKind::Validation,
-                };
-                ApiError::new(kind).with_detail(r.message_zh(), r.message_en())
-            }
-            TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict).with_detail(
-                format!(
-                    "工单已被他人更新（当前版本 {}，状态 {}），请刷新后重试。",
-                    current.version, current.status
-                ),
-                format!(
-                    "The ticket was changed by someone else (now version {}, {}); reload and retry.",
-                    current.version, current.status
-                ),
-            ),
-            TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)
-                .with_detail(
-                    format!(
-                        "工单已被他人更新（当前版本 v{}），您读到的版本已过期，请刷新后重试。",
-                        current.version
-                    ),
-                    format!(
-                        "The ticket was changed by someone else (now v{}); the version you read is stale: reload and retry.",
-                        current.version
-                    ),
-                ),
-            TicketError::KeyReused => ApiError::new(ProblemKind::Validation).with_detail(
-                "这个幂等键已用于内容不同的另一件诉求，本次没有提交。请换一个新的键再提交。",
-                "This Idempotency-Key was used for a different problem; nothing was filed. Send it again under a new key.",
-            ),
-            TicketError::Throttled(secs) => {
-                let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-                    format!("提交过于频繁，请 {secs} 秒后再试。"),
-                    format!("Filing too fast; try again in {secs} s."),
-                );
-                e.retry_after_secs = Some(secs);
-                e
-            }
-            TicketError::Storage(s) => s.into(),
-        }
-    }
-}
+use crate::services::tickets::{self, Filing};
 
 pub(crate) use super::views::ticket::detail;
 pub use super::views::ticket::{

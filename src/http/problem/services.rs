@@ -4,10 +4,19 @@
 use super::{ApiError, Message, ProblemKind};
 use crate::domain::calendar::LineProblem;
 use crate::domain::enterprise::FieldIssue;
+use crate::domain::ticket::Refusal;
+use crate::http::caller::unauthorized;
+use crate::services::accounts::SelfServiceError;
+use crate::services::auth::AuthError;
 use crate::services::calendar::CalendarError;
+use crate::services::catalogue::CatalogueError;
 use crate::services::departments::DepartmentError;
+use crate::services::enterprises::EnterpriseError;
+use crate::services::join_requests::JoinError;
 use crate::services::mail::{OverrideError, ResendError, UnknownTarget};
 use crate::services::metrics::MetricsError;
+use crate::services::tickets::TicketError;
+use crate::services::users::AccountError;
 
 /// Field problems as a 422 naming each field.
 pub fn invalid(issues: Vec<FieldIssue>) -> ApiError {
@@ -178,6 +187,214 @@ impl From<crate::services::ticket_actions::ActionInputError> for ApiError {
             ),
             ActionInputError::Fields(issues) => invalid(issues),
             ActionInputError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<JoinError> for ApiError {
+    fn from(e: JoinError) -> Self {
+        match e {
+            JoinError::NotFound => {
+                ApiError::not_found("没有这个加入申请。", "There is no such request to join.")
+            }
+            JoinError::Decided => ApiError::new(ProblemKind::Conflict).with_detail(
+                "这个申请已经处理过了。",
+                "The request has been decided already.",
+            ),
+            JoinError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
+                "申请人的邮箱已有账号，无法再批准。",
+                "The applicant's address has an account by now.",
+            ),
+            JoinError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<EnterpriseError> for ApiError {
+    fn from(e: EnterpriseError) -> Self {
+        match e {
+            EnterpriseError::Invalid(issues) => invalid(issues),
+            EnterpriseError::CodeTaken => ApiError::new(ProblemKind::Conflict).with_detail(
+                "该统一社会信用代码已登记。",
+                "An enterprise with this credit code is registered.",
+            ),
+            EnterpriseError::NotFound => ApiError::not_found(
+                "没有这个企业或记录。",
+                "There is no such enterprise or entry.",
+            ),
+            EnterpriseError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidCredentials => ApiError::new(ProblemKind::Unauthorized)
+                .with_detail("电子邮箱或密码不正确。", "Wrong e-mail or password."),
+            AuthError::Throttled(secs) => {
+                let (zh, en) = if secs < 60 {
+                    (format!("{secs} 秒"), format!("{secs} seconds"))
+                } else {
+                    let m = secs.div_ceil(60);
+                    (format!("{m} 分钟"), format!("{m} minutes"))
+                };
+                let mut err = ApiError::new(ProblemKind::TooManyRequests).with_detail(
+                    format!("密码错误次数过多，请 {zh}后再试。"),
+                    format!("Too many wrong passwords from here; try again in {en}."),
+                );
+                err.retry_after_secs = Some(secs);
+                err
+            }
+            AuthError::InvalidRefreshToken => ApiError::new(ProblemKind::Unauthorized).with_detail(
+                "刷新令牌无效或已过期，请重新登录。",
+                "The refresh token is not valid or has expired; log in again.",
+            ),
+            AuthError::InvalidAccessToken(_) => unauthorized(false),
+            AuthError::DemoAccountRefused => ApiError::new(ProblemKind::Forbidden).with_detail(
+                "演示账号不能在生产环境中使用。",
+                "Demo accounts are refused in the production profile.",
+            ),
+            AuthError::WrongCurrentPassword => ApiError::invalid_fields(vec![(
+                "current_password".into(),
+                Message::new("当前密码不正确。", "The current password is wrong."),
+            )]),
+            AuthError::PasswordRejected(rules) => ApiError::invalid_fields(
+                rules
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            "new_password".to_string(),
+                            Message::new(r.message_zh(), r.message_en()),
+                        )
+                    })
+                    .collect(),
+            ),
+            AuthError::Storage(s) => s.into(),
+            AuthError::Internal(reason) => {
+                tracing::error!(%reason, "authentication failed internally");
+                ApiError::new(ProblemKind::Internal)
+            }
+        }
+    }
+}
+
+impl From<CatalogueError> for ApiError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::Forbidden => {
+                ApiError::not_found("没有这个接口。", "There is no such endpoint.")
+            }
+            CatalogueError::Invalid(issues) => invalid(issues),
+            CatalogueError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<SelfServiceError> for ApiError {
+    fn from(e: SelfServiceError) -> Self {
+        match e {
+            SelfServiceError::Invalid(issues) => invalid(issues),
+            SelfServiceError::InvalidLink => ApiError::invalid_fields(vec![(
+                "token".into(),
+                Message::new(
+                    "链接无效、已使用或已过期，请重新申请。",
+                    "The link is invalid, used or expired; please ask for a new one.",
+                ),
+            )]),
+            SelfServiceError::PasswordRejected(rules) => ApiError::invalid_fields(
+                rules
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            "password".to_string(),
+                            Message::new(r.message_zh(), r.message_en()),
+                        )
+                    })
+                    .collect(),
+            ),
+            SelfServiceError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
+                "该电子邮箱已有账号，请直接登录或重置密码。",
+                "This e-mail already has an account; log in or reset the password.",
+            ),
+            SelfServiceError::Auth(a) => a.into(),
+            SelfServiceError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::Invalid(issues) => invalid(issues),
+            TicketError::NotFound => ApiError::not_found("没有这个工单。", "There is no such ticket."),
+            TicketError::Refused(r) => {
+                let kind = match r {
+                    Refusal::NotPermitted { .. } => ProblemKind::Forbidden,
+                    Refusal::WrongStatus { .. } => ProblemKind::Conflict,
+                    Refusal::MissingText { field } => {
+                        return ApiError::invalid_fields(vec![(field.to_string(), Message::new(r.message_zh(), r.message_en()))])
+                    }
+                    Refusal::Rule { .. } => ProblemKind::Validation,
+                };
+                ApiError::new(kind).with_detail(r.message_zh(), r.message_en())
+            }
+            TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict).with_detail(
+                format!(
+                    "工单已被他人更新（当前版本 {}，状态 {}），请刷新后重试。",
+                    current.version, current.status
+                ),
+                format!(
+                    "The ticket was changed by someone else (now version {}, {}); reload and retry.",
+                    current.version, current.status
+                ),
+            ),
+            TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)
+                .with_detail(
+                    format!(
+                        "工单已被他人更新（当前版本 v{}），您读到的版本已过期，请刷新后重试。",
+                        current.version
+                    ),
+                    format!(
+                        "The ticket was changed by someone else (now v{}); the version you read is stale: reload and retry.",
+                        current.version
+                    ),
+                ),
+            TicketError::KeyReused => ApiError::new(ProblemKind::Validation).with_detail(
+                "这个幂等键已用于内容不同的另一件诉求，本次没有提交。请换一个新的键再提交。",
+                "This Idempotency-Key was used for a different problem; nothing was filed. Send it again under a new key.",
+            ),
+            TicketError::Throttled(secs) => {
+                let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
+                    format!("提交过于频繁，请 {secs} 秒后再试。"),
+                    format!("Filing too fast; try again in {secs} s."),
+                );
+                e.retry_after_secs = Some(secs);
+                e
+            }
+            TicketError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(problems) => ApiError::invalid_fields(
+                problems
+                    .into_iter()
+                    .map(|p| (p.field.to_string(), Message::new(p.zh, p.en)))
+                    .collect(),
+            ),
+            AccountError::EmailTaken => ApiError::new(ProblemKind::Conflict).with_detail(
+                "该电子邮箱已有账号。",
+                "An account with this e-mail already exists.",
+            ),
+            AccountError::NotFound => {
+                ApiError::not_found("没有这个用户。", "There is no such user.")
+            }
+            AccountError::Auth(a) => a.into(),
+            AccountError::Storage(s) => s.into(),
         }
     }
 }
