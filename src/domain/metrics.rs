@@ -509,6 +509,12 @@ impl Figures {
     }
 }
 
+/// Whether a group with this score and sample takes a place in a ranking
+/// (the rest are 样本不足): one rule for the rankings and the dashboard's chart.
+pub fn ranks(score: Option<f64>, sample: u64, min_sample: u64) -> bool {
+    score.is_some() && sample >= min_sample.max(1)
+}
+
 /// Ranks groups as a 通报 may: by score among those whose sample reaches
 /// `min_sample`; then the others (样本不足) by score, unranked; then those
 /// without any data. Returns the order (indices into `figures`) with each
@@ -518,7 +524,7 @@ pub fn rank_with_minimum(figures: &[&Figures], min_sample: u64) -> Vec<(usize, S
     for (i, f) in figures.iter().enumerate() {
         if f.is_empty() {
             empty.push(i);
-        } else if f.score.is_some() && f.sample() >= min_sample.max(1) {
+        } else if ranks(f.score, f.sample(), min_sample) {
             ranked.push(i);
         } else {
             short.push(i);

@@ -2,7 +2,6 @@
 //! a department on a ticket. Categories and chains are data
 //! ([`crate::domain::catalogue`]), named from the database.
 
-use crate::domain::access::TicketAction;
 use crate::domain::ticket::Status;
 
 pub const URGENCIES: [(&str, &str, &str); 3] = [
@@ -98,11 +97,6 @@ pub fn action(name: &str, en: bool) -> String {
         || name.to_string(),
         |(_, zh, e)| if en { e } else { zh }.to_string(),
     )
-}
-
-/// The name an action goes by in URLs and the event log.
-pub fn action_name(a: TicketAction) -> &'static str {
-    a.name()
 }
 
 pub fn satisfaction(code: &str, en: bool) -> String {
@@ -253,8 +247,8 @@ mod tests {
 
     #[test]
     fn every_action_has_both_labels() {
-        for a in TicketAction::ALL {
-            let name = action_name(a);
+        for a in crate::domain::access::TicketAction::ALL {
+            let name = a.name();
             assert_ne!(action(name, false), name, "{name}");
             assert_ne!(action(name, true), name, "{name}");
         }

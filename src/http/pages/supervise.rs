@@ -343,8 +343,8 @@ async fn show_dashboard(
         .filter(|r| r.figures.received > 0 || r.figures.response.denominator > 0)
         .partition(|r| {
             let f = &r.figures;
-            f.score.is_some()
-                && f.response.denominator.min(f.satisfaction.denominator) >= min_sample
+            let sample = f.response.denominator.min(f.satisfaction.denominator);
+            crate::domain::metrics::ranks(f.score, sample, min_sample)
         });
     let mut ranked: Vec<(String, Option<f64>)> = enough
         .iter()

@@ -347,7 +347,7 @@ async fn build(
         // One comment form: a staff member ticks "internal".
         .filter(|a| **a != TicketAction::CommentInternal || !offer.contains(&TicketAction::Comment))
         .map(|a| {
-            let name = labels::action_name(*a);
+            let name = a.name();
             let (draft, errors, open) = match failed_action.take_if(|f| f.action == name) {
                 Some(f) => (f.draft, f.errors, true),
                 None => (Draft::default(), FormErrors::default(), false),
@@ -564,7 +564,7 @@ async fn act(
     let lang = c.lang();
     let Some(action_name) = TicketAction::ALL
         .into_iter()
-        .map(labels::action_name)
+        .map(TicketAction::name)
         .find(|n| *n == name)
     else {
         return Err(PageError::not_found(&req).into());
