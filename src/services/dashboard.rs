@@ -235,12 +235,8 @@ fn add_up(
         whitelisted: None,
     };
     conn.transaction(|conn| {
-        if let AnyConnection::Pg(_) = conn {
-            // The totals and the live rows from one snapshot, or a fold
-            // committing in between would count a change twice or never.
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(conn)?;
-        }
+        // The totals and the live rows from one snapshot.
+        crate::storage::dialect::read_only_snapshot(conn)?;
         // The settled totals, added up by the database.
         let prefix = prefix.as_deref();
         let by_region = sums_by_region(conn, level, prefix, from, to)?;

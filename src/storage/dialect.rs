@@ -1,10 +1,15 @@
 //! What two backends cost, in one place. Most queries are written once for
-//! the connection enum; these macros are the few shapes diesel's
-//! `MultiConnection` cannot express once, and each use says why it needs one:
+//! the connection enum; what diesel's `MultiConnection` cannot express once,
+//! or what each database does best in its own way, lives here, each with its
+//! measured reason. A reviewer reads the whole cost of two backends on this
+//! page.
 //!
+//! Plumbing (macros):
 //! - [`on_each_backend!`]: the same statement, typed once per backend
 //!   (multi-row inserts, `ON CONFLICT`, `RETURNING`, which do not compile on
 //!   the enum);
+//! - [`upsert_rows!`]: an upsert many rows at a time on PostgreSQL, one at a
+//!   time on SQLite (diesel has no multi-row upsert there);
 //! - [`claim!`]: rows a worker takes to process. PostgreSQL: `FOR UPDATE
 //!   SKIP LOCKED`, so that instances share the work without waiting on each
 //!   other; SQLite: a plain read, the one writer's `BEGIN IMMEDIATE` already
@@ -12,15 +17,25 @@
 //! - [`locked!`]: a row read for the rest of the transaction. PostgreSQL:
 //!   `FOR UPDATE`, held to commit; SQLite: a plain read, for the same reason.
 //!
-//! The branches that are dialect rather than plumbing, each with its measured
-//! reason beside it: case-insensitive search with `ILIKE` served by pg_trgm
-//! (`tickets::Ticket` text filter), typed `VALUES` lists and anonymous `?`
-//! placeholders (`sla::ClockRow` batch update), `RETURNING` on conflict
-//! (`sla::SlaEvent::record_many`), batch sizes of upserts
-//! (`metric_days`), sequences after explicit ids (`reference`), the
-//! snapshot isolation of a dashboard read (`services::dashboard`),
-//! migrations per backend (`migrations`), and the connection itself
-//! (`connection`).
+//! Dialect (functions below): the write transaction ([`write_transaction`]),
+//! a dashboard's snapshot ([`read_only_snapshot`]), the clock row lock every
+//! ticket change takes first ([`lock_ticket_clock`]), typed `VALUES` rows
+//! ([`values_row`]), "insert what is new and say which" ([`insert_new_sla_events`]),
+//! sequences after explicit ids ([`continue_sequences`]), and ticket text
+//! search ([`ticket_search_ids`], [`ticket_text_contains`]).
+//!
+//! Elsewhere, because they are the backends themselves: the connection enum
+//! (`connection`), the migrations per backend (`migrations`), and one read
+//! strategy bound to its query's scope filter (`metrics::live`: SQLite reads
+//! the open tickets' metric rows through a subquery, PostgreSQL by slices of
+//! ids, since it would hash the whole table).
+
+use diesel::prelude::*;
+
+use super::connection::AnyConnection;
+use super::schema::{sla_events, ticket_clocks, tickets};
+use super::sla::NewSlaEvent;
+use super::tickets::Visibility;
 
 /// Runs `$body` with `$c` bound to the backend's own connection, the same
 /// code compiled once per backend.
@@ -55,4 +70,220 @@ macro_rules! locked {
     };
 }
 
-pub(crate) use {claim, locked, on_each_backend};
+/// Upserts `$rows`: on PostgreSQL `$batch` rows a statement, on SQLite one
+/// row a statement (diesel has no multi-row upsert there; on the one writer
+/// a statement costs microseconds). `$stmt` is the statement for `$values`
+/// (a slice of rows or one row) on connection `$c`.
+macro_rules! upsert_rows {
+    ($conn:expr, $rows:expr, $batch:expr, |$c:ident, $values:ident| $stmt:expr) => {
+        match $conn {
+            $crate::storage::AnyConnection::Pg($c) => {
+                for $values in $rows.chunks($batch) {
+                    $stmt;
+                }
+            }
+            $crate::storage::AnyConnection::Sqlite($c) => {
+                for $values in $rows.iter() {
+                    $stmt;
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {claim, locked, on_each_backend, upsert_rows};
+
+/// A transaction that will write: on SQLite it takes the write lock at once
+/// (BEGIN IMMEDIATE), since a read-then-write transaction that upgrades its
+/// lock fails with "database is locked" under concurrency.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let AnyConnection::Sqlite(c) = conn {
+        // The same steps as SqliteConnection::immediate_transaction, with the
+        // closure handed the enum: the inner connection's transaction manager
+        // then knows the depth, so nested transactions become savepoints.
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        let AnyConnection::Sqlite(c) = conn else {
+            unreachable!("the backend does not change")
+        };
+        return match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(c)?;
+                Ok(value)
+            }
+            Err(e) => {
+                AnsiTransactionManager::rollback_transaction(c)?;
+                Err(e)
+            }
+        };
+    }
+    conn.transaction(f)
+}
+
+/// Makes the current transaction read one snapshot. PostgreSQL: REPEATABLE
+/// READ, or a fold committing between two reads of a dashboard would count a
+/// change twice or never. SQLite: a read transaction is a snapshot already.
+pub fn read_only_snapshot(conn: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Pg(c) = conn {
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Locks the ticket's clock row on PostgreSQL, the first lock every ticket
+/// change takes (the scanner claims the same rows), so that two writers
+/// never wait for each other in opposite order. SQLite: nothing to do, the
+/// write transaction holds the database.
+pub fn lock_ticket_clock(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Pg(c) = conn {
+        ticket_clocks::table
+            .find(ticket_id)
+            .select(ticket_clocks::ticket_id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
+}
+
+/// The placeholders of row `i` of a `VALUES` list of `types.len()` columns.
+/// PostgreSQL needs the list typed (`$1::bigint`); SQLite must not cast
+/// (timestamps are text there) and takes anonymous `?` placeholders
+/// (thousands of named `$n` make its parser slow).
+pub fn values_row(conn: &AnyConnection, i: usize, types: &[&str]) -> String {
+    let cells: Vec<String> = match conn {
+        AnyConnection::Pg(_) => types
+            .iter()
+            .enumerate()
+            .map(|(k, t)| format!("${}::{t}", i * types.len() + k + 1))
+            .collect(),
+        AnyConnection::Sqlite(_) => types.iter().map(|_| "?".to_string()).collect(),
+    };
+    format!("({})", cells.join(", "))
+}
+
+/// The key of an SLA event: (ticket, kind, level, round).
+pub type SlaEventKey = (i64, String, i32, i32);
+
+/// Inserts the events not recorded yet and returns the keys of those
+/// inserted now. PostgreSQL: `ON CONFLICT DO NOTHING RETURNING`. SQLite: the
+/// scanner holds the write lock (BEGIN IMMEDIATE), so nothing can slip in
+/// between a look and the insert, and a plain multi-row INSERT is several
+/// times faster there than diesel's `ON CONFLICT ... RETURNING` form.
+pub fn insert_new_sla_events(
+    conn: &mut AnyConnection,
+    events: &[NewSlaEvent],
+) -> QueryResult<Vec<SlaEventKey>> {
+    let key = (
+        sla_events::ticket_id,
+        sla_events::kind,
+        sla_events::level,
+        sla_events::round,
+    );
+    match conn {
+        AnyConnection::Pg(c) => diesel::insert_into(sla_events::table)
+            .values(events)
+            .on_conflict_do_nothing()
+            .returning(key)
+            .get_results::<SlaEventKey>(c),
+        AnyConnection::Sqlite(c) => {
+            let ids: Vec<i64> = events.iter().map(|e| e.ticket_id).collect();
+            let existing: std::collections::HashSet<SlaEventKey> = sla_events::table
+                .filter(sla_events::ticket_id.eq_any(&ids))
+                .select(key)
+                .load(c)?
+                .into_iter()
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            let fresh: Vec<&NewSlaEvent> = events
+                .iter()
+                .filter(|e| {
+                    let k = (e.ticket_id, e.kind.clone(), e.level, e.round);
+                    !existing.contains(&k) && seen.insert(k)
+                })
+                .collect();
+            if !fresh.is_empty() {
+                diesel::insert_into(sla_events::table)
+                    .values(fresh.iter().map(|e| (*e).clone()).collect::<Vec<_>>())
+                    .execute(c)?;
+            }
+            Ok(fresh
+                .into_iter()
+                .map(|e| (e.ticket_id, e.kind.clone(), e.level, e.round))
+                .collect())
+        }
+    }
+}
+
+/// After rows were given explicit ids, PostgreSQL's sequences continue after
+/// the largest; SQLite's rowids do so by themselves.
+pub fn continue_sequences(conn: &mut AnyConnection, tables: &[&str]) -> QueryResult<()> {
+    if let AnyConnection::Pg(c) = conn {
+        for table in tables {
+            diesel::sql_query(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ))
+            .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// The ids of up to `limit` tickets whose title or description contains
+/// `text`, from SQLite's FTS5 trigram index, which answers substrings of
+/// three or more characters; None where no such index serves (PostgreSQL,
+/// whose trigram indexes serve [`ticket_text_contains`] directly, and
+/// shorter terms on SQLite, which are scanned for). Asked directly (not as
+/// `id IN (...)`), the index stops at the limit instead of collecting every
+/// match first.
+pub fn ticket_search_ids(
+    conn: &mut AnyConnection,
+    text: &str,
+    limit: i64,
+) -> QueryResult<Option<Vec<i64>>> {
+    let AnyConnection::Sqlite(c) = conn else {
+        return Ok(None);
+    };
+    if text.chars().count() < 3 {
+        return Ok(None);
+    }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rowid: i64,
+    }
+    let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+    let rows =
+        diesel::sql_query("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?")
+            .bind::<diesel::sql_types::Text, _>(phrase)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load::<Row>(c)?;
+    Ok(Some(rows.into_iter().map(|r| r.rowid).collect()))
+}
+
+/// Title or description contains `text`, ignoring the case of Latin letters
+/// as SQLite's LIKE and its trigram index do: `ILIKE` on PostgreSQL, which
+/// the pg_trgm indexes serve as well as LIKE.
+pub fn ticket_text_contains(conn: &AnyConnection, text: &str) -> Visibility {
+    let pattern = format!("%{}%", super::users::escape_like(text));
+    if matches!(conn, AnyConnection::Pg(_)) {
+        return Box::new(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(tickets.title ILIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR tickets.description ILIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\')"),
+        );
+    }
+    Box::new(
+        tickets::title
+            .like(pattern.clone())
+            .escape('\\')
+            .or(tickets::description.like(pattern).escape('\\')),
+    )
+}

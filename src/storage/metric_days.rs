@@ -217,88 +217,81 @@ pub fn fold(conn: &mut AnyConnection, limit: i64) -> QueryResult<usize> {
     })
 }
 
-/// Adds the rows' counts to the totals (a backend branch: upserts do not
-/// compile on the connection enum).
+/// Adds the rows' counts to the totals.
 fn add_rows(conn: &mut AnyConnection, rows: &[DayRow]) -> QueryResult<()> {
-    macro_rules! upsert {
-        ($c:expr, $rows:expr) => {
-            for chunk in $rows {
-                diesel::insert_into(metric_days::table)
-                    .values(chunk)
-                    .on_conflict((metric_days::level, metric_days::region_code, metric_days::day))
-                    .do_update()
-                    .set((
-                        metric_days::received.eq(metric_days::received + excluded(metric_days::received)),
-                        metric_days::routings.eq(metric_days::routings + excluded(metric_days::routings)),
-                        metric_days::returns.eq(metric_days::returns + excluded(metric_days::returns)),
-                        metric_days::repeats.eq(metric_days::repeats + excluded(metric_days::repeats)),
-                        metric_days::sign_due.eq(metric_days::sign_due + excluded(metric_days::sign_due)),
-                        metric_days::signed_on_time
-                            .eq(metric_days::signed_on_time + excluded(metric_days::signed_on_time)),
-                        metric_days::resolve_due.eq(metric_days::resolve_due + excluded(metric_days::resolve_due)),
-                        metric_days::resolved_on_time
-                            .eq(metric_days::resolved_on_time + excluded(metric_days::resolved_on_time)),
-                        metric_days::signed.eq(metric_days::signed + excluded(metric_days::signed)),
-                        metric_days::sign_minutes.eq(metric_days::sign_minutes + excluded(metric_days::sign_minutes)),
-                        metric_days::resolved.eq(metric_days::resolved + excluded(metric_days::resolved)),
-                        metric_days::reopened.eq(metric_days::reopened + excluded(metric_days::reopened)),
-                        metric_days::resolved_timed
-                            .eq(metric_days::resolved_timed + excluded(metric_days::resolved_timed)),
-                        metric_days::resolve_minutes
-                            .eq(metric_days::resolve_minutes + excluded(metric_days::resolve_minutes)),
-                        metric_days::rated.eq(metric_days::rated + excluded(metric_days::rated)),
-                        metric_days::solved.eq(metric_days::solved + excluded(metric_days::solved)),
-                        metric_days::satisfied.eq(metric_days::satisfied + excluded(metric_days::satisfied)),
-                        metric_days::final_rated.eq(metric_days::final_rated + excluded(metric_days::final_rated)),
-                        metric_days::final_satisfied
-                            .eq(metric_days::final_satisfied + excluded(metric_days::final_satisfied)),
-                    ))
-                    .execute($c)?;
-            }
-        };
-    }
-    // SQLite takes one row per upsert (diesel has no batch upsert there);
-    // on the one writer, a statement costs microseconds.
-    match conn {
-        AnyConnection::Pg(c) => upsert!(c, rows.chunks(500)),
-        AnyConnection::Sqlite(c) => upsert!(c, rows.iter()),
-    }
+    super::dialect::upsert_rows!(conn, rows, 500, |c, values| {
+        diesel::insert_into(metric_days::table)
+            .values(values)
+            .on_conflict((
+                metric_days::level,
+                metric_days::region_code,
+                metric_days::day,
+            ))
+            .do_update()
+            .set((
+                metric_days::received.eq(metric_days::received + excluded(metric_days::received)),
+                metric_days::routings.eq(metric_days::routings + excluded(metric_days::routings)),
+                metric_days::returns.eq(metric_days::returns + excluded(metric_days::returns)),
+                metric_days::repeats.eq(metric_days::repeats + excluded(metric_days::repeats)),
+                metric_days::sign_due.eq(metric_days::sign_due + excluded(metric_days::sign_due)),
+                metric_days::signed_on_time
+                    .eq(metric_days::signed_on_time + excluded(metric_days::signed_on_time)),
+                metric_days::resolve_due
+                    .eq(metric_days::resolve_due + excluded(metric_days::resolve_due)),
+                metric_days::resolved_on_time
+                    .eq(metric_days::resolved_on_time + excluded(metric_days::resolved_on_time)),
+                metric_days::signed.eq(metric_days::signed + excluded(metric_days::signed)),
+                metric_days::sign_minutes
+                    .eq(metric_days::sign_minutes + excluded(metric_days::sign_minutes)),
+                metric_days::resolved.eq(metric_days::resolved + excluded(metric_days::resolved)),
+                metric_days::reopened.eq(metric_days::reopened + excluded(metric_days::reopened)),
+                metric_days::resolved_timed
+                    .eq(metric_days::resolved_timed + excluded(metric_days::resolved_timed)),
+                metric_days::resolve_minutes
+                    .eq(metric_days::resolve_minutes + excluded(metric_days::resolve_minutes)),
+                metric_days::rated.eq(metric_days::rated + excluded(metric_days::rated)),
+                metric_days::solved.eq(metric_days::solved + excluded(metric_days::solved)),
+                metric_days::satisfied
+                    .eq(metric_days::satisfied + excluded(metric_days::satisfied)),
+                metric_days::final_rated
+                    .eq(metric_days::final_rated + excluded(metric_days::final_rated)),
+                metric_days::final_satisfied
+                    .eq(metric_days::final_satisfied + excluded(metric_days::final_satisfied)),
+            ))
+            .execute(c)?
+    });
     Ok(())
 }
 
+/// A ticket's counts as folded into the totals so far.
+#[derive(Insertable)]
+#[diesel(table_name = metric_folds)]
+struct FoldRow<'a> {
+    ticket_id: i64,
+    place_code: &'a str,
+    counts: &'a str,
+}
+
 fn put_folds(conn: &mut AnyConnection, folds: &[(i64, String, String)]) -> QueryResult<()> {
-    let row = |(id, place, counts): &(i64, String, String)| {
-        (
-            metric_folds::ticket_id.eq(*id),
-            metric_folds::place_code.eq(place.clone()),
-            metric_folds::counts.eq(counts.clone()),
-        )
-    };
-    macro_rules! upsert {
-        ($c:expr, $values:expr) => {
-            diesel::insert_into(metric_folds::table)
-                .values($values)
-                .on_conflict(metric_folds::ticket_id)
-                .do_update()
-                .set((
-                    metric_folds::place_code.eq(excluded(metric_folds::place_code)),
-                    metric_folds::counts.eq(excluded(metric_folds::counts)),
-                ))
-                .execute($c)?
-        };
-    }
-    match conn {
-        AnyConnection::Pg(c) => {
-            for chunk in folds.chunks(1000) {
-                upsert!(c, chunk.iter().map(row).collect::<Vec<_>>());
-            }
-        }
-        AnyConnection::Sqlite(c) => {
-            for fold in folds {
-                upsert!(c, row(fold));
-            }
-        }
-    }
+    let rows: Vec<FoldRow> = folds
+        .iter()
+        .map(|(id, place, counts)| FoldRow {
+            ticket_id: *id,
+            place_code: place,
+            counts,
+        })
+        .collect();
+    super::dialect::upsert_rows!(conn, rows, 1000, |c, values| {
+        diesel::insert_into(metric_folds::table)
+            .values(values)
+            .on_conflict(metric_folds::ticket_id)
+            .do_update()
+            .set((
+                metric_folds::place_code.eq(excluded(metric_folds::place_code)),
+                metric_folds::counts.eq(excluded(metric_folds::counts)),
+            ))
+            .execute(c)?
+    });
     Ok(())
 }
 

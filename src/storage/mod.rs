@@ -68,35 +68,4 @@ pub struct PrepareReport {
     pub loaded: Option<reference::Loaded>,
 }
 
-/// A transaction that will write: on SQLite it takes the write lock at once
-/// (BEGIN IMMEDIATE), since a read-then-write transaction that upgrades its
-/// lock fails with "database is locked" under concurrency.
-pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    use diesel::Connection;
-    if let AnyConnection::Sqlite(c) = conn {
-        // The same steps as SqliteConnection::immediate_transaction, with the
-        // closure handed the enum: the inner connection's transaction manager
-        // then knows the depth, so nested transactions become savepoints.
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        let result = f(conn);
-        let AnyConnection::Sqlite(c) = conn else {
-            unreachable!("the backend does not change")
-        };
-        return match result {
-            Ok(value) => {
-                AnsiTransactionManager::commit_transaction(c)?;
-                Ok(value)
-            }
-            Err(e) => {
-                AnsiTransactionManager::rollback_transaction(c)?;
-                Err(e)
-            }
-        };
-    }
-    conn.transaction(f)
-}
+pub use dialect::write_transaction;

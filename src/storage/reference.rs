@@ -94,7 +94,9 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
                     chain_code: rule.chain.clone(),
                     reach: rule.reach.map(|r| match r {
                         crate::domain::routing::Reach::OutsideCity => "outside_city".to_string(),
-                        crate::domain::routing::Reach::OutsideProvince => "outside_province".to_string(),
+                        crate::domain::routing::Reach::OutsideProvince => {
+                            "outside_province".to_string()
+                        }
                     }),
                     target_level: rule.target.as_str().to_string(),
                     sla_policy: rule.sla_policy.clone(),
@@ -104,15 +106,8 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
                 },
             )?;
         }
-        if let AnyConnection::Pg(c) = conn {
-            // Ids were given explicitly; later rows continue after them.
-            for table in ["departments", "routing_rules"] {
-                diesel::sql_query(format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                ))
-                .execute(c)?;
-            }
-        }
+        // Ids were given explicitly; later rows continue after them.
+        super::dialect::continue_sequences(conn, &["departments", "routing_rules"])?;
         Ok(Some(Loaded {
             regions: region_rows.len(),
             departments: department_rows.len(),

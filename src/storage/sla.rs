@@ -293,14 +293,7 @@ impl ClockRow {
     /// ticket change takes (the scanner claims the same rows), so that two
     /// writers never wait for each other in opposite order.
     pub fn lock(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<()> {
-        if let AnyConnection::Pg(c) = conn {
-            ticket_clocks::table
-                .find(ticket_id)
-                .select(ticket_clocks::ticket_id)
-                .for_update()
-                .load::<i64>(c)?;
-        }
-        Ok(())
+        super::dialect::lock_ticket_clock(conn, ticket_id)
     }
 
     /// The earliest check any ticket's clocks wait for (the co-handlers'
@@ -339,26 +332,10 @@ impl ClockRow {
     pub fn update_scanned(conn: &mut AnyConnection, rows: &[ClockRow]) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Nullable, Timestamp};
         for chunk in rows.chunks(crate::storage::INSERT_BATCH) {
-            let pg = matches!(conn, AnyConnection::Pg(_));
-            // PostgreSQL needs the VALUES list typed; SQLite must not cast
-            // timestamps (they are text there), and takes anonymous `?`
-            // placeholders (thousands of named `$n` make its parser slow).
-            let row_sql = |i: usize| {
-                let n = i * 5;
-                if pg {
-                    format!(
-                        "(${}::bigint, ${}::int, ${}::int, ${}::bigint, ${}::timestamp)",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5
-                    )
-                } else {
-                    "(?, ?, ?, ?, ?)".to_string()
-                }
-            };
-            let values: Vec<String> = (0..chunk.len()).map(row_sql).collect();
+            const TYPES: [&str; 5] = ["bigint", "int", "int", "bigint", "timestamp"];
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| super::dialect::values_row(conn, i, &TYPES))
+                .collect();
             let sql = format!(
                 "WITH v (ticket_id, sign_fired, resolve_fired, supervising, next_check) AS (VALUES {}) \
                  UPDATE ticket_clocks SET sign_fired = v.sign_fired, resolve_fired = v.resolve_fired, \
@@ -447,52 +424,9 @@ impl SlaEvent {
         conn: &mut AnyConnection,
         events: &[NewSlaEvent],
     ) -> QueryResult<Vec<(i64, String, i32, i32)>> {
-        let key = (
-            sla_events::ticket_id,
-            sla_events::kind,
-            sla_events::level,
-            sla_events::round,
-        );
         let mut recorded = Vec::new();
         for chunk in events.chunks(crate::storage::INSERT_BATCH) {
-            recorded.extend(match conn {
-                AnyConnection::Pg(c) => diesel::insert_into(sla_events::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .returning(key)
-                    .get_results::<(i64, String, i32, i32)>(c)?,
-                // The scanner holds SQLite's write lock (BEGIN IMMEDIATE), so
-                // nothing can slip in between this look and the insert; a
-                // plain multi-row INSERT is several times faster here than
-                // diesel's ON CONFLICT ... RETURNING form.
-                AnyConnection::Sqlite(c) => {
-                    let ids: Vec<i64> = chunk.iter().map(|e| e.ticket_id).collect();
-                    let existing: std::collections::HashSet<(i64, String, i32, i32)> =
-                        sla_events::table
-                            .filter(sla_events::ticket_id.eq_any(&ids))
-                            .select(key)
-                            .load(c)?
-                            .into_iter()
-                            .collect();
-                    let mut seen = std::collections::HashSet::new();
-                    let fresh: Vec<&NewSlaEvent> = chunk
-                        .iter()
-                        .filter(|e| {
-                            let k = (e.ticket_id, e.kind.clone(), e.level, e.round);
-                            !existing.contains(&k) && seen.insert(k)
-                        })
-                        .collect();
-                    if !fresh.is_empty() {
-                        diesel::insert_into(sla_events::table)
-                            .values(fresh.iter().map(|e| (*e).clone()).collect::<Vec<_>>())
-                            .execute(c)?;
-                    }
-                    fresh
-                        .into_iter()
-                        .map(|e| (e.ticket_id, e.kind.clone(), e.level, e.round))
-                        .collect::<Vec<_>>()
-                }
-            });
+            recorded.extend(super::dialect::insert_new_sla_events(conn, chunk)?);
         }
         Ok(recorded)
     }

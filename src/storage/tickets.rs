@@ -179,9 +179,6 @@ pub struct TicketDepartment {
 pub type Visibility =
     Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// A condition on a ticket's text.
-type TextCondition = Visibility;
-
 /// How many matches a search collects by id before treating its term as
 /// common. Bound into the page query as a list, so kept well below
 /// SQLite's 32,766 parameters.
@@ -302,56 +299,15 @@ impl Ticket {
     /// or None when more than [`SEARCH_PROBE`] do (then matches are common
     /// and scanning newest first finds a page quickly).
     fn matching_ids(conn: &mut AnyConnection, text: &str) -> QueryResult<Option<Vec<i64>>> {
-        let ids: Vec<i64> = if matches!(conn, AnyConnection::Sqlite(_)) && text.chars().count() >= 3
-        {
-            // The FTS5 trigram index answers substrings of three or more
-            // characters. Asked directly (not as `id IN (...)`), it stops
-            // at the limit instead of collecting every match first.
-            #[derive(QueryableByName)]
-            struct Row {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                rowid: i64,
-            }
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-            diesel::sql_query("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?")
-                .bind::<diesel::sql_types::Text, _>(phrase)
-                .bind::<diesel::sql_types::BigInt, _>(SEARCH_PROBE + 1)
-                .load::<Row>(conn)?
-                .into_iter()
-                .map(|r| r.rowid)
-                .collect()
-        } else {
-            // PostgreSQL's trigram indexes serve LIKE directly; shorter
-            // terms on SQLite are scanned for.
-            tickets::table
-                .filter(Ticket::contains(conn, text))
+        let ids = match super::dialect::ticket_search_ids(conn, text, SEARCH_PROBE + 1)? {
+            Some(ids) => ids,
+            None => tickets::table
+                .filter(super::dialect::ticket_text_contains(conn, text))
                 .select(tickets::id)
                 .limit(SEARCH_PROBE + 1)
-                .load(conn)?
+                .load(conn)?,
         };
         Ok((ids.len() as i64 <= SEARCH_PROBE).then_some(ids))
-    }
-
-    /// Title or description contains `text`, ignoring the case of Latin
-    /// letters as SQLite's LIKE and its trigram index do.
-    fn contains(conn: &AnyConnection, text: &str) -> TextCondition {
-        let pattern = format!("%{}%", super::users::escape_like(text));
-        if matches!(conn, AnyConnection::Pg(_)) {
-            // ILIKE, which the pg_trgm indexes serve as well as LIKE.
-            return Box::new(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("(tickets.title ILIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR tickets.description ILIKE ")
-                    .bind::<diesel::sql_types::Text, _>(pattern)
-                    .sql(" ESCAPE '\\')"),
-            );
-        }
-        Box::new(
-            tickets::title
-                .like(pattern.clone())
-                .escape('\\')
-                .or(tickets::description.like(pattern).escape('\\')),
-        )
     }
 
     /// A page of tickets, newest first by id (keyset: ids below `after_id`).
@@ -427,8 +383,8 @@ impl Ticket {
                 // letters than its LIKE does).
                 Some(ids) => q
                     .filter(tickets::id.eq_any(ids))
-                    .filter(Ticket::contains(conn, t)),
-                None => q.filter(Ticket::contains(conn, t)),
+                    .filter(super::dialect::ticket_text_contains(conn, t)),
+                None => q.filter(super::dialect::ticket_text_contains(conn, t)),
             };
         }
         if f.by_deadline {
