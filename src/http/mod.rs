@@ -152,6 +152,7 @@ where
                 // Before `/tickets/{id}`, which would take `export` for an id.
                 .service(ticket_export::export_tickets)
                 .service(tickets::get)
+                .service(tickets::take_action)
                 .service(tickets::act)
                 .service(sla::supervision_list)
                 .service(metrics::get_metrics)

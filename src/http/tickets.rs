@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 use super::caller::{Authenticated, Body};
 use super::problem::{ApiError, Problem, ProblemKind};
 use super::AppState;
+use crate::services::action_request::ActionRequest;
 use crate::services::queue::{filter_of, with_cursor, QueueCursor, QueueQuery};
-use crate::services::ticket_actions::{parse_action, ActionBody};
+use crate::services::ticket_actions::parse_action;
 use crate::services::tickets::{self, Filing};
 
 pub(crate) use super::views::ticket::detail;
@@ -33,13 +34,17 @@ pub struct FilingBody {
     /// `worker_return`, `logistics`, `parts_supply`, `raw_materials`,
     /// `epidemic_control`, `energy`, `funding`, `policy`, `customs`, `other`.
     #[serde(default)]
+    #[schema(required = true)]
     pub category: String,
     /// `normal`, `urgent` or `critical`.
     #[serde(default)]
+    #[schema(required = true)]
     pub urgency: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub title: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub description: String,
     /// County code of the place; defaults to the enterprise's county.
     pub place: Option<String>,
@@ -238,8 +243,39 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         })
 }
 
-/// Takes an action on a ticket (its name as in the domain specification).
-/// Send `If-Match` with the ETag read; a concurrent change answers 409.
+/// Takes an action on a ticket: the body names it (`action`) with its own
+/// fields, as `GET /tickets/{id}/actions` offers them. Send `If-Match` with
+/// the ETag read; without it, a concurrent change answers 409.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "The ETag read, e.g. \"v3\""),
+    ),
+    request_body = ActionRequest,
+    responses(
+        (status = 200, description = "Done; the new ETag is returned", body = TicketDetail),
+        (status = 403, description = "The caller may not take this action", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket or action", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the current status, or someone else's change came first (without If-Match)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version that is no longer the ticket's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or a rule forbids it", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tickets/{id}/actions")]
+pub async fn take_action(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, actix_web::Error> {
+    run_action(&state, &who, &req, path.into_inner(), None, &body).await
+}
+
+/// Takes the action the URL names; the body holds its fields (`action` may
+/// be left out). The same as `POST /tickets/{id}/actions`.
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
@@ -248,7 +284,7 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         ("action" = String, Path, description = "sign_for, assign, transfer, escalate, take_over, return, add_cohandler, post_opinion, release_cohandler, request_info, provide_info, request_extension, decide_extension, urge, resolve, rate, reopen, reject, withdraw, comment"),
         ("If-Match" = Option<String>, Header, description = "The ETag read, e.g. \"v3\""),
     ),
-    request_body = ActionBody,
+    request_body(content = ActionRequest, description = "The action's fields; `action` may be left out, the URL names it"),
     responses(
         (status = 200, description = "Done; the new ETag is returned", body = TicketDetail),
         (status = 403, description = "The caller may not take this action", body = Problem, content_type = "application/problem+json"),
@@ -267,6 +303,17 @@ pub async fn act(
     body: web::Bytes,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (id, name) = path.into_inner();
+    run_action(&state, &who, &req, id, Some(&name), &body).await
+}
+
+async fn run_action(
+    state: &AppState,
+    who: &Authenticated,
+    req: &HttpRequest,
+    id: i64,
+    named: Option<&str>,
+    body: &[u8],
+) -> Result<HttpResponse, actix_web::Error> {
     let limit = state.settings.server.json_limit_bytes;
     if body.len() > limit {
         return Err(ApiError::new(ProblemKind::PayloadTooLarge)
@@ -277,23 +324,21 @@ pub async fn act(
             .into());
     }
     // Actions without fields may send no body at all.
-    let b = if body.iter().all(u8::is_ascii_whitespace) {
-        ActionBody::default()
+    let json = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
     } else {
-        serde_json::from_slice::<ActionBody>(&body).map_err(|e| {
-            let kind = if e.is_data() {
-                ProblemKind::Validation
-            } else {
-                ProblemKind::BadRequest
-            };
-            ApiError::new(kind).with_detail(
+        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
+            ApiError::new(ProblemKind::BadRequest).with_detail(
                 format!("请求体不是有效的 JSON：{e}"),
                 format!("The body is not valid JSON: {e}"),
             )
         })?
     };
-    let expected = expected_version(&req)?;
-    let action = parse_action(&state.db, &name, b)
+    let expected = expected_version(req)?;
+    let (name, fields) = ActionRequest::from_json(named, json)
+        .map_err(ApiError::from)?
+        .into_body();
+    let action = parse_action(&state.db, name, fields)
         .await
         .map_err(ApiError::from)?;
     tickets::act(&state.db, &state.sla, &who.caller, id, action, expected)

@@ -2,6 +2,7 @@
 //! pages, the command line and background jobs.
 
 pub mod accounts;
+pub mod action_request;
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;

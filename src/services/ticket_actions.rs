@@ -26,8 +26,10 @@ pub enum ActionInputError {
     Storage(#[from] StorageError),
 }
 
-/// The fields of an action; each action reads the ones it needs.
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+/// The fields of an action in one flat form, as a page's form gives them
+/// (the API's [`super::action_request::ActionRequest`] becomes one too);
+/// each action reads the ones it needs.
+#[derive(Debug, Default)]
 pub struct ActionBody {
     /// transfer, escalate, take_over, return, request_extension, reopen, reject, withdraw.
     pub reason: Option<String>,

@@ -22,6 +22,7 @@ mod outbox;
 mod pages;
 mod pages_admin;
 mod problems;
+mod python;
 mod recount;
 mod reference;
 mod schema;

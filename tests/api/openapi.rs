@@ -1,7 +1,8 @@
 use crate::each_backend;
+use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 69] = [
+const ROUTES: [(&str, &str); 70] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -51,6 +52,7 @@ const ROUTES: [(&str, &str); 69] = [
     ("get", "/api/v1/tickets/export"),
     ("get", "/api/v1/tickets/{id}"),
     ("get", "/api/v1/tickets/{id}/actions"),
+    ("post", "/api/v1/tickets/{id}/actions"),
     ("post", "/api/v1/tickets/{id}/actions/{action}"),
     ("get", "/api/v1/admin/auth-events"),
     ("get", "/api/v1/supervision"),
@@ -145,12 +147,12 @@ each_backend! {
     }
 
     async fn the_served_document_is_valid_openapi_3_1(app) {
-        // Checked by openapi-spec-validator, the reference validator (a
-        // Python package; `.ci/run` installs it where it is missing).
+        // Checked by openapi-spec-validator, the reference validator.
         let doc = app.get("/api/openapi.json").await.text().await.unwrap();
         let file = std::env::temp_dir().join(format!("yizhan-openapi-{}.json", std::process::id()));
         std::fs::write(&file, doc).unwrap();
-        let out = std::process::Command::new("python3")
+        let python = tokio::task::spawn_blocking(crate::python::python).await.unwrap();
+        let out = std::process::Command::new(python)
             .args(["-c", "import json,sys; from openapi_spec_validator import OpenAPIV31SpecValidator as V; errs=list(V(json.load(open(sys.argv[1]))).iter_errors()); [print(e.message) for e in errs[:20]]; sys.exit(1 if errs else 0)"])
             .arg(&file)
             .output()
@@ -162,5 +164,69 @@ each_backend! {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    async fn a_client_generated_from_the_document_files_a_ticket_and_acts(app) {
+        // openapi-python-client, a common generator, makes a Python client
+        // from the served document; tests/client/file_and_act.py then uses
+        // it as an integrator would.
+        let e = app.enterprise("长春某汽车线束有限公司", "220122").await;
+        app.user("enterprise", "e@client.example", None, Some(e)).await;
+        let county = app.department_of("220122").await;
+        app.user("officer", "o@client.example", Some(county), None).await;
+        let doc = app.get("/api/openapi.json").await.text().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let base_url = app.url("");
+        let root = dir.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            let python = crate::python::python();
+            let spec = root.join("openapi.json");
+            std::fs::write(&spec, doc).unwrap();
+            let generated = std::process::Command::new(&python)
+                .args(["-m", "openapi_python_client", "generate", "--meta", "none", "--path"])
+                .arg(&spec)
+                .arg("--output-path")
+                .arg(root.join("yizhan_client"))
+                .output()
+                .expect("python3 with openapi-python-client");
+            assert!(
+                generated.status.success(),
+                "the generator refused the document:\n{}{}",
+                String::from_utf8_lossy(&generated.stdout),
+                String::from_utf8_lossy(&generated.stderr)
+            );
+            std::process::Command::new(&python)
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/client/file_and_act.py"))
+                .args([base_url.trim_end_matches('/'), "e@client.example", "o@client.example", PASSWORD])
+                .env("PYTHONPATH", &root)
+                .output()
+                .expect("python3")
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "the generated client failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // What the client did is what the service holds.
+        let id: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let token = app.token("o@client.example").await;
+        let ticket: serde_json::Value = app
+            .get_as(&format!("/api/v1/tickets/{id}"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ticket["status"], "awaiting_info");
+        assert_eq!(ticket["title"], "线束供应商停产，总装线缺件");
+        let kinds: Vec<&str> = ticket["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert!(kinds.contains(&"sign_for") && kinds.contains(&"request_info"), "{kinds:?}");
     }
 }
