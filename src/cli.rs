@@ -341,7 +341,12 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
     };
     match create_account(&db, &auth, input, None, Clock::system().now()).await {
         Ok(user) => {
-            println!("created user {} <{}> ({})", user.id, user.email, user.role);
+            println!(
+                "created user {} <{}> ({})",
+                user.id,
+                user.email,
+                user.role.as_str()
+            );
             0
         }
         Err(AccountError::Invalid(problems)) => {

@@ -10,7 +10,8 @@ use chrono::{
 use chrono_tz::Asia::Shanghai;
 
 /// How a date is marked in the calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DayKind {
     /// A day off, weekday or not.
     Holiday,

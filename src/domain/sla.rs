@@ -15,7 +15,8 @@ use super::calendar::WorkCalendar;
 use super::ticket::Status;
 
 /// How a target is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Unit {
     /// Wall time, day and night.
     ClockMinutes,

@@ -7,7 +7,19 @@ use chrono::{Duration, NaiveDateTime};
 use super::access::{may_act_on_ticket, Caller, DepartmentRef, TicketAction, TicketFacts};
 use super::role::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
     /// 待签收: routed to a department, not yet signed for.
     PendingSign,
@@ -78,7 +90,8 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Satisfaction {
     Satisfied,
     BasicallySatisfied,
@@ -102,6 +115,31 @@ impl Satisfaction {
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
+    }
+}
+
+/// How a department other than the handling one is part of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum Involvement {
+    /// 曾承办: handled it before a transfer, escalation or return.
+    Passed,
+    /// 协办: asked for its opinion.
+    Cohandler,
+}
+
+impl Involvement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Involvement::Passed => "passed",
+            Involvement::Cohandler => "cohandler",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Involvement> {
+        [Involvement::Passed, Involvement::Cohandler]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 

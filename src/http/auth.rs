@@ -52,7 +52,7 @@ impl From<User> for UserView {
             email: u.email,
             display_name: u.display_name,
             phone: u.phone,
-            role: u.role,
+            role: u.role.as_str().to_string(),
             department_id: u.department_id,
             enterprise_id: u.enterprise_id,
             active: u.active,

@@ -33,7 +33,7 @@ impl From<Region> for RegionView {
         RegionView {
             code: r.code,
             name: r.name,
-            level: r.level,
+            level: r.level.as_str().to_string(),
             parent_code: r.parent_code,
             province_code: r.province_code,
             nominal: r.nominal,
@@ -148,7 +148,7 @@ pub async fn get_region(
             }
             ancestors.reverse();
             // A county row sharing its prefecture's code has no children.
-            let children = if region.level == "county" {
+            let children = if region.level == crate::domain::region::RegionLevel::County {
                 Vec::new()
             } else {
                 Region::children(conn, &region.code)?
@@ -296,7 +296,7 @@ pub struct DepartmentView {
 fn summary(d: Department) -> DepartmentSummary {
     DepartmentSummary {
         id: d.id,
-        kind: d.kind,
+        kind: d.kind.as_str().to_string(),
         name: d.name,
     }
 }
@@ -326,7 +326,7 @@ async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, Ap
                 return Ok(None);
             };
             let region = match (&dept.region_code, &dept.region_level) {
-                (Some(code), Some(level)) => Region::find_at(conn, code, level)?,
+                (Some(code), Some(level)) => Region::find_at(conn, code, *level)?,
                 _ => None,
             };
             let chain = match &dept.chain_code {
@@ -348,7 +348,7 @@ async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, Ap
     })?;
     Ok(DepartmentView {
         id: dept.id,
-        kind: dept.kind,
+        kind: dept.kind.as_str().to_string(),
         name: dept.name,
         region: region.map(Into::into),
         chain: chain.map(Into::into),

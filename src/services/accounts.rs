@@ -434,7 +434,7 @@ pub async fn activate(
                     email: email.as_str(),
                     display_name: &pending.display_name,
                     phone: pending.phone.as_deref(),
-                    role: "enterprise",
+                    role: crate::domain::role::Role::Enterprise,
                     department_id: None,
                     enterprise_id: Some(enterprise.id),
                     password_hash: Some(&password_hash),

@@ -9,8 +9,7 @@ use crate::configuration::AuthSettings;
 use crate::domain::access::{Caller, DepartmentScope};
 use crate::domain::email::Email;
 use crate::domain::password::{check_password, PasswordRule};
-use crate::domain::region::{DepartmentKind, RegionCode, RegionLevel};
-use crate::domain::role::Role;
+use crate::domain::region::RegionCode;
 use crate::domain::throttle::{retry_after, ThrottlePolicy};
 use crate::security::jwt::{TokenError, TokenKeys};
 use crate::security::passwords::PasswordHasher;
@@ -304,8 +303,7 @@ impl Authenticator {
         family: &str,
         refresh_token: String,
     ) -> Result<Tokens, AuthError> {
-        let role = Role::parse(&user.role)
-            .ok_or_else(|| AuthError::Internal(format!("unknown role {}", user.role)))?;
+        let role = user.role;
         let access_token = self.keys.issue(
             user.id,
             role,
@@ -580,7 +578,7 @@ impl Authenticator {
         let fresh = claims.iat >= user.tokens_valid_after.and_utc().timestamp();
         let dept_ok = dept.as_ref().is_none_or(|d| d.active);
         let demo_refused = self.refuse_demo && user.demo;
-        if !user.active || !fresh || !dept_ok || demo_refused || user.role != claims.role.as_str() {
+        if !user.active || !fresh || !dept_ok || demo_refused || user.role != claims.role {
             return Err(AuthError::InvalidAccessToken(None));
         }
         Ok((caller_of(&user, dept.as_ref()), user))
@@ -607,7 +605,7 @@ impl ThrottleKeys {
 pub fn caller_of(user: &User, dept: Option<&Department>) -> Caller {
     Caller {
         user_id: user.id,
-        role: Role::parse(&user.role).unwrap_or(Role::Enterprise),
+        role: user.role,
         department: dept.map(scope_of),
         enterprise_id: user.enterprise_id,
     }
@@ -616,12 +614,10 @@ pub fn caller_of(user: &User, dept: Option<&Department>) -> Caller {
 pub fn scope_of(d: &Department) -> DepartmentScope {
     DepartmentScope {
         id: d.id,
-        kind: DepartmentKind::parse(&d.kind).unwrap_or(DepartmentKind::County),
+        kind: d.kind,
         path: d.path.clone(),
         region: match (&d.region_code, &d.region_level) {
-            (Some(code), Some(level)) => {
-                RegionCode::parse(code).ok().zip(RegionLevel::parse(level))
-            }
+            (Some(code), Some(level)) => RegionCode::parse(code).ok().zip(Some(*level)),
             _ => None,
         },
         chain_code: d.chain_code.clone(),

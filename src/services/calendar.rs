@@ -37,7 +37,7 @@ pub async fn year(db: &Database, year: i32) -> Result<Vec<MarkedDay>, StorageErr
     db.run(move |conn| {
         Ok(CalendarDay::of_year(conn, year)?
             .iter()
-            .filter_map(CalendarDay::marked)
+            .map(CalendarDay::marked)
             .collect())
     })
     .await
@@ -113,7 +113,7 @@ async fn replace(db: &Database, sla: &Sla, days: Vec<MarkedDay>) -> Result<Loade
                 previous.extend(
                     CalendarDay::of_year(conn, *year)?
                         .iter()
-                        .filter_map(CalendarDay::marked),
+                        .map(CalendarDay::marked),
                 );
             }
             super::deadlines::record_load(conn, &years, &previous, now)?;

@@ -103,8 +103,7 @@ pub fn scan_batch(
     for mut row in rows.iter().cloned() {
         let open = tickets
             .get(&row.ticket_id)
-            .and_then(|t| Status::parse(&t.status))
-            .is_some_and(|s| s.is_open() || s == Status::Resolved);
+            .is_some_and(|t| t.status.is_open() || t.status == Status::Resolved);
         if !open || !row.waiting() {
             row.next_check_at = None;
             CohandlingClock::save(conn, &row)?;

@@ -14,7 +14,6 @@ use super::sla::Sla;
 use crate::domain::access::DepartmentRef;
 use crate::domain::calendar::{DayKind, MarkedDay, WorkCalendar};
 use crate::domain::sla::{standing, window_on_new_calendar};
-use crate::domain::ticket::Status;
 use crate::storage::departments::Department;
 use crate::storage::metrics::MetricsRow;
 use crate::storage::recomputes::{self, NewRecompute, Recompute};
@@ -144,7 +143,7 @@ fn recompute_one(
     let (Some(ticket), Some(mut row)) = (Ticket::find(conn, id)?, ClockRow::find(conn, id)?) else {
         return Ok(None);
     };
-    let status = Status::parse(&ticket.status).unwrap_or(Status::PendingSign);
+    let status = ticket.status;
     let (Some(sign_due), Some(resolve_due)) = (ticket.sign_due_at, ticket.resolve_due_at) else {
         return Ok(None);
     };
@@ -154,7 +153,7 @@ fn recompute_one(
     let policy = snap.clock_policy(
         Some(&row.policy),
         ticket.sla_policy.as_deref(),
-        &ticket.urgency,
+        ticket.urgency.as_str(),
     );
     let mut clocks = row.clocks(sign_due, resolve_due);
     let before = clocks.clone();

@@ -321,7 +321,7 @@ async fn write_directory(
                         email: &a.email,
                         display_name: &a.name,
                         phone: None,
-                        role: a.role,
+                        role: Role::parse(a.role).expect("a demo role"),
                         department_id,
                         enterprise_id: a.enterprise.map(id_of),
                         password_hash: a.password.then_some(hash.as_str()),
@@ -450,7 +450,7 @@ impl Run<'_> {
             .run_write(move |conn| {
                 let existing: Option<User> = users::table
                     .filter(users::department_id.eq(department))
-                    .filter(users::role.eq("officer"))
+                    .filter(users::role.eq(Role::Officer))
                     .select(User::as_select())
                     .first(conn)
                     .optional()?;
@@ -464,7 +464,7 @@ impl Run<'_> {
                                 email: &email,
                                 display_name: "演示办事员",
                                 phone: None,
-                                role: Role::Officer.as_str(),
+                                role: Role::Officer,
                                 department_id: Some(department),
                                 enterprise_id: None,
                                 password_hash: None,

@@ -211,7 +211,7 @@ pub async fn decide(
                         email: &request.email,
                         display_name: &request.display_name,
                         phone: request.phone.as_deref(),
-                        role: "enterprise",
+                        role: crate::domain::role::Role::Enterprise,
                         department_id: None,
                         enterprise_id: Some(e.id),
                         password_hash: Some(&request.password_hash),

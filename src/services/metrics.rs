@@ -430,7 +430,7 @@ fn group_key(g: GroupBy, scope: Option<&(RegionCode, RegionLevel)>, c: &Counted)
         GroupBy::Region => child_region(scope, &c.place_code),
         GroupBy::Department => c.department_id.to_string(),
         GroupBy::Category => c.category.clone(),
-        GroupBy::Urgency => c.urgency.clone(),
+        GroupBy::Urgency => c.urgency.as_str().to_string(),
         GroupBy::Day => String::new(),
         GroupBy::RegionAt(level) => region_at(level, &c.place_code),
     }

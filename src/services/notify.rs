@@ -26,8 +26,8 @@ pub fn ticket_params(t: &TicketSummary, extra: serde_json::Value) -> serde_json:
         "ticket_id": t.id,
         "number": t.number,
         "title": t.title,
-        "status": t.status,
-        "urgency": t.urgency,
+        "status": t.status.as_str(),
+        "urgency": t.urgency.as_str(),
         "sign_due_at": t.sign_due_at.map(|d| d.and_utc()),
         "resolve_due_at": t.resolve_due_at.map(|d| d.and_utc()),
     });
@@ -100,7 +100,7 @@ pub fn enqueue_to(
     for p in pending {
         let notice = p.notify.notice;
         for person in to.people.iter().filter(|u| u.is_in(&p.notify.audience)) {
-            let staff = person.role != "enterprise";
+            let staff = person.role != crate::domain::role::Role::Enterprise;
             if Some(person.id) == actor
                 || (to.off.contains(&(person.id, notice.as_str().to_string()))
                     && notice.may_opt_out(staff))

@@ -68,7 +68,7 @@ impl From<RoutingRuleRow> for RoutingRuleView {
             listed: r.listed,
             chain_code: r.chain_code,
             reach: r.reach,
-            target_level: r.target_level,
+            target_level: r.target_level.as_str().to_string(),
             sla_policy: r.sla_policy,
             notify_chain_platform: r.notify_chain_platform,
         }
@@ -115,14 +115,15 @@ fn fields(v: RoutingRuleView, now: NaiveDateTime) -> Result<RoutingRuleFields, V
             "It is outside_city or outside_province.",
         ));
     }
-    if TargetLevel::parse(&v.target_level).is_none() {
+    let target_level = TargetLevel::parse(&v.target_level);
+    if target_level.is_none() {
         issues.push(issue(
             "target_level",
             "应为 county、city、province 或 ministry。",
             "It is county, city, province or ministry.",
         ));
     }
-    if issues.is_empty() {
+    if let (true, Some(target_level)) = (issues.is_empty(), target_level) {
         Ok(RoutingRuleFields {
             position: v.position,
             name,
@@ -132,7 +133,7 @@ fn fields(v: RoutingRuleView, now: NaiveDateTime) -> Result<RoutingRuleFields, V
             listed: v.listed,
             chain_code: v.chain_code,
             reach: v.reach,
-            target_level: v.target_level,
+            target_level,
             sla_policy: v.sla_policy,
             notify_chain_platform: v.notify_chain_platform,
             updated_at: now,

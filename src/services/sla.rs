@@ -91,7 +91,7 @@ impl Sla {
         }
         let days: Vec<_> = CalendarDay::all(conn)?
             .iter()
-            .filter_map(CalendarDay::marked)
+            .map(CalendarDay::marked)
             .map(|d| (d.date, d.kind))
             .collect();
         let policies = PolicyRow::all(conn)?
@@ -123,7 +123,7 @@ impl Sla {
     pub fn calendar_now(&self, conn: &mut AnyConnection) -> QueryResult<WorkCalendar> {
         let days: Vec<_> = CalendarDay::all(conn)?
             .iter()
-            .filter_map(CalendarDay::marked)
+            .map(CalendarDay::marked)
             .map(|d| (d.date, d.kind))
             .collect();
         Ok(WorkCalendar::with_intervals(self.intervals.clone(), days))
@@ -139,7 +139,7 @@ impl Sla {
         use chrono::Datelike;
         let mut days: Vec<_> = CalendarDay::all(conn)?
             .iter()
-            .filter_map(CalendarDay::marked)
+            .map(CalendarDay::marked)
             .filter(|d| !years.contains(&d.date.year()))
             .map(|d| (d.date, d.kind))
             .collect();

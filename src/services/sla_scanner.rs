@@ -74,7 +74,7 @@ pub async fn scan_once(
 }
 
 /// The new flags of a ticket, to group updates by.
-type Flags = (String, bool, i32);
+type Flags = (Status, bool, i32);
 
 fn scan_batch(
     conn: &mut AnyConnection,
@@ -116,7 +116,7 @@ fn scan_batch(
         let Some(ticket) = tickets.get(&row.ticket_id) else {
             continue;
         };
-        let status = Status::parse(&ticket.status).unwrap_or(Status::PendingSign);
+        let status = ticket.status;
         let handling = DepartmentRef {
             id: ticket.handling_department_id,
             path: paths
@@ -128,7 +128,7 @@ fn scan_batch(
             row.next_check_at = None;
             closing.push(auto_close_event(ticket, t));
             marks
-                .entry((Status::Closed.as_str().into(), false, 0))
+                .entry((Status::Closed, false, 0))
                 .or_default()
                 .push(ticket.id);
             new_rows.push(row);
@@ -137,7 +137,7 @@ fn scan_batch(
         let policy = snap.clock_policy(
             Some(&row.policy),
             ticket.sla_policy.as_deref(),
-            &ticket.urgency,
+            ticket.urgency.as_str(),
         );
         let (Some(sign_due), Some(resolve_due)) = (ticket.sign_due_at, ticket.resolve_due_at)
         else {
@@ -165,7 +165,7 @@ fn scan_batch(
             || stand.escalation_level != ticket.escalation_level
         {
             marks
-                .entry((ticket.status.clone(), stand.overdue, stand.escalation_level))
+                .entry((ticket.status, stand.overdue, stand.escalation_level))
                 .or_default()
                 .push(ticket.id);
         }
@@ -190,7 +190,7 @@ fn scan_batch(
     }
     let timeline_at = started.elapsed();
     for ((status, overdue, level), ids) in &marks {
-        Ticket::mark_all(conn, ids, status, *overdue, *level, t)?;
+        Ticket::mark_all(conn, ids, *status, *overdue, *level, t)?;
     }
     let marked_at = started.elapsed();
     ClockRow::update_scanned(conn, &new_rows)?;
@@ -235,8 +235,8 @@ fn auto_close_event(ticket: &TicketSummary, at: NaiveDateTime) -> NewTicketEvent
         action: "auto_close".into(),
         actor_id: None,
         actor_department_id: None,
-        from_status: Some(Status::Resolved.as_str().into()),
-        to_status: Status::Closed.as_str().into(),
+        from_status: Some(Status::Resolved),
+        to_status: Status::Closed,
         note: None,
         detail: None,
         internal: false,

@@ -11,6 +11,7 @@ use diesel::QueryResult;
 use super::tickets::Loaded;
 use crate::domain::access::{Caller, DepartmentRef, TicketAction};
 use crate::domain::enterprise::{issue, FieldIssue};
+use crate::domain::role::Role;
 use crate::domain::ticket::{may_transfer_to, offered, Action, ActionField, Satisfaction};
 use crate::storage::departments::Department;
 use crate::storage::users::{User, UserFilter};
@@ -281,7 +282,7 @@ fn targets_of(
             TicketAction::Assign,
             staff
                 .into_iter()
-                .filter(|u| u.role == "officer" || u.role == "lead")
+                .filter(|u| matches!(u.role, Role::Officer | Role::Lead))
                 .map(|u| (u.id, u.display_name))
                 .collect(),
         );

@@ -200,7 +200,7 @@ pub async fn create_account(
                         email: email.as_str(),
                         display_name: &name,
                         phone: phone.as_deref(),
-                        role: role.as_str(),
+                        role,
                         department_id: dept_id,
                         enterprise_id: ent_id,
                         password_hash: Some(&hash),

@@ -5,15 +5,16 @@ use diesel::prelude::*;
 
 use super::connection::AnyConnection;
 use super::schema::departments;
+use crate::domain::region::{DepartmentKind, RegionLevel};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = departments)]
 pub struct Department {
     pub id: i64,
-    pub kind: String,
+    pub kind: DepartmentKind,
     pub name: String,
     pub region_code: Option<String>,
-    pub region_level: Option<String>,
+    pub region_level: Option<RegionLevel>,
     pub chain_code: Option<String>,
     pub parent_id: Option<i64>,
     pub path: String,

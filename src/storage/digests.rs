@@ -7,12 +7,13 @@ use diesel::prelude::*;
 use super::connection::AnyConnection;
 use super::schema::{departments, digests, sla_events, tickets, users};
 use super::users::escape_like;
+use crate::domain::role::Role;
 
 /// Departments with an active lead or supervisor: those who get a digest.
 pub fn departments_with_overseers(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
     users::table
         .filter(users::active.eq(true))
-        .filter(users::role.eq_any(["lead", "supervisor"]))
+        .filter(users::role.eq_any([Role::Lead, Role::Supervisor]))
         .filter(users::department_id.is_not_null())
         .select(users::department_id.assume_not_null())
         .distinct()

@@ -148,7 +148,7 @@ pub fn county_leads(
         .inner_join(departments::table)
         .filter(departments::kind.eq("county"))
         .filter(departments::region_code.eq(county))
-        .filter(users::role.eq("lead"))
+        .filter(users::role.eq(crate::domain::role::Role::Lead))
         .filter(users::active.eq(true))
         .order(users::id.asc())
         .select((users::id, users::email, users::locale))

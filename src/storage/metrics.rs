@@ -8,6 +8,7 @@ use super::connection::AnyConnection;
 use super::schema::{ticket_metrics, tickets};
 use crate::domain::metrics::history::{History, TicketNow};
 use crate::domain::metrics::{GivenRating, Satisfaction, TicketRecord};
+use crate::domain::routing::Urgency;
 use crate::domain::ticket::Status;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -235,15 +236,15 @@ pub struct Counted {
     pub place_code: String,
     pub department_id: i64,
     pub category: String,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub record: TicketRecord,
 }
 
 type Loaded = (
-    (i64, String, i64, String, String, NaiveDateTime, String),
+    (i64, String, i64, String, Urgency, NaiveDateTime, Status),
     (
         Option<NaiveDateTime>,
-        Option<String>,
+        Option<Satisfaction>,
         Option<bool>,
         i32,
         bool,
@@ -288,19 +289,17 @@ fn counted_all(conn: &mut AnyConnection, rows: Vec<Loaded>) -> QueryResult<Vec<C
     let mut given: std::collections::HashMap<i64, Vec<GivenRating>> =
         std::collections::HashMap::new();
     for ids in rated.chunks(2_000) {
-        let found: Vec<(i64, String, bool, NaiveDateTime)> = tr::table
+        let found: Vec<(i64, Satisfaction, bool, NaiveDateTime)> = tr::table
             .filter(tr::ticket_id.eq_any(ids))
             .order((tr::ticket_id.asc(), tr::id.asc()))
             .select((tr::ticket_id, tr::rating, tr::solved, tr::rated_at))
             .load(conn)?;
-        for (id, rating, solved, at) in found {
-            if let Some(satisfaction) = Satisfaction::parse(&rating) {
-                given.entry(id).or_default().push(GivenRating {
-                    at: at.and_utc(),
-                    satisfaction,
-                    solved,
-                });
-            }
+        for (id, satisfaction, solved, at) in found {
+            given.entry(id).or_default().push(GivenRating {
+                at: at.and_utc(),
+                satisfaction,
+                solved,
+            });
         }
     }
     Ok(rows
@@ -320,9 +319,9 @@ fn counted(row: Loaded, ratings: Vec<GivenRating>) -> Counted {
     ) = row;
     let now = TicketNow {
         filed_at: filed_at.and_utc(),
-        status: Status::parse(&status).unwrap_or(Status::Closed),
+        status,
         resolve_due: resolve_due.map(|d| d.and_utc()),
-        satisfaction: rating.as_deref().and_then(Satisfaction::parse),
+        satisfaction: rating,
         solved,
         ratings,
         reopened: reopened > 0,
@@ -399,7 +398,7 @@ type LiveColumns = (
     i64,
     String,
     NaiveDateTime,
-    String,
+    Status,
     Option<NaiveDateTime>,
     bool,
     Option<NaiveDateTime>,
@@ -449,7 +448,7 @@ fn live_row(c: LiveColumns) -> LiveRow {
             returns: 0,
             reopened: false,
             repeat: false,
-            open: Status::parse(&status).is_some_and(Status::is_open),
+            open: status.is_open(),
             overdue,
             sign_minutes: None,
             resolve_minutes: None,
@@ -513,7 +512,7 @@ pub fn live(
         i64,
         String,
         NaiveDateTime,
-        String,
+        Status,
         Option<NaiveDateTime>,
         bool,
     );

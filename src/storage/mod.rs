@@ -23,6 +23,7 @@ pub mod account_tokens;
 pub mod auth_events;
 pub mod catalogue;
 pub mod chains;
+pub mod codes;
 pub mod cohandling;
 pub mod connection;
 pub mod departments;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::connection::AnyConnection;
 use super::schema::{notification_preferences, outbox_messages, users};
 use crate::domain::notify::Audience;
+use crate::domain::role::Role;
 
 /// Kinds whose parameters carry a one-time link (see `MailKind::is_secret`).
 pub const SECRET_KINDS: [&str; 2] = ["activation", "password_reset"];
@@ -51,7 +52,7 @@ pub struct Reachable {
     pub id: i64,
     pub email: String,
     pub locale: String,
-    pub role: String,
+    pub role: Role,
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
 }
@@ -61,13 +62,15 @@ impl Reachable {
         match *audience {
             Audience::User(id) => self.id == id,
             Audience::Handlers(d) => {
-                self.department_id == Some(d) && matches!(self.role.as_str(), "officer" | "lead")
+                self.department_id == Some(d) && matches!(self.role, Role::Officer | Role::Lead)
             }
             Audience::Overseers(d) => {
-                self.department_id == Some(d) && matches!(self.role.as_str(), "lead" | "supervisor")
+                self.department_id == Some(d) && matches!(self.role, Role::Lead | Role::Supervisor)
             }
-            Audience::Leads(d) => self.department_id == Some(d) && self.role == "lead",
-            Audience::Enterprise(e) => self.enterprise_id == Some(e) && self.role == "enterprise",
+            Audience::Leads(d) => self.department_id == Some(d) && self.role == Role::Lead,
+            Audience::Enterprise(e) => {
+                self.enterprise_id == Some(e) && self.role == Role::Enterprise
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
             .iter()
             .map(|r| Region {
                 code: r.code.to_string(),
-                level: r.level.as_str().to_string(),
+                level: r.level,
                 name: r.name.clone(),
                 parent_code: r.parent_code.as_ref().map(|c| c.to_string()),
                 province_code: r.province_code.to_string(),
@@ -61,10 +61,10 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
             .iter()
             .map(|d| Department {
                 id: d.id,
-                kind: d.kind.as_str().to_string(),
+                kind: d.kind,
                 name: d.name.clone(),
                 region_code: d.region.as_ref().map(|(c, _)| c.to_string()),
-                region_level: d.region.as_ref().map(|(_, l)| l.as_str().to_string()),
+                region_level: d.region.as_ref().map(|(_, l)| *l),
                 chain_code: d.chain_code.clone(),
                 parent_id: d.parent_id,
                 path: d.path.clone(),
@@ -98,7 +98,7 @@ pub fn load_if_empty(conn: &mut AnyConnection) -> Result<Option<Loaded>, Storage
                             "outside_province".to_string()
                         }
                     }),
-                    target_level: rule.target.as_str().to_string(),
+                    target_level: rule.target,
                     sla_policy: rule.sla_policy.clone(),
                     notify_chain_platform: rule.notify_chain_platform,
                     created_at: now,

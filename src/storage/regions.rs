@@ -4,26 +4,18 @@ use diesel::prelude::*;
 
 use super::connection::AnyConnection;
 use super::schema::regions;
+use crate::domain::region::RegionLevel;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = regions)]
 pub struct Region {
     pub code: String,
-    pub level: String,
+    pub level: RegionLevel,
     pub name: String,
     pub parent_code: Option<String>,
     pub province_code: String,
     pub nominal: bool,
     pub department_id: Option<i64>,
-}
-
-/// Level order for "the highest-level region with this code first".
-fn level_rank(level: &str) -> u8 {
-    match level {
-        "province" => 0,
-        "city" => 1,
-        _ => 2,
-    }
 }
 
 impl Region {
@@ -34,7 +26,8 @@ impl Region {
             .filter(regions::code.eq(code))
             .select(Region::as_select())
             .load(conn)?;
-        found.sort_by_key(|r| level_rank(&r.level));
+        // The highest level first (the enum is ordered province, city, county).
+        found.sort_by_key(|r| r.level);
         Ok(found.into_iter().next())
     }
 
@@ -42,7 +35,7 @@ impl Region {
     pub fn find_at(
         conn: &mut AnyConnection,
         code: &str,
-        level: &str,
+        level: RegionLevel,
     ) -> QueryResult<Option<Region>> {
         regions::table
             .find((code, level))
@@ -66,11 +59,7 @@ impl Region {
             .filter(regions::code.eq_any(codes))
             .select(Region::as_select())
             .load(conn)?;
-        found.sort_by(|a, b| {
-            a.code
-                .cmp(&b.code)
-                .then(level_rank(&a.level).cmp(&level_rank(&b.level)))
-        });
+        found.sort_by(|a, b| a.code.cmp(&b.code).then(a.level.cmp(&b.level)));
         Ok(found)
     }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::connection::AnyConnection;
 use super::schema::routing_rules;
+use crate::domain::routing::TargetLevel;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = routing_rules)]
@@ -19,7 +20,7 @@ pub struct RoutingRuleRow {
     pub listed: Option<String>,
     pub chain_code: Option<String>,
     pub reach: Option<String>,
-    pub target_level: String,
+    pub target_level: TargetLevel,
     pub sla_policy: Option<String>,
     pub notify_chain_platform: bool,
     pub created_at: NaiveDateTime,
@@ -60,7 +61,7 @@ pub struct RoutingRuleFields {
     pub listed: Option<String>,
     pub chain_code: Option<String>,
     pub reach: Option<String>,
-    pub target_level: String,
+    pub target_level: TargetLevel,
     pub sla_policy: Option<String>,
     pub notify_chain_platform: bool,
     pub updated_at: NaiveDateTime,

@@ -20,7 +20,7 @@ pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 #[diesel(table_name = calendar_days)]
 pub struct CalendarDay {
     pub day: NaiveDate,
-    pub kind: String,
+    pub kind: DayKind,
     pub note: String,
     pub updated_at: NaiveDateTime,
 }
@@ -29,18 +29,18 @@ impl CalendarDay {
     pub fn of(d: &MarkedDay, at: NaiveDateTime) -> CalendarDay {
         CalendarDay {
             day: d.date,
-            kind: d.kind.as_str().into(),
+            kind: d.kind,
             note: d.note.clone(),
             updated_at: at,
         }
     }
 
-    pub fn marked(&self) -> Option<MarkedDay> {
-        Some(MarkedDay {
+    pub fn marked(&self) -> MarkedDay {
+        MarkedDay {
             date: self.day,
-            kind: DayKind::parse(&self.kind)?,
+            kind: self.kind,
             note: self.note.clone(),
-        })
+        }
     }
 
     pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<CalendarDay>> {
@@ -93,9 +93,9 @@ fn year_bounds(year: i32) -> (NaiveDate, NaiveDate) {
 pub struct PolicyRow {
     pub name: String,
     pub sign_value: i64,
-    pub sign_unit: String,
+    pub sign_unit: Unit,
     pub resolve_value: i64,
-    pub resolve_unit: String,
+    pub resolve_unit: Unit,
     pub warning_percent: i32,
     pub escalation_working_days: i32,
     pub updated_at: NaiveDateTime,
@@ -106,9 +106,9 @@ impl PolicyRow {
         PolicyRow {
             name: p.name.clone(),
             sign_value: p.sign.value,
-            sign_unit: p.sign.unit.as_str().into(),
+            sign_unit: p.sign.unit,
             resolve_value: p.resolve.value,
-            resolve_unit: p.resolve.unit.as_str().into(),
+            resolve_unit: p.resolve.unit,
             warning_percent: p.warning_percent,
             escalation_working_days: p.escalation_working_days,
             updated_at: at,
@@ -116,16 +116,15 @@ impl PolicyRow {
     }
 
     pub fn policy(&self) -> Policy {
-        let unit = |u: &str| Unit::parse(u).unwrap_or(Unit::WorkingDays);
         Policy {
             name: self.name.clone(),
             sign: Target {
                 value: self.sign_value,
-                unit: unit(&self.sign_unit),
+                unit: self.sign_unit,
             },
             resolve: Target {
                 value: self.resolve_value,
-                unit: unit(&self.resolve_unit),
+                unit: self.resolve_unit,
             },
             warning_percent: self.warning_percent,
             escalation_working_days: self.escalation_working_days,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::connection::AnyConnection;
 use super::schema::users;
+use crate::domain::role::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -13,7 +14,7 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub phone: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
     pub password_hash: Option<String>,
@@ -33,7 +34,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub display_name: &'a str,
     pub phone: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
     pub password_hash: Option<&'a str>,

@@ -90,7 +90,7 @@ async fn login(
     match state.auth.login(&f.email, f.password, &client).await {
         Ok((tokens, user)) => {
             start_session(&req, &tokens, user.id);
-            let role = crate::domain::role::Role::parse(&user.role);
+            let role = Some(user.role);
             let to = if next != "/" {
                 next
             } else {

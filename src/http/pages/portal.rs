@@ -159,8 +159,7 @@ async fn file_page(
             let province = format!("{}0000", &e.county_code[..2.min(e.county_code.len())]);
             let mut places = Vec::new();
             for city in Region::children(conn, &province)? {
-                let counties: Vec<(String, String)> = if city.level == RegionLevel::County.as_str()
-                {
+                let counties: Vec<(String, String)> = if city.level == RegionLevel::County {
                     vec![(city.code.clone(), city.name.clone())]
                 } else {
                     Region::children(conn, &city.code)?

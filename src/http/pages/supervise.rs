@@ -569,7 +569,7 @@ async fn supervision_list(
             id: t.id,
             number: t.number.clone(),
             title: t.title.clone(),
-            status: super::labels::status(&t.status, en),
+            status: super::labels::status(t.status.as_str(), en),
             handling: depts
                 .get(&t.handling_department_id)
                 .cloned()

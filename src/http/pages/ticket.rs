@@ -231,11 +231,11 @@ async fn build(
         number: t.number.clone(),
         title: t.title.clone(),
         description: t.description.clone(),
-        status: labels::status(&t.status, en),
-        status_code: t.status.clone(),
+        status: labels::status(t.status.as_str(), en),
+        status_code: t.status.as_str().to_string(),
         category: names.categories.label(&t.category, en),
-        urgency: labels::urgency(&t.urgency, en),
-        urgency_code: t.urgency.clone(),
+        urgency: labels::urgency(t.urgency.as_str(), en),
+        urgency_code: t.urgency.as_str().to_string(),
         place: names
             .regions
             .get(&t.place_code)
@@ -260,7 +260,7 @@ async fn build(
             .assignee_id
             .map(|a| names.users.get(&a).cloned().unwrap_or_default()),
         filed_at: beijing(t.filed_at),
-        rating: t.rating.as_deref().map(|r| labels::satisfaction(r, en)),
+        rating: t.rating.map(|r| labels::satisfaction(r.as_str(), en)),
         version: t.version,
     };
     let mut clocks = Vec::new();
@@ -302,7 +302,10 @@ async fn build(
                 clock: loaded
                     .cohandling
                     .iter()
-                    .find(|c| d.role == "cohandler" && c.department_id == d.department_id)
+                    .find(|c| {
+                        d.role == crate::domain::ticket::Involvement::Cohandler
+                            && c.department_id == d.department_id
+                    })
                     .map(|c| {
                         let state = crate::services::cohandling::standing(c, state.sla.now());
                         let words = match (state, en) {

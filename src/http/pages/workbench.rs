@@ -116,13 +116,13 @@ pub async fn rows(
     let rows = found
         .into_iter()
         .map(|t| {
-            let open = crate::domain::ticket::Status::parse(&t.status).is_some_and(|s| s.is_open());
+            let open = t.status.is_open();
             let opinion_due = owed.get(&t.id).copied().filter(|_| open);
             let due = if !open {
                 None
             } else if opinion_due.is_some() {
                 opinion_due
-            } else if t.status == "pending_sign" {
+            } else if t.status == crate::domain::ticket::Status::PendingSign {
                 t.sign_due_at
             } else {
                 t.resolve_due_at
@@ -145,11 +145,11 @@ pub async fn rows(
                 id: t.id,
                 number: t.number.clone(),
                 title: t.title.clone(),
-                status: labels::status(&t.status, en),
-                status_code: t.status.clone(),
+                status: labels::status(t.status.as_str(), en),
+                status_code: t.status.as_str().to_string(),
                 category: terms.0.label(&t.category, en),
-                urgency: labels::urgency(&t.urgency, en),
-                urgency_code: t.urgency.clone(),
+                urgency: labels::urgency(t.urgency.as_str(), en),
+                urgency_code: t.urgency.as_str().to_string(),
                 place: places
                     .get(&t.place_code)
                     .cloned()

@@ -341,12 +341,14 @@ impl From<TicketError> for ApiError {
             }
             TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict).with_detail(
                 format!(
-                    "工单已被他人更新（当前版本 {}，状态 {}），请刷新后重试。",
-                    current.version, current.status
+                    "工单已被他人更新（当前版本 {}，状态：{}），请刷新后重试。",
+                    current.version,
+                    current.status.name_zh()
                 ),
                 format!(
                     "The ticket was changed by someone else (now version {}, {}); reload and retry.",
-                    current.version, current.status
+                    current.version,
+                    current.status.as_str()
                 ),
             ),
             TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)

@@ -80,14 +80,14 @@ impl From<&Ticket> for TicketView {
             version: t.version,
             enterprise_id: t.enterprise_id,
             category: t.category.clone(),
-            urgency: t.urgency.clone(),
+            urgency: t.urgency.as_str().to_string(),
             title: t.title.clone(),
             description: t.description.clone(),
             place_code: t.place_code.clone(),
             regions_involved: list(&t.regions_involved),
             whitelisted: t.whitelisted,
             chains: list(&t.chains),
-            status: t.status.clone(),
+            status: t.status.as_str().to_string(),
             handling_department_id: t.handling_department_id,
             handling_department_name: None,
             handling_department_phone: None,
@@ -102,7 +102,7 @@ impl From<&Ticket> for TicketView {
             urged_count: Some(t.urged_count),
             reopened_count: t.reopened_count,
             bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,
-            rating: t.rating.clone(),
+            rating: t.rating.map(|r| r.as_str().to_string()),
             solved: t.solved,
             filed_at: t.filed_at.and_utc(),
             resolved_at: t.resolved_at.map(|at| at.and_utc()),
@@ -209,10 +209,10 @@ pub(crate) fn detail(
             .into_iter()
             .filter(|_| !enterprise)
             .map(|d| {
-                let clock = loaded
-                    .cohandling
-                    .iter()
-                    .find(|c| c.department_id == d.department_id && d.role == "cohandler");
+                let clock = loaded.cohandling.iter().find(|c| {
+                    c.department_id == d.department_id
+                        && d.role == crate::domain::ticket::Involvement::Cohandler
+                });
                 InvolvedDepartment {
                     opinion_due_at: clock.map(|c| c.due_at.and_utc()),
                     opinion_clock: clock
@@ -220,7 +220,7 @@ pub(crate) fn detail(
                     opinion_on_time: clock.and_then(|c| c.answered_at.map(|a| a <= c.due_at)),
                     department_name: loaded.directory.department_name(d.department_id),
                     department_id: d.department_id,
-                    role: d.role,
+                    role: d.role.as_str().to_string(),
                     opinion: d.opinion,
                     opinion_posted: d.opinion_posted,
                     released: d.released,
@@ -267,8 +267,8 @@ pub(crate) fn timeline(
                 actor_department_name: e
                     .actor_department_id
                     .and_then(|id| names.department_name(id)),
-                from_status: e.from_status,
-                to_status: Some(e.to_status),
+                from_status: e.from_status.map(|s| s.as_str().to_string()),
+                to_status: Some(e.to_status.as_str().to_string()),
                 note: if enterprise && moved && !public {
                     None
                 } else {

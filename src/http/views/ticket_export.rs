@@ -8,7 +8,7 @@ use chrono_tz::Asia::Shanghai;
 use super::export::{streamed, Cell, SheetWriter, XLSX_MAX_ROWS};
 use super::metrics::{file_format, FormatParam};
 use crate::domain::access::Caller;
-use crate::domain::ticket::Status;
+use crate::domain::ticket::Satisfaction;
 use crate::http::lang::Lang;
 use crate::http::problem::ApiError;
 use crate::http::AppState;
@@ -112,18 +112,17 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         "critical" => Some("特急"),
         _ => None,
     };
-    let rating = t.rating.as_deref().map(|r| match r {
-        "satisfied" => ("satisfied", "满意"),
-        "basically_satisfied" => ("basically satisfied", "基本满意"),
-        "dissatisfied" => ("dissatisfied", "不满意"),
-        other => (other, other),
+    let rating = t.rating.map(|r| match r {
+        Satisfaction::Satisfied => ("satisfied", "满意"),
+        Satisfaction::BasicallySatisfied => ("basically satisfied", "基本满意"),
+        Satisfaction::Dissatisfied => ("dissatisfied", "不满意"),
     });
     vec![
         text(&t.number),
         text(&t.title),
         text(&names.categories.label(&t.category, en)),
-        label(&t.urgency, urgency),
-        label(&t.status, Status::parse(&t.status).map(Status::name_zh)),
+        label(t.urgency.as_str(), urgency),
+        label(t.status.as_str(), Some(t.status.name_zh())),
         text(
             names
                 .enterprises

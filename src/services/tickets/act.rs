@@ -88,7 +88,7 @@ fn check_references(
             let ok = User::find(conn, *assignee)?.is_some_and(|u| {
                 u.active
                     && u.department_id == Some(loaded.ticket.handling_department_id)
-                    && matches!(u.role.as_str(), "officer" | "lead")
+                    && matches!(u.role, Role::Officer | Role::Lead)
             });
             Ok((!ok).then_some(Refusal::Rule {
                 zh: "只能指派给承办部门在岗的经办人或负责人。",
@@ -167,14 +167,14 @@ pub async fn act(
                 satisfaction,
                 solved,
                 ..
-            } => (Some(satisfaction.as_str().to_string()), Some(*solved)),
+            } => (Some(*satisfaction), Some(*solved)),
             Action::Reopen { .. } => (None, None),
-            _ => (old.rating.clone(), old.solved),
+            _ => (old.rating, old.solved),
         };
         let policy = snap.clock_policy(
             loaded.clock.as_ref().map(|c| c.policy.as_str()),
             old.sla_policy.as_deref(),
-            &old.urgency,
+            old.urgency.as_str(),
         );
         let (row, mut clocks) = sla::stored_clocks(
             &snap,
@@ -206,7 +206,7 @@ pub async fn act(
         );
         settled.row.closed_at = next.closed_at;
         let change = TicketChange {
-            status: next.status.as_str().into(),
+            status: next.status,
             version: old.version + 1,
             handling_department_id: next.handling.id,
             sent_from_department_id: next.sent_from.as_ref().map(|d| d.id),
@@ -276,7 +276,7 @@ pub async fn act(
                     &TicketDepartment {
                         ticket_id: id,
                         department_id: loaded.state.handling.id,
-                        role: "passed".into(),
+                        role: Involvement::Passed,
                         opinion: None,
                         opinion_posted: false,
                         released: false,
@@ -300,7 +300,7 @@ pub async fn act(
                         _ => loaded
                             .departments
                             .iter()
-                            .find(|d| d.department_id == c.department.id && d.role == "cohandler")
+                            .find(|d| d.department_id == c.department.id && d.role == Involvement::Cohandler)
                             .and_then(|d| d.opinion.clone()),
                     };
                     TicketDepartment::put(
@@ -308,7 +308,7 @@ pub async fn act(
                         &TicketDepartment {
                             ticket_id: id,
                             department_id: c.department.id,
-                            role: "cohandler".into(),
+                            role: Involvement::Cohandler,
                             opinion,
                             opinion_posted: c.opinion_posted,
                             released: c.released,
@@ -334,8 +334,8 @@ pub async fn act(
                     action: action.name().into(),
                     actor_id: Some(caller.user_id),
                     actor_department_id: caller.department.as_ref().map(|d| d.id),
-                    from_status: Some(loaded.state.status.as_str().into()),
-                    to_status: next.status.as_str().into(),
+                    from_status: Some(loaded.state.status),
+                    to_status: next.status,
                     note: note_of(&action),
                     detail: detail_of(&action),
                     internal: is_internal(&action),
@@ -373,8 +373,8 @@ pub async fn act(
                         action: "auto_assign".into(),
                         actor_id: None,
                         actor_department_id: Some(next.handling.id),
-                        from_status: Some(next.status.as_str().into()),
-                        to_status: next.status.as_str().into(),
+                        from_status: Some(next.status),
+                        to_status: next.status,
                         note: None,
                         detail: Some(serde_json::json!({ "assignee": officer }).to_string()),
                         internal: true,
@@ -413,7 +413,7 @@ fn least_loaded_officer(conn: &mut AnyConnection, department_id: i64) -> QueryRe
     use crate::storage::schema::users;
     let officers: Vec<i64> = users::table
         .filter(users::department_id.eq(department_id))
-        .filter(users::role.eq("officer"))
+        .filter(users::role.eq(Role::Officer))
         .filter(users::active.eq(true))
         .order(users::id.asc())
         .select(users::id)

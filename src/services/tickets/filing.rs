@@ -54,7 +54,7 @@ fn rule_of(row: &crate::storage::routing_rules::RoutingRuleRow) -> RoutingRule {
             "outside_province" => Some(Reach::OutsideProvince),
             _ => None,
         }),
-        target: TargetLevel::parse(&row.target_level).unwrap_or(TargetLevel::County),
+        target: row.target_level,
         sla_policy: row.sla_policy.clone(),
         notify_chain_platform: row.notify_chain_platform,
     }
@@ -73,7 +73,7 @@ fn target_department(
             .first(conn)
             .optional(),
         Some((code, level)) => {
-            Ok(Region::find_at(conn, code.as_str(), level.as_str())?.and_then(|r| r.department_id))
+            Ok(Region::find_at(conn, code.as_str(), level)?.and_then(|r| r.department_id))
         }
     }
 }
@@ -304,7 +304,7 @@ async fn filing(
                             enterprise_id,
                             filer_id: filer,
                             category: category.clone(),
-                            urgency: urgency.as_str().into(),
+                            urgency,
                             title: title.clone(),
                             description: description.clone(),
                             place_code: place.to_string(),
@@ -319,7 +319,7 @@ async fn filing(
                                 format!(",{},", chains.join(","))
                             },
                             whitelisted: !scopes.is_empty(),
-                            status: Status::PendingSign.as_str().into(),
+                            status: Status::PendingSign,
                             handling_department_id: handling,
                             sla_policy: decision.sla_policy.clone(),
                             sign_due_at: Some(naive(clocks.sign.due_at)),
@@ -337,7 +337,7 @@ async fn filing(
                             actor_id: Some(filer),
                             actor_department_id: None,
                             from_status: None,
-                            to_status: Status::PendingSign.as_str().into(),
+                            to_status: Status::PendingSign,
                             note: None,
                             detail: Some(
                                 serde_json::json!({

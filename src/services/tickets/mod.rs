@@ -16,9 +16,7 @@ use crate::domain::routing::{
     self, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
 };
 use crate::domain::sla::Clocks;
-use crate::domain::ticket::{
-    decide, Action, Cohandler, Refusal, Satisfaction, Status, TicketState,
-};
+use crate::domain::ticket::{decide, Action, Cohandler, Involvement, Refusal, Status, TicketState};
 use crate::services::filing_limits::FilingLimits;
 use crate::services::notify;
 use crate::services::sla::{self, Sla};

@@ -12,7 +12,7 @@ fn needs_action(caller: &Caller) -> store::Visibility {
         (Role::Officer | Role::Lead, Some(d)) => {
             let owed = ticket_departments::table
                 .filter(ticket_departments::department_id.eq(d.id))
-                .filter(ticket_departments::role.eq("cohandler"))
+                .filter(ticket_departments::role.eq(crate::domain::ticket::Involvement::Cohandler))
                 .filter(ticket_departments::opinion_posted.eq(false))
                 .filter(ticket_departments::released.eq(false))
                 .select(ticket_departments::ticket_id);

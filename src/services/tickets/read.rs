@@ -58,7 +58,7 @@ pub(super) fn assemble(
     let mut cohandlers = Vec::new();
     for d in &departments {
         let r = dept_ref(d.department_id)?;
-        if d.role == "passed" {
+        if d.role == crate::domain::ticket::Involvement::Passed {
             passed.push(r);
         } else {
             cohandlers.push(Cohandler {
@@ -84,7 +84,7 @@ pub(super) fn assemble(
         cohandlers: cohandlers.iter().map(|c| c.department.clone()).collect(),
     };
     let state = TicketState {
-        status: Status::parse(&ticket.status).unwrap_or(Status::PendingSign),
+        status: ticket.status,
         handling,
         sent_from,
         assignee: ticket.assignee_id,
@@ -93,7 +93,7 @@ pub(super) fn assemble(
         resolve_due: ticket.resolve_due_at,
         resolved_at: ticket.resolved_at,
         closed_at: clock.as_ref().and_then(|c| c.closed_at),
-        rating: ticket.rating.as_deref().and_then(Satisfaction::parse),
+        rating: ticket.rating,
         solved: ticket.solved,
         sent_on: ticket.sent_on_count,
         returns: 0,

@@ -37,7 +37,7 @@ fn row(d: Department, en: bool) -> DeptRow {
     DeptRow {
         id: d.id,
         name: d.name,
-        kind: crate::http::pages::labels::department_kind(&d.kind, en).to_string(),
+        kind: crate::http::pages::labels::department_kind(d.kind.as_str(), en).to_string(),
         region: d.region_code.unwrap_or_default(),
         active: d.active,
         auto_assign: d.auto_assign,

@@ -124,7 +124,7 @@ async fn render_list(
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
-            role: Role::parse(&u.role).map_or("?", |r| role_label(r, en)),
+            role: role_label(u.role, en),
             email: u.email,
             name: u.display_name,
             department_id: u.department_id,
