@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 
+use super::codes::Codes;
 use super::connection::{AnyConnection, MultiBackend};
 use super::schema::{
     idempotency_keys, ticket_counters, ticket_departments, ticket_events, tickets,
@@ -23,8 +24,8 @@ pub struct Ticket {
     pub title: String,
     pub description: String,
     pub place_code: String,
-    pub regions_involved: String,
-    pub chains: String,
+    pub regions_involved: Codes,
+    pub chains: Codes,
     pub whitelisted: bool,
     pub status: Status,
     pub version: i32,
@@ -96,8 +97,8 @@ pub struct NewTicket {
     pub title: String,
     pub description: String,
     pub place_code: String,
-    pub regions_involved: String,
-    pub chains: String,
+    pub regions_involved: Codes,
+    pub chains: Codes,
     pub whitelisted: bool,
     pub status: Status,
     pub handling_department_id: i64,

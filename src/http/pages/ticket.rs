@@ -214,9 +214,9 @@ async fn build(
             .unwrap_or_else(|| format!("#{id}"))
     };
     let t = &loaded.ticket;
-    let list = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|x| !x.is_empty())
+    let list = |codes: &crate::storage::codes::Codes| -> Vec<String> {
+        codes
+            .iter()
             .map(|code| {
                 names
                     .regions
@@ -245,8 +245,7 @@ async fn build(
         whitelisted: t.whitelisted,
         chains: t
             .chains
-            .split(',')
-            .filter(|x| !x.is_empty())
+            .iter()
             .map(|code| names.chains.label(code, en))
             .collect(),
         bounced: t.sent_on_count > crate::domain::ticket::BOUNCE_THRESHOLD,

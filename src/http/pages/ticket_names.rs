@@ -49,12 +49,7 @@ pub(super) async fn load_names(
     user_ids.extend(t.assignee_id);
     dept_ids.push(t.handling_department_id);
     dept_ids.extend(loaded.departments.iter().map(|d| d.department_id));
-    let mut codes: Vec<String> = t
-        .regions_involved
-        .split(',')
-        .filter(|x| !x.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut codes: Vec<String> = t.regions_involved.to_vec();
     codes.push(t.place_code.clone());
     let cohandlers: Vec<i64> = loaded
         .state

@@ -161,8 +161,7 @@ pub async fn rows(
                 whitelisted: t.whitelisted,
                 chains: t
                     .chains
-                    .split(',')
-                    .filter(|c| !c.is_empty())
+                    .iter()
                     .map(|c| terms.1.label(c, en))
                     .collect::<Vec<_>>()
                     .join(" "),

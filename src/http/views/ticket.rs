@@ -68,12 +68,6 @@ pub struct TicketView {
 
 impl From<&Ticket> for TicketView {
     fn from(t: &Ticket) -> Self {
-        let list = |s: &str| {
-            s.split(',')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
         TicketView {
             id: t.id,
             number: t.number.clone(),
@@ -84,9 +78,9 @@ impl From<&Ticket> for TicketView {
             title: t.title.clone(),
             description: t.description.clone(),
             place_code: t.place_code.clone(),
-            regions_involved: list(&t.regions_involved),
+            regions_involved: t.regions_involved.to_vec(),
             whitelisted: t.whitelisted,
-            chains: list(&t.chains),
+            chains: t.chains.to_vec(),
             status: t.status.as_str().to_string(),
             handling_department_id: t.handling_department_id,
             handling_department_name: None,

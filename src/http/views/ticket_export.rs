@@ -146,8 +146,7 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         yes_no(t.whitelisted),
         text(
             &t.chains
-                .split(',')
-                .filter(|c| !c.is_empty())
+                .iter()
                 .map(|c| names.chains.label(c, en))
                 .collect::<Vec<_>>()
                 .join(if en { ", " } else { "、" }),

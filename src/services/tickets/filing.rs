@@ -308,16 +308,8 @@ async fn filing(
                             title: title.clone(),
                             description: description.clone(),
                             place_code: place.to_string(),
-                            regions_involved: involved
-                                .iter()
-                                .map(|c| c.to_string())
-                                .collect::<Vec<_>>()
-                                .join(","),
-                            chains: if chains.is_empty() {
-                                String::new()
-                            } else {
-                                format!(",{},", chains.join(","))
-                            },
+                            regions_involved: involved.iter().map(|c| c.to_string()).collect(),
+                            chains: chains.iter().collect(),
                             whitelisted: !scopes.is_empty(),
                             status: Status::PendingSign,
                             handling_department_id: handling,

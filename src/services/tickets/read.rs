@@ -71,12 +71,7 @@ pub(super) fn assemble(
     let sent_from = ticket.sent_from_department_id.map(dept_ref).transpose()?;
     let facts = TicketFacts {
         enterprise_id: ticket.enterprise_id,
-        enterprise_chains: ticket
-            .chains
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_string)
-            .collect(),
+        enterprise_chains: ticket.chains.to_vec(),
         place: RegionCode::parse(&ticket.place_code)
             .map_err(|_| diesel::result::Error::NotFound)?,
         handling: handling.clone(),
