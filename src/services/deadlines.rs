@@ -212,7 +212,7 @@ fn recompute_one(
         action: "deadline_recomputed".into(),
         actor_id: None,
         actor_department_id: None,
-        from_status: Some(ticket.status.clone()),
+        from_status: Some(ticket.status),
         to_status: ticket.status,
         note: None,
         detail: Some(detail.to_string()),

@@ -495,7 +495,7 @@ impl TicketDepartment {
     /// Records a row unless it is there already.
     pub fn put(conn: &mut AnyConnection, row: &TicketDepartment) -> QueryResult<()> {
         let existing = ticket_departments::table
-            .find((row.ticket_id, row.department_id, row.role.clone()))
+            .find((row.ticket_id, row.department_id, row.role))
             .select(TicketDepartment::as_select())
             .first(conn)
             .optional()?;
@@ -509,7 +509,7 @@ impl TicketDepartment {
                 diesel::update(ticket_departments::table.find((
                     row.ticket_id,
                     row.department_id,
-                    row.role.clone(),
+                    row.role,
                 )))
                 .set((
                     ticket_departments::opinion.eq(row.opinion.clone()),
