@@ -4,7 +4,7 @@
 //! failure. Keys are an account *and* the client trying it, so a stranger
 //! who keeps guessing slows only themself, never the owner on its own client.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
@@ -23,14 +23,14 @@ pub struct ThrottlePolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleState {
     pub failures: i32,
-    pub window_started_at: NaiveDateTime,
-    pub locked_until: Option<NaiveDateTime>,
+    pub window_started_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
     /// The latest failure counted.
-    pub last_failure_at: NaiveDateTime,
+    pub last_failure_at: DateTime<Utc>,
 }
 
 /// Seconds the caller must wait, if the key is delayed at `now`.
-pub fn retry_after(state: Option<&ThrottleState>, now: NaiveDateTime) -> Option<u64> {
+pub fn retry_after(state: Option<&ThrottleState>, now: DateTime<Utc>) -> Option<u64> {
     let until = state?.locked_until?;
     (until > now).then(|| (until - now).num_seconds().max(1) as u64)
 }
@@ -55,7 +55,7 @@ pub fn delay_after(failures: i32, policy: &ThrottlePolicy) -> Option<Duration> {
 /// The state after one more failure at `now`.
 pub fn after_failure(
     state: Option<&ThrottleState>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     policy: &ThrottlePolicy,
 ) -> ThrottleState {
     let quiet = |s: &ThrottleState| {
@@ -93,11 +93,12 @@ mod tests {
         }
     }
 
-    fn t0() -> NaiveDateTime {
+    fn t0() -> DateTime<Utc> {
         chrono::NaiveDate::from_ymd_opt(2022, 4, 28)
             .unwrap()
             .and_hms_opt(9, 0, 0)
             .unwrap()
+            .and_utc()
     }
 
     #[test]

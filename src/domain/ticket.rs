@@ -2,7 +2,7 @@
 //! state, or a typed refusal saying why. Pure: the caller supplies the facts
 //! and the clock, and writes the outcome and its event in one transaction.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, Utc};
 
 use super::access::{may_act_on_ticket, Caller, DepartmentRef, TicketAction, TicketFacts};
 use super::role::Role;
@@ -168,10 +168,10 @@ pub struct TicketState {
     pub assignee: Option<i64>,
     pub cohandlers: Vec<Cohandler>,
     pub extension_pending: bool,
-    pub resolve_due: Option<NaiveDateTime>,
-    pub resolved_at: Option<NaiveDateTime>,
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
     /// When it closed: rated, or closed automatically.
-    pub closed_at: Option<NaiveDateTime>,
+    pub closed_at: Option<DateTime<Utc>>,
     pub rating: Option<Satisfaction>,
     /// The enterprise's answer to "was it solved", with its rating.
     pub solved: Option<bool>,
@@ -370,7 +370,7 @@ pub const REOPEN_WINDOW_DAYS: i64 = 30;
 
 /// Whether a ticket may still be reopened: within the window from its
 /// closing, or from its resolution while it awaits a rating.
-pub fn within_reopen_window(state: &TicketState, now: NaiveDateTime) -> bool {
+pub fn within_reopen_window(state: &TicketState, now: DateTime<Utc>) -> bool {
     let since = match state.status {
         Status::Closed => state.closed_at.or(state.resolved_at),
         _ => state.resolved_at,
@@ -387,7 +387,7 @@ pub fn enterprise_may_reopen(state: &TicketState) -> bool {
 }
 
 /// Whether an auto-closed ticket (closed with no rating) may still be rated.
-pub fn may_rate_late(state: &TicketState, now: NaiveDateTime) -> bool {
+pub fn may_rate_late(state: &TicketState, now: DateTime<Utc>) -> bool {
     state.status == Status::Closed
         && state.rating.is_none()
         && state
@@ -411,7 +411,7 @@ pub fn is_bounced(state: &TicketState) -> bool {
 }
 
 /// The system closes a resolved ticket nobody rated in time.
-pub fn auto_close(state: &TicketState, now: NaiveDateTime) -> Option<TicketState> {
+pub fn auto_close(state: &TicketState, now: DateTime<Utc>) -> Option<TicketState> {
     (state.status == Status::Resolved).then(|| TicketState {
         status: Status::Closed,
         closed_at: Some(now),

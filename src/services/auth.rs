@@ -158,7 +158,7 @@ impl Authenticator {
                 ))
             })
             .await?;
-        let t = now();
+        let t = now().and_utc();
         Ok(
             [retry_after(acc.as_ref(), t), retry_after(addr.as_ref(), t)]
                 .into_iter()

@@ -195,7 +195,7 @@ pub async fn offer(
     loaded: &Loaded,
     now: NaiveDateTime,
 ) -> Result<Vec<Offered>, StorageError> {
-    let offer = offered(caller, &loaded.facts, &loaded.state, now);
+    let offer = offered(caller, &loaded.facts, &loaded.state, now.and_utc());
     let handling = loaded.state.handling.clone();
     let cohandlers: Vec<(i64, bool)> = loaded
         .state

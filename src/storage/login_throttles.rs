@@ -22,9 +22,9 @@ impl From<&Row> for ThrottleState {
     fn from(r: &Row) -> Self {
         ThrottleState {
             failures: r.failures,
-            window_started_at: r.window_started_at,
-            locked_until: r.locked_until,
-            last_failure_at: r.updated_at,
+            window_started_at: r.window_started_at.and_utc(),
+            locked_until: r.locked_until.map(|t| t.and_utc()),
+            last_failure_at: r.updated_at.and_utc(),
         }
     }
 }
@@ -55,14 +55,14 @@ pub fn record_failure(
             let current = lock_row(conn, key)?;
             let next = after_failure(
                 current.as_ref().map(ThrottleState::from).as_ref(),
-                now,
+                now.and_utc(),
                 policy,
             );
             let row = Row {
                 key: key.to_string(),
                 failures: next.failures,
-                window_started_at: next.window_started_at,
-                locked_until: next.locked_until,
+                window_started_at: next.window_started_at.naive_utc(),
+                locked_until: next.locked_until.map(|t| t.naive_utc()),
                 updated_at: now,
             };
             if current.is_some() {

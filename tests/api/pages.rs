@@ -50,7 +50,7 @@ async fn allowed(app: &TestApp, email: &str, id: i64) -> Vec<String> {
     let (loaded, _) = yizhan::services::tickets::get(&app.db, &app.sla, &caller, id)
         .await
         .unwrap();
-    let now = app.sla.now().naive_utc();
+    let now = app.sla.now();
     let mut names: Vec<String> =
         yizhan::domain::ticket::offered(&caller, &loaded.facts, &loaded.state, now)
             .into_iter()

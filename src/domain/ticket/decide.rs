@@ -82,7 +82,7 @@ pub fn decide(
     facts: &TicketFacts,
     state: &TicketState,
     action: &Action,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<TicketState, Refusal> {
     let kind = action.kind();
     if !may_act_on_ticket(caller, facts, kind) {

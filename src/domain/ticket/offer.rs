@@ -1,6 +1,6 @@
 //! What a page offers: the actions a caller may take on a ticket right now.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::{
     enterprise_may_reopen, may_rate_late, parent_of, within_reopen_window, Status, TicketState,
@@ -34,7 +34,7 @@ pub fn offered(
     caller: &Caller,
     facts: &TicketFacts,
     state: &TicketState,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Vec<TicketAction> {
     TicketAction::ALL
         .into_iter()
@@ -45,7 +45,7 @@ pub fn offered(
 }
 
 /// The rules of [`super::decide`] that depend on the state, not the fields.
-fn possible(kind: TicketAction, caller: &Caller, state: &TicketState, now: NaiveDateTime) -> bool {
+fn possible(kind: TicketAction, caller: &Caller, state: &TicketState, now: DateTime<Utc>) -> bool {
     use TicketAction::*;
     let unsettled = state
         .cohandlers

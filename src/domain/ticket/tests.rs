@@ -1,15 +1,16 @@
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use proptest::prelude::*;
 
 use super::*;
 use crate::domain::access::TicketFacts;
 use crate::domain::fixtures::*;
 
-fn t0() -> NaiveDateTime {
+fn t0() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2022, 4, 28)
         .unwrap()
         .and_hms_opt(9, 0, 0)
         .unwrap()
+        .and_utc()
 }
 
 /// A Pudong (400) ticket of enterprise 7, just filed.

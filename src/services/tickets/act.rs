@@ -143,7 +143,7 @@ pub async fn act(
         }
         let at = sla.now();
         let t = naive(at);
-        let next = match decide(&caller, &loaded.facts, &loaded.state, &action, t) {
+        let next = match decide(&caller, &loaded.facts, &loaded.state, &action, at) {
             Ok(n) => n,
             Err(r) => return Ok(Err(TicketError::Refused(r))),
         };
@@ -201,10 +201,10 @@ pub async fn act(
                 handling: &next.handling,
                 passed_through: &passed,
                 sent_on: next.sent_on,
-                resolved_at: next.resolved_at,
+                resolved_at: next.resolved_at.map(|d| d.naive_utc()),
             },
         );
-        settled.row.closed_at = next.closed_at;
+        settled.row.closed_at = next.closed_at.map(|d| d.naive_utc());
         let change = TicketChange {
             status: next.status,
             version: old.version + 1,
@@ -226,7 +226,7 @@ pub async fn act(
             } else {
                 old.signed_at
             },
-            resolved_at: next.resolved_at,
+            resolved_at: next.resolved_at.map(|d| d.naive_utc()),
             updated_at: t,
         };
         let written = write_transaction(conn, |conn| {

@@ -85,9 +85,12 @@ pub(super) fn assemble(
         assignee: ticket.assignee_id,
         cohandlers,
         extension_pending: ticket.extension_pending,
-        resolve_due: ticket.resolve_due_at,
-        resolved_at: ticket.resolved_at,
-        closed_at: clock.as_ref().and_then(|c| c.closed_at),
+        resolve_due: ticket.resolve_due_at.map(|d| d.and_utc()),
+        resolved_at: ticket.resolved_at.map(|d| d.and_utc()),
+        closed_at: clock
+            .as_ref()
+            .and_then(|c| c.closed_at)
+            .map(|d| d.and_utc()),
         rating: ticket.rating,
         solved: ticket.solved,
         sent_on: ticket.sent_on_count,
