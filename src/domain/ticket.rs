@@ -423,12 +423,14 @@ mod decide;
 mod fields;
 pub mod filing;
 mod offer;
+pub mod plan;
 #[cfg(test)]
 use decide::not_permitted;
 use decide::parent_of;
 pub use decide::{decide, may_transfer_to};
 pub use fields::{ActionField, FieldKind};
 pub use offer::offered;
+pub use plan::{plan, wants_officer, Plan, PlanInput};
 
 #[cfg(test)]
 mod tests;

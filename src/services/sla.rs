@@ -13,8 +13,8 @@ use super::clock::Clock;
 use crate::configuration::SlaSettings;
 use crate::domain::access::DepartmentRef;
 use crate::domain::calendar::WorkCalendar;
-use crate::domain::sla::{covering_department, standing, ClockChange, Clocks, Policy};
-use crate::domain::ticket::{Action, Status, BOUNCE_THRESHOLD};
+use crate::domain::sla::{covering_department, standing, Clocks, Policy};
+use crate::domain::ticket::{Status, BOUNCE_THRESHOLD};
 use crate::storage::sla::{naive, utc, CalendarDay, ClockRow, PolicyRow};
 use crate::storage::AnyConnection;
 
@@ -154,25 +154,6 @@ impl Sla {
 
     pub fn auto_close_after(&self) -> Duration {
         self.auto_close
-    }
-}
-
-/// What an action does to the clocks.
-pub fn clock_change(action: &Action) -> ClockChange {
-    match action {
-        Action::Transfer { .. } | Action::Escalate { .. } | Action::Return { .. } => {
-            ClockChange::SentOn
-        }
-        Action::RequestInfo { .. } => ClockChange::Pause,
-        Action::ProvideInfo { .. } => ClockChange::Resume,
-        Action::RequestExtension { working_days, .. } => ClockChange::ExtensionRequested {
-            days: *working_days,
-        },
-        Action::DecideExtension { approve, .. } => {
-            ClockChange::ExtensionDecided { approved: *approve }
-        }
-        Action::Reopen { .. } => ClockChange::Reopened,
-        _ => ClockChange::None,
     }
 }
 

@@ -3,78 +3,6 @@
 
 use super::*;
 
-/// The note an action carries into the event log.
-fn note_of(action: &Action) -> Option<String> {
-    match action {
-        Action::Transfer { reason, .. }
-        | Action::Escalate { reason, .. }
-        | Action::TakeOver { reason, .. }
-        | Action::Return { reason, .. }
-        | Action::RequestExtension { reason, .. }
-        | Action::Reopen { reason }
-        | Action::Reject { reason }
-        | Action::Withdraw { reason } => Some(reason.clone()),
-        Action::PostOpinion { opinion } => Some(opinion.clone()),
-        Action::RequestInfo { question } => Some(question.clone()),
-        Action::ProvideInfo { answer } => Some(answer.clone()),
-        Action::DecideExtension { note, .. } | Action::Urge { note } => Some(note.clone()),
-        Action::Resolve { resolution } => Some(resolution.clone()),
-        Action::Rate { comment, .. } => Some(comment.clone()),
-        Action::Comment { text, .. } => Some(text.clone()),
-        _ => None,
-    }
-    .filter(|n| !n.trim().is_empty())
-}
-
-/// Staff's own business, hidden from the enterprise: internal comments,
-/// co-handling, assignment, urging and extensions.
-fn is_internal(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::Comment { internal: true, .. }
-            | Action::PostOpinion { .. }
-            | Action::AddCohandler { .. }
-            | Action::ReleaseCohandler { .. }
-            | Action::Assign { .. }
-            | Action::Urge { .. }
-            | Action::RequestExtension { .. }
-            | Action::DecideExtension { .. }
-    )
-}
-
-fn detail_of(action: &Action) -> Option<String> {
-    let v = match action {
-        Action::Assign { assignee } => serde_json::json!({ "assignee": assignee }),
-        Action::Transfer {
-            target,
-            reason_public,
-            ..
-        } => serde_json::json!({ "target": target.id, "reason_public": reason_public }),
-        Action::Escalate { reason_public, .. }
-        | Action::TakeOver { reason_public, .. }
-        | Action::Return { reason_public, .. } => {
-            serde_json::json!({ "reason_public": reason_public })
-        }
-        Action::AddCohandler { department } => serde_json::json!({ "department": department.id }),
-        Action::ReleaseCohandler { department_id } => {
-            serde_json::json!({ "department": department_id })
-        }
-        Action::RequestExtension { working_days, .. } => {
-            serde_json::json!({ "working_days": working_days })
-        }
-        Action::DecideExtension { approve, .. } => serde_json::json!({ "approve": approve }),
-        Action::Rate {
-            satisfaction,
-            solved,
-            ..
-        } => {
-            serde_json::json!({ "satisfaction": satisfaction.as_str(), "solved": solved })
-        }
-        _ => return None,
-    };
-    Some(v.to_string())
-}
-
 /// Checks references an action names: the assignee works in the handling
 /// department; target and co-handling departments exist.
 fn check_references(
@@ -152,9 +80,7 @@ pub async fn act(
         }
         let old = &loaded.ticket;
         // A department that assigns automatically gets an officer on sign-for.
-        let auto_assignee = if matches!(action, Action::SignFor | Action::TakeOver { .. })
-            && next.assignee.is_none()
-        {
+        let auto_assignee = if wants_officer(&action, &next) {
             match Department::find(conn, next.handling.id)? {
                 Some(d) if d.auto_assign => least_loaded_officer(conn, d.id)?,
                 _ => None,
@@ -162,15 +88,16 @@ pub async fn act(
         } else {
             None
         };
-        let (rating, solved) = match &action {
-            Action::Rate {
-                satisfaction,
-                solved,
-                ..
-            } => (Some(*satisfaction), Some(*solved)),
-            Action::Reopen { .. } => (None, None),
-            _ => (old.rating, old.solved),
-        };
+        let plan = crate::domain::ticket::plan(PlanInput {
+            caller: &caller,
+            before: &loaded.state,
+            next,
+            action: &action,
+            enterprise_id: old.enterprise_id,
+            auto_assignee,
+        });
+        let next = &plan.next;
+        // The clocks: the same pure calculation, over the calendar loaded.
         let policy = snap.clock_policy(
             loaded.clock.as_ref().map(|c| c.policy.as_str()),
             old.sla_policy.as_deref(),
@@ -185,9 +112,9 @@ pub async fn act(
             old.resolve_due_at,
             old.filed_at,
         );
-        clocks.apply(&snap.calendar, &policy, sla::clock_change(&action), at);
+        clocks.apply(&snap.calendar, &policy, plan.clock_change, at);
         let mut passed = loaded.facts.passed_through.clone();
-        if next.handling.id != loaded.state.handling.id {
+        if plan.passed_on_by.is_some() {
             passed.push(loaded.state.handling.clone());
         }
         let mut settled = sla::settle(
@@ -210,7 +137,7 @@ pub async fn act(
             version: old.version + 1,
             handling_department_id: next.handling.id,
             sent_from_department_id: next.sent_from.as_ref().map(|d| d.id),
-            assignee_id: next.assignee.or(auto_assignee),
+            assignee_id: plan.assignee,
             extension_pending: next.extension_pending,
             sign_due_at: Some(settled.sign_due_at),
             resolve_due_at: Some(settled.resolve_due_at),
@@ -219,40 +146,29 @@ pub async fn act(
             urged_count: next.urged,
             reopened_count: next.reopened,
             sent_on_count: next.sent_on,
-            rating,
-            solved,
-            signed_at: if matches!(action, Action::SignFor) {
-                Some(t)
-            } else {
-                old.signed_at
-            },
+            rating: plan.rating,
+            solved: plan.solved,
+            signed_at: if plan.signs_for { Some(t) } else { old.signed_at },
             resolved_at: next.resolved_at.map(|d| d.naive_utc()),
             updated_at: t,
         };
+        let step = plan.step(
+            &loaded.state,
+            &action,
+            at,
+            old.resolve_due_at.map(|d| d.and_utc()),
+            Some(settled.resolve_due_at.and_utc()),
+        );
+        // Applying the plan: every row it names, in one transaction.
         let written = write_transaction(conn, |conn| {
             ClockRow::lock(conn, id)?;
             if !Ticket::update_if_version(conn, id, old.version, &change)? {
                 return Ok(false);
             }
-            if let Action::Rate {
-                satisfaction,
-                solved,
-                ..
-            } = &action
-            {
-                TicketRating::record(conn, id, caller.user_id, satisfaction.as_str(), *solved, t)?;
+            if let Some((satisfaction, solved)) = plan.rating_given {
+                TicketRating::record(conn, id, caller.user_id, satisfaction.as_str(), solved, t)?;
             }
             ClockRow::save(conn, &settled.row)?;
-            let step = Step {
-                at,
-                from: loaded.state.status,
-                to: next.status,
-                moved: next.handling.id != loaded.state.handling.id,
-                returned: matches!(action, Action::Return { .. }),
-                rated: matches!(action, Action::Rate { .. }),
-                resolve_due_before: old.resolve_due_at.map(|d| d.and_utc()),
-                resolve_due_after: Some(settled.resolve_due_at.and_utc()),
-            };
             if step.answers_sign_window() {
                 sign_windows::answer(conn, id, t)?;
             }
@@ -270,12 +186,12 @@ pub async fn act(
                 // write marks it for the daily totals.
                 MetricsRow::update(conn, &MetricsRow::of(id, &after))?;
             }
-            if next.handling.id != loaded.state.handling.id {
+            if let Some(department_id) = plan.passed_on_by {
                 TicketDepartment::put(
                     conn,
                     &TicketDepartment {
                         ticket_id: id,
-                        department_id: loaded.state.handling.id,
+                        department_id,
                         role: Involvement::Passed,
                         opinion: None,
                         opinion_posted: false,
@@ -283,38 +199,25 @@ pub async fn act(
                     },
                 )?;
             }
-            for c in &next.cohandlers {
-                let before = loaded
-                    .state
-                    .cohandlers
-                    .iter()
-                    .find(|b| b.department.id == c.department.id);
-                if before != Some(c) {
-                    let opinion = match &action {
-                        Action::PostOpinion { opinion }
-                            if caller.department.as_ref().map(|d| d.id)
-                                == Some(c.department.id) =>
-                        {
-                            Some(opinion.clone())
-                        }
-                        _ => loaded
-                            .departments
-                            .iter()
-                            .find(|d| d.department_id == c.department.id && d.role == Involvement::Cohandler)
-                            .and_then(|d| d.opinion.clone()),
-                    };
-                    TicketDepartment::put(
-                        conn,
-                        &TicketDepartment {
-                            ticket_id: id,
-                            department_id: c.department.id,
-                            role: Involvement::Cohandler,
-                            opinion,
-                            opinion_posted: c.opinion_posted,
-                            released: c.released,
-                        },
-                    )?;
-                }
+            for c in &plan.cohandler_rows {
+                let on_record = || {
+                    loaded
+                        .departments
+                        .iter()
+                        .find(|d| d.department_id == c.department_id && d.role == Involvement::Cohandler)
+                        .and_then(|d| d.opinion.clone())
+                };
+                TicketDepartment::put(
+                    conn,
+                    &TicketDepartment {
+                        ticket_id: id,
+                        department_id: c.department_id,
+                        role: Involvement::Cohandler,
+                        opinion: c.posted_opinion.clone().or_else(on_record),
+                        opinion_posted: c.opinion_posted,
+                        released: c.released,
+                    },
+                )?;
             }
             crate::services::cohandling::after_action(
                 conn,
@@ -326,33 +229,27 @@ pub async fn act(
                 settled.resolve_due_at,
                 at,
             )?;
-            TicketEvent::append(
-                conn,
-                NewTicketEvent {
-                    ticket_id: id,
-                    seq: 0,
-                    action: action.name().into(),
-                    actor_id: Some(caller.user_id),
-                    actor_department_id: caller.department.as_ref().map(|d| d.id),
-                    from_status: Some(loaded.state.status),
-                    to_status: next.status,
-                    note: note_of(&action),
-                    detail: detail_of(&action),
-                    internal: is_internal(&action),
-                    created_at: t,
-                },
-            )?;
-            let notices = crate::domain::notify::after_action(
-                &action,
-                &loaded.state,
-                &next,
-                old.enterprise_id,
-                auto_assignee,
-                caller.role == Role::Enterprise,
-            );
+            for e in &plan.events {
+                TicketEvent::append(
+                    conn,
+                    NewTicketEvent {
+                        ticket_id: id,
+                        seq: 0,
+                        action: e.action.into(),
+                        actor_id: e.actor_id,
+                        actor_department_id: e.actor_department_id,
+                        from_status: Some(e.from),
+                        to_status: e.to,
+                        note: e.note.clone(),
+                        detail: e.detail.clone(),
+                        internal: e.internal,
+                        created_at: t,
+                    },
+                )?;
+            }
             let extra = serde_json::json!({
                 "action": action.name(),
-                "note": note_of(&action),
+                "note": plan.events[0].note,
                 "status": next.status.as_str(),
                 "sign_due_at": settled.sign_due_at.and_utc(),
                 "resolve_due_at": settled.resolve_due_at.and_utc(),
@@ -360,28 +257,10 @@ pub async fn act(
             });
             notify::enqueue(
                 conn,
-                &notify::pending(notices, &old.into(), extra),
+                &notify::pending(plan.notices.clone(), &old.into(), extra),
                 Some(caller.user_id),
                 t,
             )?;
-            if let Some(officer) = auto_assignee {
-                TicketEvent::append(
-                    conn,
-                    NewTicketEvent {
-                        ticket_id: id,
-                        seq: 0,
-                        action: "auto_assign".into(),
-                        actor_id: None,
-                        actor_department_id: Some(next.handling.id),
-                        from_status: Some(next.status),
-                        to_status: next.status,
-                        note: None,
-                        detail: Some(serde_json::json!({ "assignee": officer }).to_string()),
-                        internal: true,
-                        created_at: t,
-                    },
-                )?;
-            }
             Ok::<_, diesel::result::Error>(true)
         });
         match written {

@@ -9,14 +9,16 @@ use diesel::prelude::*;
 use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
 use crate::domain::catalogue::choosable_category;
 use crate::domain::enterprise::{issue, FieldIssue};
-use crate::domain::metrics::history::{History, Step};
+use crate::domain::metrics::history::History;
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;
 use crate::domain::routing::{
     self, ListedMatch, Reach, RoutingInput, RoutingRule, TargetLevel, Urgency,
 };
 use crate::domain::sla::Clocks;
-use crate::domain::ticket::{decide, Action, Cohandler, Involvement, Refusal, Status, TicketState};
+use crate::domain::ticket::{
+    decide, wants_officer, Action, Cohandler, Involvement, PlanInput, Refusal, Status, TicketState,
+};
 use crate::services::filing_limits::FilingLimits;
 use crate::services::notify;
 use crate::services::sla::{self, Sla};
