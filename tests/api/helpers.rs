@@ -576,3 +576,51 @@ pub fn pg_connect(url: &str) -> diesel::ConnectionResult<PgConnection> {
     yizhan::storage::connection::disable_tls_exit_cleanup();
     PgConnection::establish(url)
 }
+
+/// A moment of March 2026 in Beijing time, the month the metrics stories
+/// run in.
+pub fn bj(d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono::Utc> {
+    bj_s(d, h, mi, 0)
+}
+
+/// As [`bj`], to the second.
+pub fn bj_s(d: u32, h: u32, mi: u32, s: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let local = chrono::NaiveDate::from_ymd_opt(2026, 3, d)
+        .unwrap()
+        .and_hms_opt(h, mi, s)
+        .unwrap();
+    chrono_tz::Asia::Shanghai
+        .from_local_datetime(&local)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Takes an action through the API, which must answer 200; returns the
+/// ticket as answered.
+pub async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
+    let res = app
+        .post_as(
+            &format!("/api/v1/tickets/{id}/actions/{action}"),
+            token,
+            &body,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+/// A ticket's log entry as stored, for tests that recount from the log.
+#[derive(diesel::QueryableByName)]
+pub struct EventRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub ticket_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub action: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub detail: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub to_status: String,
+}

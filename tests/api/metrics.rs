@@ -4,25 +4,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Duration, Utc};
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::{assert_problem, TestApp};
-
-fn bj(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Shanghai
-        .from_local_datetime(
-            &NaiveDate::from_ymd_opt(2026, 3, d)
-                .unwrap()
-                .and_hms_opt(h, mi, 0)
-                .unwrap(),
-        )
-        .unwrap()
-        .with_timezone(&Utc)
-}
+use crate::helpers::{act, assert_problem, bj, EventRow, TestApp};
 
 struct Cast {
     enterprise: String,
@@ -62,17 +49,6 @@ async fn cast(app: &TestApp) -> Cast {
         city: app.token("s@suzhou.cn").await,
         ministry: app.token("s@miit.cn").await,
     }
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
 }
 
 async fn metrics(app: &TestApp, token: &str, query: &str) -> Value {
@@ -177,20 +153,6 @@ struct Seen {
     place: &'static str,
     sign_due: DateTime<Utc>,
     resolve_due: DateTime<Utc>,
-}
-
-#[derive(diesel::QueryableByName)]
-struct EventRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    ticket_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    action: String,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
-    created_at: NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    detail: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    to_status: String,
 }
 
 fn rate(value: &Value) -> (u64, u64) {

@@ -9,35 +9,11 @@ use std::collections::BTreeMap;
 
 use diesel::RunQueryDsl;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::TestApp;
-
-fn bj(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    let local = NaiveDate::from_ymd_opt(2026, 3, d)
-        .unwrap()
-        .and_hms_opt(h, mi, 0)
-        .unwrap();
-    Shanghai
-        .from_local_datetime(&local)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
-    res.json().await.unwrap()
-}
+use crate::helpers::{act, bj, EventRow, TestApp};
 
 async fn ticket(app: &TestApp, token: &str, id: i64) -> Value {
     app.get_as(&format!("/api/v1/tickets/{id}"), token)
@@ -65,20 +41,6 @@ struct Seen {
     windows: Vec<(i64, DateTime<Utc>)>,
     resolve_due: Option<DateTime<Utc>>,
     handler: i64,
-}
-
-#[derive(diesel::QueryableByName)]
-struct EventRow {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    ticket_id: i64,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    action: String,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
-    created_at: NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    detail: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    to_status: String,
 }
 
 /// Expected counts of one group: (numerator, denominator) per rate.

@@ -1,34 +1,11 @@
 //! Issue 22: what supervisors read means what it says.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::TestApp;
-
-fn bj(d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-    let local = NaiveDate::from_ymd_opt(2026, 3, d)
-        .unwrap()
-        .and_hms_opt(h, mi, s)
-        .unwrap();
-    Shanghai
-        .from_local_datetime(&local)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
-    res.json().await.unwrap()
-}
+use crate::helpers::{act, bj_s as bj, TestApp};
 
 struct Cast {
     enterprise: String,
