@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::problem::{ApiError, Message, Problem};
 use super::AppState;
 use crate::domain::region::RegionCode;
+use crate::services::reference::{self, DepartmentInTree};
 use crate::storage::chains::Chain;
 use crate::storage::departments::Department;
 use crate::storage::regions::Region;
@@ -95,18 +96,7 @@ pub async fn list_regions(
         .as_deref()
         .map(|p| parse_code("parent", p))
         .transpose()?;
-    let found = state
-        .db
-        .run(move |conn| {
-            Ok(match parent {
-                None => Some(Region::provinces(conn)?),
-                Some(code) => match Region::find(conn, code.as_str())? {
-                    None => None,
-                    Some(_) => Some(Region::children(conn, code.as_str())?),
-                },
-            })
-        })
-        .await?;
+    let found = reference::regions(&state.db, parent).await?;
     match (found, &query.parent) {
         (Some(list), _) => Ok(web::Json(list.into_iter().map(Into::into).collect())),
         (None, Some(raw)) => Err(region_not_found(&parse_code("parent", raw)?)),
@@ -130,37 +120,12 @@ pub async fn get_region(
     path: web::Path<String>,
 ) -> Result<web::Json<RegionDetail>, ApiError> {
     let code = parse_code("code", &path)?;
-    let lookup = code.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(region) = Region::find(conn, lookup.as_str())? else {
-                return Ok(None);
-            };
-            let mut ancestors = Vec::new();
-            let mut parent = region.parent_code.clone();
-            while let Some(p) = parent {
-                let Some(r) = Region::find(conn, &p)? else {
-                    break;
-                };
-                parent = r.parent_code.clone();
-                ancestors.push(r);
-            }
-            ancestors.reverse();
-            // A county row sharing its prefecture's code has no children.
-            let children = if region.level == crate::domain::region::RegionLevel::County {
-                Vec::new()
-            } else {
-                Region::children(conn, &region.code)?
-            };
-            Ok(Some((region, ancestors, children)))
-        })
-        .await?;
-    let (region, ancestors, children) = found.ok_or_else(|| region_not_found(&code))?;
+    let found = reference::region(&state.db, code.clone()).await?;
+    let found = found.ok_or_else(|| region_not_found(&code))?;
     Ok(web::Json(RegionDetail {
-        region: region.into(),
-        ancestors: ancestors.into_iter().map(Into::into).collect(),
-        children: children.into_iter().map(Into::into).collect(),
+        region: found.region.into(),
+        ancestors: found.ancestors.into_iter().map(Into::into).collect(),
+        children: found.children.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -227,11 +192,7 @@ pub async fn lookup_regions(
     }
     parsed.sort();
     parsed.dedup();
-    let wanted = parsed.clone();
-    let found = state
-        .db
-        .run(move |conn| Ok(Region::find_many(conn, &wanted)?))
-        .await?;
+    let found = reference::regions_with_codes(&state.db, parsed.clone()).await?;
     let unknown = parsed
         .into_iter()
         .filter(|c| !found.iter().any(|r| &r.code == c))
@@ -319,28 +280,14 @@ pub async fn get_department(
 }
 
 async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, ApiError> {
-    let found = state
-        .db
-        .run(move |conn| {
-            let Some(dept) = Department::find(conn, id)? else {
-                return Ok(None);
-            };
-            let region = match (&dept.region_code, &dept.region_level) {
-                (Some(code), Some(level)) => Region::find_at(conn, code, *level)?,
-                _ => None,
-            };
-            let chain = match &dept.chain_code {
-                Some(code) => Chain::find(conn, code)?,
-                None => None,
-            };
-            let ancestry = dept.ancestry();
-            let mut ancestors = Department::load_many(conn, &ancestry[..ancestry.len() - 1])?;
-            ancestors.sort_by_key(|a| ancestry.iter().position(|id| *id == a.id));
-            let children = Department::children(conn, id)?;
-            Ok(Some((dept, region, chain, ancestors, children)))
-        })
-        .await?;
-    let (dept, region, chain, ancestors, children) = found.ok_or_else(|| {
+    let found = reference::department(&state.db, id).await?;
+    let DepartmentInTree {
+        department: dept,
+        region,
+        chain,
+        ancestors,
+        children,
+    } = found.ok_or_else(|| {
         ApiError::not_found(
             format!("没有编号为 {id} 的部门。"),
             format!("There is no department with id {id}."),
@@ -367,7 +314,7 @@ async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, Ap
 pub async fn list_chains(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Vec<ChainView>>, ApiError> {
-    let chains = state.db.run(|conn| Ok(Chain::all(conn)?)).await?;
+    let chains = reference::chains(&state.db).await?;
     Ok(web::Json(chains.into_iter().map(Into::into).collect()))
 }
 

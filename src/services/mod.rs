@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notify;
 pub mod queue;
 pub mod ranking;
+pub mod reference;
 pub mod routing_rules;
 pub mod sla;
 pub mod sla_policies;
