@@ -17,6 +17,30 @@ pub fn urgency(code: &str, en: bool) -> String {
     )
 }
 
+/// A time-limit policy's name: the three built-in ones are named after
+/// the urgency they serve; others are the administrators' own names.
+pub fn policy_name(name: &str, en: bool) -> String {
+    if URGENCIES.iter().any(|(c, _, _)| *c == name) {
+        urgency(name, en)
+    } else {
+        name.to_string()
+    }
+}
+
+/// Units of a time limit: (code, 中文, English).
+pub const SLA_UNITS: [(&str, &str, &str); 3] = [
+    ("working_minutes", "分钟（工作时间）", "working minutes"),
+    ("working_days", "工作日", "working days"),
+    ("clock_minutes", "分钟（自然时间）", "clock minutes"),
+];
+
+pub fn sla_unit(code: &str, en: bool) -> String {
+    SLA_UNITS.iter().find(|(c, _, _)| *c == code).map_or_else(
+        || code.to_string(),
+        |(_, zh, e)| if en { e } else { zh }.to_string(),
+    )
+}
+
 pub fn status(code: &str, en: bool) -> String {
     match Status::parse(code) {
         None => code.to_string(),
@@ -214,6 +238,48 @@ pub fn department_kind(kind: &str, en: bool) -> &'static str {
         (_, false) => "其他",
         (_, true) => "Other",
     }
+}
+
+/// A routing rule's white-list condition.
+pub fn listed(code: &str, en: bool) -> String {
+    match (code, en) {
+        ("any", false) => "任一白名单",
+        ("any", true) => "any list",
+        ("national", false) => "全国白名单",
+        ("national", true) => "national list",
+        ("provincial", false) => "省级白名单",
+        ("provincial", true) => "provincial list",
+        (other, _) => other,
+    }
+    .to_string()
+}
+
+/// A routing rule's reach condition.
+pub fn reach(code: &str, en: bool) -> String {
+    match (code, en) {
+        ("outside_city", false) => "跨地市",
+        ("outside_city", true) => "beyond the city",
+        ("outside_province", false) => "跨省",
+        ("outside_province", true) => "beyond the province",
+        (other, _) => other,
+    }
+    .to_string()
+}
+
+/// The level a routing rule sends to.
+pub fn target_level(code: &str, en: bool) -> String {
+    match (code, en) {
+        ("county", false) => "县级",
+        ("county", true) => "County",
+        ("city", false) => "市级",
+        ("city", true) => "City",
+        ("province", false) => "省级",
+        ("province", true) => "Province",
+        ("ministry", false) => "工业和信息化部",
+        ("ministry", true) => "Ministry",
+        (other, _) => other,
+    }
+    .to_string()
 }
 
 /// An outbox message's state, as a person calls it.

@@ -27,6 +27,7 @@ use crate::services::metrics::level_of;
 use crate::services::metrics::{parse, MetricsParams};
 use crate::services::ranking::RankingParams;
 use crate::services::supervision;
+use crate::storage::catalogue::{self, List};
 use crate::storage::regions::Region;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -441,7 +442,7 @@ async fn scope_words(
     let here = scope.region.clone();
     let chain = scope.chain.clone();
     let wanted = here.clone();
-    let (names, _) = state
+    let (names, chains) = state
         .db
         .run(move |conn| {
             let mut codes = Vec::new();
@@ -453,7 +454,7 @@ async fn scope_words(
                 codes.push(code.as_str().to_string());
             }
             let found = Region::find_many(conn, &codes)?;
-            Ok((found, ()))
+            Ok((found, catalogue::load(conn, List::Chains)?))
         })
         .await?;
     let name_of = |code: &str| {
@@ -469,7 +470,14 @@ async fn scope_words(
     };
     let mut crumbs = vec![(None, whole.to_string())];
     let scope_name = match (&here, &chain) {
-        (_, Some(chain)) => format!("{} {chain}", if en { "Chain" } else { "产业链" }),
+        (_, Some(chain)) => {
+            let name = chains.label(chain, en);
+            if en {
+                format!("Chain: {name}")
+            } else {
+                format!("{name}产业链")
+            }
+        }
         (None, _) => (if en { "Nationwide" } else { "全国" }).to_string(),
         (Some((code, level)), _) => {
             let home_depth = home.as_ref().map_or(0, |(_, l)| depth(*l));

@@ -391,6 +391,23 @@ fn clock_state_label(state: &str, en: bool) -> &'static str {
     }
 }
 
+/// Why a filing went where it did, in the reader's language. The event
+/// keeps the router's own words (`rule 3 “name”`, or the default); the
+/// rule's name is the administrators' text and is kept as written.
+fn routing_why(why: &str, rule: Option<i64>, en: bool) -> String {
+    let name = why
+        .split_once('“')
+        .and_then(|(_, rest)| rest.rsplit_once('”'))
+        .map(|(name, _)| name);
+    match (rule, name, en) {
+        (Some(id), Some(name), false) => format!("第 {id} 条分派规则“{name}”"),
+        (Some(id), None, false) => format!("第 {id} 条分派规则"),
+        (Some(_), _, true) => why.to_string(),
+        (None, _, false) => "未匹配分派规则，交发生地县级部门".to_string(),
+        (None, _, true) => "no rule matched: the county of the place".to_string(),
+    }
+}
+
 fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
     let dept = |id: i64| {
         names
@@ -431,7 +448,12 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
             }
         }
         if let Some(why) = d.get("why").and_then(|w| w.as_str()).filter(|_| staff) {
-            detail.push(format!("{}：{why}", label("分派依据", "Why")));
+            let rule = id_of("rule_id");
+            detail.push(format!(
+                "{}：{}",
+                label("分派依据", "Why"),
+                routing_why(why, rule, en)
+            ));
         }
         if let Some(a) = id_of("assignee") {
             let name = names

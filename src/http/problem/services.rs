@@ -341,8 +341,10 @@ impl From<TicketError> for ApiError {
             }
             TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict).with_detail(
                 format!(
-                    "工单已被他人更新（当前版本 {}，状态 {}），请刷新后重试。",
-                    current.version, current.status
+                    "工单已被他人更新（当前为第 {} 版，状态“{}”），请刷新后重试。",
+                    current.version,
+                    crate::domain::ticket::Status::parse(&current.status)
+                        .map_or("未知", |s| s.name_zh())
                 ),
                 format!(
                     "The ticket was changed by someone else (now version {}, {}); reload and retry.",
@@ -352,7 +354,7 @@ impl From<TicketError> for ApiError {
             TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)
                 .with_detail(
                     format!(
-                        "工单已被他人更新（当前版本 v{}），您读到的版本已过期，请刷新后重试。",
+                        "工单已被他人更新（当前为第 {} 版），您读到的版本已过期，请刷新后重试。",
                         current.version
                     ),
                     format!(

@@ -16,6 +16,7 @@ use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::enterprises;
 use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportReport};
+use crate::storage::catalogue::{self, List};
 use crate::storage::enterprises::EnterpriseFilter;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -90,6 +91,11 @@ async fn render(
     let mut found = enterprises::search(&state.db, &v.caller, filter)
         .await
         .map_err(|e| failed(req, e))?;
+    let chain_terms = state
+        .db
+        .run(|conn| Ok(catalogue::load(conn, List::Chains)?))
+        .await
+        .map_err(|e| failed(req, ApiError::from(e)))?;
     let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |(e, _)| e.id)
         .map(|n| format!("/admin/enterprises?q={}&cursor={n}", url_escape(&q.q)));
     let p = EnterprisesPage {
@@ -101,7 +107,11 @@ async fn render(
                 credit_code: e.credit_code,
                 name: e.name,
                 county: e.county_code,
-                chains: chains.join(" "),
+                chains: chains
+                    .iter()
+                    .map(|code| chain_terms.label(code, c.en))
+                    .collect::<Vec<_>>()
+                    .join(if c.en { ", " } else { "、" }),
             })
             .collect(),
         next,

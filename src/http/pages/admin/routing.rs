@@ -83,6 +83,18 @@ impl From<RoutingRuleView> for RuleForm {
     }
 }
 
+impl RuleForm {
+    /// The level the rule sends to, in words.
+    pub fn level_label(&self, en: bool) -> String {
+        labels::target_level(&self.target_level, en)
+    }
+
+    /// The rule's time-limit policy, in words.
+    pub fn policy_label(&self, en: bool) -> String {
+        labels::policy_name(&self.sla_policy, en)
+    }
+}
+
 pub struct RuleShown {
     pub f: RuleForm,
     pub errors: FormErrors,
@@ -113,21 +125,17 @@ fn words(f: &RuleForm, terms: &(Terms, Terms), en: bool) -> String {
         parts.push(labels::urgency(&f.urgency, en));
     }
     if !f.listed.is_empty() {
-        parts.push(format!(
-            "{}: {}",
-            if en { "white list" } else { "白名单" },
-            f.listed
-        ));
+        parts.push(labels::listed(&f.listed, en));
     }
     if !f.chain_code.is_empty() {
         parts.push(format!(
-            "{}: {}",
-            if en { "chain" } else { "产业链" },
+            "{}{}",
+            if en { "chain: " } else { "产业链：" },
             terms.1.label(&f.chain_code, en)
         ));
     }
     if !f.reach.is_empty() {
-        parts.push(f.reach.clone());
+        parts.push(labels::reach(&f.reach, en));
     }
     if parts.is_empty() {
         parts.push(if en { "any ticket" } else { "任何诉求" }.to_string());

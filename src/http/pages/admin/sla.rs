@@ -8,6 +8,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::admin;
+use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
@@ -44,6 +45,10 @@ pub struct PolicyForm {
 
 pub struct PolicyShown {
     pub f: PolicyForm,
+    /// The policy's name and units as people read them.
+    pub label: String,
+    pub sign_unit: String,
+    pub resolve_unit: String,
     pub errors: FormErrors,
     pub open: bool,
     pub is_new: bool,
@@ -64,7 +69,7 @@ struct SlaPage {
     days: Vec<DayShown>,
     calendar_text: String,
     calendar_errors: FormErrors,
-    units: Vec<(&'static str, &'static str)>,
+    units: Vec<(&'static str, String)>,
     done: Option<String>,
 }
 
@@ -120,30 +125,38 @@ async fn render(
                 warning_percent: view.warning_percent.to_string(),
                 escalation_working_days: view.escalation_working_days.to_string(),
             };
-            match policy_failure.take_if(|(ff, _)| ff.name == f.name) {
-                Some((ff, errors)) => PolicyShown {
-                    f: ff,
-                    errors,
-                    open: true,
-                    is_new: false,
-                },
-                None => PolicyShown {
-                    f,
-                    errors: FormErrors::default(),
-                    open: false,
-                    is_new: false,
-                },
+            let label = labels::policy_name(&f.name, en);
+            let sign_unit = labels::sla_unit(&f.sign_unit, en);
+            let resolve_unit = labels::sla_unit(&f.resolve_unit, en);
+            let (f, errors, open) = match policy_failure.take_if(|(ff, _)| ff.name == f.name) {
+                Some((ff, errors)) => (ff, errors, true),
+                None => (f, FormErrors::default(), false),
+            };
+            PolicyShown {
+                f,
+                label,
+                sign_unit,
+                resolve_unit,
+                errors,
+                open,
+                is_new: false,
             }
         })
         .collect();
     shown.push(match policy_failure {
         Some((f, errors)) => PolicyShown {
             f,
+            label: String::new(),
+            sign_unit: String::new(),
+            resolve_unit: String::new(),
             errors,
             open: true,
             is_new: true,
         },
         None => PolicyShown {
+            label: String::new(),
+            sign_unit: String::new(),
+            resolve_unit: String::new(),
             f: PolicyForm {
                 sign_unit: "working_minutes".into(),
                 resolve_unit: "working_days".into(),
@@ -175,11 +188,10 @@ async fn render(
             .collect(),
         calendar_text,
         calendar_errors,
-        units: vec![
-            ("working_minutes", c.t("工作分钟", "working minutes")),
-            ("working_days", c.t("工作日", "working days")),
-            ("clock_minutes", c.t("自然分钟", "clock minutes")),
-        ],
+        units: labels::SLA_UNITS
+            .iter()
+            .map(|(code, _, _)| (*code, labels::sla_unit(code, en)))
+            .collect(),
         done,
         c,
     };
