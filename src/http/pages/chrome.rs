@@ -159,13 +159,14 @@ impl Chrome {
         }
     }
 
-    /// The text in the page's language.
-    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
-        if self.en {
-            en
-        } else {
-            zh
-        }
+    /// The catalogue's text of a key, in the page's language.
+    pub fn t(&self, key: &str) -> &'static str {
+        super::words::text(self.lang(), key)
+    }
+
+    /// The catalogue's text of a key with its one placeholder filled in.
+    pub fn with(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        super::words::fill(self.lang(), key, &[(name, &value)])
     }
 }
 

@@ -206,13 +206,13 @@ async fn show_dashboard(
     let compare = |pick: &dyn Fn(&crate::domain::metrics::daily::DayFigures) -> Option<f64>,
                    scale: f64| {
         let unit = if scale == 100.0 {
-            c.t(" 个百分点", " pts")
+            c.t("supervise.pts")
         } else {
             ""
         };
         let parts: Vec<String> = [
-            (c.t("较上期", "vs previous"), prev),
-            (c.t("同比", "vs a year before"), year_ago),
+            (c.t("supervise.vs_previous"), prev),
+            (c.t("supervise.vs_year_before"), year_ago),
         ]
         .iter()
         .filter_map(|(label, then)| {
@@ -237,50 +237,50 @@ async fn show_dashboard(
     };
     let score = |s: Option<f64>| {
         s.map_or_else(
-            || c.t("无数据", "no data").to_string(),
+            || c.t("supervise.no_data").to_string(),
             |s| format!("{s:.1}"),
         )
     };
     let cards = vec![
         card(
-            c.t("响应率（按时响应）", "Response (answered in time)"),
+            c.t("supervise.response_answered_time"),
             &t.response,
             compare(&|f| f.response.value, 100.0),
         ),
         card(
-            c.t("解决率", "Resolution"),
+            c.t("common.resolution"),
             &t.resolution,
             compare(&|f| f.resolution.value, 100.0),
         ),
         card(
-            c.t("满意率", "Satisfaction"),
+            c.t("common.satisfaction"),
             &t.satisfaction,
             compare(&|f| f.satisfaction.value, 100.0),
         ),
         card(
-            c.t("最终满意率", "Final satisfaction"),
+            c.t("common.final_satisfaction"),
             &t.final_satisfaction,
             compare(&|f| f.final_satisfaction.value, 100.0),
         ),
         Card {
-            label: c.t("综合得分", "Score"),
+            label: c.t("common.score"),
             value: score(t.score),
             detail: String::new(),
             compare: compare(&|f| f.score, 1.0),
         },
         card(
-            c.t("按时办结率", "Resolved on time"),
+            c.t("common.resolved_time"),
             &t.on_time_resolution,
             compare(&|f| f.on_time_resolution.value, 100.0),
         ),
         Card {
-            label: c.t("受理 / 办结", "Received / resolved"),
+            label: c.t("supervise.received_resolved"),
             value: format!("{} / {}", t.received, t.resolved),
             detail: String::new(),
             compare: compare(&|f| Some(f.received as f64), 1.0),
         },
         Card {
-            label: c.t("在办 / 超时", "Open / overdue"),
+            label: c.t("supervise.open_overdue"),
             value: format!("{} / {}", t.open, t.overdue_open),
             detail: String::new(),
             compare: String::new(),
@@ -322,16 +322,12 @@ async fn show_dashboard(
             }
         };
     let trend_svg = rate_lines(
-        c.t("每日三率趋势", "The three rates by day"),
+        c.t("supervise.three_rates_day"),
         &days,
         &[
-            series(c.t("响应率", "Response"), "#1f4e8c", |f| {
-                f.response.value
-            }),
-            series(c.t("解决率", "Resolution"), "#1d6b38", |f| {
-                f.resolution.value
-            }),
-            series(c.t("满意率", "Satisfaction"), "#b4232a", |f| {
+            series(c.t("common.response"), "#1f4e8c", |f| f.response.value),
+            series(c.t("common.resolution"), "#1d6b38", |f| f.resolution.value),
+            series(c.t("common.satisfaction"), "#b4232a", |f| {
                 f.satisfaction.value
             }),
         ],
@@ -366,10 +362,7 @@ async fn show_dashboard(
             short.len()
         )
     };
-    let ranking_svg = score_bars(
-        c.t("下级地区综合得分排名", "Regions below, by score"),
-        &ranked,
-    );
+    let ranking_svg = score_bars(c.t("supervise.regions_below_score"), &ranked);
     let milestones = state
         .settings
         .metrics

@@ -282,9 +282,9 @@ async fn build(
             }),
         };
         if staff {
-            clocks.push(shown(c.t("签收时限", "Sign-for deadline"), &cl.sign));
+            clocks.push(shown(c.t("ticket.sign_deadline"), &cl.sign));
         }
-        clocks.push(shown(c.t("办结时限", "Resolution deadline"), &cl.resolve));
+        clocks.push(shown(c.t("ticket.resolution_deadline"), &cl.resolve));
     }
     let departments = if staff {
         loaded
@@ -531,10 +531,9 @@ fn body_of(d: &Draft, lang: crate::http::lang::Lang) -> Result<ActionBody, FormE
         match s.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.fields.insert(
-                    field.to_string(),
-                    super::pick(lang, "请填写数字。", "Enter a number."),
-                );
+                errors
+                    .fields
+                    .insert(field.to_string(), super::say(lang, "ticket.enter_number"));
                 None
             }
         }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::admin;
 use crate::http::pages::session::{check_csrf, page_lang, url_escape, Viewer};
-use crate::http::pages::{failed, page, pick, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, fill, page, say, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::enterprises;
@@ -193,21 +193,17 @@ async fn import(
     let up = match read_upload(form, limit).await {
         Ok(up) => up,
         Err(why) => {
-            let e = FormErrors::general(pick(
+            let e = FormErrors::general(fill(
                 lang,
-                &format!("文件未能上传：{why}"),
-                &format!("The file did not arrive: {why}"),
+                "admin_enterprises.file_did_not_arrive",
+                &[("why", &why)],
             ));
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     check_csrf(&req, &up.csrf)?;
     if up.file.is_empty() {
-        let e = FormErrors::general(pick(
-            lang,
-            "请选择要导入的文件。",
-            "Choose a file to import.",
-        ));
+        let e = FormErrors::general(say(lang, "admin_enterprises.choose_file_import"));
         return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let table = match read_table(&up.file) {
@@ -228,7 +224,7 @@ async fn import(
         }
         "whitelist" => import_whitelist(&state.db, table, up.dry_run, who, now, |_| {}).await,
         _ => {
-            let e = FormErrors::general(pick(lang, "请选择导入的内容。", "Choose what to import."));
+            let e = FormErrors::general(say(lang, "admin_enterprises.choose_what_import"));
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     }

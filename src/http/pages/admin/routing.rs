@@ -11,7 +11,7 @@ use super::admin;
 use crate::domain::catalogue::Terms;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::routing_rules::{self, RoutingRuleView};
@@ -151,10 +151,8 @@ fn opt(s: &str) -> Option<String> {
 fn view_of(f: &RuleForm, lang: crate::http::lang::Lang) -> Result<RoutingRuleView, FormErrors> {
     let position = f.position.trim().parse::<i32>().map_err(|_| {
         let mut e = FormErrors::default();
-        e.fields.insert(
-            "position".into(),
-            pick(lang, "请填写整数。", "Enter a whole number."),
-        );
+        e.fields
+            .insert("position".into(), say(lang, "common.enter_whole_number"));
         e
     })?;
     Ok(RoutingRuleView {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::admin;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, fill, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::calendar;
@@ -211,16 +211,12 @@ async fn show(
             "calendar" => {
                 let n = q.moved.unwrap_or(0);
                 if n > 0 {
-                    pick(
-                        lang,
-                        &format!("日历已载入，{n} 件在办工单的时限已按新日历重新计算。"),
-                        &format!("The calendar is loaded; {n} open tickets' deadlines were measured again on it."),
-                    )
+                    fill(lang, "admin_sla.calendar_loaded_moved", &[("n", &n)])
                 } else {
-                    pick(lang, "日历已载入，没有在办工单的时限需要调整。", "The calendar is loaded; no open ticket's deadline moved.")
+                    say(lang, "admin_sla.calendar_loaded_no_open_ticket")
                 }
             }
-            _ => pick(lang, "时限策略已保存。", "The policy is saved."),
+            _ => say(lang, "admin_sla.policy_saved"),
         }
     });
     render(&state, &req, &v, q.year, None, StatusCode::OK, done).await
@@ -233,10 +229,9 @@ fn number<T: std::str::FromStr + Default>(
     lang: crate::http::lang::Lang,
 ) -> T {
     s.trim().parse().unwrap_or_else(|_| {
-        errors.fields.insert(
-            field.to_string(),
-            pick(lang, "请填写整数。", "Enter a whole number."),
-        );
+        errors
+            .fields
+            .insert(field.to_string(), say(lang, "common.enter_whole_number"));
         T::default()
     })
 }
@@ -254,10 +249,9 @@ async fn put_policy(
     let mut errors = FormErrors::default();
     let name = f.name.trim().to_string();
     if name.is_empty() {
-        errors.fields.insert(
-            "name".into(),
-            pick(lang, "请填写策略名称。", "Name the policy."),
-        );
+        errors
+            .fields
+            .insert("name".into(), say(lang, "admin_sla.name_policy"));
     }
     let view = PolicyView {
         name: name.clone(),

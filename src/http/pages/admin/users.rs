@@ -205,7 +205,7 @@ async fn create(
         id_field(s).unwrap_or_else(|_| {
             errors.fields.insert(
                 name.to_string(),
-                crate::http::pages::pick(lang, "请填写数字编号。", "Enter a numeric id."),
+                crate::http::pages::say(lang, "admin_users.enter_numeric_id"),
             );
             None
         })
