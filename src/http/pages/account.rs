@@ -207,7 +207,7 @@ async fn change_password(
                     say(lang, "account.your_password_changed"),
                     say(lang, "account.every_session_has_ended_log"),
                     "ok",
-                    Some(("/login".into(), say(lang, "common.log"))),
+                    Some(("/login".into(), say(lang, "common.log_in"))),
                 ));
             }
             Err(AuthError::Storage(e)) => {
@@ -250,7 +250,7 @@ fn register_page(c: Chrome, f: &Registration, errors: FormErrors) -> RegisterPag
             &f.credit_code,
         )
         .required()
-        .hint(t("account.text_18_characters_e_g_91310115ma1h7gtn0x")),
+        .hint(t("account.credit_code_hint")),
         Field::new(
             "enterprise_name",
             t("account.enterprise_name"),
@@ -258,7 +258,7 @@ fn register_page(c: Chrome, f: &Registration, errors: FormErrors) -> RegisterPag
         )
         .required(),
         Field::new("county_code", t("account.county_code"), opt(&f.county_code))
-            .hint(t("account.text_6_digits_default_region_inside")),
+            .hint(t("account.county_code_hint")),
         Field::new("address", t("common.address"), opt(&f.address)),
         Field::new("contact_name", t("account.contact_person"), &f.contact_name).required(),
         Field::new("email", t("common.e_mail"), &f.email)
@@ -327,7 +327,7 @@ async fn register(
         Ok(()) => Ok(message(
             StatusCode::OK,
             c,
-            say(lang, "account.check_your_e_mail"),
+            say(lang, "account.check_activation_mail"),
             say(lang, "account.if_details_right_activation_link"),
             "ok",
             None,
@@ -505,7 +505,7 @@ async fn submit_password(
                 .map(|()| None)
         }
     };
-    let login_link = Some(("/login".to_string(), say(lang, "common.log")));
+    let login_link = Some(("/login".to_string(), say(lang, "common.log_in")));
     Ok(match (done, purpose) {
         (Ok(Some(Activated::AwaitingApproval { enterprise })), _) => message(
             StatusCode::ACCEPTED,
@@ -604,7 +604,7 @@ async fn forgot(
         Ok(()) => Ok(message(
             StatusCode::OK,
             c,
-            say(lang, "account.check_your_e_mail_2"),
+            say(lang, "account.check_your_mail"),
             say(lang, "account.if_address_has_account_reset"),
             "ok",
             None,

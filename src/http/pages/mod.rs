@@ -200,7 +200,7 @@ impl PageError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             lang,
             heading: "page.too_much_text",
-            text: say(lang, "page.what_was_sent_far_beyond"),
+            text: say(lang, "page.too_much_text_text"),
         }
     }
 
@@ -210,7 +210,7 @@ impl PageError {
             status: StatusCode::NOT_FOUND,
             lang,
             heading: "page.not_found",
-            text: say(lang, "page.page_does_not_exist_not"),
+            text: say(lang, "page.not_found_text"),
         }
     }
 
@@ -220,7 +220,7 @@ impl PageError {
             status: StatusCode::FORBIDDEN,
             lang,
             heading: "page.form_expired",
-            text: say(lang, "page.form_no_longer_valid_you"),
+            text: say(lang, "page.form_expired_text"),
         }
     }
 

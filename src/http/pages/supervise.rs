@@ -206,7 +206,7 @@ async fn show_dashboard(
     let compare = |pick: &dyn Fn(&crate::domain::metrics::daily::DayFigures) -> Option<f64>,
                    scale: f64| {
         let unit = if scale == 100.0 {
-            c.t("supervise.pts")
+            c.t("supervise.points")
         } else {
             ""
         };
