@@ -293,8 +293,13 @@ pub enum Refusal {
     },
     /// A required text is missing or too long.
     MissingText { field: &'static str },
-    /// Anything else the rules forbid, with the reason.
-    Rule { zh: &'static str, en: &'static str },
+    /// Anything else the rules forbid, with the reason; `code` names the
+    /// rule (kebab-case, stable: the API's problem type).
+    Rule {
+        code: &'static str,
+        zh: &'static str,
+        en: &'static str,
+    },
 }
 
 /// A text field of an action, as a Chinese reader calls it.
@@ -310,6 +315,17 @@ fn text_field_zh(field: &str) -> &'static str {
 }
 
 impl Refusal {
+    /// A stable name of the refusal, for clients that tell refusals apart
+    /// without reading the text (the API's problem type).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotPermitted { .. } => "action-not-permitted",
+            Refusal::WrongStatus { .. } => "status-forbids-action",
+            Refusal::MissingText { .. } => "text-missing",
+            Refusal::Rule { code, .. } => code,
+        }
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             Refusal::NotPermitted { zh, .. } | Refusal::Rule { zh, .. } => zh.to_string(),

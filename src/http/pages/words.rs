@@ -163,9 +163,11 @@ mod tests {
                 let Some((area, key)) = literal.split_once('.') else {
                     continue;
                 };
-                let file = [".html", ".rs", ".css", ".js", ".svg", ".csv", ".xlsx", ".toml"]
-                    .iter()
-                    .any(|ext| literal.ends_with(ext));
+                let file = [
+                    ".html", ".rs", ".css", ".js", ".svg", ".csv", ".xlsx", ".toml",
+                ]
+                .iter()
+                .any(|ext| literal.ends_with(ext));
                 let is_key = !file
                     && areas.contains(area)
                     && !key.is_empty()

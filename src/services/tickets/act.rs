@@ -91,6 +91,7 @@ fn check_references(
                     && matches!(u.role.as_str(), "officer" | "lead")
             });
             Ok((!ok).then_some(Refusal::Rule {
+                code: "assignee-not-eligible",
                 zh: "只能指派给承办部门在岗的经办人或负责人。",
                 en: "Assign to an active officer or lead of the handling department.",
             }))
@@ -99,6 +100,7 @@ fn check_references(
             let ok = Department::find(conn, target.id)?
                 .is_some_and(|d| d.active && d.path == target.path);
             Ok((!ok).then_some(Refusal::Rule {
+                code: "no-such-department",
                 zh: "没有这个部门。",
                 en: "There is no such department.",
             }))
