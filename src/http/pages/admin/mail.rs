@@ -33,7 +33,7 @@ pub struct TemplateShown {
     pub locale: &'static str,
     /// The kind and language as people call them.
     pub kind_name: String,
-    pub locale_name: &'static str,
+    pub locale_name: String,
     pub subject: String,
     pub text: String,
     pub html: String,

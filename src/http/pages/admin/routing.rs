@@ -112,7 +112,7 @@ struct RoutingPage {
     new_rule: Vec<RuleShown>,
     categories: Vec<(String, String)>,
     chains: Vec<(String, String)>,
-    urgencies: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, String)>,
     done: bool,
 }
 
@@ -240,10 +240,7 @@ async fn render(
         new_rule: vec![new_rule],
         categories: terms.0.all(en),
         chains: terms.1.all(en),
-        urgencies: labels::URGENCIES
-            .iter()
-            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
-            .collect(),
+        urgencies: labels::urgencies(en),
         done,
         c,
     };

@@ -190,7 +190,7 @@ async fn render(
         calendar_errors,
         units: labels::SLA_UNITS
             .iter()
-            .map(|(code, _, _)| (*code, labels::sla_unit(code, en)))
+            .map(|code| (*code, labels::sla_unit(code, en)))
             .collect(),
         done,
         c,
