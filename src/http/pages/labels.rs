@@ -7,15 +7,8 @@
 
 use super::words::{fill, lookup};
 use crate::domain::ticket::Status;
-use crate::http::lang::Lang;
 
-fn lang(en: bool) -> Lang {
-    if en {
-        Lang::En
-    } else {
-        Lang::Zh
-    }
-}
+use super::words::lang_of as lang;
 
 /// The catalogue's word for a code of a kind (`status`, `pending_sign`).
 pub fn word(area: &str, code: &str, en: bool) -> String {
@@ -25,7 +18,8 @@ pub fn word(area: &str, code: &str, en: bool) -> String {
 /// The catalogue areas whose keys are codes, looked up with [`word`]
 /// (the catalogue test does not expect their keys in the sources).
 #[cfg(test)]
-pub const CODE_AREAS: [&str; 14] = [
+pub const CODE_AREAS: [&str; 15] = [
+    "clock_state",
     "role",
     "urgency",
     "sla_unit",

@@ -24,7 +24,7 @@ use askama::Template;
 
 pub use chrome::{Chrome, FormErrors};
 use session::page_lang;
-pub use words::{fill, say};
+pub use words::{fill, lang_of, say};
 
 use super::lang::Lang;
 use super::problem::ApiError;

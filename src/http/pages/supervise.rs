@@ -14,7 +14,7 @@ use super::labels::beijing;
 use super::session::Viewer;
 use super::svg::{rate_lines, score_bars, Series};
 use super::workbench::ListQuery;
-use super::{failed, page, Chrome, FormErrors, PageError};
+use super::{failed, fill, lang_of, page, say, Chrome, FormErrors, PageError};
 use crate::domain::metrics::Rate;
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::http::problem::ApiError;
@@ -42,8 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn percent(r: &Rate, en: bool) -> String {
     match r.value {
         Some(v) => format!("{:.1}%", v * 100.0),
-        None if en => "no data".into(),
-        None => "无数据".into(),
+        None => say(lang_of(en), "supervise.no_data"),
     }
 }
 
@@ -351,15 +350,11 @@ async fn show_dashboard(
     ranked.truncate(20);
     let ranking_note = if short.is_empty() {
         String::new()
-    } else if en {
-        format!(
-            "{} more region(s) have fewer than {min_sample} sign-for deadlines due or ratings given: too few to rank.",
-            short.len()
-        )
     } else {
-        format!(
-            "另有 {} 个地区样本不足（应签收或评价少于 {min_sample} 件），未参与排名。",
-            short.len()
+        fill(
+            c.lang(),
+            "supervise.too_few_to_rank",
+            &[("n", &short.len()), ("min", &min_sample)],
         )
     };
     let ranking_svg = score_bars(c.t("supervise.regions_below_score"), &ranked);
@@ -456,22 +451,15 @@ async fn scope_words(
             .find(|r| r.code == code)
             .map_or_else(|| code.to_string(), |r| r.name.clone())
     };
-    let whole = if en {
-        "Whole jurisdiction"
-    } else {
-        "辖区全部"
-    };
+    let lang = lang_of(en);
+    let whole = say(lang, "supervise.whole_jurisdiction");
     let mut crumbs = vec![(None, whole.to_string())];
     let scope_name = match (&here, &chain) {
         (_, Some(chain)) => {
             let name = chains.label(chain, en);
-            if en {
-                format!("Chain: {name}")
-            } else {
-                format!("{name}产业链")
-            }
+            fill(lang, "supervise.chain_scope", &[("name", &name)])
         }
-        (None, _) => (if en { "Nationwide" } else { "全国" }).to_string(),
+        (None, _) => say(lang, "supervise.nationwide"),
         (Some((code, level)), _) => {
             let home_depth = home.as_ref().map_or(0, |(_, l)| depth(*l));
             let mut way = vec![(code.province().as_str().to_string(), RegionLevel::Province)];

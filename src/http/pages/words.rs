@@ -38,6 +38,15 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
     }
 }
 
+/// The language of a page that knows only whether it is English.
+pub fn lang_of(en: bool) -> Lang {
+    if en {
+        Lang::En
+    } else {
+        Lang::Zh
+    }
+}
+
 /// The text of a key in a language. A key missing from the catalogue (the
 /// tests make sure none is) is logged and shown as an empty text, never as
 /// the key itself.

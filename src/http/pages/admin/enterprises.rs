@@ -236,12 +236,14 @@ async fn import(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let shown = ReportShown {
-        kind: match (up.kind.as_str(), en) {
-            ("enterprises", false) => "企业名录".into(),
-            ("enterprises", true) => "Enterprises".into(),
-            (_, false) => "白名单".into(),
-            (_, true) => "White list".into(),
-        },
+        kind: say(
+            lang,
+            if up.kind == "enterprises" {
+                "admin_enterprises.kind_enterprises"
+            } else {
+                "admin_enterprises.kind_white_list"
+            },
+        ),
         renames: report
             .renames
             .iter()

@@ -11,7 +11,9 @@ use super::admin;
 use crate::domain::catalogue::Terms;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, say, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{
+    failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
+};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::routing_rules::{self, RoutingRuleView};
@@ -128,17 +130,18 @@ fn words(f: &RuleForm, terms: &(Terms, Terms), en: bool) -> String {
         parts.push(labels::listed(&f.listed, en));
     }
     if !f.chain_code.is_empty() {
-        parts.push(format!(
-            "{}{}",
-            if en { "chain: " } else { "产业链：" },
-            terms.1.label(&f.chain_code, en)
+        let name = terms.1.label(&f.chain_code, en);
+        parts.push(fill(
+            lang_of(en),
+            "admin_routing.chain_condition",
+            &[("name", &name)],
         ));
     }
     if !f.reach.is_empty() {
         parts.push(labels::reach(&f.reach, en));
     }
     if parts.is_empty() {
-        parts.push(if en { "any ticket" } else { "任何诉求" }.to_string());
+        parts.push(say(lang_of(en), "admin_routing.any_ticket"));
     }
     parts.join(" · ")
 }

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use super::admin;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, fill, page, say, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{
+    failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
+};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::calendar;
@@ -177,12 +179,14 @@ async fn render(
             .into_iter()
             .map(|d| DayShown {
                 date: d.date.to_string(),
-                kind: match (d.kind.as_str(), en) {
-                    ("holiday", false) => "放假",
-                    ("holiday", true) => "holiday",
-                    (_, false) => "调休上班",
-                    (_, true) => "make-up workday",
-                },
+                kind: crate::http::pages::words::text(
+                    lang_of(en),
+                    if d.kind.as_str() == "holiday" {
+                        "admin_sla.day_holiday"
+                    } else {
+                        "admin_sla.day_workday"
+                    },
+                ),
                 note: d.note,
             })
             .collect(),
