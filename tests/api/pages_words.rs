@@ -154,6 +154,38 @@ async fn crawl(b: &Browser, who: &str, extra: &[&str], limit: usize) -> Vec<(Str
     pages
 }
 
+/// A ticket page's refusals as staff meet them: a form from a page
+/// read before someone else changed the ticket, and a comment left empty.
+async fn refusals(b: &Browser, pages: &[(String, String)]) -> Vec<(String, String)> {
+    let Some((path, html)) = pages
+        .iter()
+        .find(|(p, html)| p.starts_with("/tickets/") && html.contains("/act/comment"))
+    else {
+        return Vec::new();
+    };
+    let marker = "name=\"version\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let version = &html[start..start + html[start..].find('"').unwrap()];
+    let stale: i64 = version.parse::<i64>().unwrap() - 1;
+    let action = format!("{}/act/comment", path.split('?').next().unwrap());
+    let mut out = Vec::new();
+    for (version, text, said) in [
+        (stale.to_string(), "迟到的留言", "已被他人更新"),
+        (version.to_string(), "", "请填写"),
+    ] {
+        let p = b
+            .post(&action, &[("version", &version), ("text", text)])
+            .await;
+        assert!(
+            p.status >= 400 && p.html.contains(said),
+            "{action}: {}",
+            p.html
+        );
+        out.push((format!("{action} ({version})"), p.html));
+    }
+    out
+}
+
 async fn demo(app: &TestApp) {
     let mut settings = app.settings.clone();
     settings.profile = Profile::Development;
@@ -190,15 +222,22 @@ each_backend! {
             ("pudong.officer", &["/workbench", "/supervision", "/verifications"][..]),
             ("saic", &["/portal", "/tickets/new", "/join-requests", "/account/password"][..]),
         ];
+        // Refusals on a ticket page, by the first who may comment on one.
+        let mut refused = Vec::new();
         for (who, extra) in cast {
             let b = Browser::new(&app);
             let email = format!("{who}@{DEMO_DOMAIN}");
             let p = b.post("/login", &[("email", &email), ("password", DEMO_PASSWORD)]).await;
             assert_eq!(p.status, 303, "log-in of {who}: {}", p.html);
-            let pages = crawl(&b, who, extra, 40).await;
+            let mut pages = crawl(&b, who, extra, 40).await;
             assert!(pages.len() >= extra.len(), "{who} saw {} pages", pages.len());
+            if refused.is_empty() {
+                refused = refusals(&b, &pages).await;
+                pages.extend(refused.clone());
+            }
             record(who, pages);
         }
+        assert_eq!(refused.len(), 2, "someone met the refusals");
         assert!(leaks.is_empty(), "codes or English on Chinese pages:\n{}", leaks.join("\n"));
     }
 }
