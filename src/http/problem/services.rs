@@ -81,7 +81,15 @@ impl From<ResendError> for ApiError {
                     .typed("message-not-found")
             }
             ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
-                format!("只有发送失败（dead）的消息可以重发，这条消息的状态是 {status}。"),
+                format!(
+                    "只有发送失败的消息可以重发，这条消息{}。",
+                    match status.as_str() {
+                        "pending" => "正等待发送",
+                        "sending" => "正在发送",
+                        "sent" => "已经发出",
+                        _ => "不在失败之列",
+                    }
+                ),
                 format!("Only dead messages can be sent again; this one is {status}."),
             )
             .typed("message-not-dead"),

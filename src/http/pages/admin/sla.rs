@@ -348,12 +348,21 @@ async fn load_calendar(
             let problem = e.to_problem(lang);
             let mut errors = FormErrors::default();
             errors.general.extend(problem.detail);
-            errors.general.extend(
-                problem
-                    .errors
-                    .into_iter()
-                    .map(|fe| format!("{}：{}", fe.field, fe.message)),
-            );
+            errors.general.extend(problem.errors.into_iter().map(|fe| {
+                match fe.field.strip_prefix("line ") {
+                    // The API names a line of the file `line N`.
+                    Some(line) => fill(
+                        lang,
+                        "admin_sla.calendar_line_problem",
+                        &[("line", &line), ("problem", &fe.message)],
+                    ),
+                    None => fill(
+                        lang,
+                        "admin_sla.calendar_problem",
+                        &[("field", &fe.field), ("problem", &fe.message)],
+                    ),
+                }
+            }));
             render(
                 &state,
                 &req,
