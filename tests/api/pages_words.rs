@@ -213,6 +213,10 @@ each_backend! {
         let public = Browser::new(&app);
         let pages = crawl(&public, "public", &["/login", "/register", "/account/forgot-password", "/account/reset-password?token=x", "/account/activate?token=x"], 10).await;
         record("public", pages);
+        // Pages that are not there say so in Chinese too.
+        let p = public.get("/no-such-page").await;
+        assert_eq!(p.status, 404);
+        record("public", vec![("/no-such-page".to_string(), p.html)]);
         let cast = [
             ("admin", &["/admin/users", "/admin/departments", "/admin/enterprises", "/admin/sla", "/admin/routing", "/admin/catalogue", "/admin/mail", "/account/password"][..]),
             ("miit", &["/dashboard", "/supervision", "/workbench"][..]),
@@ -231,6 +235,9 @@ each_backend! {
             assert_eq!(p.status, 303, "log-in of {who}: {}", p.html);
             let mut pages = crawl(&b, who, extra, 40).await;
             assert!(pages.len() >= extra.len(), "{who} saw {} pages", pages.len());
+            let missing = b.get("/tickets/999999").await;
+            assert_eq!(missing.status, 404, "{who}");
+            pages.push(("/tickets/999999".to_string(), missing.html));
             if refused.is_empty() {
                 refused = refusals(&b, &pages).await;
                 pages.extend(refused.clone());
