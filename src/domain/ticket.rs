@@ -331,19 +331,50 @@ pub enum Refusal {
     },
     /// A required text is missing or too long.
     MissingText { field: &'static str },
-    /// Anything else the rules forbid, with the reason.
-    Rule { zh: &'static str, en: &'static str },
+    /// Anything else the rules forbid, with the reason; `code` names the
+    /// rule (kebab-case, stable: the API's problem type).
+    Rule {
+        code: &'static str,
+        zh: &'static str,
+        en: &'static str,
+    },
+}
+
+/// A text field of an action, as a Chinese reader calls it.
+fn text_field_zh(field: &str) -> &'static str {
+    match field {
+        "reason" => "理由",
+        "opinion" => "协办意见",
+        "question" => "需要补充的内容",
+        "answer" => "补充的内容",
+        "resolution" => "办理结果",
+        _ => "内容",
+    }
 }
 
 impl Refusal {
+    /// A stable name of the refusal, for clients that tell refusals apart
+    /// without reading the text (the API's problem type).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotPermitted { .. } => "action-not-permitted",
+            Refusal::WrongStatus { .. } => "status-forbids-action",
+            Refusal::MissingText { .. } => "text-missing",
+            Refusal::Rule { code, .. } => code,
+        }
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             Refusal::NotPermitted { zh, .. } | Refusal::Rule { zh, .. } => zh.to_string(),
-            Refusal::WrongStatus { action, status } => {
-                format!("工单当前为“{}”，不能执行 {action}。", status.name_zh())
+            Refusal::WrongStatus { status, .. } => {
+                format!("工单当前为“{}”，不能执行此操作。", status.name_zh())
             }
             Refusal::MissingText { field } => {
-                format!("请填写 {field}（1 到 2000 个字符，不含控制字符）。")
+                format!(
+                    "请填写{}（1 到 2000 个字符，不含控制字符）。",
+                    text_field_zh(field)
+                )
             }
         }
     }
@@ -434,3 +465,26 @@ pub use plan::{plan, wants_officer, Plan, PlanInput};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod refusal_words {
+    use super::*;
+
+    #[test]
+    fn chinese_refusals_name_no_code() {
+        let all = [
+            Refusal::WrongStatus {
+                action: "sign_for",
+                status: Status::Handling,
+            },
+            Refusal::MissingText { field: "reason" },
+            Refusal::MissingText {
+                field: "resolution",
+            },
+        ];
+        for r in all {
+            let zh = r.message_zh();
+            assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+        }
+    }
+}

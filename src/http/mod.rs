@@ -212,9 +212,13 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         ));
     }
     let lang = lang::Lang::from_request(&req);
-    let (title, text) = match lang {
-        lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。"),
-        lang::Lang::En => ("Page not found", "The page you asked for does not exist."),
+    let (title, text, home) = match lang {
+        lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。", "返回一站首页"),
+        lang::Lang::En => (
+            "Page not found",
+            "The page you asked for does not exist.",
+            "Back to Yizhan",
+        ),
     };
     let html_lang = if lang == lang::Lang::Zh {
         "zh-CN"
@@ -226,6 +230,6 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .body(format!(
             "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
              <title>{title} · 一站</title></head><body><h1>{title}</h1><p>{text}</p>\
-             <p><a href=\"/\">一站 yizhan</a></p></body></html>"
+             <p><a href=\"/\">{home}</a></p></body></html>"
         )))
 }

@@ -112,6 +112,8 @@ each_backend! {
         expected.sort();
         assert_eq!(listed, expected);
         assert!(doc["components"]["schemas"]["Problem"].is_object());
+        let type_doc = doc["components"]["schemas"]["Problem"]["properties"]["type"]["description"].as_str().unwrap_or_default();
+        assert!(type_doc.contains("urn:yizhan:problem:<slug>") && type_doc.contains("transfer-to-parent"), "{type_doc}");
 
         // Each documented GET route answers: public ones with 200, the rest
         // with 401 until a token is shown.

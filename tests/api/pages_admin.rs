@@ -117,7 +117,7 @@ each_backend! {
         // The calendar: a bad file changes nothing and says which lines.
         let p = b.post("/admin/sla/calendar", &[("text", "date,kind,festival\n2027-01-01,holiday,元旦\n2027-13-01,holiday,x\n")]).await;
         assert_eq!(p.status, 422);
-        assert!(p.html.contains("line 3"), "{}", p.html);
+        assert!(p.html.contains("第 3 行"), "{}", p.html);
         let p = b.post("/admin/sla/calendar", &[("text", "date,kind,festival\n2027-01-01,holiday,元旦\n2027-01-03,workday,元旦\n")]).await;
         assert_eq!(p.status, 303);
         let cal = b.get("/admin/sla?year=2027").await;

@@ -169,6 +169,7 @@ each_backend! {
         let up = act(&app, &c.pudong, id, "transfer", json!({"department_id": parent, "reason": "需市级协调"})).await;
         let p = assert_problem(up, 422).await;
         assert!(p["detail"].as_str().unwrap().contains("上报"), "{p}");
+        assert_eq!(p["type"], "urn:yizhan:problem:transfer-to-parent");
         // Transfer to the sibling, which returns it.
         let t = ok(&app, &c.pudong, id, "transfer", json!({"department_id": c.huangpu_dept, "reason": "涉及黄浦区仓库"})).await;
         assert_eq!((t["status"].as_str(), t["handling_department_id"].as_i64()), (Some("pending_sign"), Some(c.huangpu_dept)));
@@ -237,13 +238,16 @@ each_backend! {
         let c = cast(&app).await;
         let t: Value = app.post_as("/api/v1/tickets", &c.enterprise, &filing()).await.json().await.unwrap();
         let id = t["id"].as_i64().unwrap();
-        assert_problem(act(&app, &c.supervisor, id, "sign_for", json!({})).await, 403).await;
+        let not_permitted = assert_problem(act(&app, &c.supervisor, id, "sign_for", json!({})).await, 403).await;
         assert_problem(act(&app, &c.enterprise, id, "sign_for", json!({})).await, 403).await;
         assert_problem(act(&app, &c.huangpu, id, "sign_for", json!({})).await, 404).await;
         assert_problem(act(&app, &c.pudong, id, "assign", json!({"assignee_id": 1})).await, 403).await;
-        assert_problem(act(&app, &c.pudong, id, "resolve", json!({"resolution": "x"})).await, 409).await;
-        assert_problem(act(&app, &c.pudong, id, "reject", json!({})).await, 422).await;
-        assert_problem(act(&app, &c.pudong, id, "fly", json!({})).await, 404).await;
+        let wrong_status = assert_problem(act(&app, &c.pudong, id, "resolve", json!({"resolution": "x"})).await, 409).await;
+        let no_reason = assert_problem(act(&app, &c.pudong, id, "reject", json!({})).await, 422).await;
+        let unknown = assert_problem(act(&app, &c.pudong, id, "fly", json!({})).await, 404).await;
+        // Each refusal names its own problem type (issue 23, item 6).
+        let types: Vec<&str> = [&not_permitted, &wrong_status, &no_reason, &unknown].iter().map(|p| p["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["urn:yizhan:problem:action-not-permitted", "urn:yizhan:problem:status-forbids-action", "urn:yizhan:problem:text-missing", "urn:yizhan:problem:unknown-action"]);
         assert_problem(app.post_as("/api/v1/tickets", &c.pudong, &filing()).await, 403).await;
         let after: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &c.pudong).await.json().await.unwrap();
         assert_eq!((after["version"].as_i64(), after["status"].as_str()), (Some(1), Some("pending_sign")));
@@ -288,6 +292,7 @@ each_backend! {
             .unwrap();
         let p = assert_problem(stale, 412).await;
         assert_eq!(p["title"], "内容已被他人更新");
+        assert_eq!(p["type"], "urn:yizhan:problem:stale-version");
         // The current version goes through.
         let current = after["version"].as_i64().unwrap();
         let fresh = app

@@ -103,12 +103,14 @@ pub fn decide(
             text("reason", reason)?;
             if state.handling.parent_id() == Some(target.id) {
                 return Err(Refusal::Rule {
+                    code: "transfer-to-parent",
                     zh: "这是本部门的上级部门：向上级提交请使用“上报”，不是转办。",
                     en: "That is this department's parent: going up is escalate, not transfer.",
                 });
             }
             if !may_transfer_to(&state.handling, target) {
                 return Err(Refusal::Rule {
+                    code: "transfer-too-far",
                     zh: "只能转办给同级相邻部门或下级部门；更远的请上报。",
                     en: "Transfer goes to a sibling or a department below; further away, escalate.",
                 });
@@ -119,6 +121,7 @@ pub fn decide(
             text("reason", reason)?;
             let Some(parent) = parent_of(&state.handling) else {
                 return Err(Refusal::Rule {
+                    code: "nowhere-to-escalate",
                     zh: "工业和信息化部已是最高一级，无法上报。",
                     en: "The ministry is the top; there is nowhere to escalate.",
                 });
@@ -144,6 +147,7 @@ pub fn decide(
                 .or_else(|| parent_of(&state.handling));
             let Some(back) = back else {
                 return Err(Refusal::Rule {
+                    code: "nowhere-to-return",
                     zh: "没有可以退回的部门。",
                     en: "There is no department to return the ticket to.",
                 });
@@ -159,6 +163,7 @@ pub fn decide(
                     .any(|c| c.department.id == department.id)
             {
                 return Err(Refusal::Rule {
+                    code: "already-handling",
                     zh: "该部门已是承办或协办部门。",
                     en: "That department already handles or co-handles the ticket.",
                 });
@@ -187,6 +192,7 @@ pub fn decide(
                 .find(|c| c.department.id == *department_id)
             else {
                 return Err(Refusal::Rule {
+                    code: "not-cohandling",
                     zh: "该部门不是协办部门。",
                     en: "That department does not co-handle the ticket.",
                 });
@@ -208,18 +214,21 @@ pub fn decide(
             text("reason", reason)?;
             if !(1..=30).contains(working_days) {
                 return Err(Refusal::Rule {
+                    code: "extension-out-of-range",
                     zh: "延期为 1 到 30 个工作日。",
                     en: "An extension is 1 to 30 working days.",
                 });
             }
             if state.extension_pending {
                 return Err(Refusal::Rule {
+                    code: "extension-pending",
                     zh: "已有待审批的延期申请。",
                     en: "An extension request is already pending.",
                 });
             }
             if state.resolve_due.is_some_and(|due| now >= due) {
                 return Err(Refusal::Rule {
+                    code: "extension-too-late",
                     zh: "办结期限已过，不能再申请延期。",
                     en: "The resolve deadline has passed; an extension can no longer be requested.",
                 });
@@ -229,6 +238,7 @@ pub fn decide(
         Action::DecideExtension { .. } => {
             if !state.extension_pending {
                 return Err(Refusal::Rule {
+                    code: "no-extension-pending",
                     zh: "没有待审批的延期申请。",
                     en: "There is no pending extension request.",
                 });
@@ -240,6 +250,7 @@ pub fn decide(
             text("resolution", resolution)?;
             if state.cohandlers.iter().any(|c| !c.settled()) {
                 return Err(Refusal::Rule {
+                    code: "opinion-missing",
                     zh: "还有协办部门未提交意见。",
                     en: "A co-handling department has not posted its opinion yet.",
                 });
@@ -263,6 +274,7 @@ pub fn decide(
                 }
                 if !may_rate_late(state, now) {
                     return Err(Refusal::Rule {
+                        code: "rating-too-late",
                         zh: "工单自动关闭已超过 30 天，不能再评价。",
                         en: "The ticket closed automatically more than 30 days ago; it can no longer be rated.",
                     });
@@ -277,12 +289,14 @@ pub fn decide(
             text("reason", reason)?;
             if !within_reopen_window(state, now) {
                 return Err(Refusal::Rule {
+                    code: "reopen-too-late",
                     zh: "关闭超过 30 天的工单不能重办。",
                     en: "A ticket closed more than 30 days ago cannot be reopened.",
                 });
             }
             if caller.role == Role::Enterprise && !enterprise_may_reopen(state) {
                 return Err(Refusal::Rule {
+                    code: "reopen-needs-dissatisfaction",
                     zh: "只有评价为不满意或未解决的工单可以由企业重办。",
                     en: "The enterprise may reopen a closed ticket only when it said it was dissatisfied or not solved.",
                 });

@@ -9,9 +9,8 @@ use serde::Deserialize;
 
 use super::chrome::{home_of, Field};
 use super::session::{check_csrf, end_session, safe_next, start_session, Viewer};
-use super::{message, page, pick, see_other, Chrome, FormErrors};
+use super::{fill, message, page, say, see_other, Chrome, FormErrors};
 use crate::http::caller::{client_address, public_limit};
-use crate::http::lang::Lang;
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::accounts::{self, Activated, Registration, SelfServiceError};
@@ -185,10 +184,8 @@ async fn change_password(
     let lang = c.lang();
     let errors = if f.password != f.confirm {
         let mut e = FormErrors::default();
-        e.fields.insert(
-            "confirm".into(),
-            pick(lang, "两次输入的密码不一致。", "The two passwords differ."),
-        );
+        e.fields
+            .insert("confirm".into(), say(lang, "account.two_passwords_differ"));
         e
     } else {
         match state
@@ -207,14 +204,10 @@ async fn change_password(
                 return Ok(message(
                     StatusCode::OK,
                     Chrome::public(&req),
-                    pick(lang, "密码已修改", "Your password is changed"),
-                    pick(
-                        lang,
-                        "所有设备上的登录均已退出，请使用新密码重新登录。",
-                        "Every session has ended; log in again with the new password.",
-                    ),
+                    say(lang, "account.your_password_changed"),
+                    say(lang, "account.every_session_has_ended_log"),
                     "ok",
-                    Some(("/login".into(), pick(lang, "登录", "Log in"))),
+                    Some(("/login".into(), say(lang, "common.log_in"))),
                 ));
             }
             Err(AuthError::Storage(e)) => {
@@ -248,45 +241,30 @@ struct RegisterPage {
 }
 
 fn register_page(c: Chrome, f: &Registration, errors: FormErrors) -> RegisterPage {
-    let t = |zh: &'static str, en: &'static str| c.t(zh, en);
+    let t = |key: &'static str| c.t(key);
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let fields = vec![
         Field::new(
             "credit_code",
-            t("统一社会信用代码", "Unified social credit code"),
+            t("account.unified_social_credit_code"),
             &f.credit_code,
         )
         .required()
-        .hint(t(
-            "18 位，例如 91310115MA1H7GTN0X",
-            "18 characters, e.g. 91310115MA1H7GTN0X",
-        )),
+        .hint(t("account.credit_code_hint")),
         Field::new(
             "enterprise_name",
-            t("企业名称", "Enterprise name"),
+            t("account.enterprise_name"),
             &f.enterprise_name,
         )
         .required(),
-        Field::new(
-            "county_code",
-            t("所在区县代码", "County code"),
-            opt(&f.county_code),
-        )
-        .hint(t(
-            "6 位数字；不填则取信用代码中的区划",
-            "6 digits; by default the region inside the credit code",
-        )),
-        Field::new("address", t("地址", "Address"), opt(&f.address)),
-        Field::new(
-            "contact_name",
-            t("联系人", "Contact person"),
-            &f.contact_name,
-        )
-        .required(),
-        Field::new("email", t("电子邮箱", "E-mail"), &f.email)
+        Field::new("county_code", t("account.county_code"), opt(&f.county_code))
+            .hint(t("account.county_code_hint")),
+        Field::new("address", t("common.address"), opt(&f.address)),
+        Field::new("contact_name", t("account.contact_person"), &f.contact_name).required(),
+        Field::new("email", t("common.e_mail"), &f.email)
             .kind("email")
             .required(),
-        Field::new("phone", t("手机号", "Mobile phone"), opt(&f.phone)).kind("tel"),
+        Field::new("phone", t("account.mobile_phone"), opt(&f.phone)).kind("tel"),
     ];
     RegisterPage { c, fields, errors }
 }
@@ -333,11 +311,7 @@ async fn register(
     registration.locale = Some(if c.en { "en" } else { "zh" }.into());
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     if public_limit(&state, &client, "", "").is_err() {
-        let errors = FormErrors::general(pick(
-            lang,
-            "请求过于频繁，请稍后再试。",
-            "Too many requests; try again shortly.",
-        ));
+        let errors = FormErrors::general(say(lang, "account.too_many_requests_try_again"));
         let p = register_page(c, &registration, errors);
         return Ok(page(StatusCode::TOO_MANY_REQUESTS, p.render()));
     }
@@ -353,12 +327,8 @@ async fn register(
         Ok(()) => Ok(message(
             StatusCode::OK,
             c,
-            pick(lang, "请查收激活邮件", "Check your e-mail"),
-            pick(
-                lang,
-                "如信息无误，激活链接已发送到您的邮箱；请打开链接设置密码。",
-                "If the details are right, an activation link is on its way; open it to choose a password.",
-            ),
+            say(lang, "account.check_activation_mail"),
+            say(lang, "account.if_details_right_activation_link"),
             "ok",
             None,
         )),
@@ -392,19 +362,11 @@ fn self_service_errors(
         }
         SelfServiceError::InvalidLink => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            FormErrors::general(pick(
-                lang,
-                "链接无效、已使用或已过期，请重新申请。",
-                "The link is invalid, used or expired; please ask for a new one.",
-            )),
+            FormErrors::general(say(lang, "account.link_invalid_used_expired_please")),
         ),
         SelfServiceError::EmailTaken => (
             StatusCode::CONFLICT,
-            FormErrors::general(pick(
-                lang,
-                "该电子邮箱已有账号，请直接登录或重置密码。",
-                "This e-mail already has an account; log in or reset the password.",
-            )),
+            FormErrors::general(say(lang, "account.e_mail_already_has_account")),
         ),
         SelfServiceError::Invalid(issues) => {
             let mut errors = FormErrors::default();
@@ -418,11 +380,7 @@ fn self_service_errors(
         }
         SelfServiceError::Auth(_) | SelfServiceError::Storage(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            FormErrors::general(pick(
-                lang,
-                "服务暂时不可用，请稍后再试。",
-                "The service is unavailable right now; please try again shortly.",
-            )),
+            FormErrors::general(say(lang, "common.service_unavailable_right_now_please")),
         ),
     }
 }
@@ -464,24 +422,18 @@ struct PasswordFields {
 }
 
 fn password_page(purpose: Purpose, c: Chrome, token: &str, errors: FormErrors) -> PasswordForm {
-    let t = |zh: &str, en: &str| c.t(zh, en).to_string();
+    let t = |key: &str| c.t(key).to_string();
     let (heading, intro, button, action) = match purpose {
         Purpose::Activate => (
-            t("激活企业账号", "Activate your enterprise account"),
-            t(
-                "请设置登录密码，设置后账号即可使用。",
-                "Choose a password; the account works as soon as it is set.",
-            ),
-            t("设置密码并激活", "Set the password and activate"),
+            t("account.activate_your_enterprise_account"),
+            t("account.choose_password_account_works_soon"),
+            t("account.set_password_activate"),
             "/account/activate",
         ),
         Purpose::Reset => (
-            t("设置新密码", "Choose a new password"),
-            t(
-                "设置后，其他设备上的登录将全部退出。",
-                "Once it is set, every other session of the account ends.",
-            ),
-            t("保存新密码", "Save the new password"),
+            t("account.choose_new_password"),
+            t("account.once_set_every_other_session"),
+            t("common.save_new_password"),
             "/account/reset-password",
         ),
     };
@@ -503,12 +455,8 @@ fn show_form(req: &HttpRequest, purpose: Purpose, token: &str) -> HttpResponse {
         return message(
             StatusCode::BAD_REQUEST,
             c,
-            pick(lang, "链接不完整", "The link is incomplete"),
-            pick(
-                lang,
-                "请从邮件中完整复制链接后再打开。",
-                "Open the whole link from the e-mail.",
-            ),
+            say(lang, "account.link_incomplete"),
+            say(lang, "account.open_whole_link_from_e"),
             "bad",
             None,
         );
@@ -538,10 +486,9 @@ async fn submit_password(
     let lang = c.lang();
     if f.password != f.confirm {
         let mut errors = FormErrors::default();
-        errors.fields.insert(
-            "confirm".into(),
-            pick(lang, "两次输入的密码不一致。", "The two passwords differ."),
-        );
+        errors
+            .fields
+            .insert("confirm".into(), say(lang, "account.two_passwords_differ"));
         return Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
             password_page(purpose, c, &f.token, errors).render(),
@@ -558,44 +505,33 @@ async fn submit_password(
                 .map(|()| None)
         }
     };
-    let login_link = Some(("/login".to_string(), pick(lang, "登录", "Log in")));
+    let login_link = Some(("/login".to_string(), say(lang, "common.log_in")));
     Ok(match (done, purpose) {
         (Ok(Some(Activated::AwaitingApproval { enterprise })), _) => message(
             StatusCode::ACCEPTED,
             c,
-            pick(lang, "邮箱已验证，等待批准", "Address confirmed; awaiting approval"),
-            match lang {
-                Lang::Zh => format!(
-                    "“{enterprise}”已在平台登记。您的加入申请已发给该企业现有的账号（企业还没有账号时，发给所在县级主管部门负责人）。批准后您会收到邮件，届时即可用刚设置的密码登录。"
-                ),
-                Lang::En => format!(
-                    "\"{enterprise}\" is on record already. Your request to join it has gone to its existing accounts (or, if it has none, to the lead of its county department). You will get an e-mail once it is approved, and can then log in with the password you just chose."
-                ),
-            },
+            say(lang, "account.address_confirmed_awaiting_approval"),
+            fill(
+                lang,
+                "account.joins_on_approval",
+                &[("enterprise", &enterprise)],
+            ),
             "ok",
             None,
         ),
         (Ok(_), Purpose::Activate) => message(
             StatusCode::OK,
             c,
-            pick(lang, "账号已激活", "Your account is active"),
-            pick(
-                lang,
-                "请使用邮箱和刚设置的密码登录。",
-                "Log in with your e-mail and the password you just chose.",
-            ),
+            say(lang, "account.your_account_active"),
+            say(lang, "account.log_your_e_mail_password"),
             "ok",
             login_link,
         ),
         (Ok(_), Purpose::Reset) => message(
             StatusCode::OK,
             c,
-            pick(lang, "新密码已生效", "Your new password is set"),
-            pick(
-                lang,
-                "请使用新密码重新登录。",
-                "Log in again with the new password.",
-            ),
+            say(lang, "account.your_new_password_set"),
+            say(lang, "account.log_again_new_password"),
             "ok",
             login_link,
         ),
@@ -658,11 +594,7 @@ async fn forgot(
     let lang = c.lang();
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
     if public_limit(&state, &client, "", "").is_err() {
-        let errors = FormErrors::general(pick(
-            lang,
-            "请求过于频繁，请稍后再试。",
-            "Too many requests; try again shortly.",
-        ));
+        let errors = FormErrors::general(say(lang, "account.too_many_requests_try_again"));
         return Ok(page(
             StatusCode::TOO_MANY_REQUESTS,
             EmailForm { c, email, errors }.render(),
@@ -672,12 +604,8 @@ async fn forgot(
         Ok(()) => Ok(message(
             StatusCode::OK,
             c,
-            pick(lang, "请查收邮件", "Check your e-mail"),
-            pick(
-                lang,
-                "如该邮箱已注册，重置密码的链接已发送，30 分钟内有效。",
-                "If this address has an account, a reset link is on its way; it works for 30 minutes.",
-            ),
+            say(lang, "account.check_your_mail"),
+            say(lang, "account.if_address_has_account_reset"),
             "ok",
             None,
         )),

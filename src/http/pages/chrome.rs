@@ -33,55 +33,45 @@ pub struct Chrome {
     pub calendar_missing: Option<i32>,
 }
 
-/// The pages a role works in: (path, 中文, English).
-fn nav_of(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
+/// The pages a role works in: (path, catalogue key of its name).
+fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
         Role::Enterprise => &[
-            ("/portal", "我的诉求", "My problems"),
-            ("/tickets/new", "提交诉求", "File a problem"),
-            ("/join-requests", "加入申请", "Requests to join"),
+            ("/portal", "nav.portal"),
+            ("/tickets/new", "nav.tickets_new"),
+            ("/join-requests", "nav.join_requests"),
         ],
         Role::Officer => &[
-            ("/workbench", "工作台", "Workbench"),
-            ("/supervision", "督办清单", "Supervision"),
-            ("/verifications", "企业核验", "Verify enterprises"),
+            ("/workbench", "nav.workbench"),
+            ("/supervision", "nav.supervision"),
+            ("/verifications", "nav.verifications"),
         ],
         Role::Lead => &[
-            ("/workbench", "工作台", "Workbench"),
-            ("/supervision", "督办清单", "Supervision"),
-            ("/verifications", "企业核验", "Verify enterprises"),
-            ("/admin/departments", "本部门设置", "Department settings"),
+            ("/workbench", "nav.workbench"),
+            ("/supervision", "nav.supervision"),
+            ("/verifications", "nav.verifications"),
+            ("/admin/departments", "nav.admin_departments"),
         ],
         Role::Supervisor => &[
-            ("/dashboard", "监测看板", "Dashboard"),
-            ("/supervision", "督办清单", "Supervision"),
-            ("/workbench", "工单", "Tickets"),
+            ("/dashboard", "nav.dashboard"),
+            ("/supervision", "nav.supervision"),
+            ("/workbench", "nav.tickets"),
         ],
         Role::Admin => &[
-            ("/admin/users", "用户", "Users"),
-            ("/admin/departments", "部门", "Departments"),
-            ("/admin/enterprises", "企业与白名单", "Enterprises"),
-            ("/admin/sla", "时限与日历", "SLA & calendar"),
-            ("/admin/routing", "分派规则", "Routing"),
-            ("/admin/catalogue", "类别与产业链", "Categories & chains"),
-            ("/admin/mail", "邮件", "E-mail"),
+            ("/admin/users", "nav.admin_users"),
+            ("/admin/departments", "nav.departments"),
+            ("/admin/enterprises", "nav.admin_enterprises"),
+            ("/admin/sla", "nav.admin_sla"),
+            ("/admin/routing", "nav.admin_routing"),
+            ("/admin/catalogue", "nav.admin_catalogue"),
+            ("/admin/mail", "nav.admin_mail"),
         ],
     }
 }
 
 pub fn role_label(role: Role, en: bool) -> &'static str {
-    let (zh, english) = match role {
-        Role::Enterprise => ("企业用户", "Enterprise"),
-        Role::Officer => ("经办人", "Officer"),
-        Role::Lead => ("部门负责人", "Lead"),
-        Role::Supervisor => ("监督员", "Supervisor"),
-        Role::Admin => ("管理员", "Administrator"),
-    };
-    if en {
-        english
-    } else {
-        zh
-    }
+    let lang = if en { Lang::En } else { Lang::Zh };
+    super::words::text(lang, &format!("role.{}", role.as_str()))
 }
 
 /// A role's first page.
@@ -125,9 +115,9 @@ impl Chrome {
             role: role_label(v.caller.role, en),
             nav: nav_of(v.caller.role)
                 .iter()
-                .map(|(href, zh, english)| NavLink {
+                .map(|(href, key)| NavLink {
                     href,
-                    label: if en { english } else { zh },
+                    label: c.t(key),
                     current: path == *href || (path.starts_with(href) && href.len() > 1),
                 })
                 .collect(),
@@ -159,13 +149,14 @@ impl Chrome {
         }
     }
 
-    /// The text in the page's language.
-    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
-        if self.en {
-            en
-        } else {
-            zh
-        }
+    /// The catalogue's text of a key, in the page's language.
+    pub fn t(&self, key: &str) -> &'static str {
+        super::words::text(self.lang(), key)
+    }
+
+    /// The catalogue's text of a key with its one placeholder filled in.
+    pub fn with(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        super::words::fill(self.lang(), key, &[(name, &value)])
     }
 }
 

@@ -1,37 +1,71 @@
 //! The words pages show for codes: urgencies, statuses, actions, roles of
-//! a department on a ticket. Categories and chains are data
-//! ([`crate::domain::catalogue`]), named from the database.
+//! a department on a ticket, units, kinds. The words are in the page
+//! catalogue (`locales/*.toml`), one area per kind of code, keyed by the
+//! code; a code the catalogue does not know shows as itself. Categories
+//! and chains are data ([`crate::domain::catalogue`]), named from the
+//! database.
 
+use super::words::{fill, lookup};
 use crate::domain::ticket::Status;
 
-pub const URGENCIES: [(&str, &str, &str); 3] = [
-    ("normal", "一般", "Normal"),
-    ("urgent", "紧急", "Urgent"),
-    ("critical", "特急", "Critical"),
+use super::words::lang_of as lang;
+
+/// The catalogue's word for a code of a kind (`status`, `pending_sign`).
+pub fn word(area: &str, code: &str, en: bool) -> String {
+    lookup(lang(en), &format!("{area}.{code}")).map_or_else(|| code.to_string(), str::to_string)
+}
+
+/// The catalogue areas whose keys are codes, looked up with [`word`]
+/// (the catalogue test does not expect their keys in the sources).
+#[cfg(test)]
+pub const CODE_AREAS: [&str; 15] = [
+    "clock_state",
+    "role",
+    "urgency",
+    "sla_unit",
+    "status",
+    "action",
+    "satisfaction",
+    "mail_kind",
+    "locale",
+    "department_kind",
+    "listed",
+    "reach",
+    "target_level",
+    "outbox_status",
+    "duration",
 ];
 
+pub const URGENCIES: [&str; 3] = ["normal", "urgent", "critical"];
+
 pub fn urgency(code: &str, en: bool) -> String {
-    URGENCIES.iter().find(|(c, _, _)| *c == code).map_or_else(
-        || code.to_string(),
-        |(_, zh, e)| if en { e } else { zh }.to_string(),
-    )
+    word("urgency", code, en)
+}
+
+/// Every urgency: (code, label).
+pub fn urgencies(en: bool) -> Vec<(&'static str, String)> {
+    URGENCIES.iter().map(|c| (*c, urgency(c, en))).collect()
+}
+
+/// A time-limit policy's name: the three built-in ones are named after
+/// the urgency they serve; others are the administrators' own names.
+pub fn policy_name(name: &str, en: bool) -> String {
+    if URGENCIES.contains(&name) {
+        urgency(name, en)
+    } else {
+        name.to_string()
+    }
+}
+
+/// Units of a time limit.
+pub const SLA_UNITS: [&str; 3] = ["working_minutes", "working_days", "clock_minutes"];
+
+pub fn sla_unit(code: &str, en: bool) -> String {
+    word("sla_unit", code, en)
 }
 
 pub fn status(code: &str, en: bool) -> String {
-    match Status::parse(code) {
-        None => code.to_string(),
-        Some(s) if !en => s.name_zh().to_string(),
-        Some(s) => match s {
-            Status::PendingSign => "To sign for",
-            Status::Handling => "Handling",
-            Status::AwaitingInfo => "Awaiting information",
-            Status::Resolved => "Resolved",
-            Status::Closed => "Closed",
-            Status::Rejected => "Rejected",
-            Status::Withdrawn => "Withdrawn",
-        }
-        .to_string(),
-    }
+    word("status", code, en)
 }
 
 /// Every status: (code, label).
@@ -42,74 +76,13 @@ pub fn statuses(en: bool) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// An action as a button or timeline entry says it: (name, 中文, English).
-const ACTIONS: [(&str, &str, &str); 30] = [
-    ("file", "提交诉求", "Filed"),
-    ("sign_for", "签收", "Sign for"),
-    ("assign", "指派经办人", "Assign"),
-    ("transfer", "转办", "Transfer"),
-    ("escalate", "上报", "Escalate"),
-    ("take_over", "提级办理", "Take over"),
-    ("return", "退回", "Return"),
-    ("add_cohandler", "添加协办部门", "Add a co-handler"),
-    ("post_opinion", "提交协办意见", "Post an opinion"),
-    ("release_cohandler", "免除协办", "Release a co-handler"),
-    ("request_info", "要求补充材料", "Ask for information"),
-    ("provide_info", "补充材料", "Provide information"),
-    ("request_extension", "申请延期", "Ask for more time"),
-    ("decide_extension", "审批延期", "Decide on more time"),
-    ("urge", "督办", "Urge"),
-    ("resolve", "办结", "Resolve"),
-    ("rate", "评价", "Rate"),
-    ("reopen", "重办", "Reopen"),
-    ("reject", "不予受理", "Reject"),
-    ("withdraw", "撤回", "Withdraw"),
-    ("comment", "留言", "Comment"),
-    ("auto_close", "自动关闭", "Closed automatically"),
-    (
-        "deadline_recomputed",
-        "按新日历调整时限",
-        "Deadline moved with the new calendar",
-    ),
-    (
-        "cohandle_warning",
-        "协办意见即将到期",
-        "Co-handling opinion due soon",
-    ),
-    (
-        "cohandle_overdue",
-        "协办意见超时",
-        "Co-handling opinion overdue",
-    ),
-    ("auto_assign", "自动指派", "Assigned automatically"),
-    ("sign_warning", "签收即将超时", "Sign-for deadline near"),
-    ("sign_overdue", "签收超时", "Sign-for overdue"),
-    (
-        "resolve_warning",
-        "办结即将超时",
-        "Resolution deadline near",
-    ),
-    ("resolve_overdue", "办结超时", "Resolution overdue"),
-];
-
+/// An action as a button or timeline entry says it.
 pub fn action(name: &str, en: bool) -> String {
-    ACTIONS.iter().find(|(n, _, _)| *n == name).map_or_else(
-        || name.to_string(),
-        |(_, zh, e)| if en { e } else { zh }.to_string(),
-    )
+    word("action", name, en)
 }
 
 pub fn satisfaction(code: &str, en: bool) -> String {
-    match (code, en) {
-        ("satisfied", false) => "满意",
-        ("basically_satisfied", false) => "基本满意",
-        ("dissatisfied", false) => "不满意",
-        ("satisfied", true) => "Satisfied",
-        ("basically_satisfied", true) => "Basically satisfied",
-        ("dissatisfied", true) => "Dissatisfied",
-        (other, _) => other,
-    }
-    .to_string()
+    word("satisfaction", code, en)
 }
 
 /// An instant (kept in UTC) as Beijing time, to the minute.
@@ -126,25 +99,13 @@ pub fn duration(minutes: i64, en: bool) -> String {
     let (d, h, min) = (m / (24 * 60), (m / 60) % 24, m % 60);
     let mut parts = Vec::new();
     if d > 0 {
-        parts.push(if en {
-            format!("{d} d")
-        } else {
-            format!("{d} 天")
-        });
+        parts.push(fill(lang(en), "duration.days", &[("n", &d)]));
     }
     if h > 0 {
-        parts.push(if en {
-            format!("{h} h")
-        } else {
-            format!("{h} 小时")
-        });
+        parts.push(fill(lang(en), "duration.hours", &[("n", &h)]));
     }
     if min > 0 || parts.is_empty() {
-        parts.push(if en {
-            format!("{min} min")
-        } else {
-            format!("{min} 分")
-        });
+        parts.push(fill(lang(en), "duration.minutes", &[("n", &min)]));
     }
     parts.join(" ")
 }
@@ -152,80 +113,53 @@ pub fn duration(minutes: i64, en: bool) -> String {
 /// Working time left before a deadline, or how far past it.
 pub fn remaining(minutes: i64, en: bool) -> String {
     let span = duration(minutes, en);
-    match (minutes < 0, en) {
-        (false, false) => format!("剩余 {span}（工作时间）"),
-        (false, true) => format!("{span} of working time left"),
-        (true, false) => format!("已超时 {span}（工作时间）"),
-        (true, true) => format!("overdue by {span} of working time"),
-    }
+    let key = if minutes < 0 {
+        "duration.overdue"
+    } else {
+        "duration.left"
+    };
+    fill(lang(en), key, &[("span", &span)])
 }
 
 /// A kind of e-mail, as a person calls it.
 pub fn mail_kind(kind: &str, en: bool) -> String {
-    let (zh, english) = match kind {
-        "new_ticket" => ("新诉求（待签收或抄送）", "New ticket (or a copy)"),
-        "assigned" => ("指派", "Assigned"),
-        "info_requested" => ("要求补充材料", "Information requested"),
-        "info_provided" => ("企业已补充材料", "Information provided"),
-        "resolved" => ("已办结", "Resolved"),
-        "rejected" => ("不予受理", "Rejected"),
-        "sla_warning" => ("即将超时", "Deadline near"),
-        "overdue" => ("已超时", "Overdue"),
-        "urged" => ("督办", "Urged"),
-        "cohandling_requested" => ("协办请求", "Co-handling requested"),
-        "digest" => ("每日摘要", "Daily digest"),
-        "comment" => ("留言", "Comment"),
-        "extension_requested" => ("延期申请待审批", "Extension requested"),
-        "extension_decided" => ("延期审批结果", "Extension decided"),
-        "reopened" => ("工单重办", "Ticket reopened"),
-        "activation" => ("激活账号", "Account activation"),
-        "password_reset" => ("重设密码", "Password reset"),
-        "contact_changed" => ("联系邮箱被修改", "Contact e-mail changed"),
-        "join_requested" => ("加入企业申请", "Request to join"),
-        "join_decided" => ("加入申请结果", "Join request decided"),
-        _ => ("其他邮件", "Other e-mail"),
-    };
-    if en { english } else { zh }.to_string()
+    lookup(lang(en), &format!("mail_kind.{kind}"))
+        .unwrap_or_else(|| super::words::text(lang(en), "mail_kind.other"))
+        .to_string()
 }
 
 /// A template's language, as a person calls it.
-pub fn locale_name(locale: &str, en: bool) -> &'static str {
-    match (locale, en) {
-        ("en", false) => "英文",
-        ("en", true) => "English",
-        (_, false) => "中文",
-        (_, true) => "Chinese",
-    }
+pub fn locale_name(locale: &str, en: bool) -> String {
+    word("locale", if locale == "en" { "en" } else { "zh" }, en)
 }
 
 /// A kind of department, as a person calls it.
-pub fn department_kind(kind: &str, en: bool) -> &'static str {
-    match (kind, en) {
-        ("ministry", false) => "部委",
-        ("ministry", true) => "Ministry",
-        ("province", false) => "省级",
-        ("province", true) => "Province",
-        ("city", false) => "市级",
-        ("city", true) => "City",
-        ("county", false) => "县级",
-        ("county", true) => "County",
-        ("chain_platform", false) => "产业链协调平台",
-        ("chain_platform", true) => "Chain platform",
-        (_, false) => "其他",
-        (_, true) => "Other",
-    }
+pub fn department_kind(kind: &str, en: bool) -> String {
+    lookup(lang(en), &format!("department_kind.{kind}"))
+        .unwrap_or_else(|| super::words::text(lang(en), "department_kind.other"))
+        .to_string()
+}
+
+/// A routing rule's white-list condition.
+pub fn listed(code: &str, en: bool) -> String {
+    word("listed", code, en)
+}
+
+/// A routing rule's reach condition.
+pub fn reach(code: &str, en: bool) -> String {
+    word("reach", code, en)
+}
+
+/// The level a routing rule sends to.
+pub fn target_level(code: &str, en: bool) -> String {
+    word("target_level", code, en)
 }
 
 /// An outbox message's state, as a person calls it.
 pub fn outbox_status(status: &str, en: bool) -> String {
-    let (zh, english) = match status {
-        "pending" => ("待发送", "waiting"),
-        "sending" => ("发送中", "sending"),
-        "sent" => ("已发送", "sent"),
-        "dead" => ("发送失败", "undelivered"),
-        _ => ("其他", "other"),
-    };
-    if en { english } else { zh }.to_string()
+    lookup(lang(en), &format!("outbox_status.{status}"))
+        .unwrap_or_else(|| super::words::text(lang(en), "outbox_status.other"))
+        .to_string()
 }
 
 #[cfg(test)]
@@ -253,6 +187,22 @@ mod tests {
             assert_ne!(action(name, true), name, "{name}");
         }
         assert_eq!(status("pending_sign", false), "待签收");
+        for role in crate::domain::role::Role::ALL {
+            for en in [false, true] {
+                let label = super::super::chrome::role_label(role, en);
+                assert!(!label.is_empty(), "{role:?}");
+            }
+        }
+        for s in Status::ALL {
+            assert_eq!(status(s.as_str(), false), s.name_zh());
+            assert_ne!(status(s.as_str(), true), s.as_str());
+        }
+        for code in URGENCIES {
+            assert_ne!(urgency(code, false), code);
+        }
+        for code in SLA_UNITS {
+            assert_ne!(sla_unit(code, false), code);
+        }
     }
 
     #[test]

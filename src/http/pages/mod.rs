@@ -14,6 +14,7 @@ mod svg;
 mod ticket;
 mod ticket_names;
 mod trust;
+mod words;
 mod workbench;
 
 use actix_web::body::BoxBody;
@@ -23,6 +24,7 @@ use askama::Template;
 
 pub use chrome::{Chrome, FormErrors};
 use session::page_lang;
+pub use words::{fill, lang_of, say};
 
 use super::lang::Lang;
 use super::problem::ApiError;
@@ -159,13 +161,14 @@ pub fn message(
 pub struct PageError {
     status: StatusCode,
     lang: Lang,
-    heading: (&'static str, &'static str),
+    /// The heading's catalogue key.
+    heading: &'static str,
     text: String,
 }
 
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status, self.heading.1)
+        write!(f, "{} {}", self.status, words::text(Lang::En, self.heading))
     }
 }
 
@@ -176,14 +179,15 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
         let c = Chrome::bare(self.lang);
-        let heading = c.t(self.heading.0, self.heading.1).to_string();
+        let heading = c.t(self.heading).to_string();
+        let home = c.t("page.home").to_string();
         message(
             self.status,
             c,
             heading,
             self.text.clone(),
             "bad",
-            Some(("/".into(), "一站 · yizhan".into())),
+            Some(("/".into(), home)),
         )
     }
 }
@@ -195,12 +199,8 @@ impl PageError {
         PageError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             lang,
-            heading: ("内容过长", "Too much text"),
-            text: pick(
-                lang,
-                "提交的内容远超各栏的字数上限，无法读取。请返回上一页，把正文缩短到 5000 字以内后再提交。",
-                "What was sent is far beyond every field's limit and could not be read. Go back, shorten the text to 5,000 characters or fewer, and submit again.",
-            ),
+            heading: "page.too_much_text",
+            text: say(lang, "page.too_much_text_text"),
         }
     }
 
@@ -209,12 +209,8 @@ impl PageError {
         PageError {
             status: StatusCode::NOT_FOUND,
             lang,
-            heading: ("页面不存在", "Page not found"),
-            text: pick(
-                lang,
-                "您访问的页面不存在，或不属于您的职责范围。",
-                "The page does not exist, or is not yours to see.",
-            ),
+            heading: "page.not_found",
+            text: say(lang, "page.not_found_text"),
         }
     }
 
@@ -223,12 +219,8 @@ impl PageError {
         PageError {
             status: StatusCode::FORBIDDEN,
             lang,
-            heading: ("表单已失效", "The form has expired"),
-            text: pick(
-                lang,
-                "表单已失效（可能已重新登录或退出），请返回上一页刷新后再提交。",
-                "The form is no longer valid (you may have logged in or out since); go back, reload and submit again.",
-            ),
+            heading: "page.form_expired",
+            text: say(lang, "page.form_expired_text"),
         }
     }
 
@@ -244,18 +236,14 @@ impl PageError {
             status,
             lang,
             heading: if status == StatusCode::NOT_FOUND {
-                ("页面不存在", "Page not found")
+                "page.not_found"
             } else if status.is_server_error() {
-                ("服务暂时不可用", "Service unavailable")
+                "page.service_unavailable"
             } else {
-                ("无法完成", "That did not work")
+                "page.did_not_work"
             },
             text: if status.is_server_error() {
-                pick(
-                    lang,
-                    "服务暂时不可用，请稍后再试。",
-                    "The service is unavailable right now; please try again shortly.",
-                )
+                say(lang, "common.service_unavailable_right_now_please")
             } else {
                 problem.detail.unwrap_or(problem.title)
             },
@@ -270,21 +258,9 @@ pub fn unavailable(req: &HttpRequest, why: &str) -> PageError {
     PageError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         lang,
-        heading: ("服务暂时不可用", "Service unavailable"),
-        text: pick(
-            lang,
-            "服务暂时不可用，请稍后再试。",
-            "The service is unavailable right now; please try again shortly.",
-        ),
+        heading: "page.service_unavailable",
+        text: say(lang, "common.service_unavailable_right_now_please"),
     }
-}
-
-pub fn pick(lang: Lang, zh: &str, en: &str) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-    .to_string()
 }
 
 /// A service error as a page error.

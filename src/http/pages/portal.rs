@@ -125,7 +125,7 @@ struct FilePage {
     f: FilingForm,
     errors: FormErrors,
     categories: Vec<(String, String)>,
-    urgencies: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, String)>,
     /// Counties of the enterprise's province, by city: (city, [(code, name)]).
     places: Vec<(String, Vec<(String, String)>)>,
     home_county: String,
@@ -185,10 +185,9 @@ async fn file_page(
         f,
         errors,
         categories,
-        urgencies: labels::URGENCIES
-            .iter()
-            .filter(|(code, _, _)| !(unverified && *code == "critical"))
-            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
+        urgencies: labels::urgencies(en)
+            .into_iter()
+            .filter(|(code, _)| !(unverified && *code == "critical"))
             .collect(),
         places,
         home_county: home,

@@ -14,7 +14,7 @@ use super::labels::beijing;
 use super::session::Viewer;
 use super::svg::{rate_lines, score_bars, Series};
 use super::workbench::ListQuery;
-use super::{failed, page, Chrome, FormErrors, PageError};
+use super::{failed, fill, lang_of, page, say, Chrome, FormErrors, PageError};
 use crate::domain::metrics::Rate;
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::http::problem::ApiError;
@@ -27,6 +27,7 @@ use crate::services::metrics::level_of;
 use crate::services::metrics::{parse, MetricsParams};
 use crate::services::ranking::RankingParams;
 use crate::services::supervision;
+use crate::storage::catalogue::{self, List};
 use crate::storage::regions::Region;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,8 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn percent(r: &Rate, en: bool) -> String {
     match r.value {
         Some(v) => format!("{:.1}%", v * 100.0),
-        None if en => "no data".into(),
-        None => "无数据".into(),
+        None => say(lang_of(en), "supervise.no_data"),
     }
 }
 
@@ -205,13 +205,13 @@ async fn show_dashboard(
     let compare = |pick: &dyn Fn(&crate::domain::metrics::daily::DayFigures) -> Option<f64>,
                    scale: f64| {
         let unit = if scale == 100.0 {
-            c.t(" 个百分点", " pts")
+            c.t("supervise.points")
         } else {
             ""
         };
         let parts: Vec<String> = [
-            (c.t("较上期", "vs previous"), prev),
-            (c.t("同比", "vs a year before"), year_ago),
+            (c.t("supervise.vs_previous"), prev),
+            (c.t("supervise.vs_year_before"), year_ago),
         ]
         .iter()
         .filter_map(|(label, then)| {
@@ -236,50 +236,50 @@ async fn show_dashboard(
     };
     let score = |s: Option<f64>| {
         s.map_or_else(
-            || c.t("无数据", "no data").to_string(),
+            || c.t("supervise.no_data").to_string(),
             |s| format!("{s:.1}"),
         )
     };
     let cards = vec![
         card(
-            c.t("响应率（按时响应）", "Response (answered in time)"),
+            c.t("supervise.response_answered_time"),
             &t.response,
             compare(&|f| f.response.value, 100.0),
         ),
         card(
-            c.t("解决率", "Resolution"),
+            c.t("common.resolution"),
             &t.resolution,
             compare(&|f| f.resolution.value, 100.0),
         ),
         card(
-            c.t("满意率", "Satisfaction"),
+            c.t("common.satisfaction"),
             &t.satisfaction,
             compare(&|f| f.satisfaction.value, 100.0),
         ),
         card(
-            c.t("最终满意率", "Final satisfaction"),
+            c.t("common.final_satisfaction"),
             &t.final_satisfaction,
             compare(&|f| f.final_satisfaction.value, 100.0),
         ),
         Card {
-            label: c.t("综合得分", "Score"),
+            label: c.t("common.score"),
             value: score(t.score),
             detail: String::new(),
             compare: compare(&|f| f.score, 1.0),
         },
         card(
-            c.t("按时办结率", "Resolved on time"),
+            c.t("common.resolved_time"),
             &t.on_time_resolution,
             compare(&|f| f.on_time_resolution.value, 100.0),
         ),
         Card {
-            label: c.t("受理 / 办结", "Received / resolved"),
+            label: c.t("supervise.received_resolved"),
             value: format!("{} / {}", t.received, t.resolved),
             detail: String::new(),
             compare: compare(&|f| Some(f.received as f64), 1.0),
         },
         Card {
-            label: c.t("在办 / 超时", "Open / overdue"),
+            label: c.t("supervise.open_overdue"),
             value: format!("{} / {}", t.open, t.overdue_open),
             detail: String::new(),
             compare: String::new(),
@@ -321,16 +321,12 @@ async fn show_dashboard(
             }
         };
     let trend_svg = rate_lines(
-        c.t("每日三率趋势", "The three rates by day"),
+        c.t("supervise.three_rates_day"),
         &days,
         &[
-            series(c.t("响应率", "Response"), "#1f4e8c", |f| {
-                f.response.value
-            }),
-            series(c.t("解决率", "Resolution"), "#1d6b38", |f| {
-                f.resolution.value
-            }),
-            series(c.t("满意率", "Satisfaction"), "#b4232a", |f| {
+            series(c.t("common.response"), "#1f4e8c", |f| f.response.value),
+            series(c.t("common.resolution"), "#1d6b38", |f| f.resolution.value),
+            series(c.t("common.satisfaction"), "#b4232a", |f| {
                 f.satisfaction.value
             }),
         ],
@@ -354,21 +350,14 @@ async fn show_dashboard(
     ranked.truncate(20);
     let ranking_note = if short.is_empty() {
         String::new()
-    } else if en {
-        format!(
-            "{} more region(s) have fewer than {min_sample} sign-for deadlines due or ratings given: too few to rank.",
-            short.len()
-        )
     } else {
-        format!(
-            "另有 {} 个地区样本不足（应签收或评价少于 {min_sample} 件），未参与排名。",
-            short.len()
+        fill(
+            c.lang(),
+            "supervise.too_few_to_rank",
+            &[("n", &short.len()), ("min", &min_sample)],
         )
     };
-    let ranking_svg = score_bars(
-        c.t("下级地区综合得分排名", "Regions below, by score"),
-        &ranked,
-    );
+    let ranking_svg = score_bars(c.t("supervise.regions_below_score"), &ranked);
     let milestones = state
         .settings
         .metrics
@@ -441,7 +430,7 @@ async fn scope_words(
     let here = scope.region.clone();
     let chain = scope.chain.clone();
     let wanted = here.clone();
-    let (names, _) = state
+    let (names, chains) = state
         .db
         .run(move |conn| {
             let mut codes = Vec::new();
@@ -453,7 +442,7 @@ async fn scope_words(
                 codes.push(code.as_str().to_string());
             }
             let found = Region::find_many(conn, &codes)?;
-            Ok((found, ()))
+            Ok((found, catalogue::load(conn, List::Chains)?))
         })
         .await?;
     let name_of = |code: &str| {
@@ -462,15 +451,15 @@ async fn scope_words(
             .find(|r| r.code == code)
             .map_or_else(|| code.to_string(), |r| r.name.clone())
     };
-    let whole = if en {
-        "Whole jurisdiction"
-    } else {
-        "辖区全部"
-    };
+    let lang = lang_of(en);
+    let whole = say(lang, "supervise.whole_jurisdiction");
     let mut crumbs = vec![(None, whole.to_string())];
     let scope_name = match (&here, &chain) {
-        (_, Some(chain)) => format!("{} {chain}", if en { "Chain" } else { "产业链" }),
-        (None, _) => (if en { "Nationwide" } else { "全国" }).to_string(),
+        (_, Some(chain)) => {
+            let name = chains.label(chain, en);
+            fill(lang, "supervise.chain_scope", &[("name", &name)])
+        }
+        (None, _) => say(lang, "supervise.nationwide"),
         (Some((code, level)), _) => {
             let home_depth = home.as_ref().map_or(0, |(_, l)| depth(*l));
             let mut way = vec![(code.province().as_str().to_string(), RegionLevel::Province)];

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::labels::{self, beijing, remaining};
 use super::session::{check_csrf, Viewer};
 use super::ticket_names::{load_names, Names};
-use super::{failed, page, see_other, Chrome, FormErrors, PageError};
+use super::{failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::domain::access::TicketAction;
 use crate::domain::role::Role;
 use crate::http::problem::ApiError;
@@ -55,7 +55,7 @@ pub struct Head {
 pub struct ClockShown {
     pub label: &'static str,
     pub state: &'static str,
-    pub state_label: &'static str,
+    pub state_label: String,
     pub due_at: String,
     /// UTC, RFC 3339: the script counts down to it.
     pub due_utc: String,
@@ -273,17 +273,13 @@ async fn build(
             remaining: remaining(w.remaining_working_minutes, en),
             provisional: w.provisional.then(|| {
                 let year = crate::services::deadlines::beijing_year(w.due_at);
-                if en {
-                    format!("provisional: the {year} work calendar is not loaded yet")
-                } else {
-                    format!("暂定：{year} 年工作日历尚未导入，导入后可能顺延")
-                }
+                c.with("ticket.provisional", "year", year)
             }),
         };
         if staff {
-            clocks.push(shown(c.t("签收时限", "Sign-for deadline"), &cl.sign));
+            clocks.push(shown(c.t("ticket.sign_deadline"), &cl.sign));
         }
-        clocks.push(shown(c.t("办结时限", "Resolution deadline"), &cl.resolve));
+        clocks.push(shown(c.t("ticket.resolution_deadline"), &cl.resolve));
     }
     let departments = if staff {
         loaded
@@ -291,12 +287,13 @@ async fn build(
             .iter()
             .map(|d| Involved {
                 name: dept(d.department_id),
-                role: match (d.role.as_str(), en) {
-                    ("cohandler", false) => "协办".into(),
-                    ("cohandler", true) => "co-handler".into(),
-                    (_, false) => "曾承办".into(),
-                    (_, true) => "handled before".into(),
-                },
+                role: c
+                    .t(if d.role == crate::domain::ticket::Involvement::Cohandler {
+                        "ticket.cohandler"
+                    } else {
+                        "ticket.handled_before"
+                    })
+                    .into(),
                 opinion: d.opinion.clone(),
                 clock: loaded
                     .cohandling
@@ -307,31 +304,17 @@ async fn build(
                     })
                     .map(|c| {
                         let state = crate::services::cohandling::standing(c, state.sla.now());
-                        let words = match (state, en) {
-                            ("answered", false) => {
-                                if c.answered_at.is_some_and(|a| a <= c.due_at) {
-                                    "已按时回复"
-                                } else {
-                                    "逾期后回复"
-                                }
+                        let key = match state {
+                            "answered" if c.answered_at.is_some_and(|a| a <= c.due_at) => {
+                                "ticket.answered_in_time"
                             }
-                            ("answered", true) => {
-                                if c.answered_at.is_some_and(|a| a <= c.due_at) {
-                                    "answered in time"
-                                } else {
-                                    "answered late"
-                                }
-                            }
-                            ("released", false) => "已免于回复",
-                            ("released", true) => "released",
-                            ("overdue", false) => "已超时",
-                            ("overdue", true) => "overdue",
-                            ("warning", false) => "即将到期",
-                            ("warning", true) => "due soon",
-                            (_, false) => "进行中",
-                            (_, true) => "running",
+                            "answered" => "ticket.answered_late",
+                            "released" => "ticket.released",
+                            "overdue" => "ticket.opinion_overdue",
+                            "warning" => "ticket.opinion_due_soon",
+                            _ => "ticket.opinion_running",
                         };
-                        (beijing(c.due_at), words.to_string(), state)
+                        (beijing(c.due_at), say(lang_of(en), key), state)
                     }),
             })
             .collect()
@@ -377,19 +360,27 @@ async fn build(
     })
 }
 
-fn clock_state_label(state: &str, en: bool) -> &'static str {
-    match (state, en) {
-        ("running", false) => "计时中",
-        ("warning", false) => "即将超时",
-        ("overdue", false) => "已超时",
-        ("paused", false) => "已暂停（等待补充材料）",
-        ("stopped", false) => "已停止",
-        ("running", true) => "running",
-        ("warning", true) => "due soon",
-        ("overdue", true) => "overdue",
-        ("paused", true) => "paused (awaiting information)",
-        (_, true) => "stopped",
-        (_, false) => "已停止",
+fn clock_state_label(state: &str, en: bool) -> String {
+    let state = match state {
+        "running" | "warning" | "overdue" | "paused" => state,
+        _ => "stopped",
+    };
+    labels::word("clock_state", state, en)
+}
+
+/// Why a filing went where it did, in the reader's language. The event
+/// keeps the router's own words (`rule 3 “name”`, or the default); the
+/// rule's name is the administrators' text and is kept as written.
+fn routing_why(why: &str, rule: Option<i64>, en: bool) -> String {
+    let name = why
+        .split_once('“')
+        .and_then(|(_, rest)| rest.rsplit_once('”'))
+        .map(|(name, _)| name);
+    let lang = lang_of(en);
+    match (rule, name) {
+        (Some(id), Some(name)) => fill(lang, "timeline.rule", &[("id", &id), ("name", &name)]),
+        (Some(id), None) => fill(lang, "timeline.rule_unnamed", &[("id", &id)]),
+        (None, _) => say(lang, "timeline.no_rule"),
     }
 }
 
@@ -410,30 +401,26 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
         ),
         (Some(u), None) => names.users.get(&u).cloned().unwrap_or_default(),
         (None, Some(d)) => dept(d),
-        (None, None) => if en { "the system" } else { "系统" }.to_string(),
+        (None, None) => say(lang_of(en), "timeline.the_system"),
     };
     let mut detail = Vec::new();
     if let Some(d) = &e.detail {
         let id_of = |k: &str| d.get(k).and_then(serde_json::Value::as_i64);
-        let label = |zh: &str, english: &str| {
-            if en {
-                english.to_string()
-            } else {
-                zh.to_string()
-            }
-        };
-        for (key, zh, english) in [
-            ("routed_to", "分派至", "Routed to"),
-            ("target", "转至", "To"),
-            ("department", "部门", "Department"),
-            ("notified_department", "通知", "Notified"),
+        let lang = lang_of(en);
+        let line = |key: &str, value: &dyn std::fmt::Display| fill(lang, key, &[("value", value)]);
+        for (key, text) in [
+            ("routed_to", "timeline.routed_to"),
+            ("target", "timeline.target"),
+            ("department", "timeline.department"),
+            ("notified_department", "timeline.notified_department"),
         ] {
             if let Some(id) = id_of(key) {
-                detail.push(format!("{}：{}", label(zh, english), dept(id)));
+                detail.push(line(text, &dept(id)));
             }
         }
         if let Some(why) = d.get("why").and_then(|w| w.as_str()).filter(|_| staff) {
-            detail.push(format!("{}：{why}", label("分派依据", "Why")));
+            let rule = id_of("rule_id");
+            detail.push(line("timeline.why", &routing_why(why, rule, en)));
         }
         if let Some(a) = id_of("assignee") {
             let name = names
@@ -441,31 +428,37 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
                 .get(&a)
                 .cloned()
                 .unwrap_or_else(|| format!("#{a}"));
-            detail.push(format!("{}：{name}", label("经办人", "Assignee")));
+            detail.push(line("timeline.assignee", &name));
         }
         if let Some(n) = id_of("working_days") {
-            detail.push(format!("{}：{n}", label("延期工作日", "Working days")));
+            detail.push(line("timeline.working_days", &n));
         }
         if let Some(a) = d.get("approve").and_then(serde_json::Value::as_bool) {
-            detail.push(if a {
-                label("同意", "Approved")
-            } else {
-                label("不同意", "Refused")
-            });
+            detail.push(say(
+                lang,
+                if a {
+                    "timeline.approved"
+                } else {
+                    "timeline.refused"
+                },
+            ));
         }
         if let Some(s) = d.get("satisfaction").and_then(|s| s.as_str()) {
             detail.push(labels::satisfaction(s, en));
         }
         if let Some(s) = d.get("solved").and_then(serde_json::Value::as_bool) {
-            detail.push(if s {
-                label("问题已解决", "Solved")
-            } else {
-                label("问题未解决", "Not solved")
-            });
+            detail.push(say(
+                lang,
+                if s {
+                    "timeline.solved"
+                } else {
+                    "timeline.not_solved"
+                },
+            ));
         }
-        for (key, zh, english) in [
-            ("sign_due", "签收时限", "Sign-for deadline"),
-            ("resolve_due", "办结时限", "Resolution deadline"),
+        for (key, text) in [
+            ("sign_due", "timeline.sign_due"),
+            ("resolve_due", "timeline.resolve_due"),
         ] {
             let at = |k: &str| {
                 d.get(key)
@@ -475,16 +468,12 @@ fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
                     .map(|at| beijing(at.naive_utc()))
             };
             if let (Some(from), Some(to)) = (at("from"), at("to")) {
-                detail.push(format!("{}：{from} → {to}", label(zh, english)));
+                detail.push(fill(lang, text, &[("from", &from), ("to", &to)]));
             }
         }
         if let Some(due) = d.get("due_at").and_then(|s| s.as_str()) {
             if let Ok(at) = chrono::DateTime::parse_from_rfc3339(due) {
-                detail.push(format!(
-                    "{}：{}",
-                    label("时限", "Deadline"),
-                    beijing(at.naive_utc())
-                ));
+                detail.push(line("timeline.due_at", &beijing(at.naive_utc())));
             }
         }
     }
@@ -511,10 +500,9 @@ fn body_of(d: &Draft, lang: crate::http::lang::Lang) -> Result<ActionBody, FormE
         match s.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                errors.fields.insert(
-                    field.to_string(),
-                    super::pick(lang, "请填写数字。", "Enter a number."),
-                );
+                errors
+                    .fields
+                    .insert(field.to_string(), super::say(lang, "ticket.enter_number"));
                 None
             }
         }

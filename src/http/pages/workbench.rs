@@ -309,7 +309,7 @@ struct WorkbenchPage {
     categories: Vec<(String, String)>,
     chains: Vec<(String, String)>,
     statuses: Vec<(&'static str, String)>,
-    urgencies: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, String)>,
 }
 
 async fn workbench(
@@ -361,10 +361,7 @@ async fn workbench(
         categories: categories.all(en),
         chains: chains.all(en),
         statuses: labels::statuses(en),
-        urgencies: labels::URGENCIES
-            .iter()
-            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
-            .collect(),
+        urgencies: labels::urgencies(en),
         c,
     };
     Ok(page(StatusCode::OK, p.render()))

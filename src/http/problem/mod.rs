@@ -143,7 +143,11 @@ pub struct FieldError {
 /// A problem details document (RFC 9457).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
-    /// URI naming the problem type, e.g. `urn:yizhan:problem:not-found`.
+    /// URI naming the problem type, `urn:yizhan:problem:<slug>`: one per
+    /// kind of failure (`urn:yizhan:problem:not-found`), and one per domain
+    /// refusal (`urn:yizhan:problem:transfer-to-parent`,
+    /// `urn:yizhan:problem:stale-version`), so that clients tell refusals
+    /// apart without reading the prose. The list is in docs/api.md.
     #[serde(rename = "type")]
     pub type_: String,
     /// Short summary in the caller's language (Simplified Chinese by default).
@@ -190,6 +194,9 @@ impl Message {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub kind: ProblemKind,
+    /// A more specific problem type than the kind's (`transfer-to-parent`
+    /// rather than `validation`): the slug of `urn:yizhan:problem:<slug>`.
+    pub problem_type: Option<&'static str>,
     pub detail: Option<Message>,
     pub errors: Vec<(String, Message)>,
     pub retry_after_secs: Option<u64>,
@@ -199,6 +206,7 @@ impl ApiError {
     pub fn new(kind: ProblemKind) -> ApiError {
         ApiError {
             kind,
+            problem_type: None,
             detail: None,
             errors: Vec::new(),
             retry_after_secs: None,
@@ -208,6 +216,20 @@ impl ApiError {
     pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
         self.detail = Some(Message::new(zh, en));
         self
+    }
+
+    /// Names the problem more precisely than its kind does.
+    pub fn typed(mut self, slug: &'static str) -> ApiError {
+        self.problem_type = Some(slug);
+        self
+    }
+
+    /// The problem type: the specific one when set, else the kind's.
+    pub fn type_uri(&self) -> String {
+        match self.problem_type {
+            Some(slug) => format!("urn:yizhan:problem:{slug}"),
+            None => self.kind.type_uri(),
+        }
     }
 
     pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
@@ -224,7 +246,7 @@ impl ApiError {
 
     pub fn to_problem(&self, lang: Lang) -> Problem {
         Problem {
-            type_: self.kind.type_uri(),
+            type_: self.type_uri(),
             title: self.kind.title(lang).to_string(),
             status: self.kind.status().as_u16(),
             detail: self.detail.as_ref().map(|m| m.get(lang).to_string()),

@@ -19,6 +19,7 @@ fn check_references(
                     && matches!(u.role, Role::Officer | Role::Lead)
             });
             Ok((!ok).then_some(Refusal::Rule {
+                code: "assignee-not-eligible",
                 zh: "只能指派给承办部门在岗的经办人或负责人。",
                 en: "Assign to an active officer or lead of the handling department.",
             }))
@@ -27,6 +28,7 @@ fn check_references(
             let ok = Department::find(conn, target.id)?
                 .is_some_and(|d| d.active && d.path == target.path);
             Ok((!ok).then_some(Refusal::Rule {
+                code: "no-such-department",
                 zh: "没有这个部门。",
                 en: "There is no such department.",
             }))

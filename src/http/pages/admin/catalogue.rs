@@ -123,27 +123,19 @@ async fn render(
     };
     let (cat_rows, cat_new) = section(List::Categories, categories);
     let (chain_rows, chain_new) = section(List::Chains, chains);
-    let en = c.en;
-    let pick = |zh: &'static str, english: &'static str| if en { english } else { zh };
     let p = CataloguePage {
         sections: vec![
             Section {
                 key: "categories",
-                title: pick("诉求类别", "Problem categories"),
-                hint: pick(
-                    "停用的类别不能再选作新诉求的类别，但保留在旧工单和统计中。",
-                    "A retired category cannot be chosen for new problems; old tickets and the figures keep it.",
-                ),
+                title: c.t("admin_catalogue.categories"),
+                hint: c.t("admin_catalogue.categories_hint"),
                 rows: cat_rows,
                 new_term: cat_new,
             },
             Section {
                 key: "chains",
-                title: pick("产业链", "Industry chains"),
-                hint: pick(
-                    "新增产业链时，同时在工业和信息化部下设立它的协调平台。停用的产业链不能再登记给企业，但保留在旧工单和统计中。",
-                    "A new chain gets its coordination platform under the ministry. A retired chain cannot be given to enterprises any more; old tickets and the figures keep it.",
-                ),
+                title: c.t("admin_catalogue.chains"),
+                hint: c.t("admin_catalogue.chains_hint"),
                 rows: chain_rows,
                 new_term: chain_new,
             },
@@ -216,7 +208,7 @@ async fn save(
         let mut e = FormErrors::default();
         e.fields.insert(
             "code".into(),
-            crate::http::pages::pick(lang, "这个代码已经存在。", "That code exists already."),
+            crate::http::pages::say(lang, "admin_catalogue.code_exists_already"),
         );
         Err(e)
     } else {

@@ -11,11 +11,12 @@ use serde::Deserialize;
 
 use super::admin;
 use crate::http::pages::session::{check_csrf, page_lang, url_escape, Viewer};
-use crate::http::pages::{failed, page, pick, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, fill, page, say, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::enterprises;
 use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportReport};
+use crate::storage::catalogue::{self, List};
 use crate::storage::enterprises::EnterpriseFilter;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -90,6 +91,11 @@ async fn render(
     let mut found = enterprises::search(&state.db, &v.caller, filter)
         .await
         .map_err(|e| failed(req, e))?;
+    let chain_terms = state
+        .db
+        .run(|conn| Ok(catalogue::load(conn, List::Chains)?))
+        .await
+        .map_err(|e| failed(req, ApiError::from(e)))?;
     let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |(e, _)| e.id)
         .map(|n| format!("/admin/enterprises?q={}&cursor={n}", url_escape(&q.q)));
     let p = EnterprisesPage {
@@ -101,7 +107,11 @@ async fn render(
                 credit_code: e.credit_code,
                 name: e.name,
                 county: e.county_code,
-                chains: chains.join(" "),
+                chains: chains
+                    .iter()
+                    .map(|code| chain_terms.label(code, c.en))
+                    .collect::<Vec<_>>()
+                    .join(if c.en { ", " } else { "、" }),
             })
             .collect(),
         next,
@@ -183,21 +193,17 @@ async fn import(
     let up = match read_upload(form, limit).await {
         Ok(up) => up,
         Err(why) => {
-            let e = FormErrors::general(pick(
+            let e = FormErrors::general(fill(
                 lang,
-                &format!("文件未能上传：{why}"),
-                &format!("The file did not arrive: {why}"),
+                "admin_enterprises.file_did_not_arrive",
+                &[("why", &why)],
             ));
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     check_csrf(&req, &up.csrf)?;
     if up.file.is_empty() {
-        let e = FormErrors::general(pick(
-            lang,
-            "请选择要导入的文件。",
-            "Choose a file to import.",
-        ));
+        let e = FormErrors::general(say(lang, "admin_enterprises.choose_file_import"));
         return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let table = match read_table(&up.file) {
@@ -218,7 +224,7 @@ async fn import(
         }
         "whitelist" => import_whitelist(&state.db, table, up.dry_run, who, now, |_| {}).await,
         _ => {
-            let e = FormErrors::general(pick(lang, "请选择导入的内容。", "Choose what to import."));
+            let e = FormErrors::general(say(lang, "admin_enterprises.choose_what_import"));
             return again(e, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     }
@@ -230,12 +236,14 @@ async fn import(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let shown = ReportShown {
-        kind: match (up.kind.as_str(), en) {
-            ("enterprises", false) => "企业名录".into(),
-            ("enterprises", true) => "Enterprises".into(),
-            (_, false) => "白名单".into(),
-            (_, true) => "White list".into(),
-        },
+        kind: say(
+            lang,
+            if up.kind == "enterprises" {
+                "admin_enterprises.kind_enterprises"
+            } else {
+                "admin_enterprises.kind_white_list"
+            },
+        ),
         renames: report
             .renames
             .iter()

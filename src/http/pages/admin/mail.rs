@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::admin;
 use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::mail::templates::Template as MailTemplate;
@@ -33,7 +33,7 @@ pub struct TemplateShown {
     pub locale: &'static str,
     /// The kind and language as people call them.
     pub kind_name: String,
-    pub locale_name: &'static str,
+    pub locale_name: String,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -188,13 +188,9 @@ async fn show(
     let v = admin(&req, v)?;
     let lang = page_lang(&req);
     let done = q.done.as_deref().map(|d| match d {
-        "resend" => pick(lang, "已重新排队发送。", "Queued to be sent again."),
-        "reset" => pick(
-            lang,
-            "已恢复内置模板。",
-            "The built-in template applies again.",
-        ),
-        _ => pick(lang, "模板已保存。", "The template is saved."),
+        "resend" => say(lang, "admin_mail.queued_sent_again"),
+        "reset" => say(lang, "admin_mail.built_template_applies_again"),
+        _ => say(lang, "admin_mail.template_saved"),
     });
     let shown = Shown {
         before: q.before,

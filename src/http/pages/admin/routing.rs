@@ -11,7 +11,9 @@ use super::admin;
 use crate::domain::catalogue::Terms;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{
+    failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
+};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::routing_rules::{self, RoutingRuleView};
@@ -83,6 +85,18 @@ impl From<RoutingRuleView> for RuleForm {
     }
 }
 
+impl RuleForm {
+    /// The level the rule sends to, in words.
+    pub fn level_label(&self, en: bool) -> String {
+        labels::target_level(&self.target_level, en)
+    }
+
+    /// The rule's time-limit policy, in words.
+    pub fn policy_label(&self, en: bool) -> String {
+        labels::policy_name(&self.sla_policy, en)
+    }
+}
+
 pub struct RuleShown {
     pub f: RuleForm,
     pub errors: FormErrors,
@@ -100,7 +114,7 @@ struct RoutingPage {
     new_rule: Vec<RuleShown>,
     categories: Vec<(String, String)>,
     chains: Vec<(String, String)>,
-    urgencies: Vec<(&'static str, &'static str)>,
+    urgencies: Vec<(&'static str, String)>,
     done: bool,
 }
 
@@ -113,24 +127,21 @@ fn words(f: &RuleForm, terms: &(Terms, Terms), en: bool) -> String {
         parts.push(labels::urgency(&f.urgency, en));
     }
     if !f.listed.is_empty() {
-        parts.push(format!(
-            "{}: {}",
-            if en { "white list" } else { "白名单" },
-            f.listed
-        ));
+        parts.push(labels::listed(&f.listed, en));
     }
     if !f.chain_code.is_empty() {
-        parts.push(format!(
-            "{}: {}",
-            if en { "chain" } else { "产业链" },
-            terms.1.label(&f.chain_code, en)
+        let name = terms.1.label(&f.chain_code, en);
+        parts.push(fill(
+            lang_of(en),
+            "admin_routing.chain_condition",
+            &[("name", &name)],
         ));
     }
     if !f.reach.is_empty() {
-        parts.push(f.reach.clone());
+        parts.push(labels::reach(&f.reach, en));
     }
     if parts.is_empty() {
-        parts.push(if en { "any ticket" } else { "任何诉求" }.to_string());
+        parts.push(say(lang_of(en), "admin_routing.any_ticket"));
     }
     parts.join(" · ")
 }
@@ -143,10 +154,8 @@ fn opt(s: &str) -> Option<String> {
 fn view_of(f: &RuleForm, lang: crate::http::lang::Lang) -> Result<RoutingRuleView, FormErrors> {
     let position = f.position.trim().parse::<i32>().map_err(|_| {
         let mut e = FormErrors::default();
-        e.fields.insert(
-            "position".into(),
-            pick(lang, "请填写整数。", "Enter a whole number."),
-        );
+        e.fields
+            .insert("position".into(), say(lang, "common.enter_whole_number"));
         e
     })?;
     Ok(RoutingRuleView {
@@ -234,10 +243,7 @@ async fn render(
         new_rule: vec![new_rule],
         categories: terms.0.all(en),
         chains: terms.1.all(en),
-        urgencies: labels::URGENCIES
-            .iter()
-            .map(|(code, zh, e)| (*code, if en { *e } else { *zh }))
-            .collect(),
+        urgencies: labels::urgencies(en),
         done,
         c,
     };

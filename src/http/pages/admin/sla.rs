@@ -8,8 +8,11 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::admin;
+use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, pick, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{
+    failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
+};
 use crate::http::problem::ApiError;
 use crate::http::AppState;
 use crate::services::calendar;
@@ -44,6 +47,10 @@ pub struct PolicyForm {
 
 pub struct PolicyShown {
     pub f: PolicyForm,
+    /// The policy's name and units as people read them.
+    pub label: String,
+    pub sign_unit: String,
+    pub resolve_unit: String,
     pub errors: FormErrors,
     pub open: bool,
     pub is_new: bool,
@@ -64,7 +71,7 @@ struct SlaPage {
     days: Vec<DayShown>,
     calendar_text: String,
     calendar_errors: FormErrors,
-    units: Vec<(&'static str, &'static str)>,
+    units: Vec<(&'static str, String)>,
     done: Option<String>,
 }
 
@@ -120,30 +127,38 @@ async fn render(
                 warning_percent: view.warning_percent.to_string(),
                 escalation_working_days: view.escalation_working_days.to_string(),
             };
-            match policy_failure.take_if(|(ff, _)| ff.name == f.name) {
-                Some((ff, errors)) => PolicyShown {
-                    f: ff,
-                    errors,
-                    open: true,
-                    is_new: false,
-                },
-                None => PolicyShown {
-                    f,
-                    errors: FormErrors::default(),
-                    open: false,
-                    is_new: false,
-                },
+            let label = labels::policy_name(&f.name, en);
+            let sign_unit = labels::sla_unit(&f.sign_unit, en);
+            let resolve_unit = labels::sla_unit(&f.resolve_unit, en);
+            let (f, errors, open) = match policy_failure.take_if(|(ff, _)| ff.name == f.name) {
+                Some((ff, errors)) => (ff, errors, true),
+                None => (f, FormErrors::default(), false),
+            };
+            PolicyShown {
+                f,
+                label,
+                sign_unit,
+                resolve_unit,
+                errors,
+                open,
+                is_new: false,
             }
         })
         .collect();
     shown.push(match policy_failure {
         Some((f, errors)) => PolicyShown {
             f,
+            label: String::new(),
+            sign_unit: String::new(),
+            resolve_unit: String::new(),
             errors,
             open: true,
             is_new: true,
         },
         None => PolicyShown {
+            label: String::new(),
+            sign_unit: String::new(),
+            resolve_unit: String::new(),
             f: PolicyForm {
                 sign_unit: "working_minutes".into(),
                 resolve_unit: "working_days".into(),
@@ -164,22 +179,23 @@ async fn render(
             .into_iter()
             .map(|d| DayShown {
                 date: d.date.to_string(),
-                kind: match (d.kind.as_str(), en) {
-                    ("holiday", false) => "放假",
-                    ("holiday", true) => "holiday",
-                    (_, false) => "调休上班",
-                    (_, true) => "make-up workday",
-                },
+                kind: crate::http::pages::words::text(
+                    lang_of(en),
+                    if d.kind.as_str() == "holiday" {
+                        "admin_sla.day_holiday"
+                    } else {
+                        "admin_sla.day_workday"
+                    },
+                ),
                 note: d.note,
             })
             .collect(),
         calendar_text,
         calendar_errors,
-        units: vec![
-            ("working_minutes", c.t("工作分钟", "working minutes")),
-            ("working_days", c.t("工作日", "working days")),
-            ("clock_minutes", c.t("自然分钟", "clock minutes")),
-        ],
+        units: labels::SLA_UNITS
+            .iter()
+            .map(|code| (*code, labels::sla_unit(code, en)))
+            .collect(),
         done,
         c,
     };
@@ -199,16 +215,12 @@ async fn show(
             "calendar" => {
                 let n = q.moved.unwrap_or(0);
                 if n > 0 {
-                    pick(
-                        lang,
-                        &format!("日历已载入，{n} 件在办工单的时限已按新日历重新计算。"),
-                        &format!("The calendar is loaded; {n} open tickets' deadlines were measured again on it."),
-                    )
+                    fill(lang, "admin_sla.calendar_loaded_moved", &[("n", &n)])
                 } else {
-                    pick(lang, "日历已载入，没有在办工单的时限需要调整。", "The calendar is loaded; no open ticket's deadline moved.")
+                    say(lang, "admin_sla.calendar_loaded_no_open_ticket")
                 }
             }
-            _ => pick(lang, "时限策略已保存。", "The policy is saved."),
+            _ => say(lang, "admin_sla.policy_saved"),
         }
     });
     render(&state, &req, &v, q.year, None, StatusCode::OK, done).await
@@ -221,10 +233,9 @@ fn number<T: std::str::FromStr + Default>(
     lang: crate::http::lang::Lang,
 ) -> T {
     s.trim().parse().unwrap_or_else(|_| {
-        errors.fields.insert(
-            field.to_string(),
-            pick(lang, "请填写整数。", "Enter a whole number."),
-        );
+        errors
+            .fields
+            .insert(field.to_string(), say(lang, "common.enter_whole_number"));
         T::default()
     })
 }
@@ -242,10 +253,9 @@ async fn put_policy(
     let mut errors = FormErrors::default();
     let name = f.name.trim().to_string();
     if name.is_empty() {
-        errors.fields.insert(
-            "name".into(),
-            pick(lang, "请填写策略名称。", "Name the policy."),
-        );
+        errors
+            .fields
+            .insert("name".into(), say(lang, "admin_sla.name_policy"));
     }
     let view = PolicyView {
         name: name.clone(),
@@ -338,12 +348,21 @@ async fn load_calendar(
             let problem = e.to_problem(lang);
             let mut errors = FormErrors::default();
             errors.general.extend(problem.detail);
-            errors.general.extend(
-                problem
-                    .errors
-                    .into_iter()
-                    .map(|fe| format!("{}：{}", fe.field, fe.message)),
-            );
+            errors.general.extend(problem.errors.into_iter().map(|fe| {
+                match fe.field.strip_prefix("line ") {
+                    // The API names a line of the file `line N`.
+                    Some(line) => fill(
+                        lang,
+                        "admin_sla.calendar_line_problem",
+                        &[("line", &line), ("problem", &fe.message)],
+                    ),
+                    None => fill(
+                        lang,
+                        "admin_sla.calendar_problem",
+                        &[("field", &fe.field), ("problem", &fe.message)],
+                    ),
+                }
+            }));
             render(
                 &state,
                 &req,

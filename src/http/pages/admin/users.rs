@@ -134,17 +134,13 @@ async fn render_list(
         })
         .collect();
     let done = q.done.as_deref().map(|d| {
-        match (d, en) {
-            ("created", false) => "账号已创建。",
-            ("created", true) => "The account is created.",
-            ("active", false) => "账号状态已更新。",
-            ("active", true) => "The account is updated.",
-            ("password", false) => "密码已设置，该用户的登录已全部退出。",
-            ("password", true) => "The password is set; the user's sessions have ended.",
-            (_, false) => "已完成。",
-            (_, true) => "Done.",
-        }
-        .to_string()
+        let key = match d {
+            "created" => "admin_users.done_created",
+            "active" => "admin_users.done_active",
+            "password" => "admin_users.done_password",
+            _ => "admin_users.done",
+        };
+        c.t(key).to_string()
     });
     let p = UsersPage {
         roles: ROLES
@@ -205,7 +201,7 @@ async fn create(
         id_field(s).unwrap_or_else(|_| {
             errors.fields.insert(
                 name.to_string(),
-                crate::http::pages::pick(lang, "请填写数字编号。", "Enter a numeric id."),
+                crate::http::pages::say(lang, "admin_users.enter_numeric_id"),
             );
             None
         })
