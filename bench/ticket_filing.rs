@@ -3,8 +3,13 @@
 //! its mail delivery worker off) on a database of
 //! 1,000,000 tickets, compared in the same run with the database alone doing
 //! the same writes: a `pgbench` script on PostgreSQL, a raw diesel loop on
-//! SQLite. Then 32 clients read (queue pages, details, searches) while the
-//! service's resident memory is watched.
+//! SQLite. Then the realistic shape: the same 32 clients filing for
+//! enterprises in 300 counties (each with its own daily number and
+//! officer), against the database alone spreading its writes the same way;
+//! on PostgreSQL also against `bench/minimal_create.sql`, the least a
+//! durable create writes (a ticket, an event, an outgoing message). Then 32
+//! clients read (queue pages, details, searches) while the service's
+//! resident memory is watched.
 //!
 //! Targets: the service files at least half as many tickets per second as
 //! the database alone writes; resident memory stays below 150 MB.
@@ -26,6 +31,8 @@ use support::service::{login, Service};
 use support::Bench;
 
 const CLIENTS: usize = 32;
+/// Counties the spread run's enterprises are in.
+const SPREAD: usize = 300;
 const MEMORY_LIMIT_MB: f64 = 150.0;
 
 /// The writes one filing makes, as literal rows copied from a ticket the
@@ -161,14 +168,25 @@ fn inserts(w: &Writes, id: &str) -> Vec<String> {
     s
 }
 
+/// The daily-number counters the database alone takes: the filing's own
+/// county, or `counties` of them, one picked at random per filing (the
+/// spread shape).
+fn counters(w: &Writes, counties: usize) -> Vec<String> {
+    if counties <= 1 {
+        vec![w.county.clone()]
+    } else {
+        (1..=counties).map(|k| format!("S{k}")).collect()
+    }
+}
+
 /// The database alone on SQLite: one diesel connection (with the service's
 /// settings) writing filings back to back, each in its own transaction.
-async fn raw_diesel_loop(b: &Bench, w: &Writes, seconds: u64) -> f64 {
+async fn raw_diesel_loop(b: &Bench, w: &Writes, seconds: u64, counties: usize) -> f64 {
     let ticket_insert = format!(
-        "INSERT INTO tickets (number, {TICKET_COLUMNS}) VALUES ('BASE-' || ?, {}) RETURNING id",
+        "INSERT INTO tickets (number, {TICKET_COLUMNS}) VALUES (?, {}) RETURNING id",
         w.ticket
     );
-    let county = w.county.clone();
+    let names = counters(w, counties);
     // `?1` everywhere is the new ticket's id, bound once.
     let rest = inserts(w, "?1");
     b.db.run(move |conn| {
@@ -178,17 +196,20 @@ async fn raw_diesel_loop(b: &Bench, w: &Writes, seconds: u64) -> f64 {
             id: i64,
         }
         use diesel::sql_types::{BigInt, Integer, Text};
-        diesel::sql_query(
-            "INSERT INTO ticket_counters (county_code, day, last) VALUES (?, 'BASE', 0)",
-        )
-        .bind::<Text, _>(&county)
-        .execute(conn)?;
+        for county in &names {
+            diesel::sql_query(
+                "INSERT INTO ticket_counters (county_code, day, last) VALUES (?, 'BASE', 0)",
+            )
+            .bind::<Text, _>(county)
+            .execute(conn)?;
+        }
         let yizhan::storage::connection::AnyConnection::Sqlite(c) = conn else {
             unreachable!("SQLite only")
         };
         let started = Instant::now();
         let mut n = 0u64;
         while started.elapsed() < Duration::from_secs(seconds) {
+            let county = &names[n as usize % names.len()];
             c.immediate_transaction(|c| {
                 #[derive(diesel::QueryableByName)]
                 struct Last {
@@ -198,17 +219,17 @@ async fn raw_diesel_loop(b: &Bench, w: &Writes, seconds: u64) -> f64 {
                 let last = diesel::sql_query(
                     "SELECT last FROM ticket_counters WHERE county_code = ? AND day = 'BASE'",
                 )
-                .bind::<Text, _>(&county)
+                .bind::<Text, _>(county)
                 .get_result::<Last>(c)?
                 .last;
                 diesel::sql_query(
                     "UPDATE ticket_counters SET last = ? WHERE county_code = ? AND day = 'BASE'",
                 )
                 .bind::<Integer, _>(last + 1)
-                .bind::<Text, _>(&county)
+                .bind::<Text, _>(county)
                 .execute(c)?;
                 let id = diesel::sql_query(&ticket_insert)
-                    .bind::<Integer, _>(last + 1)
+                    .bind::<Text, _>(format!("BASE-{county}-{}", last + 1))
                     .get_result::<Id>(c)?
                     .id;
                 for s in &rest {
@@ -228,12 +249,34 @@ async fn raw_diesel_loop(b: &Bench, w: &Writes, seconds: u64) -> f64 {
 
 /// The database alone on PostgreSQL: `pgbench` with the same statements,
 /// 32 clients, prepared statements.
-async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> f64 {
-    let county = w.county.clone();
-    b.exec(vec![format!(
-        "INSERT INTO ticket_counters (county_code, day, last) VALUES ('{county}', 'BASE', 0)"
-    )])
+async fn pgbench(
+    b: &Bench,
+    w: &Writes,
+    seconds: u64,
+    dir: &std::path::Path,
+    counties: usize,
+) -> f64 {
+    let names = counters(w, counties);
+    b.exec(
+        names
+            .iter()
+            .map(|c| {
+                format!("INSERT INTO ticket_counters (county_code, day, last) VALUES ('{c}', 'BASE', 0)")
+            })
+            .collect(),
+    )
     .await;
+    // One county, or one picked at random per filing (an expression: with
+    // prepared statements pgbench binds `:c` as a parameter, which a quoted
+    // literal cannot hold).
+    let (pick, county) = if counties <= 1 {
+        (None, format!("'{}'", w.county))
+    } else {
+        (
+            Some(format!("\\set c random(1, {counties})")),
+            "('S' || :c)".to_string(),
+        )
+    };
     // pgbench reads `:name` as a variable even inside quotes (a name starts
     // with a letter, `_` or any non-ASCII byte); a space after each such
     // colon in the copied values (JSON keys) keeps their meaning.
@@ -260,25 +303,32 @@ async fn pgbench(b: &Bench, w: &Writes, seconds: u64, dir: &std::path::Path) -> 
         metrics: spaced(&w.metrics),
         county: w.county.clone(),
     };
-    let mut script = vec![
+    let mut script: Vec<String> = pick.into_iter().collect();
+    script.extend([
         "BEGIN;".to_string(),
-        format!("SELECT last FROM ticket_counters WHERE county_code = '{county}' AND day = 'BASE' FOR UPDATE \\gset"),
-        format!("UPDATE ticket_counters SET last = :last + 1 WHERE county_code = '{county}' AND day = 'BASE';"),
+        format!("SELECT last FROM ticket_counters WHERE county_code = {county} AND day = 'BASE' FOR UPDATE \\gset"),
+        format!("UPDATE ticket_counters SET last = :last + 1 WHERE county_code = {county} AND day = 'BASE';"),
         format!(
-            "INSERT INTO tickets (number, {TICKET_COLUMNS}) VALUES ('BASE-' || (:last + 1), {}) RETURNING id \\gset",
+            "INSERT INTO tickets (number, {TICKET_COLUMNS}) VALUES ('BASE-' || {county} || '-' || (:last + 1), {}) RETURNING id \\gset",
             w.ticket
         ),
-    ];
+    ]);
     script.extend(inserts(w, ":id").into_iter().map(|s| format!("{s};")));
     script.push("END;".into());
-    let file = dir.join("filing.sql");
+    let file = dir.join(format!("filing-{counties}.sql"));
     std::fs::write(&file, script.join("\n") + "\n").unwrap();
+    run_pgbench(b, &file, seconds)
+}
+
+/// `pgbench` running `script` with [`CLIENTS`] clients for `seconds`;
+/// returns its transactions per second.
+fn run_pgbench(b: &Bench, script: &std::path::Path, seconds: u64) -> f64 {
     let url = b.database_url();
     let out = Command::new("pgbench")
         .args(["-n", "-M", "prepared", "-j", "2"])
         .args(["-c", &CLIENTS.to_string(), "-T", &seconds.to_string()])
         .arg("-f")
-        .arg(&file)
+        .arg(script)
         .arg(&url)
         .output()
         .expect("pgbench runs (apt-get install postgresql-client)");
@@ -415,8 +465,8 @@ async fn main() {
             .unwrap();
         let writes = writes_of(&b, first["id"].as_i64().expect("filed")).await;
         let alone = match backend {
-            "sqlite" => raw_diesel_loop(&b, &writes, seconds).await,
-            _ => pgbench(&b, &writes, seconds, dir.path()).await,
+            "sqlite" => raw_diesel_loop(&b, &writes, seconds, 1).await,
+            _ => pgbench(&b, &writes, seconds, dir.path(), 1).await,
         };
         eprintln!(
             "{backend}: the database alone writes {alone:.0} filings/s ({} notices each)",
@@ -442,6 +492,73 @@ async fn main() {
         );
         eprintln!("{row}");
         rows.push(row);
+
+        // The realistic shape: the same 32 clients filing for enterprises in
+        // SPREAD counties, each county with its own daily number and officer.
+        let emails = support::spread::enterprises_in_counties(&b, SPREAD).await;
+        let mut tokens = Vec::with_capacity(emails.len());
+        for e in &emails {
+            tokens.push(login(&client, &service.base, e).await);
+        }
+        let first: Value = client
+            .post(format!("{}/api/v1/tickets", service.base))
+            .bearer_auth(&tokens[0])
+            .json(&filing(0))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let spread_writes = writes_of(&b, first["id"].as_i64().expect("filed")).await;
+        let spread_alone = match backend {
+            "sqlite" => raw_diesel_loop(&b, &spread_writes, seconds, SPREAD).await,
+            _ => pgbench(&b, &spread_writes, seconds, dir.path(), SPREAD).await,
+        };
+        let (url, tokens) = (format!("{}/api/v1/tickets", service.base), Arc::new(tokens));
+        let c = client.clone();
+        let spread_filings = load(seconds, 1, move |i| {
+            c.post(&url)
+                .bearer_auth(&tokens[i as usize % tokens.len()])
+                .json(&filing(i))
+        })
+        .await;
+        let spread_rate = spread_filings.per_second;
+        let spread_took = spread(spread_filings.latencies.into_iter().next().unwrap());
+        let row = format!(
+            "| {backend} | {open} | filing, {CLIENTS} clients over {SPREAD} counties | {spread_rate:.0}/s ({} filed, {} failed; {spread_took}) | {spread_alone:.0}/s | {:.2} | measured (issue 27) |",
+            spread_filings.ok,
+            spread_filings.failed,
+            spread_rate / spread_alone
+        );
+        eprintln!("{row}");
+        rows.push(row);
+        // PostgreSQL's own floor: the least a durable create writes.
+        if backend == "postgres" {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+            let setup = std::fs::read_to_string(root.join("minimal_create_setup.sql")).unwrap();
+            b.exec(
+                setup
+                    .split(';')
+                    .map(|s| {
+                        s.lines()
+                            .filter(|l| !l.trim_start().starts_with("--"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .filter(|s| !s.trim().is_empty())
+                    .collect(),
+            )
+            .await;
+            let minimal = run_pgbench(&b, &root.join("minimal_create.sql"), seconds);
+            let row = format!(
+                "| {backend} | {open} | minimal durable create (bench/minimal_create.sql, {CLIENTS} clients) | one county {:.2}, {SPREAD} counties {:.2} of it | {minimal:.0}/s | | measured (issue 27) |",
+                rate / minimal,
+                spread_rate / minimal
+            );
+            eprintln!("{row}");
+            rows.push(row);
+        }
 
         // Then 32 clients reading, as officers do.
         let officer = login(&client, &service.base, "o1@bench.cn").await;

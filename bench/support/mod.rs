@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod service;
+pub mod spread;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
