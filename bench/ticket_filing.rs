@@ -31,7 +31,8 @@ use support::service::{login, Service};
 use support::Bench;
 
 const CLIENTS: usize = 32;
-/// Counties the spread run's enterprises are in.
+/// Counties the spread run's enterprises are in, unless `BENCH_SPREAD`
+/// says otherwise (0 skips the run).
 const SPREAD: usize = 300;
 const MEMORY_LIMIT_MB: f64 = 150.0;
 
@@ -436,6 +437,10 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
     let only = std::env::var("BENCH_BACKEND").ok();
+    let spread_counties: usize = std::env::var("BENCH_SPREAD")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SPREAD);
     let mut rows = Vec::new();
     let mut pass = true;
     for backend in support::backends()
@@ -495,69 +500,71 @@ async fn main() {
 
         // The realistic shape: the same 32 clients filing for enterprises in
         // SPREAD counties, each county with its own daily number and officer.
-        let emails = support::spread::enterprises_in_counties(&b, SPREAD).await;
-        let mut tokens = Vec::with_capacity(emails.len());
-        for e in &emails {
-            tokens.push(login(&client, &service.base, e).await);
-        }
-        let first: Value = client
-            .post(format!("{}/api/v1/tickets", service.base))
-            .bearer_auth(&tokens[0])
-            .json(&filing(0))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let spread_writes = writes_of(&b, first["id"].as_i64().expect("filed")).await;
-        let spread_alone = match backend {
-            "sqlite" => raw_diesel_loop(&b, &spread_writes, seconds, SPREAD).await,
-            _ => pgbench(&b, &spread_writes, seconds, dir.path(), SPREAD).await,
-        };
-        let (url, tokens) = (format!("{}/api/v1/tickets", service.base), Arc::new(tokens));
-        let c = client.clone();
-        let spread_filings = load(seconds, 1, move |i| {
-            c.post(&url)
-                .bearer_auth(&tokens[i as usize % tokens.len()])
-                .json(&filing(i))
-        })
-        .await;
-        let spread_rate = spread_filings.per_second;
-        let spread_took = spread(spread_filings.latencies.into_iter().next().unwrap());
-        let row = format!(
-            "| {backend} | {open} | filing, {CLIENTS} clients over {SPREAD} counties | {spread_rate:.0}/s ({} filed, {} failed; {spread_took}) | {spread_alone:.0}/s | {:.2} | measured (issue 27) |",
+        if spread_counties > 0 {
+            let emails = support::spread::enterprises_in_counties(&b, spread_counties).await;
+            let mut tokens = Vec::with_capacity(emails.len());
+            for e in &emails {
+                tokens.push(login(&client, &service.base, e).await);
+            }
+            let first: Value = client
+                .post(format!("{}/api/v1/tickets", service.base))
+                .bearer_auth(&tokens[0])
+                .json(&filing(0))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let spread_writes = writes_of(&b, first["id"].as_i64().expect("filed")).await;
+            let spread_alone = match backend {
+                "sqlite" => raw_diesel_loop(&b, &spread_writes, seconds, spread_counties).await,
+                _ => pgbench(&b, &spread_writes, seconds, dir.path(), spread_counties).await,
+            };
+            let (url, tokens) = (format!("{}/api/v1/tickets", service.base), Arc::new(tokens));
+            let c = client.clone();
+            let spread_filings = load(seconds, 1, move |i| {
+                c.post(&url)
+                    .bearer_auth(&tokens[i as usize % tokens.len()])
+                    .json(&filing(i))
+            })
+            .await;
+            let spread_rate = spread_filings.per_second;
+            let spread_took = spread(spread_filings.latencies.into_iter().next().unwrap());
+            let row = format!(
+            "| {backend} | {open} | filing, {CLIENTS} clients over {spread_counties} counties | {spread_rate:.0}/s ({} filed, {} failed; {spread_took}) | {spread_alone:.0}/s | {:.2} | measured (issue 27) |",
             spread_filings.ok,
             spread_filings.failed,
             spread_rate / spread_alone
         );
-        eprintln!("{row}");
-        rows.push(row);
-        // PostgreSQL's own floor: the least a durable create writes.
-        if backend == "postgres" {
-            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
-            let setup = std::fs::read_to_string(root.join("minimal_create_setup.sql")).unwrap();
-            b.exec(
-                setup
-                    .split(';')
-                    .map(|s| {
-                        s.lines()
-                            .filter(|l| !l.trim_start().starts_with("--"))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .filter(|s| !s.trim().is_empty())
-                    .collect(),
-            )
-            .await;
-            let minimal = run_pgbench(&b, &root.join("minimal_create.sql"), seconds);
-            let row = format!(
-                "| {backend} | {open} | minimal durable create (bench/minimal_create.sql, {CLIENTS} clients) | one county {:.2}, {SPREAD} counties {:.2} of it | {minimal:.0}/s | | measured (issue 27) |",
+            eprintln!("{row}");
+            rows.push(row);
+            // PostgreSQL's own floor: the least a durable create writes.
+            if backend == "postgres" {
+                let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+                let setup = std::fs::read_to_string(root.join("minimal_create_setup.sql")).unwrap();
+                b.exec(
+                    setup
+                        .split(';')
+                        .map(|s| {
+                            s.lines()
+                                .filter(|l| !l.trim_start().starts_with("--"))
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .filter(|s| !s.trim().is_empty())
+                        .collect(),
+                )
+                .await;
+                let minimal = run_pgbench(&b, &root.join("minimal_create.sql"), seconds);
+                let row = format!(
+                "| {backend} | {open} | minimal durable create (bench/minimal_create.sql, {CLIENTS} clients) | one county {:.2}, {spread_counties} counties {:.2} of it | {minimal:.0}/s | | measured (issue 27) |",
                 rate / minimal,
                 spread_rate / minimal
             );
-            eprintln!("{row}");
-            rows.push(row);
+                eprintln!("{row}");
+                rows.push(row);
+            }
         }
 
         // Then 32 clients reading, as officers do.
