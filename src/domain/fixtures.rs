@@ -108,3 +108,25 @@ pub fn ticket(enterprise_id: i64, county_dept: i64, handling: i64) -> TicketFact
         cohandlers: vec![],
     }
 }
+
+/// A Pudong (department 400) ticket just filed at `at`, to be resolved
+/// within seven days.
+pub fn filed_state(at: chrono::DateTime<chrono::Utc>) -> super::ticket::TicketState {
+    super::ticket::TicketState {
+        status: super::ticket::Status::PendingSign,
+        handling: dept(400).as_ref(),
+        sent_from: None,
+        assignee: None,
+        cohandlers: vec![],
+        extension_pending: false,
+        resolve_due: Some(at + chrono::Duration::days(7)),
+        resolved_at: None,
+        closed_at: None,
+        rating: None,
+        solved: None,
+        sent_on: 0,
+        returns: 0,
+        urged: 0,
+        reopened: 0,
+    }
+}

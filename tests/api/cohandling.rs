@@ -8,7 +8,7 @@ use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::TestApp;
+use crate::helpers::{act, TestApp};
 
 fn bj(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     let local = NaiveDate::from_ymd_opt(2026, 3, d)
@@ -23,18 +23,6 @@ fn bj(d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 
 fn iso(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
-    res.json().await.unwrap()
 }
 
 async fn scan(app: &TestApp, at: DateTime<Utc>) -> usize {

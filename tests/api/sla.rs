@@ -5,7 +5,7 @@ use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Value};
 
 use crate::each_backend;
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{act, assert_problem, TestApp};
 
 /// Beijing time.
 fn bj(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
@@ -83,18 +83,6 @@ async fn file(app: &TestApp, token: &str, urgency: &str) -> Value {
         )
         .await;
     assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
     res.json().await.unwrap()
 }
 

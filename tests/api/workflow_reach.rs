@@ -7,19 +7,7 @@ use serde_json::{json, Value};
 
 use crate::browser::Browser;
 use crate::each_backend;
-use crate::helpers::{assert_problem, credit_code, TestApp};
-
-async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
-    let res = app
-        .post_as(
-            &format!("/api/v1/tickets/{id}/actions/{action}"),
-            token,
-            &body,
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{action}: {}", res.text().await.unwrap());
-    res.json().await.unwrap()
-}
+use crate::helpers::{act, assert_problem, credit_code, TestApp};
 
 /// Beijing time.
 fn bj(y: i32, mo: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -305,24 +305,7 @@ mod tests {
     }
 
     fn pending() -> (TicketFacts, TicketState) {
-        let state = TicketState {
-            status: Status::PendingSign,
-            handling: dept(400).as_ref(),
-            sent_from: None,
-            assignee: None,
-            cohandlers: vec![],
-            extension_pending: false,
-            resolve_due: Some(at() + Duration::days(7)),
-            resolved_at: None,
-            closed_at: None,
-            rating: None,
-            solved: None,
-            sent_on: 0,
-            returns: 0,
-            urged: 0,
-            reopened: 0,
-        };
-        (ticket(7, 400, 400), state)
+        (ticket(7, 400, 400), filed_state(at()))
     }
 
     fn planned(

@@ -15,25 +15,7 @@ fn t0() -> DateTime<Utc> {
 
 /// A Pudong (400) ticket of enterprise 7, just filed.
 fn filed() -> (TicketFacts, TicketState) {
-    let facts = ticket(7, 400, 400);
-    let state = TicketState {
-        status: Status::PendingSign,
-        handling: dept(400).as_ref(),
-        sent_from: None,
-        assignee: None,
-        cohandlers: vec![],
-        extension_pending: false,
-        resolve_due: Some(t0() + Duration::days(7)),
-        resolved_at: None,
-        closed_at: None,
-        rating: None,
-        solved: None,
-        sent_on: 0,
-        returns: 0,
-        urged: 0,
-        reopened: 0,
-    };
-    (facts, state)
+    (ticket(7, 400, 400), filed_state(t0()))
 }
 
 /// Applies an action, keeping the facts in step with the state.
