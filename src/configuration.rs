@@ -229,15 +229,6 @@ impl MetricsSettings {
         }
     }
 
-    pub fn dashboard_cache(&self) -> crate::services::dashboard_cache::CachePolicy {
-        use std::time::Duration;
-        crate::services::dashboard_cache::CachePolicy {
-            keep_slower_than: Duration::from_millis(self.dashboard_keep_slower_than_ms),
-            refresh_after: Duration::from_secs(self.dashboard_refresh_after_secs),
-            max_age: Duration::from_secs(self.dashboard_max_age_secs),
-        }
-    }
-
     /// The milestones, ascending; None when one is not a whole number.
     pub fn milestone_counts(&self) -> Option<Vec<u64>> {
         let mut m = self

@@ -11,7 +11,7 @@ use crate::configuration::{Profile, Settings};
 use crate::http::{build_app, AppState};
 use crate::services::auth::Authenticator;
 use crate::services::clock::Clock;
-use crate::services::dashboard_cache::DashboardCache;
+use crate::services::dashboard_cache::{CachePolicy, DashboardCache};
 use crate::services::delivery::Delivery;
 use crate::services::sla::Sla;
 use crate::storage::{self, migrations, Database};
@@ -76,7 +76,7 @@ impl Application {
                     .expect("at least one"),
             )),
             filing: crate::services::filing_limits::FilingLimits::from_settings(&settings.filing),
-            dashboards: Arc::new(DashboardCache::new(settings.metrics.dashboard_cache())),
+            dashboards: Arc::new(DashboardCache::new(CachePolicy::of(&settings.metrics))),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)

@@ -76,12 +76,12 @@ impl Status {
         }
     }
 
+    /// The statuses of a ticket still waiting for someone to act.
+    pub const OPEN: [Status; 3] = [Status::PendingSign, Status::Handling, Status::AwaitingInfo];
+
     /// Still waiting for someone to act.
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Status::PendingSign | Status::Handling | Status::AwaitingInfo
-        )
+        Status::OPEN.contains(&self)
     }
 
     /// Nothing leaves these but a reopen (and rejected/withdrawn not even that).

@@ -30,6 +30,17 @@ pub struct CachePolicy {
     pub max_age: Duration,
 }
 
+impl CachePolicy {
+    /// The policy the `[metrics]` settings give.
+    pub fn of(m: &crate::configuration::MetricsSettings) -> CachePolicy {
+        CachePolicy {
+            keep_slower_than: Duration::from_millis(m.dashboard_keep_slower_than_ms),
+            refresh_after: Duration::from_secs(m.dashboard_refresh_after_secs),
+            max_age: Duration::from_secs(m.dashboard_max_age_secs),
+        }
+    }
+}
+
 /// What a kept dashboard of this age is good for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Freshness {

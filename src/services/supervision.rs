@@ -16,8 +16,6 @@ use crate::storage::tickets::Ticket;
 use crate::storage::users::escape_like;
 use crate::storage::Database;
 
-pub const OPEN: [&str; 3] = ["pending_sign", "handling", "awaiting_info"];
-
 /// The overdue open tickets, in the words of the partial index
 /// `tickets_overdue_open` (migration 18), so that SQLite recognises it.
 const OVERDUE_OPEN_LITERALLY: &str =
@@ -100,7 +98,7 @@ pub async fn list(
                 let mut q = tickets::table
                     .inner_join(ticket_clocks::table)
                     .filter(tickets::id.eq_any(ids))
-                    .filter(tickets::status.eq_any(OPEN))
+                    .filter(tickets::status.eq_any(crate::domain::ticket::Status::OPEN))
                     .select((Ticket::as_select(), ClockRow::as_select()))
                     .into_boxed();
                 q = match &chain_like {

@@ -159,7 +159,6 @@ pub fn listed(
     limit: i64,
 ) -> QueryResult<Vec<Listed>> {
     use super::tickets::Visibility;
-    const OPEN: [&str; 3] = ["pending_sign", "handling", "awaiting_info"];
     let scope = || -> Visibility {
         match of {
             Jurisdiction::Subtree(path) => {
@@ -216,7 +215,7 @@ pub fn listed(
     };
     let overdue: Vec<Row> = tickets::table
         .filter(scope())
-        .filter(tickets::status.eq_any(OPEN))
+        .filter(tickets::status.eq_any(crate::domain::ticket::Status::OPEN))
         .filter(tickets::overdue.eq(true))
         .order(tickets::resolve_due_at.asc())
         .limit(limit)
@@ -225,7 +224,7 @@ pub fn listed(
     push(overdue, "overdue", &mut out);
     let near: Vec<Row> = tickets::table
         .filter(scope())
-        .filter(tickets::status.eq_any(OPEN))
+        .filter(tickets::status.eq_any(crate::domain::ticket::Status::OPEN))
         .filter(tickets::overdue.eq(false))
         .filter(
             tickets::status

@@ -355,7 +355,7 @@ pub fn records(
         .filter(
             ticket_metrics::last_at
                 .ge(from)
-                .or(tickets::status.eq_any(crate::services::supervision::OPEN)),
+                .or(tickets::status.eq_any(Status::OPEN)),
         )
         .order(tickets::id.asc())
         .limit(limit)
@@ -472,7 +472,6 @@ pub fn live(
     now: NaiveDateTime,
 ) -> QueryResult<Live> {
     use super::schema::metric_folds;
-    use crate::services::supervision::OPEN;
     use diesel::dsl::sql;
     use diesel::sql_types::Bool;
     // Only what the deadlines and the backlog need: these are the many rows.
@@ -587,7 +586,7 @@ pub fn live(
         .inner_join(ticket_metrics::table)
         .filter(ticket_metrics::responded_at.is_null())
         .filter(ticket_metrics::first_sign_due_at.gt(now))
-        .filter(tickets::status.ne_all(OPEN))
+        .filter(tickets::status.ne_all(Status::OPEN))
         .select(live_columns!())
         .into_boxed();
     rows.extend(
@@ -667,13 +666,13 @@ pub fn resolved_before(
 #[cfg(test)]
 mod tests {
     use super::{place_range, NEVER_RESOLVED_FINISHED, OPEN_LITERALLY};
-    use crate::services::supervision::OPEN;
+    use crate::domain::ticket::Status;
 
     #[test]
     fn the_literal_predicates_name_the_open_statuses() {
-        let listed = OPEN
+        let listed = Status::OPEN
             .iter()
-            .map(|s| format!("'{s}'"))
+            .map(|s| format!("'{}'", s.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
         assert!(

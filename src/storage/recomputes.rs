@@ -85,7 +85,7 @@ impl Recompute {
     ) -> QueryResult<Vec<i64>> {
         tickets::table
             .filter(tickets::id.gt(r.after_ticket_id))
-            .filter(tickets::status.eq_any(crate::services::supervision::OPEN))
+            .filter(tickets::status.eq_any(crate::domain::ticket::Status::OPEN))
             .filter(
                 tickets::sign_due_at
                     .ge(r.due_from)
