@@ -1,17 +1,30 @@
-//! The pages' words: one catalogue per language (`locales/zh.toml`,
-//! `locales/en.toml`), embedded in the binary and parsed once. Keys are
-//! dotted, by area: `admin_sla.title` is `title` in `[admin_sla]`. A text
-//! with `{name}` placeholders is filled with [`fill`]. The tests below
-//! check that both files hold the same keys and placeholders, and that
-//! every key the pages use exists and every key is used.
+//! Every user-facing word: one catalogue per language (`locales/zh.toml`,
+//! `locales/en.toml`), embedded in the binary and parsed once, read by the
+//! pages, the API's problem details, the command line and the imports'
+//! error reports. Keys are dotted, by area: `admin_sla.title` is `title`
+//! in `[admin_sla]`. A text with `{name}` placeholders is filled with
+//! [`fill`]; the domain and the services say what went wrong as a
+//! [`Phrase`] (a key with its arguments), rendered here with [`phrase`].
+//! The tests below check that both files hold the same keys and
+//! placeholders, and that every key the sources use exists and every key
+//! is used.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::http::lang::Lang;
+pub use crate::domain::words::Phrase;
 
-const ZH: &str = include_str!("../../../locales/zh.toml");
-const EN: &str = include_str!("../../../locales/en.toml");
+const ZH: &str = include_str!("../locales/zh.toml");
+const EN: &str = include_str!("../locales/en.toml");
+
+/// The language a reader gets: Simplified Chinese unless they ask for
+/// English (`http::lang` reads it from a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
 
 type Catalogue = HashMap<String, String>;
 
@@ -76,6 +89,15 @@ pub fn fill(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> S
     let mut out = text(lang, key).to_string();
     for (name, value) in args {
         out = out.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    out
+}
+
+/// A phrase's text in a language, its arguments filled in.
+pub fn phrase(lang: Lang, p: &Phrase) -> String {
+    let mut out = text(lang, p.key).to_string();
+    for (name, value) in &p.args {
+        out = out.replace(&format!("{{{name}}}"), value);
     }
     out
 }
@@ -210,7 +232,7 @@ mod tests {
         // Words of codes are looked up by code (`labels::word`); their
         // areas are checked against the codes in `labels`' tests.
         let by_code =
-            |k: &str| super::super::labels::CODE_AREAS.contains(&k.split('.').next().unwrap());
+            |k: &str| crate::http::pages::CODE_AREAS.contains(&k.split('.').next().unwrap());
         let unused: Vec<&String> = CATALOGUES
             .0
             .keys()
