@@ -68,8 +68,7 @@ pub async fn save(
         Unit::parse(u).unwrap_or_else(|| {
             bad.push(issue(
                 field,
-                "单位应为 clock_minutes、working_minutes 或 working_days。",
-                "The unit is clock_minutes, working_minutes or working_days.",
+                "field.unit_clock_minutes_working_minutes_working_days",
             ));
             Unit::WorkingDays
         })

@@ -60,8 +60,8 @@ pub struct MetricsView {
     pub milestones: Vec<Milestone>,
 }
 
-pub fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
-    (name.to_string(), Message::new(zh, en))
+pub fn field(name: &str, key: &'static str) -> (String, Message) {
+    (name.to_string(), Message::new(key))
 }
 
 /// The report a query asks for, with its period's first and last day.
@@ -136,13 +136,8 @@ pub async fn metrics_file(
 
 /// Parses `format=csv|xlsx`.
 pub fn file_format(p: &FormatParam) -> Result<FileFormat, ApiError> {
-    FileFormat::parse(p.format.trim()).ok_or_else(|| {
-        ApiError::invalid_fields(vec![field(
-            "format",
-            "导出格式应为 csv 或 xlsx。",
-            "The format is csv or xlsx.",
-        )])
-    })
+    FileFormat::parse(p.format.trim())
+        .ok_or_else(|| ApiError::invalid_fields(vec![field("format", "problem.export_format")]))
 }
 
 /// A table as a downloaded file, "no data" spelled in the reader's language.
