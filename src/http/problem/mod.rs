@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::lang::Lang;
 use crate::storage::StorageError;
-use crate::words::phrase;
+use crate::words::{phrase, text};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -78,38 +78,26 @@ impl ProblemKind {
         format!("urn:yizhan:problem:{}", self.slug())
     }
 
+    /// The kind's title, from the catalogue (`problem_title.*`).
     pub fn title(self, lang: Lang) -> &'static str {
         use ProblemKind::*;
-        match (self, lang) {
-            (BadRequest, Lang::Zh) => "请求格式有误",
-            (BadRequest, Lang::En) => "Malformed request",
-            (Validation, Lang::Zh) => "提交的内容未通过校验",
-            (Validation, Lang::En) => "The submitted data is invalid",
-            (Unauthorized, Lang::Zh) => "需要登录",
-            (Unauthorized, Lang::En) => "Authentication required",
-            (Forbidden, Lang::Zh) => "无权执行此操作",
-            (Forbidden, Lang::En) => "Not permitted",
-            (NotFound, Lang::Zh) => "未找到",
-            (NotFound, Lang::En) => "Not found",
-            (MethodNotAllowed, Lang::Zh) => "不支持该请求方法",
-            (MethodNotAllowed, Lang::En) => "Method not allowed",
-            (NotAcceptable, Lang::Zh) => "无法提供所要求的格式",
-            (NotAcceptable, Lang::En) => "Not acceptable",
-            (Conflict, Lang::Zh) => "与当前状态冲突",
-            (Conflict, Lang::En) => "Conflict with the current state",
-            (PreconditionFailed, Lang::Zh) => "内容已被他人更新",
-            (PreconditionFailed, Lang::En) => "Precondition failed",
-            (PayloadTooLarge, Lang::Zh) => "请求体过大",
-            (PayloadTooLarge, Lang::En) => "Request body too large",
-            (UnsupportedMediaType, Lang::Zh) => "不支持的内容类型",
-            (UnsupportedMediaType, Lang::En) => "Unsupported media type",
-            (TooManyRequests, Lang::Zh) => "请求过于频繁",
-            (TooManyRequests, Lang::En) => "Too many requests",
-            (Internal, Lang::Zh) => "服务器内部错误",
-            (Internal, Lang::En) => "Internal server error",
-            (ServiceUnavailable, Lang::Zh) => "服务暂不可用",
-            (ServiceUnavailable, Lang::En) => "Service unavailable",
-        }
+        let key = match self {
+            BadRequest => "problem_title.bad_request",
+            Validation => "problem_title.validation",
+            Unauthorized => "problem_title.unauthorized",
+            Forbidden => "problem_title.forbidden",
+            NotFound => "problem_title.not_found",
+            MethodNotAllowed => "problem_title.method_not_allowed",
+            NotAcceptable => "problem_title.not_acceptable",
+            Conflict => "problem_title.conflict",
+            PreconditionFailed => "problem_title.precondition_failed",
+            PayloadTooLarge => "problem_title.payload_too_large",
+            UnsupportedMediaType => "problem_title.unsupported_media_type",
+            TooManyRequests => "problem_title.too_many_requests",
+            Internal => "problem_title.internal",
+            ServiceUnavailable => "problem_title.service_unavailable",
+        };
+        text(lang, key)
     }
 
     /// The kind for a bare error status produced outside our handlers.
