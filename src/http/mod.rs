@@ -218,14 +218,12 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         ));
     }
     let lang = lang::Lang::from_request(&req);
-    let (title, text, home) = match lang {
-        lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。", "返回一站首页"),
-        lang::Lang::En => (
-            "Page not found",
-            "The page you asked for does not exist.",
-            "Back to Yizhan",
-        ),
-    };
+    let say = |key| crate::words::text(lang, key);
+    let (title, text, home) = (
+        say("page.not_found"),
+        say("page.no_such_page"),
+        say("page.home"),
+    );
     let html_lang = if lang == lang::Lang::Zh {
         "zh-CN"
     } else {

@@ -455,9 +455,12 @@ fn names_for(
                 .map(|t| (t.code, t.name_zh))
                 .collect()
         }
-        Some(GroupBy::Urgency) => [("normal", "一般"), ("urgent", "紧急"), ("critical", "特急")]
+        Some(GroupBy::Urgency) => ["normal", "urgent", "critical"]
             .iter()
-            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .map(|k| {
+                let name = crate::words::text(crate::words::Lang::Zh, &format!("urgency.{k}"));
+                (k.to_string(), name.to_string())
+            })
             .collect(),
         _ => HashMap::new(),
     })
