@@ -94,7 +94,7 @@ pub fn parse_code(raw: &str) -> Result<String, FieldIssue> {
     if ok {
         Ok(code.to_string())
     } else {
-        Err(issue("code", "field.code_2_40_lowercase"))
+        Err(issue("code", "field.term_code"))
     }
 }
 

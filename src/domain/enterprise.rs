@@ -195,7 +195,7 @@ pub fn parse_enterprise(
     }
     let address = input.address.trim().to_string();
     if address.chars().count() > 300 {
-        issues.push(issue("address", "field.address_most_300_characters"));
+        issues.push(issue("address", "field.address_too_long"));
     }
     let chains = parse_chains(&input.chains, known_chains).unwrap_or_else(|unknown| {
         issues.push(issue_with(
@@ -208,7 +208,7 @@ pub fn parse_enterprise(
     let size = match optional(&input.size) {
         None => None,
         Some(s) => EnterpriseSize::parse(&s).or_else(|| {
-            issues.push(issue("size", "field.size_large_medium_small"));
+            issues.push(issue("size", "field.enterprise_size"));
             None
         }),
     };
@@ -221,14 +221,14 @@ pub fn parse_enterprise(
     }
     let contact_phone = optional(&input.contact_phone);
     if contact_phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-        issues.push(issue("contact_phone", "field.contact_phone_not_valid"));
+        issues.push(issue("contact_phone", "field.contact_phone_invalid"));
     }
     let contact_email = match optional(&input.contact_email) {
         None => None,
         Some(e) => match Email::parse(&e) {
             Ok(e) => Some(e.to_string()),
             Err(_) => {
-                issues.push(issue("contact_email", "field.contact_e_mail_not"));
+                issues.push(issue("contact_email", "field.contact_email_invalid"));
                 None
             }
         },
@@ -385,18 +385,18 @@ pub fn parse_whitelist(
         .ok()
         .filter(|b| (1..=1000).contains(b));
     if batch.is_none() {
-        issues.push(issue("batch", "field.batch_positive_whole_number"));
+        issues.push(issue("batch", "field.list_batch"));
     }
     let listed_on = parse_date(&input.listed_on);
     if listed_on.is_none() {
-        issues.push(issue("listed_on", "field.listing_date_yyyy_mm"));
+        issues.push(issue("listed_on", "field.listed_on_format"));
     }
     let removed_on = match optional(&input.removed_on) {
         None => None,
         Some(d) => match parse_date(&d) {
             Some(date) if listed_on.is_none_or(|l| date >= l) => Some(date),
             _ => {
-                issues.push(issue("removed_on", "field.removal_date_yyyy_mm"));
+                issues.push(issue("removed_on", "field.removed_on_format"));
                 None
             }
         },
@@ -404,7 +404,7 @@ pub fn parse_whitelist(
     let chain = match parse_chains(&input.chain, known_chains) {
         Ok(list) if list.len() <= 1 => list.into_iter().next(),
         Ok(_) => {
-            issues.push(issue("chain", "field.entry_names_chain_most"));
+            issues.push(issue("chain", "field.one_chain_per_entry"));
             None
         }
         Err(unknown) => {
@@ -418,7 +418,7 @@ pub fn parse_whitelist(
     };
     let note = optional(&input.note);
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        issues.push(issue("note", "field.note_most_500_characters"));
+        issues.push(issue("note", "field.note_too_long"));
     }
     match (code, scope, batch, listed_on, issues.is_empty()) {
         (Some(credit_code), Some(scope), Some(batch), Some(listed_on), true) => {

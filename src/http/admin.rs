@@ -340,7 +340,7 @@ pub async fn import(
         }
         other => {
             return Err(ApiError::not_found_with(
-                "problem.there_no_import",
+                "problem.no_such_import",
                 [("other", other.to_string())],
             )
             .into())
@@ -358,7 +358,7 @@ pub async fn import(
                 .map(|e| (format!("rows[{}].{}", e.row, e.column), e.what))
                 .collect(),
         )
-        .with_detail("problem.some_rows_invalid_nothing")
+        .with_detail("problem.import_rows_invalid")
         .into());
     }
     let applied = report.applied();

@@ -24,9 +24,9 @@ pub struct Authenticated {
 pub fn unauthorized(expired: bool) -> ApiError {
     let e = ApiError::new(ProblemKind::Unauthorized);
     if expired {
-        e.with_detail("problem.access_token_expired_refresh")
+        e.with_detail("problem.access_token_expired")
     } else {
-        e.with_detail("problem.log_first_valid_access")
+        e.with_detail("problem.log_in_first")
     }
 }
 

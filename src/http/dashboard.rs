@@ -91,7 +91,7 @@ pub async fn get_dashboard(
         (q, good_trend) => {
             let mut errors = q.err().unwrap_or_default();
             if !good_trend {
-                errors.push(issue("trend_days", "field.trend_days_between_1_366"));
+                errors.push(issue("trend_days", "field.trend_days"));
             }
             return Err(invalid(errors));
         }

@@ -222,7 +222,7 @@ pub async fn search(
         Some(_) => {
             return Err(ApiError::invalid_fields(vec![(
                 "verification".into(),
-                super::problem::Message::new("problem.verification_can_only_unverified"),
+                super::problem::Message::new("problem.verification_only_unverified"),
             )]))
         }
     };

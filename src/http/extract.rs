@@ -27,23 +27,19 @@ fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
                 .with_detail_with("problem.body_too_large", [("limit", limit.to_string())])
         }
         JsonPayloadError::ContentType => ApiError::new(ProblemKind::UnsupportedMediaType)
-            .with_detail("problem.body_json_content_type"),
+            .with_detail("problem.body_not_json_type"),
         JsonPayloadError::Deserialize(e) => {
             let what = e.to_string();
             if e.is_data() {
-                ApiError::new(ProblemKind::Validation).with_detail_with(
-                    "problem.json_field_not_expected",
-                    [("what", what.to_string())],
-                )
+                ApiError::new(ProblemKind::Validation)
+                    .with_detail_with("problem.json_field_wrong", [("what", what.to_string())])
             } else {
                 ApiError::new(ProblemKind::BadRequest)
                     .with_detail_with("problem.body_not_json", [("what", what.to_string())])
             }
         }
-        other => ApiError::new(ProblemKind::BadRequest).with_detail_with(
-            "problem.body_could_not_read",
-            [("other", other.to_string())],
-        ),
+        other => ApiError::new(ProblemKind::BadRequest)
+            .with_detail_with("problem.body_unreadable", [("other", other.to_string())]),
     }
 }
 

@@ -48,8 +48,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, 
                 StorageError::Query(q) => q.to_string(),
             };
             tracing::warn!(backend = state.db.backend().name(), %reason, "not ready");
-            Err(ApiError::new(ProblemKind::ServiceUnavailable)
-                .with_detail("problem.service_cannot_reach_database"))
+            Err(ApiError::new(ProblemKind::ServiceUnavailable).with_detail("problem.not_ready"))
         }
     }
 }

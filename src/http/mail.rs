@@ -73,7 +73,7 @@ async fn view_of(
         .into_iter()
         .find(|c| c.kind == kind && c.locale == locale)
         .map(TemplateView::from)
-        .ok_or_else(|| ApiError::not_found("problem.there_no_such_template"))
+        .ok_or_else(|| ApiError::not_found("problem.no_such_template"))
 }
 
 /// Every message template in both languages, as in force now.
@@ -174,7 +174,7 @@ pub async fn delete_template(
     if mail::remove_template(&state.db, kind, locale).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::not_found("problem.template_no_override_built"))
+        Err(ApiError::not_found("problem.no_template_override"))
     }
 }
 
@@ -258,7 +258,7 @@ pub async fn list_outbox(
         _ => {
             return Err(ApiError::invalid_fields(vec![(
                 "status".into(),
-                Message::new("problem.status_dead_pending_sent"),
+                Message::new("problem.outbox_status"),
             )])
             .into())
         }

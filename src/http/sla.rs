@@ -125,7 +125,7 @@ pub async fn supervision_list(
         .await
         .map_err(|e| match e {
             crate::services::tickets::TicketError::NotFound => {
-                ApiError::not_found("problem.only_department_staff_have")
+                ApiError::not_found("problem.supervision_for_staff_only")
             }
             other => other.into(),
         })?;
@@ -212,7 +212,7 @@ fn check_year(year: i32) -> Result<i32, ApiError> {
     } else {
         Err(ApiError::invalid_fields(vec![(
             "year".into(),
-            Message::new("problem.year_1949_2200"),
+            Message::new("problem.year_out_of_range"),
         )]))
     }
 }
@@ -273,7 +273,10 @@ pub async fn put_calendar_year(
                 kind,
                 note: d.note.chars().take(100).collect(),
             }),
-            None => bad.push((format!("days[{i}].kind"), Message::new("problem.day_kind"))),
+            None => bad.push((
+                format!("days[{i}].kind"),
+                Message::new("problem.calendar_day_kind"),
+            )),
         }
     }
     if !bad.is_empty() {
@@ -304,7 +307,7 @@ pub async fn import_calendar(
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::invalid_fields(vec![(
             "body".into(),
-            Message::new("problem.file_csv_utf_8"),
+            Message::new("problem.calendar_file_encoding"),
         )])
     })?;
     let counts = calendar::import(&state.db, &state.sla, text)

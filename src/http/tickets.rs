@@ -235,9 +235,7 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     v.strip_prefix('v')
         .and_then(|n| n.parse().ok())
         .map(Some)
-        .ok_or_else(|| {
-            ApiError::new(ProblemKind::BadRequest).with_detail("problem.if_match_etag_api")
-        })
+        .ok_or_else(|| ApiError::new(ProblemKind::BadRequest).with_detail("problem.bad_if_match"))
 }
 
 /// Takes an action on a ticket: the body names it (`action`) with its own

@@ -328,7 +328,7 @@ fn same_name(recorded: &str, given: &str) -> bool {
 }
 
 fn name_mismatch() -> FieldIssue {
-    issue("enterprise_name", "field.credit_code_record_under")
+    issue("enterprise_name", "field.credit_code_under_other_name")
 }
 
 /// What an activation link led to.

@@ -194,7 +194,7 @@ impl ActionRequest {
             _ => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "field.body_json_object",
+                    "field.body_not_object",
                 )]))
             }
         };
@@ -202,7 +202,7 @@ impl ActionRequest {
             (Some(path), Some(Value::String(body))) if body != path => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "field.body_action_differs_url",
+                    "field.action_differs_from_url",
                 )]))
             }
             (Some(path), _) => path.to_string(),
@@ -210,7 +210,7 @@ impl ActionRequest {
             (None, _) => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "field.name_action_take",
+                    "field.action_required",
                 )]))
             }
         };
@@ -223,7 +223,7 @@ impl ActionRequest {
             // Texts are the rule's to check (a blank one as a missing one).
             .filter(|f| f.required && f.kind != FieldKind::Text)
             .filter(|f| fields.get(f.name).is_none_or(Value::is_null))
-            .map(|f| issue(f.name, "field.field_required"))
+            .map(|f| issue(f.name, "field.required"))
             .collect();
         let mut problems = missing;
         // serde's "unknown variant" names no field; say which, in words.
@@ -235,10 +235,7 @@ impl ActionRequest {
                     .iter()
                     .any(|f| f.kind == FieldKind::Satisfaction)
             {
-                problems.push(issue(
-                    "satisfaction",
-                    "field.choose_satisfied_basically_satisfied_dissatisfied",
-                ));
+                problems.push(issue("satisfaction", "field.satisfaction"));
             }
         }
         if !problems.is_empty() {
@@ -250,7 +247,7 @@ impl ActionRequest {
         serde_json::from_value(Value::Object(fields)).map_err(|e| {
             ActionInputError::Fields(vec![issue_with(
                 field_of(&e.to_string()),
-                "field.field_value_wrong_kind",
+                "field.wrong_kind_of_value",
                 [("why", e.to_string())],
             )])
         })

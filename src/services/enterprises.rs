@@ -97,7 +97,7 @@ fn only_admin_waives(caller: &Caller, waive: bool) -> Result<(), EnterpriseError
     if waive && caller.role != Role::Admin {
         return Err(EnterpriseError::Invalid(vec![issue(
             "accept_bad_checksum",
-            "field.only_administrator_accept_code",
+            "field.only_admin_waives_checksum",
         )]));
     }
     Ok(())
@@ -127,7 +127,7 @@ pub async fn create(
         if !may_manage_enterprise(&caller, &record.county) {
             return Ok(Err(EnterpriseError::Invalid(vec![issue(
                 "county_code",
-                "field.only_register_enterprises_jurisdiction",
+                "field.register_in_jurisdiction",
             )])));
         }
         let fields = fields_of(&record, waived);
@@ -227,7 +227,7 @@ pub async fn update(
             if !own && !may_manage_enterprise(&caller, &record.county) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "county_code",
-                    "field.enterprise_stay_jurisdiction",
+                    "field.enterprise_stays_in_jurisdiction",
                 )])));
             }
             let fields = fields_of(&record, waived);
@@ -493,7 +493,7 @@ pub async fn add_listing(
     if !(1..=1000).contains(&input.batch) {
         return Err(EnterpriseError::Invalid(vec![issue(
             "batch",
-            "field.batch_positive_whole_number",
+            "field.list_batch",
         )]));
     }
     let actor = caller.user_id;
@@ -514,13 +514,13 @@ pub async fn add_listing(
             if !may_keep_list(&caller, province.as_ref()) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "scope",
-                    "field.national_list_kept_ministry",
+                    "field.list_not_yours",
                 )])));
             }
             if !may_list_enterprise(province.as_ref(), &f) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "scope",
-                    "field.provincial_list_holds_enterprises",
+                    "field.provincial_list_own_province",
                 )])));
             }
             if let Some(chain) = &input.chain {
@@ -549,10 +549,9 @@ pub async fn add_listing(
             };
             Ok(
                 WhitelistEntry::insert(conn, &new).map_err(|e| match EnterpriseError::from(e) {
-                    EnterpriseError::CodeTaken => EnterpriseError::Invalid(vec![issue(
-                        "batch",
-                        "field.enterprise_already_batch_list",
-                    )]),
+                    EnterpriseError::CodeTaken => {
+                        EnterpriseError::Invalid(vec![issue("batch", "field.already_in_batch")])
+                    }
                     other => other,
                 }),
             )
@@ -592,7 +591,7 @@ pub async fn remove_listing(
             if entry.removed_on.is_some() || on < entry.listed_on {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "removed_on",
-                    "field.entry_removed_already_date",
+                    "field.entry_removed_or_date_early",
                 )])));
             }
             WhitelistEntry::remove(conn, entry_id, on, caller.user_id)?;

@@ -81,9 +81,9 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
     let to = day(&p.to, "to", &mut errors).unwrap_or(today);
     let from = day(&p.from, "from", &mut errors).unwrap_or(to - chrono::Days::new(29));
     if from > to {
-        errors.push(issue("from", "field.after"));
+        errors.push(issue("from", "field.from_after_to"));
     } else if (to - from).num_days() >= MAX_DAYS {
-        errors.push(issue("to", "field.query_covers_most_three"));
+        errors.push(issue("to", "field.period_too_long"));
     }
     let group_by = match p
         .group_by
@@ -95,10 +95,7 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
         Some(g) => {
             let parsed = GroupBy::parse(g);
             if parsed.is_none() {
-                errors.push(issue(
-                    "group_by",
-                    "field.group_by_region_department_category",
-                ));
+                errors.push(issue("group_by", "field.metrics_group_by"));
             }
             parsed
         }
@@ -108,7 +105,7 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
         Some(r) => match RegionCode::parse(r) {
             Ok(c) => Some(c),
             Err(_) => {
-                errors.push(issue("region", "field.region_code_2_4"));
+                errors.push(issue("region", "field.region_code_length"));
                 None
             }
         },

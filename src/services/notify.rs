@@ -208,11 +208,11 @@ pub async fn set_preferences(
         match Notice::parse(&name) {
             None => issues.push(crate::domain::enterprise::issue_with(
                 "notices",
-                "field.there_no_notice",
+                "field.no_such_notice",
                 [("name", name.to_string())],
             )),
             Some(n) if !enabled && !n.may_opt_out(staff) => issues.push(
-                crate::domain::enterprise::issue("notices", "field.staff_cannot_turn_off"),
+                crate::domain::enterprise::issue("notices", "field.staff_keep_overdue_notices"),
             ),
             Some(n) => parsed.push((n, enabled)),
         }

@@ -102,13 +102,13 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
     let by_deadline = match q.sort.as_deref() {
         None | Some("filed") => false,
         Some("deadline") => true,
-        Some(_) => return Err(field("sort", "field.sort_filed_deadline")),
+        Some(_) => return Err(field("sort", "field.queue_sort")),
     };
     if q.q
         .as_deref()
         .is_some_and(crate::domain::ticket::has_control_characters)
     {
-        return Err(field("q", "field.search_no_control_characters"));
+        return Err(field("q", "field.search_control_characters"));
     }
     let day =
         |name: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>, QueueInputError> {
@@ -117,7 +117,7 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
                 .filter(|d| !d.is_empty())
                 .map(|d| {
                     NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| field(name, "field.date_yyyy_mm_dd"))
+                        .map_err(|_| field(name, "field.queue_date_format"))
                 })
                 .transpose()
         };
@@ -127,7 +127,7 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
     );
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(field("filed_to", "field.end_date_before_start"));
+            return Err(field("filed_to", "field.filed_to_before_from"));
         }
     }
     let midnight = |d: NaiveDate| super::metrics::beijing_midnight(d).naive_utc();

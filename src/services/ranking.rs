@@ -97,10 +97,10 @@ pub fn parse_ranking(
             // Every bad field at once.
             let mut errors = q.err().unwrap_or_default();
             if level.is_none() {
-                errors.push(issue("level", "field.level_province_city_county"));
+                errors.push(issue("level", "field.ranking_level"));
             }
             if basis.is_none() {
-                errors.push(issue("basis", "field.basis_region_department"));
+                errors.push(issue("basis", "field.ranking_basis"));
             }
             Err(errors)
         }

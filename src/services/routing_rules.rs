@@ -91,17 +91,17 @@ fn fields(v: RoutingRuleView, now: NaiveDateTime) -> Result<RoutingRuleFields, V
         .as_deref()
         .is_some_and(|l| !matches!(l, "any" | "national" | "provincial"))
     {
-        issues.push(issue("listed", "field.any_national_provincial"));
+        issues.push(issue("listed", "field.rule_listed"));
     }
     if v.reach
         .as_deref()
         .is_some_and(|r| !matches!(r, "outside_city" | "outside_province"))
     {
-        issues.push(issue("reach", "field.outside_city_outside_province"));
+        issues.push(issue("reach", "field.rule_reach"));
     }
     let target_level = TargetLevel::parse(&v.target_level);
     if target_level.is_none() {
-        issues.push(issue("target_level", "field.county_city_province_ministry"));
+        issues.push(issue("target_level", "field.rule_target_level"));
     }
     if let (true, Some(target_level)) = (issues.is_empty(), target_level) {
         Ok(RoutingRuleFields {

@@ -66,10 +66,7 @@ pub async fn save(
     let mut bad = Vec::new();
     let mut unit = |field: &'static str, u: &str| {
         Unit::parse(u).unwrap_or_else(|| {
-            bad.push(issue(
-                field,
-                "field.unit_clock_minutes_working_minutes_working_days",
-            ));
+            bad.push(issue(field, "field.sla_unit"));
             Unit::WorkingDays
         })
     };

@@ -69,7 +69,7 @@ pub struct ActionBody {
 }
 
 fn required<T>(field: &'static str, v: Option<T>) -> Result<T, ActionInputError> {
-    v.ok_or_else(|| ActionInputError::Fields(vec![issue(field, "field.field_required")]))
+    v.ok_or_else(|| ActionInputError::Fields(vec![issue(field, "field.required")]))
 }
 
 async fn department_ref(db: &Database, id: i64) -> Result<DepartmentRef, ActionInputError> {

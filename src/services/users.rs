@@ -83,21 +83,23 @@ pub async fn create_account(
     }
     let role = Role::parse(&input.role);
     match role {
-        None => problems.push(problem("role", "field.role_enterprise_officer_lead")),
+        None => problems.push(problem("role", "field.role")),
         Some(r) if r.is_staff() && input.department_id.is_none() => {
-            problems.push(problem("department_id", "field.staff_belong_department"))
+            problems.push(problem("department_id", "field.staff_need_department"))
         }
-        Some(r) if !r.is_staff() && input.department_id.is_some() => problems.push(problem(
-            "department_id",
-            "field.only_staff_belong_department",
-        )),
+        Some(r) if !r.is_staff() && input.department_id.is_some() => {
+            problems.push(problem("department_id", "field.only_staff_have_department"))
+        }
         Some(Role::Enterprise) if input.enterprise_id.is_none() => problems.push(problem(
             "enterprise_id",
-            "field.enterprise_user_belongs_enterprise",
+            "field.enterprise_user_needs_enterprise",
         )),
-        Some(r) if r != Role::Enterprise && input.enterprise_id.is_some() => problems.push(
-            problem("enterprise_id", "field.only_enterprise_users_belong"),
-        ),
+        Some(r) if r != Role::Enterprise && input.enterprise_id.is_some() => {
+            problems.push(problem(
+                "enterprise_id",
+                "field.only_enterprise_users_have_enterprise",
+            ))
+        }
         _ => {}
     }
     if let Some(e) = &email {

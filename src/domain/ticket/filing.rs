@@ -37,7 +37,7 @@ fn text(field: &'static str, value: &str, max: usize, issues: &mut Vec<FieldIssu
     if v.is_empty() || v.chars().count() > max || super::has_control_characters(&v) {
         issues.push(issue_with(
             field,
-            "field.required_most_characters_no",
+            "field.text_required",
             [("max", max.to_string())],
         ));
     }
@@ -61,14 +61,14 @@ pub fn parse_filing(input: &FilingInput) -> Result<ParsedFiling, Vec<FieldIssue>
         Some(p) => match RegionCode::parse(p).ok().filter(is_county) {
             Some(c) => Some(c),
             None => {
-                issues.push(issue("place", "field.place_county_level_region"));
+                issues.push(issue("place", "field.place_not_county"));
                 None
             }
         },
     };
     let mut involved = Vec::new();
     if input.regions_involved.len() > MAX_REGIONS_INVOLVED {
-        issues.push(issue("regions_involved", "field.most_20_regions_involved"));
+        issues.push(issue("regions_involved", "field.too_many_regions"));
     }
     for r in input.regions_involved {
         match RegionCode::parse(r) {

@@ -298,15 +298,14 @@ impl From<StorageError> for ApiError {
             StorageError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 ApiError::new(ProblemKind::ServiceUnavailable)
-                    .with_detail("problem.database_unreachable_please_retry")
+                    .with_detail("problem.database_unreachable")
             }
             // PostgreSQL refuses NUL in text (SQLSTATE 22021); fields the
             // services do not check for it get a clear answer, not a 500.
             StorageError::Query(diesel::result::Error::DatabaseError(_, info))
                 if info.message().contains("0x00") =>
             {
-                ApiError::new(ProblemKind::Validation)
-                    .with_detail("problem.text_contains_control_character")
+                ApiError::new(ProblemKind::Validation).with_detail("problem.text_contains_nul")
             }
             StorageError::Query(err) => {
                 tracing::error!(error = %err, "database query failed");

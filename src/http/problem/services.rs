@@ -72,7 +72,7 @@ impl From<ResendError> for ApiError {
     fn from(e: ResendError) -> Self {
         match e {
             ResendError::NotFound => {
-                ApiError::not_found("problem.there_no_such_message").typed("message-not-found")
+                ApiError::not_found("problem.no_such_message").typed("message-not-found")
             }
             ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict)
                 .with_phrase(Message::new("problem.message_not_dead").word(
@@ -86,7 +86,7 @@ impl From<ResendError> for ApiError {
                 ))
                 .typed("message-not-dead"),
             ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.activation_password_reset_links")
+                .with_detail("problem.one_time_link")
                 .typed("one-time-link"),
             ResendError::Storage(s) => s.into(),
         }
@@ -96,10 +96,11 @@ impl From<ResendError> for ApiError {
 impl From<UnknownTarget> for ApiError {
     fn from(e: UnknownTarget) -> Self {
         match e {
-            UnknownTarget::Kind(kind) => {
-                ApiError::not_found_with("problem.there_no_message", [("kind", kind.to_string())])
-                    .typed("unknown-message-kind")
-            }
+            UnknownTarget::Kind(kind) => ApiError::not_found_with(
+                "problem.no_such_message_kind",
+                [("kind", kind.to_string())],
+            )
+            .typed("unknown-message-kind"),
             UnknownTarget::Locale => {
                 ApiError::not_found("problem.no_such_language").typed("unknown-locale")
             }
@@ -116,7 +117,7 @@ impl From<CalendarError> for ApiError {
                     .map(|LineProblem { line, what }| (format!("line {line}"), what))
                     .collect(),
             )
-            .with_detail("problem.calendar_invalid_nothing_was")
+            .with_detail("problem.calendar_invalid")
             .typed("calendar-invalid"),
             CalendarError::InvalidPolicy(fields) => ApiError::invalid_fields(
                 fields
@@ -133,12 +134,10 @@ impl From<MetricsError> for ApiError {
     fn from(e: MetricsError) -> Self {
         match e {
             MetricsError::NotPermitted => {
-                ApiError::not_found("problem.only_department_supervisors_leads")
-                    .typed("metrics-not-permitted")
+                ApiError::not_found("problem.metrics_not_permitted").typed("metrics-not-permitted")
             }
             MetricsError::OutsideJurisdiction => {
-                ApiError::not_found("problem.region_chain_outside_department")
-                    .typed("outside-jurisdiction")
+                ApiError::not_found("problem.outside_jurisdiction").typed("outside-jurisdiction")
             }
             MetricsError::Storage(e) => e.into(),
         }
@@ -151,7 +150,7 @@ impl From<crate::services::queue::QueueInputError> for ApiError {
         match e {
             QueueInputError::Fields(issues) => invalid(issues),
             QueueInputError::BadCursor => ApiError::new(ProblemKind::BadRequest)
-                .with_detail("problem.cursor_not_valid_pass")
+                .with_detail("problem.bad_cursor")
                 .typed("bad-cursor"),
         }
     }
@@ -172,7 +171,7 @@ impl From<crate::services::routing_rules::RuleError> for ApiError {
         match e {
             RuleError::Fields(issues) => invalid(issues),
             RuleError::NotFound => {
-                ApiError::not_found("problem.there_no_such_rule").typed("rule-not-found")
+                ApiError::not_found("problem.no_such_rule").typed("rule-not-found")
             }
             RuleError::Storage(s) => s.into(),
         }
@@ -184,7 +183,7 @@ impl From<crate::services::ticket_actions::ActionInputError> for ApiError {
         use crate::services::ticket_actions::ActionInputError;
         match e {
             ActionInputError::Unknown(other) => {
-                ApiError::not_found_with("problem.there_no_action", [("other", other.to_string())])
+                ApiError::not_found_with("problem.no_such_action", [("other", other.to_string())])
                     .typed("unknown-action")
             }
             ActionInputError::Fields(issues) => invalid(issues),
@@ -197,13 +196,13 @@ impl From<JoinError> for ApiError {
     fn from(e: JoinError) -> Self {
         match e {
             JoinError::NotFound => {
-                ApiError::not_found("problem.there_no_such_request").typed("join-request-not-found")
+                ApiError::not_found("problem.no_such_join_request").typed("join-request-not-found")
             }
             JoinError::Decided => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.request_been_decided_already")
+                .with_detail("problem.join_request_decided")
                 .typed("join-request-decided"),
             JoinError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.applicant_address_account_now")
+                .with_detail("problem.applicant_has_account")
                 .typed("email-taken"),
             JoinError::Storage(s) => s.into(),
         }
@@ -215,7 +214,7 @@ impl From<EnterpriseError> for ApiError {
         match e {
             EnterpriseError::Invalid(issues) => invalid(issues),
             EnterpriseError::CodeTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.enterprise_credit_code_registered")
+                .with_detail("problem.credit_code_taken")
                 .typed("credit-code-taken"),
             EnterpriseError::NotFound => ApiError::not_found("problem.no_such_enterprise_or_entry")
                 .typed("enterprise-not-found"),
@@ -228,7 +227,7 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::InvalidCredentials => ApiError::new(ProblemKind::Unauthorized)
-                .with_detail("problem.wrong_e_mail_password")
+                .with_detail("problem.wrong_credentials")
                 .typed("wrong-credentials"),
             AuthError::Throttled(secs) => {
                 let detail = if secs < 60 {
@@ -244,11 +243,11 @@ impl From<AuthError> for ApiError {
                 err
             }
             AuthError::InvalidRefreshToken => ApiError::new(ProblemKind::Unauthorized)
-                .with_detail("problem.refresh_token_not_valid")
+                .with_detail("problem.invalid_refresh_token")
                 .typed("invalid-refresh-token"),
             AuthError::InvalidAccessToken(_) => unauthorized(false),
             AuthError::DemoAccountRefused => ApiError::new(ProblemKind::Forbidden)
-                .with_detail("problem.demo_accounts_refused_production")
+                .with_detail("problem.demo_account_refused")
                 .typed("demo-account-refused"),
             AuthError::WrongCurrentPassword => ApiError::invalid_fields(vec![(
                 "current_password".into(),
@@ -274,7 +273,7 @@ impl From<AuthError> for ApiError {
 impl From<CatalogueError> for ApiError {
     fn from(e: CatalogueError) -> Self {
         match e {
-            CatalogueError::Forbidden => ApiError::not_found("problem.there_no_such_endpoint"),
+            CatalogueError::Forbidden => ApiError::not_found("problem.no_endpoint"),
             CatalogueError::Invalid(issues) => invalid(issues),
             CatalogueError::Storage(s) => s.into(),
         }
@@ -287,7 +286,7 @@ impl From<SelfServiceError> for ApiError {
             SelfServiceError::Invalid(issues) => invalid(issues),
             SelfServiceError::InvalidLink => ApiError::invalid_fields(vec![(
                 "token".into(),
-                Message::new("problem.link_invalid_used_expired"),
+                Message::new("problem.invalid_link"),
             )])
             .typed("invalid-link"),
             SelfServiceError::PasswordRejected(rules) => ApiError::invalid_fields(
@@ -298,7 +297,7 @@ impl From<SelfServiceError> for ApiError {
             )
             .typed("weak-password"),
             SelfServiceError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.e_mail_already_account")
+                .with_detail("problem.email_taken_log_in")
                 .typed("email-taken"),
             SelfServiceError::Auth(a) => a.into(),
             SelfServiceError::Storage(s) => s.into(),
@@ -311,7 +310,7 @@ impl From<TicketError> for ApiError {
         match e {
             TicketError::Invalid(issues) => invalid(issues),
             TicketError::NotFound => {
-                ApiError::not_found("problem.there_no_such_ticket").typed("ticket-not-found")
+                ApiError::not_found("problem.no_such_ticket").typed("ticket-not-found")
             }
             TicketError::Refused(r) => {
                 let kind = match r {
@@ -341,11 +340,11 @@ impl From<TicketError> for ApiError {
                 )
                 .typed("stale-version"),
             TicketError::KeyReused => ApiError::new(ProblemKind::Validation)
-                .with_detail("problem.idempotency_key_was_used")
+                .with_detail("problem.idempotency_key_reused")
                 .typed("idempotency-key-reused"),
             TicketError::Throttled(secs) => {
                 let mut e = ApiError::new(ProblemKind::TooManyRequests)
-                    .with_detail_with("problem.filing_too_fast_try", [("secs", secs.to_string())])
+                    .with_detail_with("problem.filing_throttled", [("secs", secs.to_string())])
                     .typed("filing-throttled");
                 e.retry_after_secs = Some(secs);
                 e
@@ -365,10 +364,10 @@ impl From<AccountError> for ApiError {
                     .collect(),
             ),
             AccountError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail("problem.account_e_mail_already")
+                .with_detail("problem.email_has_account")
                 .typed("email-taken"),
             AccountError::NotFound => {
-                ApiError::not_found("problem.there_no_such_user").typed("user-not-found")
+                ApiError::not_found("problem.no_such_user").typed("user-not-found")
             }
             AccountError::Auth(a) => a.into(),
             AccountError::Storage(s) => s.into(),

@@ -14,10 +14,7 @@ pub fn limit(asked: Option<i64>) -> Result<i64, ApiError> {
     } else {
         Err(ApiError::invalid_fields(vec![(
             "limit".into(),
-            Message::with(
-                "problem.page_1_items",
-                [("max_limit", MAX_LIMIT.to_string())],
-            ),
+            Message::with("problem.page_size", [("max_limit", MAX_LIMIT.to_string())]),
         )]))
     }
 }

@@ -540,7 +540,7 @@ fn route_filing(
         Some(p) => p.clone(),
         None => match RegionCode::parse(&enterprise.county_code) {
             Ok(c) => c,
-            Err(_) => return Ok(Err(issue("place", "field.give_place_county_level"))),
+            Err(_) => return Ok(Err(issue("place", "field.place_required"))),
         },
     };
     let chains = enterprises::chains_of(conn, &[enterprise_id])?
@@ -568,7 +568,7 @@ fn route_filing(
         },
     );
     let Some(handling) = target_department(conn, decision.target, &place)? else {
-        return Ok(Err(issue("place", "field.no_department_serves_place")));
+        return Ok(Err(issue("place", "field.no_department_for_place")));
     };
     // Its path routes the ticket; its name and phone go to the filer.
     let (path, name, phone): (String, String, Option<String>) = departments::table
