@@ -111,7 +111,10 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         text(&t.title),
         text(&names.categories.label(&t.category, en)),
         label(t.urgency.as_str(), urgency),
-        label(t.status.as_str(), Some(t.status.name_zh())),
+        label(
+            t.status.as_str(),
+            crate::words::lookup(Lang::Zh, &format!("status.{}", t.status.as_str())),
+        ),
         text(
             names
                 .enterprises
