@@ -1,5 +1,6 @@
 //! The command line: `yizhan [serve]`, `yizhan migrate`, `yizhan check-config`.
 
+use crate::words::{phrase, Lang};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 
@@ -351,7 +352,7 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
         }
         Err(AccountError::Invalid(problems)) => {
             for p in problems {
-                eprintln!("yizhan: {}: {}", p.field, p.en);
+                eprintln!("yizhan: {}: {}", p.field, phrase(Lang::En, &p.what));
             }
             2
         }
@@ -398,7 +399,7 @@ async fn import_calendar(settings: Settings, file: std::path::PathBuf) -> i32 {
         }
         Err(CalendarError::Invalid(lines)) => {
             for l in &lines {
-                eprintln!("line {}: {}", l.line, l.en);
+                eprintln!("line {}: {}", l.line, phrase(Lang::En, &l.what));
             }
             eprintln!("yizhan: the calendar is invalid; nothing was changed");
             2
@@ -466,8 +467,8 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
     bar.finish_and_clear();
     let report = match result {
         Ok(r) => r,
-        Err(ImportError::File { en, .. }) => {
-            eprintln!("yizhan: {en}");
+        Err(ImportError::File(why)) => {
+            eprintln!("yizhan: {}", phrase(Lang::En, &why));
             return 2;
         }
         Err(e) => {
@@ -476,7 +477,7 @@ async fn import(settings: Settings, args: ImportArgs, enterprises: bool) -> i32 
         }
     };
     for e in &report.errors {
-        eprintln!("row {}, {}: {}", e.row, e.column, e.en);
+        eprintln!("row {}, {}: {}", e.row, e.column, phrase(Lang::En, &e.what));
     }
     for r in &report.renames {
         println!(

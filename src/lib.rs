@@ -23,6 +23,9 @@
 //!   transport.
 //! - [`security`]: password hashing, access tokens (JWT), refresh tokens.
 //! - [`seed`]: reference data compiled into the binary, and the demo plan.
+//! - [`words`]: every user-facing text, one catalogue per language
+//!   (`locales/zh.toml`, `locales/en.toml`), and the [`words::Lang`] a
+//!   reader gets.
 //! - [`configuration`], [`telemetry`], [`startup`], [`cli`]: running the service.
 
 pub mod cli;
@@ -37,3 +40,4 @@ pub mod services;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod words;

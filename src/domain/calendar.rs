@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use super::words::Phrase;
+
 use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
 };
@@ -48,8 +50,7 @@ pub struct MarkedDay {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineProblem {
     pub line: usize,
-    pub zh: String,
-    pub en: String,
+    pub what: Phrase,
 }
 
 /// Reads a calendar file: CSV with a header `date,kind[,festival]`, dates as
@@ -68,21 +69,23 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
     if !header_ok {
         return Err(vec![LineProblem {
             line: 1,
-            zh: "第一行应为表头 date,kind,festival。".into(),
-            en: "The first line is the header date,kind,festival.".into(),
+            what: Phrase::with(
+                "field.calendar_header",
+                [("header", "date,kind,festival".into())],
+            ),
         }]);
     }
     let mut numbered: Vec<(usize, MarkedDay)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let bad = |zh: String, en: String| LineProblem { line, zh, en };
+        let bad = |what: Phrase| LineProblem { line, what };
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                problems.push(bad(
-                    "无法读取这一行。".into(),
-                    format!("Unreadable line: {e}"),
-                ));
+                problems.push(bad(Phrase::with(
+                    "field.calendar_line_unreadable",
+                    [("why", e.to_string())],
+                )));
                 continue;
             }
         };
@@ -97,14 +100,10 @@ pub fn parse_marked_days(text: &str) -> Result<Vec<MarkedDay>, Vec<LineProblem>>
                     note: record.get(2).unwrap_or("").chars().take(100).collect(),
                 },
             )),
-            (Ok(_) | Err(_), Some(_)) => problems.push(bad(
-                "日期应为 YYYY-MM-DD。".into(),
-                "The date is YYYY-MM-DD.".into(),
-            )),
-            (_, None) => problems.push(bad(
-                "类型应为 holiday 或 workday。".into(),
-                "The kind is holiday or workday.".into(),
-            )),
+            (Ok(_) | Err(_), Some(_)) => {
+                problems.push(bad(Phrase::new("field.calendar_date_format")))
+            }
+            (_, None) => problems.push(bad(Phrase::new("field.calendar_day_kind"))),
         }
     }
     problems.extend(check_marked_days(&numbered));
@@ -129,16 +128,15 @@ pub fn check_marked_days(days: &[(usize, MarkedDay)]) -> Vec<LineProblem> {
         if d.kind == DayKind::Workday && !weekend {
             problems.push(LineProblem {
                 line: *line,
-                zh: format!("{date} 不是周末：workday 只用于调休上班的周末。"),
-                en: format!(
-                    "{date} is not a weekend day: workday marks a weekend day that is worked."
+                what: Phrase::with(
+                    "field.calendar_workday_not_weekend",
+                    [("date", date.to_string())],
                 ),
             });
         } else if !seen.insert(date) {
             problems.push(LineProblem {
                 line: *line,
-                zh: format!("日期 {date} 重复。"),
-                en: format!("The date {date} appears twice."),
+                what: Phrase::with("field.calendar_date_twice", [("date", date.to_string())]),
             });
         }
     }

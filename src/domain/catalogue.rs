@@ -3,7 +3,7 @@
 //! retired term stays on old tickets and in metrics, but is not offered
 //! for new ones.
 
-use super::enterprise::{issue, FieldIssue};
+use super::enterprise::{issue, issue_with, FieldIssue};
 
 /// One category or chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,15 +60,14 @@ impl Terms {
 /// What a new ticket's category may be.
 pub fn choosable_category(terms: &Terms, code: &str) -> Result<(), FieldIssue> {
     match terms.get(code) {
-        None => Err(issue(
+        None => Err(issue("category", "field.no_such_category_choose")),
+        Some(t) if !t.active => Err(issue_with(
             "category",
-            "没有这个诉求类别，请从列表中选择。",
-            "There is no such category; choose one from the list.",
-        )),
-        Some(t) if !t.active => Err(issue(
-            "category",
-            format!("诉求类别“{}”已停用，请选择其他类别。", t.name_zh),
-            format!("The category “{}” is retired; choose another.", t.name_en),
+            "field.category_retired",
+            [
+                ("name_zh", t.name_zh.clone()),
+                ("name_en", t.name_en.clone()),
+            ],
         )),
         Some(_) => Ok(()),
     }
@@ -95,11 +94,7 @@ pub fn parse_code(raw: &str) -> Result<String, FieldIssue> {
     if ok {
         Ok(code.to_string())
     } else {
-        Err(issue(
-            "code",
-            "代码为 2 到 40 个小写字母、数字或下划线，以字母开头，例如 new_energy。",
-            "A code is 2 to 40 lowercase letters, digits or underscores, starting with a letter, e.g. new_energy.",
-        ))
+        Err(issue("code", "field.term_code"))
     }
 }
 
@@ -107,11 +102,7 @@ fn name(field: &'static str, raw: &str, issues: &mut Vec<FieldIssue>) -> String 
     let n = raw.trim();
     let chars = n.chars().count();
     if chars == 0 || chars > 40 || super::ticket::has_control_characters(n) {
-        issues.push(issue(
-            field,
-            "名称为 1 到 40 个字符。",
-            "A name has 1 to 40 characters.",
-        ));
+        issues.push(issue(field, "field.term_name_length"));
     }
     n.to_string()
 }
@@ -172,7 +163,7 @@ mod tests {
         assert_eq!(t.all(true).len(), 2);
         assert!(choosable_category(&t, "logistics").is_ok());
         let retired = choosable_category(&t, "epidemic_control").unwrap_err();
-        assert!(retired.zh.contains("已停用"), "{}", retired.zh);
+        assert_eq!(retired.what.key, "field.category_retired");
         assert!(choosable_category(&t, "nope").is_err());
     }
 

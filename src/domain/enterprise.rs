@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 
 use super::credit_code::{CreditCode, CreditCodeError};
-use super::email::Email;
+use super::email::{Email, EmailError};
 use super::region::{RegionCode, RegionLevel};
+use super::words::Phrase;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnterpriseSize {
@@ -42,19 +43,32 @@ impl EnterpriseSize {
     }
 }
 
-/// A problem with one field, in both languages.
+/// A problem with one field: the field and what is wrong with it, as a
+/// key of the word catalogues (`field.*`) with its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
     pub field: &'static str,
-    pub zh: String,
-    pub en: String,
+    pub what: Phrase,
 }
 
-pub fn issue(field: &'static str, zh: impl Into<String>, en: impl Into<String>) -> FieldIssue {
+/// A problem with a field, told by a catalogue key without placeholders.
+pub fn issue(field: &'static str, key: &'static str) -> FieldIssue {
     FieldIssue {
         field,
-        zh: zh.into(),
-        en: en.into(),
+        what: Phrase::new(key),
+    }
+}
+
+/// A problem with a field, told by a catalogue key and its placeholders'
+/// values.
+pub fn issue_with<const N: usize>(
+    field: &'static str,
+    key: &'static str,
+    args: [(&'static str, String); N],
+) -> FieldIssue {
+    FieldIssue {
+        field,
+        what: Phrase::with(key, args),
     }
 }
 
@@ -116,11 +130,7 @@ pub fn desk_phone(p: &str) -> Result<Option<String>, FieldIssue> {
     if valid_phone(p) {
         Ok(Some(p.to_string()))
     } else {
-        Err(issue(
-            "phone",
-            "电话号码格式不正确，例如 0431-88886666 或 13800138000。",
-            "The phone number is not valid, e.g. 0431-88886666 or 13800138000.",
-        ))
+        Err(issue("phone", "field.desk_phone_invalid"))
     }
 }
 
@@ -173,47 +183,32 @@ pub fn parse_enterprise(
     };
     let name = input.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
-        issues.push(issue(
-            "name",
-            "企业名称为 1 到 200 个字符。",
-            "A name has 1 to 200 characters.",
-        ));
+        issues.push(issue("name", "field.enterprise_name_length"));
     }
     let county = RegionCode::parse(&input.county_code).ok().filter(is_county);
     if county.is_none() {
-        issues.push(issue(
+        issues.push(issue_with(
             "county_code",
-            format!("“{}”不是县级区划代码。", input.county_code.trim()),
-            format!(
-                "`{}` is not a county-level region code.",
-                input.county_code.trim()
-            ),
+            "field.not_county_code",
+            [("code", input.county_code.trim().to_string())],
         ));
     }
     let address = input.address.trim().to_string();
     if address.chars().count() > 300 {
-        issues.push(issue(
-            "address",
-            "地址最多 300 个字符。",
-            "An address has at most 300 characters.",
-        ));
+        issues.push(issue("address", "field.address_too_long"));
     }
     let chains = parse_chains(&input.chains, known_chains).unwrap_or_else(|unknown| {
-        issues.push(issue(
+        issues.push(issue_with(
             "chains",
-            format!("没有“{unknown}”这条产业链。"),
-            format!("There is no industry chain `{unknown}`."),
+            "field.no_such_chain",
+            [("chain", unknown.to_string())],
         ));
         Vec::new()
     });
     let size = match optional(&input.size) {
         None => None,
         Some(s) => EnterpriseSize::parse(&s).or_else(|| {
-            issues.push(issue(
-                "size",
-                "规模应为大、中、小或微。",
-                "The size is large, medium, small or micro.",
-            ));
+            issues.push(issue("size", "field.enterprise_size"));
             None
         }),
     };
@@ -222,30 +217,18 @@ pub fn parse_enterprise(
         .as_ref()
         .is_some_and(|n| n.chars().count() > 50)
     {
-        issues.push(issue(
-            "contact_name",
-            "联系人最多 50 个字符。",
-            "A contact name has at most 50 characters.",
-        ));
+        issues.push(issue("contact_name", "field.contact_name_too_long"));
     }
     let contact_phone = optional(&input.contact_phone);
     if contact_phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-        issues.push(issue(
-            "contact_phone",
-            "联系电话格式不正确。",
-            "The contact phone is not valid.",
-        ));
+        issues.push(issue("contact_phone", "field.contact_phone_invalid"));
     }
     let contact_email = match optional(&input.contact_email) {
         None => None,
         Some(e) => match Email::parse(&e) {
             Ok(e) => Some(e.to_string()),
             Err(_) => {
-                issues.push(issue(
-                    "contact_email",
-                    "联系邮箱格式不正确。",
-                    "The contact e-mail is not valid.",
-                ));
+                issues.push(issue("contact_email", "field.contact_email_invalid"));
                 None
             }
         },
@@ -270,17 +253,43 @@ pub fn parse_enterprise(
 }
 
 pub fn credit_code_issue(e: &CreditCodeError) -> FieldIssue {
-    let zh = match e {
-        CreditCodeError::Length(n) => format!("统一社会信用代码应为 18 位，实际 {n} 位。"),
-        CreditCodeError::Character { position, found } => {
-            format!("第 {position} 位“{found}”不是统一社会信用代码允许的字符。")
+    let field = "credit_code";
+    match e {
+        CreditCodeError::Length(n) => {
+            issue_with(field, "field.credit_code_length", [("n", n.to_string())])
         }
-        CreditCodeError::Region(r) => format!("第 3 至 8 位应为行政区划代码，实际为“{r}”。"),
-        CreditCodeError::Checksum { expected, found } => {
-            format!("校验位应为“{expected}”，实际为“{found}”。")
-        }
+        CreditCodeError::Character { position, found } => issue_with(
+            field,
+            "field.credit_code_character",
+            [
+                ("position", position.to_string()),
+                ("found", found.to_string()),
+            ],
+        ),
+        CreditCodeError::Region(r) => issue_with(
+            field,
+            "field.credit_code_region",
+            [("found", r.to_string())],
+        ),
+        CreditCodeError::Checksum { expected, found } => issue_with(
+            field,
+            "field.credit_code_checksum",
+            [
+                ("expected", expected.to_string()),
+                ("found", found.to_string()),
+            ],
+        ),
+    }
+}
+
+/// What is wrong with an e-mail address.
+pub fn email_issue(field: &'static str, e: &EmailError) -> FieldIssue {
+    let key = match e {
+        EmailError::Empty => "field.email_required",
+        EmailError::TooLong => "field.email_too_long",
+        EmailError::Malformed => "field.email_invalid",
     };
-    issue("credit_code", zh, e.to_string())
+    issue(field, key)
 }
 
 /// Which list an entry belongs to.
@@ -367,11 +376,7 @@ pub fn parse_whitelist(
         .ok();
     let scope = WhitelistScope::parse(&input.scope);
     if scope.is_none() {
-        issues.push(issue(
-            "scope",
-            "范围应为“全国”(national) 或省级区划代码。",
-            "The scope is `national` or a province code.",
-        ));
+        issues.push(issue("scope", "field.list_scope"));
     }
     let batch = input
         .batch
@@ -380,30 +385,18 @@ pub fn parse_whitelist(
         .ok()
         .filter(|b| (1..=1000).contains(b));
     if batch.is_none() {
-        issues.push(issue(
-            "batch",
-            "批次应为正整数。",
-            "The batch is a positive whole number.",
-        ));
+        issues.push(issue("batch", "field.list_batch"));
     }
     let listed_on = parse_date(&input.listed_on);
     if listed_on.is_none() {
-        issues.push(issue(
-            "listed_on",
-            "列入日期应为 YYYY-MM-DD。",
-            "The listing date is YYYY-MM-DD.",
-        ));
+        issues.push(issue("listed_on", "field.listed_on_format"));
     }
     let removed_on = match optional(&input.removed_on) {
         None => None,
         Some(d) => match parse_date(&d) {
             Some(date) if listed_on.is_none_or(|l| date >= l) => Some(date),
             _ => {
-                issues.push(issue(
-                    "removed_on",
-                    "移出日期应为 YYYY-MM-DD，且不早于列入日期。",
-                    "The removal date is YYYY-MM-DD, not before the listing date.",
-                ));
+                issues.push(issue("removed_on", "field.removed_on_format"));
                 None
             }
         },
@@ -411,29 +404,21 @@ pub fn parse_whitelist(
     let chain = match parse_chains(&input.chain, known_chains) {
         Ok(list) if list.len() <= 1 => list.into_iter().next(),
         Ok(_) => {
-            issues.push(issue(
-                "chain",
-                "每条名单记录只对应一条产业链。",
-                "An entry names one chain at most.",
-            ));
+            issues.push(issue("chain", "field.one_chain_per_entry"));
             None
         }
         Err(unknown) => {
-            issues.push(issue(
+            issues.push(issue_with(
                 "chain",
-                format!("没有“{unknown}”这条产业链。"),
-                format!("There is no industry chain `{unknown}`."),
+                "field.no_such_chain",
+                [("chain", unknown.to_string())],
             ));
             None
         }
     };
     let note = optional(&input.note);
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        issues.push(issue(
-            "note",
-            "备注最多 500 个字符。",
-            "A note has at most 500 characters.",
-        ));
+        issues.push(issue("note", "field.note_too_long"));
     }
     match (code, scope, batch, listed_on, issues.is_empty()) {
         (Some(credit_code), Some(scope), Some(batch), Some(listed_on), true) => {
@@ -511,7 +496,8 @@ mod tests {
                 "contact_email"
             ]
         );
-        assert!(issues[0].zh.contains("校验位应为“A”"));
+        assert_eq!(issues[0].what.key, "field.credit_code_checksum");
+        assert_eq!(issues[0].what.arg("expected"), Some("A"));
     }
 
     #[test]

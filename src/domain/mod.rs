@@ -16,6 +16,7 @@ pub mod routing;
 pub mod sla;
 pub mod throttle;
 pub mod ticket;
+pub mod words;
 
 #[cfg(test)]
 mod fixtures;

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::email::Email;
+use super::words::Phrase;
 
 const COMMON: &str = include_str!("../seed/common_passwords.txt");
 pub const MIN_LENGTH: usize = 10;
@@ -30,23 +31,17 @@ pub enum PasswordRule {
 }
 
 impl PasswordRule {
-    pub fn message_zh(self) -> String {
+    /// What the rule asks, as a key of the word catalogues.
+    pub fn phrase(self) -> Phrase {
         match self {
-            PasswordRule::TooShort => format!("密码至少 {MIN_LENGTH} 个字符。"),
-            PasswordRule::TooLong => format!("密码最多 {MAX_LENGTH} 个字符。"),
-            PasswordRule::SameAsEmail => "密码不能与电子邮箱相同。".into(),
-            PasswordRule::Common => "这是常见密码，容易被猜中，请换一个。".into(),
-        }
-    }
-
-    pub fn message_en(self) -> String {
-        match self {
-            PasswordRule::TooShort => format!("A password has at least {MIN_LENGTH} characters."),
-            PasswordRule::TooLong => format!("A password has at most {MAX_LENGTH} characters."),
-            PasswordRule::SameAsEmail => "The password may not be the e-mail address.".into(),
-            PasswordRule::Common => {
-                "This is a common password that is easy to guess; choose another.".into()
+            PasswordRule::TooShort => {
+                Phrase::with("password.too_short", [("n", MIN_LENGTH.to_string())])
             }
+            PasswordRule::TooLong => {
+                Phrase::with("password.too_long", [("n", MAX_LENGTH.to_string())])
+            }
+            PasswordRule::SameAsEmail => Phrase::new("password.same_as_email"),
+            PasswordRule::Common => Phrase::new("password.common"),
         }
     }
 }

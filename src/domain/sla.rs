@@ -8,6 +8,7 @@
 //! overdue working day (level 1 at the deadline, level n one escalation
 //! interval of working days later per step).
 
+use super::enterprise::{issue, FieldIssue};
 use chrono::{DateTime, Duration, Utc};
 
 use super::access::DepartmentRef;
@@ -106,7 +107,7 @@ impl Policy {
     }
 
     /// What is wrong with it, field by field.
-    pub fn problems(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+    pub fn problems(&self) -> Vec<FieldIssue> {
         let mut out = Vec::new();
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 40
@@ -115,11 +116,7 @@ impl Policy {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !name_ok {
-            out.push((
-                "name",
-                "名称为 1 到 40 个小写字母、数字或下划线。",
-                "The name is 1 to 40 lowercase letters, digits or underscores.",
-            ));
+            out.push(issue("name", "field.policy_name"));
         }
         for (field, t) in [("sign", &self.sign), ("resolve", &self.resolve)] {
             let max = match t.unit {
@@ -127,25 +124,16 @@ impl Policy {
                 _ => 525_600,
             };
             if !(1..=max).contains(&t.value) {
-                out.push((
-                    field,
-                    "时限应为正数，且不超过一年。",
-                    "A target is positive and at most a year.",
-                ));
+                out.push(issue(field, "field.policy_target"));
             }
         }
         if !(1..=99).contains(&self.warning_percent) {
-            out.push((
-                "warning_percent",
-                "预警比例为 1 到 99。",
-                "The warning share is 1 to 99 percent.",
-            ));
+            out.push(issue("warning_percent", "field.policy_warning_percent"));
         }
         if !(1..=30).contains(&self.escalation_working_days) {
-            out.push((
+            out.push(issue(
                 "escalation_working_days",
-                "升级间隔为 1 到 30 个工作日。",
-                "The escalation interval is 1 to 30 working days.",
+                "field.policy_escalation_days",
             ));
         }
         out

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::access::{may_act_on_ticket, Caller, DepartmentRef, TicketAction, TicketFacts};
 use super::role::Role;
+use super::words::Phrase;
 
 #[derive(
     Debug,
@@ -319,11 +320,13 @@ impl Action {
     }
 }
 
-/// Why an action was refused; the ticket stays as it was.
+/// Why an action was refused; the ticket stays as it was. Each says why
+/// as a key of the word catalogues ([`Refusal::phrase`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The caller may not take this action on this ticket.
-    NotPermitted { zh: &'static str, en: &'static str },
+    /// The caller may not take this action on this ticket; `key` says who
+    /// may (`refusal.only_officer`).
+    NotPermitted { key: &'static str },
     /// Not from the ticket's current status.
     WrongStatus {
         action: &'static str,
@@ -331,26 +334,14 @@ pub enum Refusal {
     },
     /// A required text is missing or too long.
     MissingText { field: &'static str },
-    /// Anything else the rules forbid, with the reason; `code` names the
-    /// rule (kebab-case, stable: the API's problem type).
-    Rule {
-        code: &'static str,
-        zh: &'static str,
-        en: &'static str,
-    },
+    /// Anything else the rules forbid; `code` names the rule (kebab-case,
+    /// stable: the API's problem type) and its text is `refusal.<code>`.
+    Rule { code: &'static str },
 }
 
-/// A text field of an action, as a Chinese reader calls it.
-fn text_field_zh(field: &str) -> &'static str {
-    match field {
-        "reason" => "理由",
-        "opinion" => "协办意见",
-        "question" => "需要补充的内容",
-        "answer" => "补充的内容",
-        "resolution" => "办理结果",
-        _ => "内容",
-    }
-}
+/// The text fields of actions that have a word of their own
+/// (`text_field.<name>`); any other reads as `text_field.other`.
+const TEXT_FIELDS: [&str; 5] = ["reason", "opinion", "question", "answer", "resolution"];
 
 impl Refusal {
     /// A stable name of the refusal, for clients that tell refusals apart
@@ -364,32 +355,17 @@ impl Refusal {
         }
     }
 
-    pub fn message_zh(&self) -> String {
+    /// Why, as a key of the word catalogues with its arguments.
+    pub fn phrase(&self) -> Phrase {
         match self {
-            Refusal::NotPermitted { zh, .. } | Refusal::Rule { zh, .. } => zh.to_string(),
-            Refusal::WrongStatus { status, .. } => {
-                format!("工单当前为“{}”，不能执行此操作。", status.name_zh())
-            }
+            Refusal::NotPermitted { key } => Phrase::new(*key),
+            Refusal::Rule { code } => Phrase::new(format!("refusal.{code}")),
+            Refusal::WrongStatus { action, status } => Phrase::new("refusal.wrong_status")
+                .word("status", format!("status.{}", status.as_str()))
+                .word("action", format!("action.{action}")),
             Refusal::MissingText { field } => {
-                format!(
-                    "请填写{}（1 到 2000 个字符，不含控制字符）。",
-                    text_field_zh(field)
-                )
-            }
-        }
-    }
-
-    pub fn message_en(&self) -> String {
-        match self {
-            Refusal::NotPermitted { en, .. } | Refusal::Rule { en, .. } => en.to_string(),
-            Refusal::WrongStatus { action, status } => {
-                format!(
-                    "The ticket is {}; {action} is not possible now.",
-                    status.as_str()
-                )
-            }
-            Refusal::MissingText { field } => {
-                format!("`{field}` is required (1 to 2,000 characters, no control characters).")
+                let name = TEXT_FIELDS.iter().find(|f| *f == field).unwrap_or(&"other");
+                Phrase::new("refusal.missing_text").word("field", format!("text_field.{name}"))
             }
         }
     }
@@ -483,8 +459,8 @@ mod refusal_words {
             },
         ];
         for r in all {
-            let zh = r.message_zh();
-            assert!(!zh.chars().any(|c| c.is_ascii_alphabetic()), "{zh}");
+            let p = r.phrase();
+            assert!(p.key.starts_with("refusal."), "{p:?}");
         }
     }
 }

@@ -36,20 +36,15 @@ pub struct Accepted {
     pub message: String,
 }
 
-fn accepted(zh: &str, en: &str, req: &HttpRequest) -> HttpResponse {
+fn accepted(said: Message, req: &HttpRequest) -> HttpResponse {
     let lang = super::lang::Lang::from_request(req);
     HttpResponse::Accepted().json(Accepted {
-        message: Message::new(zh, en).get(lang).to_string(),
+        message: crate::words::phrase(lang, &said),
     })
 }
 
 fn too_many(state: &AppState, client: &str) -> Result<(), ApiError> {
-    public_limit(
-        state,
-        client,
-        "请求过于频繁，请稍后再试。",
-        "Too many requests; try again shortly.",
-    )
+    public_limit(state, client, "problem.too_many_requests")
 }
 
 /// Registers an enterprise account. If the details are valid, an activation
@@ -91,11 +86,7 @@ pub async fn register(
     )
     .await
     .map_err(ApiError::from)?;
-    Ok(accepted(
-        "如信息无误，激活链接已发送到您的邮箱，请查收。",
-        "If the details are right, an activation link is on its way to your e-mail.",
-        &req,
-    ))
+    Ok(accepted(Message::new("accepted.registration"), &req))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,8 +132,10 @@ pub async fn activate(
     Ok(match done {
         accounts::Activated::Account(user) => HttpResponse::Created().json(UserView::from(*user)),
         accounts::Activated::AwaitingApproval { enterprise } => accepted(
-            &format!("“{enterprise}”已在平台登记，您的加入申请待批准；批准后会邮件通知您。"),
-            &format!("\"{enterprise}\" is on record; your request to join it awaits approval, and you will be told by e-mail."),
+            Message::with(
+                "accepted.join_awaits_approval",
+                [("enterprise", enterprise.to_string())],
+            ),
             &req,
         ),
     })
@@ -177,11 +170,7 @@ pub async fn request_reset(
     accounts::request_password_reset(&state.db, &b.email, client, state.sla.now())
         .await
         .map_err(ApiError::from)?;
-    Ok(accepted(
-        "如该邮箱已注册，重置密码的链接已发送，30 分钟内有效。",
-        "If this address has an account, a reset link is on its way; it works for 30 minutes.",
-        &req,
-    ))
+    Ok(accepted(Message::new("accepted.password_reset"), &req))
 }
 
 /// Sets a new password with the e-mailed token; every session of the account ends.

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::UserView;
 use super::caller::{Admin, Body};
-use super::problem::{ApiError, Message, Problem};
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::services::users::{self, NewAccount};
 use crate::storage::auth_events::AuthEvent;
@@ -339,9 +339,9 @@ pub async fn import(
             import_whitelist(&state.db, table, dry_run, Some(who.user.id), now, |_| {}).await
         }
         other => {
-            return Err(ApiError::not_found(
-                format!("没有“{other}”这种导入。"),
-                format!("There is no `{other}` import."),
+            return Err(ApiError::not_found_with(
+                "problem.no_such_import",
+                [("other", other.to_string())],
             )
             .into())
         }
@@ -355,18 +355,10 @@ pub async fn import(
             report
                 .errors
                 .into_iter()
-                .map(|e| {
-                    (
-                        format!("rows[{}].{}", e.row, e.column),
-                        Message::new(e.zh, e.en),
-                    )
-                })
+                .map(|e| (format!("rows[{}].{}", e.row, e.column), e.what))
                 .collect(),
         )
-        .with_detail(
-            "文件中有错误的行，未导入任何数据。",
-            "Some rows are invalid; nothing was imported.",
-        )
+        .with_detail("problem.import_rows_invalid")
         .into());
     }
     let applied = report.applied();
@@ -393,10 +385,7 @@ pub async fn import(
             .map(|e| ImportRowError {
                 row: e.row,
                 column: e.column,
-                message: match lang {
-                    super::lang::Lang::Zh => e.zh,
-                    super::lang::Lang::En => e.en,
-                },
+                message: crate::words::phrase(lang, &e.what),
             })
             .collect(),
     }))

@@ -38,10 +38,8 @@ pub fn limit_for(path: &str, json_limit: usize, upload_limit: usize) -> usize {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(ProblemKind::PayloadTooLarge).with_detail(
-        format!("请求体超过上限 {limit} 字节。"),
-        format!("The body exceeds the limit of {limit} bytes."),
-    )
+    ApiError::new(ProblemKind::PayloadTooLarge)
+        .with_detail_with("problem.body_too_large", [("limit", limit.to_string())])
 }
 
 pub async fn limit_body(

@@ -24,15 +24,9 @@ pub struct Authenticated {
 pub fn unauthorized(expired: bool) -> ApiError {
     let e = ApiError::new(ProblemKind::Unauthorized);
     if expired {
-        e.with_detail(
-            "登录已过期，请刷新令牌或重新登录。",
-            "The access token has expired; refresh it or log in again.",
-        )
+        e.with_detail("problem.access_token_expired")
     } else {
-        e.with_detail(
-            "请先登录：需要有效的访问令牌（Authorization: Bearer …）。",
-            "Log in first: a valid access token is required (Authorization: Bearer …).",
-        )
+        e.with_detail("problem.log_in_first")
     }
 }
 
@@ -86,9 +80,9 @@ impl FromRequest for Admin {
             if may_administer(&who.caller) {
                 Ok(Admin(who))
             } else {
-                Err(ApiError::not_found(
-                    format!("没有这个接口：{method} {path}"),
-                    format!("No such endpoint: {method} {path}"),
+                Err(ApiError::not_found_with(
+                    "problem.no_such_endpoint",
+                    [("method", method.to_string()), ("path", path.to_string())],
                 )
                 .into())
             }
@@ -130,8 +124,7 @@ pub fn client_address(req: &HttpRequest, trust_proxy_headers: bool) -> String {
 pub fn public_limit(
     state: &super::AppState,
     client: &str,
-    zh: &str,
-    en: &str,
+    key: &'static str,
 ) -> Result<(), super::problem::ApiError> {
     if let Err(wait) = state.check_limiter.check_key(&client.to_string()) {
         let secs = wait
@@ -141,7 +134,7 @@ pub fn public_limit(
             .as_secs()
             .max(1);
         let mut e = super::problem::ApiError::new(super::problem::ProblemKind::TooManyRequests)
-            .with_detail(zh, en);
+            .with_detail(key);
         e.retry_after_secs = Some(secs);
         return Err(e);
     }

@@ -91,11 +91,7 @@ pub async fn get_dashboard(
         (q, good_trend) => {
             let mut errors = q.err().unwrap_or_default();
             if !good_trend {
-                errors.push(issue(
-                    "trend_days",
-                    "趋势天数应在 1 到 366 之间。",
-                    "trend_days is between 1 and 366.",
-                ));
+                errors.push(issue("trend_days", "field.trend_days"));
             }
             return Err(invalid(errors));
         }

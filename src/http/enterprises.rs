@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{client_address, Authenticated, Body};
-use super::problem::{ApiError, Message, Problem};
+use super::problem::{ApiError, Problem};
 use super::AppState;
 use crate::domain::enterprise::{EnterpriseInput, FieldIssue};
 use crate::services::enterprises::{self, EnterpriseDetail, NewListing};
@@ -18,7 +18,7 @@ pub fn invalid(issues: Vec<FieldIssue>) -> ApiError {
     ApiError::invalid_fields(
         issues
             .into_iter()
-            .map(|i| (i.field.to_string(), Message::new(i.zh, i.en)))
+            .map(|i| (i.field.to_string(), i.what))
             .collect(),
     )
 }
@@ -222,10 +222,7 @@ pub async fn search(
         Some(_) => {
             return Err(ApiError::invalid_fields(vec![(
                 "verification".into(),
-                super::problem::Message::new(
-                    "核验状态只能是 unverified。",
-                    "verification can only be `unverified`.",
-                ),
+                super::problem::Message::new("problem.verification_only_unverified"),
             )]))
         }
     };
@@ -523,12 +520,7 @@ pub async fn check(
     query: web::Query<CheckQuery>,
 ) -> Result<web::Json<CheckResult>, ApiError> {
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
-    super::caller::public_limit(
-        &state,
-        &client,
-        "查询过于频繁，请稍后再试。",
-        "Too many checks; try again shortly.",
-    )?;
+    super::caller::public_limit(&state, &client, "problem.too_many_checks")?;
     let refuse = |e: &crate::domain::credit_code::CreditCodeError| {
         invalid(vec![crate::domain::enterprise::credit_code_issue(e)])
     };

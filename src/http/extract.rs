@@ -15,45 +15,31 @@ pub fn json_config(limit: usize) -> JsonConfig {
 fn json_error(err: JsonPayloadError, limit: usize) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { length, limit } => {
-            ApiError::new(ProblemKind::PayloadTooLarge).with_detail(
-                format!("请求体 {length} 字节，超过上限 {limit} 字节。"),
-                format!("The body is {length} bytes; the limit is {limit} bytes."),
+            ApiError::new(ProblemKind::PayloadTooLarge).with_detail_with(
+                "problem.body_length_too_large",
+                [("length", length.to_string()), ("limit", limit.to_string())],
             )
         }
         JsonPayloadError::Overflow { .. } => ApiError::new(ProblemKind::PayloadTooLarge)
-            .with_detail(
-                format!("请求体超过上限 {limit} 字节。"),
-                format!("The body exceeds the limit of {limit} bytes."),
-            ),
+            .with_detail_with("problem.body_too_large", [("limit", limit.to_string())]),
         JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
-            ApiError::new(ProblemKind::PayloadTooLarge).with_detail(
-                format!("请求体超过上限 {limit} 字节。"),
-                format!("The body exceeds the limit of {limit} bytes."),
-            )
+            ApiError::new(ProblemKind::PayloadTooLarge)
+                .with_detail_with("problem.body_too_large", [("limit", limit.to_string())])
         }
         JsonPayloadError::ContentType => ApiError::new(ProblemKind::UnsupportedMediaType)
-            .with_detail(
-                "请求体须为 JSON（Content-Type: application/json）。",
-                "The body must be JSON (Content-Type: application/json).",
-            ),
+            .with_detail("problem.body_not_json_type"),
         JsonPayloadError::Deserialize(e) => {
             let what = e.to_string();
             if e.is_data() {
-                ApiError::new(ProblemKind::Validation).with_detail(
-                    format!("JSON 字段不符合要求：{what}"),
-                    format!("A JSON field is not as expected: {what}"),
-                )
+                ApiError::new(ProblemKind::Validation)
+                    .with_detail_with("problem.json_field_wrong", [("what", what.to_string())])
             } else {
-                ApiError::new(ProblemKind::BadRequest).with_detail(
-                    format!("请求体不是有效的 JSON：{what}"),
-                    format!("The body is not valid JSON: {what}"),
-                )
+                ApiError::new(ProblemKind::BadRequest)
+                    .with_detail_with("problem.body_not_json", [("what", what.to_string())])
             }
         }
-        other => ApiError::new(ProblemKind::BadRequest).with_detail(
-            format!("无法读取请求体：{other}"),
-            format!("The body could not be read: {other}"),
-        ),
+        other => ApiError::new(ProblemKind::BadRequest)
+            .with_detail_with("problem.body_unreadable", [("other", other.to_string())]),
     }
 }
 
@@ -75,10 +61,7 @@ pub fn form_config(limit: usize) -> actix_web::web::FormConfig {
 pub fn path_config() -> PathConfig {
     PathConfig::default().error_handler(|err: PathError, _req| {
         ApiError::new(ProblemKind::NotFound)
-            .with_detail(
-                format!("路径参数无效：{err}"),
-                format!("Invalid path parameter: {err}"),
-            )
+            .with_detail_with("problem.invalid_path_parameter", [("err", err.to_string())])
             .into()
     })
 }
@@ -86,9 +69,9 @@ pub fn path_config() -> PathConfig {
 pub fn query_config() -> QueryConfig {
     QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
         ApiError::new(ProblemKind::BadRequest)
-            .with_detail(
-                format!("查询参数无效：{err}"),
-                format!("Invalid query parameter: {err}"),
+            .with_detail_with(
+                "problem.invalid_query_parameter",
+                [("err", err.to_string())],
             )
             .into()
     })

@@ -48,10 +48,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, 
                 StorageError::Query(q) => q.to_string(),
             };
             tracing::warn!(backend = state.db.backend().name(), %reason, "not ready");
-            Err(ApiError::new(ProblemKind::ServiceUnavailable).with_detail(
-                "服务暂时无法访问数据库，请稍后再试。",
-                "The service cannot reach its database at the moment; try again later.",
-            ))
+            Err(ApiError::new(ProblemKind::ServiceUnavailable).with_detail("problem.not_ready"))
         }
     }
 }

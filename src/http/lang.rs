@@ -3,12 +3,7 @@
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::HttpRequest;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
+pub use crate::words::Lang;
 
 impl Lang {
     /// Picks the language from `?lang=` or `Accept-Language` (by q-value).

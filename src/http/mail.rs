@@ -73,7 +73,7 @@ async fn view_of(
         .into_iter()
         .find(|c| c.kind == kind && c.locale == locale)
         .map(TemplateView::from)
-        .ok_or_else(|| ApiError::not_found("没有这个模板。", "There is no such template."))
+        .ok_or_else(|| ApiError::not_found("problem.no_such_template"))
 }
 
 /// Every message template in both languages, as in force now.
@@ -174,10 +174,7 @@ pub async fn delete_template(
     if mail::remove_template(&state.db, kind, locale).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::not_found(
-            "这个模板没有被覆盖，正在使用内置模板。",
-            "This template has no override; the built-in one is in use.",
-        ))
+        Err(ApiError::not_found("problem.no_template_override"))
     }
 }
 
@@ -261,10 +258,7 @@ pub async fn list_outbox(
         _ => {
             return Err(ApiError::invalid_fields(vec![(
                 "status".into(),
-                Message::new(
-                    "状态应为 dead、pending 或 sent。",
-                    "The status is dead, pending or sent.",
-                ),
+                Message::new("problem.outbox_status"),
             )])
             .into())
         }

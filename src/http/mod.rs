@@ -192,9 +192,12 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // Method guards sit on resources, so a known path with another method
     // lands here too.
     if req.resource_map().has_resource(req.path()) {
-        let refused = ApiError::new(ProblemKind::MethodNotAllowed).with_detail(
-            format!("{} 不支持 {} 方法。", req.path(), req.method()),
-            format!("{} does not support {}.", req.path(), req.method()),
+        let refused = ApiError::new(ProblemKind::MethodNotAllowed).with_detail_with(
+            "problem.method_not_allowed",
+            [
+                ("path", req.path().to_string()),
+                ("method", req.method().to_string()),
+            ],
         );
         let mut res = actix_web::ResponseError::error_response(&refused);
         // RFC 9110: a 405 names the methods the resource has.
@@ -206,20 +209,21 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         return Ok(res);
     }
     if req.path().starts_with("/api/") {
-        return Err(ApiError::not_found(
-            format!("没有这个接口：{} {}", req.method(), req.path()),
-            format!("No such endpoint: {} {}", req.method(), req.path()),
+        return Err(ApiError::not_found_with(
+            "problem.no_such_endpoint",
+            [
+                ("method", req.method().to_string()),
+                ("path", req.path().to_string()),
+            ],
         ));
     }
     let lang = lang::Lang::from_request(&req);
-    let (title, text, home) = match lang {
-        lang::Lang::Zh => ("页面不存在", "您访问的页面不存在。", "返回一站首页"),
-        lang::Lang::En => (
-            "Page not found",
-            "The page you asked for does not exist.",
-            "Back to Yizhan",
-        ),
-    };
+    let say = |key| crate::words::text(lang, key);
+    let (title, text, home) = (
+        say("page.not_found"),
+        say("page.no_such_page"),
+        say("page.home"),
+    );
     let html_lang = if lang == lang::Lang::Zh {
         "zh-CN"
     } else {

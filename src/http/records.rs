@@ -12,10 +12,7 @@ use crate::storage::departments::Department;
 use crate::storage::users::User;
 
 fn user_not_found(id: i64) -> ApiError {
-    ApiError::not_found(
-        format!("没有编号为 {id} 的用户。"),
-        format!("There is no user with id {id}."),
-    )
+    ApiError::not_found_with("problem.no_user_with_id", [("id", id.to_string())])
 }
 
 /// One user account, if the caller may see it.

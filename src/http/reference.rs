@@ -64,16 +64,13 @@ fn parse_code(field: &str, raw: &str) -> Result<RegionCode, ApiError> {
     RegionCode::parse(raw).map_err(|e| {
         ApiError::invalid_fields(vec![(
             field.to_string(),
-            Message::new(format!("区划代码应为 6 位数字：{e}"), e.to_string()),
+            Message::with("problem.region_code_digits", [("why", e.to_string())]),
         )])
     })
 }
 
 fn region_not_found(code: &RegionCode) -> ApiError {
-    ApiError::not_found(
-        format!("没有代码为 {code} 的行政区划。"),
-        format!("There is no region with code {code}."),
-    )
+    ApiError::not_found_with("problem.no_region_with_code", [("code", code.to_string())])
 }
 
 /// Lists the regions directly under a parent (the provinces without one).
@@ -170,12 +167,12 @@ pub async fn lookup_regions(
     if codes.len() > MAX_LOOKUP {
         return Err(ApiError::invalid_fields(vec![(
             "codes".into(),
-            Message::new(
-                format!(
-                    "一次最多查询 {MAX_LOOKUP} 个代码，收到 {} 个。",
-                    codes.len()
-                ),
-                format!("At most {MAX_LOOKUP} codes at once, got {}.", codes.len()),
+            Message::with(
+                "problem.too_many_codes",
+                [
+                    ("max", MAX_LOOKUP.to_string()),
+                    ("got", codes.len().to_string()),
+                ],
             ),
         )]));
     }
@@ -288,10 +285,7 @@ async fn department_view(state: &AppState, id: i64) -> Result<DepartmentView, Ap
         ancestors,
         children,
     } = found.ok_or_else(|| {
-        ApiError::not_found(
-            format!("没有编号为 {id} 的部门。"),
-            format!("There is no department with id {id}."),
-        )
+        ApiError::not_found_with("problem.no_department_with_id", [("id", id.to_string())])
     })?;
     Ok(DepartmentView {
         id: dept.id,

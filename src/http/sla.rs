@@ -124,10 +124,9 @@ pub async fn supervision_list(
     let mut found = supervision::list(&state.db, &who.caller, query.cursor, limit + 1)
         .await
         .map_err(|e| match e {
-            crate::services::tickets::TicketError::NotFound => ApiError::not_found(
-                "只有部门工作人员有督办清单。",
-                "Only department staff have a supervision list.",
-            ),
+            crate::services::tickets::TicketError::NotFound => {
+                ApiError::not_found("problem.supervision_for_staff_only")
+            }
             other => other.into(),
         })?;
     let next_cursor = super::views::paging::next_cursor(&mut found, limit, |(t, _)| t.id);
@@ -213,7 +212,7 @@ fn check_year(year: i32) -> Result<i32, ApiError> {
     } else {
         Err(ApiError::invalid_fields(vec![(
             "year".into(),
-            Message::new("年份应在 1949 到 2200 之间。", "The year is 1949 to 2200."),
+            Message::new("problem.year_out_of_range"),
         )]))
     }
 }
@@ -276,10 +275,7 @@ pub async fn put_calendar_year(
             }),
             None => bad.push((
                 format!("days[{i}].kind"),
-                Message::new(
-                    "类型应为 holiday 或 workday。",
-                    "The kind is holiday or workday.",
-                ),
+                Message::new("problem.calendar_day_kind"),
             )),
         }
     }
@@ -311,7 +307,7 @@ pub async fn import_calendar(
     let text = std::str::from_utf8(&body).map_err(|_| {
         ApiError::invalid_fields(vec![(
             "body".into(),
-            Message::new("文件应为 UTF-8 编码的 CSV。", "The file is CSV in UTF-8."),
+            Message::new("problem.calendar_file_encoding"),
         )])
     })?;
     let counts = calendar::import(&state.db, &state.sla, text)

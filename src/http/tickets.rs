@@ -235,12 +235,7 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     v.strip_prefix('v')
         .and_then(|n| n.parse().ok())
         .map(Some)
-        .ok_or_else(|| {
-            ApiError::new(ProblemKind::BadRequest).with_detail(
-                "If-Match 应为本接口返回的 ETag，例如 \"v3\"。",
-                "If-Match must be an ETag this API returned, such as \"v3\".",
-            )
-        })
+        .ok_or_else(|| ApiError::new(ProblemKind::BadRequest).with_detail("problem.bad_if_match"))
 }
 
 /// Takes an action on a ticket: the body names it (`action`) with its own
@@ -317,10 +312,7 @@ async fn run_action(
     let limit = state.settings.server.json_limit_bytes;
     if body.len() > limit {
         return Err(ApiError::new(ProblemKind::PayloadTooLarge)
-            .with_detail(
-                format!("请求体超过上限 {limit} 字节。"),
-                format!("The body exceeds the limit of {limit} bytes."),
-            )
+            .with_detail_with("problem.body_too_large", [("limit", limit.to_string())])
             .into());
     }
     // Actions without fields may send no body at all.
@@ -328,10 +320,8 @@ async fn run_action(
         serde_json::Value::Null
     } else {
         serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
-            ApiError::new(ProblemKind::BadRequest).with_detail(
-                format!("请求体不是有效的 JSON：{e}"),
-                format!("The body is not valid JSON: {e}"),
-            )
+            ApiError::new(ProblemKind::BadRequest)
+                .with_detail_with("problem.body_not_json", [("what", e.to_string())])
         })?
     };
     let expected = expected_version(req)?;

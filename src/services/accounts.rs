@@ -13,7 +13,9 @@ use super::auth::{audit, next_second, AuthError, Authenticator};
 use super::enterprises::fields_of;
 use crate::domain::credit_code::CreditCode;
 use crate::domain::email::Email;
-use crate::domain::enterprise::{is_county, issue, parse_enterprise, EnterpriseInput, FieldIssue};
+use crate::domain::enterprise::{
+    email_issue, is_county, issue, issue_with, parse_enterprise, EnterpriseInput, FieldIssue,
+};
 use crate::domain::password::{check_password, PasswordRule};
 use crate::domain::region::RegionCode;
 use crate::mail::MailKind;
@@ -106,28 +108,14 @@ impl Pending {
 /// Checks a registration; returns what activation will create, or every problem.
 fn check_registration(r: &Registration) -> Result<Pending, Vec<FieldIssue>> {
     let mut issues = Vec::new();
-    let email = Email::parse(&r.email).map_err(|e| {
-        issues.push(issue(
-            "email",
-            "请填写有效的电子邮箱，例如 name@example.cn。",
-            e.to_string(),
-        ))
-    });
+    let email = Email::parse(&r.email).map_err(|e| issues.push(email_issue("email", &e)));
     let display_name = r.contact_name.trim().to_string();
     if display_name.is_empty() || display_name.chars().count() > 50 {
-        issues.push(issue(
-            "contact_name",
-            "联系人姓名为 1 到 50 个字符。",
-            "A contact name has 1 to 50 characters.",
-        ));
+        issues.push(issue("contact_name", "field.contact_name_length"));
     }
     let locale = r.locale.as_deref().unwrap_or("zh").to_string();
     if !matches!(locale.as_str(), "zh" | "en") {
-        issues.push(issue(
-            "locale",
-            "语言只能是 zh 或 en。",
-            "The locale is `zh` or `en`.",
-        ));
+        issues.push(issue("locale", "field.locale"));
     }
     let county = r
         .county_code
@@ -248,10 +236,10 @@ pub async fn register(
             if !crate::storage::regions::Region::unknown(conn, std::slice::from_ref(&county))?
                 .is_empty()
             {
-                return Ok(Err(SelfServiceError::Invalid(vec![issue(
+                return Ok(Err(SelfServiceError::Invalid(vec![issue_with(
                     "county_code",
-                    format!("没有这个区县：{county}。请填写企业所在的县级区划代码。"),
-                    format!("No county has the code {county}; give the enterprise's county."),
+                    "field.no_such_county_give",
+                    [("county", county.to_string())],
                 )])));
             }
             if User::find_by_email(conn, &email)?.is_some() {
@@ -340,11 +328,7 @@ fn same_name(recorded: &str, given: &str) -> bool {
 }
 
 fn name_mismatch() -> FieldIssue {
-    issue(
-        "enterprise_name",
-        "这个统一社会信用代码已登记在另一个企业名称下。请填写与营业执照一致的企业名称；如登记有误，请联系所在县级工业和信息化主管部门。",
-        "This credit code is on record under another name. Give the name on the business licence; if the record is wrong, contact your county department.",
-    )
+    issue("enterprise_name", "field.credit_code_under_other_name")
 }
 
 /// What an activation link led to.
@@ -469,13 +453,8 @@ pub async fn request_password_reset(
     client: String,
     now: DateTime<Utc>,
 ) -> Result<(), SelfServiceError> {
-    let email = Email::parse(email).map_err(|e| {
-        SelfServiceError::Invalid(vec![issue(
-            "email",
-            "请填写有效的电子邮箱，例如 name@example.cn。",
-            e.to_string(),
-        )])
-    })?;
+    let email = Email::parse(email)
+        .map_err(|e| SelfServiceError::Invalid(vec![email_issue("email", &e)]))?;
     db.run(move |conn| {
         write_transaction(conn, |conn| {
             let t = now.naive_utc();

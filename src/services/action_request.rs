@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::ticket_actions::{ActionBody, ActionInputError};
 use crate::domain::access::TicketAction;
-use crate::domain::enterprise::{issue, FieldIssue};
+use crate::domain::enterprise::{issue, issue_with, FieldIssue};
 use crate::domain::ticket::{FieldKind, Satisfaction};
 
 /// The satisfaction a rating gives.
@@ -194,8 +194,7 @@ impl ActionRequest {
             _ => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "请求体应为 JSON 对象。",
-                    "The body must be a JSON object.",
+                    "field.body_not_object",
                 )]))
             }
         };
@@ -203,8 +202,7 @@ impl ActionRequest {
             (Some(path), Some(Value::String(body))) if body != path => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "请求体中的 action 与地址中的操作不一致。",
-                    "The body's action differs from the one in the URL.",
+                    "field.action_differs_from_url",
                 )]))
             }
             (Some(path), _) => path.to_string(),
@@ -212,8 +210,7 @@ impl ActionRequest {
             (None, _) => {
                 return Err(ActionInputError::Fields(vec![issue(
                     "action",
-                    "请指明要执行的操作。",
-                    "Name the action to take.",
+                    "field.action_required",
                 )]))
             }
         };
@@ -226,7 +223,7 @@ impl ActionRequest {
             // Texts are the rule's to check (a blank one as a missing one).
             .filter(|f| f.required && f.kind != FieldKind::Text)
             .filter(|f| fields.get(f.name).is_none_or(Value::is_null))
-            .map(|f| issue(f.name, "此项为必填。", "This field is required."))
+            .map(|f| issue(f.name, "field.required"))
             .collect();
         let mut problems = missing;
         // serde's "unknown variant" names no field; say which, in words.
@@ -238,11 +235,7 @@ impl ActionRequest {
                     .iter()
                     .any(|f| f.kind == FieldKind::Satisfaction)
             {
-                problems.push(issue(
-                    "satisfaction",
-                    "请选择满意、基本满意或不满意。",
-                    "Choose satisfied, basically_satisfied or dissatisfied.",
-                ));
+                problems.push(issue("satisfaction", "field.satisfaction"));
             }
         }
         if !problems.is_empty() {
@@ -252,10 +245,10 @@ impl ActionRequest {
         fields.retain(|_, v| !v.is_null());
         fields.insert("action".into(), Value::String(name));
         serde_json::from_value(Value::Object(fields)).map_err(|e| {
-            ActionInputError::Fields(vec![issue(
+            ActionInputError::Fields(vec![issue_with(
                 field_of(&e.to_string()),
-                format!("字段的值不符合要求：{e}"),
-                format!("A field has a value of the wrong kind: {e}"),
+                "field.wrong_kind_of_value",
+                [("why", e.to_string())],
             )])
         })
     }

@@ -1,5 +1,7 @@
 //! Administering the work calendar and the SLA policies.
 
+use crate::domain::enterprise::FieldIssue;
+use crate::domain::words::Phrase;
 use std::collections::BTreeMap;
 
 use chrono::Datelike;
@@ -17,7 +19,7 @@ pub enum CalendarError {
     #[error("invalid calendar")]
     Invalid(Vec<LineProblem>),
     #[error("invalid policy")]
-    InvalidPolicy(Vec<(&'static str, &'static str, &'static str)>),
+    InvalidPolicy(Vec<FieldIssue>),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -49,8 +51,7 @@ pub async fn import(db: &Database, sla: &Sla, text: &str) -> Result<Loaded, Cale
     if days.is_empty() {
         return Err(CalendarError::Invalid(vec![LineProblem {
             line: 1,
-            zh: "文件中没有日期。".into(),
-            en: "The file has no dates.".into(),
+            what: Phrase::new("field.calendar_no_dates"),
         }]));
     }
     replace(db, sla, days).await
@@ -69,8 +70,10 @@ pub async fn replace_year(
         .filter(|(_, d)| d.date.year() != year)
         .map(|(i, d)| LineProblem {
             line: i + 1,
-            zh: format!("{} 不在 {year} 年。", d.date),
-            en: format!("{} is not in {year}.", d.date),
+            what: Phrase::with(
+                "field.calendar_outside_year",
+                [("date", d.date.to_string()), ("year", year.to_string())],
+            ),
         })
         .collect();
     if !outside.is_empty() {

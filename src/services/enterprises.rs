@@ -8,7 +8,8 @@ use crate::domain::access::{
     EnterpriseScope,
 };
 use crate::domain::enterprise::{
-    issue, parse_enterprise, EnterpriseInput, EnterpriseRecord, FieldIssue, WhitelistScope,
+    issue, issue_with, parse_enterprise, EnterpriseInput, EnterpriseRecord, FieldIssue,
+    WhitelistScope,
 };
 use crate::domain::role::Role;
 use crate::storage::chains::Chain;
@@ -96,8 +97,7 @@ fn only_admin_waives(caller: &Caller, waive: bool) -> Result<(), EnterpriseError
     if waive && caller.role != Role::Admin {
         return Err(EnterpriseError::Invalid(vec![issue(
             "accept_bad_checksum",
-            "只有管理员可以接受校验位不符的信用代码。",
-            "Only an administrator may accept a code that fails its check character.",
+            "field.only_admin_waives_checksum",
         )]));
     }
     Ok(())
@@ -127,8 +127,7 @@ pub async fn create(
         if !may_manage_enterprise(&caller, &record.county) {
             return Ok(Err(EnterpriseError::Invalid(vec![issue(
                 "county_code",
-                "只能登记本辖区内的企业。",
-                "You may only register enterprises in your jurisdiction.",
+                "field.register_in_jurisdiction",
             )])));
         }
         let fields = fields_of(&record, waived);
@@ -228,8 +227,7 @@ pub async fn update(
             if !own && !may_manage_enterprise(&caller, &record.county) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "county_code",
-                    "只能把企业改到本辖区内。",
-                    "The enterprise must stay in your jurisdiction.",
+                    "field.enterprise_stays_in_jurisdiction",
                 )])));
             }
             let fields = fields_of(&record, waived);
@@ -262,10 +260,10 @@ pub fn unknown_county(
 ) -> Result<Option<FieldIssue>, diesel::result::Error> {
     let unknown = crate::storage::regions::Region::unknown(conn, &[county.to_string()])?;
     Ok((!unknown.is_empty()).then(|| {
-        issue(
+        issue_with(
             "county_code",
-            format!("没有这个区县：{county}。"),
-            format!("No county has the code {county}."),
+            "field.no_such_county",
+            [("county", county.to_string())],
         )
     }))
 }
@@ -361,8 +359,7 @@ pub async fn verify(
     if current.enterprise.is_verified() {
         return Err(EnterpriseError::Invalid(vec![issue(
             "verification",
-            "该企业已核验，无需再次核验。",
-            "The enterprise is verified already.",
+            "field.enterprise_verified_already",
         )]));
     }
     let by = caller.user_id;
@@ -486,8 +483,7 @@ pub async fn add_listing(
     let Some(scope) = WhitelistScope::parse(&input.scope) else {
         return Err(EnterpriseError::Invalid(vec![issue(
             "scope",
-            "范围应为“national”或省级区划代码。",
-            "The scope is `national` or a province code.",
+            "field.list_scope",
         )]));
     };
     let province = match &scope {
@@ -497,8 +493,7 @@ pub async fn add_listing(
     if !(1..=1000).contains(&input.batch) {
         return Err(EnterpriseError::Invalid(vec![issue(
             "batch",
-            "批次应为正整数。",
-            "The batch is a positive whole number.",
+            "field.list_batch",
         )]));
     }
     let actor = caller.user_id;
@@ -519,23 +514,21 @@ pub async fn add_listing(
             if !may_keep_list(&caller, province.as_ref()) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "scope",
-                    "全国名单由工业和信息化部维护，省级名单由该省主管部门维护。",
-                    "The national list is kept by the ministry, a provincial list by that province's department.",
+                    "field.list_not_yours",
                 )])));
             }
             if !may_list_enterprise(province.as_ref(), &f) {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "scope",
-                    "省级名单只能列入本省的企业。",
-                    "A provincial list holds enterprises of that province only.",
+                    "field.provincial_list_own_province",
                 )])));
             }
             if let Some(chain) = &input.chain {
                 if !known_chains(conn)?.iter().any(|(c, _)| c == chain) {
-                    return Ok(Err(EnterpriseError::Invalid(vec![issue(
+                    return Ok(Err(EnterpriseError::Invalid(vec![issue_with(
                         "chain",
-                        format!("没有“{chain}”这条产业链。"),
-                        format!("There is no industry chain `{chain}`."),
+                        "field.no_such_chain",
+                        [("chain", chain.to_string())],
                     )])));
                 }
             }
@@ -556,11 +549,9 @@ pub async fn add_listing(
             };
             Ok(
                 WhitelistEntry::insert(conn, &new).map_err(|e| match EnterpriseError::from(e) {
-                    EnterpriseError::CodeTaken => EnterpriseError::Invalid(vec![issue(
-                        "batch",
-                        "该企业已在这一批名单中。",
-                        "The enterprise is already in this batch of the list.",
-                    )]),
+                    EnterpriseError::CodeTaken => {
+                        EnterpriseError::Invalid(vec![issue("batch", "field.already_in_batch")])
+                    }
                     other => other,
                 }),
             )
@@ -600,8 +591,7 @@ pub async fn remove_listing(
             if entry.removed_on.is_some() || on < entry.listed_on {
                 return Ok(Err(EnterpriseError::Invalid(vec![issue(
                     "removed_on",
-                    "该记录已移出，或移出日期早于列入日期。",
-                    "The entry is removed already, or the date is before its listing.",
+                    "field.entry_removed_or_date_early",
                 )])));
             }
             WhitelistEntry::remove(conn, entry_id, on, caller.user_id)?;

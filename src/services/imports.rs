@@ -6,6 +6,7 @@
 //! scope, batch) (white list), so importing the same file twice changes
 //! nothing the second time.
 
+use crate::domain::words::Phrase;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 
@@ -35,17 +36,21 @@ pub struct Table {
 pub enum ImportError {
     /// The file as a whole cannot be read: not CSV or XLSX, no header, a
     /// required column missing.
-    #[error("{en}")]
-    File { zh: String, en: String },
+    #[error("{}", crate::words::phrase(crate::words::Lang::En, .0))]
+    File(Phrase),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
-fn file_error(zh: impl Into<String>, en: impl Into<String>) -> ImportError {
-    ImportError::File {
-        zh: zh.into(),
-        en: en.into(),
-    }
+fn file_error(key: &'static str) -> ImportError {
+    ImportError::File(Phrase::new(key))
+}
+
+fn file_error_with<const N: usize>(
+    key: &'static str,
+    args: [(&'static str, String); N],
+) -> ImportError {
+    ImportError::File(Phrase::with(key, args))
 }
 
 /// One bad row: which row, which column, why.
@@ -53,8 +58,7 @@ fn file_error(zh: impl Into<String>, en: impl Into<String>) -> ImportError {
 pub struct RowError {
     pub row: usize,
     pub column: String,
-    pub zh: String,
-    pub en: String,
+    pub what: Phrase,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,10 +104,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
         .rows
         .retain(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
     if table.headers.iter().all(String::is_empty) {
-        return Err(file_error(
-            "文件没有表头行。",
-            "The file has no header row.",
-        ));
+        return Err(file_error("import.no_header"));
     }
     Ok(table)
 }
@@ -114,10 +115,7 @@ fn read_csv(bytes: &[u8]) -> Result<Table, ImportError> {
         Err(_) => {
             let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
             if had_errors {
-                return Err(file_error(
-                    "无法识别文件编码：请保存为 UTF-8 或 GBK 编码的 CSV，或 XLSX。",
-                    "The file's encoding is not recognised: save it as UTF-8 or GBK CSV, or as XLSX.",
-                ));
+                return Err(file_error("import.encoding"));
             }
             decoded.into_owned()
         }
@@ -130,19 +128,19 @@ fn read_csv(bytes: &[u8]) -> Result<Table, ImportError> {
     let headers = match records.next() {
         Some(Ok(h)) => h.iter().map(str::to_string).collect(),
         Some(Err(e)) => {
-            return Err(file_error(
-                format!("CSV 格式有误：{e}"),
-                format!("The CSV is malformed: {e}"),
+            return Err(file_error_with(
+                "import.csv_malformed",
+                [("why", e.to_string())],
             ))
         }
-        None => return Err(file_error("文件是空的。", "The file is empty.")),
+        None => return Err(file_error("import.empty")),
     };
     let mut rows = Vec::new();
     for (i, record) in records.enumerate() {
         let record = record.map_err(|e| {
-            file_error(
-                format!("CSV 第 {} 行格式有误：{e}", i + 2),
-                format!("CSV row {} is malformed: {e}", i + 2),
+            file_error_with(
+                "import.csv_row_malformed",
+                [("row", (i + 2).to_string()), ("why", e.to_string())],
             )
         })?;
         rows.push((i + 2, record.iter().map(str::to_string).collect()));
@@ -169,27 +167,19 @@ fn cell_text(d: &Data) -> String {
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, ImportError> {
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| {
-            file_error(
-                format!("无法读取 XLSX 文件：{e}"),
-                format!("The XLSX file cannot be read: {e}"),
-            )
+        .map_err(|e: calamine::XlsxError| {
+            file_error_with("import.xlsx_unreadable", [("why", e.to_string())])
         })?;
     let range = book
         .worksheet_range_at(0)
-        .ok_or_else(|| file_error("XLSX 文件没有工作表。", "The XLSX file has no sheet."))?
-        .map_err(|e| {
-            file_error(
-                format!("无法读取工作表：{e}"),
-                format!("The sheet cannot be read: {e}"),
-            )
-        })?;
+        .ok_or_else(|| file_error("import.xlsx_no_sheet"))?
+        .map_err(|e| file_error_with("import.sheet_unreadable", [("why", e.to_string())]))?;
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let mut rows = range.rows();
     let headers = rows
         .next()
         .map(|r| r.iter().map(cell_text).collect())
-        .ok_or_else(|| file_error("文件是空的。", "The file is empty."))?;
+        .ok_or_else(|| file_error("import.empty"))?;
     let rows = rows
         .enumerate()
         .map(|(i, r)| (first_row + i + 2, r.iter().map(cell_text).collect()))
@@ -275,9 +265,9 @@ fn map_columns(
     if missing.is_empty() {
         Ok(map)
     } else {
-        Err(file_error(
-            format!("缺少必需的列：{}", missing.join("、")),
-            format!("Required columns are missing: {}", missing.join(", ")),
+        Err(file_error_with(
+            "import.columns_missing",
+            [("columns", missing.join(", "))],
         ))
     }
 }
@@ -294,8 +284,7 @@ fn row_errors(row: usize, issues: Vec<FieldIssue>) -> impl Iterator<Item = RowEr
     issues.into_iter().map(move |i| RowError {
         row,
         column: i.field.to_string(),
-        zh: i.zh,
-        en: i.en,
+        what: i.what,
     })
 }
 
@@ -340,8 +329,10 @@ pub async fn import_enterprises(
                         report.errors.push(RowError {
                             row: *row,
                             column: "credit_code".into(),
-                            zh: format!("与第 {first} 行的统一社会信用代码重复。"),
-                            en: format!("The credit code repeats row {first}."),
+                            what: Phrase::with(
+                                "import.credit_code_repeats",
+                                [("first", first.to_string())],
+                            ),
                         });
                     } else {
                         records.push((*row, record));
@@ -354,7 +345,10 @@ pub async fn import_enterprises(
         // than not (a code typed into the wrong row): it is shown, and
         // applied only when asked for.
         for chunk in records.chunks(CHUNK) {
-            let codes: Vec<String> = chunk.iter().map(|(_, r)| r.credit_code.to_string()).collect();
+            let codes: Vec<String> = chunk
+                .iter()
+                .map(|(_, r)| r.credit_code.to_string())
+                .collect();
             let existing = Enterprise::by_codes(conn, &codes)?;
             let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
             let listed = WhitelistEntry::listed_among(conn, &ids)?;
@@ -374,13 +368,9 @@ pub async fn import_enterprises(
                         report.errors.push(RowError {
                             row: *row,
                             column: "name".into(),
-                            zh: format!(
-                                "白名单企业“{}”将改名为“{to}”。确认无误请选择“允许白名单企业更名”后再导入。",
-                                e.name
-                            ),
-                            en: format!(
-                                "The white-listed enterprise “{}” would be renamed “{to}”. If that is right, import again allowing renames of white-listed enterprises.",
-                                e.name
+                            what: Phrase::with(
+                                "import.listed_rename",
+                                [("from", e.name.clone()), ("to", to.clone())],
                             ),
                         });
                     }
@@ -392,7 +382,10 @@ pub async fn import_enterprises(
         let outcome = write_transaction(conn, |conn| {
             let mut done = 0;
             for chunk in records.chunks(CHUNK) {
-                let codes: Vec<String> = chunk.iter().map(|(_, r)| r.credit_code.to_string()).collect();
+                let codes: Vec<String> = chunk
+                    .iter()
+                    .map(|(_, r)| r.credit_code.to_string())
+                    .collect();
                 let existing = Enterprise::by_codes(conn, &codes)?;
                 let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
                 let mut existing_chains = enterprises::chains_of(conn, &ids)?;
@@ -501,8 +494,7 @@ pub async fn import_whitelist(
                         report.errors.push(RowError {
                             row: *row,
                             column: "batch".into(),
-                            zh: "同一企业在同一名单同一批次重复出现。".into(),
-                            en: "The same enterprise, list and batch appear twice.".into(),
+                            what: Phrase::new("import.listing_repeats"),
                         });
                     }
                 }
@@ -527,13 +519,9 @@ pub async fn import_whitelist(
                 report.errors.push(RowError {
                     row: *row,
                     column: "credit_code".into(),
-                    zh: format!(
-                        "没有登记统一社会信用代码为 {} 的企业，请先导入企业。",
-                        r.credit_code
-                    ),
-                    en: format!(
-                        "No enterprise with credit code {} is registered; import it first.",
-                        r.credit_code
+                    what: Phrase::with(
+                        "import.unknown_credit_code",
+                        [("code", r.credit_code.to_string())],
                     ),
                 });
             }

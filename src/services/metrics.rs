@@ -74,30 +74,16 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
             .filter(|s| !s.is_empty())
             .and_then(|s| {
                 NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| {
-                        errors.push(issue(
-                            name,
-                            "日期格式应为 YYYY-MM-DD。",
-                            "A date is YYYY-MM-DD.",
-                        ))
-                    })
+                    .map_err(|_| errors.push(issue(name, "field.date_format")))
                     .ok()
             })
     };
     let to = day(&p.to, "to", &mut errors).unwrap_or(today);
     let from = day(&p.from, "from", &mut errors).unwrap_or(to - chrono::Days::new(29));
     if from > to {
-        errors.push(issue(
-            "from",
-            "开始日期不能晚于结束日期。",
-            "`from` is after `to`.",
-        ));
+        errors.push(issue("from", "field.from_after_to"));
     } else if (to - from).num_days() >= MAX_DAYS {
-        errors.push(issue(
-            "to",
-            "一次最多查询三年。",
-            "One query covers at most three years.",
-        ));
+        errors.push(issue("to", "field.period_too_long"));
     }
     let group_by = match p
         .group_by
@@ -109,11 +95,7 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
         Some(g) => {
             let parsed = GroupBy::parse(g);
             if parsed.is_none() {
-                errors.push(issue(
-                    "group_by",
-                    "分组应为 region、department、category、urgency 或 day。",
-                    "group_by is region, department, category, urgency or day.",
-                ));
+                errors.push(issue("group_by", "field.metrics_group_by"));
             }
             parsed
         }
@@ -123,11 +105,7 @@ pub fn parse(p: &MetricsParams, today: NaiveDate) -> Result<MetricsQuery, Vec<Fi
         Some(r) => match RegionCode::parse(r) {
             Ok(c) => Some(c),
             Err(_) => {
-                errors.push(issue(
-                    "region",
-                    "区划代码应为 2、4 或 6 位数字。",
-                    "A region code has 2, 4 or 6 digits.",
-                ));
+                errors.push(issue("region", "field.region_code_length"));
                 None
             }
         },
@@ -474,9 +452,12 @@ fn names_for(
                 .map(|t| (t.code, t.name_zh))
                 .collect()
         }
-        Some(GroupBy::Urgency) => [("normal", "一般"), ("urgent", "紧急"), ("critical", "特急")]
+        Some(GroupBy::Urgency) => ["normal", "urgent", "critical"]
             .iter()
-            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .map(|k| {
+                let name = crate::words::text(crate::words::Lang::Zh, &format!("urgency.{k}"));
+                (k.to_string(), name.to_string())
+            })
             .collect(),
         _ => HashMap::new(),
     })

@@ -206,18 +206,14 @@ pub async fn set_preferences(
     let mut parsed = Vec::new();
     for (name, enabled) in changes {
         match Notice::parse(&name) {
-            None => issues.push(crate::domain::enterprise::issue(
+            None => issues.push(crate::domain::enterprise::issue_with(
                 "notices",
-                format!("没有“{name}”这种通知。"),
-                format!("There is no `{name}` notice."),
+                "field.no_such_notice",
+                [("name", name.to_string())],
             )),
-            Some(n) if !enabled && !n.may_opt_out(staff) => {
-                issues.push(crate::domain::enterprise::issue(
-                    "notices",
-                    "工作人员不能关闭超期通知。",
-                    "Staff cannot turn off overdue notices.",
-                ))
-            }
+            Some(n) if !enabled && !n.may_opt_out(staff) => issues.push(
+                crate::domain::enterprise::issue("notices", "field.staff_keep_overdue_notices"),
+            ),
             Some(n) => parsed.push((n, enabled)),
         }
     }

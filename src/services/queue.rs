@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::domain::access::Caller;
-use crate::domain::enterprise::{issue, FieldIssue};
+use crate::domain::enterprise::{issue, issue_with, FieldIssue};
 use crate::domain::region::RegionCode;
 use crate::storage::tickets::{Ticket, TicketFilter};
 
@@ -19,8 +19,8 @@ pub enum QueueInputError {
     BadCursor,
 }
 
-fn field(name: &'static str, zh: &str, en: &str) -> QueueInputError {
-    QueueInputError::Fields(vec![issue(name, zh, en)])
+fn field(name: &'static str, key: &'static str) -> QueueInputError {
+    QueueInputError::Fields(vec![issue(name, key)])
 }
 
 /// The queue's filters as a client gives them.
@@ -85,7 +85,13 @@ pub fn region_prefix(raw: Option<&str>) -> Result<Option<String>, QueueInputErro
     raw.map(|r| {
         RegionCode::parse(r)
             .map(|c| c.subtree_prefix().to_string())
-            .map_err(|e| field("region", &format!("区划代码有误：{e}"), &e.to_string()))
+            .map_err(|e| {
+                QueueInputError::Fields(vec![issue_with(
+                    "region",
+                    "field.region_code_invalid",
+                    [("why", e.to_string())],
+                )])
+            })
     })
     .transpose()
 }
@@ -96,23 +102,13 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
     let by_deadline = match q.sort.as_deref() {
         None | Some("filed") => false,
         Some("deadline") => true,
-        Some(_) => {
-            return Err(field(
-                "sort",
-                "排序应为 filed 或 deadline。",
-                "Sort by filed or deadline.",
-            ))
-        }
+        Some(_) => return Err(field("sort", "field.queue_sort")),
     };
     if q.q
         .as_deref()
         .is_some_and(crate::domain::ticket::has_control_characters)
     {
-        return Err(field(
-            "q",
-            "搜索词不能含控制字符。",
-            "A search has no control characters.",
-        ));
+        return Err(field("q", "field.search_control_characters"));
     }
     let day =
         |name: &'static str, v: &Option<String>| -> Result<Option<NaiveDate>, QueueInputError> {
@@ -120,13 +116,8 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
                 .map(|d| {
-                    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                        field(
-                            name,
-                            "日期格式应为 YYYY-MM-DD，例如 2022-04-28。",
-                            "A date is YYYY-MM-DD, e.g. 2022-04-28.",
-                        )
-                    })
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| field(name, "field.queue_date_format"))
                 })
                 .transpose()
         };
@@ -136,11 +127,7 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
     );
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(field(
-                "filed_to",
-                "结束日期不能早于开始日期。",
-                "The end date is before the start date.",
-            ));
+            return Err(field("filed_to", "field.filed_to_before_from"));
         }
     }
     let midnight = |d: NaiveDate| super::metrics::beijing_midnight(d).naive_utc();

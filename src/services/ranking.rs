@@ -97,18 +97,10 @@ pub fn parse_ranking(
             // Every bad field at once.
             let mut errors = q.err().unwrap_or_default();
             if level.is_none() {
-                errors.push(issue(
-                    "level",
-                    "级别应为 province、city 或 county。",
-                    "The level is province, city or county.",
-                ));
+                errors.push(issue("level", "field.ranking_level"));
             }
             if basis.is_none() {
-                errors.push(issue(
-                    "basis",
-                    "排名口径应为 region（地区排名）或 department（部门排名）。",
-                    "The basis is region or department.",
-                ));
+                errors.push(issue("basis", "field.ranking_basis"));
             }
             Err(errors)
         }

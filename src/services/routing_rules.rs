@@ -79,49 +79,29 @@ fn fields(v: RoutingRuleView, now: NaiveDateTime) -> Result<RoutingRuleFields, V
     let mut issues = Vec::new();
     let name = v.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
-        issues.push(issue(
-            "name",
-            "规则名称为 1 到 200 个字符。",
-            "A name has 1 to 200 characters.",
-        ));
+        issues.push(issue("name", "field.rule_name_length"));
     }
     if v.urgency
         .as_deref()
         .is_some_and(|u| Urgency::parse(u).is_none())
     {
-        issues.push(issue(
-            "urgency",
-            "紧急程度应为 normal、urgent 或 critical。",
-            "The urgency is normal, urgent or critical.",
-        ));
+        issues.push(issue("urgency", "field.rule_urgency"));
     }
     if v.listed
         .as_deref()
         .is_some_and(|l| !matches!(l, "any" | "national" | "provincial"))
     {
-        issues.push(issue(
-            "listed",
-            "应为 any、national 或 provincial。",
-            "It is any, national or provincial.",
-        ));
+        issues.push(issue("listed", "field.rule_listed"));
     }
     if v.reach
         .as_deref()
         .is_some_and(|r| !matches!(r, "outside_city" | "outside_province"))
     {
-        issues.push(issue(
-            "reach",
-            "应为 outside_city 或 outside_province。",
-            "It is outside_city or outside_province.",
-        ));
+        issues.push(issue("reach", "field.rule_reach"));
     }
     let target_level = TargetLevel::parse(&v.target_level);
     if target_level.is_none() {
-        issues.push(issue(
-            "target_level",
-            "应为 county、city、province 或 ministry。",
-            "It is county, city, province or ministry.",
-        ));
+        issues.push(issue("target_level", "field.rule_target_level"));
     }
     if let (true, Some(target_level)) = (issues.is_empty(), target_level) {
         Ok(RoutingRuleFields {
@@ -167,8 +147,7 @@ pub async fn save(
             if !policy_exists(conn, &f)? {
                 return Ok(Err(RuleError::Fields(vec![issue(
                     "sla_policy",
-                    "没有这个时限策略，请先在时限策略中创建。",
-                    "There is no such SLA policy; create it first.",
+                    "field.no_such_sla_policy",
                 )])));
             }
             if let Some(category) = &f.category {
@@ -176,8 +155,7 @@ pub async fn save(
                 if known.get(category).is_none() {
                     return Ok(Err(RuleError::Fields(vec![issue(
                         "category",
-                        "没有这个诉求类别。",
-                        "There is no such category.",
+                        "field.no_such_category",
                     )])));
                 }
             }
@@ -185,8 +163,7 @@ pub async fn save(
                 if crate::storage::chains::Chain::find(conn, chain)?.is_none() {
                     return Ok(Err(RuleError::Fields(vec![issue(
                         "chain_code",
-                        "没有这个产业链。",
-                        "There is no such industry chain.",
+                        "field.no_such_chain_code",
                     )])));
                 }
             }

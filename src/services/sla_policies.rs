@@ -66,11 +66,7 @@ pub async fn save(
     let mut bad = Vec::new();
     let mut unit = |field: &'static str, u: &str| {
         Unit::parse(u).unwrap_or_else(|| {
-            bad.push(issue(
-                field,
-                "单位应为 clock_minutes、working_minutes 或 working_days。",
-                "The unit is clock_minutes, working_minutes or working_days.",
-            ));
+            bad.push(issue(field, "field.sla_unit"));
             Unit::WorkingDays
         })
     };

@@ -69,13 +69,7 @@ pub struct ActionBody {
 }
 
 fn required<T>(field: &'static str, v: Option<T>) -> Result<T, ActionInputError> {
-    v.ok_or_else(|| {
-        ActionInputError::Fields(vec![issue(
-            field,
-            "此项为必填。",
-            "This field is required.",
-        )])
-    })
+    v.ok_or_else(|| ActionInputError::Fields(vec![issue(field, "field.required")]))
 }
 
 async fn department_ref(db: &Database, id: i64) -> Result<DepartmentRef, ActionInputError> {
@@ -85,11 +79,7 @@ async fn department_ref(db: &Database, id: i64) -> Result<DepartmentRef, ActionI
         path: d.path,
     })
     .ok_or_else(|| {
-        ActionInputError::Fields(vec![issue(
-            "department_id",
-            "没有这个部门。",
-            "There is no such department.",
-        )])
+        ActionInputError::Fields(vec![issue("department_id", "field.no_such_department")])
     })
 }
 

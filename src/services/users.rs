@@ -12,21 +12,9 @@ use crate::storage::enterprises::Enterprise;
 use crate::storage::users::{NewUser, User};
 use crate::storage::{write_transaction, Database, StorageError};
 
-/// One field's problem, in both languages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: &'static str,
-    pub zh: String,
-    pub en: String,
-}
-
-fn problem(field: &'static str, zh: impl Into<String>, en: impl Into<String>) -> FieldProblem {
-    FieldProblem {
-        field,
-        zh: zh.into(),
-        en: en.into(),
-    }
-}
+/// One field's problem (the domain's `FieldIssue`).
+pub use crate::domain::enterprise::FieldIssue as FieldProblem;
+use crate::domain::enterprise::{email_issue, issue as problem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -73,21 +61,13 @@ pub async fn create_account(
     let email = match Email::parse(&input.email) {
         Ok(e) => Some(e),
         Err(e) => {
-            problems.push(problem(
-                "email",
-                "请填写有效的电子邮箱，例如 name@example.cn。",
-                e.to_string(),
-            ));
+            problems.push(email_issue("email", &e));
             None
         }
     };
     let name = input.display_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        problems.push(problem(
-            "display_name",
-            "姓名为 1 到 100 个字符。",
-            "A name has 1 to 100 characters.",
-        ));
+        problems.push(problem("display_name", "field.person_name_length"));
     }
     let phone = input
         .phone
@@ -95,54 +75,39 @@ pub async fn create_account(
         .map(str::trim)
         .filter(|p| !p.is_empty());
     if phone.is_some_and(|p| !valid_phone(p)) {
-        problems.push(problem(
-            "phone",
-            "电话号码格式不正确。",
-            "The phone number is not valid.",
-        ));
+        problems.push(problem("phone", "field.phone_invalid"));
     }
     let locale = input.locale.as_deref().unwrap_or("zh");
     if !matches!(locale, "zh" | "en") {
-        problems.push(problem(
-            "locale",
-            "语言只能是 zh 或 en。",
-            "The locale is `zh` or `en`.",
-        ));
+        problems.push(problem("locale", "field.locale"));
     }
     let role = Role::parse(&input.role);
     match role {
-        None => problems.push(problem(
-            "role",
-            "角色应为 enterprise、officer、lead、supervisor 或 admin。",
-            "The role is one of enterprise, officer, lead, supervisor, admin.",
-        )),
-        Some(r) if r.is_staff() && input.department_id.is_none() => problems.push(problem(
-            "department_id",
-            "工作人员须属于一个部门。",
-            "Staff belong to a department.",
-        )),
-        Some(r) if !r.is_staff() && input.department_id.is_some() => problems.push(problem(
-            "department_id",
-            "只有工作人员属于部门。",
-            "Only staff belong to a department.",
-        )),
+        None => problems.push(problem("role", "field.role")),
+        Some(r) if r.is_staff() && input.department_id.is_none() => {
+            problems.push(problem("department_id", "field.staff_need_department"))
+        }
+        Some(r) if !r.is_staff() && input.department_id.is_some() => {
+            problems.push(problem("department_id", "field.only_staff_have_department"))
+        }
         Some(Role::Enterprise) if input.enterprise_id.is_none() => problems.push(problem(
             "enterprise_id",
-            "企业用户须属于一个企业。",
-            "An enterprise user belongs to an enterprise.",
+            "field.enterprise_user_needs_enterprise",
         )),
         Some(r) if r != Role::Enterprise && input.enterprise_id.is_some() => {
             problems.push(problem(
                 "enterprise_id",
-                "只有企业用户属于企业。",
-                "Only enterprise users belong to an enterprise.",
+                "field.only_enterprise_users_have_enterprise",
             ))
         }
         _ => {}
     }
     if let Some(e) = &email {
         for rule in check_password(&input.password, e) {
-            problems.push(problem("password", rule.message_zh(), rule.message_en()));
+            problems.push(FieldProblem {
+                field: "password",
+                what: rule.phrase(),
+            });
         }
     }
     // References must exist.
@@ -162,18 +127,10 @@ pub async fn create_account(
         })
         .await?;
     if !dept_ok {
-        problems.push(problem(
-            "department_id",
-            "没有这个部门。",
-            "There is no such department.",
-        ));
+        problems.push(problem("department_id", "field.no_such_department"));
     }
     if !ent_ok {
-        problems.push(problem(
-            "enterprise_id",
-            "没有这个企业。",
-            "There is no such enterprise.",
-        ));
+        problems.push(problem("enterprise_id", "field.no_such_enterprise"));
     }
     let (Some(email), Some(role), true) = (email, role, problems.is_empty()) else {
         return Err(AccountError::Invalid(problems));
@@ -248,8 +205,7 @@ pub async fn set_active(
         // one administrator, leave no one to undo it.
         return Err(AccountError::Invalid(vec![problem(
             "id",
-            "不能停用自己的账号。",
-            "You cannot deactivate your own account.",
+            "field.cannot_deactivate_own_account",
         )]));
     }
     let found = db
@@ -294,7 +250,10 @@ pub async fn reset_password(
             AuthError::PasswordRejected(rules) => AccountError::Invalid(
                 rules
                     .into_iter()
-                    .map(|r| problem("password", r.message_zh(), r.message_en()))
+                    .map(|r| FieldProblem {
+                        field: "password",
+                        what: r.phrase(),
+                    })
                     .collect(),
             ),
             other => other.into(),

@@ -14,46 +14,19 @@ fn text(field: &'static str, value: &str) -> Result<(), Refusal> {
 
 pub(super) fn not_permitted(action: TicketAction) -> Refusal {
     use TicketAction::*;
-    let (zh, en) = match action {
+    let key = match action {
         SignFor | Transfer | Escalate | Return | RequestInfo | RequestExtension | Resolve
-        | Reject | AddCohandler | ReleaseCohandler => (
-            "只有承办部门的经办人可以执行此操作。",
-            "Only an officer of the handling department may do this.",
-        ),
-        Assign => (
-            "只有承办部门的负责人可以指派。",
-            "Only a lead of the handling department may assign.",
-        ),
-        TakeOver => (
-            "只有上级部门或产业链平台的负责人可以提级办理。",
-            "Only a lead of a department above, or of the chain platform, may take over.",
-        ),
-        DecideExtension => (
-            "只有上一级部门的负责人可以审批延期。",
-            "Only a lead of the parent department may decide an extension.",
-        ),
-        PostOpinion => (
-            "只有协办部门可以提交协办意见。",
-            "Only a co-handling department may post an opinion.",
-        ),
-        Urge => (
-            "只有督查、产业链平台或上级负责人可以督办。",
-            "Only a supervisor, the chain platform or a lead above may urge.",
-        ),
-        ProvideInfo | Rate | Withdraw => (
-            "只有提交诉求的企业可以执行此操作。",
-            "Only the filing enterprise may do this.",
-        ),
-        Reopen => (
-            "只有企业（不满意时）或督查可以重办。",
-            "Only the enterprise (when dissatisfied) or a supervisor may reopen.",
-        ),
-        Comment | CommentInternal => (
-            "您不能在此工单留言。",
-            "You may not comment on this ticket.",
-        ),
+        | Reject | AddCohandler | ReleaseCohandler => "refusal.only_officer",
+        Assign => "refusal.only_lead_assigns",
+        TakeOver => "refusal.only_lead_above_takes_over",
+        DecideExtension => "refusal.only_parent_lead_extends",
+        PostOpinion => "refusal.only_cohandler_opines",
+        Urge => "refusal.only_supervisor_urges",
+        ProvideInfo | Rate | Withdraw => "refusal.only_filing_enterprise",
+        Reopen => "refusal.only_reopener",
+        Comment | CommentInternal => "refusal.no_comment",
     };
-    Refusal::NotPermitted { zh, en }
+    Refusal::NotPermitted { key }
 }
 
 /// Whether a department may send the ticket to `target` directly: inside
@@ -104,15 +77,11 @@ pub fn decide(
             if state.handling.parent_id() == Some(target.id) {
                 return Err(Refusal::Rule {
                     code: "transfer-to-parent",
-                    zh: "这是本部门的上级部门：向上级提交请使用“上报”，不是转办。",
-                    en: "That is this department's parent: going up is escalate, not transfer.",
                 });
             }
             if !may_transfer_to(&state.handling, target) {
                 return Err(Refusal::Rule {
                     code: "transfer-too-far",
-                    zh: "只能转办给同级相邻部门或下级部门；更远的请上报。",
-                    en: "Transfer goes to a sibling or a department below; further away, escalate.",
                 });
             }
             send_on(&mut next, target.clone());
@@ -122,8 +91,6 @@ pub fn decide(
             let Some(parent) = parent_of(&state.handling) else {
                 return Err(Refusal::Rule {
                     code: "nowhere-to-escalate",
-                    zh: "工业和信息化部已是最高一级，无法上报。",
-                    en: "The ministry is the top; there is nowhere to escalate.",
                 });
             };
             send_on(&mut next, parent);
@@ -148,8 +115,6 @@ pub fn decide(
             let Some(back) = back else {
                 return Err(Refusal::Rule {
                     code: "nowhere-to-return",
-                    zh: "没有可以退回的部门。",
-                    en: "There is no department to return the ticket to.",
                 });
             };
             send_on(&mut next, back);
@@ -164,8 +129,6 @@ pub fn decide(
             {
                 return Err(Refusal::Rule {
                     code: "already-handling",
-                    zh: "该部门已是承办或协办部门。",
-                    en: "That department already handles or co-handles the ticket.",
                 });
             }
             next.cohandlers.push(Cohandler {
@@ -193,8 +156,6 @@ pub fn decide(
             else {
                 return Err(Refusal::Rule {
                     code: "not-cohandling",
-                    zh: "该部门不是协办部门。",
-                    en: "That department does not co-handle the ticket.",
                 });
             };
             c.released = true;
@@ -215,22 +176,16 @@ pub fn decide(
             if !(1..=30).contains(working_days) {
                 return Err(Refusal::Rule {
                     code: "extension-out-of-range",
-                    zh: "延期为 1 到 30 个工作日。",
-                    en: "An extension is 1 to 30 working days.",
                 });
             }
             if state.extension_pending {
                 return Err(Refusal::Rule {
                     code: "extension-pending",
-                    zh: "已有待审批的延期申请。",
-                    en: "An extension request is already pending.",
                 });
             }
             if state.resolve_due.is_some_and(|due| now >= due) {
                 return Err(Refusal::Rule {
                     code: "extension-too-late",
-                    zh: "办结期限已过，不能再申请延期。",
-                    en: "The resolve deadline has passed; an extension can no longer be requested.",
                 });
             }
             next.extension_pending = true;
@@ -239,8 +194,6 @@ pub fn decide(
             if !state.extension_pending {
                 return Err(Refusal::Rule {
                     code: "no-extension-pending",
-                    zh: "没有待审批的延期申请。",
-                    en: "There is no pending extension request.",
                 });
             }
             next.extension_pending = false;
@@ -251,8 +204,6 @@ pub fn decide(
             if state.cohandlers.iter().any(|c| !c.settled()) {
                 return Err(Refusal::Rule {
                     code: "opinion-missing",
-                    zh: "还有协办部门未提交意见。",
-                    en: "A co-handling department has not posted its opinion yet.",
                 });
             }
             next.status = Status::Resolved;
@@ -275,8 +226,6 @@ pub fn decide(
                 if !may_rate_late(state, now) {
                     return Err(Refusal::Rule {
                         code: "rating-too-late",
-                        zh: "工单自动关闭已超过 30 天，不能再评价。",
-                        en: "The ticket closed automatically more than 30 days ago; it can no longer be rated.",
                     });
                 }
             }
@@ -290,15 +239,11 @@ pub fn decide(
             if !within_reopen_window(state, now) {
                 return Err(Refusal::Rule {
                     code: "reopen-too-late",
-                    zh: "关闭超过 30 天的工单不能重办。",
-                    en: "A ticket closed more than 30 days ago cannot be reopened.",
                 });
             }
             if caller.role == Role::Enterprise && !enterprise_may_reopen(state) {
                 return Err(Refusal::Rule {
                     code: "reopen-needs-dissatisfaction",
-                    zh: "只有评价为不满意或未解决的工单可以由企业重办。",
-                    en: "The enterprise may reopen a closed ticket only when it said it was dissatisfied or not solved.",
                 });
             }
             next.status = Status::Handling;

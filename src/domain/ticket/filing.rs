@@ -3,7 +3,7 @@
 //! category is on the list, and everything about the enterprise, is the
 //! service's to check (it needs the database).
 
-use crate::domain::enterprise::{is_county, issue, FieldIssue};
+use crate::domain::enterprise::{is_county, issue, issue_with, FieldIssue};
 use crate::domain::region::RegionCode;
 use crate::domain::routing::Urgency;
 
@@ -35,10 +35,10 @@ pub const MAX_REGIONS_INVOLVED: usize = 20;
 fn text(field: &'static str, value: &str, max: usize, issues: &mut Vec<FieldIssue>) -> String {
     let v = value.trim().to_string();
     if v.is_empty() || v.chars().count() > max || super::has_control_characters(&v) {
-        issues.push(issue(
+        issues.push(issue_with(
             field,
-            format!("请填写，最多 {max} 个字符，不含控制字符。"),
-            format!("Required, at most {max} characters, no control characters."),
+            "field.text_required",
+            [("max", max.to_string())],
         ));
     }
     v
@@ -48,15 +48,11 @@ pub fn parse_filing(input: &FilingInput) -> Result<ParsedFiling, Vec<FieldIssue>
     let mut issues = Vec::new();
     let category = input.category.trim().to_string();
     if category.is_empty() {
-        issues.push(issue("category", "请选择诉求类别。", "Choose a category."));
+        issues.push(issue("category", "field.choose_category"));
     }
     let urgency = Urgency::parse(input.urgency.trim());
     if urgency.is_none() {
-        issues.push(issue(
-            "urgency",
-            "紧急程度应为一般、紧急或特急。",
-            "The urgency is normal, urgent or critical.",
-        ));
+        issues.push(issue("urgency", "field.urgency"));
     }
     let title = text("title", input.title, 200, &mut issues);
     let description = text("description", input.description, 5000, &mut issues);
@@ -65,30 +61,22 @@ pub fn parse_filing(input: &FilingInput) -> Result<ParsedFiling, Vec<FieldIssue>
         Some(p) => match RegionCode::parse(p).ok().filter(is_county) {
             Some(c) => Some(c),
             None => {
-                issues.push(issue(
-                    "place",
-                    "发生地应为县级区划代码。",
-                    "The place is a county-level region code.",
-                ));
+                issues.push(issue("place", "field.place_not_county"));
                 None
             }
         },
     };
     let mut involved = Vec::new();
     if input.regions_involved.len() > MAX_REGIONS_INVOLVED {
-        issues.push(issue(
-            "regions_involved",
-            "最多 20 个相关地区。",
-            "At most 20 regions involved.",
-        ));
+        issues.push(issue("regions_involved", "field.too_many_regions"));
     }
     for r in input.regions_involved {
         match RegionCode::parse(r) {
             Ok(c) => involved.push(c),
-            Err(_) => issues.push(issue(
+            Err(_) => issues.push(issue_with(
                 "regions_involved",
-                format!("“{r}”不是区划代码。"),
-                format!("`{r}` is not a region code."),
+                "field.not_region_code",
+                [("code", r.to_string())],
             )),
         }
     }

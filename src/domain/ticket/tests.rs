@@ -207,9 +207,10 @@ fn refusals_say_why() {
         ),
         Err(Refusal::MissingText { field: "reason" })
     );
-    assert!(not_permitted(TicketAction::SignFor)
-        .message_zh()
-        .contains("承办部门"));
+    assert_eq!(
+        not_permitted(TicketAction::SignFor).phrase().key,
+        "refusal.only_officer"
+    );
     // Another enterprise may not even see it.
     assert!(step(
         &enterprise(8),

@@ -310,7 +310,7 @@ async fn register(
     }
     registration.locale = Some(if c.en { "en" } else { "zh" }.into());
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
-    if public_limit(&state, &client, "", "").is_err() {
+    if public_limit(&state, &client, "problem.too_many_requests").is_err() {
         let errors = FormErrors::general(say(lang, "account.too_many_requests_try_again"));
         let p = register_page(c, &registration, errors);
         return Ok(page(StatusCode::TOO_MANY_REQUESTS, p.render()));
@@ -346,7 +346,6 @@ fn self_service_errors(
     e: &SelfServiceError,
     lang: crate::http::lang::Lang,
 ) -> (StatusCode, FormErrors) {
-    let en = lang == crate::http::lang::Lang::En;
     match e {
         SelfServiceError::PasswordRejected(rules) => {
             let mut errors = FormErrors::default();
@@ -354,7 +353,7 @@ fn self_service_errors(
                 "password".into(),
                 rules
                     .iter()
-                    .map(|r| if en { r.message_en() } else { r.message_zh() })
+                    .map(|r| crate::words::phrase(lang, &r.phrase()))
                     .collect::<Vec<_>>()
                     .join(" "),
             );
@@ -371,10 +370,9 @@ fn self_service_errors(
         SelfServiceError::Invalid(issues) => {
             let mut errors = FormErrors::default();
             for i in issues {
-                errors.fields.insert(
-                    i.field.to_string(),
-                    if en { i.en.clone() } else { i.zh.clone() },
-                );
+                errors
+                    .fields
+                    .insert(i.field.to_string(), crate::words::phrase(lang, &i.what));
             }
             (StatusCode::UNPROCESSABLE_ENTITY, errors)
         }
@@ -593,7 +591,7 @@ async fn forgot(
     let c = Chrome::public(&req);
     let lang = c.lang();
     let client = client_address(&req, state.settings.server.trust_proxy_headers);
-    if public_limit(&state, &client, "", "").is_err() {
+    if public_limit(&state, &client, "problem.too_many_requests").is_err() {
         let errors = FormErrors::general(say(lang, "account.too_many_requests_try_again"));
         return Ok(page(
             StatusCode::TOO_MANY_REQUESTS,

@@ -71,7 +71,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
 
 pub fn role_label(role: Role, en: bool) -> &'static str {
     let lang = if en { Lang::En } else { Lang::Zh };
-    super::words::text(lang, &format!("role.{}", role.as_str()))
+    crate::words::text(lang, &format!("role.{}", role.as_str()))
 }
 
 /// A role's first page.
@@ -151,12 +151,12 @@ impl Chrome {
 
     /// The catalogue's text of a key, in the page's language.
     pub fn t(&self, key: &str) -> &'static str {
-        super::words::text(self.lang(), key)
+        crate::words::text(self.lang(), key)
     }
 
     /// The catalogue's text of a key with its one placeholder filled in.
     pub fn with(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
-        super::words::fill(self.lang(), key, &[(name, &value)])
+        crate::words::fill(self.lang(), key, &[(name, &value)])
     }
 }
 

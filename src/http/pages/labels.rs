@@ -5,10 +5,10 @@
 //! and chains are data ([`crate::domain::catalogue`]), named from the
 //! database.
 
-use super::words::{fill, lookup};
 use crate::domain::ticket::Status;
+use crate::words::{fill, lookup};
 
-use super::words::lang_of as lang;
+use crate::words::lang_of as lang;
 
 /// The catalogue's word for a code of a kind (`status`, `pending_sign`).
 pub fn word(area: &str, code: &str, en: bool) -> String {
@@ -124,7 +124,7 @@ pub fn remaining(minutes: i64, en: bool) -> String {
 /// A kind of e-mail, as a person calls it.
 pub fn mail_kind(kind: &str, en: bool) -> String {
     lookup(lang(en), &format!("mail_kind.{kind}"))
-        .unwrap_or_else(|| super::words::text(lang(en), "mail_kind.other"))
+        .unwrap_or_else(|| crate::words::text(lang(en), "mail_kind.other"))
         .to_string()
 }
 
@@ -136,7 +136,7 @@ pub fn locale_name(locale: &str, en: bool) -> String {
 /// A kind of department, as a person calls it.
 pub fn department_kind(kind: &str, en: bool) -> String {
     lookup(lang(en), &format!("department_kind.{kind}"))
-        .unwrap_or_else(|| super::words::text(lang(en), "department_kind.other"))
+        .unwrap_or_else(|| crate::words::text(lang(en), "department_kind.other"))
         .to_string()
 }
 
@@ -158,7 +158,7 @@ pub fn target_level(code: &str, en: bool) -> String {
 /// An outbox message's state, as a person calls it.
 pub fn outbox_status(status: &str, en: bool) -> String {
     lookup(lang(en), &format!("outbox_status.{status}"))
-        .unwrap_or_else(|| super::words::text(lang(en), "outbox_status.other"))
+        .unwrap_or_else(|| crate::words::text(lang(en), "outbox_status.other"))
         .to_string()
 }
 

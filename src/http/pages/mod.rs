@@ -14,7 +14,6 @@ mod svg;
 mod ticket;
 mod ticket_names;
 mod trust;
-mod words;
 mod workbench;
 
 use actix_web::body::BoxBody;
@@ -22,9 +21,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::words;
+pub use crate::words::{fill, lang_of, say};
 pub use chrome::{Chrome, FormErrors};
+#[cfg(test)]
+pub(crate) use labels::CODE_AREAS;
 use session::page_lang;
-pub use words::{fill, lang_of, say};
 
 use super::lang::Lang;
 use super::problem::ApiError;

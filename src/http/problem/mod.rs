@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::lang::Lang;
 use crate::storage::StorageError;
+use crate::words::{phrase, text};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -77,38 +78,26 @@ impl ProblemKind {
         format!("urn:yizhan:problem:{}", self.slug())
     }
 
+    /// The kind's title, from the catalogue (`problem_title.*`).
     pub fn title(self, lang: Lang) -> &'static str {
         use ProblemKind::*;
-        match (self, lang) {
-            (BadRequest, Lang::Zh) => "请求格式有误",
-            (BadRequest, Lang::En) => "Malformed request",
-            (Validation, Lang::Zh) => "提交的内容未通过校验",
-            (Validation, Lang::En) => "The submitted data is invalid",
-            (Unauthorized, Lang::Zh) => "需要登录",
-            (Unauthorized, Lang::En) => "Authentication required",
-            (Forbidden, Lang::Zh) => "无权执行此操作",
-            (Forbidden, Lang::En) => "Not permitted",
-            (NotFound, Lang::Zh) => "未找到",
-            (NotFound, Lang::En) => "Not found",
-            (MethodNotAllowed, Lang::Zh) => "不支持该请求方法",
-            (MethodNotAllowed, Lang::En) => "Method not allowed",
-            (NotAcceptable, Lang::Zh) => "无法提供所要求的格式",
-            (NotAcceptable, Lang::En) => "Not acceptable",
-            (Conflict, Lang::Zh) => "与当前状态冲突",
-            (Conflict, Lang::En) => "Conflict with the current state",
-            (PreconditionFailed, Lang::Zh) => "内容已被他人更新",
-            (PreconditionFailed, Lang::En) => "Precondition failed",
-            (PayloadTooLarge, Lang::Zh) => "请求体过大",
-            (PayloadTooLarge, Lang::En) => "Request body too large",
-            (UnsupportedMediaType, Lang::Zh) => "不支持的内容类型",
-            (UnsupportedMediaType, Lang::En) => "Unsupported media type",
-            (TooManyRequests, Lang::Zh) => "请求过于频繁",
-            (TooManyRequests, Lang::En) => "Too many requests",
-            (Internal, Lang::Zh) => "服务器内部错误",
-            (Internal, Lang::En) => "Internal server error",
-            (ServiceUnavailable, Lang::Zh) => "服务暂不可用",
-            (ServiceUnavailable, Lang::En) => "Service unavailable",
-        }
+        let key = match self {
+            BadRequest => "problem_title.bad_request",
+            Validation => "problem_title.validation",
+            Unauthorized => "problem_title.unauthorized",
+            Forbidden => "problem_title.forbidden",
+            NotFound => "problem_title.not_found",
+            MethodNotAllowed => "problem_title.method_not_allowed",
+            NotAcceptable => "problem_title.not_acceptable",
+            Conflict => "problem_title.conflict",
+            PreconditionFailed => "problem_title.precondition_failed",
+            PayloadTooLarge => "problem_title.payload_too_large",
+            UnsupportedMediaType => "problem_title.unsupported_media_type",
+            TooManyRequests => "problem_title.too_many_requests",
+            Internal => "problem_title.internal",
+            ServiceUnavailable => "problem_title.service_unavailable",
+        };
+        text(lang, key)
     }
 
     /// The kind for a bare error status produced outside our handlers.
@@ -167,28 +156,9 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// A message in both languages the service speaks.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Message {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Message {
-        Message {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
-    }
-}
+/// A message for the caller: a key of the word catalogues with its
+/// arguments, rendered in the caller's language when the body is written.
+pub use crate::words::Phrase as Message;
 
 /// An error an API handler returns.
 #[derive(Debug, Clone)]
@@ -197,7 +167,8 @@ pub struct ApiError {
     /// A more specific problem type than the kind's (`transfer-to-parent`
     /// rather than `validation`): the slug of `urn:yizhan:problem:<slug>`.
     pub problem_type: Option<&'static str>,
-    pub detail: Option<Message>,
+    /// Boxed: an error travels in every handler's `Result`.
+    pub detail: Option<Box<Message>>,
     pub errors: Vec<(String, Message)>,
     pub retry_after_secs: Option<u64>,
 }
@@ -213,8 +184,25 @@ impl ApiError {
         }
     }
 
-    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-        self.detail = Some(Message::new(zh, en));
+    /// What happened, as a catalogue key (`problem.*`) without placeholders.
+    pub fn with_detail(mut self, key: &'static str) -> ApiError {
+        self.detail = Some(Box::new(Message::new(key)));
+        self
+    }
+
+    /// What happened, as a catalogue key and its placeholders' values.
+    pub fn with_detail_with<const N: usize>(
+        mut self,
+        key: &'static str,
+        args: [(&'static str, String); N],
+    ) -> ApiError {
+        self.detail = Some(Box::new(Message::with(key, args)));
+        self
+    }
+
+    /// What happened, as a phrase built elsewhere (a refusal's).
+    pub fn with_phrase(mut self, phrase: Message) -> ApiError {
+        self.detail = Some(Box::new(phrase));
         self
     }
 
@@ -232,8 +220,15 @@ impl ApiError {
         }
     }
 
-    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemKind::NotFound).with_detail(zh, en)
+    pub fn not_found(key: &'static str) -> ApiError {
+        ApiError::new(ProblemKind::NotFound).with_detail(key)
+    }
+
+    pub fn not_found_with<const N: usize>(
+        key: &'static str,
+        args: [(&'static str, String); N],
+    ) -> ApiError {
+        ApiError::new(ProblemKind::NotFound).with_detail_with(key, args)
     }
 
     /// A validation problem listing every bad field.
@@ -249,7 +244,7 @@ impl ApiError {
             type_: self.type_uri(),
             title: self.kind.title(lang).to_string(),
             status: self.kind.status().as_u16(),
-            detail: self.detail.as_ref().map(|m| m.get(lang).to_string()),
+            detail: self.detail.as_ref().map(|m| phrase(lang, m)),
             instance: None,
             request_id: None,
             errors: self
@@ -257,7 +252,7 @@ impl ApiError {
                 .iter()
                 .map(|(field, m)| FieldError {
                     field: field.clone(),
-                    message: m.get(lang).to_string(),
+                    message: phrase(lang, m),
                 })
                 .collect(),
         }
@@ -268,7 +263,7 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.kind.title(Lang::En))?;
         if let Some(d) = &self.detail {
-            write!(f, ": {}", d.en)?;
+            write!(f, ": {}", phrase(Lang::En, d))?;
         }
         Ok(())
     }
@@ -302,20 +297,15 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
-                ApiError::new(ProblemKind::ServiceUnavailable).with_detail(
-                    "数据库暂时无法访问，请稍后重试。",
-                    "The database is unreachable; please retry shortly.",
-                )
+                ApiError::new(ProblemKind::ServiceUnavailable)
+                    .with_detail("problem.database_unreachable")
             }
             // PostgreSQL refuses NUL in text (SQLSTATE 22021); fields the
             // services do not check for it get a clear answer, not a 500.
             StorageError::Query(diesel::result::Error::DatabaseError(_, info))
                 if info.message().contains("0x00") =>
             {
-                ApiError::new(ProblemKind::Validation).with_detail(
-                    "文本中含有不允许的控制字符（NUL）。",
-                    "The text contains a control character that is not allowed (NUL).",
-                )
+                ApiError::new(ProblemKind::Validation).with_detail("problem.text_contains_nul")
             }
             StorageError::Query(err) => {
                 tracing::error!(error = %err, "database query failed");

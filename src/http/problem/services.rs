@@ -23,7 +23,7 @@ pub fn invalid(issues: Vec<FieldIssue>) -> ApiError {
     ApiError::invalid_fields(
         issues
             .into_iter()
-            .map(|i| (i.field.to_string(), Message::new(i.zh, i.en)))
+            .map(|i| (i.field.to_string(), i.what))
             .collect(),
     )
 }
@@ -31,11 +31,9 @@ pub fn invalid(issues: Vec<FieldIssue>) -> ApiError {
 impl From<DepartmentError> for ApiError {
     fn from(e: DepartmentError) -> Self {
         match e {
-            DepartmentError::NotFound => ApiError::not_found(
-                "没有这个部门，或您无权修改。",
-                "There is no such department for you to change.",
-            )
-            .typed("department-not-found"),
+            DepartmentError::NotFound => {
+                ApiError::not_found("problem.no_department_to_change").typed("department-not-found")
+            }
             DepartmentError::Invalid(issue) => invalid(vec![issue]),
             DepartmentError::Storage(s) => s.into(),
         }
@@ -45,9 +43,9 @@ impl From<DepartmentError> for ApiError {
 impl From<crate::services::imports::ImportError> for ApiError {
     fn from(e: crate::services::imports::ImportError) -> Self {
         match e {
-            crate::services::imports::ImportError::File { zh, en } => {
+            crate::services::imports::ImportError::File(why) => {
                 ApiError::new(ProblemKind::Validation)
-                    .with_detail(zh, en)
+                    .with_phrase(why)
                     .typed("import-file-unreadable")
             }
             crate::services::imports::ImportError::Storage(s) => s.into(),
@@ -61,10 +59,7 @@ impl From<OverrideError> for ApiError {
         match e {
             OverrideError::Broken(t) => ApiError::invalid_fields(vec![(
                 t.part.to_string(),
-                Message::new(
-                    format!("模板无法使用：{}", t.reason),
-                    format!("The template cannot be used: {}", t.reason),
-                ),
+                Message::with("problem.template_broken", [("why", t.reason.to_string())]),
             )])
             .typed("template-broken"),
             OverrideError::Storage(s) => s.into(),
@@ -77,27 +72,22 @@ impl From<ResendError> for ApiError {
     fn from(e: ResendError) -> Self {
         match e {
             ResendError::NotFound => {
-                ApiError::not_found("没有这条消息。", "There is no such message.")
-                    .typed("message-not-found")
+                ApiError::not_found("problem.no_such_message").typed("message-not-found")
             }
-            ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict).with_detail(
-                format!(
-                    "只有发送失败的消息可以重发，这条消息{}。",
+            ResendError::NotDead(status) => ApiError::new(ProblemKind::Conflict)
+                .with_phrase(Message::new("problem.message_not_dead").word(
+                    "state",
                     match status.as_str() {
-                        "pending" => "正等待发送",
-                        "sending" => "正在发送",
-                        "sent" => "已经发出",
-                        _ => "不在失败之列",
-                    }
-                ),
-                format!("Only dead messages can be sent again; this one is {status}."),
-            )
-            .typed("message-not-dead"),
-            ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict).with_detail(
-                "激活和重置密码邮件中的链接只能发送一次，请让用户重新申请。",
-                "Activation and password-reset links are not sent again; ask the person to request a new one.",
-            )
-            .typed("one-time-link"),
+                        "pending" => "outbox_state.pending",
+                        "sending" => "outbox_state.sending",
+                        "sent" => "outbox_state.sent",
+                        _ => "outbox_state.other",
+                    },
+                ))
+                .typed("message-not-dead"),
+            ResendError::OneTimeLink => ApiError::new(ProblemKind::Conflict)
+                .with_detail("problem.one_time_link")
+                .typed("one-time-link"),
             ResendError::Storage(s) => s.into(),
         }
     }
@@ -106,14 +96,13 @@ impl From<ResendError> for ApiError {
 impl From<UnknownTarget> for ApiError {
     fn from(e: UnknownTarget) -> Self {
         match e {
-            UnknownTarget::Kind(kind) => ApiError::not_found(
-                format!("没有“{kind}”这种消息。"),
-                format!("There is no `{kind}` message."),
+            UnknownTarget::Kind(kind) => ApiError::not_found_with(
+                "problem.no_such_message_kind",
+                [("kind", kind.to_string())],
             )
             .typed("unknown-message-kind"),
             UnknownTarget::Locale => {
-                ApiError::not_found("语言应为 zh 或 en。", "The language is `zh` or `en`.")
-                    .typed("unknown-locale")
+                ApiError::not_found("problem.no_such_language").typed("unknown-locale")
             }
         }
     }
@@ -125,20 +114,15 @@ impl From<CalendarError> for ApiError {
             CalendarError::Invalid(lines) => ApiError::invalid_fields(
                 lines
                     .into_iter()
-                    .map(|LineProblem { line, zh, en }| {
-                        (format!("line {line}"), Message::new(zh, en))
-                    })
+                    .map(|LineProblem { line, what }| (format!("line {line}"), what))
                     .collect(),
             )
-            .with_detail(
-                "日历有误，未作任何修改。",
-                "The calendar is invalid; nothing was changed.",
-            )
+            .with_detail("problem.calendar_invalid")
             .typed("calendar-invalid"),
             CalendarError::InvalidPolicy(fields) => ApiError::invalid_fields(
                 fields
                     .into_iter()
-                    .map(|(f, zh, en)| (f.to_string(), Message::new(zh, en)))
+                    .map(|i| (i.field.to_string(), i.what))
                     .collect(),
             ),
             CalendarError::Storage(s) => s.into(),
@@ -149,16 +133,12 @@ impl From<CalendarError> for ApiError {
 impl From<MetricsError> for ApiError {
     fn from(e: MetricsError) -> Self {
         match e {
-            MetricsError::NotPermitted => ApiError::not_found(
-                "只有部门的督查人员和负责人可以查看统计。",
-                "Only a department's supervisors and leads read metrics.",
-            )
-            .typed("metrics-not-permitted"),
-            MetricsError::OutsideJurisdiction => ApiError::not_found(
-                "该地区或产业链不在本部门管辖范围内。",
-                "That region or chain is outside the department's jurisdiction.",
-            )
-            .typed("outside-jurisdiction"),
+            MetricsError::NotPermitted => {
+                ApiError::not_found("problem.metrics_not_permitted").typed("metrics-not-permitted")
+            }
+            MetricsError::OutsideJurisdiction => {
+                ApiError::not_found("problem.outside_jurisdiction").typed("outside-jurisdiction")
+            }
             MetricsError::Storage(e) => e.into(),
         }
     }
@@ -169,11 +149,9 @@ impl From<crate::services::queue::QueueInputError> for ApiError {
         use crate::services::queue::QueueInputError;
         match e {
             QueueInputError::Fields(issues) => invalid(issues),
-            QueueInputError::BadCursor => ApiError::new(ProblemKind::BadRequest).with_detail(
-                "翻页游标无效：请使用上一页返回的 next_cursor，并保持排序方式不变。",
-                "The cursor is not valid: pass the next_cursor of the previous page, with the same sort.",
-            )
-            .typed("bad-cursor"),
+            QueueInputError::BadCursor => ApiError::new(ProblemKind::BadRequest)
+                .with_detail("problem.bad_cursor")
+                .typed("bad-cursor"),
         }
     }
 }
@@ -192,8 +170,9 @@ impl From<crate::services::routing_rules::RuleError> for ApiError {
         use crate::services::routing_rules::RuleError;
         match e {
             RuleError::Fields(issues) => invalid(issues),
-            RuleError::NotFound => ApiError::not_found("没有这条规则。", "There is no such rule.")
-                .typed("rule-not-found"),
+            RuleError::NotFound => {
+                ApiError::not_found("problem.no_such_rule").typed("rule-not-found")
+            }
             RuleError::Storage(s) => s.into(),
         }
     }
@@ -203,11 +182,10 @@ impl From<crate::services::ticket_actions::ActionInputError> for ApiError {
     fn from(e: crate::services::ticket_actions::ActionInputError) -> Self {
         use crate::services::ticket_actions::ActionInputError;
         match e {
-            ActionInputError::Unknown(other) => ApiError::not_found(
-                format!("没有“{other}”这个操作。"),
-                format!("There is no action `{other}`."),
-            )
-            .typed("unknown-action"),
+            ActionInputError::Unknown(other) => {
+                ApiError::not_found_with("problem.no_such_action", [("other", other.to_string())])
+                    .typed("unknown-action")
+            }
             ActionInputError::Fields(issues) => invalid(issues),
             ActionInputError::Storage(s) => s.into(),
         }
@@ -218,20 +196,13 @@ impl From<JoinError> for ApiError {
     fn from(e: JoinError) -> Self {
         match e {
             JoinError::NotFound => {
-                ApiError::not_found("没有这个加入申请。", "There is no such request to join.")
-                    .typed("join-request-not-found")
+                ApiError::not_found("problem.no_such_join_request").typed("join-request-not-found")
             }
             JoinError::Decided => ApiError::new(ProblemKind::Conflict)
-                .with_detail(
-                    "这个申请已经处理过了。",
-                    "The request has been decided already.",
-                )
+                .with_detail("problem.join_request_decided")
                 .typed("join-request-decided"),
             JoinError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail(
-                    "申请人的邮箱已有账号，无法再批准。",
-                    "The applicant's address has an account by now.",
-                )
+                .with_detail("problem.applicant_has_account")
                 .typed("email-taken"),
             JoinError::Storage(s) => s.into(),
         }
@@ -243,16 +214,10 @@ impl From<EnterpriseError> for ApiError {
         match e {
             EnterpriseError::Invalid(issues) => invalid(issues),
             EnterpriseError::CodeTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail(
-                    "该统一社会信用代码已登记。",
-                    "An enterprise with this credit code is registered.",
-                )
+                .with_detail("problem.credit_code_taken")
                 .typed("credit-code-taken"),
-            EnterpriseError::NotFound => ApiError::not_found(
-                "没有这个企业或记录。",
-                "There is no such enterprise or entry.",
-            )
-            .typed("enterprise-not-found"),
+            EnterpriseError::NotFound => ApiError::not_found("problem.no_such_enterprise_or_entry")
+                .typed("enterprise-not-found"),
             EnterpriseError::Storage(s) => s.into(),
         }
     }
@@ -262,51 +227,37 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::InvalidCredentials => ApiError::new(ProblemKind::Unauthorized)
-                .with_detail("电子邮箱或密码不正确。", "Wrong e-mail or password.")
+                .with_detail("problem.wrong_credentials")
                 .typed("wrong-credentials"),
             AuthError::Throttled(secs) => {
-                let (zh, en) = if secs < 60 {
-                    (format!("{secs} 秒"), format!("{secs} seconds"))
+                let detail = if secs < 60 {
+                    Message::with("problem.login_throttled_seconds", [("n", secs.to_string())])
                 } else {
                     let m = secs.div_ceil(60);
-                    (format!("{m} 分钟"), format!("{m} minutes"))
+                    Message::with("problem.login_throttled_minutes", [("n", m.to_string())])
                 };
                 let mut err = ApiError::new(ProblemKind::TooManyRequests)
-                    .with_detail(
-                        format!("密码错误次数过多，请 {zh}后再试。"),
-                        format!("Too many wrong passwords from here; try again in {en}."),
-                    )
+                    .with_phrase(detail)
                     .typed("login-throttled");
                 err.retry_after_secs = Some(secs);
                 err
             }
             AuthError::InvalidRefreshToken => ApiError::new(ProblemKind::Unauthorized)
-                .with_detail(
-                    "刷新令牌无效或已过期，请重新登录。",
-                    "The refresh token is not valid or has expired; log in again.",
-                )
+                .with_detail("problem.invalid_refresh_token")
                 .typed("invalid-refresh-token"),
             AuthError::InvalidAccessToken(_) => unauthorized(false),
             AuthError::DemoAccountRefused => ApiError::new(ProblemKind::Forbidden)
-                .with_detail(
-                    "演示账号不能在生产环境中使用。",
-                    "Demo accounts are refused in the production profile.",
-                )
+                .with_detail("problem.demo_account_refused")
                 .typed("demo-account-refused"),
             AuthError::WrongCurrentPassword => ApiError::invalid_fields(vec![(
                 "current_password".into(),
-                Message::new("当前密码不正确。", "The current password is wrong."),
+                Message::new("problem.current_password_wrong"),
             )])
             .typed("wrong-current-password"),
             AuthError::PasswordRejected(rules) => ApiError::invalid_fields(
                 rules
                     .into_iter()
-                    .map(|r| {
-                        (
-                            "new_password".to_string(),
-                            Message::new(r.message_zh(), r.message_en()),
-                        )
-                    })
+                    .map(|r| ("new_password".to_string(), r.phrase()))
                     .collect(),
             )
             .typed("weak-password"),
@@ -322,9 +273,7 @@ impl From<AuthError> for ApiError {
 impl From<CatalogueError> for ApiError {
     fn from(e: CatalogueError) -> Self {
         match e {
-            CatalogueError::Forbidden => {
-                ApiError::not_found("没有这个接口。", "There is no such endpoint.")
-            }
+            CatalogueError::Forbidden => ApiError::not_found("problem.no_endpoint"),
             CatalogueError::Invalid(issues) => invalid(issues),
             CatalogueError::Storage(s) => s.into(),
         }
@@ -337,29 +286,18 @@ impl From<SelfServiceError> for ApiError {
             SelfServiceError::Invalid(issues) => invalid(issues),
             SelfServiceError::InvalidLink => ApiError::invalid_fields(vec![(
                 "token".into(),
-                Message::new(
-                    "链接无效、已使用或已过期，请重新申请。",
-                    "The link is invalid, used or expired; please ask for a new one.",
-                ),
+                Message::new("problem.invalid_link"),
             )])
             .typed("invalid-link"),
             SelfServiceError::PasswordRejected(rules) => ApiError::invalid_fields(
                 rules
                     .into_iter()
-                    .map(|r| {
-                        (
-                            "password".to_string(),
-                            Message::new(r.message_zh(), r.message_en()),
-                        )
-                    })
+                    .map(|r| ("password".to_string(), r.phrase()))
                     .collect(),
             )
             .typed("weak-password"),
             SelfServiceError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail(
-                    "该电子邮箱已有账号，请直接登录或重置密码。",
-                    "This e-mail already has an account; log in or reset the password.",
-                )
+                .with_detail("problem.email_taken_log_in")
                 .typed("email-taken"),
             SelfServiceError::Auth(a) => a.into(),
             SelfServiceError::Storage(s) => s.into(),
@@ -372,56 +310,42 @@ impl From<TicketError> for ApiError {
         match e {
             TicketError::Invalid(issues) => invalid(issues),
             TicketError::NotFound => {
-                ApiError::not_found("没有这个工单。", "There is no such ticket.").typed("ticket-not-found")
+                ApiError::not_found("problem.no_such_ticket").typed("ticket-not-found")
             }
             TicketError::Refused(r) => {
                 let kind = match r {
                     Refusal::NotPermitted { .. } => ProblemKind::Forbidden,
                     Refusal::WrongStatus { .. } => ProblemKind::Conflict,
                     Refusal::MissingText { field } => {
-                        return ApiError::invalid_fields(vec![(field.to_string(), Message::new(r.message_zh(), r.message_en()))])
+                        return ApiError::invalid_fields(vec![(field.to_string(), r.phrase())])
                             .typed(r.code())
                     }
                     Refusal::Rule { .. } => ProblemKind::Validation,
                 };
-                ApiError::new(kind).with_detail(r.message_zh(), r.message_en()).typed(r.code())
+                ApiError::new(kind).with_phrase(r.phrase()).typed(r.code())
             }
-            TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict).with_detail(
-                format!(
-                    "工单已被他人更新（当前为第 {} 版，状态“{}”），请刷新后重试。",
-                    current.version,
-                    current.status.name_zh()
-                ),
-                format!(
-                    "The ticket was changed by someone else (now version {}, {}); reload and retry.",
-                    current.version,
-                    current.status.as_str()
-                ),
-            )
-            .typed("ticket-changed"),
+            TicketError::Conflict(current) => ApiError::new(ProblemKind::Conflict)
+                .with_phrase(
+                    Message::with(
+                        "problem.ticket_changed",
+                        [("version", current.version.to_string())],
+                    )
+                    .word("status", format!("status.{}", current.status.as_str())),
+                )
+                .typed("ticket-changed"),
             TicketError::Stale(current) => ApiError::new(ProblemKind::PreconditionFailed)
-                .with_detail(
-                    format!(
-                        "工单已被他人更新（当前为第 {} 版），您读到的版本已过期，请刷新后重试。",
-                        current.version
-                    ),
-                    format!(
-                        "The ticket was changed by someone else (now v{}); the version you read is stale: reload and retry.",
-                        current.version
-                    ),
+                .with_detail_with(
+                    "problem.ticket_stale",
+                    [("version", current.version.to_string())],
                 )
                 .typed("stale-version"),
-            TicketError::KeyReused => ApiError::new(ProblemKind::Validation).with_detail(
-                "这个幂等键已用于内容不同的另一件诉求，本次没有提交。请换一个新的键再提交。",
-                "This Idempotency-Key was used for a different problem; nothing was filed. Send it again under a new key.",
-            )
-            .typed("idempotency-key-reused"),
+            TicketError::KeyReused => ApiError::new(ProblemKind::Validation)
+                .with_detail("problem.idempotency_key_reused")
+                .typed("idempotency-key-reused"),
             TicketError::Throttled(secs) => {
-                let mut e = ApiError::new(ProblemKind::TooManyRequests).with_detail(
-                    format!("提交过于频繁，请 {secs} 秒后再试。"),
-                    format!("Filing too fast; try again in {secs} s."),
-                )
-                .typed("filing-throttled");
+                let mut e = ApiError::new(ProblemKind::TooManyRequests)
+                    .with_detail_with("problem.filing_throttled", [("secs", secs.to_string())])
+                    .typed("filing-throttled");
                 e.retry_after_secs = Some(secs);
                 e
             }
@@ -436,18 +360,14 @@ impl From<AccountError> for ApiError {
             AccountError::Invalid(problems) => ApiError::invalid_fields(
                 problems
                     .into_iter()
-                    .map(|p| (p.field.to_string(), Message::new(p.zh, p.en)))
+                    .map(|p| (p.field.to_string(), p.what))
                     .collect(),
             ),
             AccountError::EmailTaken => ApiError::new(ProblemKind::Conflict)
-                .with_detail(
-                    "该电子邮箱已有账号。",
-                    "An account with this e-mail already exists.",
-                )
+                .with_detail("problem.email_has_account")
                 .typed("email-taken"),
             AccountError::NotFound => {
-                ApiError::not_found("没有这个用户。", "There is no such user.")
-                    .typed("user-not-found")
+                ApiError::not_found("problem.no_such_user").typed("user-not-found")
             }
             AccountError::Auth(a) => a.into(),
             AccountError::Storage(s) => s.into(),

@@ -13,6 +13,7 @@ use crate::http::lang::Lang;
 use crate::http::problem::{invalid, ApiError, Message};
 use crate::http::AppState;
 use crate::services::metrics::{self, parse, MetricsParams, Report};
+use crate::words::text;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScopeView {
@@ -60,8 +61,8 @@ pub struct MetricsView {
     pub milestones: Vec<Milestone>,
 }
 
-pub fn field(name: &str, zh: &str, en: &str) -> (String, Message) {
-    (name.to_string(), Message::new(zh, en))
+pub fn field(name: &str, key: &'static str) -> (String, Message) {
+    (name.to_string(), Message::new(key))
 }
 
 /// The report a query asks for, with its period's first and last day.
@@ -129,20 +130,15 @@ pub async fn metrics_file(
         &table(&report, lang),
         file,
         lang,
-        ("统计", "Metrics"),
+        text(lang, "export_metrics.sheet"),
         &name,
     )
 }
 
 /// Parses `format=csv|xlsx`.
 pub fn file_format(p: &FormatParam) -> Result<FileFormat, ApiError> {
-    FileFormat::parse(p.format.trim()).ok_or_else(|| {
-        ApiError::invalid_fields(vec![field(
-            "format",
-            "导出格式应为 csv 或 xlsx。",
-            "The format is csv or xlsx.",
-        )])
-    })
+    FileFormat::parse(p.format.trim())
+        .ok_or_else(|| ApiError::invalid_fields(vec![field("format", "problem.export_format")]))
 }
 
 /// A table as a downloaded file, "no data" spelled in the reader's language.
@@ -150,51 +146,39 @@ pub fn send(
     table: &Table,
     file: FileFormat,
     lang: Lang,
-    (sheet_zh, sheet_en): (&str, &str),
+    sheet: &str,
     name: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let no_data = if lang == Lang::En {
-        "no data"
-    } else {
-        "无数据"
-    };
+    let no_data = text(lang, "export_metrics.no_data");
     let body = match file {
         FileFormat::Csv => table.to_csv(no_data),
-        FileFormat::Xlsx => table
-            .to_xlsx(if lang == Lang::En { sheet_en } else { sheet_zh }, no_data)
-            .map_err(|e| {
-                tracing::error!(error = %e, "building an XLSX export");
-                ApiError::new(crate::http::problem::ProblemKind::Internal)
-            })?,
+        FileFormat::Xlsx => table.to_xlsx(sheet, no_data).map_err(|e| {
+            tracing::error!(error = %e, "building an XLSX export");
+            ApiError::new(crate::http::problem::ProblemKind::Internal)
+        })?,
     };
     Ok(attachment(file, name, body))
 }
 
 /// The export's columns: (Chinese, English) headers.
-const COLUMNS: [(&str, &str); 17] = [
-    ("分组", "Key"),
-    ("名称", "Name"),
-    ("受理量", "Received"),
-    ("响应率", "Response rate"),
-    ("按时办结率", "On-time resolution rate"),
-    ("解决率", "Resolution rate"),
-    ("满意率", "Satisfaction rate"),
-    ("最终满意率", "Final satisfaction rate"),
-    ("回退率", "Return rate"),
-    ("重办率", "Reopen rate"),
-    ("重复诉求率", "Repeat rate"),
-    ("办结量", "Resolved"),
-    (
-        "平均签收时长（工作小时）",
-        "Mean time to sign (working hours)",
-    ),
-    (
-        "平均办结时长（工作小时）",
-        "Mean time to resolve (working hours)",
-    ),
-    ("积压", "Open"),
-    ("超期积压", "Overdue open"),
-    ("综合得分", "Score"),
+const COLUMNS: [&str; 17] = [
+    "export_metrics.key",
+    "export_metrics.name",
+    "export_metrics.received",
+    "export_metrics.response_rate",
+    "export_metrics.on_time_resolution_rate",
+    "export_metrics.resolution_rate",
+    "export_metrics.satisfaction_rate",
+    "export_metrics.final_satisfaction_rate",
+    "export_metrics.return_rate",
+    "export_metrics.reopen_rate",
+    "export_metrics.repeat_rate",
+    "export_metrics.resolved",
+    "export_metrics.mean_time_to_sign_working_hours",
+    "export_metrics.mean_time_to_resolve_working_hours",
+    "export_metrics.open",
+    "export_metrics.overdue_open",
+    "export_metrics.score",
 ];
 
 fn table(r: &Report, lang: Lang) -> Table {
@@ -227,12 +211,12 @@ fn table(r: &Report, lang: Lang) -> Table {
         .iter()
         .map(|g| row(&g.key, &g.name, &g.figures))
         .collect();
-    let total = if lang == Lang::En { "Total" } else { "合计" };
+    let total = text(lang, "export_metrics.total");
     rows.push(row("", total, &r.total));
     Table {
         headers: COLUMNS
             .iter()
-            .map(|(zh, en)| if lang == Lang::En { en } else { zh }.to_string())
+            .map(|key| text(lang, key).to_string())
             .collect(),
         rows,
     }

@@ -14,10 +14,7 @@ pub fn limit(asked: Option<i64>) -> Result<i64, ApiError> {
     } else {
         Err(ApiError::invalid_fields(vec![(
             "limit".into(),
-            Message::new(
-                format!("每页 1 到 {MAX_LIMIT} 条。"),
-                format!("A page has 1 to {MAX_LIMIT} items."),
-            ),
+            Message::with("problem.page_size", [("max_limit", MAX_LIMIT.to_string())]),
         )]))
     }
 }
@@ -52,9 +49,6 @@ pub async fn require_known_region(
     }
     Err(ApiError::invalid_fields(vec![(
         "region".into(),
-        Message::new(
-            format!("没有这个区划代码：{asked}。"),
-            format!("No region has the code {asked}."),
-        ),
+        Message::with("problem.no_such_region", [("code", asked.to_string())]),
     )]))
 }

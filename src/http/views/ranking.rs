@@ -14,6 +14,7 @@ use crate::http::lang::Lang;
 use crate::http::problem::{invalid, ApiError};
 use crate::http::AppState;
 use crate::services::ranking::{self, parse_ranking, Basis, Ranked, RankingParams, RankingRule};
+use crate::words::text;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RankedView {
@@ -90,11 +91,9 @@ pub async fn answer(
 }
 
 fn title(basis: Basis, lang: Lang) -> &'static str {
-    match (basis, lang == Lang::En) {
-        (Basis::Region, false) => "地区排名",
-        (Basis::Region, true) => "Regions ranked",
-        (Basis::Department, false) => "部门排名",
-        (Basis::Department, true) => "Departments ranked",
+    match basis {
+        Basis::Region => text(lang, "export_ranking.regions_title"),
+        Basis::Department => text(lang, "export_ranking.departments_title"),
     }
 }
 
@@ -125,51 +124,39 @@ pub async fn ranking_file(
         "ranking-{}-{}-{}-{}",
         ranking.basis, ranking.level, ranking.from, ranking.to
     );
-    send(
-        &table(&ranking, lang),
-        file,
-        lang,
-        (ranking.title, ranking.title),
-        &name,
-    )
+    send(&table(&ranking, lang), file, lang, ranking.title, &name)
 }
 
-const COLUMNS: [(&str, &str); 13] = [
-    ("名次", "Rank"),
-    ("地区", "Region"),
-    ("区划代码", "Region code"),
-    ("综合得分", "Score"),
-    ("响应率", "Response rate"),
-    ("按时办结率", "On-time resolution rate"),
-    ("解决率", "Resolution rate"),
-    ("满意率", "Satisfaction rate"),
-    ("最终满意率", "Final satisfaction rate"),
-    ("应签收数", "Sign-for deadlines due"),
-    ("评价数", "Ratings given"),
-    ("受理量", "Received"),
-    ("办结量", "Resolved"),
+const COLUMNS: [&str; 13] = [
+    "export_ranking.rank",
+    "export_ranking.region",
+    "export_ranking.region_code",
+    "export_ranking.score",
+    "export_ranking.response_rate",
+    "export_ranking.on_time_resolution_rate",
+    "export_ranking.resolution_rate",
+    "export_ranking.satisfaction_rate",
+    "export_ranking.final_satisfaction_rate",
+    "export_ranking.sign_for_deadlines_due",
+    "export_ranking.ratings_given",
+    "export_ranking.received",
+    "export_ranking.resolved",
 ];
 
 fn table(r: &RankingView, lang: Lang) -> Table {
-    let en = lang == Lang::En;
     let rate = |v: Option<f64>| v.map_or(Cell::NoData, Cell::Percent);
     let mut headers: Vec<String> = COLUMNS
         .iter()
-        .map(|(zh, e)| if en { e } else { zh }.to_string())
+        .map(|key| text(lang, key).to_string())
         .collect();
     if r.basis == Basis::Department.as_str() {
-        headers[1] = if en { "Department" } else { "部门" }.to_string();
+        headers[1] = text(lang, "export_ranking.department").to_string();
     }
     let standing = |s: &str, rank: Option<u32>| match (rank, s) {
         (Some(n), _) => Cell::Number(f64::from(n)),
-        (None, "insufficient_sample") => Cell::Text(
-            if en {
-                "too few to rank"
-            } else {
-                "样本不足"
-            }
-            .to_string(),
-        ),
+        (None, "insufficient_sample") => {
+            Cell::Text(text(lang, "export_ranking.too_few").to_string())
+        }
         _ => Cell::NoData,
     };
     Table {

@@ -15,6 +15,7 @@ use crate::http::AppState;
 use crate::services::queue::{filter_of, QueueQuery};
 use crate::services::ticket_export::{for_each_ticket, Names};
 use crate::storage::tickets::Ticket;
+use crate::words::{fill, text};
 
 /// Tickets one export holds: what an XLSX sheet takes, less the header
 /// and the line saying the list was cut.
@@ -41,13 +42,9 @@ pub async fn tickets_file(
     Ok(streamed(file, &format!("tickets-{today}"), move |out| {
         let headers: Vec<String> = COLUMNS
             .iter()
-            .map(|(zh, en)| if lang == Lang::En { en } else { zh }.to_string())
+            .map(|key| text(lang, key).to_string())
             .collect();
-        let sheet = if lang == Lang::En {
-            "Tickets"
-        } else {
-            "工单"
-        };
+        let sheet = text(lang, "export_tickets.sheet");
         let mut w = SheetWriter::new(file, out, sheet, &headers, "").map_err(|e| e.to_string())?;
         let sent = for_each_ticket(
             &db,
@@ -59,34 +56,30 @@ pub async fn tickets_file(
         )
         .map_err(|e| e.to_string())?;
         if sent == MAX_TICKETS {
-            let note = if lang == Lang::En {
-                format!("Only the first {MAX_TICKETS} tickets; narrow the filters for the rest.")
-            } else {
-                format!("仅导出前 {MAX_TICKETS} 条，请缩小筛选范围导出其余工单。")
-            };
+            let note = fill(lang, "export_tickets.truncated", &[("n", &MAX_TICKETS)]);
             w.row(&[Cell::Text(note)]).map_err(|e| e.to_string())?;
         }
         w.finish().map_err(|e| e.to_string())
     }))
 }
 
-const COLUMNS: [(&str, &str); 16] = [
-    ("工单编号", "Number"),
-    ("标题", "Title"),
-    ("类别", "Category"),
-    ("紧急程度", "Urgency"),
-    ("状态", "Status"),
-    ("企业", "Enterprise"),
-    ("发生地", "Place"),
-    ("承办部门", "Handling department"),
-    ("提交时间（北京时间）", "Filed (Beijing time)"),
-    ("签收期限", "Sign-for deadline"),
-    ("办结期限", "Resolution deadline"),
-    ("是否超期", "Overdue"),
-    ("白名单企业", "White-listed"),
-    ("产业链", "Chains"),
-    ("评价", "Rating"),
-    ("是否解决", "Solved"),
+const COLUMNS: [&str; 16] = [
+    "export_tickets.number",
+    "export_tickets.title",
+    "export_tickets.category",
+    "export_tickets.urgency",
+    "export_tickets.status",
+    "export_tickets.enterprise",
+    "export_tickets.place",
+    "export_tickets.handling_department",
+    "export_tickets.filed_beijing_time",
+    "export_tickets.sign_for_deadline",
+    "export_tickets.resolution_deadline",
+    "export_tickets.overdue",
+    "export_tickets.white_listed",
+    "export_tickets.chains",
+    "export_tickets.rating",
+    "export_tickets.solved",
 ];
 
 fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
@@ -99,30 +92,29 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         None => text(""),
     };
     let yes_no = |b: bool| {
-        text(match (b, en) {
-            (true, true) => "yes",
-            (false, true) => "no",
-            (true, false) => "是",
-            (false, false) => "否",
-        })
+        let key = if b {
+            "export_tickets.yes"
+        } else {
+            "export_tickets.no"
+        };
+        Cell::Text(crate::words::text(lang, key).to_string())
     };
-    let urgency = match t.urgency.as_str() {
-        "normal" => Some("一般"),
-        "urgent" => Some("紧急"),
-        "critical" => Some("特急"),
-        _ => None,
-    };
+    // English exports keep the codes; Chinese ones read them as words.
+    let urgency = crate::words::lookup(Lang::Zh, &format!("urgency.{}", t.urgency.as_str()));
     let rating = t.rating.map(|r| match r {
-        Satisfaction::Satisfied => ("satisfied", "满意"),
-        Satisfaction::BasicallySatisfied => ("basically satisfied", "基本满意"),
-        Satisfaction::Dissatisfied => ("dissatisfied", "不满意"),
+        Satisfaction::Satisfied => "export_tickets.satisfied",
+        Satisfaction::BasicallySatisfied => "export_tickets.basically_satisfied",
+        Satisfaction::Dissatisfied => "export_tickets.dissatisfied",
     });
     vec![
         text(&t.number),
         text(&t.title),
         text(&names.categories.label(&t.category, en)),
         label(t.urgency.as_str(), urgency),
-        label(t.status.as_str(), Some(t.status.name_zh())),
+        label(
+            t.status.as_str(),
+            crate::words::lookup(Lang::Zh, &format!("status.{}", t.status.as_str())),
+        ),
         text(
             names
                 .enterprises
@@ -151,7 +143,7 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
                 .collect::<Vec<_>>()
                 .join(if en { ", " } else { "、" }),
         ),
-        text(rating.map_or("", |(e, z)| if en { e } else { z })),
+        text(rating.map_or("", |key| crate::words::text(lang, key))),
         match t.solved {
             Some(s) => yes_no(s),
             None => text(""),

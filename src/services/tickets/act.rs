@@ -20,8 +20,6 @@ fn check_references(
             });
             Ok((!ok).then_some(Refusal::Rule {
                 code: "assignee-not-eligible",
-                zh: "只能指派给承办部门在岗的经办人或负责人。",
-                en: "Assign to an active officer or lead of the handling department.",
             }))
         }
         Action::Transfer { target, .. } | Action::AddCohandler { department: target } => {
@@ -29,8 +27,6 @@ fn check_references(
                 .is_some_and(|d| d.active && d.path == target.path);
             Ok((!ok).then_some(Refusal::Rule {
                 code: "no-such-department",
-                zh: "没有这个部门。",
-                en: "There is no such department.",
             }))
         }
         _ => Ok(None),
@@ -67,8 +63,7 @@ pub async fn act(
             && !joined_before(conn, caller.user_id, loaded.ticket.filed_at)?
         {
             return Ok(Err(TicketError::Refused(Refusal::NotPermitted {
-                zh: "您的账号是在这件诉求提交之后才加入企业的，不能评价它；请由提交时已在企业的账号评价。",
-                en: "Your account joined the enterprise after this problem was filed, so it cannot rate it; an account that was there when it was filed can.",
+                key: "refusal.joined_after_filing",
             })));
         }
         let at = sla.now();
@@ -150,7 +145,11 @@ pub async fn act(
             sent_on_count: next.sent_on,
             rating: plan.rating,
             solved: plan.solved,
-            signed_at: if plan.signs_for { Some(t) } else { old.signed_at },
+            signed_at: if plan.signs_for {
+                Some(t)
+            } else {
+                old.signed_at
+            },
             resolved_at: next.resolved_at.map(|d| d.naive_utc()),
             updated_at: t,
         };
@@ -180,9 +179,8 @@ pub async fn act(
             if let Some(row) = MetricsRow::find(conn, id)? {
                 let filed = old.filed_at.and_utc();
                 let before = row.history();
-                let after = before.after(&step, |to| {
-                    snap.calendar.working_minutes_between(filed, to)
-                });
+                let after =
+                    before.after(&step, |to| snap.calendar.working_minutes_between(filed, to));
                 // Written even when the history is the same: the ticket's
                 // status or rating may have changed its record, and the
                 // write marks it for the daily totals.
@@ -206,7 +204,9 @@ pub async fn act(
                     loaded
                         .departments
                         .iter()
-                        .find(|d| d.department_id == c.department_id && d.role == Involvement::Cohandler)
+                        .find(|d| {
+                            d.department_id == c.department_id && d.role == Involvement::Cohandler
+                        })
                         .and_then(|d| d.opinion.clone())
                 };
                 TicketDepartment::put(

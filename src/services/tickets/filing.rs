@@ -128,8 +128,7 @@ async fn filing(
 ) -> Result<(Ticket, bool, Option<Detail>), TicketError> {
     let (Role::Enterprise, Some(enterprise_id)) = (caller.role, caller.enterprise_id) else {
         return Err(TicketError::Refused(Refusal::NotPermitted {
-            zh: "只有企业用户可以提交诉求。",
-            en: "Only enterprise users file problems.",
+            key: "refusal.only_enterprises_file",
         }));
     };
     let parsed = parse_filing(&FilingInput {
@@ -206,10 +205,10 @@ async fn filing(
                 } else {
                     "regions_involved"
                 };
-                return Ok(Err(TicketError::Invalid(vec![issue(
+                return Ok(Err(TicketError::Invalid(vec![issue_with(
                     field,
-                    format!("没有这个区划代码：{}。", unknown.join("、")),
-                    format!("No region has the code {}.", unknown.join(", ")),
+                    "field.no_such_region",
+                    [("codes", unknown.join(", "))],
                 )])));
             }
             let unverified = !enterprise.is_verified();
@@ -514,18 +513,14 @@ impl std::fmt::Display for TooManyOpen {
 impl std::error::Error for TooManyOpen {}
 
 fn unverified_critical() -> FieldIssue {
-    issue(
-        "urgency",
-        "贵企业尚待所在县级工业和信息化主管部门核验，核验通过前不能提交“特急”诉求，请选择“紧急”或“一般”。",
-        "Your enterprise awaits verification by its county department; until then it cannot file critical problems. Choose urgent or normal.",
-    )
+    issue("urgency", "field.unverified_no_critical")
 }
 
 fn too_many_open(limit: i64) -> FieldIssue {
-    issue(
+    issue_with(
         "urgency",
-        format!("贵企业尚待所在县级工业和信息化主管部门核验，核验通过前同时办理中的诉求最多 {limit} 件。请等已有诉求办结后再提交，或联系县级主管部门尽快核验。"),
-        format!("Your enterprise awaits verification by its county department; until then it may have at most {limit} open problems. File again once one is resolved, or ask the county department to verify it."),
+        "field.unverified_open_limit",
+        [("limit", limit.to_string())],
     )
 }
 
@@ -545,13 +540,7 @@ fn route_filing(
         Some(p) => p.clone(),
         None => match RegionCode::parse(&enterprise.county_code) {
             Ok(c) => c,
-            Err(_) => {
-                return Ok(Err(issue(
-                    "place",
-                    "请填写发生地（县级区划代码）。",
-                    "Give the place (a county-level region code).",
-                )))
-            }
+            Err(_) => return Ok(Err(issue("place", "field.place_required"))),
         },
     };
     let chains = enterprises::chains_of(conn, &[enterprise_id])?
@@ -579,11 +568,7 @@ fn route_filing(
         },
     );
     let Some(handling) = target_department(conn, decision.target, &place)? else {
-        return Ok(Err(issue(
-            "place",
-            "没有部门负责这个发生地，请联系管理员。",
-            "No department serves this place; contact an administrator.",
-        )));
+        return Ok(Err(issue("place", "field.no_department_for_place")));
     };
     // Its path routes the ticket; its name and phone go to the filer.
     let (path, name, phone): (String, String, Option<String>) = departments::table

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::domain::access::{may_read_ticket, Caller, DepartmentRef, TicketFacts};
 use crate::domain::catalogue::choosable_category;
-use crate::domain::enterprise::{issue, FieldIssue};
+use crate::domain::enterprise::{issue, issue_with, FieldIssue};
 use crate::domain::metrics::history::History;
 use crate::domain::region::{RegionCode, RegionLevel};
 use crate::domain::role::Role;

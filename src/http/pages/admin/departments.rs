@@ -167,11 +167,7 @@ async fn phone(
     };
     match departments::change_settings(&state.db, &v.caller, id, change).await {
         Err(DepartmentError::Invalid(issue)) => {
-            let why = if Chrome::for_viewer(&req, &v).en {
-                issue.en
-            } else {
-                issue.zh
-            };
+            let why = crate::words::phrase(Chrome::for_viewer(&req, &v).lang(), &issue.what);
             let typed = Some((f.phone.clone(), why));
             render(state, req, v, Some(id), typed).await
         }

@@ -260,7 +260,11 @@ async fn import(
             .into_iter()
             .map(|r| {
                 let column = crate::services::imports::column_name(&r.column, en);
-                (r.row, column, if en { r.en } else { r.zh })
+                (
+                    r.row,
+                    column,
+                    crate::words::phrase(crate::words::lang_of(en), &r.what),
+                )
             })
             .collect(),
     };

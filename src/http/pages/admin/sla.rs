@@ -179,7 +179,7 @@ async fn render(
             .into_iter()
             .map(|d| DayShown {
                 date: d.date.to_string(),
-                kind: crate::http::pages::words::text(
+                kind: crate::words::text(
                     lang_of(en),
                     if d.kind.as_str() == "holiday" {
                         "admin_sla.day_holiday"

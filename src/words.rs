@@ -1,17 +1,30 @@
-//! The pages' words: one catalogue per language (`locales/zh.toml`,
-//! `locales/en.toml`), embedded in the binary and parsed once. Keys are
-//! dotted, by area: `admin_sla.title` is `title` in `[admin_sla]`. A text
-//! with `{name}` placeholders is filled with [`fill`]. The tests below
-//! check that both files hold the same keys and placeholders, and that
-//! every key the pages use exists and every key is used.
+//! Every user-facing word: one catalogue per language (`locales/zh.toml`,
+//! `locales/en.toml`), embedded in the binary and parsed once, read by the
+//! pages, the API's problem details, the command line and the imports'
+//! error reports. Keys are dotted, by area: `admin_sla.title` is `title`
+//! in `[admin_sla]`. A text with `{name}` placeholders is filled with
+//! [`fill`]; the domain and the services say what went wrong as a
+//! [`Phrase`] (a key with its arguments), rendered here with [`phrase`].
+//! The tests below check that both files hold the same keys and
+//! placeholders, and that every key the sources use exists and every key
+//! is used.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::http::lang::Lang;
+pub use crate::domain::words::Phrase;
 
-const ZH: &str = include_str!("../../../locales/zh.toml");
-const EN: &str = include_str!("../../../locales/en.toml");
+const ZH: &str = include_str!("../locales/zh.toml");
+const EN: &str = include_str!("../locales/en.toml");
+
+/// The language a reader gets: Simplified Chinese unless they ask for
+/// English (`http::lang` reads it from a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
 
 type Catalogue = HashMap<String, String>;
 
@@ -80,6 +93,18 @@ pub fn fill(lang: Lang, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> S
     out
 }
 
+/// A phrase's text in a language, its arguments filled in.
+pub fn phrase(lang: Lang, p: &Phrase) -> String {
+    let mut out = text(lang, &p.key).to_string();
+    for (name, key) in &p.words {
+        out = out.replace(&format!("{{{name}}}"), text(lang, key));
+    }
+    for (name, value) in &p.args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -118,9 +143,17 @@ mod tests {
             let en_text = &en[key];
             assert!(!zh_text.trim().is_empty(), "{key}: empty in zh");
             assert!(!en_text.trim().is_empty(), "{key}: empty in en");
+            // A value kept in both languages (a category's name) is
+            // passed twice, `name_zh` and `name_en`: each text uses its own.
+            let same = |text: &str, lang: &str| -> BTreeSet<String> {
+                placeholders(text)
+                    .into_iter()
+                    .map(|p| p.strip_suffix(lang).map_or(p.clone(), |b| format!("{b}_*")))
+                    .collect()
+            };
             assert_eq!(
-                placeholders(zh_text),
-                placeholders(en_text),
+                same(zh_text, "_zh"),
+                same(en_text, "_en"),
                 "{key}: placeholders differ"
             );
         }
@@ -128,8 +161,8 @@ mod tests {
 
     #[test]
     fn chinese_texts_name_no_code() {
-        // Latin letters only in placeholders, the names of file formats,
-        // and examples of what people type (credit codes, e-mail).
+        // Latin letters only in placeholders, the names of file formats and
+        // encodings, and examples of what people type (credit codes, e-mail).
         for (key, text) in &CATALOGUES.0 {
             let mut plain = text.clone();
             for p in placeholders(text) {
@@ -139,7 +172,7 @@ mod tests {
             {
                 let allowed = !word.chars().any(|c| c.is_ascii_alphabetic())
                     || word.chars().any(|c| c.is_ascii_digit() || c == '@')
-                    || ["CSV", "XLSX", "HTML"].contains(&word);
+                    || ["CSV", "XLSX", "HTML", "JSON", "UTF"].contains(&word);
                 assert!(allowed, "{key}: {text}");
             }
         }
@@ -193,6 +226,17 @@ mod tests {
                     out.push((path.clone(), literal.to_string()));
                 }
             }
+            // A ticket rule's refusal reads as `refusal.<code>`.
+            for (at, _) in text.match_indices("Refusal::Rule {") {
+                let rest = &text[at..];
+                let code = rest
+                    .split_once("code: \"")
+                    .and_then(|(_, after)| after.split_once('"'))
+                    .map(|(code, _)| code);
+                if let Some(code) = code.filter(|c| !c.contains(' ')) {
+                    out.push((path.clone(), format!("refusal.{code}")));
+                }
+            }
         }
         out
     }
@@ -209,14 +253,50 @@ mod tests {
         let used: BTreeSet<&str> = used.iter().map(|(_, k)| k.as_str()).collect();
         // Words of codes are looked up by code (`labels::word`); their
         // areas are checked against the codes in `labels`' tests.
-        let by_code =
-            |k: &str| super::super::labels::CODE_AREAS.contains(&k.split('.').next().unwrap());
+        // So are the names of an action's text fields
+        // (`domain::ticket::Refusal::phrase`).
+        let by_code = |k: &str| {
+            let area = k.split('.').next().unwrap();
+            crate::http::pages::CODE_AREAS.contains(&area) || area == "text_field"
+        };
         let unused: Vec<&String> = CATALOGUES
             .0
             .keys()
             .filter(|k| !used.contains(k.as_str()) && !by_code(k))
             .collect();
         assert!(unused.is_empty(), "keys no page uses: {unused:?}");
+    }
+
+    #[test]
+    fn refusals_render_in_both_languages() {
+        use crate::domain::ticket::{Refusal, Status};
+        let all = [
+            Refusal::WrongStatus {
+                action: "sign_for",
+                status: Status::Handling,
+            },
+            Refusal::MissingText { field: "reason" },
+            Refusal::MissingText { field: "note" },
+            Refusal::Rule {
+                code: "transfer-to-parent",
+            },
+        ];
+        for r in all {
+            for lang in [Lang::Zh, Lang::En] {
+                let said = phrase(lang, &r.phrase());
+                assert!(!said.is_empty() && !said.contains('{'), "{r:?}: {said}");
+            }
+        }
+        let zh = phrase(Lang::Zh, &all_status_refusal());
+        assert_eq!(zh, "工单当前为“办理中”，不能执行“签收”。");
+    }
+
+    fn all_status_refusal() -> Phrase {
+        crate::domain::ticket::Refusal::WrongStatus {
+            action: "sign_for",
+            status: crate::domain::ticket::Status::Handling,
+        }
+        .phrase()
     }
 
     #[test]
