@@ -65,18 +65,6 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Status::PendingSign => "待签收",
-            Status::Handling => "办理中",
-            Status::AwaitingInfo => "待补充",
-            Status::Resolved => "已办结",
-            Status::Closed => "已关闭",
-            Status::Rejected => "不予受理",
-            Status::Withdrawn => "已撤回",
-        }
-    }
-
     /// The statuses of a ticket still waiting for someone to act.
     pub const OPEN: [Status; 3] = [Status::PendingSign, Status::Handling, Status::AwaitingInfo];
 

@@ -74,41 +74,43 @@ fn text(params: &Value, key: &str) -> String {
     }
 }
 
+/// The catalogue's language for a mail locale.
+pub(crate) fn lang(locale: Locale) -> crate::words::Lang {
+    match locale {
+        Locale::Zh => crate::words::Lang::Zh,
+        Locale::En => crate::words::Lang::En,
+    }
+}
+
 /// Why a digest lists a ticket, in words.
 fn digest_reason(why: &str, locale: Locale) -> &'static str {
-    match (why, locale) {
-        ("overdue", Locale::Zh) => "已超期",
-        ("near", Locale::Zh) => "即将到期",
-        ("new", Locale::Zh) => "新增",
-        ("resolved", Locale::Zh) => "已办结",
-        ("overdue", Locale::En) => "overdue",
-        ("near", Locale::En) => "due soon",
-        ("new", Locale::En) => "new",
-        ("resolved", Locale::En) => "resolved",
-        (_, Locale::Zh) => "其他",
-        (_, Locale::En) => "other",
-    }
+    let key = match why {
+        "overdue" => "mail_text.digest_overdue",
+        "near" => "mail_text.digest_near",
+        "new" => "mail_text.digest_new",
+        "resolved" => "mail_text.digest_resolved",
+        _ => "mail_text.digest_other",
+    };
+    crate::words::text(lang(locale), key)
 }
 
 fn number(params: &Value, key: &str) -> i64 {
     params.get(key).and_then(Value::as_i64).unwrap_or(0)
 }
 
+/// A status or urgency code in words (the catalogue's `status.*`,
+/// `urgency.*`); an unknown code as it is.
+fn code_label(area: &str, code: &str, locale: Locale) -> String {
+    crate::words::lookup(lang(locale), &format!("{area}.{code}"))
+        .map_or_else(|| code.to_string(), str::to_string)
+}
+
 fn status_label(status: &str, locale: Locale) -> String {
-    let parsed = crate::domain::ticket::Status::parse(status);
-    match (parsed, locale) {
-        (Some(s), Locale::Zh) => s.name_zh().to_string(),
-        (_, _) => status.replace('_', " "),
-    }
+    code_label("status", status, locale)
 }
 
 fn urgency_label(urgency: &str, locale: Locale) -> String {
-    match (urgency, locale) {
-        ("normal", Locale::Zh) => "一般".into(),
-        ("urgent", Locale::Zh) => "紧急".into(),
-        ("critical", Locale::Zh) => "特急".into(),
-        (other, _) => other.to_string(),
-    }
+    code_label("urgency", urgency, locale)
 }
 
 /// The template context of a message of `kind` with its stored `params`.
@@ -159,14 +161,14 @@ pub fn context(
             let sign_step = sla_kind.starts_with("sign")
                 || (sla_kind.is_empty() && text(params, "status") == "pending_sign");
             let cohandling = sla_kind.starts_with("cohandle");
-            let step = match (cohandling, sign_step, locale) {
-                (true, _, Locale::Zh) => "协办意见",
-                (true, _, Locale::En) => "co-handling opinion",
-                (false, true, Locale::Zh) => "签收",
-                (false, false, Locale::Zh) => "办结",
-                (false, true, Locale::En) => "sign-for",
-                (false, false, Locale::En) => "resolve",
-            };
+            let step = crate::words::text(
+                lang(locale),
+                match (cohandling, sign_step) {
+                    (true, _) => "mail_text.step_cohandling",
+                    (false, true) => "mail_text.step_sign",
+                    (false, false) => "mail_text.step_resolve",
+                },
+            );
             let deadline = [
                 "due_at",
                 if sign_step {

@@ -180,10 +180,7 @@ pub fn render(
 }
 
 fn footer(locale: Locale) -> &'static str {
-    match locale {
-        Locale::Zh => "此邮件由一站服务平台自动发送，请勿直接回复。通知设置可在个人中心修改。",
-        Locale::En => "Sent automatically by Yizhan; please do not reply. You can change which notices you receive in your settings.",
-    }
+    crate::words::text(super::context::lang(locale), "mail_text.footer")
 }
 
 fn html_document(subject: &str, body: &str, locale: Locale) -> String {
