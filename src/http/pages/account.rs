@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::chrome::{home_of, Field};
 use super::session::{check_csrf, end_session, safe_next, start_session, Viewer};
+use super::AppState;
+use super::{client_address, public_limit};
 use super::{fill, message, page, say, see_other, Chrome, FormErrors};
-use crate::http::caller::{client_address, public_limit};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::accounts::{self, Activated, Registration, SelfServiceError};
 use crate::services::auth::AuthError;
 

@@ -124,7 +124,7 @@ impl Chrome {
         });
         if v.caller.role == Role::Admin {
             c.calendar_missing = req
-                .app_data::<actix_web::web::Data<crate::http::AppState>>()
+                .app_data::<actix_web::web::Data<super::AppState>>()
                 .and_then(|s| s.sla.missing_calendar_year());
         }
         c

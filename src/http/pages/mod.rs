@@ -28,8 +28,11 @@ pub use chrome::{Chrome, FormErrors};
 pub(crate) use labels::CODE_AREAS;
 use session::page_lang;
 
+/// The request plumbing pages share with the JSON API.
+pub(crate) use super::caller::{client_address, public_limit};
 use super::lang::Lang;
 use super::problem::ApiError;
+pub(crate) use super::AppState;
 
 const CSS: &str = include_str!("static/yizhan.css");
 const JS: &str = include_str!("static/yizhan.js");

@@ -12,12 +12,12 @@ use serde::Deserialize;
 use super::labels::{self, beijing, remaining};
 use super::session::{check_csrf, Viewer};
 use super::ticket_names::{load_names, Names};
+use super::AppState;
 use super::{failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::domain::access::TicketAction;
 use crate::domain::role::Role;
 use crate::http::problem::ApiError;
 use crate::http::views::ticket::{timeline, EventView};
-use crate::http::AppState;
 use crate::services::ticket_actions::{parse_action, ActionBody};
 use crate::services::tickets::{self, TicketError};
 

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::AppState;
 use crate::http::problem::ApiError;
 use crate::http::views::ticket::EventView;
-use crate::http::AppState;
 use crate::services::ticket_actions::Offered;
 use crate::services::tickets::Loaded;
 use crate::storage::catalogue::{self, List};

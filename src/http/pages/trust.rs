@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::labels::beijing;
 use super::session::{check_csrf, Viewer};
+use super::AppState;
 use super::{failed, page, see_other, Chrome};
 use crate::domain::role::Role;
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::{enterprises, join_requests};
 use crate::storage::enterprises::EnterpriseFilter;
 

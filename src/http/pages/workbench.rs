@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::labels::{self, beijing, remaining};
 use super::session::{url_escape, Viewer};
+use super::AppState;
 use super::{failed, page, Chrome, PageError};
 use crate::domain::access::Caller;
 use crate::http::problem::ApiError;
 use crate::http::views::paging::next_cursor;
-use crate::http::AppState;
 use crate::services::queue::QueueCursor;
 use crate::services::queue::{filter_of, with_cursor, QueueQuery};
 use crate::services::tickets::queue_page;

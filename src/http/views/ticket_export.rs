@@ -36,7 +36,7 @@ pub async fn tickets_file(
     let needs_action = q.needs_action.unwrap_or(false);
     // Once the download has started, a failure can only cut it off: find
     // out that the database answers while a problem can still be sent.
-    state.db.run(|_| Ok(())).await?;
+    state.db.check().await?;
     let today = state.sla.now().with_timezone(&Shanghai).date_naive();
     let (db, caller) = (state.db.clone(), caller.clone());
     Ok(streamed(file, &format!("tickets-{today}"), move |out| {

@@ -7,12 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::domain::catalogue::{Term, TermInput};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::catalogue::{self, CatalogueError};
 use crate::storage::catalogue::List;
 

@@ -7,10 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::super::AppState;
 use crate::http::pages::session::{check_csrf, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, PageError};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::departments::{self, DepartmentError, SettingsChange};
 use crate::storage::departments::Department;
 

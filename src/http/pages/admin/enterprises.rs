@@ -9,11 +9,11 @@ use askama::Template;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::http::pages::session::{check_csrf, page_lang, url_escape, Viewer};
 use crate::http::pages::{failed, fill, page, say, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::enterprises;
 use crate::services::imports::{import_enterprises, import_whitelist, read_table, ImportReport};
 use crate::storage::catalogue::{self, List};

@@ -6,12 +6,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
 use crate::http::pages::{failed, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::mail::templates::Template as MailTemplate;
 use crate::services::mail;
 

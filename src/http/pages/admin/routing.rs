@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::domain::catalogue::Terms;
 use crate::http::pages::labels;
@@ -15,7 +16,6 @@ use crate::http::pages::{
     failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
 };
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::routing_rules::{self, RoutingRuleView};
 use crate::storage::catalogue::{self, List};
 

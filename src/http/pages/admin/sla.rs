@@ -7,6 +7,7 @@ use askama::Template;
 use chrono::Datelike;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::http::pages::labels;
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
@@ -14,7 +15,6 @@ use crate::http::pages::{
     failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError,
 };
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::calendar;
 use crate::services::sla_policies::{self, PolicyView, TargetView};
 

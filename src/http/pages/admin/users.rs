@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::super::AppState;
 use super::admin;
 use crate::domain::role::Role;
 use crate::http::pages::chrome::role_label;
@@ -12,7 +13,6 @@ use crate::http::pages::labels::beijing;
 use crate::http::pages::session::{check_csrf, url_escape, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
-use crate::http::AppState;
 use crate::services::users::{self, NewAccount};
 use crate::storage::users::{User, UserFilter};
 
