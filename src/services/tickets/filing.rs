@@ -488,29 +488,15 @@ pub(super) fn joined_before(
 
 /// Raised inside the filing transaction when the idempotency key was used
 /// for another request.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("the idempotency key was used for another request")]
 struct KeyReused;
-
-impl std::fmt::Display for KeyReused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the idempotency key was used for another request")
-    }
-}
-
-impl std::error::Error for KeyReused {}
 
 /// Raised inside the filing transaction when an unverified enterprise has
 /// its fill of open problems.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("an unverified enterprise has its fill of open problems")]
 struct TooManyOpen;
-
-impl std::fmt::Display for TooManyOpen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an unverified enterprise has its fill of open problems")
-    }
-}
-
-impl std::error::Error for TooManyOpen {}
 
 fn unverified_critical() -> FieldIssue {
     issue("urgency", "field.unverified_no_critical")
