@@ -1,8 +1,10 @@
 //! Integration tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod browser;
+mod browser_a11y;
 mod browser_story;
 mod calendar_years;
+mod chromium;
 mod cohandling;
 mod helpers;
 

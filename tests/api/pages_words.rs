@@ -122,7 +122,7 @@ fn links(html: &str) -> Vec<String> {
 
 /// Pages reached from `start` and `extra`, at most `limit`, and at most a
 /// few query variants of one path (lists with filters and pages).
-async fn crawl(b: &Browser, who: &str, extra: &[&str], limit: usize) -> Vec<(String, String)> {
+pub async fn crawl(b: &Browser, who: &str, extra: &[&str], limit: usize) -> Vec<(String, String)> {
     let mut queue: VecDeque<String> = ["/"].iter().chain(extra).map(|s| s.to_string()).collect();
     let mut seen = BTreeSet::new();
     let mut per_path: HashMap<String, usize> = HashMap::new();
@@ -186,7 +186,7 @@ async fn refusals(b: &Browser, pages: &[(String, String)]) -> Vec<(String, Strin
     out
 }
 
-async fn demo(app: &TestApp) {
+pub async fn demo(app: &TestApp) {
     let mut settings = app.settings.clone();
     settings.profile = Profile::Development;
     let options = DemoOptions {
@@ -197,6 +197,47 @@ async fn demo(app: &TestApp) {
         .await
         .expect("demo data");
 }
+
+/// The demo accounts the page tests sign in as, and the pages each reaches
+/// beyond its home page's links.
+pub const CAST: &[(&str, &[&str])] = &[
+    (
+        "admin",
+        &[
+            "/admin/users",
+            "/admin/departments",
+            "/admin/enterprises",
+            "/admin/sla",
+            "/admin/routing",
+            "/admin/catalogue",
+            "/admin/mail",
+            "/account/password",
+        ],
+    ),
+    ("miit", &["/dashboard", "/supervision", "/workbench"]),
+    ("auto.supervisor", &["/dashboard", "/supervision"]),
+    (
+        "auto.officer",
+        &["/workbench", "/supervision", "/verifications"],
+    ),
+    (
+        "shanghai.lead",
+        &["/workbench", "/admin/departments", "/verifications"],
+    ),
+    (
+        "pudong.officer",
+        &["/workbench", "/supervision", "/verifications"],
+    ),
+    (
+        "saic",
+        &[
+            "/portal",
+            "/tickets/new",
+            "/join-requests",
+            "/account/password",
+        ],
+    ),
+];
 
 each_backend! {
     async fn no_chinese_page_shows_a_code_or_an_english_word(app) {
@@ -217,15 +258,7 @@ each_backend! {
         let p = public.get("/no-such-page").await;
         assert_eq!(p.status, 404);
         record("public", vec![("/no-such-page".to_string(), p.html)]);
-        let cast = [
-            ("admin", &["/admin/users", "/admin/departments", "/admin/enterprises", "/admin/sla", "/admin/routing", "/admin/catalogue", "/admin/mail", "/account/password"][..]),
-            ("miit", &["/dashboard", "/supervision", "/workbench"][..]),
-            ("auto.supervisor", &["/dashboard", "/supervision"][..]),
-            ("auto.officer", &["/workbench", "/supervision", "/verifications"][..]),
-            ("shanghai.lead", &["/workbench", "/admin/departments", "/verifications"][..]),
-            ("pudong.officer", &["/workbench", "/supervision", "/verifications"][..]),
-            ("saic", &["/portal", "/tickets/new", "/join-requests", "/account/password"][..]),
-        ];
+        let cast = CAST;
         // Refusals on a ticket page, by the first who may comment on one.
         let mut refused = Vec::new();
         for (who, extra) in cast {
