@@ -249,6 +249,10 @@ each_backend! {
                 if !words.is_empty() {
                     leaks.push(format!("{who} {path}: {words:?}"));
                 }
+                // One name for one role: the supervisor is 督查员 everywhere.
+                if html.contains("监督员") {
+                    leaks.push(format!("{who} {path}: 监督员 instead of 督查员"));
+                }
             }
         };
         let public = Browser::new(&app);
