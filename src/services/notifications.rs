@@ -75,16 +75,15 @@ pub async fn read_one(
         return Ok(found);
     }
     let at = now.naive_utc();
+    // Read back as stored (PostgreSQL keeps microseconds).
     db.run_write(move |conn| {
         Ok(write_transaction(conn, |conn| {
-            notifications::mark_read(conn, user_id, id, at)
+            notifications::mark_read(conn, user_id, id, at)?;
+            notifications::find_of_user(conn, user_id, id)
         })?)
     })
-    .await?;
-    Ok(Notification {
-        read_at: Some(at),
-        ..found
-    })
+    .await?
+    .ok_or(NotificationError::NotFound)
 }
 
 /// Marks all the person's notices read; returns how many were unread.

@@ -141,11 +141,11 @@ pub fn enqueue_to(
             });
         }
     }
-    if !rows.is_empty() {
-        outbox::insert_all(conn, &rows)?;
-    }
     if !in_app.is_empty() {
         notifications::insert_new(conn, &in_app)?;
+    }
+    if !rows.is_empty() {
+        outbox::insert_all(conn, &rows)?;
     }
     Ok(rows.len())
 }
