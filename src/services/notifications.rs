@@ -110,7 +110,11 @@ pub async fn read_of_ticket(
     now: DateTime<Utc>,
 ) -> Result<usize, StorageError> {
     let any = db
-        .run(move |conn| Ok(notifications::any_unread_of_ticket(conn, user_id, ticket_id)?))
+        .run(move |conn| {
+            Ok(notifications::any_unread_of_ticket(
+                conn, user_id, ticket_id,
+            )?)
+        })
         .await?;
     if !any {
         return Ok(0);

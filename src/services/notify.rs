@@ -185,12 +185,10 @@ pub fn queue_sla_notices(
                 "escalation_level": e.escalation_level,
                 "due_at": e.due_at.and_utc(),
             });
-            pending(who, tk, extra)
-                .into_iter()
-                .map(|p| Pending {
-                    sla_event: Some(e.id),
-                    ..p
-                })
+            pending(who, tk, extra).into_iter().map(|p| Pending {
+                sla_event: Some(e.id),
+                ..p
+            })
         })
         .collect();
     let written = enqueue(conn, &pending, None, at)?;

@@ -44,15 +44,25 @@ pub fn insert_new(conn: &mut AnyConnection, rows: &[NewNotification]) -> QueryRe
         HashSet::new()
     } else {
         notifications::table
-            .filter(notifications::sla_event_id.assume_not_null().eq_any(&events))
-            .select((notifications::user_id, notifications::sla_event_id.assume_not_null()))
+            .filter(
+                notifications::sla_event_id
+                    .assume_not_null()
+                    .eq_any(&events),
+            )
+            .select((
+                notifications::user_id,
+                notifications::sla_event_id.assume_not_null(),
+            ))
             .load::<(i64, i64)>(conn)?
             .into_iter()
             .collect()
     };
     let fresh: Vec<NewNotification> = rows
         .iter()
-        .filter(|r| r.sla_event_id.is_none_or(|e| !had.contains(&(r.user_id, e))))
+        .filter(|r| {
+            r.sla_event_id
+                .is_none_or(|e| !had.contains(&(r.user_id, e)))
+        })
         .cloned()
         .collect();
     insert_batches!(conn, notifications::table, fresh);

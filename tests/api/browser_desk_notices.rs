@@ -127,7 +127,7 @@ async fn the_bell_counts_new_notices_without_a_reload() {
     assert_eq!(res.status(), 200);
     until(
         &c,
-        "var l = document.querySelectorAll('#notices li'); return l.length === 2 && l[0].textContent.indexOf('请补充材料') >= 0 && document.querySelector('#bell .count').textContent === '2';",
+        "var l = document.querySelectorAll('#notices li'); return l.length === 2 && l[0].textContent.indexOf('请补充材料') >= 0 && document.querySelector('#bell .count').textContent === '2' && document.getElementById('notices-unread').textContent === '未读 2 条';",
         "the list shows the new notice",
     )
     .await;

@@ -57,10 +57,14 @@ async fn cast(app: &TestApp, urgency: &str) -> i64 {
     app.user("enterprise", "e2@wuzhong.cn", None, Some(e)).await;
     let county = app.department_of("320506").await;
     let city = app.department_of("320500").await;
-    app.user("officer", "o@wuzhong.cn", Some(county), None).await;
-    app.user("lead", "lead@wuzhong.cn", Some(county), None).await;
-    app.user("supervisor", "s@wuzhong.cn", Some(county), None).await;
-    app.user("supervisor", "s@suzhou.cn", Some(city), None).await;
+    app.user("officer", "o@wuzhong.cn", Some(county), None)
+        .await;
+    app.user("lead", "lead@wuzhong.cn", Some(county), None)
+        .await;
+    app.user("supervisor", "s@wuzhong.cn", Some(county), None)
+        .await;
+    app.user("supervisor", "s@suzhou.cn", Some(city), None)
+        .await;
     let enterprise = app.token("e@wuzhong.cn").await;
     let t: Value = app
         .post_as(
@@ -181,7 +185,7 @@ each_backend! {
             assert!(theirs["items"].as_array().unwrap().iter().all(|n| n["id"] != newest));
         }
         assert_eq!(notifications(&app, &e, "").await["unread"], 2, "still unread");
-        assert_eq!(app.get(&"/api/v1/me/notifications".to_string()).await.status(), 401);
+        assert_eq!(app.get("/api/v1/me/notifications").await.status(), 401);
 
         // Read one: it says when, the count drops, the unread filter leaves it out.
         let res = app.post_as(&format!("/api/v1/me/notifications/{newest}/read"), &e, &json!({})).await;

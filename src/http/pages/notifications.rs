@@ -138,6 +138,8 @@ struct Poll {
     unread: i64,
     label: String,
     announce: String,
+    /// The list page's 「未读 3 条」.
+    unread_text: String,
     items: Vec<PollItem>,
 }
 
@@ -163,6 +165,7 @@ async fn poll(
         unread: found.unread,
         label: bell_label(c.lang(), found.unread),
         announce: c.with("desk_notices.announce", "n", found.unread),
+        unread_text: c.with("desk_notices.unread_count", "n", found.unread),
         items: found
             .items
             .iter()
@@ -173,7 +176,7 @@ async fn poll(
                     headline: r.headline,
                     number: r.number,
                     title: r.title,
-                    at: r.at,
+                    at: format!("{}{}", r.at, c.t("common.beijing_time")),
                 }
             })
             .collect(),

@@ -129,3 +129,31 @@ impl NotificationList {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::notify::Notice;
+
+    #[test]
+    fn every_ticket_notice_has_its_own_headline_in_both_languages() {
+        for n in Notice::ALL.into_iter().filter(|n| *n != Notice::Digest) {
+            assert_ne!(
+                headline_key(n.as_str(), false, false),
+                "desk_notices.kind_other",
+                "{n:?}"
+            );
+            for lang in [Lang::Zh, Lang::En] {
+                assert!(!headline(lang, n.as_str(), &serde_json::json!({})).is_empty());
+            }
+        }
+        let sla = serde_json::json!({"kind": "sign_overdue"});
+        assert_eq!(headline(Lang::Zh, "overdue", &sla), "签收已超时");
+        let copy = serde_json::json!({"fyi": true});
+        assert_eq!(
+            headline(Lang::Zh, "new_ticket", &copy),
+            "抄送知悉：企业诉求已分派"
+        );
+        assert_eq!(headline(Lang::En, "gossip", &copy), "News on a ticket");
+    }
+}

@@ -111,6 +111,7 @@
     var before = parseInt(bell.getAttribute("data-unread"), 10) || 0;
     bell.setAttribute("data-unread", String(data.unread));
     bell.setAttribute("aria-label", data.label);
+    text(document.getElementById("notices-unread"), data.unread_text);
     var count = bell.querySelector(".count");
     if (count) {
       count.textContent = String(data.unread);
