@@ -69,7 +69,8 @@ pub fn insert_new(conn: &mut AnyConnection, rows: &[NewNotification]) -> QueryRe
     Ok(fresh.len())
 }
 
-/// How many of a user's notices are unread (one count over a partial index).
+/// How many of a user's notices are unread: one count over the index range
+/// (user, read_at IS NULL), which holds that user's unread ones only.
 pub fn unread_count(conn: &mut AnyConnection, user_id: i64) -> QueryResult<i64> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
