@@ -95,8 +95,9 @@ async fn list(
 }
 
 /// Opening a notice reads it and goes to its ticket. A link, not a form, so
-/// that it opens like any link (a new tab too); marking one's own notice
-/// read is all it can do.
+/// that it opens like any link (a new tab too): marking one's own notice
+/// read is all it does, and the session's SameSite=Strict cookies keep
+/// other sites from doing it for them.
 async fn open(
     state: web::Data<AppState>,
     req: HttpRequest,
