@@ -29,10 +29,12 @@ pub enum Notice {
     ExtensionDecided,
     /// A ticket came back for handling: reopened, with its reason and new deadline.
     Reopened,
+    /// A department signed for the enterprise's ticket (已受理).
+    SignedFor,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 15] = [
+    pub const ALL: [Notice; 16] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -48,6 +50,7 @@ impl Notice {
         Notice::ExtensionRequested,
         Notice::ExtensionDecided,
         Notice::Reopened,
+        Notice::SignedFor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Notice {
             Notice::ExtensionRequested => "extension_requested",
             Notice::ExtensionDecided => "extension_decided",
             Notice::Reopened => "reopened",
+            Notice::SignedFor => "signed_for",
         }
     }
 
@@ -165,6 +169,8 @@ pub fn after_action(
         Action::Reject { .. } => {
             out.push(to(Notice::Rejected, Audience::Enterprise(enterprise_id)))
         }
+        // The enterprise hears that its ticket was taken on (已受理).
+        Action::SignFor => out.push(to(Notice::SignedFor, Audience::Enterprise(enterprise_id))),
         Action::Urge { .. } => out.push(to(Notice::Urged, Audience::Handlers(after.handling.id))),
         Action::Reopen { .. } => out.push(to(Notice::Reopened, handler(after))),
         // A public comment goes across: staff's to the enterprise, the
@@ -298,7 +304,10 @@ mod tests {
         let assigned = state(Some(55));
         assert_eq!(
             after_action(&Action::SignFor, &s, &assigned, 7, Some(55), false),
-            [to(Notice::Assigned, Audience::User(55))]
+            [
+                to(Notice::SignedFor, Audience::Enterprise(7)),
+                to(Notice::Assigned, Audience::User(55))
+            ]
         );
         assert_eq!(
             after_sla(345, Some(55), true, 345),

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod notices;
+pub mod notifications;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
@@ -162,6 +163,10 @@ where
                 .service(ranking::export_ranking)
                 .service(notices::list_notices)
                 .service(notices::set_notices)
+                // Before `/me/notifications/{id}/read`, which would not take `read-all` anyway.
+                .service(notifications::read_all_notifications)
+                .service(notifications::list_notifications)
+                .service(notifications::read_notification)
                 .service(sla::calendar_year)
                 .service(sla::put_calendar_year)
                 .service(sla::import_calendar)

@@ -17,7 +17,7 @@ use crate::services::notify::{self, PreferenceError};
 pub struct NoticeSetting {
     /// `new_ticket`, `assigned`, `info_requested`, `info_provided`, `resolved`,
     /// `rejected`, `sla_warning`, `overdue`, `urged`, `cohandling_requested`, `digest`, `comment`,
-    /// `extension_requested`, `extension_decided`, `reopened`.
+    /// `extension_requested`, `extension_decided`, `reopened`, `signed_for`.
     pub notice: String,
     pub enabled: bool,
     /// Staff cannot turn off overdue notices.

@@ -21,6 +21,7 @@ pub mod imports;
 pub mod join_requests;
 pub mod mail;
 pub mod metrics;
+pub mod notifications;
 pub mod notify;
 pub mod queue;
 pub mod ranking;

@@ -1,5 +1,8 @@
 //! Queues the notices a change causes, inside the change's own transaction,
-//! one outbox row per recipient (the delivery worker sends them).
+//! one outbox row per recipient (the delivery worker sends them) and one
+//! notice inside the application per recipient (the bell). The e-mail
+//! follows the person's preferences; the notice in the application is
+//! always kept, so that turning mail off loses nothing.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,6 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use crate::domain::notify::{after_sla, Audience, Notice, Notify};
+use crate::storage::notifications::{self, NewNotification};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::sla::SlaEvent;
 use crate::storage::tickets::{Ticket, TicketSummary};
@@ -18,6 +22,9 @@ pub struct Pending {
     pub notify: Notify,
     pub ticket_id: i64,
     pub params: serde_json::Value,
+    /// The SLA event it comes from, if any: its notices are made once per
+    /// person (a unique key), however often the queueing runs.
+    pub sla_event: Option<i64>,
 }
 
 /// What every ticket notice's template may show.
@@ -45,13 +52,15 @@ pub fn pending(notifies: Vec<Notify>, t: &TicketSummary, extra: serde_json::Valu
             notify,
             ticket_id: t.id,
             params: params.clone(),
+            sla_event: None,
         })
         .collect()
 }
 
 /// Addresses and writes the notices; the actor does not hear of their own
-/// action, users' opt-outs are honoured, and nobody gets the same notice
-/// about the same ticket twice from one change. Returns the rows written.
+/// action, users' opt-outs are honoured for the e-mail (the notice in the
+/// application is kept), and nobody gets the same notice about the same
+/// ticket twice from one change. Returns the e-mails written.
 pub fn enqueue(
     conn: &mut AnyConnection,
     pending: &[Pending],
@@ -97,14 +106,25 @@ pub fn enqueue_to(
 ) -> QueryResult<usize> {
     let mut seen = HashSet::new();
     let mut rows = Vec::new();
+    let mut in_app = Vec::new();
     for p in pending {
         let notice = p.notify.notice;
         for person in to.people.iter().filter(|u| u.is_in(&p.notify.audience)) {
+            if Some(person.id) == actor || !seen.insert((person.id, p.ticket_id, notice)) {
+                continue;
+            }
+            let params = p.params.to_string();
+            in_app.push(NewNotification {
+                user_id: person.id,
+                kind: notice.as_str().into(),
+                ticket_id: p.ticket_id,
+                params: params.clone(),
+                sla_event_id: p.sla_event,
+                created_at: at,
+            });
             let staff = person.role != crate::domain::role::Role::Enterprise;
-            if Some(person.id) == actor
-                || (to.off.contains(&(person.id, notice.as_str().to_string()))
-                    && notice.may_opt_out(staff))
-                || !seen.insert((person.id, p.ticket_id, notice))
+            if to.off.contains(&(person.id, notice.as_str().to_string()))
+                && notice.may_opt_out(staff)
             {
                 continue;
             }
@@ -114,12 +134,15 @@ pub fn enqueue_to(
                 recipient_user_id: Some(person.id),
                 to_address: person.email.clone(),
                 locale: person.locale.clone(),
-                params: p.params.to_string(),
+                params,
                 status: "pending".into(),
                 next_attempt_at: at,
                 created_at: at,
             });
         }
+    }
+    if !in_app.is_empty() {
+        notifications::insert_new(conn, &in_app)?;
     }
     if !rows.is_empty() {
         outbox::insert_all(conn, &rows)?;
@@ -162,7 +185,10 @@ pub fn queue_sla_notices(
                 "escalation_level": e.escalation_level,
                 "due_at": e.due_at.and_utc(),
             });
-            pending(who, tk, extra)
+            pending(who, tk, extra).into_iter().map(|p| Pending {
+                sla_event: Some(e.id),
+                ..p
+            })
         })
         .collect();
     let written = enqueue(conn, &pending, None, at)?;

@@ -35,6 +35,7 @@ pub mod metric_days;
 pub mod metrics;
 pub mod migrations;
 pub mod names;
+pub mod notifications;
 pub mod outbox;
 pub mod pool;
 pub mod ratings;

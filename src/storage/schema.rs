@@ -526,6 +526,19 @@ diesel::joinable!(ticket_clocks -> tickets (ticket_id));
 diesel::joinable!(sla_events -> tickets (ticket_id));
 diesel::joinable!(ticket_metrics -> tickets (ticket_id));
 diesel::joinable!(metric_folds -> tickets (ticket_id));
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        ticket_id -> BigInt,
+        params -> Text,
+        sla_event_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     categories,
@@ -562,4 +575,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     digests,
     metric_days,
     metric_folds,
+    notifications,
 );

@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 70] = [
+const ROUTES: [(&str, &str); 73] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -58,6 +58,9 @@ const ROUTES: [(&str, &str); 70] = [
     ("get", "/api/v1/supervision"),
     ("get", "/api/v1/me/notices"),
     ("put", "/api/v1/me/notices"),
+    ("get", "/api/v1/me/notifications"),
+    ("post", "/api/v1/me/notifications/{id}/read"),
+    ("post", "/api/v1/me/notifications/read-all"),
     ("get", "/api/v1/admin/calendar/{year}"),
     ("put", "/api/v1/admin/calendar/{year}"),
     ("post", "/api/v1/admin/calendar/import"),

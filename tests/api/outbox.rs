@@ -79,6 +79,9 @@ each_backend! {
         act(officer.clone(), "resolve", json!({"resolution": "已协调放行"})).await;
         let all = queued(&app, id).await;
         assert_eq!(&all[2..], &pairs(&[
+            // Signed for (已受理): the enterprise's accounts hear.
+            ("signed_for", "e@wuzhong.cn"),
+            ("signed_for", "e2@wuzhong.cn"),
             ("info_requested", "e@wuzhong.cn"),
             ("info_requested", "e2@wuzhong.cn"),
             ("info_provided", "o@wuzhong.cn"),

@@ -21,6 +21,9 @@ pub struct SignedIn {
     pub name: String,
     pub role: &'static str,
     pub nav: Vec<NavLink>,
+    /// Unread notices, and the bell's label saying so.
+    pub unread: i64,
+    pub bell_label: String,
 }
 
 pub struct Chrome {
@@ -79,6 +82,11 @@ pub fn home_of(role: Role) -> &'static str {
     nav_of(role)[0].0
 }
 
+/// The bell's accessible name: 「通知，3 条未读」.
+pub fn bell_label(lang: Lang, unread: i64) -> String {
+    crate::words::fill(lang, "desk_notices.bell_label", &[("n", &unread)])
+}
+
 fn switch_href(req: &HttpRequest, lang: Lang) -> String {
     let other = if lang == Lang::En { "zh" } else { "en" };
     let mut query: Vec<&str> = req
@@ -121,6 +129,8 @@ impl Chrome {
                     current: path == *href || (path.starts_with(href) && href.len() > 1),
                 })
                 .collect(),
+            unread: v.unread,
+            bell_label: bell_label(c.lang(), v.unread),
         });
         if v.caller.role == Role::Admin {
             c.calendar_missing = req

@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod chrome;
 mod labels;
+mod notifications;
 mod portal;
 pub mod session;
 mod supervise;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     supervise::configure(cfg);
     trust::configure(cfg);
     admin::configure(cfg);
+    notifications::configure(cfg);
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {

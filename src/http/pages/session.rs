@@ -242,6 +242,21 @@ pub fn check_csrf(req: &HttpRequest, token: &str) -> Result<(), actix_web::Error
 pub struct Viewer {
     pub caller: Caller,
     pub user: User,
+    /// Their unread notices inside the application: the header's bell.
+    pub unread: i64,
+}
+
+/// The signed-in viewer with their unread count (one indexed count; a
+/// failure shows no count rather than no page).
+async fn viewer(state: &AppState, caller: Caller, user: User) -> Viewer {
+    let unread = crate::services::notifications::unread(&state.db, user.id)
+        .await
+        .unwrap_or(0);
+    Viewer {
+        caller,
+        user,
+        unread,
+    }
 }
 
 /// Not signed in (or the session ended): to the log-in page, and back here after.
@@ -317,7 +332,7 @@ impl FromRequest for Viewer {
                 match state.auth.authenticate(access.value()).await {
                     Ok((caller, user)) => {
                         bind_account(&req, user.id);
-                        return Ok(Viewer { caller, user });
+                        return Ok(viewer(&state, caller, user).await);
                     }
                     Err(AuthError::Storage(e)) => {
                         return Err(super::unavailable(&req, &e.to_string()).into())
@@ -347,7 +362,7 @@ impl FromRequest for Viewer {
                         queue_cookie(&req, cookie(&req, REFRESH, refresh, Some(expires_in)));
                     }
                     bind_account(&req, user.id);
-                    Ok(Viewer { caller, user })
+                    Ok(viewer(&state, caller, user).await)
                 }
                 Err(AuthError::Storage(e)) => Err(super::unavailable(&req, &e.to_string()).into()),
                 Err(_) => {

@@ -164,6 +164,10 @@ async fn show(
     path: web::Path<i64>,
     q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // Opening a ticket reads the viewer's notices about it (the bell counts down).
+    let mut v = v;
+    let id = *path;
+    v.unread -= super::notifications::read_of_ticket(&state, &v, id).await;
     let c = Chrome::for_viewer(&req, &v);
     let done = q
         .done

@@ -71,3 +71,86 @@
     setInterval(tick, 30000);
   });
 })();
+
+/* desk notices */
+// The bell in the header: every 30 s the script asks for the unread count
+// and updates the bell (its label too) and a polite live region; on the
+// notices page it lists the new ones at the top, without a reload.
+(function () {
+  "use strict";
+  var POLL_MS = 30000;
+
+  function text(el, value) { if (el) el.textContent = value; }
+
+  function prepend(list, item) {
+    if (!list || list.querySelector('li[data-id="' + item.id + '"]')) return;
+    var li = document.createElement("li");
+    li.className = "unread fresh";
+    li.setAttribute("data-id", item.id);
+    var a = document.createElement("a");
+    a.href = "/notifications/" + item.id;
+    var head = document.createElement("span");
+    head.className = "headline";
+    head.textContent = item.headline;
+    var about = document.createElement("span");
+    about.className = "about";
+    about.textContent = item.number + " " + item.title;
+    a.appendChild(head);
+    a.appendChild(document.createTextNode(" "));
+    a.appendChild(about);
+    var when = document.createElement("span");
+    when.className = "muted when";
+    when.textContent = item.at;
+    li.appendChild(a);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(when);
+    list.insertBefore(li, list.firstChild);
+  }
+
+  function show(data, bell) {
+    var before = parseInt(bell.getAttribute("data-unread"), 10) || 0;
+    bell.setAttribute("data-unread", String(data.unread));
+    bell.setAttribute("aria-label", data.label);
+    text(document.getElementById("notices-unread"), data.unread_text);
+    var count = bell.querySelector(".count");
+    if (count) {
+      count.textContent = String(data.unread);
+      count.hidden = data.unread === 0;
+    }
+    if (data.unread > before) {
+      text(document.getElementById("bell-live"), data.announce);
+      var list = document.getElementById("notices");
+      if (list) {
+        data.items.slice().reverse().forEach(function (item) { prepend(list, item); });
+      } else {
+        var fresh = document.getElementById("notices-fresh");
+        if (fresh) fresh.hidden = false;
+      }
+    }
+  }
+
+  function poll(bell) {
+    if (document.hidden || !window.fetch) return;
+    fetch("/notifications/unread", {
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (res) {
+      var type = res.headers.get("content-type") || "";
+      // Signed out meanwhile: the answer is the log-in page; leave the bell.
+      if (!res.ok || type.indexOf("application/json") !== 0) return null;
+      return res.json();
+    }).then(function (data) {
+      if (data) show(data, bell);
+    }).catch(function () {});
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var bell = document.getElementById("bell");
+    if (!bell) return;
+    var every = parseInt(bell.getAttribute("data-poll-ms"), 10) || POLL_MS;
+    setInterval(function () { poll(bell); }, every);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) poll(bell);
+    });
+  });
+})();
