@@ -474,3 +474,19 @@ pub async fn any_administrator(db: &Database) -> Result<bool, StorageError> {
     db.run(move |conn| Ok(!User::list(conn, &filter)?.is_empty()))
         .await
 }
+
+/// The demo accounts one logs in with (those with a password), in the
+/// order the demo made them.
+pub async fn demo_logins(db: &Database) -> Result<Vec<User>, StorageError> {
+    let filter = UserFilter {
+        limit: 100_000,
+        ..UserFilter::default()
+    };
+    db.run(move |conn| {
+        Ok(User::list(conn, &filter)?
+            .into_iter()
+            .filter(|u| u.demo && u.active && u.password_hash.is_some())
+            .collect())
+    })
+    .await
+}
