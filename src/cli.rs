@@ -316,7 +316,12 @@ async fn print_demo_logins(app: &Application) {
         crate::seed::demo::DEMO_PASSWORD
     );
     for u in &logins {
-        println!("  {:<40} {:<11} {}", u.email, u.role.as_str(), u.display_name);
+        println!(
+            "  {:<40} {:<11} {}",
+            u.email,
+            u.role.as_str(),
+            u.display_name
+        );
     }
 }
 
@@ -365,15 +370,13 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
     };
     let department = match args.department.as_deref() {
         None => None,
-        Some(text) => {
-            match crate::services::pickers::department_by_reference(&db, text).await {
-                Ok(d) => Some((d.id, d.name)),
-                Err(e) => {
-                    eprintln!("yizhan: department: {e}");
-                    return 2;
-                }
+        Some(text) => match crate::services::pickers::department_by_reference(&db, text).await {
+            Ok(d) => Some((d.id, d.name)),
+            Err(e) => {
+                eprintln!("yizhan: department: {e}");
+                return 2;
             }
-        }
+        },
     };
     let input = NewAccount {
         email: args.email,

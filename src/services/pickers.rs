@@ -39,7 +39,10 @@ pub async fn department_groups(db: &Database) -> Result<Vec<DepartmentGroup>, St
     .await
 }
 
-fn group_departments(mut departments: Vec<Department>, provinces: &[Region]) -> Vec<DepartmentGroup> {
+fn group_departments(
+    mut departments: Vec<Department>,
+    provinces: &[Region],
+) -> Vec<DepartmentGroup> {
     departments.sort_by(|a, b| {
         (a.region_code.is_some(), &a.region_code, a.path.len(), a.id).cmp(&(
             b.region_code.is_some(),

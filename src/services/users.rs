@@ -7,9 +7,9 @@ use crate::domain::email::Email;
 use crate::domain::enterprise::valid_phone;
 use crate::domain::password::check_password;
 use crate::domain::role::Role;
+use crate::storage::auth_events::AuthEvent;
 use crate::storage::departments::Department;
 use crate::storage::enterprises::Enterprise;
-use crate::storage::auth_events::AuthEvent;
 use crate::storage::users::{NewUser, ProfileChange, User, UserFilter};
 use crate::storage::{write_transaction, Database, StorageError};
 
@@ -83,7 +83,12 @@ pub async fn create_account(
         problems.push(problem("locale", "field.locale"));
     }
     let role = Role::parse(&input.role);
-    check_attachment(role, input.department_id, input.enterprise_id, &mut problems);
+    check_attachment(
+        role,
+        input.department_id,
+        input.enterprise_id,
+        &mut problems,
+    );
     if let Some(e) = &email {
         for rule in check_password(&input.password, e) {
             problems.push(FieldProblem {
@@ -304,7 +309,12 @@ pub async fn update_account(
         problems.push(problem("display_name", "field.person_name_length"));
     }
     let role = Role::parse(&change.role);
-    check_attachment(role, change.department_id, change.enterprise_id, &mut problems);
+    check_attachment(
+        role,
+        change.department_id,
+        change.enterprise_id,
+        &mut problems,
+    );
     if id == actor && role.is_some_and(|r| r != Role::Admin) {
         // Like deactivating oneself: it could leave no one to undo it.
         problems.push(problem("role", "desk_admin.cannot_change_own_role"));

@@ -135,10 +135,7 @@ impl Department {
     }
 
     /// The departments serving a region code, or bearing exactly this name.
-    pub fn by_region_or_name(
-        conn: &mut AnyConnection,
-        text: &str,
-    ) -> QueryResult<Vec<Department>> {
+    pub fn by_region_or_name(conn: &mut AnyConnection, text: &str) -> QueryResult<Vec<Department>> {
         departments::table
             .filter(
                 departments::region_code

@@ -75,7 +75,9 @@ async fn load(
     req: &HttpRequest,
     id: i64,
 ) -> Result<AccountView, actix_web::Error> {
-    users::account(&state.db, id).await.map_err(|e| failed(req, e))
+    users::account(&state.db, id)
+        .await
+        .map_err(|e| failed(req, e))
 }
 
 /// What the page shows besides the account: the edit form as sent (else

@@ -143,8 +143,13 @@ async fn render_list(
         };
         c.t(key).to_string()
     });
-    let picker =
-        DepartmentPicker::load(state, req, department_field(&f.department_id).ok().flatten(), c.lang()).await?;
+    let picker = DepartmentPicker::load(
+        state,
+        req,
+        department_field(&f.department_id).ok().flatten(),
+        c.lang(),
+    )
+    .await?;
     let p = UsersPage {
         picker,
         roles: ROLES
@@ -263,10 +268,9 @@ pub(super) async fn attachment(
         {
             Ok(id) => id,
             Err(issue) => {
-                errors.fields.insert(
-                    issue.field.into(),
-                    crate::words::phrase(lang, &issue.what),
-                );
+                errors
+                    .fields
+                    .insert(issue.field.into(), crate::words::phrase(lang, &issue.what));
                 None
             }
         };
