@@ -142,6 +142,8 @@ where
                 .service(admin::deactivate_user)
                 .service(admin::activate_user)
                 .service(admin::reset_password)
+                .service(admin::update_user)
+                .service(admin::send_reset_link)
                 .service(admin::import)
                 .service(routing::list)
                 .service(routing::create)

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::browser::Browser;
 use crate::each_backend;
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{assert_problem, TestApp, PASSWORD};
 
 async fn admin_browser(app: &TestApp) -> (Browser, i64) {
     let id = app
@@ -89,7 +89,7 @@ each_backend! {
 
         // A good one: one audit event names what changed and who changed it.
         let old_token = app.token("o@pudong.example.cn").await;
-        assert_eq!(app.get_as("/api/v1/auth/me", &old_token).await.status(), 200);
+        assert_eq!(app.get_as("/api/v1/me", &old_token).await.status(), 200);
         let p = b.post(&format!("/admin/users/{officer}"), &[("display_name", "徐汇组长"), ("role", "lead"), ("department_id", &xuhui.to_string()), ("enterprise", "")]).await;
         assert_eq!(p.location.as_deref(), Some(format!("/admin/users/{officer}?done=saved").as_str()), "{}", p.html);
         let u = account(&app, officer).await;
@@ -102,7 +102,7 @@ each_backend! {
         let page = b.get(&format!("/admin/users/{officer}?done=saved")).await;
         assert!(page.html.contains("账号已保存") && page.html.contains(&xuhui_name), "{}", page.html);
         // A changed role ends the old sessions: the old token names the old role.
-        assert_eq!(app.get_as("/api/v1/auth/me", &old_token).await.status(), 401);
+        assert_eq!(app.get_as("/api/v1/me", &old_token).await.status(), 401);
         // An administrator does not take away their own role.
         let p = b.post(&format!("/admin/users/{admin_id}"), &[("display_name", "root"), ("role", "supervisor"), ("department_id", &pudong.to_string()), ("enterprise", "")]).await;
         assert_eq!(p.status, 422, "{}", p.html);
@@ -269,5 +269,32 @@ each_backend! {
         app.user("admin", "root@yizhan.example.cn", None, None).await;
         let login = app.get("/login").await.text().await.unwrap();
         assert!(!login.contains("首次使用") && !login.contains("user create"), "{login}");
+    }
+
+    async fn the_api_changes_an_account_and_sends_a_reset_link_as_the_pages_do(app) {
+        let admin_id = app.user("admin", "root@yizhan.example.cn", None, None).await;
+        let token = app.token("root@yizhan.example.cn").await;
+        let pudong = app.department_of("310115").await;
+        let xuhui = app.department_of("310104").await;
+        let officer = app.user("officer", "o@pudong.example.cn", Some(pudong), None).await;
+        let res = app.put_as(&format!("/api/v1/admin/users/{officer}"), &token, &json!({"display_name": "徐汇组长", "role": "lead", "department_id": xuhui})).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!((body["role"].as_str(), body["department_id"].as_i64()), (Some("lead"), Some(xuhui)));
+        assert!(events(&app, officer).await.iter().any(|e| e.0 == "user_updated" && e.1 == Some(admin_id)));
+        let p = assert_problem(app.put_as(&format!("/api/v1/admin/users/{officer}"), &token, &json!({"display_name": "x", "role": "enterprise", "department_id": xuhui})).await, 422).await;
+        assert!(p["errors"].to_string().contains("department_id"), "{p}");
+        assert_problem(app.put_as("/api/v1/admin/users/999999", &token, &json!({"display_name": "x", "role": "admin"})).await, 404).await;
+        assert_problem(app.put_as(&format!("/api/v1/admin/users/{admin_id}"), &token, &json!({"display_name": "x", "role": "supervisor", "department_id": xuhui})).await, 422).await;
+
+        let res = app.post_as(&format!("/api/v1/admin/users/{officer}/reset-link"), &token, &json!({})).await;
+        assert_eq!(res.status(), 202);
+        let mail = app.mailbox().await;
+        assert_eq!(mail.len(), 1);
+        assert!(mail[0].2.contains(&format!("{}/account/reset-password?token=", app.address)), "{}", mail[0].2);
+        app.post_as(&format!("/api/v1/admin/users/{officer}/deactivate"), &token, &json!({})).await;
+        let p = assert_problem(app.post_as(&format!("/api/v1/admin/users/{officer}/reset-link"), &token, &json!({})).await, 409).await;
+        assert_eq!(p["type"], "urn:yizhan:problem:account-deactivated");
+        assert_problem(app.post_as("/api/v1/admin/users/999999/reset-link", &token, &json!({})).await, 404).await;
     }
 }
