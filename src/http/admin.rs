@@ -264,7 +264,9 @@ pub struct AuthEventView {
     pub id: i64,
     /// `login_ok`, `login_failed`, `login_throttled`, `refresh_reuse`,
     /// `logout`, `password_changed`, `password_change_failed`,
-    /// `password_reset`, `user_created`, `user_deactivated`,
+    /// `password_reset`, `password_reset_sent` (an administrator sent the
+    /// link), `user_created`, `user_updated` (detail: what changed, e.g.
+    /// `role:officer->lead;department:12->40`), `user_deactivated`,
     /// `user_activated`, `registration_requested`, `registration_ignored`,
     /// `registration_activated`, `join_requested`, `join_approved`,
     /// `join_refused`, `enterprise_contact_changed` (detail: the enterprise
