@@ -386,18 +386,17 @@ pub async fn update_account(
     found.ok_or(AccountError::NotFound)
 }
 
-/// An account as its page shows it: with its department's and
-/// enterprise's names, its last log-in and its recent account events.
+/// An account as its page shows it: with its department and enterprise,
+/// and its last log-in (among its latest account events).
 pub struct AccountView {
     pub user: User,
     pub department: Option<Department>,
     pub enterprise: Option<Enterprise>,
     pub last_login: Option<chrono::NaiveDateTime>,
-    pub events: Vec<AuthEvent>,
 }
 
-/// How many of the newest account events the page shows.
-const EVENTS_SHOWN: i64 = 10;
+/// How far back among an account's events its last log-in is looked for.
+const EVENTS_SEARCHED: i64 = 200;
 
 pub async fn account(db: &Database, id: i64) -> Result<AccountView, AccountError> {
     let found = db
@@ -413,18 +412,15 @@ pub async fn account(db: &Database, id: i64) -> Result<AccountView, AccountError
                 Some(e) => Enterprise::find(conn, e)?,
                 None => None,
             };
-            let recent = AuthEvent::recent(conn, Some(id), 200)?;
-            let last_login = recent
-                .iter()
+            let last_login = AuthEvent::recent(conn, Some(id), EVENTS_SEARCHED)?
+                .into_iter()
                 .find(|e| e.kind == "login_ok")
                 .map(|e| e.created_at);
-            let events = recent.into_iter().take(EVENTS_SHOWN as usize).collect();
             Ok(Some(AccountView {
                 user,
                 department,
                 enterprise,
                 last_login,
-                events,
             }))
         })
         .await?;
