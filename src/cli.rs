@@ -50,7 +50,8 @@ pub enum Command {
 
 #[derive(Debug, Default, clap::Args)]
 pub struct ServeArgs {
-    /// On an empty database, first create the demo data set (see `yizhan demo`).
+    /// On an empty database, first create the demo data set (see `yizhan
+    /// demo`); then print the address to open and the demo log-ins.
     #[arg(long)]
     pub demo: bool,
 }
@@ -113,9 +114,10 @@ pub struct CreateUserArgs {
     pub name: String,
     #[arg(long)]
     pub phone: Option<String>,
-    /// Department id (officer, lead, supervisor).
+    /// The department (officer, lead, supervisor): its id, the six-digit
+    /// code of the region it serves (e.g. 310115), or its exact name.
     #[arg(long)]
-    pub department: Option<i64>,
+    pub department: Option<String>,
     /// Enterprise id (enterprise users).
     #[arg(long)]
     pub enterprise: Option<i64>,
@@ -176,7 +178,7 @@ pub async fn run(cli: Cli) -> i32 {
         }
         Command::Demo(args) => {
             telemetry::init_logging(&settings.log);
-            demo(&settings, args, true).await
+            demo(&settings, args, true, true).await
         }
         Command::Serve(args) => {
             telemetry::init_logging(&settings.log);
@@ -187,6 +189,7 @@ pub async fn run(cli: Cli) -> i32 {
                         until: None,
                         tickets: crate::services::demo::DEMO_TICKETS,
                     },
+                    false,
                     false,
                 )
                 .await;
@@ -202,6 +205,9 @@ pub async fn run(cli: Cli) -> i32 {
                     return 1;
                 }
             };
+            if args.demo {
+                print_demo_logins(&app).await;
+            }
             match app.run_until_stopped().await {
                 Ok(()) => {
                     tracing::info!("stopped");
@@ -217,8 +223,9 @@ pub async fn run(cli: Cli) -> i32 {
 }
 
 /// Creates the demo data set; `required`: a non-empty database is an error
-/// (`yizhan demo`) rather than a reason to skip (`serve --demo`).
-async fn demo(settings: &Settings, args: DemoArgs, required: bool) -> i32 {
+/// (`yizhan demo`) rather than a reason to skip (`serve --demo`, which
+/// prints the log-ins itself once it knows its address: `print_logins` off).
+async fn demo(settings: &Settings, args: DemoArgs, required: bool, print_logins: bool) -> i32 {
     use crate::services::demo::{create, database_is_empty, DemoError, DemoOptions};
     if settings.profile == crate::configuration::Profile::Production {
         eprintln!("yizhan: {}", DemoError::Production);
@@ -271,6 +278,9 @@ async fn demo(settings: &Settings, args: DemoArgs, required: bool) -> i32 {
                 "演示数据已创建 / demo data created: {} enterprises, {} problems, {} handling steps ({} refused).",
                 report.enterprises, report.tickets, report.steps, report.refused
             );
+            if !print_logins {
+                return 0;
+            }
             println!(
                 "演示账号 / demo accounts — 密码 password: {}（仅显示这一次 / shown once）",
                 crate::seed::demo::DEMO_PASSWORD
@@ -284,6 +294,34 @@ async fn demo(settings: &Settings, args: DemoArgs, required: bool) -> i32 {
             eprintln!("yizhan: {e}");
             1
         }
+    }
+}
+
+/// `serve --demo`: where to open the service and who to log in as.
+async fn print_demo_logins(app: &Application) {
+    let logins = match crate::services::users::demo_logins(app.database()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("yizhan: cannot read the demo accounts: {e}");
+            return;
+        }
+    };
+    println!("打开 / open: {}/", app.base_url());
+    if logins.is_empty() {
+        println!("（数据库中没有演示账号 / the database holds no demo accounts）");
+        return;
+    }
+    println!(
+        "演示账号 / demo log-ins — 密码 password: {}",
+        crate::seed::demo::DEMO_PASSWORD
+    );
+    for u in &logins {
+        println!(
+            "  {:<40} {:<11} {}",
+            u.email,
+            u.role.as_str(),
+            u.display_name
+        );
     }
 }
 
@@ -330,12 +368,22 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
             return 1;
         }
     };
+    let department = match args.department.as_deref() {
+        None => None,
+        Some(text) => match crate::services::pickers::department_by_reference(&db, text).await {
+            Ok(d) => Some((d.id, d.name)),
+            Err(e) => {
+                eprintln!("yizhan: department: {e}");
+                return 2;
+            }
+        },
+    };
     let input = NewAccount {
         email: args.email,
         display_name: args.name,
         phone: args.phone,
         role: args.role,
-        department_id: args.department,
+        department_id: department.as_ref().map(|(id, _)| *id),
         enterprise_id: args.enterprise,
         password,
         locale: Some(args.locale),
@@ -348,6 +396,9 @@ async fn create_user(settings: Settings, args: CreateUserArgs) -> i32 {
                 user.email,
                 user.role.as_str()
             );
+            if let Some((id, name)) = &department {
+                println!("  department {id}: {name}");
+            }
             0
         }
         Err(AccountError::Invalid(problems)) => {

@@ -23,6 +23,7 @@ pub struct StartupError(pub String);
 
 pub struct Application {
     port: u16,
+    base_url: String,
     server: Server,
     db: Database,
     sla: Sla,
@@ -46,17 +47,24 @@ impl Application {
         let db = prepare_database(&settings).await?;
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| StartupError(format!("cannot listen on {}: {e}", settings.server.bind)))?;
-        let port = listener
+        let bound = listener
             .local_addr()
-            .map_err(|e| StartupError(e.to_string()))?
-            .port();
+            .map_err(|e| StartupError(e.to_string()))?;
+        let port = bound.port();
+        let base_url = public_base_url(&settings.server.base_url, bound);
+        if settings.server.base_url.trim().is_empty() && settings.profile == Profile::Production {
+            tracing::warn!(
+                %base_url,
+                "server.base_url is not set: links in e-mails point at the bound address; set YIZHAN__SERVER__BASE_URL to the public address"
+            );
+        }
         crate::telemetry::metrics_handle();
 
         let auth = Authenticator::new(db.clone(), &settings.auth)
             .map_err(StartupError)?
             .refusing_demo_accounts(settings.profile == Profile::Production);
         let sla = Sla::new(clock, &settings.sla);
-        let delivery = Delivery::new(&settings.mail, &settings.server.base_url)
+        let delivery = Delivery::new(&settings.mail, &base_url)
             .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
         if settings.profile == Profile::Production
             && settings.mail.transport == crate::configuration::MailTransport::File
@@ -101,6 +109,7 @@ impl Application {
         );
         Ok(Application {
             port,
+            base_url,
             server: server.run(),
             db,
             sla,
@@ -111,6 +120,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where links in e-mails point (see [`public_base_url`]).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     pub fn database(&self) -> &Database {
@@ -188,6 +202,22 @@ impl Application {
     }
 }
 
+/// Where links in e-mails point: `server.base_url` when set, else the
+/// address the listener is really bound to (port 0 becomes the port the
+/// system gave; "all interfaces" reads as this machine's loopback).
+pub fn public_base_url(configured: &str, bound: std::net::SocketAddr) -> String {
+    let configured = configured.trim().trim_end_matches('/');
+    if !configured.is_empty() {
+        return configured.to_string();
+    }
+    let ip = match bound.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, bound.port()))
+}
+
 /// Opens the pool and brings the schema up to date (or checks that it is).
 async fn prepare_database(settings: &Settings) -> Result<Database, StartupError> {
     let db = Database::connect(&settings.database).map_err(StartupError)?;
@@ -239,4 +269,24 @@ pub fn migrate(settings: &Settings) -> Result<storage::PrepareReport, StartupErr
     let db = Database::connect(&settings.database).map_err(StartupError)?;
     let mut conn = db.open().map_err(|e| StartupError(e.to_string()))?;
     storage::prepare(&mut conn).map_err(|e| StartupError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_base_url;
+
+    #[test]
+    fn links_follow_the_bound_port_unless_a_base_url_is_set() {
+        let bound = "127.0.0.1:43117".parse().unwrap();
+        assert_eq!(public_base_url("", bound), "http://127.0.0.1:43117");
+        assert_eq!(public_base_url("  ", bound), "http://127.0.0.1:43117");
+        assert_eq!(
+            public_base_url("https://yizhan.example.cn/", bound),
+            "https://yizhan.example.cn"
+        );
+        let everywhere = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(public_base_url("", everywhere), "http://127.0.0.1:8080");
+        let v6 = "[::]:8080".parse().unwrap();
+        assert_eq!(public_base_url("", v6), "http://[::1]:8080");
+    }
 }

@@ -1,7 +1,7 @@
 //! Administration: accounts, bulk imports, the authentication audit.
 //! To anyone but an administrator these routes do not exist (404; see [`Admin`]).
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -150,6 +150,79 @@ pub async fn activate_user(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUser {
+    pub display_name: String,
+    /// `enterprise`, `officer`, `lead`, `supervisor` or `admin`.
+    pub role: String,
+    /// Required for officer, lead and supervisor; absent for the others.
+    pub department_id: Option<i64>,
+    /// Required for enterprise users; absent for the others.
+    pub enterprise_id: Option<i64>,
+}
+
+/// Changes an account's name, role, department or enterprise (the
+/// `user_updated` event names what changed). A changed role ends the
+/// person's sessions; an administrator cannot change their own role.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every invalid field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    Admin(who): Admin,
+    path: web::Path<i64>,
+    body: Body<UpdateUser>,
+) -> Result<web::Json<UserView>, actix_web::Error> {
+    let b = body?.into_inner();
+    let change = users::AccountChange {
+        display_name: b.display_name,
+        role: b.role,
+        department_id: b.department_id,
+        enterprise_id: b.enterprise_id,
+    };
+    let user = users::update_account(&state.db, path.into_inner(), change, who.user.id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(web::Json(user.into()))
+}
+
+/// Sends the user the password-reset link of "forgot your password" by
+/// e-mail (through the outbox), so that they set a new password themselves.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses(
+        (status = 202, description = "The link is queued for sending"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account is deactivated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/users/{id}/reset-link")]
+pub async fn send_reset_link(
+    state: web::Data<AppState>,
+    Admin(who): Admin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    crate::services::accounts::send_reset_link(
+        &state.db,
+        path.into_inner(),
+        who.user.id,
+        state.sla.now(),
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordReset {
     pub password: String,
 }
@@ -191,7 +264,9 @@ pub struct AuthEventView {
     pub id: i64,
     /// `login_ok`, `login_failed`, `login_throttled`, `refresh_reuse`,
     /// `logout`, `password_changed`, `password_change_failed`,
-    /// `password_reset`, `user_created`, `user_deactivated`,
+    /// `password_reset`, `password_reset_sent` (an administrator sent the
+    /// link), `user_created`, `user_updated` (detail: what changed, e.g.
+    /// `role:officer->lead;department:12->40`), `user_deactivated`,
     /// `user_activated`, `registration_requested`, `registration_ignored`,
     /// `registration_activated`, `join_requested`, `join_approved`,
     /// `join_refused`, `enterprise_contact_changed` (detail: the enterprise

@@ -143,6 +143,8 @@ where
                 .service(admin::deactivate_user)
                 .service(admin::activate_user)
                 .service(admin::reset_password)
+                .service(admin::update_user)
+                .service(admin::send_reset_link)
                 .service(admin::import)
                 .service(routing::list)
                 .service(routing::create)
@@ -222,23 +224,9 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             ],
         ));
     }
-    let lang = lang::Lang::from_request(&req);
-    let say = |key| crate::words::text(lang, key);
-    let (title, text, home) = (
-        say("page.not_found"),
-        say("page.no_such_page"),
-        say("page.home"),
-    );
-    let html_lang = if lang == lang::Lang::Zh {
-        "zh-CN"
-    } else {
-        "en"
-    };
-    Ok(HttpResponse::build(ProblemKind::NotFound.status())
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
-             <title>{title} · 一站</title></head><body><h1>{title}</h1><p>{text}</p>\
-             <p><a href=\"/\">{home}</a></p></body></html>"
-        )))
+    // Any other address: the site's own "not found" page, styled and in
+    // the reader's language.
+    Ok(actix_web::ResponseError::error_response(
+        &pages::PageError::no_such_page(&req),
+    ))
 }

@@ -486,29 +486,7 @@ pub async fn request_password_reset(
                     Some("too_many_requests"),
                 );
             }
-            let token = new_token();
-            let expires = t + Duration::minutes(RESET_MINUTES);
-            account_tokens::insert(
-                conn,
-                &NewAccountToken {
-                    purpose: PASSWORD_RESET.into(),
-                    token_hash: token_hash(&token),
-                    email: user.email.clone(),
-                    user_id: Some(user.id),
-                    payload: None,
-                    created_at: t,
-                    expires_at: expires,
-                },
-            )?;
-            queue_link(
-                conn,
-                MailKind::PasswordReset,
-                &user.email,
-                &user.locale,
-                Some(user.id),
-                serde_json::json!({"token": token, "expires_at": expires.and_utc()}),
-                t,
-            )?;
+            queue_reset_link(conn, &user, t)?;
             audit(
                 conn,
                 "password_reset_requested",
@@ -522,6 +500,84 @@ pub async fn request_password_reset(
     })
     .await?;
     Ok(())
+}
+
+/// Stores a reset token for the account and queues its e-mail.
+fn queue_reset_link(
+    conn: &mut AnyConnection,
+    user: &User,
+    t: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let token = new_token();
+    let expires = t + Duration::minutes(RESET_MINUTES);
+    account_tokens::insert(
+        conn,
+        &NewAccountToken {
+            purpose: PASSWORD_RESET.into(),
+            token_hash: token_hash(&token),
+            email: user.email.clone(),
+            user_id: Some(user.id),
+            payload: None,
+            created_at: t,
+            expires_at: expires,
+        },
+    )?;
+    queue_link(
+        conn,
+        MailKind::PasswordReset,
+        &user.email,
+        &user.locale,
+        Some(user.id),
+        serde_json::json!({"token": token, "expires_at": expires.and_utc()}),
+        t,
+    )?;
+    Ok(())
+}
+
+/// Why an administrator's reset link was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetLinkError {
+    #[error("no such user")]
+    NotFound,
+    /// A deactivated account cannot use a link (reactivate it first).
+    #[error("the account is deactivated")]
+    Inactive,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// An administrator sends a user the same password-reset link the user
+/// could ask for, through the outbox, with its audit event; the flood
+/// guard does not apply (an administrator asks on purpose).
+pub async fn send_reset_link(
+    db: &Database,
+    user_id: i64,
+    actor: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ResetLinkError> {
+    db.run(move |conn| {
+        write_transaction(conn, |conn| {
+            let t = now.naive_utc();
+            let Some(user) = User::find(conn, user_id)? else {
+                return Ok(Err(ResetLinkError::NotFound));
+            };
+            if !user.active {
+                return Ok(Err(ResetLinkError::Inactive));
+            }
+            queue_reset_link(conn, &user, t)?;
+            audit(
+                conn,
+                "password_reset_sent",
+                Some(user.id),
+                Some(&user.email),
+                None,
+                Some(actor),
+                None,
+            )?;
+            Ok::<_, StorageError>(Ok(()))
+        })
+    })
+    .await?
 }
 
 /// Sets a new password through a reset link: the link is used up, every

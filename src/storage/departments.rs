@@ -124,6 +124,29 @@ impl Department {
             .load(conn)
     }
 
+    /// Every active department, by id (the pickers put them in tree order:
+    /// where NULL region codes sort differs between the backends).
+    pub fn all_active(conn: &mut AnyConnection) -> QueryResult<Vec<Department>> {
+        departments::table
+            .filter(departments::active.eq(true))
+            .order(departments::id.asc())
+            .select(Department::as_select())
+            .load(conn)
+    }
+
+    /// The departments serving a region code, or bearing exactly this name.
+    pub fn by_region_or_name(conn: &mut AnyConnection, text: &str) -> QueryResult<Vec<Department>> {
+        departments::table
+            .filter(
+                departments::region_code
+                    .eq(text)
+                    .or(departments::name.eq(text)),
+            )
+            .order(departments::id.asc())
+            .select(Department::as_select())
+            .load(conn)
+    }
+
     pub fn set_phone(conn: &mut AnyConnection, id: i64, phone: Option<&str>) -> QueryResult<usize> {
         diesel::update(departments::table.find(id))
             .set(departments::phone.eq(phone))

@@ -46,6 +46,15 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// The fields an administrator changes on an account.
+#[derive(Debug, Clone)]
+pub struct ProfileChange<'a> {
+    pub display_name: &'a str,
+    pub role: Role,
+    pub department_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+}
+
 /// Filters for the administrators' list.
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
@@ -131,6 +140,24 @@ impl User {
             .set((
                 users::password_hash.eq(hash),
                 users::tokens_valid_after.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    /// Changes what an administrator edits: name, role and attachment.
+    pub fn update_profile(
+        conn: &mut AnyConnection,
+        id: i64,
+        change: &ProfileChange<'_>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::display_name.eq(change.display_name),
+                users::role.eq(change.role),
+                users::department_id.eq(change.department_id),
+                users::enterprise_id.eq(change.enterprise_id),
                 users::updated_at.eq(now),
             ))
             .execute(conn)

@@ -238,7 +238,9 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
         .expect("the application starts");
     let sla = app.sla().clone();
     let delivery = app.delivery().clone();
-    let kept_settings = settings_copy;
+    let mut kept_settings = settings_copy;
+    // Links in e-mails follow the bound port when no base URL is set.
+    kept_settings.server.base_url = app.base_url().to_string();
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.database().clone();
     let auth = Authenticator::new(db.clone(), &auth_settings).expect("authenticator");

@@ -25,6 +25,7 @@ mod openapi;
 mod outbox;
 mod pages;
 mod pages_admin;
+mod pages_desk_admin;
 mod pages_words;
 mod problems;
 mod python;

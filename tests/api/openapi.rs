@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 73] = [
+const ROUTES: [(&str, &str); 75] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -43,6 +43,8 @@ const ROUTES: [(&str, &str); 73] = [
     ("post", "/api/v1/admin/users/{id}/deactivate"),
     ("post", "/api/v1/admin/users/{id}/activate"),
     ("post", "/api/v1/admin/users/{id}/password"),
+    ("put", "/api/v1/admin/users/{id}"),
+    ("post", "/api/v1/admin/users/{id}/reset-link"),
     ("post", "/api/v1/admin/imports/{kind}"),
     ("get", "/api/v1/admin/routing-rules"),
     ("post", "/api/v1/admin/routing-rules"),

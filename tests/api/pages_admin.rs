@@ -53,7 +53,7 @@ each_backend! {
         assert!(list.html.contains("新经办人") && list.html.contains("账号已创建"), "{}", list.html);
         // Deactivated: the person can no longer log in.
         let id = app.db.run(|conn| Ok(yizhan::storage::users::User::find_by_email(conn, "new@pudong.example.cn")?.unwrap().id)).await.unwrap();
-        let p = b.post(&format!("/admin/users/{id}/active"), &[("active", "false")]).await;
+        let p = b.post(&format!("/admin/users/{id}/active"), &[("active", "false"), ("confirm", "yes")]).await;
         assert_eq!(p.status, 303);
         assert_eq!(app.login_response("new@pudong.example.cn", PASSWORD).await.status(), 401);
         // The department tree, and a department's automatic assignment.

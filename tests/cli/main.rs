@@ -418,3 +418,128 @@ fn demo_fills_an_empty_database_once_and_prints_its_accounts_once() {
         .unwrap()
         .contains("production"));
 }
+
+/// `yizhan user create` for a member of staff, the department given as typed.
+fn create_staff(url: &str, email: &str, department: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = yizhan()
+        .args([
+            "user",
+            "create",
+            "--role",
+            "officer",
+            "--email",
+            email,
+            "--name",
+            "经办人",
+            "--department",
+            department,
+            "--password-stdin",
+        ])
+        .env("DATABASE_URL", url)
+        .env("YIZHAN__AUTH__ARGON2_MEMORY_KIB", "1024")
+        .env("YIZHAN__AUTH__ARGON2_ITERATIONS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "经办人的密码-足够长").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_create_takes_a_department_by_region_code_name_or_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/y.db", dir.path().display());
+    let by_code = create_staff(&url, "a@pudong.example.cn", "310115");
+    let text = String::from_utf8(by_code.stdout).unwrap();
+    assert!(
+        by_code.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_code.stderr)
+    );
+    assert!(text.contains("上海市浦东新区工业和信息化局"), "{text}");
+    let id = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("department "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_string();
+
+    let by_name = create_staff(&url, "b@xuhui.example.cn", "上海市徐汇区工业和信息化局");
+    assert!(by_name.status.success());
+    assert!(String::from_utf8(by_name.stdout)
+        .unwrap()
+        .contains("上海市徐汇区工业和信息化局"));
+
+    let by_id = create_staff(&url, "c@pudong.example.cn", &id);
+    assert!(by_id.status.success());
+    assert!(String::from_utf8(by_id.stdout)
+        .unwrap()
+        .contains("上海市浦东新区工业和信息化局"));
+
+    // Nothing is guessed: an unknown code or name is refused, nothing made.
+    for unknown in ["999999", "浦东新区", "0"] {
+        let out = create_staff(&url, "d@nowhere.example.cn", unknown);
+        assert_eq!(out.status.code(), Some(2), "{unknown}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("department: no department with the id, region code or name"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn serve_demo_prints_the_address_to_open_and_the_demo_log_ins() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/demo.db", dir.path().display());
+    // A small demo data set first, so that `serve --demo` finds it there.
+    let made = yizhan()
+        .args(["demo", "--tickets", "20", "--until", "2026-03-31"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let mut child = yizhan()
+        .args(["serve", "--demo"])
+        .env("DATABASE_URL", &url)
+        .env("YIZHAN_BIND", "127.0.0.1:0")
+        .env("YIZHAN__SERVER__WORKERS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let done = line.contains("suzhou.firm@demo.yizhan.example");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    terminate(&child);
+    let _ = child.wait();
+    let text = seen.join("\n");
+    let open = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("打开 / open: http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address: {text}"));
+    let port: u16 = open.trim_end_matches('/').parse().unwrap();
+    assert_ne!(port, 0, "the bound port, not the configured 0");
+    assert!(text.contains("yizhan-demo-2022"), "{text}");
+    for login in [
+        "admin@demo.yizhan.example",
+        "miit@demo.yizhan.example",
+        "shanghai.lead@demo.yizhan.example",
+        "pudong.officer@demo.yizhan.example",
+        "suzhou.firm@demo.yizhan.example",
+    ] {
+        assert!(text.contains(login), "{login}: {text}");
+    }
+}

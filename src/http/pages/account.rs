@@ -47,6 +47,17 @@ struct LoginPage {
     email: String,
     next: String,
     errors: FormErrors,
+    /// No administrator yet: the page says how to create the first one.
+    first_run: bool,
+}
+
+/// Whether the database has no active administrator yet (a database that
+/// does not answer is not taken for an empty one).
+async fn first_run(state: &AppState) -> bool {
+    matches!(
+        crate::services::users::any_administrator(&state.db).await,
+        Ok(false)
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,12 +78,17 @@ struct LoginFields {
     next: String,
 }
 
-async fn login_form(req: HttpRequest, q: web::Query<NextQuery>) -> HttpResponse {
+async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<NextQuery>,
+) -> HttpResponse {
     let p = LoginPage {
         c: Chrome::public(&req),
         email: String::new(),
         next: safe_next(&q.next),
         errors: FormErrors::default(),
+        first_run: first_run(&state).await,
     };
     page(StatusCode::OK, p.render())
 }
@@ -111,6 +127,7 @@ async fn login(
                 email: f.email,
                 next,
                 errors,
+                first_run: first_run(&state).await,
             };
             Ok(page(status, p.render()))
         }

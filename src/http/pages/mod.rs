@@ -221,6 +221,17 @@ impl PageError {
         }
     }
 
+    /// An address this site has no page at (the app's default service).
+    pub fn no_such_page(req: &HttpRequest) -> PageError {
+        let lang = page_lang(req);
+        PageError {
+            status: StatusCode::NOT_FOUND,
+            lang,
+            heading: "page.not_found",
+            text: say(lang, "page.no_such_page"),
+        }
+    }
+
     pub fn stale_form(req: &HttpRequest) -> PageError {
         let lang = page_lang(req);
         PageError {

@@ -6,6 +6,7 @@ use crate::domain::calendar::LineProblem;
 use crate::domain::enterprise::FieldIssue;
 use crate::domain::ticket::Refusal;
 use crate::http::caller::unauthorized;
+use crate::services::accounts::ResetLinkError;
 use crate::services::accounts::SelfServiceError;
 use crate::services::auth::AuthError;
 use crate::services::calendar::CalendarError;
@@ -350,6 +351,20 @@ impl From<TicketError> for ApiError {
                 e
             }
             TicketError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<ResetLinkError> for ApiError {
+    fn from(e: ResetLinkError) -> Self {
+        match e {
+            ResetLinkError::NotFound => {
+                ApiError::not_found("problem.no_such_user").typed("user-not-found")
+            }
+            ResetLinkError::Inactive => ApiError::new(ProblemKind::Conflict)
+                .with_detail("problem.account_deactivated_no_link")
+                .typed("account-deactivated"),
+            ResetLinkError::Storage(s) => s.into(),
         }
     }
 }

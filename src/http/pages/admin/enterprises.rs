@@ -98,6 +98,15 @@ async fn render(
         .map_err(|e| failed(req, ApiError::from(e)))?;
     let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |(e, _)| e.id)
         .map(|n| format!("/admin/enterprises?q={}&cursor={n}", url_escape(&q.q)));
+    // Counties by name, not by code.
+    let codes: Vec<String> = found.iter().map(|(e, _)| e.county_code.clone()).collect();
+    let counties: std::collections::HashMap<String, String> =
+        crate::services::reference::regions_with_codes(&state.db, codes)
+            .await
+            .map_err(|e| failed(req, ApiError::from(e)))?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
     let p = EnterprisesPage {
         q: q.q,
         rows: found
@@ -106,7 +115,10 @@ async fn render(
                 id: e.id,
                 credit_code: e.credit_code,
                 name: e.name,
-                county: e.county_code,
+                county: counties
+                    .get(&e.county_code)
+                    .cloned()
+                    .unwrap_or(e.county_code),
                 chains: chains
                     .iter()
                     .map(|code| chain_terms.label(code, c.en))

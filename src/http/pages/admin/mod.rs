@@ -1,11 +1,13 @@
 //! The administrators' pages, one file per area:
 //!
-//! - `users`: find, create, activate or deactivate, set a password;
+//! - `users`: find and create accounts; `user`: one account (edit, reset
+//!   link, password, deactivation after a confirmation);
+//! - `pickers`: the department and enterprise pickers of those forms;
 //! - `departments`: the tree from the ministry down, and a department's
 //!   settings (automatic assignment, desk phone); a lead sees and changes
 //!   their own department here, as `services::departments` allows;
 //! - `enterprises`: find enterprises; import them, or the white list, from
-//!   CSV or XLSX with a dry run;
+//!   CSV or XLSX with a dry run; `enterprise`: one enterprise's page;
 //! - `sla`: SLA policies and the work calendar;
 //! - `routing`: the routing rules;
 //! - `catalogue`: the categories and industry chains;
@@ -18,10 +20,13 @@
 
 mod catalogue;
 mod departments;
+mod enterprise;
 mod enterprises;
 mod mail;
+mod pickers;
 mod routing;
 mod sla;
+mod user;
 mod users;
 
 use actix_web::{web, HttpRequest};
@@ -32,8 +37,11 @@ use crate::domain::access::may_administer;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
+    user::configure(cfg);
+    pickers::configure(cfg);
     departments::configure(cfg);
     enterprises::configure(cfg);
+    enterprise::configure(cfg);
     sla::configure(cfg);
     routing::configure(cfg);
     catalogue::configure(cfg);

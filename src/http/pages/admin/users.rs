@@ -1,4 +1,5 @@
-//! Users: find, create, activate or deactivate, set a password.
+//! Users: find and create (with the department and enterprise pickers);
+//! one account's page is `user.rs`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,6 +8,7 @@ use serde::Deserialize;
 
 use super::super::AppState;
 use super::admin;
+use super::pickers::{department_field, DepartmentPicker};
 use crate::domain::role::Role;
 use crate::http::pages::chrome::role_label;
 use crate::http::pages::labels::beijing;
@@ -14,7 +16,7 @@ use crate::http::pages::session::{check_csrf, url_escape, Viewer};
 use crate::http::pages::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
 use crate::services::users::{self, NewAccount};
-use crate::storage::users::{User, UserFilter};
+use crate::storage::users::UserFilter;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -22,9 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|| async { see_other("/admin/users") }),
     )
     .route("/admin/users", web::get().to(list))
-    .route("/admin/users", web::post().to(create))
-    .route("/admin/users/{id}/active", web::post().to(set_active))
-    .route("/admin/users/{id}/password", web::post().to(set_password));
+    .route("/admin/users", web::post().to(create));
 }
 
 pub struct UserRow {
@@ -32,7 +32,8 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub role: &'static str,
-    pub department_id: Option<i64>,
+    /// The department's or the enterprise's name.
+    pub attached_to: String,
     pub enterprise_id: Option<i64>,
     pub active: bool,
     pub created_at: String,
@@ -60,8 +61,9 @@ pub struct NewUserForm {
     role: String,
     #[serde(default)]
     department_id: String,
+    /// The enterprise's name or credit code (the picker fills both).
     #[serde(default)]
-    enterprise_id: String,
+    enterprise: String,
     #[serde(default)]
     password: String,
 }
@@ -75,11 +77,12 @@ struct UsersPage {
     next: Option<String>,
     roles: Vec<(&'static str, &'static str)>,
     f: NewUserForm,
+    picker: DepartmentPicker,
     errors: FormErrors,
     done: Option<String>,
 }
 
-const ROLES: [Role; 5] = [
+pub(super) const ROLES: [Role; 5] = [
     Role::Enterprise,
     Role::Officer,
     Role::Lead,
@@ -108,12 +111,10 @@ async fn render_list(
         after_id: q.cursor,
         limit: PAGE + 1,
     };
-    let mut found = state
-        .db
-        .run(move |conn| Ok(User::list(conn, &filter)?))
+    let mut found = users::list_named(&state.db, filter)
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
-    let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |u| u.id).map(|n| {
+    let next = crate::http::views::paging::next_cursor(&mut found, PAGE, |u| u.user.id).map(|n| {
         format!(
             "/admin/users?q={}&role={}&cursor={n}",
             url_escape(&q.q),
@@ -122,15 +123,15 @@ async fn render_list(
     });
     let rows = found
         .into_iter()
-        .map(|u| UserRow {
-            id: u.id,
-            role: role_label(u.role, en),
-            email: u.email,
-            name: u.display_name,
-            department_id: u.department_id,
-            enterprise_id: u.enterprise_id,
-            active: u.active,
-            created_at: beijing(u.created_at),
+        .map(|n| UserRow {
+            id: n.user.id,
+            role: role_label(n.user.role, en),
+            attached_to: n.department.or(n.enterprise).unwrap_or_default(),
+            enterprise_id: n.user.enterprise_id,
+            email: n.user.email,
+            name: n.user.display_name,
+            active: n.user.active,
+            created_at: beijing(n.user.created_at),
         })
         .collect();
     let done = q.done.as_deref().map(|d| {
@@ -142,7 +143,15 @@ async fn render_list(
         };
         c.t(key).to_string()
     });
+    let picker = DepartmentPicker::load(
+        state,
+        req,
+        department_field(&f.department_id).ok().flatten(),
+        c.lang(),
+    )
+    .await?;
     let p = UsersPage {
+        picker,
         roles: ROLES
             .iter()
             .map(|r| (r.as_str(), role_label(*r, en)))
@@ -177,15 +186,6 @@ async fn list(
     .await
 }
 
-fn id_field(s: &str) -> Result<Option<i64>, ()> {
-    let s = s.trim();
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        s.parse().map(Some).map_err(|_| ())
-    }
-}
-
 async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -197,17 +197,8 @@ async fn create(
     check_csrf(&req, &f.csrf)?;
     let lang = crate::http::pages::session::page_lang(&req);
     let mut errors = FormErrors::default();
-    let number = |name: &str, s: &str, errors: &mut FormErrors| {
-        id_field(s).unwrap_or_else(|_| {
-            errors.fields.insert(
-                name.to_string(),
-                crate::http::pages::say(lang, "admin_users.enter_numeric_id"),
-            );
-            None
-        })
-    };
-    let department_id = number("department_id", &f.department_id, &mut errors);
-    let enterprise_id = number("enterprise_id", &f.enterprise_id, &mut errors);
+    let (department_id, enterprise_id) =
+        attachment(&state, &req, &f.department_id, &f.enterprise, &mut errors).await?;
     if errors.is_empty() {
         let made = users::create_account(
             &state.db,
@@ -253,78 +244,35 @@ async fn create(
     .await
 }
 
-#[derive(Debug, Deserialize)]
-struct ActiveForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    active: String,
-}
-
-async fn set_active(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    v: Viewer,
-    path: web::Path<i64>,
-    f: web::Form<ActiveForm>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let v = admin(&req, v)?;
-    check_csrf(&req, &f.csrf)?;
-    users::set_active(&state.db, path.into_inner(), f.active == "true", v.user.id)
-        .await
-        .map_err(|e| failed(&req, e))?;
-    Ok(see_other("/admin/users?done=active"))
-}
-
-#[derive(Debug, Deserialize)]
-struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    password: String,
-}
-
-async fn set_password(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    v: Viewer,
-    path: web::Path<i64>,
-    f: web::Form<PasswordForm>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let v = admin(&req, v)?;
-    let f = f.into_inner();
-    check_csrf(&req, &f.csrf)?;
-    let lang = crate::http::pages::session::page_lang(&req);
-    match users::reset_password(
-        &state.db,
-        &state.auth,
-        path.into_inner(),
-        f.password,
-        v.user.id,
-    )
-    .await
-    {
-        Ok(()) => Ok(see_other("/admin/users?done=password")),
-        Err(e) => {
-            let e = ApiError::from(e);
-            if e.kind.status().is_server_error() || e.kind.status() == StatusCode::NOT_FOUND {
-                return Err(PageError::from_api(&req, e).into());
-            }
-            let mut errors = FormErrors::of(e, lang);
-            // The message belongs to the row's password field, shown on top.
-            errors
-                .general
-                .extend(std::mem::take(&mut errors.fields).into_values());
-            render_list(
-                &state,
-                &req,
-                &v,
-                ListQuery::default(),
-                NewUserForm::default(),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
+/// The department chosen and the enterprise typed, as ids; what cannot
+/// be told goes to `errors` under the service's field names.
+pub(super) async fn attachment(
+    state: &AppState,
+    req: &HttpRequest,
+    department: &str,
+    enterprise: &str,
+    errors: &mut FormErrors,
+) -> Result<(Option<i64>, Option<i64>), actix_web::Error> {
+    let lang = crate::http::pages::session::page_lang(req);
+    let department_id = department_field(department).unwrap_or_else(|_| {
+        errors.fields.insert(
+            "department_id".into(),
+            crate::http::pages::say(lang, "desk_admin.choose_department"),
+        );
+        None
+    });
+    let enterprise_id =
+        match crate::services::pickers::enterprise_by_text(&state.db, "enterprise_id", enterprise)
             .await
-        }
-    }
+            .map_err(|e| failed(req, ApiError::from(e)))?
+        {
+            Ok(id) => id,
+            Err(issue) => {
+                errors
+                    .fields
+                    .insert(issue.field.into(), crate::words::phrase(lang, &issue.what));
+                None
+            }
+        };
+    Ok((department_id, enterprise_id))
 }

@@ -154,3 +154,53 @@
     });
   });
 })();
+/* desk admin: the department picker filters its list as one types; the
+   enterprise field suggests enterprises by name or credit code. Without
+   the script the list is whole and the server finds what was typed. */
+(function () {
+  "use strict";
+  function filterDepartments(input) {
+    var select = document.getElementById(input.dataset.filterFor);
+    if (!select) return;
+    input.hidden = false;
+    input.addEventListener("input", function () {
+      var words = input.value.trim();
+      select.querySelectorAll("optgroup").forEach(function (group) {
+        var shown = 0;
+        group.querySelectorAll("option").forEach(function (o) {
+          var hit = !words || o.selected || o.textContent.indexOf(words) >= 0 || group.label.indexOf(words) >= 0;
+          o.hidden = !hit;
+          o.disabled = !hit;
+          if (hit) shown++;
+        });
+        group.hidden = shown === 0;
+      });
+    });
+  }
+  function suggestEnterprises(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    if (!list) return;
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) return;
+      timer = setTimeout(function () {
+        fetch("/admin/pickers/enterprises?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (res) { return res.ok ? res.json() : []; })
+          .then(function (found) {
+            list.replaceChildren();
+            found.forEach(function (e) {
+              var o = document.createElement("option");
+              o.value = e.label;
+              list.appendChild(o);
+            });
+          }).catch(function () {});
+      }, 250);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input.picker-filter[data-filter-for]").forEach(filterDepartments);
+    document.querySelectorAll("input.enterprise-picker[list]").forEach(suggestEnterprises);
+  });
+})();

@@ -1,0 +1,238 @@
+//! Choosing a department or an enterprise by what people know of it (a
+//! name, a region code, a credit code) rather than by an internal id: the
+//! administrators' pickers and `yizhan user create --department`.
+
+use std::collections::HashMap;
+
+use crate::domain::enterprise::{issue, FieldIssue};
+use crate::storage::departments::Department;
+use crate::storage::enterprises::{Enterprise, EnterpriseFilter};
+use crate::storage::regions::Region;
+use crate::storage::{Database, StorageError};
+
+/// A department as a picker offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentChoice {
+    pub id: i64,
+    pub name: String,
+    /// Levels below the group's top (0: the province's own department).
+    pub depth: usize,
+}
+
+/// The departments of one province (or, with no province, the ministry and
+/// the chain platforms), in tree order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentGroup {
+    /// The province's name; None for the ministry's group.
+    pub province: Option<String>,
+    pub choices: Vec<DepartmentChoice>,
+}
+
+/// Every active department, grouped by province, each group in tree order
+/// (a city followed by its counties: region codes sort that way).
+pub async fn department_groups(db: &Database) -> Result<Vec<DepartmentGroup>, StorageError> {
+    db.run(|conn| {
+        let departments = Department::all_active(conn)?;
+        let provinces = Region::provinces(conn)?;
+        Ok(group_departments(departments, &provinces))
+    })
+    .await
+}
+
+fn group_departments(
+    mut departments: Vec<Department>,
+    provinces: &[Region],
+) -> Vec<DepartmentGroup> {
+    departments.sort_by(|a, b| {
+        (a.region_code.is_some(), &a.region_code, a.path.len(), a.id).cmp(&(
+            b.region_code.is_some(),
+            &b.region_code,
+            b.path.len(),
+            b.id,
+        ))
+    });
+    let names: HashMap<&str, &str> = provinces
+        .iter()
+        .map(|p| (p.code.get(..2).unwrap_or(""), p.name.as_str()))
+        .collect();
+    let mut groups: Vec<DepartmentGroup> = Vec::new();
+    let mut top_depth = 0;
+    for d in departments {
+        let prefix = d.region_code.as_deref().and_then(|c| c.get(..2));
+        let province = prefix.map(|p| names.get(p).map_or(p, |n| *n).to_string());
+        let depth_here = d.path.matches('/').count();
+        if groups.last().is_none_or(|g| g.province != province) {
+            top_depth = depth_here;
+            groups.push(DepartmentGroup {
+                province,
+                choices: Vec::new(),
+            });
+        }
+        let group = groups.last_mut().expect("pushed above");
+        group.choices.push(DepartmentChoice {
+            id: d.id,
+            name: d.name,
+            depth: depth_here.saturating_sub(top_depth),
+        });
+    }
+    groups
+}
+
+/// Why a department could not be told from what was typed.
+#[derive(Debug, thiserror::Error)]
+pub enum DepartmentReferenceError {
+    #[error("no department with the id, region code or name “{0}”")]
+    NotFound(String),
+    #[error("“{0}” names several departments: {1}; give the id instead")]
+    Ambiguous(String, String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The department an operator means by `text`: six digits are a region
+/// code (the department serving that region: one per region), other
+/// digits an id, anything else the department's exact name.
+pub async fn department_by_reference(
+    db: &Database,
+    text: &str,
+) -> Result<Department, DepartmentReferenceError> {
+    let text = text.trim().to_string();
+    let key = text.clone();
+    let found = db
+        .run(move |conn| {
+            let digits = !key.is_empty() && key.chars().all(|c| c.is_ascii_digit());
+            Ok(if digits && key.len() != 6 {
+                match key.parse::<i64>() {
+                    Ok(id) => Department::find(conn, id)?.into_iter().collect(),
+                    Err(_) => Vec::new(),
+                }
+            } else {
+                Department::by_region_or_name(conn, &key)?
+                    .into_iter()
+                    .filter(|d| {
+                        if digits {
+                            d.region_code.as_deref() == Some(&key)
+                        } else {
+                            d.name == key
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .await?;
+    match found.len() {
+        0 => Err(DepartmentReferenceError::NotFound(text)),
+        1 => Ok(found.into_iter().next().expect("one")),
+        _ => Err(DepartmentReferenceError::Ambiguous(
+            text,
+            found
+                .iter()
+                .map(|d| format!("{} (id {})", d.name, d.id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+    }
+}
+
+/// An enterprise as the picker suggests it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EnterpriseSuggestion {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+    /// What the field holds once chosen: the name and, in brackets, the code.
+    pub label: String,
+}
+
+/// The enterprise field's text for an enterprise: its name and credit code.
+pub fn enterprise_label(name: &str, credit_code: &str) -> String {
+    format!("{name}（{credit_code}）")
+}
+
+/// The eighteen letters and digits of a credit code inside `text`, if any.
+fn credit_code_in(text: &str) -> Option<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| w.len() == 18)
+        .map(str::to_uppercase)
+}
+
+fn filter_for(text: &str, limit: i64) -> EnterpriseFilter {
+    let code = credit_code_in(text);
+    EnterpriseFilter {
+        name: code.is_none().then(|| text.to_string()),
+        credit_code: code,
+        region_prefix: None,
+        chain: None,
+        listed: None,
+        only_id: None,
+        unverified: false,
+        after_id: None,
+        limit,
+    }
+}
+
+/// Up to ten enterprises whose name holds `text`, or with its credit code.
+pub async fn enterprise_suggestions(
+    db: &Database,
+    text: &str,
+) -> Result<Vec<EnterpriseSuggestion>, StorageError> {
+    let text = text.trim().to_string();
+    if text.chars().count() < 2 {
+        return Ok(Vec::new());
+    }
+    let found = db
+        .run(move |conn| Ok(Enterprise::search(conn, &filter_for(&text, 10))?))
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|e| EnterpriseSuggestion {
+            label: enterprise_label(&e.name, &e.credit_code),
+            id: e.id,
+            name: e.name,
+            credit_code: e.credit_code,
+        })
+        .collect())
+}
+
+/// The enterprise the `field` names: by the credit code it holds, else by
+/// a name matching exactly one enterprise (or exactly one by its whole
+/// name). Empty: none.
+pub async fn enterprise_by_text(
+    db: &Database,
+    field: &'static str,
+    text: &str,
+) -> Result<Result<Option<i64>, FieldIssue>, StorageError> {
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Ok(Ok(None));
+    }
+    let key = text.clone();
+    let found = db
+        .run(move |conn| Ok(Enterprise::search(conn, &filter_for(&key, 50))?))
+        .await?;
+    let exact: Vec<&Enterprise> = found.iter().filter(|e| e.name == text).collect();
+    Ok(match (found.len(), exact.len()) {
+        (0, _) => Err(issue(field, "desk_admin.no_enterprise_matches")),
+        (1, _) => Ok(Some(found[0].id)),
+        (_, 1) => Ok(Some(exact[0].id)),
+        _ => Err(issue(field, "desk_admin.several_enterprises_match")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credit_code_is_found_inside_the_chosen_label() {
+        assert_eq!(
+            credit_code_in("上海某汽车零部件有限公司（91310115MA1K3YJQ5X）").as_deref(),
+            Some("91310115MA1K3YJQ5X")
+        );
+        assert_eq!(credit_code_in("上海某汽车零部件有限公司"), None);
+        assert_eq!(
+            credit_code_in(&enterprise_label("甲", "91310115ma1k3yjq5x")).as_deref(),
+            Some("91310115MA1K3YJQ5X")
+        );
+    }
+}
