@@ -105,6 +105,8 @@ pub async fn get_dashboard(
             to,
             trend_days,
             region: q.region,
+            weekly: false,
+            breakdowns: false,
         },
         now,
         state.settings.metrics.weights(),

@@ -34,6 +34,12 @@ pub struct DashboardQuery {
     /// Days of the trend, ending with `to`.
     pub trend_days: u32,
     pub region: Option<RegionCode>,
+    /// The trend by week (Monday to Sunday, cut at the trend's ends)
+    /// instead of by day: a long trend stays readable.
+    pub weekly: bool,
+    /// Also the breakdowns by category and by chain (the web page's; read
+    /// ticket by ticket, so the page keeps them in its cache).
+    pub breakdowns: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -50,8 +56,14 @@ pub struct Dashboard {
     /// First resolutions up to the period's end, all time (the count the
     /// milestones are measured against).
     pub resolved_to_date: u64,
+    /// Every child region, those without tickets too (zeros).
     pub regions: Vec<Row>,
+    /// By day, or by week (`key` its first day, `name` first~last day).
     pub trend: Vec<Row>,
+    /// With `breakdowns`: by category and by chain (a ticket of two chains
+    /// in both); `name` is the code, the page names it.
+    pub categories: Vec<Row>,
+    pub chains: Vec<Row>,
 }
 
 pub async fn dashboard(
@@ -99,12 +111,15 @@ pub async fn dashboard(
                 })
                 .collect::<Vec<Row>>()
         };
+        let (categories, chains) = breakdowns(db, caller, &q, now, weights).await?;
         return Ok(Dashboard {
             scope: year.scope,
             total: of_figures(&year.total),
             resolved_to_date: year.resolved_to_date,
             regions: rows(year.groups),
             trend: rows(trend.groups),
+            categories,
+            chains,
         });
     }
     let period = Period {
@@ -123,17 +138,29 @@ pub async fn dashboard(
     } = db
         .run(move |conn| Ok(add_up(conn, &sc, &period, from, to, &days)?))
         .await?;
-    let names: HashMap<String, String> = {
+    // Every child region, with zeros where nothing happened.
+    let (regions, names) = {
+        let mut regions = regions;
         let keys: Vec<String> = regions.keys().cloned().collect();
-        db.run(move |conn| {
-            Ok(Region::find_many(conn, &keys)?
-                .into_iter()
-                .map(|r| (r.code, r.name))
-                .collect())
-        })
-        .await?
+        let (level, prefix) = children_of(scope.region.as_ref());
+        let (listed, found) = db
+            .run(move |conn| {
+                Ok((
+                    Region::of_level(conn, level, prefix.as_deref())?,
+                    Region::find_many(conn, &keys)?,
+                ))
+            })
+            .await?;
+        let mut names: HashMap<String, String> = HashMap::new();
+        for r in found.into_iter().chain(listed) {
+            regions.entry(r.code.clone()).or_default();
+            names.insert(r.code, r.name);
+        }
+        (regions, names)
     };
+    let trend = if q.weekly { by_week(trend) } else { trend };
     let figures = |(c, b): &(Counts, Backlog)| c.figures(b, &weights);
+    let (categories, chains) = breakdowns(db, caller, &q, now, weights).await?;
     Ok(Dashboard {
         scope,
         total: figures(&total),
@@ -148,13 +175,90 @@ pub async fn dashboard(
             .collect(),
         trend: trend
             .iter()
-            .map(|(day, t)| Row {
-                key: day.to_string(),
-                name: day.to_string(),
-                figures: figures(t),
+            .enumerate()
+            .map(|(i, (day, t))| {
+                let last = trend.get(i + 1).map_or(to, |(next, _)| *next - Days::new(1));
+                Row {
+                    key: day.to_string(),
+                    name: if q.weekly && last != *day {
+                        format!("{day}~{last}")
+                    } else {
+                        day.to_string()
+                    },
+                    figures: figures(t),
+                }
             })
             .collect(),
+        categories,
+        chains,
     })
+}
+
+/// The level and code prefix of the regions a scope splits into: the
+/// provinces; a province's cities (a municipality's districts, its cities
+/// being nominal); a city's counties; a county itself.
+fn children_of(region: Option<&(RegionCode, RegionLevel)>) -> (&'static str, Option<String>) {
+    match region {
+        None => ("province", None),
+        Some((code, RegionLevel::Province)) if !is_municipality(code) => {
+            ("city", Some(code.subtree_prefix().to_string()))
+        }
+        Some((code, _)) => ("county", Some(code.subtree_prefix().to_string())),
+    }
+}
+
+/// Days added up into weeks, Monday to Sunday; each week under its first
+/// day in the trend (the first week may start later than a Monday).
+fn by_week(days: Vec<(NaiveDate, Sums)>) -> Vec<(NaiveDate, Sums)> {
+    use chrono::Datelike;
+    let mut weeks: Vec<(NaiveDate, Sums)> = Vec::new();
+    for (day, (c, b)) in days {
+        match weeks.last_mut() {
+            Some((_, (wc, wb))) if day.weekday() != chrono::Weekday::Mon => {
+                wc.add(&c);
+                wb.add(&b);
+            }
+            _ => weeks.push((day, (c, b))),
+        }
+    }
+    weeks
+}
+
+/// The breakdowns by category and by chain over the period, when asked.
+async fn breakdowns(
+    db: &Database,
+    caller: &Caller,
+    q: &DashboardQuery,
+    now: DateTime<Utc>,
+    weights: ScoreWeights,
+) -> Result<(Vec<Row>, Vec<Row>), MetricsError> {
+    if !q.breakdowns {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut out = Vec::new();
+    for group_by in [GroupBy::Category, GroupBy::Chain] {
+        let query = MetricsQuery {
+            from: q.from,
+            to: q.to,
+            group_by: Some(group_by),
+            region: q.region.clone(),
+            chain: None,
+            whitelisted: None,
+        };
+        let r = report(db, caller, query, now, weights).await?;
+        out.push(
+            r.groups
+                .into_iter()
+                .map(|g| Row {
+                    name: g.key.clone(),
+                    key: g.key,
+                    figures: of_figures(&g.figures),
+                })
+                .collect::<Vec<Row>>(),
+        );
+    }
+    let chains = out.pop().unwrap_or_default();
+    Ok((out.pop().unwrap_or_default(), chains))
 }
 
 fn trend_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
@@ -205,10 +309,17 @@ impl Acc {
             self.regions.entry(key.to_string()).or_default().0.add(c);
             self.total.0.add(c);
         }
-        if let Some((_, t)) = self.trend.iter_mut().find(|(d, _)| *d == day) {
+        if let Some((_, t)) = day_in(&mut self.trend, day) {
             t.0.add(c);
         }
     }
+}
+
+/// The trend's entry of a day (the trend is consecutive days).
+fn day_in(trend: &mut [(NaiveDate, Sums)], day: NaiveDate) -> Option<&mut (NaiveDate, Sums)> {
+    let first = trend.first()?.0;
+    let i = usize::try_from((day - first).num_days()).ok()?;
+    trend.get_mut(i)
 }
 
 /// Reads the totals and the live corrections in one snapshot and adds
@@ -259,7 +370,7 @@ fn add_up(
             acc.total.0.add(c);
         }
         for (day, c) in &daily {
-            if let Some((_, t)) = acc.trend.iter_mut().find(|(d, _)| d == day) {
+            if let Some((_, t)) = day_in(&mut acc.trend, *day) {
                 t.0.add(c);
             }
         }

@@ -67,6 +67,8 @@ struct Key {
     from: NaiveDate,
     to: NaiveDate,
     trend_days: u32,
+    weekly: bool,
+    breakdowns: bool,
 }
 
 struct Entry {
@@ -215,6 +217,8 @@ fn key_of(caller: &Caller, q: &DashboardQuery) -> Result<Key, MetricsError> {
         from: q.from,
         to: q.to,
         trend_days: q.trend_days,
+        weekly: q.weekly,
+        breakdowns: q.breakdowns,
     })
 }
 

@@ -31,6 +31,9 @@ pub struct QueueQuery {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
+    /// Only tickets still waiting for someone to act (待签收, 办理中,
+    /// 待补充): the dashboard's 在办 count.
+    pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     pub chain: Option<String>,
     /// A region code: tickets placed in its subtree.
@@ -138,6 +141,7 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
         category: q.category.clone(),
         urgency: q.urgency.clone(),
         overdue: q.overdue,
+        open: q.open,
         whitelisted: q.whitelisted,
         extension_pending: q.extension_pending,
         chain: q.chain.clone(),

@@ -193,6 +193,8 @@ pub struct TicketFilter {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
+    /// Open (true) or finished (false) tickets.
+    pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     /// An extension request awaits a decision.
     pub extension_pending: Option<bool>,
@@ -338,6 +340,14 @@ impl Ticket {
         }
         if let Some(o) = f.overdue {
             q = q.filter(tickets::overdue.eq(o));
+        }
+        if let Some(open) = f.open {
+            let statuses = crate::domain::ticket::Status::OPEN.map(|s| s.as_str());
+            q = if open {
+                q.filter(tickets::status.eq_any(statuses))
+            } else {
+                q.filter(tickets::status.ne_all(statuses))
+            };
         }
         if let Some(e) = f.extension_pending {
             q = q.filter(tickets::extension_pending.eq(e));

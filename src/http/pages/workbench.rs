@@ -187,6 +187,9 @@ pub struct ListQuery {
     pub urgency: String,
     #[serde(default)]
     pub overdue: String,
+    /// `true`: only open tickets (from the dashboard's 在办 counts).
+    #[serde(default)]
+    pub open: String,
     #[serde(default)]
     pub whitelisted: String,
     #[serde(default)]
@@ -232,6 +235,7 @@ impl ListQuery {
             category: some(&self.category),
             urgency: some(&self.urgency),
             overdue: flag(&self.overdue),
+            open: flag(&self.open),
             whitelisted: flag(&self.whitelisted),
             chain: some(&self.chain),
             region: some(&self.region),
@@ -257,6 +261,7 @@ impl ListQuery {
             ("category", &self.category),
             ("urgency", &self.urgency),
             ("overdue", &self.overdue),
+            ("open", &self.open),
             ("whitelisted", &self.whitelisted),
             ("chain", &self.chain),
             ("region", &self.region),
