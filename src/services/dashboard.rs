@@ -177,7 +177,9 @@ pub async fn dashboard(
             .iter()
             .enumerate()
             .map(|(i, (day, t))| {
-                let last = trend.get(i + 1).map_or(to, |(next, _)| *next - Days::new(1));
+                let last = trend
+                    .get(i + 1)
+                    .map_or(to, |(next, _)| *next - Days::new(1));
                 Row {
                     key: day.to_string(),
                     name: if q.weekly && last != *day {

@@ -7,8 +7,8 @@
 use chrono::Duration;
 use serde_json::json;
 use yizhan::domain::access::Caller;
-use yizhan::domain::role::Role;
 use yizhan::domain::enterprise::EnterpriseInput;
+use yizhan::domain::role::Role;
 
 use crate::browser::{Browser, Page};
 use crate::each_backend;
@@ -52,10 +52,19 @@ pub struct Cast {
 pub async fn cast(app: &TestApp) -> Cast {
     let car = enterprise_in_chains(app, "上海某汽车零部件有限公司", "310115", "automotive").await;
     let chip = enterprise_in_chains(app, "上海某芯片设计有限公司", "310115", "").await;
-    let parts = enterprise_in_chains(app, "苏州某精密部件有限公司", "320506", "automotive;equipment").await;
-    app.user("enterprise", "car@pudong.cn", None, Some(car)).await;
-    app.user("enterprise", "chip@pudong.cn", None, Some(chip)).await;
-    app.user("enterprise", "parts@wuzhong.cn", None, Some(parts)).await;
+    let parts = enterprise_in_chains(
+        app,
+        "苏州某精密部件有限公司",
+        "320506",
+        "automotive;equipment",
+    )
+    .await;
+    app.user("enterprise", "car@pudong.cn", None, Some(car))
+        .await;
+    app.user("enterprise", "chip@pudong.cn", None, Some(chip))
+        .await;
+    app.user("enterprise", "parts@wuzhong.cn", None, Some(parts))
+        .await;
     let province = app.department_of("320000").await;
     let ministry = app
         .get_json(&format!("/api/v1/departments/{province}"))
@@ -63,9 +72,12 @@ pub async fn cast(app: &TestApp) -> Cast {
         .as_i64()
         .unwrap();
     let shanghai = app.department_of("310000").await;
-    app.user("supervisor", "s@miit.cn", Some(ministry), None).await;
-    app.user("supervisor", "s@shanghai.cn", Some(shanghai), None).await;
-    app.user("supervisor", "s@jiangsu.cn", Some(province), None).await;
+    app.user("supervisor", "s@miit.cn", Some(ministry), None)
+        .await;
+    app.user("supervisor", "s@shanghai.cn", Some(shanghai), None)
+        .await;
+    app.user("supervisor", "s@jiangsu.cn", Some(province), None)
+        .await;
     let file = |who: &'static str, category: &'static str, n: usize| async move {
         let token = app.token(who).await;
         for i in 0..n {
@@ -104,7 +116,10 @@ pub fn count_links(html: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for piece in html.split("href=\"/workbench?").skip(1) {
         let (href, rest) = piece.split_once('"').unwrap();
-        let href = format!("/workbench?{}", href.replace("&#38;", "&").replace("&amp;", "&"));
+        let href = format!(
+            "/workbench?{}",
+            href.replace("&#38;", "&").replace("&amp;", "&")
+        );
         // A table cell's link holds the number; a card's, the value span.
         let text = rest.trim_start_matches('>');
         let number = match text.split_once("<span class=\"card-value\">") {
@@ -140,7 +155,13 @@ pub async fn listed(s: &Browser, href: &str) -> u64 {
             .html
             .split("class=\"more\"><a href=\"")
             .nth(1)
-            .map(|rest| rest.split('"').next().unwrap().replace("&#38;", "&").replace("&amp;", "&"));
+            .map(|rest| {
+                rest.split('"')
+                    .next()
+                    .unwrap()
+                    .replace("&#38;", "&")
+                    .replace("&amp;", "&")
+            });
     }
     ids.len() as u64
 }

@@ -13,9 +13,9 @@ use askama::Template;
 use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
+use super::dashboard_charts::{ranking_charts, trend_charts};
 use super::map::{swatch, tile_map, MapRate, Province, BANDS, NO_DATA};
 use super::session::{url_escape, Viewer};
-use super::dashboard_charts::{ranking_charts, trend_charts};
 use super::AppState;
 use super::{failed, fill, lang_of, page, say, Chrome, FormErrors, PageError};
 use crate::domain::metrics::daily::DayFigures;
@@ -346,16 +346,12 @@ async fn show_dashboard(
         ),
         count_card(c.t("dashboard.open"), &open, String::new()),
         count_card(c.t("desk_dashboard.overdue_open"), &overdue, String::new()),
-        rate_card(
-            c.t("supervise.response_answered_time"),
-            &t.response,
-            &|f| f.response.value,
-        ),
-        rate_card(
-            c.t("common.resolved_time"),
-            &t.on_time_resolution,
-            &|f| f.on_time_resolution.value,
-        ),
+        rate_card(c.t("supervise.response_answered_time"), &t.response, &|f| {
+            f.response.value
+        }),
+        rate_card(c.t("common.resolved_time"), &t.on_time_resolution, &|f| {
+            f.on_time_resolution.value
+        }),
         rate_card(c.t("common.resolution"), &t.resolution, &|f| {
             f.resolution.value
         }),
@@ -441,7 +437,13 @@ async fn show_dashboard(
         .map(|r| {
             let name = chain_names.label(&r.key, en);
             let more = [("chain", r.key.as_str())];
-            figure_row(r, name, None, None, if chain.is_none() { &more } else { &[] })
+            figure_row(
+                r,
+                name,
+                None,
+                None,
+                if chain.is_none() { &more } else { &[] },
+            )
         })
         .collect();
     let (trend_wide, trend_narrow) = trend_charts(&c, d, weekly, &sla.calendar);
@@ -482,9 +484,10 @@ async fn show_dashboard(
                 let detail = format!(
                     "{} {}",
                     c.t(map_rate.key()),
-                    share.map_or_else(|| c.t("supervise.no_data").to_string(), |s| {
-                        map_rate.shown(s)
-                    })
+                    share.map_or_else(
+                        || c.t("supervise.no_data").to_string(),
+                        |s| { map_rate.shown(s) }
+                    )
                 );
                 Province {
                     code: r.key.clone(),

@@ -254,7 +254,9 @@ mod tests {
             }],
             false,
         );
-        assert!(svg.contains(r#"<a href="/dashboard?region=310000" aria-label="上海市 响应率 92.3%">"#));
+        assert!(
+            svg.contains(r#"<a href="/dashboard?region=310000" aria-label="上海市 响应率 92.3%">"#)
+        );
         assert!(svg.contains(">92%<") && svg.contains(">沪<"));
         assert_eq!(svg.matches("<rect").count(), 31);
         assert_eq!(band(0.95).0, "#08519c");

@@ -38,7 +38,7 @@ impl Size {
     fn width(self) -> f64 {
         match self {
             Size::Wide => 720.0,
-            Size::Narrow => 360.0,
+            Size::Narrow => 340.0,
         }
     }
 
@@ -79,14 +79,22 @@ pub fn rate_lines(
         }
     };
     let y = |v: f64| TOP + plot_h * (1.0 - v.clamp(0.0, 1.0));
-    let id = format!("{}{}", title.len(), if size == Size::Wide { "w" } else { "n" });
+    let id = format!(
+        "{}{}",
+        title.len(),
+        if size == Size::Wide { "w" } else { "n" }
+    );
     let _ = write!(
         s,
         r#"<svg class="{class}" viewBox="0 0 {w} {H}" role="img" aria-labelledby="ct-{id}" xmlns="http://www.w3.org/2000/svg"><title id="ct-{id}">{t}</title>"#,
         class = size.class(),
         t = esc(title)
     );
-    let slot = if n > 1 { plot_w / (n - 1) as f64 } else { plot_w };
+    let slot = if n > 1 {
+        plot_w / (n - 1) as f64
+    } else {
+        plot_w
+    };
     for (i, gap) in gaps.iter().enumerate() {
         if *gap {
             let _ = write!(
@@ -187,7 +195,11 @@ pub fn score_bars(title: &str, bars: &[(String, Option<f64>)], size: Size) -> St
         s,
         r#"<svg class="{class}" viewBox="0 0 {w} {h}" role="img" aria-labelledby="cb-{id}" xmlns="http://www.w3.org/2000/svg"><title id="cb-{id}">{t}</title>"#,
         class = size.class(),
-        id = format!("{}{}", title.len(), if size == Size::Wide { "w" } else { "n" }),
+        id = format!(
+            "{}{}",
+            title.len(),
+            if size == Size::Wide { "w" } else { "n" }
+        ),
         t = esc(title)
     );
     for (i, (label, value)) in bars.iter().enumerate() {
