@@ -211,7 +211,6 @@ async fn one_dashboard(b: &support::Bench, caller: &Caller) -> (Duration, u64) {
             trend_days: 90,
             region: None,
             weekly: false,
-            breakdowns: false,
         },
         now(),
         ScoreWeights::default(),

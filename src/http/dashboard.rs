@@ -106,7 +106,6 @@ pub async fn get_dashboard(
             trend_days,
             region: q.region,
             weekly: false,
-            breakdowns: false,
         },
         now,
         state.settings.metrics.weights(),

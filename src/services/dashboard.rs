@@ -37,9 +37,6 @@ pub struct DashboardQuery {
     /// The trend by week (Monday to Sunday, cut at the trend's ends)
     /// instead of by day: a long trend stays readable.
     pub weekly: bool,
-    /// Also the breakdowns by category and by chain (the web page's; read
-    /// ticket by ticket, so the page keeps them in its cache).
-    pub breakdowns: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -60,8 +57,14 @@ pub struct Dashboard {
     pub regions: Vec<Row>,
     /// By day, or by week (`key` its first day, `name` first~last day).
     pub trend: Vec<Row>,
-    /// With `breakdowns`: by category and by chain (a ticket of two chains
-    /// in both); `name` is the code, the page names it.
+}
+
+/// The period by category and by chain (a ticket of two chains in both);
+/// `name` is the code, the page names it. Added up ticket by ticket (no
+/// daily totals per category or chain): the page keeps them
+/// (`dashboard_cache`).
+#[derive(Debug, Clone, Default)]
+pub struct Breakdowns {
     pub categories: Vec<Row>,
     pub chains: Vec<Row>,
 }
@@ -111,15 +114,12 @@ pub async fn dashboard(
                 })
                 .collect::<Vec<Row>>()
         };
-        let (categories, chains) = breakdowns(db, caller, &q, now, weights).await?;
         return Ok(Dashboard {
             scope: year.scope,
             total: of_figures(&year.total),
             resolved_to_date: year.resolved_to_date,
             regions: rows(year.groups),
             trend: rows(trend.groups),
-            categories,
-            chains,
         });
     }
     let period = Period {
@@ -160,7 +160,6 @@ pub async fn dashboard(
     };
     let trend = if q.weekly { by_week(trend) } else { trend };
     let figures = |(c, b): &(Counts, Backlog)| c.figures(b, &weights);
-    let (categories, chains) = breakdowns(db, caller, &q, now, weights).await?;
     Ok(Dashboard {
         scope,
         total: figures(&total),
@@ -191,8 +190,6 @@ pub async fn dashboard(
                 }
             })
             .collect(),
-        categories,
-        chains,
     })
 }
 
@@ -226,17 +223,14 @@ fn by_week(days: Vec<(NaiveDate, Sums)>) -> Vec<(NaiveDate, Sums)> {
     weeks
 }
 
-/// The breakdowns by category and by chain over the period, when asked.
-async fn breakdowns(
+/// The breakdowns by category and by chain over the period.
+pub async fn breakdowns(
     db: &Database,
     caller: &Caller,
     q: &DashboardQuery,
     now: DateTime<Utc>,
     weights: ScoreWeights,
-) -> Result<(Vec<Row>, Vec<Row>), MetricsError> {
-    if !q.breakdowns {
-        return Ok((Vec::new(), Vec::new()));
-    }
+) -> Result<Breakdowns, MetricsError> {
     let mut out = Vec::new();
     for group_by in [GroupBy::Category, GroupBy::Chain] {
         let query = MetricsQuery {
@@ -260,7 +254,10 @@ async fn breakdowns(
         );
     }
     let chains = out.pop().unwrap_or_default();
-    Ok((out.pop().unwrap_or_default(), chains))
+    Ok(Breakdowns {
+        categories: out.pop().unwrap_or_default(),
+        chains,
+    })
 }
 
 fn trend_days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {

@@ -70,7 +70,7 @@ async fn arrived(c: &Client, part: &str) {
 const PARTS: [&str; 5] = ["#map-h", "#regions-h", "#cat-h", "#trend-h", "#rank-h"];
 
 each_backend! {
-    async fn a_supervisor_follows_a_count_from_the_map_to_its_tickets(app) {
+    async fn a_supervisor_follows_a_count_from_the_map_to_its_tickets(app, &[("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "60000")]) {
         let (chromium, driver_path) = match tools() {
             Ok(t) => t,
             Err(why) => {

@@ -186,7 +186,8 @@ fn has(links: &[(String, u64)], parts: &[&str], n: u64) -> bool {
 }
 
 each_backend! {
-    async fn every_dashboard_count_leads_to_exactly_its_tickets(app) {
+    // Breakdowns computed for each view, however long they take.
+    async fn every_dashboard_count_leads_to_exactly_its_tickets(app, &[("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "60000")]) {
         let c = cast(&app).await;
         let s = Browser::new(&app);
         s.login(c.ministry).await;
@@ -276,6 +277,30 @@ each_backend! {
         if en.html.contains("lang=\"en\"") {
             assert!(en.html.contains(">JS<"), "{}", en.html);
         }
+    }
+
+    // Every computation counts as costly, as at a million tickets: the page
+    // does not wait for the breakdowns, and shows them once computed.
+    async fn costly_breakdowns_come_on_a_later_view(app, &[("YIZHAN__METRICS__DASHBOARD_KEEP_SLOWER_THAN_MS", "0")]) {
+        let c = cast(&app).await;
+        let s = Browser::new(&app);
+        s.login(c.ministry).await;
+        let first = s.get("/dashboard").await;
+        assert_eq!(first.status, 200);
+        assert!(first.html.contains("正在后台计算"), "{}", first.html);
+        let mut shown = None;
+        for _ in 0..100 {
+            let p = s.get("/dashboard").await;
+            if !p.html.contains("正在后台计算") {
+                shown = Some(p);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let shown = shown.expect("the breakdowns, computed in the background");
+        let links = count_links(&shown.html);
+        assert!(has(&links, &["category=logistics", "filed_from="], 5), "{links:?}");
+        assert!(has(&links, &["chain=automotive", "filed_from="], 8), "{links:?}");
     }
 
     async fn a_long_period_trends_by_week_a_short_one_by_day(app) {

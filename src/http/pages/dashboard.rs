@@ -178,6 +178,8 @@ struct DashboardPage {
     regions: Vec<FigureRow>,
     categories: Vec<FigureRow>,
     chains: Vec<FigureRow>,
+    /// The breakdowns are being computed (costly): not shown yet.
+    breakdowns_pending: bool,
     trend_wide: String,
     trend_narrow: String,
     ranking_wide: String,
@@ -249,13 +251,12 @@ async fn show_dashboard(
         .unwrap_or(period_days)
         .clamp(1, 366);
     let weekly = trend_days.min(period_days) > WEEKLY_AFTER_DAYS;
-    let ask = |from, to, trend_days, breakdowns| DashboardQuery {
+    let ask = |from, to, trend_days, weekly| DashboardQuery {
         from,
         to,
         trend_days,
         region: q.region.clone(),
-        weekly: weekly && breakdowns,
-        breakdowns,
+        weekly,
     };
     let weights = state.settings.metrics.weights();
     let get = |query| {
@@ -264,7 +265,7 @@ async fn show_dashboard(
             .get(&state.db, &v.caller, query, state.sla.clock(), weights)
     };
     // Kept for a while when costly to compute; the page says as of when.
-    let served = get(ask(from, to, trend_days, true))
+    let served = get(ask(from, to, trend_days, weekly))
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
     // The same figures for the previous period of equal length and for
@@ -285,6 +286,20 @@ async fn show_dashboard(
             .map_err(|e| failed(&req, ApiError::from(e)))?;
         before.push(got.dashboard.total.clone());
     }
+    // Not waited for when costly: the page says they are being computed.
+    let split = state
+        .dashboards
+        .breakdowns(
+            &state.db,
+            &v.caller,
+            ask(from, to, 1, false),
+            state.sla.clock(),
+            weights,
+        )
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
+    let breakdowns_pending = split.is_none();
+    let split = split.unwrap_or_default();
     let d = &*served.dashboard;
     let (prev, year_ago) = (&before[0], &before[1]);
     let compare = |pick: &dyn Fn(&DayFigures) -> Option<f64>, scale: f64| {
@@ -421,7 +436,7 @@ async fn show_dashboard(
             .await
             .map_err(|e| failed(&req, ApiError::from(e)))?
     };
-    let categories = d
+    let categories = split
         .categories
         .iter()
         .map(|r| {
@@ -430,7 +445,7 @@ async fn show_dashboard(
         })
         .collect();
     // Within a chain's scope, the chain is already the filter.
-    let chains = d
+    let chains = split
         .chains
         .iter()
         .filter(|r| chain.is_none() || chain.as_deref() == Some(r.key.as_str()))
@@ -542,6 +557,7 @@ async fn show_dashboard(
         regions,
         categories,
         chains,
+        breakdowns_pending,
         trend_wide,
         trend_narrow,
         ranking_wide,
