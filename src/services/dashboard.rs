@@ -420,3 +420,52 @@ pub async fn fold_changes(db: &Database, max: usize) -> Result<usize, StorageErr
     }
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_add_up_into_weeks_from_monday_cut_at_the_ends() {
+        // Thursday 2026-10-01 to Tuesday 2026-10-13: Thu-Sun, Mon-Sun, Mon-Tue.
+        let first = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let days: Vec<(NaiveDate, Sums)> = (0..13)
+            .map(|i| {
+                let mut s = Sums::default();
+                s.0.received = 1;
+                (first + Days::new(i), s)
+            })
+            .collect();
+        let weeks = by_week(days);
+        let got: Vec<(String, i64)> = weeks
+            .iter()
+            .map(|(d, s)| (d.to_string(), s.0.received))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-10-01".to_string(), 4),
+                ("2026-10-05".to_string(), 7),
+                ("2026-10-12".to_string(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_scope_splits_into_its_children_a_municipality_into_districts() {
+        let code = |s: &str| RegionCode::parse(s).unwrap();
+        assert_eq!(children_of(None), ("province", None));
+        assert_eq!(
+            children_of(Some(&(code("320000"), RegionLevel::Province))),
+            ("city", Some("32".to_string()))
+        );
+        assert_eq!(
+            children_of(Some(&(code("310000"), RegionLevel::Province))),
+            ("county", Some("31".to_string()))
+        );
+        assert_eq!(
+            children_of(Some(&(code("320500"), RegionLevel::City))),
+            ("county", Some("3205".to_string()))
+        );
+    }
+}
