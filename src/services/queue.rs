@@ -50,6 +50,11 @@ pub struct QueueQuery {
     pub filed_from: Option<String>,
     /// Filed on or before this day (Beijing), `YYYY-MM-DD`.
     pub filed_to: Option<String>,
+    /// First resolved on or after this day (Beijing), `YYYY-MM-DD`: the
+    /// dashboard's 办结 count.
+    pub resolved_from: Option<String>,
+    /// First resolved on or before this day (Beijing), `YYYY-MM-DD`.
+    pub resolved_to: Option<String>,
     /// Only tickets with an extension request awaiting a decision; with
     /// `needs_action`, those the calling lead decides (待审批).
     pub extension_pending: Option<bool>,
@@ -133,10 +138,16 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
             return Err(field("filed_to", "field.filed_to_before_from"));
         }
     }
+    let (resolved_from, resolved_to) = (
+        day("resolved_from", &q.resolved_from)?,
+        day("resolved_to", &q.resolved_to)?,
+    );
     let midnight = |d: NaiveDate| super::metrics::beijing_midnight(d).naive_utc();
     Ok(TicketFilter {
         filed_from: from.map(midnight),
         filed_before: to.and_then(|d| d.succ_opt()).map(midnight),
+        resolved_from: resolved_from.map(midnight),
+        resolved_before: resolved_to.and_then(|d| d.succ_opt()).map(midnight),
         status: q.status.clone(),
         category: q.category.clone(),
         urgency: q.urgency.clone(),

@@ -12,7 +12,7 @@ use yizhan::domain::role::Role;
 
 use crate::browser::{Browser, Page};
 use crate::each_backend;
-use crate::helpers::{credit_code, TestApp};
+use crate::helpers::{act, credit_code, TestApp};
 
 /// An enterprise of the county, in these chains (`;`-separated codes).
 pub async fn enterprise_in_chains(app: &TestApp, name: &str, county: &str, chains: &str) -> i64 {
@@ -220,6 +220,31 @@ each_backend! {
         assert!(has(&links, &["region=320506", "overdue=true"], 4), "{links:?}");
         assert!(has(&links, &["region=320505", "filed_from="], 0), "{links:?}");
         assert!(page.html.contains("吴中区") && page.html.contains("虎丘区"));
+    }
+
+    async fn the_resolved_count_lists_the_tickets_first_resolved_in_the_period(app) {
+        let c = cast(&app).await;
+        let pudong = app.department_of("310115").await;
+        app.user("officer", "o@pudong.cn", Some(pudong), None).await;
+        let officer = app.token("o@pudong.cn").await;
+        let queue = app.get_as("/api/v1/tickets?region=310115", &officer).await.json::<serde_json::Value>().await.unwrap();
+        let ids: Vec<i64> = queue["items"].as_array().unwrap_or_else(|| panic!("{queue}")).iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len(), 4, "{queue}");
+        // The one filed today (newest first); the older ones went up when overdue.
+        for id in &ids[..1] {
+            act(&app, &officer, *id, "sign_for", json!({})).await;
+            act(&app, &officer, *id, "resolve", json!({"resolution": "已协调物流通行证，车辆已进园。"})).await;
+        }
+        let s = Browser::new(&app);
+        s.login(c.shanghai).await;
+        let (_, links) = every_count_lists_its_tickets(&s, "/dashboard").await;
+        assert!(has(&links, &["resolved_from=", "resolved_to="], 1), "{links:?}");
+        assert!(has(&links, &["region=310000", "open=true"], 3), "{links:?}");
+        // A period that ended before: none resolved then.
+        let today = app.clock.now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let earlier = format!("/dashboard?from={}&to={}", today - chrono::Days::new(60), today - chrono::Days::new(1));
+        let (_, links) = every_count_lists_its_tickets(&s, &earlier).await;
+        assert!(has(&links, &["resolved_from="], 0), "{links:?}");
     }
 
     async fn a_municipality_lists_and_ranks_its_districts(app) {

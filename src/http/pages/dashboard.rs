@@ -97,6 +97,7 @@ pub struct Milestone {
 /// Where a count's tickets are listed: the workbench, with the filters
 /// that select what the count counts (docs/metrics.md):
 /// - received: placed in the scope and filed in the period (Beijing days);
+/// - resolved: placed in the scope and first resolved in the period;
 /// - open, overdue: open now (待签收, 办理中, 待补充), filed by the period's
 ///   end, and for overdue flagged overdue.
 ///
@@ -143,6 +144,15 @@ impl Tickets {
         Count {
             n,
             href: self.href(region, &pairs),
+        }
+    }
+
+    /// First resolved in the period (办结).
+    fn resolved(&self, n: u64) -> Count {
+        let (from, to) = (self.from.to_string(), self.to.to_string());
+        Count {
+            n,
+            href: self.href(None, &[("resolved_from", &from), ("resolved_to", &to)]),
         }
     }
 
@@ -385,13 +395,11 @@ async fn show_dashboard(
             compare: compare(&|f| f.score, 1.0),
             href: None,
         },
-        Card {
-            label: c.t("desk_dashboard.resolved"),
-            value: t.resolved.to_string(),
-            detail: String::new(),
-            compare: compare(&|f| Some(f.resolved as f64), 1.0),
-            href: None,
-        },
+        count_card(
+            c.t("desk_dashboard.resolved"),
+            &tickets.resolved(t.resolved),
+            compare(&|f| Some(f.resolved as f64), 1.0),
+        ),
     ];
     let dashboard_href = |region: &str| {
         format!("/dashboard?from={from}&to={to}&trend_days={trend_days}&region={region}")

@@ -209,6 +209,11 @@ pub struct ListQuery {
     pub filed_from: String,
     #[serde(default)]
     pub filed_to: String,
+    /// First resolved in these days (from the dashboard's 办结 count).
+    #[serde(default)]
+    pub resolved_from: String,
+    #[serde(default)]
+    pub resolved_to: String,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -246,6 +251,8 @@ impl ListQuery {
             enterprise_id: self.enterprise_id.trim().parse().ok(),
             filed_from: some(&self.filed_from),
             filed_to: some(&self.filed_to),
+            resolved_from: some(&self.resolved_from),
+            resolved_to: some(&self.resolved_to),
             q: some(&self.q),
             sort: some(&self.sort),
             cursor: self.cursor.clone(),
@@ -271,6 +278,8 @@ impl ListQuery {
             ("enterprise_id", &self.enterprise_id),
             ("filed_from", &self.filed_from),
             ("filed_to", &self.filed_to),
+            ("resolved_from", &self.resolved_from),
+            ("resolved_to", &self.resolved_to),
             ("q", &self.q),
             ("sort", &self.sort),
         ];
