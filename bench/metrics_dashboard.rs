@@ -210,6 +210,7 @@ async fn one_dashboard(b: &support::Bench, caller: &Caller) -> (Duration, u64) {
             to: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
             trend_days: 90,
             region: None,
+            weekly: false,
         },
         now(),
         ScoreWeights::default(),

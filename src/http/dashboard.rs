@@ -105,6 +105,7 @@ pub async fn get_dashboard(
             to,
             trend_days,
             region: q.region,
+            weekly: false,
         },
         now,
         state.settings.metrics.weights(),

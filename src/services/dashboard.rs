@@ -34,6 +34,9 @@ pub struct DashboardQuery {
     /// Days of the trend, ending with `to`.
     pub trend_days: u32,
     pub region: Option<RegionCode>,
+    /// The trend by week (Monday to Sunday, cut at the trend's ends)
+    /// instead of by day: a long trend stays readable.
+    pub weekly: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -50,8 +53,20 @@ pub struct Dashboard {
     /// First resolutions up to the period's end, all time (the count the
     /// milestones are measured against).
     pub resolved_to_date: u64,
+    /// Every child region, those without tickets too (zeros).
     pub regions: Vec<Row>,
+    /// By day, or by week (`key` its first day, `name` first~last day).
     pub trend: Vec<Row>,
+}
+
+/// The period by category and by chain (a ticket of two chains in both);
+/// `name` is the code, the page names it. Added up ticket by ticket (no
+/// daily totals per category or chain): the page keeps them
+/// (`dashboard_cache`).
+#[derive(Debug, Clone, Default)]
+pub struct Breakdowns {
+    pub categories: Vec<Row>,
+    pub chains: Vec<Row>,
 }
 
 pub async fn dashboard(
@@ -123,16 +138,27 @@ pub async fn dashboard(
     } = db
         .run(move |conn| Ok(add_up(conn, &sc, &period, from, to, &days)?))
         .await?;
-    let names: HashMap<String, String> = {
+    // Every child region, with zeros where nothing happened.
+    let (regions, names) = {
+        let mut regions = regions;
         let keys: Vec<String> = regions.keys().cloned().collect();
-        db.run(move |conn| {
-            Ok(Region::find_many(conn, &keys)?
-                .into_iter()
-                .map(|r| (r.code, r.name))
-                .collect())
-        })
-        .await?
+        let (level, prefix) = children_of(scope.region.as_ref());
+        let (listed, found) = db
+            .run(move |conn| {
+                Ok((
+                    Region::of_level(conn, level, prefix.as_deref())?,
+                    Region::find_many(conn, &keys)?,
+                ))
+            })
+            .await?;
+        let mut names: HashMap<String, String> = HashMap::new();
+        for r in found.into_iter().chain(listed) {
+            regions.entry(r.code.clone()).or_default();
+            names.insert(r.code, r.name);
+        }
+        (regions, names)
     };
+    let trend = if q.weekly { by_week(trend) } else { trend };
     let figures = |(c, b): &(Counts, Backlog)| c.figures(b, &weights);
     Ok(Dashboard {
         scope,
@@ -148,12 +174,89 @@ pub async fn dashboard(
             .collect(),
         trend: trend
             .iter()
-            .map(|(day, t)| Row {
-                key: day.to_string(),
-                name: day.to_string(),
-                figures: figures(t),
+            .enumerate()
+            .map(|(i, (day, t))| {
+                let last = trend
+                    .get(i + 1)
+                    .map_or(to, |(next, _)| *next - Days::new(1));
+                Row {
+                    key: day.to_string(),
+                    name: if q.weekly && last != *day {
+                        format!("{day}~{last}")
+                    } else {
+                        day.to_string()
+                    },
+                    figures: figures(t),
+                }
             })
             .collect(),
+    })
+}
+
+/// The level and code prefix of the regions a scope splits into: the
+/// provinces; a province's cities (a municipality's districts, its cities
+/// being nominal); a city's counties; a county itself.
+fn children_of(region: Option<&(RegionCode, RegionLevel)>) -> (&'static str, Option<String>) {
+    match region {
+        None => ("province", None),
+        Some((code, RegionLevel::Province)) if !is_municipality(code) => {
+            ("city", Some(code.subtree_prefix().to_string()))
+        }
+        Some((code, _)) => ("county", Some(code.subtree_prefix().to_string())),
+    }
+}
+
+/// Days added up into weeks, Monday to Sunday; each week under its first
+/// day in the trend (the first week may start later than a Monday).
+fn by_week(days: Vec<(NaiveDate, Sums)>) -> Vec<(NaiveDate, Sums)> {
+    use chrono::Datelike;
+    let mut weeks: Vec<(NaiveDate, Sums)> = Vec::new();
+    for (day, (c, b)) in days {
+        match weeks.last_mut() {
+            Some((_, (wc, wb))) if day.weekday() != chrono::Weekday::Mon => {
+                wc.add(&c);
+                wb.add(&b);
+            }
+            _ => weeks.push((day, (c, b))),
+        }
+    }
+    weeks
+}
+
+/// The breakdowns by category and by chain over the period.
+pub async fn breakdowns(
+    db: &Database,
+    caller: &Caller,
+    q: &DashboardQuery,
+    now: DateTime<Utc>,
+    weights: ScoreWeights,
+) -> Result<Breakdowns, MetricsError> {
+    let mut out = Vec::new();
+    for group_by in [GroupBy::Category, GroupBy::Chain] {
+        let query = MetricsQuery {
+            from: q.from,
+            to: q.to,
+            group_by: Some(group_by),
+            region: q.region.clone(),
+            chain: None,
+            whitelisted: None,
+        };
+        let r = report(db, caller, query, now, weights).await?;
+        out.push(
+            r.groups
+                .into_iter()
+                .map(|g| Row {
+                    name: g.key.clone(),
+                    key: g.key,
+                    figures: of_figures(&g.figures),
+                })
+                .collect::<Vec<Row>>(),
+        );
+    }
+    let chains = out.pop().unwrap_or_default();
+    Ok(Breakdowns {
+        categories: out.pop().unwrap_or_default(),
+        chains,
     })
 }
 
@@ -205,10 +308,17 @@ impl Acc {
             self.regions.entry(key.to_string()).or_default().0.add(c);
             self.total.0.add(c);
         }
-        if let Some((_, t)) = self.trend.iter_mut().find(|(d, _)| *d == day) {
+        if let Some((_, t)) = day_in(&mut self.trend, day) {
             t.0.add(c);
         }
     }
+}
+
+/// The trend's entry of a day (the trend is consecutive days).
+fn day_in(trend: &mut [(NaiveDate, Sums)], day: NaiveDate) -> Option<&mut (NaiveDate, Sums)> {
+    let first = trend.first()?.0;
+    let i = usize::try_from((day - first).num_days()).ok()?;
+    trend.get_mut(i)
 }
 
 /// Reads the totals and the live corrections in one snapshot and adds
@@ -259,7 +369,7 @@ fn add_up(
             acc.total.0.add(c);
         }
         for (day, c) in &daily {
-            if let Some((_, t)) = acc.trend.iter_mut().find(|(d, _)| d == day) {
+            if let Some((_, t)) = day_in(&mut acc.trend, *day) {
                 t.0.add(c);
             }
         }
@@ -309,4 +419,53 @@ pub async fn fold_changes(db: &Database, max: usize) -> Result<usize, StorageErr
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_add_up_into_weeks_from_monday_cut_at_the_ends() {
+        // Thursday 2026-10-01 to Tuesday 2026-10-13: Thu-Sun, Mon-Sun, Mon-Tue.
+        let first = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let days: Vec<(NaiveDate, Sums)> = (0..13)
+            .map(|i| {
+                let mut s = Sums::default();
+                s.0.received = 1;
+                (first + Days::new(i), s)
+            })
+            .collect();
+        let weeks = by_week(days);
+        let got: Vec<(String, i64)> = weeks
+            .iter()
+            .map(|(d, s)| (d.to_string(), s.0.received))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-10-01".to_string(), 4),
+                ("2026-10-05".to_string(), 7),
+                ("2026-10-12".to_string(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_scope_splits_into_its_children_a_municipality_into_districts() {
+        let code = |s: &str| RegionCode::parse(s).unwrap();
+        assert_eq!(children_of(None), ("province", None));
+        assert_eq!(
+            children_of(Some(&(code("320000"), RegionLevel::Province))),
+            ("city", Some("32".to_string()))
+        );
+        assert_eq!(
+            children_of(Some(&(code("310000"), RegionLevel::Province))),
+            ("county", Some("31".to_string()))
+        );
+        assert_eq!(
+            children_of(Some(&(code("320500"), RegionLevel::City))),
+            ("county", Some("3205".to_string()))
+        );
+    }
 }

@@ -6,6 +6,12 @@
 //! while a background task recomputes it, and never served older than
 //! `max_age`. The page says when its numbers were computed. The API does
 //! not use this: it is always exact.
+//!
+//! The breakdowns by category and by chain have no daily totals: they are
+//! added up ticket by ticket, seconds at a million tickets. The page waits
+//! for them no longer than `keep_slower_than`; a costly computation goes on
+//! in the background and is kept like a costly dashboard, and the page says
+//! they are being computed until then.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::clock::Clock;
-use super::dashboard::{dashboard, Dashboard, DashboardQuery};
+use super::dashboard::{breakdowns, dashboard, Breakdowns, Dashboard, DashboardQuery};
 use super::metrics::{scope, GroupBy, MetricsError, MetricsQuery};
 use crate::domain::access::Caller;
 use crate::domain::metrics::ScoreWeights;
@@ -67,6 +73,7 @@ struct Key {
     from: NaiveDate,
     to: NaiveDate,
     trend_days: u32,
+    weekly: bool,
 }
 
 struct Entry {
@@ -91,6 +98,15 @@ const CAPACITY: usize = 512;
 pub struct DashboardCache {
     policy: CachePolicy,
     entries: Mutex<HashMap<Key, Entry>>,
+    breakdowns: Mutex<HashMap<Key, KeptBreakdowns>>,
+}
+
+/// Kept breakdowns, or a computation under way.
+#[derive(Default)]
+struct KeptBreakdowns {
+    kept: Option<(Arc<Breakdowns>, DateTime<Utc>)>,
+    last_used: Option<DateTime<Utc>>,
+    computing: bool,
 }
 
 impl DashboardCache {
@@ -98,7 +114,95 @@ impl DashboardCache {
         Self {
             policy,
             entries: Mutex::new(HashMap::new()),
+            breakdowns: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The breakdowns of a dashboard's period and scope: kept ones, or
+    /// computed now if that takes less than `keep_slower_than`; else None
+    /// while they are computed in the background.
+    pub async fn breakdowns(
+        self: &Arc<Self>,
+        db: &Database,
+        caller: &Caller,
+        q: DashboardQuery,
+        clock: &Clock,
+        weights: ScoreWeights,
+    ) -> Result<Option<Arc<Breakdowns>>, MetricsError> {
+        let q = DashboardQuery {
+            trend_days: 1,
+            weekly: false,
+            ..q
+        };
+        let key = key_of(caller, &q)?;
+        let now = clock.now();
+        {
+            let mut all = self.breakdowns.lock().expect("breakdown cache");
+            all.retain(|_, e| e.computing || e.last_used.is_some_and(|u| now - u < UNUSED_FOR));
+            if all.len() >= CAPACITY && !all.contains_key(&key) {
+                return Ok(None);
+            }
+            let e = all.entry(key.clone()).or_default();
+            e.last_used = Some(now);
+            let kept = e.kept.clone().and_then(|(b, at)| {
+                let age = (now - at).to_std().unwrap_or_default();
+                match freshness(age, &self.policy) {
+                    Freshness::Expired => None,
+                    f => Some((b, f == Freshness::Stale)),
+                }
+            });
+            match kept {
+                Some((b, stale)) => {
+                    if stale && !e.computing {
+                        e.computing = true;
+                        self.spawn_breakdowns(db, caller, key, q, clock, weights);
+                    }
+                    return Ok(Some(b));
+                }
+                None if e.computing => return Ok(None),
+                None => e.computing = true,
+            }
+        }
+        let task = self.spawn_breakdowns(db, caller, key, q, clock, weights);
+        match tokio::time::timeout(self.policy.keep_slower_than, task).await {
+            Ok(Ok(done)) => done.map(Some),
+            // Still computing (it keeps them when done), or it panicked.
+            _ => Ok(None),
+        }
+    }
+
+    /// Computes breakdowns in a task of their own; keeps them if that was
+    /// costly.
+    fn spawn_breakdowns(
+        self: &Arc<Self>,
+        db: &Database,
+        caller: &Caller,
+        key: Key,
+        q: DashboardQuery,
+        clock: &Clock,
+        weights: ScoreWeights,
+    ) -> tokio::task::JoinHandle<Result<Arc<Breakdowns>, MetricsError>> {
+        let (this, db, caller, clock) = (self.clone(), db.clone(), caller.clone(), clock.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let computed_at = clock.now();
+            let got = breakdowns(&db, &caller, &q, computed_at, weights)
+                .await
+                .map(Arc::new);
+            let mut all = this.breakdowns.lock().expect("breakdown cache");
+            let e = all.entry(key).or_default();
+            e.computing = false;
+            match &got {
+                Ok(b) if started.elapsed() >= this.policy.keep_slower_than => {
+                    e.kept = Some((b.clone(), computed_at));
+                }
+                Ok(_) => e.kept = None,
+                Err(err) => {
+                    tracing::warn!(error = %err, "computing a dashboard's breakdowns failed")
+                }
+            }
+            got
+        })
     }
 
     /// The dashboard, kept or computed now.
@@ -215,6 +319,7 @@ fn key_of(caller: &Caller, q: &DashboardQuery) -> Result<Key, MetricsError> {
         from: q.from,
         to: q.to,
         trend_days: q.trend_days,
+        weekly: q.weekly,
     })
 }
 

@@ -28,6 +28,9 @@ pub enum GroupBy {
     /// The region of this level each ticket is placed in (for 地区排名;
     /// not offered as `group_by`).
     RegionAt(RegionLevel),
+    /// Each chain of the ticket's enterprise (a ticket of two chains counts
+    /// in both; the dashboard's breakdown; not offered as `group_by`).
+    Chain,
 }
 
 impl GroupBy {
@@ -315,6 +318,14 @@ pub async fn report(
                         .or_default()
                         .add(&own, &period)
                 }
+                Some(GroupBy::Chain) => {
+                    for chain in c.chains.split(',').filter(|k| !k.is_empty()) {
+                        grouped
+                            .entry(chain.to_string())
+                            .or_default()
+                            .add(&c.record, &period)
+                    }
+                }
                 Some(g) => grouped
                     .entry(group_key(g, scope.region.as_ref(), c))
                     .or_default()
@@ -409,7 +420,7 @@ fn group_key(g: GroupBy, scope: Option<&(RegionCode, RegionLevel)>, c: &Counted)
         GroupBy::Department => c.department_id.to_string(),
         GroupBy::Category => c.category.clone(),
         GroupBy::Urgency => c.urgency.as_str().to_string(),
-        GroupBy::Day => String::new(),
+        GroupBy::Day | GroupBy::Chain => String::new(),
         GroupBy::RegionAt(level) => region_at(level, &c.place_code),
     }
 }

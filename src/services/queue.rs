@@ -31,6 +31,9 @@ pub struct QueueQuery {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
+    /// Only tickets still waiting for someone to act (待签收, 办理中,
+    /// 待补充): the dashboard's 在办 count.
+    pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     pub chain: Option<String>,
     /// A region code: tickets placed in its subtree.
@@ -47,6 +50,11 @@ pub struct QueueQuery {
     pub filed_from: Option<String>,
     /// Filed on or before this day (Beijing), `YYYY-MM-DD`.
     pub filed_to: Option<String>,
+    /// First resolved on or after this day (Beijing), `YYYY-MM-DD`: the
+    /// dashboard's 办结 count.
+    pub resolved_from: Option<String>,
+    /// First resolved on or before this day (Beijing), `YYYY-MM-DD`.
+    pub resolved_to: Option<String>,
     /// Only tickets with an extension request awaiting a decision; with
     /// `needs_action`, those the calling lead decides (待审批).
     pub extension_pending: Option<bool>,
@@ -130,14 +138,21 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
             return Err(field("filed_to", "field.filed_to_before_from"));
         }
     }
+    let (resolved_from, resolved_to) = (
+        day("resolved_from", &q.resolved_from)?,
+        day("resolved_to", &q.resolved_to)?,
+    );
     let midnight = |d: NaiveDate| super::metrics::beijing_midnight(d).naive_utc();
     Ok(TicketFilter {
         filed_from: from.map(midnight),
         filed_before: to.and_then(|d| d.succ_opt()).map(midnight),
+        resolved_from: resolved_from.map(midnight),
+        resolved_before: resolved_to.and_then(|d| d.succ_opt()).map(midnight),
         status: q.status.clone(),
         category: q.category.clone(),
         urgency: q.urgency.clone(),
         overdue: q.overdue,
+        open: q.open,
         whitelisted: q.whitelisted,
         extension_pending: q.extension_pending,
         chain: q.chain.clone(),

@@ -14,11 +14,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::metrics::{parse, report, GroupBy, MetricsError, MetricsParams, MetricsQuery, Scope};
+use super::metrics::{
+    parse, report, scope, GroupBy, MetricsError, MetricsParams, MetricsQuery, Scope,
+};
 use crate::domain::access::Caller;
 use crate::domain::enterprise::{issue, FieldIssue};
 use crate::domain::metrics::{rank_with_minimum, Figures, ScoreWeights, Standing, Tally};
-use crate::domain::region::RegionLevel;
+use crate::domain::region::{is_municipality, RegionLevel};
 use crate::storage::regions::Region;
 use crate::storage::schema::departments;
 use crate::storage::Database;
@@ -132,10 +134,19 @@ pub async fn ranking(
     db: &Database,
     caller: &Caller,
     mut q: MetricsQuery,
-    rule: RankingRule,
+    mut rule: RankingRule,
     now: DateTime<Utc>,
     weights: ScoreWeights,
 ) -> Result<(Scope, Vec<Ranked>), MetricsError> {
+    // A municipality's cities are nominal (市辖区): its districts, the
+    // counties, are the level below it.
+    if rule.level == RegionLevel::City {
+        if let Some((code, RegionLevel::Province)) = scope(caller, &q)?.region {
+            if is_municipality(&code) {
+                rule.level = RegionLevel::County;
+            }
+        }
+    }
     q.group_by = Some(match rule.basis {
         Basis::Region => GroupBy::RegionAt(rule.level),
         Basis::Department => GroupBy::Department,

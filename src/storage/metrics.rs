@@ -237,6 +237,8 @@ pub struct Counted {
     pub department_id: i64,
     pub category: String,
     pub urgency: Urgency,
+    /// The enterprise's chains, packed as `,a,b,` (empty when none).
+    pub chains: String,
     pub record: TicketRecord,
 }
 
@@ -248,6 +250,7 @@ type Loaded = (
         Option<bool>,
         i32,
         bool,
+        String,
     ),
     MetricsRow,
 );
@@ -271,6 +274,7 @@ macro_rules! counted_columns {
                 tickets::solved,
                 tickets::reopened_count,
                 tickets::overdue,
+                tickets::chains,
             ),
             MetricsRow::as_select(),
         )
@@ -314,7 +318,7 @@ fn counted_all(conn: &mut AnyConnection, rows: Vec<Loaded>) -> QueryResult<Vec<C
 fn counted(row: Loaded, ratings: Vec<GivenRating>) -> Counted {
     let (
         (ticket_id, place_code, department_id, category, urgency, filed_at, status),
-        (resolve_due, rating, solved, reopened, overdue),
+        (resolve_due, rating, solved, reopened, overdue, chains),
         m,
     ) = row;
     let now = TicketNow {
@@ -333,6 +337,7 @@ fn counted(row: Loaded, ratings: Vec<GivenRating>) -> Counted {
         department_id,
         category,
         urgency,
+        chains,
         record: m.history().record(&now),
     }
 }

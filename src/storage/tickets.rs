@@ -193,6 +193,8 @@ pub struct TicketFilter {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
+    /// Open (true) or finished (false) tickets.
+    pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     /// An extension request awaits a decision.
     pub extension_pending: Option<bool>,
@@ -205,6 +207,10 @@ pub struct TicketFilter {
     pub filed_from: Option<NaiveDateTime>,
     /// Filed before this instant.
     pub filed_before: Option<NaiveDateTime>,
+    /// First resolved (`ticket_metrics`) at or after this instant.
+    pub resolved_from: Option<NaiveDateTime>,
+    /// First resolved before this instant.
+    pub resolved_before: Option<NaiveDateTime>,
     /// Substring of title or description.
     pub text: Option<String>,
     pub after_id: Option<i64>,
@@ -339,6 +345,14 @@ impl Ticket {
         if let Some(o) = f.overdue {
             q = q.filter(tickets::overdue.eq(o));
         }
+        if let Some(open) = f.open {
+            let statuses = crate::domain::ticket::Status::OPEN.map(|s| s.as_str());
+            q = if open {
+                q.filter(tickets::status.eq_any(statuses))
+            } else {
+                q.filter(tickets::status.ne_all(statuses))
+            };
+        }
         if let Some(e) = f.extension_pending {
             q = q.filter(tickets::extension_pending.eq(e));
         }
@@ -373,6 +387,20 @@ impl Ticket {
         }
         if let Some(e) = f.enterprise_id {
             q = q.filter(tickets::enterprise_id.eq(e));
+        }
+        if f.resolved_from.is_some() || f.resolved_before.is_some() {
+            use super::schema::ticket_metrics as tm;
+            // An open end as a date no timestamp reaches (one query shape).
+            let day = |y| {
+                chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .unwrap_or_default()
+            };
+            let resolved = tm::table
+                .filter(tm::first_resolved_at.ge(f.resolved_from.unwrap_or(day(1900))))
+                .filter(tm::first_resolved_at.lt(f.resolved_before.unwrap_or(day(9999))))
+                .select(tm::ticket_id);
+            q = q.filter(tickets::id.eq_any(resolved));
         }
         if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // Ids from the text index first when the term is rare: given the

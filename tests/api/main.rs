@@ -2,6 +2,7 @@
 
 mod browser;
 mod browser_a11y;
+mod browser_desk_dashboard;
 mod browser_desk_notices;
 mod browser_story;
 mod calendar_years;
@@ -13,6 +14,7 @@ mod accounts;
 mod auth;
 mod authorization;
 mod demo;
+mod desk_dashboard;
 mod desk_notices;
 mod enterprise_trust;
 mod enterprises;

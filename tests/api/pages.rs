@@ -362,13 +362,19 @@ async fn file_logistics(app: &TestApp, token: &str, title: &str, description: &s
     assert_eq!(res.status(), 201);
 }
 
-/// The "received / resolved" card of a dashboard page, and its as-of time.
+/// The "received" and "resolved" cards of a dashboard page, and its as-of time.
 fn received_card_and_as_of(p: &Page) -> (String, String) {
-    let card = p
-        .html
-        .split("受理 / 办结</span><span class=\"card-value\">")
-        .nth(1)
-        .expect("the card");
+    let value = |label: &str| {
+        p.html
+            .split(&format!("{label}</span><span class=\"card-value\">"))
+            .nth(1)
+            .expect("the card")
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let card = format!("{} / {}<", value("受理"), value("办结"));
     let as_of = p
         .html
         .split("数据截至 <time>")

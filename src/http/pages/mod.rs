@@ -6,7 +6,10 @@
 mod account;
 mod admin;
 mod chrome;
+mod dashboard;
+mod dashboard_charts;
 mod labels;
+mod map;
 mod notifications;
 mod portal;
 pub mod session;
@@ -49,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     portal::configure(cfg);
     ticket::configure(cfg);
     workbench::configure(cfg);
+    dashboard::configure(cfg);
     supervise::configure(cfg);
     trust::configure(cfg);
     admin::configure(cfg);

@@ -187,6 +187,9 @@ pub struct ListQuery {
     pub urgency: String,
     #[serde(default)]
     pub overdue: String,
+    /// `true`: only open tickets (from the dashboard's 在办 counts).
+    #[serde(default)]
+    pub open: String,
     #[serde(default)]
     pub whitelisted: String,
     #[serde(default)]
@@ -206,6 +209,11 @@ pub struct ListQuery {
     pub filed_from: String,
     #[serde(default)]
     pub filed_to: String,
+    /// First resolved in these days (from the dashboard's 办结 count).
+    #[serde(default)]
+    pub resolved_from: String,
+    #[serde(default)]
+    pub resolved_to: String,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -232,6 +240,7 @@ impl ListQuery {
             category: some(&self.category),
             urgency: some(&self.urgency),
             overdue: flag(&self.overdue),
+            open: flag(&self.open),
             whitelisted: flag(&self.whitelisted),
             chain: some(&self.chain),
             region: some(&self.region),
@@ -242,6 +251,8 @@ impl ListQuery {
             enterprise_id: self.enterprise_id.trim().parse().ok(),
             filed_from: some(&self.filed_from),
             filed_to: some(&self.filed_to),
+            resolved_from: some(&self.resolved_from),
+            resolved_to: some(&self.resolved_to),
             q: some(&self.q),
             sort: some(&self.sort),
             cursor: self.cursor.clone(),
@@ -257,6 +268,7 @@ impl ListQuery {
             ("category", &self.category),
             ("urgency", &self.urgency),
             ("overdue", &self.overdue),
+            ("open", &self.open),
             ("whitelisted", &self.whitelisted),
             ("chain", &self.chain),
             ("region", &self.region),
@@ -266,6 +278,8 @@ impl ListQuery {
             ("enterprise_id", &self.enterprise_id),
             ("filed_from", &self.filed_from),
             ("filed_to", &self.filed_to),
+            ("resolved_from", &self.resolved_from),
+            ("resolved_to", &self.resolved_to),
             ("q", &self.q),
             ("sort", &self.sort),
         ];
