@@ -59,7 +59,10 @@ pub struct ClockShown {
     pub due_at: String,
     /// UTC, RFC 3339: the script counts down to it.
     pub due_utc: String,
+    /// What is left (or past), in the unit of the window's policy.
     pub remaining: String,
+    /// The deadline in full, as the tooltip says it.
+    pub due_title: String,
     /// Why the deadline may still move, if it may.
     pub provisional: Option<String>,
 }
@@ -268,9 +271,10 @@ async fn build(
             label,
             state: w.state,
             state_label: clock_state_label(w.state, en),
-            due_at: beijing(w.due_at.naive_utc()),
+            due_at: labels::deadline(w.due_at.naive_utc(), en),
             due_utc: w.due_at.to_rfc3339(),
-            remaining: remaining(w.remaining_working_minutes, en),
+            remaining: remaining(&w.left, en),
+            due_title: c.with("desk_ticket.due_title", "at", beijing(w.due_at.naive_utc())),
             provisional: w.provisional.then(|| {
                 let year = crate::services::deadlines::beijing_year(w.due_at);
                 c.with("ticket.provisional", "year", year)

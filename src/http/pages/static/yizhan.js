@@ -2,28 +2,16 @@
 // live countdowns to deadlines and sends action forms without a full reload.
 (function () {
   "use strict";
-  var zh = document.documentElement.lang !== "en";
 
-  function span(minutes) {
-    var m = Math.abs(minutes), d = Math.floor(m / 1440), h = Math.floor(m / 60) % 24, n = m % 60, out = [];
-    if (d) out.push(zh ? d + " 天" : d + " d");
-    if (h) out.push(zh ? h + " 小时" : h + " h");
-    if (n || !out.length) out.push(zh ? n + " 分" : n + " min");
-    return out.join(" ");
-  }
-
-  // The server writes working time left; between page loads the script
-  // counts down wall-clock time to the same deadline, so nothing looks frozen.
+  // The server writes the time left in its policy's unit and the deadline
+  // (text and tooltip agree); between page loads the script only marks a
+  // deadline that has passed.
   function tick() {
     var now = Date.now();
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) return;
-      var minutes = Math.round((due - now) / 60000);
-      el.title = minutes >= 0
-        ? (zh ? "距截止（自然时间）还有 " : "Calendar time left: ") + span(minutes)
-        : (zh ? "已超过截止时间 " : "Past the deadline by ") + span(minutes);
-      el.classList.toggle("past", minutes < 0);
+      el.classList.toggle("past", due < now);
     });
   }
 
