@@ -10,6 +10,7 @@ mod accounts;
 mod auth;
 mod authorization;
 mod demo;
+mod desk_ticket;
 mod enterprise_trust;
 mod enterprises;
 mod health;

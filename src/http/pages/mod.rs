@@ -5,13 +5,17 @@
 
 mod account;
 mod admin;
+mod canned_replies;
 mod chrome;
 mod labels;
 mod portal;
+mod print;
 pub mod session;
 mod supervise;
 mod svg;
 mod ticket;
+mod ticket_confirm;
+mod ticket_desk;
 mod ticket_names;
 mod trust;
 mod workbench;
@@ -50,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     workbench::configure(cfg);
     supervise::configure(cfg);
     trust::configure(cfg);
+    canned_replies::configure(cfg);
     admin::configure(cfg);
 }
 

@@ -59,3 +59,28 @@
     setInterval(tick, 30000);
   });
 })();
+
+/* desk ticket */
+// A canned reply chosen beside a text field goes in at the cursor; the
+// 办理单's print button prints. Both by delegation, so forms that come
+// back in the background work too.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (ev) {
+    var pick = ev.target;
+    if (!pick.matches || !pick.matches("select[data-canned-for]") || !pick.value) return;
+    var field = document.getElementById(pick.getAttribute("data-canned-for"));
+    if (field) {
+      var at = typeof field.selectionStart === "number" ? field.selectionStart : field.value.length;
+      var end = typeof field.selectionEnd === "number" ? field.selectionEnd : at;
+      field.value = field.value.slice(0, at) + pick.value + field.value.slice(end);
+      field.focus();
+      var caret = at + pick.value.length;
+      if (field.setSelectionRange) field.setSelectionRange(caret, caret);
+    }
+    pick.value = "";
+  });
+  document.addEventListener("click", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-print]")) window.print();
+  });
+})();
