@@ -366,15 +366,18 @@ fn the_filer_is_shown_to_staff_and_its_phone_to_the_handling_department() {
     );
     assert!(may_see_filer(&staff(Role::Officer, 400), &t));
     assert!(may_call_filer(&staff(Role::Officer, 400), &t));
-    assert!(!may_see_filer(&staff(Role::Officer, 999), &t));
-    let supervisor = staff(Role::Supervisor, 1);
-    if may_see_filer(&supervisor, &t) {
-        assert!(
-            !may_call_filer(&supervisor, &t),
-            "a supervisor sees it masked"
-        );
-    }
+    assert!(
+        !may_see_filer(&staff(Role::Officer, 401), &t),
+        "another district"
+    );
+    let supervisor = staff(Role::Supervisor, 30);
+    assert!(may_see_filer(&supervisor, &t));
+    assert!(
+        !may_call_filer(&supervisor, &t),
+        "the province sees it masked"
+    );
     assert!(may_edit_canned_replies(&staff(Role::Lead, 400), 400));
     assert!(!may_edit_canned_replies(&staff(Role::Officer, 400), 400));
     assert!(!may_edit_canned_replies(&staff(Role::Lead, 400), 401));
+    assert!(!may_edit_canned_replies(&enterprise(7), 400));
 }
