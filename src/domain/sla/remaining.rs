@@ -36,14 +36,31 @@ pub fn time_left(unit: Unit, working: i64, clock: i64, working_day: i64) -> Time
         Unit::WorkingMinutes | Unit::WorkingDays => (Measure::Working, working, working_day),
     };
     let m = signed.unsigned_abs() as i64;
-    let days = if day > 0 { m / day } else { 0 };
+    let mut days = if day > 0 { m / day } else { 0 };
     let rest = m - days * day.max(0);
+    if days == 0 {
+        return TimeLeft {
+            measure,
+            overdue: signed < 0,
+            days,
+            hours: rest / 60,
+            minutes: rest % 60,
+        };
+    }
+    // With whole days the minutes are not said: the hours are rounded
+    // (a window just opened has "1 个工作日 7 小时", not 6 hours 59
+    // minutes read as 6), a full day carried.
+    let mut hours = (rest + 30) / 60;
+    if hours * 60 >= day {
+        days += 1;
+        hours = 0;
+    }
     TimeLeft {
         measure,
         overdue: signed < 0,
         days,
-        hours: rest / 60,
-        minutes: if days > 0 { 0 } else { rest % 60 },
+        hours,
+        minutes: 0,
     }
 }
 
@@ -79,6 +96,16 @@ mod tests {
         assert_eq!(
             time_left(Unit::WorkingDays, 2 * DAY + 3 * 60 + 10, 0, DAY),
             working(2, 3, 0, false)
+        );
+        // A window opened seconds ago: 1 day 6 h 59 min reads as 7 hours.
+        assert_eq!(
+            time_left(Unit::WorkingDays, DAY + 419, 0, DAY),
+            working(1, 7, 0, false)
+        );
+        // Nearly two days of 8 hours: two.
+        assert_eq!(
+            time_left(Unit::WorkingDays, 2 * 480 - 10, 0, 480),
+            working(2, 0, 0, false)
         );
         assert_eq!(
             time_left(Unit::WorkingMinutes, 100, 4000, DAY),
@@ -120,8 +147,8 @@ mod tests {
             prop_assert!(t.hours * 60 + t.minutes < day.max(60));
             let whole = t.days * day + t.hours * 60 + t.minutes;
             if t.days > 0 {
-                // Only the minutes are dropped.
-                prop_assert!(m.abs() - whole < 60 && m.abs() >= whole);
+                // Only the minutes are rounded off.
+                prop_assert!((m.abs() - whole).abs() <= 30, "{} vs {}", m, whole);
             } else {
                 prop_assert_eq!(whole, m.abs());
             }
