@@ -137,6 +137,19 @@ each_backend! {
         scroll_to(&c, "aside.filer").await;
         both_sizes(&c, &mut shots, "ticket-filer").await;
 
+        // 退回 asks first and keeps the reason; back to the form, as typed.
+        c.find(Locator::Css("#act-return summary")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("return-reason")).await.unwrap().send_keys("应由市级部门统筹协调").await.unwrap();
+        c.find(Locator::Css("#act-return button[type=submit]")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("section.confirm")).await.unwrap();
+        let text = body_text(&c).await;
+        assert!(text.contains("确认退回？") && text.contains("应由市级部门统筹协调"), "{text}");
+        both_sizes(&c, &mut shots, "confirm-return").await;
+        c.find(Locator::Css("button[name=confirm][value=edit]")).await.unwrap().click().await.unwrap();
+        let reason = c.wait().for_element(Locator::Id("return-reason")).await.unwrap();
+        assert_eq!(reason.prop("value").await.unwrap().as_deref(), Some("应由市级部门统筹协调"));
+        assert!(body_text(&c).await.contains("待签收"), "nothing done");
+
         // One click signs for it; the notice says so, with the deadline.
         c.find(Locator::Css("#act-sign_for button[type=submit]")).await.unwrap().click().await.unwrap();
         let notice = c.wait().for_element(Locator::Css("p.notice.ok")).await.unwrap();
@@ -167,6 +180,6 @@ each_backend! {
         both_sizes(&c, &mut shots, "print").await;
         c.close().await.unwrap();
         drop(driver);
-        assert_eq!(shots.n, 14);
+        assert_eq!(shots.n, 16);
     }
 }
