@@ -1,7 +1,9 @@
 //! A department's canned replies (常用语): its staff insert them into a
 //! ticket's text fields; its lead writes them (`domain::access::
-//! may_edit_canned_replies`).
+//! may_edit_canned_replies`). Each change is audited in its transaction
+//! (`canned_reply_saved`, `canned_reply_deleted`).
 
+use super::auth::audit;
 use crate::domain::access::{may_edit_canned_replies, Caller};
 use crate::domain::enterprise::{issue, FieldIssue};
 use crate::storage::canned_replies::{self as store, CannedReply};
@@ -88,11 +90,28 @@ pub async fn save(
     let by = caller.user_id;
     let found = db
         .run_write(move |conn| {
-            write_transaction(conn, |conn| match id {
-                None => store::insert(conn, department, &title, &body, by, at).map(|_| true),
-                Some(id) => store::update(conn, department, id, &title, &body, by, at),
+            write_transaction(conn, |conn| {
+                let found = match id {
+                    None => store::insert(conn, department, &title, &body, by, at).map(|_| true)?,
+                    Some(id) => store::update(conn, department, id, &title, &body, by, at)?,
+                };
+                if found {
+                    let detail = serde_json::json!({
+                        "department_id": department, "id": id, "title": title, "body": body,
+                    })
+                    .to_string();
+                    audit(
+                        conn,
+                        "canned_reply_saved",
+                        None,
+                        None,
+                        None,
+                        Some(by),
+                        Some(&detail),
+                    )?;
+                }
+                Ok::<_, StorageError>(found)
             })
-            .map_err(StorageError::from)
         })
         .await?;
     found.then_some(()).ok_or(CannedError::NotFound)
@@ -101,10 +120,26 @@ pub async fn save(
 /// Deletes one of the lead's department's replies.
 pub async fn delete(db: &Database, caller: &Caller, id: i64) -> Result<(), CannedError> {
     let department = editable(caller)?;
+    let by = caller.user_id;
     let found = db
         .run_write(move |conn| {
-            write_transaction(conn, |conn| store::delete(conn, department, id))
-                .map_err(StorageError::from)
+            write_transaction(conn, |conn| {
+                let found = store::delete(conn, department, id)?;
+                if found {
+                    let detail =
+                        serde_json::json!({"department_id": department, "id": id}).to_string();
+                    audit(
+                        conn,
+                        "canned_reply_deleted",
+                        None,
+                        None,
+                        None,
+                        Some(by),
+                        Some(&detail),
+                    )?;
+                }
+                Ok::<_, StorageError>(found)
+            })
         })
         .await?;
     found.then_some(()).ok_or(CannedError::NotFound)

@@ -310,6 +310,13 @@ each_backend! {
         assert_eq!(gone.location.as_deref(), Some("/desk/replies?done=deleted"));
         let p = lead.get("/desk/replies").await;
         assert!(!p.html.contains("这一条会被删除。") && p.html.contains("已办结"));
+        // Every change is audited.
+        app.user("admin", "root@desk.cn", None, None).await;
+        let admin = app.token("root@desk.cn").await;
+        let events: Value = app.get_as("/api/v1/admin/auth-events", &admin).await.json().await.unwrap();
+        let said = events.to_string();
+        assert_eq!(said.matches("canned_reply_saved").count(), 3, "{said}");
+        assert_eq!(said.matches("canned_reply_deleted").count(), 1, "{said}");
     }
 
     async fn the_handling_sheet_prints_the_ticket_and_its_history(app) {
