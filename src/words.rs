@@ -105,6 +105,37 @@ pub fn phrase(lang: Lang, p: &Phrase) -> String {
     out
 }
 
+/// A span before or past a deadline, in the unit its window counts in:
+/// "剩余 2 个工作日 3 小时", "已超时 4 个工作日", "剩余 25 分钟" (wall
+/// time), "剩余 1 小时 40 分钟（工作时间）". Pages, e-mails and exports
+/// all say it this way.
+pub fn time_left(lang: Lang, t: &crate::domain::sla::TimeLeft) -> String {
+    use crate::domain::sla::Measure;
+    let working = t.measure == Measure::Working;
+    let mut parts = Vec::new();
+    match t.days {
+        0 => {}
+        1 if working => parts.push(say(lang, "duration.working_day")),
+        n if working => parts.push(fill(lang, "duration.working_days", &[("n", &n)])),
+        n => parts.push(fill(lang, "duration.days", &[("n", &n)])),
+    }
+    if t.hours > 0 {
+        parts.push(fill(lang, "duration.hours", &[("n", &t.hours)]));
+    }
+    if t.minutes > 0 || parts.is_empty() {
+        parts.push(fill(lang, "duration.minutes", &[("n", &t.minutes)]));
+    }
+    let span = parts.join(" ");
+    // Hours and minutes alone do not say whose: working time says so.
+    let key = match (t.overdue, working && t.days == 0) {
+        (false, false) => "duration.left",
+        (false, true) => "duration.left_working",
+        (true, false) => "duration.overdue",
+        (true, true) => "duration.overdue_working",
+    };
+    fill(lang, key, &[("span", &span)])
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

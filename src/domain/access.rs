@@ -467,6 +467,31 @@ pub fn may_change_department_settings(caller: &Caller, department_id: i64) -> bo
                 .is_some_and(|d| d.id == department_id))
 }
 
+/// Who filed a ticket, beside it (the enterprise's record, its listings,
+/// its earlier tickets): staff who may read the ticket. The enterprise
+/// knows itself.
+pub fn may_see_filer(caller: &Caller, t: &TicketFacts) -> bool {
+    caller.role.is_staff() && may_read_ticket(caller, t)
+}
+
+/// The filer's contact phone in full: staff of the department handling
+/// or co-handling the ticket, who call back; others see it masked.
+pub fn may_call_filer(caller: &Caller, t: &TicketFacts) -> bool {
+    may_see_filer(caller, t)
+        && staff_department(caller)
+            .is_some_and(|d| d.id == t.handling.id || t.cohandlers.iter().any(|c| c.id == d.id))
+}
+
+/// A department's canned replies (常用语): its lead writes them, as the
+/// department's other settings.
+pub fn may_edit_canned_replies(caller: &Caller, department_id: i64) -> bool {
+    caller.role == Role::Lead
+        && caller
+            .department
+            .as_ref()
+            .is_some_and(|d| d.id == department_id)
+}
+
 /// Only administrators manage accounts and reference data.
 pub fn may_administer(caller: &Caller) -> bool {
     caller.role == Role::Admin

@@ -134,6 +134,26 @@ pub fn desk_phone(p: &str) -> Result<Option<String>, FieldIssue> {
     }
 }
 
+/// A phone number for people who may not call it: the first three and
+/// the last four digits kept, the rest starred (`138****5678`).
+pub fn mask_phone(p: &str) -> String {
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    p.chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen <= 3 || seen > digits.saturating_sub(4) {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 pub fn valid_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
     (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
@@ -439,6 +459,13 @@ pub fn parse_whitelist(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_phone_keeps_its_ends() {
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("0512-6688 1234"), "051*-**** 1234");
+        assert_eq!(mask_phone("12345"), "12345");
+    }
 
     fn chains() -> Vec<(String, String)> {
         vec![

@@ -583,6 +583,8 @@ pub fn covering_department(departments: &[&DepartmentRef]) -> Option<i64> {
 }
 
 pub mod cohandling;
+mod remaining;
+pub use remaining::{time_left, Measure, TimeLeft};
 
 #[cfg(test)]
 mod tests;

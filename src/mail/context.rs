@@ -34,6 +34,7 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
             "note",
             "step",
             "days_overdue",
+            "overdue_by",
             "escalation_level",
             "fyi",
             "approved",
@@ -51,6 +52,24 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
         MailKind::JoinDecided => v.extend(["enterprise", "approved"]),
     }
     v
+}
+
+/// How far past its deadline an overdue notice's window is, as pages
+/// say it; empty at overdue day 1 (the deadline itself). Overdue days
+/// follow working days for every unit.
+fn overdue_by(level: i64, locale: Locale) -> String {
+    let days = (level - 1).max(0);
+    if days == 0 {
+        return String::new();
+    }
+    let past = crate::domain::sla::TimeLeft {
+        measure: crate::domain::sla::Measure::Working,
+        overdue: true,
+        days,
+        hours: 0,
+        minutes: 0,
+    };
+    crate::words::time_left(lang(locale), &past)
 }
 
 /// Beijing time, the way each language writes it.
@@ -195,6 +214,8 @@ pub fn context(
                 // Overdue day 1 fires at the deadline itself: whole working
                 // days past it are one fewer.
                 "days_overdue": (number(params, "level") - 1).max(0),
+                // The same words as the pages: "已超时 3 个工作日".
+                "overdue_by": overdue_by(number(params, "level"), locale),
                 "escalation_level": number(params, "escalation_level"),
                 // A copy for information (a chain platform), not a task.
                 "fyi": params.get("fyi").and_then(Value::as_bool).unwrap_or(false),
@@ -339,5 +360,10 @@ mod tests {
             context(kind, &params, Locale::Zh, "http://h")["days_overdue"].clone()
         };
         assert_eq!((at(1), at(2), at(5)), (json!(0), json!(1), json!(4)));
+        let by = |level: i64| {
+            let params = json!({"ticket_id": 9, "kind": "sign_overdue", "level": level, "due_at": "2026-04-03T01:00:00Z"});
+            context(kind, &params, Locale::Zh, "http://h")["overdue_by"].clone()
+        };
+        assert_eq!((by(1), by(5)), (json!(""), json!("已超时 4 个工作日")));
     }
 }

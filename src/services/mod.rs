@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod action_request;
 pub mod auth;
 pub mod calendar;
+pub mod canned_replies;
 pub mod catalogue;
 pub mod clock;
 pub mod cohandling;

@@ -255,6 +255,8 @@ pub struct WindowState {
     pub remaining_working_minutes: i64,
     /// Wall-clock minutes left (negative when overdue).
     pub remaining_minutes: i64,
+    /// What is left (or past), in the unit the window's target counts in.
+    pub left: crate::domain::sla::TimeLeft,
     /// The deadline falls in a year whose calendar is not loaded: it will
     /// move when that year's holidays are.
     pub provisional: bool,
@@ -272,6 +274,7 @@ pub struct ClockState {
 
 fn window_state(
     cal: &WorkCalendar,
+    unit: crate::domain::sla::Unit,
     w: &crate::domain::sla::Window,
     running: bool,
     paused_at: Option<DateTime<Utc>>,
@@ -292,14 +295,17 @@ fn window_state(
         _ if at >= w.warn_at => "warning",
         _ => "running",
     };
+    let working = signed(at, w.due_at);
+    let clock = (w.due_at - at).num_minutes();
     WindowState {
         round: w.round,
         started_at: w.started_at,
         due_at: w.due_at,
         warn_at: w.warn_at,
         state,
-        remaining_working_minutes: signed(at, w.due_at),
-        remaining_minutes: (w.due_at - at).num_minutes(),
+        remaining_working_minutes: working,
+        remaining_minutes: clock,
+        left: crate::domain::sla::time_left(unit, working, clock, cal.working_minutes_per_day()),
         provisional: cal.is_provisional(w.due_at),
     }
 }
@@ -318,10 +324,13 @@ pub fn clock_state(
     let paused = (status == Status::AwaitingInfo)
         .then_some(clocks.paused_at)
         .flatten();
+    // The policy the clocks were opened with, for its units.
+    let policy = snap.clock_policy(Some(&row.policy), None, "normal");
     ClockState {
         policy: row.policy.clone(),
         sign: window_state(
             &snap.calendar,
+            policy.sign.unit,
             &clocks.sign,
             is_running(WindowKind::Sign, status),
             None,
@@ -329,6 +338,7 @@ pub fn clock_state(
         ),
         resolve: window_state(
             &snap.calendar,
+            policy.resolve.unit,
             &clocks.resolve,
             is_running(WindowKind::Resolve, status),
             paused,
@@ -337,4 +347,21 @@ pub fn clock_state(
         supervising_department_id: row.supervising_department_id,
         bounce_department_id: row.bounce_department_id,
     }
+}
+
+/// What is left before `due` at `now` (or how far past it), in `unit`:
+/// for lists that show one deadline per ticket.
+pub fn left_before(
+    cal: &WorkCalendar,
+    unit: crate::domain::sla::Unit,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> crate::domain::sla::TimeLeft {
+    let working = if now <= due {
+        cal.working_minutes_between(now, due)
+    } else {
+        -cal.working_minutes_between(due, now)
+    };
+    let clock = (due - now).num_minutes();
+    crate::domain::sla::time_left(unit, working, clock, cal.working_minutes_per_day())
 }

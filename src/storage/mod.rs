@@ -21,6 +21,7 @@ macro_rules! insert_batches {
 
 pub mod account_tokens;
 pub mod auth_events;
+pub mod canned_replies;
 pub mod catalogue;
 pub mod chains;
 pub mod codes;

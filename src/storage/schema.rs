@@ -286,6 +286,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    canned_replies (id) {
+        id -> BigInt,
+        department_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        updated_by -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sign_windows (id) {
         id -> BigInt,
         ticket_id -> BigInt,
@@ -563,6 +574,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_recomputes,
     cohandling_clocks,
     sign_windows,
+    canned_replies,
     cohandling_events,
     sla_policies,
     ticket_clocks,

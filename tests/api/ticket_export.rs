@@ -40,6 +40,16 @@ fn csv_lines(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The rows of a CSV file, its header first.
+fn csv_lines_with_header(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[3..])
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
 each_backend! {
     async fn a_long_ticket_list_exports_whole_in_csv_and_xlsx(app) {
         use calamine::Reader;
@@ -78,6 +88,12 @@ each_backend! {
         let copy = rows.iter().find(|r| r[0] == "COPY-7").unwrap();
         assert_eq!(&copy[1..7], ["零部件断供", "物流运输", "一般", "待签收", "苏州某精密部件有限公司", "吴中区（320506）"]);
         assert!(copy[7].contains("吴中"), "{copy:?}");
+        // Time left in the unit of the sign-for window (一般: working days), as pages say it.
+        let header = csv_lines_with_header(&bytes);
+        let left_col = header[0].iter().position(|h| h == "剩余时间").expect("a time-left column");
+        let left = &header.iter().find(|r| r[0] == "COPY-7").unwrap()[left_col];
+        assert!(left.starts_with("剩余 ") || left.starts_with("已超时 "), "{left}");
+        assert!(!left.contains(" 天"), "working time is not counted in 24-hour days: {left}");
 
         let res = app.get_as("/api/v1/tickets/export?format=xlsx", &officer).await;
         assert_eq!(res.status(), 200);

@@ -356,3 +356,28 @@ fn metrics_are_read_by_supervisors_and_leads_and_urging_is_offered_to_platforms(
     );
     assert!(!may_urge_from_supervision(&staff(Role::Officer, 500)));
 }
+
+#[test]
+fn the_filer_is_shown_to_staff_and_its_phone_to_the_handling_department() {
+    let t = ticket(7, 400, 400);
+    assert!(
+        !may_see_filer(&enterprise(7), &t),
+        "the enterprise knows itself"
+    );
+    assert!(may_see_filer(&staff(Role::Officer, 400), &t));
+    assert!(may_call_filer(&staff(Role::Officer, 400), &t));
+    assert!(
+        !may_see_filer(&staff(Role::Officer, 401), &t),
+        "another district"
+    );
+    let supervisor = staff(Role::Supervisor, 30);
+    assert!(may_see_filer(&supervisor, &t));
+    assert!(
+        !may_call_filer(&supervisor, &t),
+        "the province sees it masked"
+    );
+    assert!(may_edit_canned_replies(&staff(Role::Lead, 400), 400));
+    assert!(!may_edit_canned_replies(&staff(Role::Officer, 400), 400));
+    assert!(!may_edit_canned_replies(&staff(Role::Lead, 400), 401));
+    assert!(!may_edit_canned_replies(&enterprise(7), 400));
+}

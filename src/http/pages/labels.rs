@@ -93,32 +93,29 @@ pub fn beijing(at: chrono::NaiveDateTime) -> String {
         .to_string()
 }
 
-/// A span of (working) minutes: `3 小时 20 分`, `3 h 20 min`.
-pub fn duration(minutes: i64, en: bool) -> String {
-    let m = minutes.abs();
-    let (d, h, min) = (m / (24 * 60), (m / 60) % 24, m % 60);
-    let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(fill(lang(en), "duration.days", &[("n", &d)]));
+/// A deadline as people write it beside a span: `12月9日 17:30`,
+/// `9 Dec 17:30` (Beijing time).
+pub fn deadline(at: chrono::NaiveDateTime, en: bool) -> String {
+    let local = at.and_utc().with_timezone(&chrono_tz::Asia::Shanghai);
+    if en {
+        return local.format("%-d %b %H:%M").to_string();
     }
-    if h > 0 {
-        parts.push(fill(lang(en), "duration.hours", &[("n", &h)]));
-    }
-    if min > 0 || parts.is_empty() {
-        parts.push(fill(lang(en), "duration.minutes", &[("n", &min)]));
-    }
-    parts.join(" ")
+    use chrono::Datelike;
+    fill(
+        lang(en),
+        "duration.deadline",
+        &[
+            ("month", &local.month()),
+            ("day", &local.day()),
+            ("time", &local.format("%H:%M")),
+        ],
+    )
 }
 
-/// Working time left before a deadline, or how far past it.
-pub fn remaining(minutes: i64, en: bool) -> String {
-    let span = duration(minutes, en);
-    let key = if minutes < 0 {
-        "duration.overdue"
-    } else {
-        "duration.left"
-    };
-    fill(lang(en), key, &[("span", &span)])
+/// Time left before a deadline, or how far past it, in the unit its
+/// window counts in (working days and hours, or wall minutes for 特急).
+pub fn remaining(left: &crate::domain::sla::TimeLeft, en: bool) -> String {
+    crate::words::time_left(lang(en), left)
 }
 
 /// A kind of e-mail, as a person calls it.
@@ -173,10 +170,62 @@ mod tests {
             .and_hms_opt(1, 30, 0)
             .unwrap();
         assert_eq!(beijing(at), "2022-04-28 09:30");
-        assert_eq!(remaining(200, false), "剩余 3 小时 20 分（工作时间）");
-        assert_eq!(remaining(-61, true), "overdue by 1 h 1 min of working time");
-        assert_eq!(duration(0, false), "0 分");
-        assert_eq!(duration(60 * 24 + 5, true), "1 d 5 min");
+        assert_eq!(deadline(at, false), "4月28日 09:30");
+        assert_eq!(deadline(at, true), "28 Apr 09:30");
+    }
+
+    #[test]
+    fn time_left_reads_in_the_unit_of_its_policy() {
+        use crate::domain::sla::{time_left, Unit};
+        const DAY: i64 = 450;
+        let say = |unit, working, clock, en| remaining(&time_left(unit, working, clock, DAY), en);
+        // The examples.
+        assert_eq!(
+            say(Unit::WorkingDays, 2 * DAY + 180, 0, false),
+            "剩余 2 个工作日 3 小时"
+        );
+        assert_eq!(
+            say(Unit::WorkingDays, -30 * 60, 0, false),
+            "已超时 4 个工作日"
+        );
+        assert_eq!(
+            say(Unit::WorkingDays, -24 * DAY, 0, false),
+            "已超时 24 个工作日"
+        );
+        // 特急: clock minutes, whatever the working time.
+        assert_eq!(say(Unit::ClockMinutes, 0, 25, false), "剩余 25 分钟");
+        assert_eq!(say(Unit::ClockMinutes, 0, 30, false), "剩余 30 分钟");
+        assert_eq!(
+            say(Unit::ClockMinutes, -300, -(26 * 60 + 5), false),
+            "已超时 1 天 2 小时"
+        );
+        assert_eq!(
+            say(Unit::ClockMinutes, 0, 23 * 60 + 10, false),
+            "剩余 23 小时 10 分钟"
+        );
+        // Working hours say they are working time.
+        assert_eq!(
+            say(Unit::WorkingMinutes, 100, 0, false),
+            "剩余 1 小时 40 分钟（工作时间）"
+        );
+        assert_eq!(say(Unit::WorkingDays, DAY + 5, 0, false), "剩余 1 个工作日");
+        assert_eq!(
+            say(Unit::WorkingDays, 0, 0, false),
+            "剩余 0 分钟（工作时间）"
+        );
+        assert_eq!(
+            say(Unit::WorkingDays, 2 * DAY + 180, 0, true),
+            "2 working days 3 h left"
+        );
+        assert_eq!(
+            say(Unit::WorkingDays, -DAY, 0, true),
+            "overdue by 1 working day"
+        );
+        assert_eq!(say(Unit::ClockMinutes, 0, 25, true), "25 min left");
+        assert_eq!(
+            say(Unit::WorkingMinutes, -61, 0, true),
+            "overdue by 1 h 1 min of working time"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod canned_replies;
 mod chrome;
 mod dashboard;
 mod dashboard_charts;
@@ -12,10 +13,13 @@ mod labels;
 mod map;
 mod notifications;
 mod portal;
+mod print;
 pub mod session;
 mod supervise;
 mod svg;
 mod ticket;
+mod ticket_confirm;
+mod ticket_desk;
 mod ticket_names;
 mod trust;
 mod workbench;
@@ -55,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
     supervise::configure(cfg);
     trust::configure(cfg);
+    canned_replies::configure(cfg);
     admin::configure(cfg);
     notifications::configure(cfg);
 }

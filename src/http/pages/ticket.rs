@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::labels::{self, beijing, remaining};
 use super::session::{check_csrf, Viewer};
+use super::ticket_desk::{self, FilerShown, CONFIRMED};
 use super::ticket_names::{load_names, Names};
 use super::AppState;
 use super::{failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
@@ -23,6 +24,7 @@ use crate::services::tickets::{self, TicketError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/tickets/{id}", web::get().to(show))
+        .route("/tickets/{id}/print", web::get().to(super::print::show))
         .route("/tickets/{id}/act/{action}", web::post().to(act));
 }
 
@@ -59,7 +61,10 @@ pub struct ClockShown {
     pub due_at: String,
     /// UTC, RFC 3339: the script counts down to it.
     pub due_utc: String,
+    /// What is left (or past), in the unit of the window's policy.
     pub remaining: String,
+    /// The deadline in full, as the tooltip says it.
+    pub due_title: String,
     /// Why the deadline may still move, if it may.
     pub provisional: Option<String>,
 }
@@ -91,6 +96,10 @@ pub struct ActionForm {
     pub draft: Draft,
     pub errors: FormErrors,
     pub open: bool,
+    /// The next step people usually take: a prominent button.
+    pub primary: bool,
+    /// Ends the ticket or sends it away: asks for confirmation first.
+    pub confirm: bool,
 }
 
 /// What a person typed into an action's form (all text, as sent).
@@ -135,6 +144,9 @@ pub struct Draft {
     /// A list to go back to after the action (urging from the supervision list).
     #[serde(default)]
     pub back: String,
+    /// The confirmation step: `yes` acts, `edit` goes back to the form.
+    #[serde(default)]
+    pub confirm: String,
 }
 
 #[derive(Template)]
@@ -150,6 +162,10 @@ struct TicketPage {
     /// Errors of the page as a whole (a conflict, a refusal).
     errors: FormErrors,
     done: Option<String>,
+    /// Who filed it (staff only).
+    filer: Option<FilerShown>,
+    /// The department's canned replies: (title, text).
+    canned: Vec<(String, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,10 +185,12 @@ async fn show(
     let id = *path;
     v.unread -= super::notifications::read_of_ticket(&state, &v, id).await;
     let c = Chrome::for_viewer(&req, &v);
-    let done = q
-        .done
-        .as_deref()
-        .map(|a| format!("{} ✓", labels::action(a, c.en)));
+    let done = q.done.as_deref().and_then(|a| {
+        TicketAction::ALL
+            .into_iter()
+            .map(TicketAction::name)
+            .find(|n| *n == a)
+    });
     let p = build(&state, &req, &v, c, path.into_inner(), None, done).await?;
     Ok(page(StatusCode::OK, p.render()))
 }
@@ -191,7 +209,7 @@ async fn build(
     c: Chrome,
     id: i64,
     failed_action: Option<Failed>,
-    done: Option<String>,
+    done: Option<&'static str>,
 ) -> Result<TicketPage, actix_web::Error> {
     let (loaded, events) = tickets::get(&state.db, &state.sla, &v.caller, id)
         .await
@@ -217,6 +235,24 @@ async fn build(
             .cloned()
             .unwrap_or_else(|| format!("#{id}"))
     };
+    let filer = ticket_desk::filer(&state.db, &v.caller, &loaded, en)
+        .await
+        .map_err(|e| failed(req, e))?;
+    let canned = if staff {
+        crate::services::canned_replies::of_caller(&state.db, &v.caller)
+            .await
+            .map_err(|e| match e {
+                crate::services::canned_replies::CannedError::Storage(s) => failed(req, s),
+                _ => PageError::not_found(req).into(),
+            })?
+            .into_iter()
+            .map(|r| (r.title, r.body))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let done = done.map(|a| ticket_desk::notice(a, &loaded, en));
+    let primary = ticket_desk::primary(offer.iter().map(|a| a.name()));
     let t = &loaded.ticket;
     let list = |codes: &crate::storage::codes::Codes| -> Vec<String> {
         codes
@@ -272,9 +308,10 @@ async fn build(
             label,
             state: w.state,
             state_label: clock_state_label(w.state, en),
-            due_at: beijing(w.due_at.naive_utc()),
+            due_at: labels::deadline(w.due_at.naive_utc(), en),
             due_utc: w.due_at.to_rfc3339(),
-            remaining: remaining(w.remaining_working_minutes, en),
+            remaining: remaining(&w.left, en),
+            due_title: c.with("desk_ticket.due_title", "at", beijing(w.due_at.naive_utc())),
             provisional: w.provisional.then(|| {
                 let year = crate::services::deadlines::beijing_year(w.due_at);
                 c.with("ticket.provisional", "year", year)
@@ -330,7 +367,7 @@ async fn build(
         .map(|e| entry(e, &names, staff, en))
         .collect();
     let mut failed_action = failed_action;
-    let actions = offer
+    let mut actions: Vec<ActionForm> = offer
         .iter()
         .filter(|a| staff || **a != TicketAction::CommentInternal)
         // One comment form: a staff member ticks "internal".
@@ -348,9 +385,13 @@ async fn build(
                 draft,
                 errors,
                 open,
+                primary: primary == Some(name),
+                confirm: CONFIRMED.contains(&name),
             }
         })
         .collect();
+    // The primary next step first.
+    actions.sort_by_key(|a| !a.primary);
     Ok(TicketPage {
         c,
         t: head,
@@ -361,6 +402,8 @@ async fn build(
         actions,
         errors: failed_action.map(|f| f.errors).unwrap_or_default(),
         done,
+        filer,
+        canned,
     })
 }
 
@@ -388,7 +431,7 @@ fn routing_why(why: &str, rule: Option<i64>, en: bool) -> String {
     }
 }
 
-fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
+pub(super) fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
     let dept = |id: i64| {
         names
             .departments
@@ -564,23 +607,32 @@ async fn act(
         return Err(PageError::not_found(&req).into());
     };
     let expected = draft.version.trim().parse::<i32>().ok();
-    let outcome: Result<(), (StatusCode, FormErrors)> = async {
-        let body = body_of(&draft, lang).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
-        let action = parse_action(&state.db, action_name, body)
+    // The body is checked before anyone is asked to confirm it.
+    let parsed = match body_of(&draft, lang) {
+        Ok(body) => parse_action(&state.db, action_name, body)
             .await
             .map_err(|e| {
                 let e = ApiError::from(e);
                 (e.kind.status(), FormErrors::of(e, lang))
-            })?;
-        tickets::act(&state.db, &state.sla, &v.caller, id, action, expected)
+            }),
+        Err(e) => Err((StatusCode::UNPROCESSABLE_ENTITY, e)),
+    };
+    let asks = CONFIRMED.contains(&action_name) && draft.confirm != "yes";
+    let outcome: Result<(), (StatusCode, FormErrors)> = match parsed {
+        Ok(_) if asks && draft.confirm == "edit" => Err((StatusCode::OK, FormErrors::default())),
+        Ok(_) if asks => {
+            return super::ticket_confirm::ask(&state, &req, &v.caller, c, id, action_name, &draft)
+                .await;
+        }
+        Ok(action) => tickets::act(&state.db, &state.sla, &v.caller, id, action, expected)
             .await
             .map(drop)
             .map_err(|e| {
                 let e = ApiError::from(e);
                 (e.kind.status(), FormErrors::of(e, lang))
-            })
-    }
-    .await;
+            }),
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok(()) if draft.back == "/supervision" => {
             Ok(see_other(&format!("/supervision?done={action_name}")))
@@ -596,6 +648,7 @@ async fn act(
             ApiError::new(crate::http::problem::ProblemKind::from_status(status)),
         )
         .into()),
+        // A refusal, or back from the confirmation step: the form as typed.
         Err((status, errors)) => {
             let f = Failed {
                 action: action_name,

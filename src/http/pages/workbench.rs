@@ -168,7 +168,24 @@ pub async fn rows(
                 filed_at: beijing(t.filed_at),
                 due: due.map(beijing),
                 due_utc: due.map(|d| d.and_utc().to_rfc3339()).unwrap_or_default(),
-                left: left_minutes.map(|m| remaining(m, en)).unwrap_or_default(),
+                left: due
+                    .map(|d| {
+                        // The unit the deadline's window counts in.
+                        let policy = snap.policy_for(t.sla_policy.as_deref(), t.urgency.as_str());
+                        let unit = match (opinion_due.is_some(), t.status) {
+                            (true, _) => crate::domain::sla::Unit::WorkingDays,
+                            (false, crate::domain::ticket::Status::PendingSign) => policy.sign.unit,
+                            _ => policy.resolve.unit,
+                        };
+                        let left = crate::services::sla::left_before(
+                            &snap.calendar,
+                            unit,
+                            d.and_utc(),
+                            now,
+                        );
+                        remaining(&left, en)
+                    })
+                    .unwrap_or_default(),
                 urgency_mark: mark,
             }
         })

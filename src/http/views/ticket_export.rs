@@ -37,7 +37,10 @@ pub async fn tickets_file(
     // Once the download has started, a failure can only cut it off: find
     // out that the database answers while a problem can still be sent.
     state.db.check().await?;
-    let today = state.sla.now().with_timezone(&Shanghai).date_naive();
+    let now = state.sla.now();
+    let today = now.with_timezone(&Shanghai).date_naive();
+    let sla = state.sla.clone();
+    let snap = state.db.run(move |conn| Ok(sla.snapshot(conn)?)).await?;
     let (db, caller) = (state.db.clone(), caller.clone());
     Ok(streamed(file, &format!("tickets-{today}"), move |out| {
         let headers: Vec<String> = COLUMNS
@@ -52,7 +55,7 @@ pub async fn tickets_file(
             filter,
             needs_action,
             MAX_TICKETS,
-            |t, names| w.row(&row(t, names, lang)),
+            |t, names| w.row(&row(t, names, &Left(&snap, now), lang)),
         )
         .map_err(|e| e.to_string())?;
         if sent == MAX_TICKETS {
@@ -63,7 +66,7 @@ pub async fn tickets_file(
     }))
 }
 
-const COLUMNS: [&str; 16] = [
+const COLUMNS: [&str; 17] = [
     "export_tickets.number",
     "export_tickets.title",
     "export_tickets.category",
@@ -76,13 +79,42 @@ const COLUMNS: [&str; 16] = [
     "export_tickets.sign_for_deadline",
     "export_tickets.resolution_deadline",
     "export_tickets.overdue",
+    "export_tickets.time_left",
     "export_tickets.white_listed",
     "export_tickets.chains",
     "export_tickets.rating",
     "export_tickets.solved",
 ];
 
-fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
+/// The calendar and policies at the moment of the export.
+struct Left<'a>(
+    &'a crate::services::sla::Snapshot,
+    chrono::DateTime<chrono::Utc>,
+);
+
+impl Left<'_> {
+    /// An open ticket's time left before its current deadline (or past
+    /// it), in the unit of its window, as the pages say it.
+    fn of(&self, t: &Ticket, lang: Lang) -> String {
+        use crate::domain::ticket::Status;
+        let policy = self
+            .0
+            .policy_for(t.sla_policy.as_deref(), t.urgency.as_str());
+        let (due, unit) = match t.status {
+            Status::PendingSign => (t.sign_due_at, policy.sign.unit),
+            s if s.is_open() => (t.resolve_due_at, policy.resolve.unit),
+            _ => (None, policy.resolve.unit),
+        };
+        due.map(|d| {
+            let left =
+                crate::services::sla::left_before(&self.0.calendar, unit, d.and_utc(), self.1);
+            crate::words::time_left(lang, &left)
+        })
+        .unwrap_or_default()
+    }
+}
+
+fn row(t: &Ticket, names: &Names, left: &Left<'_>, lang: Lang) -> Vec<Cell> {
     let en = lang == Lang::En;
     let text = |s: &str| Cell::Text(s.to_string());
     let label = |code: &str, zh: Option<&str>| text(if en { code } else { zh.unwrap_or(code) });
@@ -135,6 +167,7 @@ fn row(t: &Ticket, names: &Names, lang: Lang) -> Vec<Cell> {
         time(t.sign_due_at),
         time(t.resolve_due_at),
         yes_no(t.overdue),
+        text(&left.of(t, lang)),
         yes_no(t.whitelisted),
         text(
             &t.chains

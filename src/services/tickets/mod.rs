@@ -46,7 +46,7 @@ mod read;
 pub use act::act;
 pub use filing::{file, file_and_read, Detail, Filing};
 pub use queue::{directory, queue, queue_page};
-pub use read::{get, load, Loaded};
+pub use read::{filer, get, load, Filer, Loaded};
 
 use filing::joined_before;
 use queue::directory_for;

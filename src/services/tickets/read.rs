@@ -175,3 +175,91 @@ pub(super) fn read_detail(
     }
     Ok(Some((l, events)))
 }
+
+/// The enterprise that filed a ticket, as staff see it beside the ticket.
+pub struct Filer {
+    pub enterprise: Enterprise,
+    /// Its current white-list listings, newest first.
+    pub listings: Vec<crate::storage::whitelist::WhitelistEntry>,
+    /// Names of the provinces its provincial listings are of.
+    pub regions: std::collections::HashMap<String, String>,
+    /// The contact phone, masked unless the caller may call it.
+    pub phone: Option<String>,
+    /// Its other tickets the caller may read, newest first.
+    pub earlier: Vec<Ticket>,
+}
+
+/// How many earlier tickets the panel lists.
+const EARLIER_SHOWN: i64 = 10;
+
+/// Who filed the ticket (`loaded`, read by this caller), if the caller
+/// may see it: `None` for the enterprise itself.
+pub async fn filer(
+    db: &Database,
+    caller: &Caller,
+    loaded: &Loaded,
+) -> Result<Option<Filer>, TicketError> {
+    use crate::domain::access::{may_call_filer, may_see_filer};
+    if !may_see_filer(caller, &loaded.facts) {
+        return Ok(None);
+    }
+    let may_call = may_call_filer(caller, &loaded.facts);
+    let (caller, enterprise_id, id) = (
+        caller.clone(),
+        loaded.ticket.enterprise_id,
+        loaded.ticket.id,
+    );
+    let found = db
+        .run(move |conn| {
+            let Some(enterprise) = Enterprise::find(conn, enterprise_id)? else {
+                return Ok(None);
+            };
+            let listings: Vec<_> =
+                crate::storage::whitelist::WhitelistEntry::of_enterprise(conn, enterprise_id)?
+                    .into_iter()
+                    .filter(|l| l.removed_on.is_none())
+                    .collect();
+            let codes: Vec<String> = listings
+                .iter()
+                .filter(|l| l.scope != "national")
+                .map(|l| l.scope.clone())
+                .collect();
+            let regions = Region::find_many(conn, &codes)?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect();
+            // Through the caller's own queue: only what it may read.
+            let filter = TicketFilter {
+                enterprise_id: Some(enterprise_id),
+                limit: EARLIER_SHOWN + 1,
+                ..TicketFilter::default()
+            };
+            let earlier = queue_page(conn, &caller, filter, false)?
+                .into_iter()
+                .filter(|t| t.id != id)
+                .take(EARLIER_SHOWN as usize)
+                .collect();
+            Ok(Some((enterprise, listings, regions, earlier)))
+        })
+        .await?;
+    Ok(found.map(|(enterprise, listings, regions, earlier)| {
+        let phone = enterprise
+            .contact_phone
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                if may_call {
+                    p.to_string()
+                } else {
+                    crate::domain::enterprise::mask_phone(p)
+                }
+            });
+        Filer {
+            enterprise,
+            listings,
+            regions,
+            phone,
+            earlier,
+        }
+    }))
+}

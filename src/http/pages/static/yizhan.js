@@ -2,28 +2,16 @@
 // live countdowns to deadlines and sends action forms without a full reload.
 (function () {
   "use strict";
-  var zh = document.documentElement.lang !== "en";
 
-  function span(minutes) {
-    var m = Math.abs(minutes), d = Math.floor(m / 1440), h = Math.floor(m / 60) % 24, n = m % 60, out = [];
-    if (d) out.push(zh ? d + " 天" : d + " d");
-    if (h) out.push(zh ? h + " 小时" : h + " h");
-    if (n || !out.length) out.push(zh ? n + " 分" : n + " min");
-    return out.join(" ");
-  }
-
-  // The server writes working time left; between page loads the script
-  // counts down wall-clock time to the same deadline, so nothing looks frozen.
+  // The server writes the time left in its policy's unit and the deadline
+  // (text and tooltip agree); between page loads the script only marks a
+  // deadline that has passed.
   function tick() {
     var now = Date.now();
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) return;
-      var minutes = Math.round((due - now) / 60000);
-      el.title = minutes >= 0
-        ? (zh ? "距截止（自然时间）还有 " : "Calendar time left: ") + span(minutes)
-        : (zh ? "已超过截止时间 " : "Past the deadline by ") + span(minutes);
-      el.classList.toggle("past", minutes < 0);
+      el.classList.toggle("past", due < now);
     });
   }
 
@@ -202,5 +190,30 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input.picker-filter[data-filter-for]").forEach(filterDepartments);
     document.querySelectorAll("input.enterprise-picker[list]").forEach(suggestEnterprises);
+  });
+})();
+
+/* desk ticket */
+// A canned reply chosen beside a text field goes in at the cursor; the
+// 办理单's print button prints. Both by delegation, so forms that come
+// back in the background work too.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (ev) {
+    var pick = ev.target;
+    if (!pick.matches || !pick.matches("select[data-canned-for]") || !pick.value) return;
+    var field = document.getElementById(pick.getAttribute("data-canned-for"));
+    if (field) {
+      var at = typeof field.selectionStart === "number" ? field.selectionStart : field.value.length;
+      var end = typeof field.selectionEnd === "number" ? field.selectionEnd : at;
+      field.value = field.value.slice(0, at) + pick.value + field.value.slice(end);
+      field.focus();
+      var caret = at + pick.value.length;
+      if (field.setSelectionRange) field.setSelectionRange(caret, caret);
+    }
+    pick.value = "";
+  });
+  document.addEventListener("click", function (ev) {
+    if (ev.target.matches && ev.target.matches("[data-print]")) window.print();
   });
 })();
