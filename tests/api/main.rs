@@ -4,6 +4,7 @@ mod browser;
 mod browser_story;
 mod calendar_years;
 mod cohandling;
+mod desk_queue;
 mod helpers;
 
 mod accounts;

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod chrome;
+mod desk;
 mod labels;
 mod portal;
 pub mod session;
