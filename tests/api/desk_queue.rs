@@ -322,7 +322,14 @@ each_backend! {
         assert_eq!(v["results"][0]["status"], "handling");
         assert_eq!(v["results"][1]["outcome"], "refused");
         assert_eq!(v["results"][1]["problem"]["status"], 409, "{v}");
+        assert_eq!(v["results"][1]["problem"]["type"], "urn:yizhan:problem:status-forbids-action");
         assert!(v["results"][1]["problem"]["detail"].as_str().is_some_and(|s| !s.is_empty()));
+        // Without a token, nothing; an enterprise signs nothing for.
+        let res = app.post_json("/api/v1/tickets/bulk", &json!({"action": "sign_for", "ticket_ids": [d.t[1]]})).await;
+        assert_eq!(res.status(), 401);
+        let res = app.post_as("/api/v1/tickets/bulk", &d.chips, &json!({"action": "sign_for", "ticket_ids": [d.t[1]]})).await;
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["refused"], 1, "{v}");
         // Not an action taken in bulk; no tickets.
         let res = app.post_as("/api/v1/tickets/bulk", &officer, &json!({"action": "resolve", "ticket_ids": [d.t[0]]})).await;
         crate::helpers::assert_problem(res, 422).await;

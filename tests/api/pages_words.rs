@@ -219,11 +219,12 @@ each_backend! {
         record("public", vec![("/no-such-page".to_string(), p.html)]);
         let cast = [
             ("admin", &["/admin/users", "/admin/departments", "/admin/enterprises", "/admin/sla", "/admin/routing", "/admin/catalogue", "/admin/mail", "/account/password"][..]),
-            ("miit", &["/dashboard", "/supervision", "/workbench"][..]),
+            // Closed tickets are out of the workbench's default view (issue 24).
+            ("miit", &["/dashboard", "/supervision", "/workbench", "/workbench?closed=true"][..]),
             ("auto.supervisor", &["/dashboard", "/supervision"][..]),
             ("auto.officer", &["/workbench", "/supervision", "/verifications"][..]),
             ("shanghai.lead", &["/workbench", "/admin/departments", "/verifications"][..]),
-            ("pudong.officer", &["/workbench", "/supervision", "/verifications"][..]),
+            ("pudong.officer", &["/workbench", "/workbench?closed=true", "/supervision", "/verifications"][..]),
             ("saic", &["/portal", "/tickets/new", "/join-requests", "/account/password"][..]),
         ];
         // Refusals on a ticket page, by the first who may comment on one.
