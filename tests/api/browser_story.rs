@@ -24,7 +24,7 @@ fn found(candidates: &[&str]) -> Option<PathBuf> {
 }
 
 /// The browser and its driver, or why not.
-fn tools() -> Result<(PathBuf, PathBuf), String> {
+pub(crate) fn tools() -> Result<(PathBuf, PathBuf), String> {
     let chromium = std::env::var("YIZHAN_CHROMIUM").ok();
     let driver = std::env::var("YIZHAN_CHROMEDRIVER").ok();
     let chromium = found(&[
@@ -42,7 +42,7 @@ fn tools() -> Result<(PathBuf, PathBuf), String> {
     Ok((chromium, driver))
 }
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -54,7 +54,7 @@ impl Drop for Driver {
     }
 }
 
-fn start_driver(path: &Path) -> Driver {
+pub(crate) fn start_driver(path: &Path) -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -75,7 +75,7 @@ fn start_driver(path: &Path) -> Driver {
     Driver { child, port }
 }
 
-async fn browser(chromium: &Path, driver: &Driver) -> Client {
+pub(crate) async fn browser(chromium: &Path, driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -110,7 +110,7 @@ impl Shots {
     }
 }
 
-async fn log_in(c: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn log_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     c.find(Locator::Id("email"))
         .await
@@ -180,7 +180,7 @@ async fn act(c: &Client, action: &str, texts: &[(&str, &str)], radios: &[&str]) 
         .unwrap();
 }
 
-async fn body_text(c: &Client) -> String {
+pub(crate) async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("main"))
         .await
         .unwrap()

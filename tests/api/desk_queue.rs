@@ -384,3 +384,38 @@ fn urlencoding(s: &str) -> String {
         })
         .collect()
 }
+
+fn beijing(at: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+each_backend! {
+    async fn the_near_tab_holds_the_tickets_past_their_warning_time(app, LIMITS) {
+        // Tuesday morning: a normal ticket's sign-for window runs to the
+        // end of the next working day; three quarters of it pass by
+        // Wednesday afternoon.
+        app.clock.set(beijing("2026-12-08T09:00:00+08:00"));
+        let d = desk(&app).await;
+        let b = Browser::new(&app);
+        b.login("o@pudong.cn").await;
+        let home = b.get("/workbench").await;
+        assert_eq!(tab_count(&home.html, "near"), Some(0));
+        app.clock.set(beijing("2026-12-09T16:30:00+08:00"));
+        let home = b.get("/workbench").await;
+        assert_eq!(tab_count(&home.html, "near"), Some(2), "the two still to sign for");
+        let near = b.get("/workbench?tab=near").await;
+        let mut shown = listed(&near.html);
+        shown.sort();
+        assert_eq!(shown, vec![d.t[0], d.t[1]]);
+        assert_eq!(near.html.matches("<tr class=\"near\">").count(), 2, "each row is marked as the tab counts it");
+        // A supervisor of the city sees them too; another county's officer does not.
+        let sup = Browser::new(&app);
+        sup.login("sup@shanghai.cn").await;
+        assert_eq!(tab_count(&sup.get("/workbench").await.html, "near"), Some(2));
+        let other = Browser::new(&app);
+        other.login("o@huangpu.cn").await;
+        assert_eq!(tab_count(&other.get("/workbench").await.html, "near"), Some(0));
+    }
+}

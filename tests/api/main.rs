@@ -1,6 +1,7 @@
 //! Integration tests: the real service over HTTP, on SQLite and PostgreSQL.
 
 mod browser;
+mod browser_desk_queue;
 mod browser_story;
 mod calendar_years;
 mod cohandling;

@@ -157,10 +157,14 @@ pub async fn rows(
                     -snap.calendar.working_minutes_between(d, now)
                 }
             });
+            // Staff see 临期 by the rule of the 临期 tab (the window's
+            // warning time), so that a marked row is one the tab counts; a
+            // co-handling opinion and the enterprise's list by time left.
+            let by_time = !staff || opinion_due.is_some();
             let mark = match left_minutes {
                 Some(m) if m < 0 || t.overdue => "overdue",
-                Some(m) if m <= NEAR_MINUTES => "near",
-                Some(_) if near.contains(&t.id) => "near",
+                Some(m) if by_time && m <= NEAR_MINUTES => "near",
+                Some(_) if !by_time && near.contains(&t.id) => "near",
                 _ => "",
             };
             Row {
@@ -360,6 +364,8 @@ struct WorkbenchPage {
     all_current: bool,
     /// The tab counts were served from the few-seconds cache.
     counts_cached: bool,
+    /// A filter beyond the words is set: the more filters stay open.
+    filtered: bool,
     /// The region filter's name (never its code).
     region_label: String,
     /// A region typed by name that names no single region, and the ones it may mean.
@@ -470,7 +476,26 @@ async fn workbench(
     let (bulk_actions, assignees) = super::desk::bulk_choices(&state, &v.caller, en)
         .await
         .map_err(|e| failed(&req, e))?;
+    let filtered = region_problem.is_some()
+        || [
+            &q.status,
+            &q.category,
+            &q.urgency,
+            &q.region,
+            &q.chain,
+            &q.filed_from,
+            &q.filed_to,
+            &q.needs_action,
+            &q.extension_pending,
+            &q.mine,
+            &q.overdue,
+            &q.whitelisted,
+            &q.closed,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty());
     let p = WorkbenchPage {
+        filtered,
         enterprise,
         tabs,
         all_current,

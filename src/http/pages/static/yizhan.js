@@ -84,6 +84,14 @@
     var bar = document.getElementById("bulk");
     if (!bar || bar.dataset.wired) return;
     bar.dataset.wired = "1";
+    // Only the chosen action's own field shows.
+    var action = document.getElementById("b-action");
+    function fields() {
+      bar.querySelectorAll("[data-for-action]").forEach(function (el) {
+        el.hidden = !action || el.dataset.forAction !== action.value;
+      });
+    }
+    if (action) { action.addEventListener("change", fields); fields(); }
     var all = document.querySelector("input.pick-all");
     if (all) all.addEventListener("change", function () {
       document.querySelectorAll("input[name=ids][form=bulk]").forEach(function (b) { b.checked = all.checked; });
