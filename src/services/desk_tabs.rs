@@ -149,10 +149,13 @@ pub struct TabCounts {
     pub cached: bool,
 }
 
+/// When a person's tabs were counted, and the numbers.
+type Kept = (Instant, Vec<(Tab, i64)>);
+
 /// Recently counted tabs, per person.
 #[derive(Default)]
 pub struct TabCountCache {
-    kept: Mutex<HashMap<i64, (Instant, Vec<(Tab, i64)>)>>,
+    kept: Mutex<HashMap<i64, Kept>>,
 }
 
 impl TabCountCache {

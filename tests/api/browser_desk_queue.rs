@@ -8,7 +8,7 @@
 //! `YIZHAN_BROWSER_TESTS=required`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::browser_story::{body_text, browser, log_in, start_driver, tools};
 use crate::each_backend;
 
-async fn shot(c: &Client, dir: &PathBuf, name: &str) {
+async fn shot(c: &Client, dir: &Path, name: &str) {
     let png = c.screenshot().await.expect("a screenshot");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("the screenshot is written");
 }
