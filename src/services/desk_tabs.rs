@@ -83,10 +83,21 @@ impl Tab {
             _ => None,
         };
         let department = caller.department.as_ref().map(|d| d.id).unwrap_or(-1);
+        // The open statuses stated as well: the partial indexes of open
+        // tickets then serve a count of one status across a province.
         match self {
-            Tab::Sign => f.status = Some("pending_sign".into()),
-            Tab::Handling => f.status = Some("handling".into()),
-            Tab::Info => f.status = Some("awaiting_info".into()),
+            Tab::Sign => {
+                f.status = Some("pending_sign".into());
+                f.open_only = true;
+            }
+            Tab::Handling => {
+                f.status = Some("handling".into());
+                f.open_only = true;
+            }
+            Tab::Info => {
+                f.status = Some("awaiting_info".into());
+                f.open_only = true;
+            }
             Tab::Extension => {
                 f.open_only = true;
                 f.extension_pending = Some(true);
@@ -95,6 +106,7 @@ impl Tab {
             }
             Tab::Cohandling => {
                 f.status = Some("handling".into());
+                f.open_only = true;
                 f.opinion_owed_by = Some(department);
                 return;
             }

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::{AnyConnection, MultiBackend};
-use super::schema::{departments, enterprises, ticket_clocks, ticket_departments, tickets};
+use super::schema::{departments, enterprises, ticket_departments, tickets};
 use super::tickets::{Ticket, TicketFilter, Visibility};
 use crate::domain::ticket::Involvement;
 
@@ -209,23 +209,21 @@ fn narrowed(
         );
     }
     if f.near {
+        // Asked ticket by ticket (the clock by its key): the open tickets a
+        // tab holds are few, the running clocks are not.
         let now: NaiveDateTime = f.now.unwrap_or_else(|| chrono::Utc::now().naive_utc());
-        let signing = ticket_clocks::table
-            .filter(ticket_clocks::closed_at.is_null())
-            .filter(ticket_clocks::sign_warn_at.le(now))
-            .select(ticket_clocks::ticket_id);
-        let resolving = ticket_clocks::table
-            .filter(ticket_clocks::closed_at.is_null())
-            .filter(ticket_clocks::paused_at.is_null())
-            .filter(ticket_clocks::resolve_warn_at.le(now))
-            .select(ticket_clocks::ticket_id);
         q = q.filter(tickets::overdue.eq(false)).filter(
-            tickets::status
-                .eq("pending_sign")
-                .and(tickets::id.eq_any(signing))
-                .or(tickets::status
-                    .eq("handling")
-                    .and(tickets::id.eq_any(resolving))),
+            literal(
+                "EXISTS (SELECT 1 FROM ticket_clocks c WHERE c.ticket_id = tickets.id \
+                 AND c.closed_at IS NULL AND ((tickets.status = 'pending_sign' AND c.sign_warn_at <= ",
+            )
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .sql(
+                ") OR (tickets.status = 'handling' AND c.paused_at IS NULL \
+                 AND c.resolve_warn_at <= ",
+            )
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .sql(")))"),
         );
     }
     if let Some(t) = &f.text {

@@ -1,6 +1,4 @@
 DROP INDEX tickets_number_trgm;
-DROP INDEX ticket_clocks_resolve_warn_open;
-DROP INDEX ticket_clocks_sign_warn_open;
 DROP INDEX tickets_extension_pending;
 DROP INDEX tickets_urged_open;
 DROP INDEX tickets_assignee_open;

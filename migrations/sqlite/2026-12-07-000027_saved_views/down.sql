@@ -1,5 +1,3 @@
-DROP INDEX ticket_clocks_resolve_warn_open;
-DROP INDEX ticket_clocks_sign_warn_open;
 DROP INDEX tickets_extension_pending;
 DROP INDEX tickets_urged_open;
 DROP INDEX tickets_assignee_open;

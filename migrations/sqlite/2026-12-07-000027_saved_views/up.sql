@@ -21,8 +21,3 @@ CREATE INDEX tickets_urged_open ON tickets (handling_department_id, id)
 -- 待审批: extension requests awaiting a decision, per handling department.
 CREATE INDEX tickets_extension_pending ON tickets (handling_department_id, id)
     WHERE extension_pending;
--- 临期: the running window's warning time, of clocks still running.
-CREATE INDEX ticket_clocks_sign_warn_open ON ticket_clocks (sign_warn_at, ticket_id)
-    WHERE closed_at IS NULL;
-CREATE INDEX ticket_clocks_resolve_warn_open ON ticket_clocks (resolve_warn_at, ticket_id)
-    WHERE closed_at IS NULL;
