@@ -50,8 +50,10 @@ pub struct QueueQuery {
     /// Only tickets with an extension request awaiting a decision; with
     /// `needs_action`, those the calling lead decides (待审批).
     pub extension_pending: Option<bool>,
-    /// Text in the title or description (a substring, case-insensitive for
-    /// Latin letters). Terms of three characters or more are served by an
+    /// Words separated by spaces: tickets with every word, each in the
+    /// title, description or enterprise name (a substring, case-insensitive
+    /// for Latin letters), the start of the number, or the enterprise's
+    /// credit code. Words of three characters or more are served by an
     /// index; shorter ones are found by scanning and may be slow when rare.
     pub q: Option<String>,
     /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
