@@ -367,6 +367,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_digits_and_dashes_may_be_a_number() {
+        use super::super::dialect::looks_like_number;
+        assert!(looks_like_number("310115-20220428"));
+        assert!(looks_like_number("0007"));
+        assert!(!looks_like_number("芯片"));
+        assert!(!looks_like_number("91310115591693856A"));
+        assert!(!looks_like_number(""));
+    }
+
+    #[test]
     fn words_split_at_any_space_and_repeat_once() {
         assert_eq!(search_words(" 芯片  停产 "), vec!["芯片", "停产"]);
         assert_eq!(search_words("芯片\u{3000}停产 芯片"), vec!["芯片", "停产"]);
