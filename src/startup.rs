@@ -85,6 +85,7 @@ impl Application {
             )),
             filing: crate::services::filing_limits::FilingLimits::from_settings(&settings.filing),
             dashboards: Arc::new(DashboardCache::new(CachePolicy::of(&settings.metrics))),
+            tab_counts: Arc::default(),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)

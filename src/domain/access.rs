@@ -260,6 +260,25 @@ pub fn may_act_on_ticket(caller: &Caller, t: &TicketFacts, action: TicketAction)
     }
 }
 
+/// The actions the workbench offers to take on several tickets at once
+/// (issue 24): signing for by a handling department, assigning by its
+/// lead, urging by leads, chain platforms and supervisors. Each ticket is
+/// then still asked [`may_act_on_ticket`] on its own.
+pub fn bulk_actions_offered(caller: &Caller) -> Vec<TicketAction> {
+    use TicketAction::*;
+    let platform = caller
+        .department
+        .as_ref()
+        .is_some_and(|d| d.kind == DepartmentKind::ChainPlatform);
+    match caller.role {
+        Role::Officer if platform => vec![SignFor, Urge],
+        Role::Officer => vec![SignFor],
+        Role::Lead => vec![SignFor, Assign, Urge],
+        Role::Supervisor => vec![Urge],
+        Role::Enterprise | Role::Admin => Vec::new(),
+    }
+}
+
 /// What authorization needs to know about an enterprise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterpriseFacts {

@@ -55,6 +55,8 @@ pub struct AppState {
     pub filing: crate::services::filing_limits::FilingLimits,
     /// Dashboards the web page has computed recently.
     pub dashboards: std::sync::Arc<crate::services::dashboard_cache::DashboardCache>,
+    /// The workbench's tab counts that were slow to count, for a few seconds.
+    pub tab_counts: std::sync::Arc<crate::services::desk_tabs::TabCountCache>,
 }
 
 /// The whole application: routes, middleware, extractor settings.
@@ -152,6 +154,7 @@ where
                 .service(tickets::file)
                 .service(tickets::offered_actions)
                 .service(tickets::queue)
+                .service(tickets::bulk)
                 // Before `/tickets/{id}`, which would take `export` for an id.
                 .service(ticket_export::export_tickets)
                 .service(tickets::get)

@@ -343,3 +343,119 @@ async fn run_action(
         version,
     ))
 }
+
+/// Several tickets at once: the action, the tickets and the action's fields.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BulkBody {
+    /// `sign_for`, `assign` or `urge`.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub action: String,
+    /// At most 100 tickets; each is acted on once, in this order.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub ticket_ids: Vec<i64>,
+    /// The action's fields, as `POST /tickets/{id}/actions/{action}` takes
+    /// them: `assignee_id` for assign, `note` for urge.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+}
+
+/// What happened to one ticket of a bulk request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkItem {
+    pub ticket_id: i64,
+    /// `done` or `refused`.
+    pub outcome: &'static str,
+    /// Done: the ticket's status and version (its ETag's number) now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// Refused: why, as the single-ticket action would have answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub done: usize,
+    pub refused: usize,
+    /// One entry per ticket, in the order asked.
+    pub results: Vec<BulkItem>,
+}
+
+/// Takes one action on several tickets (sign for, assign, urge). Each
+/// ticket is acted on as `POST /tickets/{id}/actions/{action}` would, in its
+/// own transaction with its own event; one refusal leaves the others
+/// alone. The answer is 200 with each ticket's outcome, refusals with the
+/// problem document the single action would have answered.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    request_body = BulkBody,
+    responses(
+        (status = 200, description = "Each ticket's outcome", body = BulkResult),
+        (status = 404, description = "No such action", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An action not taken in bulk, no tickets or too many, or a field of the action missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/tickets/bulk")]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    body: Body<BulkBody>,
+) -> Result<web::Json<BulkResult>, actix_web::Error> {
+    let b = body?.into_inner();
+    let lang = crate::http::lang::Lang::from_request(&req);
+    let action = b.action.trim().to_string();
+    if !crate::services::bulk::BULK_ACTIONS.contains(&action.as_str()) {
+        return Err(
+            ApiError::from(crate::services::bulk::BulkError::Fields(vec![
+                crate::domain::enterprise::issue("action", "field.bulk_action"),
+            ]))
+            .into(),
+        );
+    }
+    let (name, fields) = ActionRequest::from_json(Some(&action), b.fields)
+        .map_err(ApiError::from)?
+        .into_body();
+    let outcomes = crate::services::bulk::act_on_each(
+        &state.db,
+        &state.sla,
+        &who.caller,
+        name,
+        &b.ticket_ids,
+        fields,
+    )
+    .await
+    .map_err(ApiError::from)?;
+    state.tab_counts.forget(who.caller.user_id);
+    let results: Vec<BulkItem> = outcomes
+        .into_iter()
+        .map(|(ticket_id, o)| match o {
+            crate::services::bulk::Outcome::Done(t) => BulkItem {
+                ticket_id,
+                outcome: "done",
+                status: Some(t.status.as_str().to_string()),
+                version: Some(t.version),
+                problem: None,
+            },
+            crate::services::bulk::Outcome::Refused(e) => BulkItem {
+                ticket_id,
+                outcome: "refused",
+                status: None,
+                version: None,
+                problem: Some(ApiError::from(e).to_problem(lang)),
+            },
+        })
+        .collect();
+    let done = results.iter().filter(|r| r.outcome == "done").count();
+    Ok(web::Json(BulkResult {
+        done,
+        refused: results.len() - done,
+        results,
+    }))
+}

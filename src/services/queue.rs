@@ -58,12 +58,25 @@ pub struct QueueQuery {
     /// Only tickets with an extension request awaiting a decision; with
     /// `needs_action`, those the calling lead decides (待审批).
     pub extension_pending: Option<bool>,
-    /// Text in the title or description (a substring, case-insensitive for
-    /// Latin letters). Terms of three characters or more are served by an
+    /// Words separated by spaces: tickets with every word, each in the
+    /// title, description or enterprise name (a substring, case-insensitive
+    /// for Latin letters), the start of the number, or the enterprise's
+    /// credit code. Words of three characters or more are served by an
     /// index; shorter ones are found by scanning and may be slow when rare.
     pub q: Option<String>,
     /// `filed` (newest first, the default) or `deadline` (nearest resolve deadline first).
     pub sort: Option<String>,
+    /// A tab of the workbench: `sign` (待签收), `handling` (办理中), `info`
+    /// (待补充), `extension` (待审批, leads), `cohandling` (协办: opinions
+    /// owed), `urged` (督办), `near` (临期), `overdue` (已超时), `mine`
+    /// (assigned to the caller). Officers and leads see their department's
+    /// tickets in each; supervisors every one they may read.
+    pub tab: Option<String>,
+    /// Only these tickets: ids separated by commas (at most 200).
+    pub ids: Option<String>,
+    /// `false`: without closed, rejected and withdrawn tickets (what the
+    /// workbench shows by default).
+    pub closed: Option<bool>,
     /// The `next_cursor` of the previous page, with the same `sort`; opaque.
     pub cursor: Option<String>,
     pub limit: Option<i64>,
@@ -143,7 +156,8 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
         day("resolved_to", &q.resolved_to)?,
     );
     let midnight = |d: NaiveDate| super::metrics::beijing_midnight(d).naive_utc();
-    Ok(TicketFilter {
+    let ids = q.ids.as_deref().map(ids_of).transpose()?;
+    let mut filter = TicketFilter {
         filed_from: from.map(midnight),
         filed_before: to.and_then(|d| d.succ_opt()).map(midnight),
         resolved_from: resolved_from.map(midnight),
@@ -164,11 +178,135 @@ pub fn filter_of(q: &QueueQuery, caller: &Caller) -> Result<TicketFilter, QueueI
             .and(caller.department.as_ref().map(|d| d.id)),
         enterprise_id: q.enterprise_id,
         text: q.q.clone(),
+        ids,
+        unfinished: q.closed == Some(false),
         after_id: None,
         after_due: None,
         by_deadline,
         limit: 0,
+        ..TicketFilter::default()
+    };
+    if let Some(tab) = q.tab.as_deref().filter(|t| !t.trim().is_empty()) {
+        let tab = super::desk_tabs::Tab::parse(tab.trim())
+            .filter(|t| super::desk_tabs::tabs_for(caller).contains(t))
+            .ok_or_else(|| field("tab", "field.queue_tab"))?;
+        tab.narrow(caller, &mut filter);
+    }
+    Ok(filter)
+}
+
+/// Ticket ids as a list gives them: `12,15,31`.
+fn ids_of(raw: &str) -> Result<Vec<i64>, QueueInputError> {
+    let ids: Vec<i64> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| field("ids", "field.queue_ids"))?;
+    if ids.len() > MAX_IDS {
+        return Err(QueueInputError::Fields(vec![issue_with(
+            "ids",
+            "field.queue_ids_too_many",
+            [("n", MAX_IDS.to_string())],
+        )]));
+    }
+    Ok(ids)
+}
+
+/// How many tickets a list of ids may name (a bulk selection is a page or
+/// a few).
+pub const MAX_IDS: usize = 200;
+
+/// A region as the workbench's picker offers it: its code and its name
+/// with the names above it (`上海市 浦东新区`), which tell apart the
+/// districts of one name in different cities.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RegionChoice {
+    pub code: String,
+    pub label: String,
+}
+
+/// Up to `limit` regions whose name contains `word` (a prefecture and
+/// its county row that share a code count once).
+pub async fn region_choices(
+    db: &crate::storage::Database,
+    word: &str,
+    limit: i64,
+) -> Result<Vec<RegionChoice>, crate::storage::StorageError> {
+    use crate::storage::regions::Region;
+    let word = word.trim().to_string();
+    if word.is_empty() || crate::domain::ticket::has_control_characters(&word) {
+        return Ok(Vec::new());
+    }
+    db.run(move |conn| {
+        let mut found = Region::named_like(conn, &word, limit)?;
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
+        let mut above: Vec<String> = found
+            .iter()
+            .filter_map(|r| r.parent_code.clone())
+            .chain(found.iter().map(|r| r.province_code.clone()))
+            .collect();
+        above.sort();
+        above.dedup();
+        let names: std::collections::HashMap<String, String> = Region::find_many(conn, &above)?
+            .into_iter()
+            .filter(|r| !r.nominal)
+            .map(|r| (r.code, r.name))
+            .collect();
+        Ok(found
+            .into_iter()
+            .map(|r| RegionChoice {
+                label: label_of(&r, &names),
+                code: r.code,
+            })
+            .collect())
     })
+    .await
+}
+
+/// A region's name after the names of its province and city.
+fn label_of(
+    r: &crate::storage::regions::Region,
+    names: &std::collections::HashMap<String, String>,
+) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if r.province_code != r.code {
+        parts.extend(names.get(&r.province_code).map(String::as_str));
+    }
+    // A municipality's nominal city level (市辖区) names nothing.
+    if let Some(p) = r.parent_code.as_ref().filter(|p| **p != r.province_code) {
+        parts.extend(names.get(p).map(String::as_str));
+    }
+    parts.push(&r.name);
+    parts.join(" ")
+}
+
+/// The label of one region code ([`RegionChoice::label`]), if it names one.
+pub async fn region_label(
+    db: &crate::storage::Database,
+    code: &str,
+) -> Result<Option<String>, crate::storage::StorageError> {
+    use crate::storage::regions::Region;
+    let code = code.trim().to_string();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    db.run(move |conn| {
+        let Some(r) = Region::find(conn, &code)? else {
+            return Ok(None);
+        };
+        let mut above: Vec<String> = vec![r.province_code.clone()];
+        above.extend(r.parent_code.clone());
+        let names: std::collections::HashMap<String, String> = Region::find_many(conn, &above)?
+            .into_iter()
+            .filter(|r| !r.nominal)
+            .map(|r| (r.code, r.name))
+            .collect();
+        Ok(Some(label_of(&r, &names)))
+    })
+    .await
 }
 
 /// A position in the ticket queue: the last ticket of a page, with the sort

@@ -266,24 +266,107 @@ pub fn ticket_search_ids(
     Ok(Some(rows.into_iter().map(|r| r.rowid).collect()))
 }
 
-/// Title or description contains `text`, ignoring the case of Latin letters
-/// as SQLite's LIKE and its trigram index do: `ILIKE` on PostgreSQL, which
-/// the pg_trgm indexes serve as well as LIKE.
-pub fn ticket_text_contains(conn: &AnyConnection, text: &str) -> Visibility {
-    let pattern = format!("%{}%", super::users::escape_like(text));
-    if matches!(conn, AnyConnection::Pg(_)) {
-        return Box::new(
+/// One search word's condition on a ticket: its title or description
+/// contains it (ignoring the case of Latin letters as SQLite's LIKE and its
+/// trigram index do: `ILIKE` on PostgreSQL, which the pg_trgm indexes serve
+/// as well as LIKE), its number starts with it, or its enterprise is one of
+/// `enterprises` (those whose name or credit code match, found before by
+/// [`enterprise_matches`]; None when too many did, then asked as a
+/// subquery). A number is matched by its start: on SQLite as a range of the
+/// unique index (text compares bytewise there, and numbers are digits and
+/// dashes, all below `~`), on PostgreSQL by `LIKE 'w%'`, which its trigram
+/// index of numbers serves; a range there would follow the collation,
+/// which may skip dashes.
+pub fn ticket_text_contains(
+    conn: &AnyConnection,
+    word: &str,
+    enterprises: Option<&[i64]>,
+) -> Visibility {
+    use super::schema::enterprises as e;
+    let pattern = format!("%{}%", super::users::escape_like(word));
+    let pg = matches!(conn, AnyConnection::Pg(_));
+    let mut any: Visibility = if pg {
+        Box::new(
             diesel::dsl::sql::<diesel::sql_types::Bool>("(tickets.title ILIKE ")
                 .bind::<diesel::sql_types::Text, _>(pattern.clone())
                 .sql(" ESCAPE '\\' OR tickets.description ILIKE ")
                 .bind::<diesel::sql_types::Text, _>(pattern)
                 .sql(" ESCAPE '\\')"),
-        );
+        )
+    } else {
+        Box::new(
+            tickets::title
+                .like(pattern.clone())
+                .escape('\\')
+                .or(tickets::description.like(pattern).escape('\\')),
+        )
+    };
+    if looks_like_number(word) {
+        any = if pg {
+            Box::new(any.or(tickets::number.like(format!("{word}%"))))
+        } else {
+            Box::new(
+                any.or(tickets::number
+                    .ge(word.to_string())
+                    .and(tickets::number.lt(format!("{word}~")))),
+            )
+        };
     }
+    match enterprises {
+        Some([]) => any,
+        Some(ids) => Box::new(any.or(tickets::enterprise_id.eq_any(ids.to_vec()))),
+        None => Box::new(
+            any.or(tickets::enterprise_id.eq_any(
+                e::table
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(if pg {
+                            "(enterprises.name ILIKE "
+                        } else {
+                            "(enterprises.name LIKE "
+                        })
+                        .bind::<diesel::sql_types::Text, _>(format!(
+                            "%{}%",
+                            super::users::escape_like(word)
+                        ))
+                        .sql(" ESCAPE '\\' OR enterprises.credit_code = ")
+                        .bind::<diesel::sql_types::Text, _>(word.to_uppercase())
+                        .sql(")"),
+                    )
+                    .select(e::id),
+            )),
+        ),
+    }
+}
+
+/// A word that may be (the start of) a ticket number: digits and dashes.
+pub fn looks_like_number(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || c == '-')
+}
+
+/// Enterprises whose name contains `word` (case as [`ticket_text_contains`]
+/// folds it) or whose credit code is it.
+pub fn enterprise_matches(
+    conn: &AnyConnection,
+    word: &str,
+) -> Box<
+    dyn BoxableExpression<
+        super::schema::enterprises::table,
+        super::connection::MultiBackend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    use diesel::sql_types::Text;
+    let pattern = format!("%{}%", super::users::escape_like(word));
+    let like = if matches!(conn, AnyConnection::Pg(_)) {
+        "(enterprises.name ILIKE "
+    } else {
+        "(enterprises.name LIKE "
+    };
     Box::new(
-        tickets::title
-            .like(pattern.clone())
-            .escape('\\')
-            .or(tickets::description.like(pattern).escape('\\')),
+        diesel::dsl::sql::<diesel::sql_types::Bool>(like)
+            .bind::<Text, _>(pattern)
+            .sql(" ESCAPE '\\' OR enterprises.credit_code = ")
+            .bind::<Text, _>(word.to_uppercase())
+            .sql(")"),
     )
 }

@@ -526,6 +526,16 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> departments (department_id));
+diesel::table! {
+    saved_views (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        query -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(enterprise_chains -> enterprises (enterprise_id));
@@ -575,6 +585,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cohandling_clocks,
     sign_windows,
     canned_replies,
+    saved_views,
     cohandling_events,
     sla_policies,
     ticket_clocks,

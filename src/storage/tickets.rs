@@ -181,11 +181,6 @@ pub struct TicketDepartment {
 pub type Visibility =
     Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
-/// How many matches a search collects by id before treating its term as
-/// common. Bound into the page query as a list, so kept well below
-/// SQLite's 32,766 parameters.
-const SEARCH_PROBE: i64 = 5_000;
-
 /// Queue filters; the caller's visibility arrives as `visible_to`.
 #[derive(Debug, Default, Clone)]
 pub struct TicketFilter {
@@ -193,7 +188,7 @@ pub struct TicketFilter {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
-    /// Open (true) or finished (false) tickets.
+    /// Open (true) or finished (false) tickets: the dashboard's 在办 links.
     pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     /// An extension request awaits a decision.
@@ -211,8 +206,28 @@ pub struct TicketFilter {
     pub resolved_from: Option<NaiveDateTime>,
     /// First resolved before this instant.
     pub resolved_before: Option<NaiveDateTime>,
-    /// Substring of title or description.
+    /// Words (separated by spaces), each in the title, description, number
+    /// (its start), enterprise name or credit code: tickets with all of them.
     pub text: Option<String>,
+    /// Only these tickets.
+    pub ids: Option<Vec<i64>>,
+    /// Only open tickets (to sign for, handling, awaiting information).
+    pub open_only: bool,
+    /// Only tickets not finished (open or resolved): the workbench's
+    /// default, without closed, rejected and withdrawn ones.
+    pub unfinished: bool,
+    /// Only urged tickets (督办).
+    pub urged: bool,
+    /// Only tickets on which this department owes its co-handling opinion.
+    pub opinion_owed_by: Option<i64>,
+    /// Only tickets whose extension request this lead's department decides
+    /// (handled by a department just below it; the ministry its own).
+    pub extension_decided_by: Option<i64>,
+    /// Only tickets near their deadline (临期): past the running window's
+    /// warning time, not overdue.
+    pub near: bool,
+    /// The instant `near` is judged at (the app's clock); now when unset.
+    pub now: Option<NaiveDateTime>,
     pub after_id: Option<i64>,
     /// With `by_deadline`: the resolve deadline of `after_id`'s ticket, as
     /// the client's cursor carries it (the ticket is never looked up).
@@ -301,149 +316,6 @@ impl Ticket {
             );
         }
         Ok(out)
-    }
-
-    /// The ids of every ticket whose title or description contains `text`,
-    /// or None when more than [`SEARCH_PROBE`] do (then matches are common
-    /// and scanning newest first finds a page quickly).
-    fn matching_ids(conn: &mut AnyConnection, text: &str) -> QueryResult<Option<Vec<i64>>> {
-        let ids = match super::dialect::ticket_search_ids(conn, text, SEARCH_PROBE + 1)? {
-            Some(ids) => ids,
-            None => tickets::table
-                .filter(super::dialect::ticket_text_contains(conn, text))
-                .select(tickets::id)
-                .limit(SEARCH_PROBE + 1)
-                .load(conn)?,
-        };
-        Ok((ids.len() as i64 <= SEARCH_PROBE).then_some(ids))
-    }
-
-    /// A page of tickets, newest first by id (keyset: ids below `after_id`).
-    pub fn list(conn: &mut AnyConnection, f: &TicketFilter) -> QueryResult<Vec<Ticket>> {
-        Ticket::list_visible(conn, f, Box::new(tickets::id.ge(0)))
-    }
-
-    /// As [`Ticket::list`], within what `visible` lets the caller see.
-    pub fn list_visible(
-        conn: &mut AnyConnection,
-        f: &TicketFilter,
-        visible: Visibility,
-    ) -> QueryResult<Vec<Ticket>> {
-        let mut q = tickets::table
-            .select(Ticket::as_select())
-            .filter(visible)
-            .into_boxed();
-        if let Some(s) = &f.status {
-            q = q.filter(tickets::status.eq(s.clone()));
-        }
-        if let Some(c) = &f.category {
-            q = q.filter(tickets::category.eq(c.clone()));
-        }
-        if let Some(u) = &f.urgency {
-            q = q.filter(tickets::urgency.eq(u.clone()));
-        }
-        if let Some(o) = f.overdue {
-            q = q.filter(tickets::overdue.eq(o));
-        }
-        if let Some(open) = f.open {
-            let statuses = crate::domain::ticket::Status::OPEN.map(|s| s.as_str());
-            q = if open {
-                q.filter(tickets::status.eq_any(statuses))
-            } else {
-                q.filter(tickets::status.ne_all(statuses))
-            };
-        }
-        if let Some(e) = f.extension_pending {
-            q = q.filter(tickets::extension_pending.eq(e));
-        }
-        if let Some(w) = f.whitelisted {
-            q = q.filter(tickets::whitelisted.eq(w));
-        }
-        if let Some(c) = &f.chain {
-            q = q.filter(
-                tickets::chains
-                    .like(format!("%,{},%", super::users::escape_like(c)))
-                    .escape('\\'),
-            );
-        }
-        if let Some(p) = &f.place_prefix {
-            q = q.filter(
-                tickets::place_code
-                    .like(format!("{}%", super::users::escape_like(p)))
-                    .escape('\\'),
-            );
-        }
-        if let Some(a) = f.assignee_id {
-            q = q.filter(tickets::assignee_id.eq(a));
-        }
-        if let Some(d) = f.handling_department_id {
-            q = q.filter(tickets::handling_department_id.eq(d));
-        }
-        if let Some(from) = f.filed_from {
-            q = q.filter(tickets::filed_at.ge(from));
-        }
-        if let Some(before) = f.filed_before {
-            q = q.filter(tickets::filed_at.lt(before));
-        }
-        if let Some(e) = f.enterprise_id {
-            q = q.filter(tickets::enterprise_id.eq(e));
-        }
-        if f.resolved_from.is_some() || f.resolved_before.is_some() {
-            use super::schema::ticket_metrics as tm;
-            // An open end as a date no timestamp reaches (one query shape).
-            let day = |y| {
-                chrono::NaiveDate::from_ymd_opt(y, 1, 1)
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .unwrap_or_default()
-            };
-            let resolved = tm::table
-                .filter(tm::first_resolved_at.ge(f.resolved_from.unwrap_or(day(1900))))
-                .filter(tm::first_resolved_at.lt(f.resolved_before.unwrap_or(day(9999))))
-                .select(tm::ticket_id);
-            q = q.filter(tickets::id.eq_any(resolved));
-        }
-        if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            // Ids from the text index first when the term is rare: given the
-            // whole condition at once, both planners walk the primary key
-            // newest first and test every ticket until 25 match.
-            q = match Ticket::matching_ids(conn, t)? {
-                Some(ids) if ids.is_empty() => return Ok(Vec::new()),
-                // The text test stays, so that both paths and both pages of
-                // one search agree (SQLite's trigram index folds more
-                // letters than its LIKE does).
-                Some(ids) => q
-                    .filter(tickets::id.eq_any(ids))
-                    .filter(super::dialect::ticket_text_contains(conn, t)),
-                None => q.filter(super::dialect::ticket_text_contains(conn, t)),
-            };
-        }
-        if f.by_deadline {
-            q = q.filter(tickets::resolve_due_at.is_not_null());
-            if let Some(after) = f.after_id {
-                // Keyset on (deadline, id), continuing after the cursor's
-                // position. Without a deadline there is nothing after it.
-                let Some(due) = f.after_due else {
-                    return Ok(Vec::new());
-                };
-                q = q.filter(
-                    tickets::resolve_due_at
-                        .assume_not_null()
-                        .gt(due)
-                        .or(tickets::resolve_due_at
-                            .assume_not_null()
-                            .eq(due)
-                            .and(tickets::id.gt(after))),
-                );
-            }
-            return q
-                .order((tickets::resolve_due_at.asc(), tickets::id.asc()))
-                .limit(f.limit)
-                .load(conn);
-        }
-        if let Some(after) = f.after_id {
-            q = q.filter(tickets::id.lt(after));
-        }
-        q.order(tickets::id.desc()).limit(f.limit).load(conn)
     }
 }
 

@@ -4,11 +4,13 @@ mod browser;
 mod browser_a11y;
 mod browser_desk_dashboard;
 mod browser_desk_notices;
+mod browser_desk_queue;
 mod browser_desk_ticket;
 mod browser_story;
 mod calendar_years;
 mod chromium;
 mod cohandling;
+mod desk_queue;
 mod helpers;
 
 mod accounts;

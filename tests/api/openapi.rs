@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 75] = [
+const ROUTES: [(&str, &str); 76] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -51,6 +51,7 @@ const ROUTES: [(&str, &str); 75] = [
     ("put", "/api/v1/admin/routing-rules/{id}"),
     ("post", "/api/v1/tickets"),
     ("get", "/api/v1/tickets"),
+    ("post", "/api/v1/tickets/bulk"),
     ("get", "/api/v1/tickets/export"),
     ("get", "/api/v1/tickets/{id}"),
     ("get", "/api/v1/tickets/{id}/actions"),

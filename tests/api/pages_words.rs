@@ -214,7 +214,16 @@ pub const CAST: &[(&str, &[&str])] = &[
             "/account/password",
         ],
     ),
-    ("miit", &["/dashboard", "/supervision", "/workbench"]),
+    // Closed tickets are out of the workbench's default view (issue 24).
+    (
+        "miit",
+        &[
+            "/dashboard",
+            "/supervision",
+            "/workbench",
+            "/workbench?closed=true",
+        ],
+    ),
     ("auto.supervisor", &["/dashboard", "/supervision"]),
     (
         "auto.officer",
@@ -226,7 +235,12 @@ pub const CAST: &[(&str, &[&str])] = &[
     ),
     (
         "pudong.officer",
-        &["/workbench", "/supervision", "/verifications"],
+        &[
+            "/workbench",
+            "/workbench?closed=true",
+            "/supervision",
+            "/verifications",
+        ],
     ),
     (
         "saic",

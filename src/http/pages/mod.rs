@@ -9,6 +9,7 @@ mod canned_replies;
 mod chrome;
 mod dashboard;
 mod dashboard_charts;
+mod desk;
 mod labels;
 mod map;
 mod notifications;

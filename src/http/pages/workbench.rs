@@ -1,6 +1,8 @@
-//! The officer's workbench: the queue with the tickets API's filters,
-//! keyset pages, overdue and near-due tickets marked with the working
-//! time left; and the rows an enterprise's own list shows too.
+//! The officer's workbench: tabs with live counts (待签收 ... 我的, and the
+//! person's saved views), the queue with the tickets API's filters and word
+//! search, keyset pages, overdue and near-due tickets marked with the
+//! working time left, and checkboxes for bulk work (`desk.rs`); and the
+//! rows an enterprise's own list shows too.
 
 use std::collections::HashMap;
 
@@ -23,10 +25,12 @@ use crate::storage::catalogue::{self, List};
 use crate::storage::cohandling::CohandlingClock;
 use crate::storage::departments::Department;
 use crate::storage::regions::Region;
+use crate::storage::ticket_queue::{enterprise_names, near_among};
 use crate::storage::tickets::{Ticket, TicketFilter};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/workbench", web::get().to(workbench));
+    super::desk::configure(cfg);
 }
 
 /// Working time left under which a ticket counts as near its deadline.
@@ -55,6 +59,10 @@ pub struct Row {
     pub urgency_mark: &'static str,
     /// The deadline shown is the caller's department's co-handling opinion.
     pub opinion: bool,
+    /// Who filed (staff lists; empty in the enterprise's own).
+    pub enterprise: String,
+    /// A checkbox for bulk work (the workbench).
+    pub selectable: bool,
 }
 
 /// A page of the caller's queue and the cursor of the next one.
@@ -70,10 +78,24 @@ pub async fn rows(
     let by_deadline = filter.by_deadline;
     let sla = state.sla.clone();
     let now = state.sla.now();
-    let (found, snap, places, depts, terms, owed) = state
+    let staff = caller.role.is_staff();
+    let (found, snap, places, depts, terms, owed, firms, near) = state
         .db
         .run(move |conn| {
             let found = queue_page(conn, &caller, filter, needs_action)?;
+            let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+            // Staff see who filed; the 临期 rule marks rows as the tab does.
+            let (firms, near) = if staff {
+                let mut firms: Vec<i64> = found.iter().map(|t| t.enterprise_id).collect();
+                firms.sort_unstable();
+                firms.dedup();
+                (
+                    enterprise_names(conn, &firms)?,
+                    near_among(conn, &ids, now.naive_utc())?,
+                )
+            } else {
+                (HashMap::new(), Vec::new())
+            };
             // Where the caller's department co-handles, its own deadline
             // is the opinion's.
             let owed: HashMap<i64, chrono::NaiveDateTime> = match caller.department.as_ref() {
@@ -106,7 +128,7 @@ pub async fn rows(
                 .into_iter()
                 .map(|d| (d.id, d.name))
                 .collect();
-            Ok((found, snap, places, depts, terms, owed))
+            Ok((found, snap, places, depts, terms, owed, firms, near))
         })
         .await?;
     let mut found: Vec<Ticket> = found;
@@ -135,12 +157,19 @@ pub async fn rows(
                     -snap.calendar.working_minutes_between(d, now)
                 }
             });
+            // Staff see 临期 by the rule of the 临期 tab (the window's
+            // warning time), so that a marked row is one the tab counts; a
+            // co-handling opinion and the enterprise's list by time left.
+            let by_time = !staff || opinion_due.is_some();
             let mark = match left_minutes {
                 Some(m) if m < 0 || t.overdue => "overdue",
-                Some(m) if m <= NEAR_MINUTES => "near",
+                Some(m) if by_time && m <= NEAR_MINUTES => "near",
+                Some(_) if !by_time && near.contains(&t.id) => "near",
                 _ => "",
             };
             Row {
+                enterprise: firms.get(&t.enterprise_id).cloned().unwrap_or_default(),
+                selectable: staff,
                 opinion: opinion_due.is_some(),
                 id: t.id,
                 number: t.number.clone(),
@@ -235,6 +264,19 @@ pub struct ListQuery {
     pub q: String,
     #[serde(default)]
     pub sort: String,
+    /// A tab (`sign`, `handling`, ... `mine`): see `services::desk_tabs`.
+    #[serde(default)]
+    pub tab: String,
+    /// Only these tickets (ids separated by commas): a bulk export.
+    #[serde(default)]
+    pub ids: String,
+    /// `true`: closed, rejected and withdrawn tickets too; `false`: not
+    /// (the workbench's default).
+    #[serde(default)]
+    pub closed: String,
+    /// A region as typed by name; the page turns it into `region`.
+    #[serde(default)]
+    pub region_name: String,
     pub cursor: Option<String>,
 }
 
@@ -272,6 +314,9 @@ impl ListQuery {
             resolved_to: some(&self.resolved_to),
             q: some(&self.q),
             sort: some(&self.sort),
+            tab: some(&self.tab),
+            ids: some(&self.ids),
+            closed: flag(&self.closed),
             cursor: self.cursor.clone(),
             limit: None,
         }
@@ -299,6 +344,9 @@ impl ListQuery {
             ("resolved_to", &self.resolved_to),
             ("q", &self.q),
             ("sort", &self.sort),
+            ("tab", &self.tab),
+            ("ids", &self.ids),
+            ("closed", &self.closed),
         ];
         pairs
             .iter()
@@ -324,18 +372,44 @@ pub fn list_filter(
     Ok((filter, api.needs_action.unwrap_or(false)))
 }
 
+/// A tab of the workbench: where it leads and how many tickets it holds.
+pub(super) struct TabLink {
+    label: String,
+    href: String,
+    count: Option<i64>,
+    current: bool,
+    /// A saved view's id (it can be deleted).
+    view: Option<i64>,
+}
+
 #[derive(Template)]
 #[template(path = "workbench.html")]
 struct WorkbenchPage {
     c: Chrome,
-    /// A lead decides extension requests: offer the 待审批 tab.
-    lead: bool,
     /// The enterprise the list is narrowed to, by name.
     enterprise: Option<String>,
     q: ListQuery,
+    /// The role's tabs, then the person's saved views.
+    tabs: Vec<TabLink>,
+    /// No tab or saved view is chosen: the default view.
+    all_current: bool,
+    /// The tab counts were served from the few-seconds cache.
+    counts_cached: bool,
+    /// A filter beyond the words is set: the more filters stay open.
+    filtered: bool,
+    /// The region filter's name (never its code).
+    region_label: String,
+    /// A region typed by name that names no single region, and the ones it may mean.
+    region_problem: Option<String>,
+    region_choices: Vec<(String, String)>,
     rows: Vec<Row>,
     next: Option<String>,
     export_query: String,
+    /// This view's query string (filters and sort), to save it or come back.
+    query: String,
+    /// Bulk actions offered (code, label), and a lead's officers to assign.
+    bulk_actions: Vec<(&'static str, String)>,
+    assignees: Vec<(i64, String)>,
     /// Every category and chain, retired ones too: old tickets have them.
     categories: Vec<(String, String)>,
     chains: Vec<(String, String)>,
@@ -352,10 +426,49 @@ async fn workbench(
     if !v.caller.role.is_staff() {
         return Err(PageError::not_found(&req).into());
     }
-    let q = q.into_inner();
+    let mut q = q.into_inner();
     let c = Chrome::for_viewer(&req, &v);
     let en = c.en;
-    let (filter, needs_action) = list_filter(&req, &q, &v.caller)?;
+    // A region typed by name: one region of that name, or suggestions.
+    let mut region_problem = None;
+    let mut region_choices = Vec::new();
+    // A name typed over the region picked before (without the page's
+    // script, the hidden code stays) names the region now asked for.
+    if !q.region.trim().is_empty() && !q.region_name.trim().is_empty() {
+        let picked = crate::services::queue::region_label(&state.db, &q.region)
+            .await
+            .map_err(|e| failed(&req, ApiError::from(e)))?;
+        if picked.as_deref() != Some(q.region_name.trim()) {
+            q.region.clear();
+        }
+    }
+    if q.region.trim().is_empty() && !q.region_name.trim().is_empty() {
+        match super::desk::region_of_name(&state, &q.region_name)
+            .await
+            .map_err(|e| failed(&req, ApiError::from(e)))?
+        {
+            Ok(code) => q.region = code,
+            Err(choices) => {
+                region_problem = Some(c.with(
+                    if choices.is_empty() {
+                        "desk_queue.region_unknown"
+                    } else {
+                        "desk_queue.region_ambiguous"
+                    },
+                    "name",
+                    q.region_name.trim(),
+                ));
+                region_choices = choices;
+            }
+        }
+    }
+    let (mut filter, needs_action) = list_filter(&req, &q, &v.caller)?;
+    filter.now = Some(state.sla.now().naive_utc());
+    // Closed tickets stay out of the default view (and its export).
+    let by_default = q.closed.is_empty();
+    if by_default {
+        filter.unfinished = true;
+    }
     crate::http::views::paging::require_known_region(&state.db, Some(&q.region))
         .await
         .map_err(|e| failed(&req, e))?;
@@ -365,6 +478,10 @@ async fn workbench(
     let (categories, chains) = crate::services::catalogue::both(&state.db)
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
+    let region_label = crate::services::queue::region_label(&state.db, &q.region)
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?
+        .unwrap_or_default();
     let base = q.without_cursor();
     let next = next.map(|n| {
         if base.is_empty() {
@@ -382,13 +499,57 @@ async fn workbench(
             .map(|e| e.name),
         Err(_) => None,
     };
+    let (tabs, counts_cached) = super::desk::tabs(&state, &v.caller, &q, &base, en)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let all_current = !tabs.iter().any(|t| t.current);
+    let base_again = base.clone();
+    let (bulk_actions, assignees) = super::desk::bulk_choices(&state, &v.caller, en)
+        .await
+        .map_err(|e| failed(&req, e))?;
+    let filtered = region_problem.is_some()
+        || [
+            &q.status,
+            &q.category,
+            &q.urgency,
+            &q.region,
+            &q.chain,
+            &q.filed_from,
+            &q.filed_to,
+            &q.needs_action,
+            &q.extension_pending,
+            &q.mine,
+            &q.overdue,
+            &q.whitelisted,
+            &q.closed,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty());
     let p = WorkbenchPage {
+        filtered,
         enterprise,
-        lead: v.caller.role == crate::domain::role::Role::Lead,
-        export_query: base,
+        tabs,
+        all_current,
+        counts_cached,
+        region_label,
+        region_problem,
+        region_choices,
+        export_query: if by_default {
+            [base.as_str(), "closed=false"]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join("&")
+        } else {
+            base
+        },
+        query: base_again,
         q,
         rows,
         next,
+        bulk_actions,
+        assignees,
         categories: categories.all(en),
         chains: chains.all(en),
         statuses: labels::statuses(en),
@@ -396,4 +557,47 @@ async fn workbench(
         c,
     };
     Ok(page(StatusCode::OK, p.render()))
+}
+
+/// The workbench's tabs for the caller, then their saved views, with the
+/// current one marked; whether the counts came from the cache.
+pub(super) fn tab_links(
+    counts: Vec<(crate::services::desk_tabs::Tab, i64)>,
+    views: Vec<crate::storage::saved_views::SavedView>,
+    q: &ListQuery,
+    base: &str,
+    en: bool,
+) -> Vec<TabLink> {
+    let lang = if en {
+        crate::words::Lang::En
+    } else {
+        crate::words::Lang::Zh
+    };
+    let mut out: Vec<TabLink> = counts
+        .into_iter()
+        .map(|(tab, n)| TabLink {
+            label: crate::words::say(lang, super::desk::tab_key(tab)),
+            href: format!("/workbench?tab={}", tab.code()),
+            count: Some(n),
+            current: q.tab == tab.code(),
+            view: None,
+        })
+        .collect();
+    for v in views {
+        let current = !v.query.is_empty() && v.query == base;
+        out.push(TabLink {
+            label: v.name,
+            href: format!("/workbench?{}", v.query),
+            count: None,
+            current,
+            view: Some(v.id),
+        });
+    }
+    // A saved view that is a tab's own query marks only the view.
+    if out.iter().any(|t| t.current && t.view.is_some()) {
+        for t in out.iter_mut().filter(|t| t.view.is_none()) {
+            t.current = false;
+        }
+    }
+    out
 }

@@ -390,6 +390,30 @@ impl From<AccountError> for ApiError {
     }
 }
 
+/// A bulk request not started (issue 24).
+impl From<crate::services::bulk::BulkError> for ApiError {
+    fn from(e: crate::services::bulk::BulkError) -> Self {
+        match e {
+            crate::services::bulk::BulkError::Fields(issues) => invalid(issues),
+            crate::services::bulk::BulkError::Action(a) => a.into(),
+        }
+    }
+}
+
+/// A saved view refused (issue 24).
+impl From<crate::services::saved_views::SavedViewError> for ApiError {
+    fn from(e: crate::services::saved_views::SavedViewError) -> Self {
+        use crate::services::saved_views::SavedViewError;
+        match e {
+            SavedViewError::Invalid(issues) => invalid(issues),
+            SavedViewError::NotFound => {
+                ApiError::not_found("problem.no_such_saved_view").typed("saved-view-not-found")
+            }
+            SavedViewError::Storage(s) => s.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -217,3 +217,66 @@
     if (ev.target.matches && ev.target.matches("[data-print]")) window.print();
   });
 })();
+
+/* desk queue: select all, the selection's count, the region picker */
+(function () {
+  "use strict";
+  function count(bar) {
+    var n = document.querySelectorAll("input[name=ids][form=bulk]:checked").length;
+    var label = bar.querySelector(".bulk-count");
+    if (label && label.dataset.template && n > 0) label.textContent = label.dataset.template.replace("{n}", n);
+  }
+  function wireBulk() {
+    var bar = document.getElementById("bulk");
+    if (!bar || bar.dataset.wired) return;
+    bar.dataset.wired = "1";
+    // Only the chosen action's own field shows.
+    var action = document.getElementById("b-action");
+    function fields() {
+      bar.querySelectorAll("[data-for-action]").forEach(function (el) {
+        el.hidden = !action || el.dataset.forAction !== action.value;
+      });
+    }
+    if (action) { action.addEventListener("change", fields); fields(); }
+    var all = document.querySelector("input.pick-all");
+    if (all) all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=ids][form=bulk]").forEach(function (b) { b.checked = all.checked; });
+      count(bar);
+    });
+    document.querySelectorAll("input[name=ids][form=bulk]").forEach(function (b) {
+      b.addEventListener("change", function () { count(bar); });
+    });
+  }
+  function wireRegion() {
+    var input = document.querySelector("input[data-region-code]");
+    if (!input || input.dataset.wired) return;
+    input.dataset.wired = "1";
+    var code = document.getElementById(input.dataset.regionCode);
+    var list = document.getElementById(input.getAttribute("list"));
+    var known = {};
+    var timer = null;
+    input.addEventListener("input", function () {
+      // A name typed anew no longer names the region picked before.
+      code.value = known[input.value] || "";
+      clearTimeout(timer);
+      var word = input.value.trim();
+      if (!word || known[input.value]) return;
+      timer = setTimeout(function () {
+        fetch("/workbench/regions?q=" + encodeURIComponent(word), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (found) {
+            list.textContent = "";
+            found.forEach(function (r) {
+              known[r.label] = r.code;
+              var o = document.createElement("option");
+              o.value = r.label;
+              list.appendChild(o);
+            });
+            code.value = known[input.value] || "";
+          }).catch(function () {});
+      }, 200);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { wireBulk(); wireRegion(); });
+})();
+
