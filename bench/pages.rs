@@ -66,6 +66,9 @@ async fn main() {
         let admin = support::browser(&base, "admin@bench.cn").await;
         let officer = support::browser(&base, "o1@bench.cn").await;
         let enterprise = support::browser(&base, "e@bench.cn").await;
+        let lead = support::browser(&base, "lead@bench.cn").await;
+        let enterprise_id = b.enterprise.enterprise_id.expect("the bench's enterprise");
+        let enterprise_user = b.enterprise.user_id;
         let public = reqwest::Client::new();
         let pages: Vec<(&str, &reqwest::Client, String)> = vec![
             ("log-in page (public)", &public, format!("{base}/login")),
@@ -91,6 +94,37 @@ async fn main() {
                 &officer,
                 format!("{base}/tickets/{id}"),
             ),
+            (
+                "workbench, 待签收 tab (1,000,000 to sign for)",
+                &officer,
+                format!("{base}/workbench?tab=sign"),
+            ),
+            (
+                "workbench, 临期 tab",
+                &officer,
+                format!("{base}/workbench?tab=near"),
+            ),
+            (
+                "workbench, a lead's tabs",
+                &lead,
+                format!("{base}/workbench"),
+            ),
+            (
+                "workbench, two-word search",
+                &officer,
+                format!("{base}/workbench?q=%E8%8A%AF%E7%89%87+%E6%96%AD%E4%BE%9B"),
+            ),
+            (
+                "ticket print view (办理单)",
+                &officer,
+                format!("{base}/tickets/{id}/print"),
+            ),
+            ("notifications", &officer, format!("{base}/notifications")),
+            (
+                "canned replies (lead)",
+                &lead,
+                format!("{base}/desk/replies"),
+            ),
             ("supervision list", &officer, format!("{base}/supervision")),
             ("enterprise portal", &enterprise, format!("{base}/portal")),
             (
@@ -100,6 +134,16 @@ async fn main() {
             ),
             ("filing form", &enterprise, format!("{base}/tickets/new")),
             ("admin: users", &admin, format!("{base}/admin/users")),
+            (
+                "admin: a user's page",
+                &admin,
+                format!("{base}/admin/users/{enterprise_user}"),
+            ),
+            (
+                "admin: an enterprise's page",
+                &admin,
+                format!("{base}/admin/enterprises/{enterprise_id}"),
+            ),
             (
                 "admin: departments",
                 &admin,
@@ -127,7 +171,9 @@ async fn main() {
             ),
         ];
         for (name, client, url) in &pages {
-            support::timed(client, url).await; // warm up
+            // The first request: nothing kept yet (the tabs' counts among it).
+            let (first, _) = support::timed(client, url).await;
+            let first = first.as_secs_f64() * 1000.0;
             let mut samples = Vec::with_capacity(SAMPLES);
             let mut bytes = 0;
             for _ in 0..SAMPLES {
@@ -139,7 +185,7 @@ async fn main() {
             let ok = p99 < TARGET_MS;
             pass &= ok;
             let row = format!(
-                "| {backend} | {total} | {name} | {} KB | {median:.1} | {p99:.1} | < {TARGET_MS} ms: {} |",
+                "| {backend} | {total} | {name} | {} KB | {first:.1} | {median:.1} | {p99:.1} | < {TARGET_MS} ms: {} |",
                 bytes / 1024,
                 if ok { "PASS" } else { "FAIL" }
             );
@@ -148,8 +194,10 @@ async fn main() {
         }
         b.finish();
     }
-    println!("| backend | tickets | page | size | median ms | p99 ms | target |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| backend | tickets | page | size | first request ms | median ms | p99 ms | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }

@@ -96,7 +96,7 @@ each_backend! {
         let to_huqiu: Vec<&String> = mails.iter().filter(|(to, _, _)| to == "o@huqiu.cn").map(|(_, s, _)| s).collect();
         assert_eq!(to_huqiu.len(), 3, "{mails:?}");
         assert!(to_huqiu.iter().any(|s| s.contains("协办意见时限将至")), "{to_huqiu:?}");
-        for said in ["已超过协办意见时限。", "已超过协办意见时限 1 个工作日。"] {
+        for said in ["已超过协办意见时限。", "已超过协办意见时限，已超时 1 个工作日。"] {
             assert!(mails.iter().any(|(to, _, text)| to == "o@huqiu.cn" && text.contains(said)), "{said}: {mails:?}");
         }
         assert!(!mails.iter().any(|(to, _, _)| to == "o@xiangcheng.cn"), "released: nothing more to say");

@@ -253,8 +253,8 @@ each_backend! {
         assert_eq!(ids, [id]);
         let lead = crate::browser::Browser::new(&app);
         lead.login("lead@suzhou.cn").await;
-        let tab = lead.get("/workbench?needs_action=true&extension_pending=true&sort=deadline").await;
-        assert!(tab.html.contains("待审批延期") && tab.html.contains(&format!("href=\"/tickets/{id}\"")), "{}", tab.html);
+        let tab = lead.get("/workbench?tab=extension").await;
+        assert!(tab.html.contains("待审批") && tab.html.contains(&format!("href=\"/tickets/{id}\"")), "{}", tab.html);
         let none: Value = app.get_as("/api/v1/tickets?extension_pending=true", &c.county).await.json().await.unwrap();
         assert_eq!(none["items"].as_array().unwrap().len(), 1, "the county sees its own request pending");
         // Refused (by the county's own lead): not the parent's lead.
