@@ -301,6 +301,9 @@ each_backend! {
         // A name too long is refused.
         let long = b.post("/workbench/views", &[("name", &"长".repeat(21)), ("query", "tab=sign")]).await;
         assert_eq!(long.status, 422);
+        // The form comes back with what was typed and why.
+        assert!(long.html.contains(&format!("value=\"{}\"", "长".repeat(21))), "{}", long.html);
+        assert!(long.html.contains("视图名称最多 20 个字") && long.html.contains("value=\"tab=sign\""), "{}", long.html);
         // Its owner deletes it.
         let gone = b.post(&format!("/workbench/views/{id}/delete"), &[]).await;
         assert_eq!(gone.status, 303);

@@ -9,7 +9,7 @@ use askama::Template;
 use super::session::{check_csrf, url_escape, Viewer};
 use super::workbench::{tab_links, ListQuery, TabLink};
 use super::AppState;
-use super::{failed, page, see_other, Chrome, PageError};
+use super::{failed, page, see_other, Chrome, FormErrors, PageError};
 use crate::domain::access::TicketAction;
 use crate::domain::access::{bulk_actions_offered, Caller};
 use crate::http::problem::ApiError;
@@ -321,11 +321,34 @@ async fn save_view(
         return Err(PageError::not_found(&req).into());
     }
     let now = state.sla.now().naive_utc();
-    let saved =
-        crate::services::saved_views::save(&state.db, &v.caller, &form.name, &form.query, now)
-            .await
-            .map_err(|e| failed(&req, ApiError::from(e)))?;
-    Ok(see_other(&format!("/workbench?{}", saved.query)))
+    match crate::services::saved_views::save(&state.db, &v.caller, &form.name, &form.query, now)
+        .await
+    {
+        Ok(saved) => Ok(see_other(&format!("/workbench?{}", saved.query))),
+        // Refused: the form again, with what was typed and why.
+        Err(crate::services::saved_views::SavedViewError::Invalid(issues)) => {
+            let c = Chrome::for_viewer(&req, &v);
+            let errors = FormErrors::of(crate::http::problem::invalid(issues), c.lang());
+            let p = SaveViewPage {
+                c,
+                name: form.name.clone(),
+                query: crate::services::saved_views::clean_query(&form.query),
+                errors,
+            };
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, p.render()))
+        }
+        Err(e) => Err(failed(&req, ApiError::from(e))),
+    }
+}
+
+/// The save-a-view form again after a refusal.
+#[derive(Template)]
+#[template(path = "save_view.html")]
+struct SaveViewPage {
+    c: Chrome,
+    name: String,
+    query: String,
+    errors: FormErrors,
 }
 
 #[derive(serde::Deserialize)]
