@@ -76,7 +76,6 @@ fn start_driver(path: &Path) -> Driver {
 
 /// A desktop and a phone, as the issues measure pages.
 pub const DESKTOP: (u32, u32) = (1366, 900);
-#[allow(dead_code)] // the phone walks of the desk use it
 pub const PHONE: (u32, u32) = (390, 844);
 
 /// A browser session (its driver first: drop the client before it), or

@@ -6,6 +6,7 @@ mod browser_desk_dashboard;
 mod browser_desk_notices;
 mod browser_desk_queue;
 mod browser_desk_ticket;
+mod browser_desk_walks;
 mod browser_story;
 mod calendar_years;
 mod chromium;
