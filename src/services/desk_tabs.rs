@@ -179,6 +179,11 @@ impl TabCountCache {
     }
 }
 
+/// A tab counts its tickets up to this many; above it says "999+". A
+/// department with a thousand tickets in one tab needs the list, not the
+/// number, and counting stops costing more than a page.
+pub const COUNT_CAP: i64 = 999;
+
 /// How many tickets each of the caller's tabs holds now.
 pub async fn counts(
     db: &Database,
@@ -207,7 +212,10 @@ pub async fn counts(
                     ..TicketFilter::default()
                 };
                 tab.narrow(&who, &mut f);
-                out.push((tab, super::tickets::queue_count(conn, &who, f, false)?));
+                out.push((
+                    tab,
+                    super::tickets::queue_count_up_to(conn, &who, f, COUNT_CAP)?,
+                ));
             }
             Ok(out)
         })

@@ -230,12 +230,16 @@ fn narrowed(
         );
     }
     if f.near {
-        // Asked ticket by ticket (the clock by its key): the open tickets a
-        // tab holds are few, the running clocks are not.
+        // Driven by the clocks whose warning the scanner has fired and
+        // whose deadline it has not (`ticket_clocks_warned`, few at any
+        // time); then checked at `now`, ticket by ticket, against the
+        // window that runs. A warning not yet fired (the scanner's interval)
+        // joins the tab when it fires.
         let now: NaiveDateTime = f.now.unwrap_or_else(|| chrono::Utc::now().naive_utc());
         q = q.filter(tickets::overdue.eq(false)).filter(
             literal(
-                "EXISTS (SELECT 1 FROM ticket_clocks c WHERE c.ticket_id = tickets.id \
+                "tickets.id IN (SELECT w.ticket_id FROM ticket_clocks w WHERE w.closed_at IS NULL \
+                 AND (w.sign_fired = 0 OR w.resolve_fired = 0)) AND EXISTS (SELECT 1 FROM ticket_clocks c WHERE c.ticket_id = tickets.id \
                  AND c.closed_at IS NULL AND ((tickets.status = 'pending_sign' AND c.sign_warn_at <= ",
             )
             .bind::<diesel::sql_types::Timestamp, _>(now)
@@ -343,6 +347,24 @@ impl Ticket {
     ) -> QueryResult<i64> {
         match narrowed(conn, f, visible)? {
             Some(q) => q.count().get_result(conn),
+            None => Ok(0),
+        }
+    }
+
+    /// As [`Ticket::count_visible`], but stops at `cap + 1`: a tab says
+    /// "999+" rather than walk a million rows to say how many.
+    pub fn count_visible_up_to(
+        conn: &mut AnyConnection,
+        f: &TicketFilter,
+        visible: Visibility,
+        cap: i64,
+    ) -> QueryResult<i64> {
+        match narrowed(conn, f, visible)? {
+            Some(q) => Ok(q
+                .select(tickets::id)
+                .limit(cap + 1)
+                .load::<i64>(conn)?
+                .len() as i64),
             None => Ok(0),
         }
     }

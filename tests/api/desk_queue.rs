@@ -405,7 +405,11 @@ each_backend! {
         b.login("o@pudong.cn").await;
         let home = b.get("/workbench").await;
         assert_eq!(tab_count(&home.html, "near"), Some(0));
-        app.clock.set(beijing("2026-12-09T16:30:00+08:00"));
+        let warned = beijing("2026-12-09T16:30:00+08:00");
+        app.clock.set(warned);
+        // Past the warning time, not yet warned: the tab follows the scanner.
+        assert_eq!(tab_count(&b.get("/workbench").await.html, "near"), Some(0));
+        yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, warned, 100, 100).await.expect("scan");
         let home = b.get("/workbench").await;
         assert_eq!(tab_count(&home.html, "near"), Some(2), "the two still to sign for");
         let near = b.get("/workbench?tab=near").await;

@@ -382,6 +382,19 @@ pub(super) struct TabLink {
     view: Option<i64>,
 }
 
+impl TabLink {
+    /// The count as the tab shows it: "999+" past the counting cap.
+    pub(super) fn shown(&self) -> String {
+        match self.count {
+            Some(n) if n > crate::services::desk_tabs::COUNT_CAP => {
+                format!("{}+", crate::services::desk_tabs::COUNT_CAP)
+            }
+            Some(n) => n.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "workbench.html")]
 struct WorkbenchPage {
@@ -600,4 +613,27 @@ pub(super) fn tab_links(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TabLink;
+
+    fn tab(count: Option<i64>) -> TabLink {
+        TabLink {
+            label: String::new(),
+            href: String::new(),
+            count,
+            current: false,
+            view: None,
+        }
+    }
+
+    #[test]
+    fn a_tab_says_999_plus_past_its_counting_cap() {
+        assert_eq!(tab(Some(0)).shown(), "0");
+        assert_eq!(tab(Some(999)).shown(), "999");
+        assert_eq!(tab(Some(1000)).shown(), "999+");
+        assert_eq!(tab(None).shown(), "");
+    }
 }

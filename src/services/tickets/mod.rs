@@ -45,7 +45,7 @@ mod read;
 
 pub use act::act;
 pub use filing::{file, file_and_read, Detail, Filing};
-pub use queue::{directory, queue, queue_count, queue_page};
+pub use queue::{directory, queue, queue_count, queue_count_up_to, queue_page};
 pub use read::{filer, get, load, Filer, Loaded};
 
 use filing::joined_before;

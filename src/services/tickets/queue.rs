@@ -112,6 +112,20 @@ pub fn queue_count(
     }
 }
 
+/// How many tickets of `filter` the caller may see, counted no further
+/// than `cap + 1`.
+pub fn queue_count_up_to(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    mut filter: TicketFilter,
+    cap: i64,
+) -> QueryResult<i64> {
+    match scope(caller, &mut filter, false) {
+        Some(visible) => Ticket::count_visible_up_to(conn, &filter, visible, cap),
+        None => Ok(0),
+    }
+}
+
 /// What the caller may see (and, with `only_needing_action`, what waits
 /// for them), narrowing `filter` where the role fixes it; None when the
 /// caller sees no tickets.
