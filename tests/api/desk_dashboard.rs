@@ -6,39 +6,10 @@
 
 use chrono::Duration;
 use serde_json::json;
-use yizhan::domain::access::Caller;
-use yizhan::domain::enterprise::EnterpriseInput;
-use yizhan::domain::role::Role;
 
 use crate::browser::{Browser, Page};
 use crate::each_backend;
-use crate::helpers::{act, credit_code, TestApp};
-
-/// An enterprise of the county, in these chains (`;`-separated codes).
-pub async fn enterprise_in_chains(app: &TestApp, name: &str, county: &str, chains: &str) -> i64 {
-    let body = format!(
-        "91{county}{:09}",
-        name.chars().map(|c| c as u32).sum::<u32>() % 1_000_000_000
-    );
-    let admin = Caller {
-        user_id: 0,
-        role: Role::Admin,
-        department: None,
-        enterprise_id: None,
-    };
-    let input = EnterpriseInput {
-        credit_code: credit_code(&body),
-        name: name.into(),
-        county_code: county.into(),
-        chains: chains.into(),
-        ..Default::default()
-    };
-    yizhan::services::enterprises::create(&app.db, &admin, input, false, app.clock.now())
-        .await
-        .expect("enterprise created")
-        .enterprise
-        .id
-}
+use crate::helpers::{act, TestApp};
 
 pub struct Cast {
     pub ministry: &'static str,
@@ -50,15 +21,15 @@ pub struct Cast {
 /// in Suzhou's Wuzhong; seven tickets in three categories, filed 30 days
 /// ago, of which the unsigned ones are now overdue, and two filed today.
 pub async fn cast(app: &TestApp) -> Cast {
-    let car = enterprise_in_chains(app, "上海某汽车零部件有限公司", "310115", "automotive").await;
-    let chip = enterprise_in_chains(app, "上海某芯片设计有限公司", "310115", "").await;
-    let parts = enterprise_in_chains(
-        app,
-        "苏州某精密部件有限公司",
-        "320506",
-        "automotive;equipment",
-    )
-    .await;
+    let car = app
+        .enterprise_in_chains("上海某汽车零部件有限公司", "310115", "automotive")
+        .await;
+    let chip = app
+        .enterprise_in_chains("上海某芯片设计有限公司", "310115", "")
+        .await;
+    let parts = app
+        .enterprise_in_chains("苏州某精密部件有限公司", "320506", "automotive;equipment")
+        .await;
     app.user("enterprise", "car@pudong.cn", None, Some(car))
         .await;
     app.user("enterprise", "chip@pudong.cn", None, Some(chip))

@@ -285,6 +285,11 @@ pub fn credit_code(body17: &str) -> String {
 impl TestApp {
     /// Registers an enterprise in the county; returns its id.
     pub async fn enterprise(&self, name: &str, county: &str) -> i64 {
+        self.enterprise_in_chains(name, county, "").await
+    }
+
+    /// An enterprise of the county, in these chains (`;`-separated codes).
+    pub async fn enterprise_in_chains(&self, name: &str, county: &str, chains: &str) -> i64 {
         let body = format!(
             "91{county}{:09}",
             name.chars().map(|c| c as u32).sum::<u32>() % 1_000_000_000
@@ -299,6 +304,7 @@ impl TestApp {
             credit_code: credit_code(&body),
             name: name.into(),
             county_code: county.into(),
+            chains: chains.into(),
             ..Default::default()
         };
         yizhan::services::enterprises::create(&self.db, &admin, input, false, self.clock.now())
