@@ -34,6 +34,9 @@ pub struct EnterpriseOverview {
     pub open_problems: i64,
 }
 
+/// Open problems are counted up to this many (the page says "999+").
+pub const OPEN_COUNT_CAP: i64 = 999;
+
 /// How many accounts and problems the page lists.
 const SHOWN: i64 = 20;
 
@@ -68,7 +71,7 @@ pub async fn overview(
                     ..TicketFilter::default()
                 },
             )?;
-            let open = Ticket::open_count_of_enterprise(conn, id)?;
+            let open = Ticket::open_count_of_enterprise(conn, id, OPEN_COUNT_CAP)?;
             let mut ids: Vec<i64> = tickets.iter().map(|t| t.handling_department_id).collect();
             ids.extend(keeper_ids);
             ids.sort_unstable();

@@ -239,15 +239,19 @@ pub struct TicketFilter {
 
 impl Ticket {
     /// How many of the enterprise's tickets wait for someone to act.
+    /// The enterprise's open tickets, counted no further than `cap + 1`.
     pub fn open_count_of_enterprise(
         conn: &mut AnyConnection,
         enterprise_id: i64,
+        cap: i64,
     ) -> QueryResult<i64> {
-        tickets::table
+        Ok(tickets::table
             .filter(tickets::enterprise_id.eq(enterprise_id))
             .filter(tickets::status.eq_any(["pending_sign", "handling", "awaiting_info"]))
-            .count()
-            .get_result(conn)
+            .select(tickets::id)
+            .limit(cap + 1)
+            .load::<i64>(conn)?
+            .len() as i64)
     }
 
     pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Ticket>> {

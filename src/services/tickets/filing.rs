@@ -273,7 +273,8 @@ async fn filing(
                     // filings cannot all slip under the limit.
                     if unverified {
                         Enterprise::lock(conn, enterprise_id)?;
-                        if Ticket::open_count_of_enterprise(conn, enterprise_id)? >= unverified_open
+                        if Ticket::open_count_of_enterprise(conn, enterprise_id, unverified_open)?
+                            >= unverified_open
                         {
                             return Err(diesel::result::Error::QueryBuilderError(Box::new(
                                 TooManyOpen,

@@ -12,7 +12,7 @@ use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::Viewer;
 use crate::http::pages::{failed, page, Chrome};
 use crate::http::problem::ApiError;
-use crate::services::enterprise_overview::overview;
+use crate::services::enterprise_overview::{overview, OPEN_COUNT_CAP};
 use crate::storage::catalogue::{self, List};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,7 +58,8 @@ struct EnterprisePage {
     listings: Vec<ListingRow>,
     accounts: Vec<AccountRow>,
     problems: Vec<ProblemRow>,
-    open_problems: i64,
+    /// "999+" past the counting cap.
+    open_problems: String,
 }
 
 async fn show(
@@ -143,7 +144,11 @@ async fn show(
                 department: t.department,
             })
             .collect(),
-        open_problems: o.open_problems,
+        open_problems: if o.open_problems > OPEN_COUNT_CAP {
+            format!("{OPEN_COUNT_CAP}+")
+        } else {
+            o.open_problems.to_string()
+        },
         name: e.name,
         credit_code: e.credit_code,
         address: e.address,
