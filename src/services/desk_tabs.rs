@@ -88,42 +88,42 @@ impl Tab {
         match self {
             Tab::Sign => {
                 f.status = Some("pending_sign".into());
-                f.open_only = true;
+                f.open = Some(true);
             }
             Tab::Handling => {
                 f.status = Some("handling".into());
-                f.open_only = true;
+                f.open = Some(true);
             }
             Tab::Info => {
                 f.status = Some("awaiting_info".into());
-                f.open_only = true;
+                f.open = Some(true);
             }
             Tab::Extension => {
-                f.open_only = true;
+                f.open = Some(true);
                 f.extension_pending = Some(true);
                 f.extension_decided_by = Some(department);
                 return;
             }
             Tab::Cohandling => {
                 f.status = Some("handling".into());
-                f.open_only = true;
+                f.open = Some(true);
                 f.opinion_owed_by = Some(department);
                 return;
             }
             Tab::Urged => {
-                f.open_only = true;
+                f.open = Some(true);
                 f.urged = true;
             }
             Tab::Near => {
-                f.open_only = true;
+                f.open = Some(true);
                 f.near = true;
             }
             Tab::Overdue => {
-                f.open_only = true;
+                f.open = Some(true);
                 f.overdue = Some(true);
             }
             Tab::Mine => {
-                f.open_only = true;
+                f.open = Some(true);
                 f.assignee_id = Some(caller.user_id);
                 return;
             }

@@ -127,9 +127,7 @@ fn narrowed(
     if let Some(s) = &f.status {
         q = q.filter(tickets::status.eq(s.clone()));
     }
-    if f.open_only {
-        q = q.filter(literal(OPEN));
-    } else if f.unfinished && f.status.is_none() {
+    if f.unfinished && f.status.is_none() && f.open != Some(true) {
         q = q.filter(literal(UNFINISHED));
     }
     match f.open {

@@ -188,7 +188,8 @@ pub struct TicketFilter {
     pub category: Option<String>,
     pub urgency: Option<String>,
     pub overdue: Option<bool>,
-    /// Open (true) or finished (false) tickets: the dashboard's 在办 links.
+    /// Only open tickets (to sign for, handling, awaiting information:
+    /// the tabs, the dashboard's 在办 links), or (false) only the others.
     pub open: Option<bool>,
     pub whitelisted: Option<bool>,
     /// An extension request awaits a decision.
@@ -211,8 +212,6 @@ pub struct TicketFilter {
     pub text: Option<String>,
     /// Only these tickets.
     pub ids: Option<Vec<i64>>,
-    /// Only open tickets (to sign for, handling, awaiting information).
-    pub open_only: bool,
     /// Only tickets not finished (open or resolved): the workbench's
     /// default, without closed, rejected and withdrawn ones.
     pub unfinished: bool,

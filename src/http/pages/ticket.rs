@@ -183,7 +183,9 @@ async fn show(
     // Opening a ticket reads the viewer's notices about it (the bell counts down).
     let mut v = v;
     let id = *path;
-    v.unread -= super::notifications::read_of_ticket(&state, &v, id).await;
+    if v.unread > 0 {
+        v.unread -= super::notifications::read_of_ticket(&state, &v, id).await;
+    }
     let c = Chrome::for_viewer(&req, &v);
     let done = q.done.as_deref().and_then(|a| {
         TicketAction::ALL
