@@ -65,7 +65,8 @@ impl Application {
             .refusing_demo_accounts(settings.profile == Profile::Production);
         let sla = Sla::new(clock, &settings.sla);
         let delivery = Delivery::new(&settings.mail, &base_url)
-            .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
+            .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?
+            .with_sla(sla.clone());
         if settings.profile == Profile::Production
             && settings.mail.transport == crate::configuration::MailTransport::File
         {

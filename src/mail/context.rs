@@ -35,6 +35,7 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
             "step",
             "days_overdue",
             "overdue_by",
+            "time_left",
             "escalation_level",
             "fyi",
             "approved",
@@ -70,6 +71,27 @@ fn overdue_by(level: i64, locale: Locale) -> String {
         minutes: 0,
     };
     crate::words::time_left(lang(locale), &past)
+}
+
+/// A warning's stored time left (`notify::left_params`) in words.
+fn time_left(left: &Value, locale: Locale) -> String {
+    use crate::domain::sla::{Measure, TimeLeft};
+    let clock = left.get("clock").and_then(Value::as_bool).unwrap_or(false);
+    let left = TimeLeft {
+        measure: if clock {
+            Measure::Clock
+        } else {
+            Measure::Working
+        },
+        overdue: left
+            .get("overdue")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        days: number(left, "days"),
+        hours: number(left, "hours"),
+        minutes: number(left, "minutes"),
+    };
+    crate::words::time_left(lang(locale), &left)
 }
 
 /// Beijing time, the way each language writes it.
@@ -216,6 +238,8 @@ pub fn context(
                 "days_overdue": (number(params, "level") - 1).max(0),
                 // The same words as the pages: "已超时 3 个工作日".
                 "overdue_by": overdue_by(number(params, "level"), locale),
+                // A warning's time left when it was queued: "剩余 2 个工作日 3 小时".
+                "time_left": params.get("left").map(|l| time_left(l, locale)).unwrap_or_default(),
                 "escalation_level": number(params, "escalation_level"),
                 // A copy for information (a chain platform), not a task.
                 "fyi": params.get("fyi").and_then(Value::as_bool).unwrap_or(false),

@@ -146,12 +146,22 @@ pub fn scan_batch(
                 notice,
                 audience: Audience::Handlers(e.department_id),
             }];
-            let extra = json!({
+            let mut extra = json!({
                 "kind": e.kind,
                 "level": e.level,
                 "escalation_level": 0,
                 "due_at": e.due_at.and_utc(),
             });
+            // Opinions are owed in working days (as the queue says).
+            if e.level == 0 {
+                let left = super::sla::left_before(
+                    &snap.calendar,
+                    crate::domain::sla::Unit::WorkingDays,
+                    e.due_at.and_utc(),
+                    now,
+                );
+                extra["left"] = notify::left_params(&left);
+            }
             notify::pending(who, tk, extra)
         })
         .collect();

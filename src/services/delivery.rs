@@ -75,6 +75,8 @@ pub struct Delivery {
     base_url: String,
     message_host: String,
     settings: MailSettings,
+    /// The calendar and policies, for the time left that warnings state.
+    sla: Option<crate::services::sla::Sla>,
     stopping: Arc<AtomicBool>,
     stop_signal: Arc<tokio::sync::Notify>,
 }
@@ -98,9 +100,16 @@ impl Delivery {
             base_url: base_url.to_string(),
             message_host,
             settings: settings.clone(),
+            sla: None,
             stopping: Arc::default(),
             stop_signal: Arc::default(),
         })
+    }
+
+    /// Warnings then state the time left in their window's unit.
+    pub fn with_sla(mut self, sla: crate::services::sla::Sla) -> Delivery {
+        self.sla = Some(sla);
+        self
     }
 
     pub fn mailer(&self) -> &Mailer {
@@ -148,13 +157,20 @@ impl Delivery {
         let limit = self.settings.batch;
         // SLA events the scanner recorded become one message per person.
         let queue_at = now.naive_utc();
+        let sla = self.sla.clone();
         db.run(move |conn| loop {
             // A plain read first: most rounds find nothing, and then take no write lock.
             if !SlaEvent::any_unqueued(conn)? {
                 return Ok(());
             }
+            let snap = sla.as_ref().map(|s| s.snapshot(conn)).transpose()?;
             let (taken, _) = write_transaction(conn, |conn| {
-                notify::queue_sla_notices(conn, queue_at, SLA_EVENTS_PER_TRANSACTION)
+                notify::queue_sla_notices(
+                    conn,
+                    queue_at,
+                    SLA_EVENTS_PER_TRANSACTION,
+                    snap.as_deref(),
+                )
             })?;
             if (taken as i64) < SLA_EVENTS_PER_TRANSACTION {
                 return Ok(());

@@ -159,6 +159,7 @@ pub fn queue_sla_notices(
     conn: &mut AnyConnection,
     at: NaiveDateTime,
     limit: i64,
+    snap: Option<&crate::services::sla::Snapshot>,
 ) -> QueryResult<(usize, usize)> {
     let events = SlaEvent::unqueued(conn, limit)?;
     if events.is_empty() {
@@ -179,12 +180,24 @@ pub fn queue_sla_notices(
                 e.level == 0,
                 e.notified_department_id,
             );
-            let extra = serde_json::json!({
+            let mut extra = serde_json::json!({
                 "kind": e.kind,
                 "level": e.level,
                 "escalation_level": e.escalation_level,
                 "due_at": e.due_at.and_utc(),
             });
+            // A warning says how long is left, in the window's own unit.
+            if let (0, Some(snap)) = (e.level, snap) {
+                let policy = snap.policy_for(tk.sla_policy.as_deref(), tk.urgency.as_str());
+                let unit = if e.kind.starts_with("sign") {
+                    policy.sign.unit
+                } else {
+                    policy.resolve.unit
+                };
+                let left =
+                    super::sla::left_before(&snap.calendar, unit, e.due_at.and_utc(), at.and_utc());
+                extra["left"] = left_params(&left);
+            }
             pending(who, tk, extra).into_iter().map(|p| Pending {
                 sla_event: Some(e.id),
                 ..p
@@ -195,6 +208,18 @@ pub fn queue_sla_notices(
     let event_ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     SlaEvent::mark_queued(conn, &event_ids, at)?;
     Ok((events.len(), written))
+}
+
+/// The time left before a deadline as a notice's parameters: numbers, so
+/// that the message says it in its reader's language when it is rendered.
+pub fn left_params(left: &crate::domain::sla::TimeLeft) -> serde_json::Value {
+    serde_json::json!({
+        "clock": left.measure == crate::domain::sla::Measure::Clock,
+        "overdue": left.overdue,
+        "days": left.days,
+        "hours": left.hours,
+        "minutes": left.minutes,
+    })
 }
 
 /// A user's notices: each kind, whether it is on, and whether they may turn it off.

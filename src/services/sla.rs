@@ -63,6 +63,14 @@ pub struct Sla {
     cached: Arc<RwLock<Option<Loaded>>>,
 }
 
+impl std::fmt::Debug for Sla {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sla")
+            .field("intervals", &self.intervals)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Sla {
     pub fn new(clock: Clock, settings: &SlaSettings) -> Sla {
         Sla {

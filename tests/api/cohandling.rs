@@ -96,6 +96,9 @@ each_backend! {
         let to_huqiu: Vec<&String> = mails.iter().filter(|(to, _, _)| to == "o@huqiu.cn").map(|(_, s, _)| s).collect();
         assert_eq!(to_huqiu.len(), 3, "{mails:?}");
         assert!(to_huqiu.iter().any(|s| s.contains("协办意见时限将至")), "{to_huqiu:?}");
+        // The warning says how long is left, as the pages do: one working minute.
+        assert!(mails.iter().any(|(to, s, text)| to == "o@huqiu.cn" && s.contains("时限将至")
+            && text.contains("（北京时间），剩余 1 分钟（工作时间）")), "{mails:?}");
         for said in ["已超过协办意见时限。", "已超过协办意见时限，已超时 1 个工作日。"] {
             assert!(mails.iter().any(|(to, _, text)| to == "o@huqiu.cn" && text.contains(said)), "{said}: {mails:?}");
         }

@@ -18,7 +18,7 @@ async fn both(app: &TestApp, ticket: i64) -> (Vec<(String, String)>, Vec<(String
             use diesel::prelude::*;
             use yizhan::storage::schema::users;
             yizhan::storage::write_transaction(conn, |conn| {
-                yizhan::services::notify::queue_sla_notices(conn, at, 500)
+                yizhan::services::notify::queue_sla_notices(conn, at, 500, None)
             })?;
             let mut in_app = Vec::new();
             for n in yizhan::storage::notifications::of_ticket(conn, ticket)? {

@@ -365,4 +365,30 @@ each_backend! {
         let clocks = between(&p, "<ul class=\"clocks\">", "</ul>");
         assert!(clocks.contains("已超时 ") && clocks.contains("个工作日"), "{clocks}");
     }
+
+    async fn a_warning_mail_says_the_time_left_as_pages_do(app) {
+        let d = desk(&app).await;
+        let id = file(&app, d.ent_a, "货车无法进园").await;
+        app.mailbox().await;
+        // Signing for is due by the end of Tuesday 3 March; the warning
+        // comes on the way, every half hour of the two days scanned.
+        let mut warned = Vec::new();
+        'scan: for day in 2..=3 {
+            for half in 18..36 {
+                app.clock.set(bj(day, half / 2, (half % 2) * 30));
+                yizhan::services::sla_scanner::scan_once(&app.db, &app.sla, app.clock.now(), 100, 10).await.unwrap();
+                warned.extend(app.mailbox().await.into_iter().filter(|(to, s, _)| to == d.officer && s.contains("临期预警")));
+                if !warned.is_empty() {
+                    break 'scan;
+                }
+            }
+        }
+        let (_, subject, body) = warned.first().unwrap_or_else(|| panic!("no warning for ticket {id}"));
+        assert!(subject.contains("签收时限将至"), "{subject}");
+        // "签收时限：2026年3月3日 17:30（北京时间），剩余 2 小时（工作时间）"
+        let line = body.lines().find(|l| l.starts_with("签收时限：")).unwrap_or_else(|| panic!("{body}"));
+        assert!(line.contains("（北京时间），剩余 "), "{line}");
+        assert!(line.ends_with("（工作时间）") || line.contains("个工作日"), "{line}");
+        assert!(!line.contains(" 天"), "{line}");
+    }
 }

@@ -12,7 +12,7 @@ async fn queued(app: &TestApp, ticket: i64) -> Vec<(String, String)> {
     app.db
         .run(move |conn| {
             yizhan::storage::write_transaction(conn, |conn| {
-                yizhan::services::notify::queue_sla_notices(conn, at, 500)
+                yizhan::services::notify::queue_sla_notices(conn, at, 500, None)
             })?;
             Ok(yizhan::storage::outbox::of_ticket(conn, ticket)?
                 .into_iter()
