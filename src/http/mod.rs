@@ -7,6 +7,7 @@ pub mod body_limit;
 pub mod caller;
 pub mod catalogue;
 pub mod dashboard;
+pub mod desk;
 pub mod enterprises;
 pub mod extract;
 pub mod health;
@@ -172,6 +173,10 @@ where
                 .service(notifications::read_all_notifications)
                 .service(notifications::list_notifications)
                 .service(notifications::read_notification)
+                .service(desk::list_views)
+                .service(desk::save_view)
+                .service(desk::delete_view)
+                .service(desk::get_filer)
                 .service(sla::calendar_year)
                 .service(sla::put_calendar_year)
                 .service(sla::import_calendar)

@@ -391,4 +391,49 @@ each_backend! {
         assert!(line.ends_with("（工作时间）") || line.contains("个工作日"), "{line}");
         assert!(!line.contains(" 天"), "{line}");
     }
+
+    async fn who_filed_and_saved_views_are_in_the_api_too(app) {
+        let d = desk(&app).await;
+        let first = file(&app, d.ent_a, "去年的原料断供").await;
+        app.clock.set(bj(3, 9, 0));
+        let id = file(&app, d.ent_a, "货车无法进园").await;
+        let officer = app.token(d.officer).await;
+        let f: Value = app.get_as(&format!("/api/v1/tickets/{id}/filer"), &officer).await.json().await.unwrap();
+        assert_eq!(f["name"], "苏州某精密部件有限公司");
+        assert_eq!(f["credit_code"], d.code_a.as_str());
+        assert_eq!(f["contact_name"], "李四");
+        assert_eq!((f["phone"].as_str(), f["phone_masked"].as_bool()), (Some("13812345678"), Some(false)));
+        assert_eq!(f["listings"][0]["scope"], "national");
+        assert_eq!(f["listings"][0]["batch"], 3);
+        let earlier: Vec<i64> = f["earlier"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+        assert_eq!(earlier, [first]);
+        assert_eq!(f["earlier"][0]["status"], "pending_sign");
+        // Above the county the phone is masked; the enterprise is told 404.
+        let s: Value = app.get_as(&format!("/api/v1/tickets/{id}/filer"), &app.token(d.supervisor).await).await.json().await.unwrap();
+        assert_eq!((s["phone"].as_str(), s["phone_masked"].as_bool()), (Some("138****5678"), Some(true)));
+        let own = app.get_as(&format!("/api/v1/tickets/{id}/filer"), &app.token(d.ent_a).await).await;
+        assert_eq!(own.status(), 404);
+
+        // Saved views: saved, listed as tabs in order, refused with reasons, deleted.
+        let saved = app.post_as("/api/v1/me/views", &officer, &json!({"name": "芯片待签", "query": "?tab=sign&q=芯片&cursor=x"})).await;
+        assert_eq!(saved.status(), 201);
+        let v: Value = saved.json().await.unwrap();
+        assert_eq!(v["query"], "tab=sign&q=芯片");
+        assert_eq!(v["link"], "/workbench?tab=sign&q=芯片");
+        let long = app.post_as("/api/v1/me/views", &officer, &json!({"name": "一二三四五六七八九十一二三四五六七八九十一", "query": ""})).await;
+        assert_eq!(long.status(), 422);
+        let problem: Value = long.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
+        let list: Value = app.get_as("/api/v1/me/views", &officer).await.json().await.unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        // The page shows it as a tab.
+        let o = signed_in(&app, d.officer).await;
+        assert!(o.get("/workbench").await.html.contains("芯片待签"));
+        let vid = v["id"].as_i64().unwrap();
+        let supervisor = app.token(d.supervisor).await;
+        assert_eq!(app.client.delete(app.url(&format!("/api/v1/me/views/{vid}"))).bearer_auth(&supervisor).send().await.unwrap().status(), 404, "another's view");
+        assert_eq!(app.client.delete(app.url(&format!("/api/v1/me/views/{vid}"))).bearer_auth(&officer).send().await.unwrap().status(), 204);
+        let list: Value = app.get_as("/api/v1/me/views", &officer).await.json().await.unwrap();
+        assert!(list.as_array().unwrap().is_empty());
+    }
 }

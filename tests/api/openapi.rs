@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 76] = [
+const ROUTES: [(&str, &str); 80] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -64,6 +64,10 @@ const ROUTES: [(&str, &str); 76] = [
     ("get", "/api/v1/me/notifications"),
     ("post", "/api/v1/me/notifications/{id}/read"),
     ("post", "/api/v1/me/notifications/read-all"),
+    ("get", "/api/v1/me/views"),
+    ("post", "/api/v1/me/views"),
+    ("delete", "/api/v1/me/views/{id}"),
+    ("get", "/api/v1/tickets/{id}/filer"),
     ("get", "/api/v1/admin/calendar/{year}"),
     ("put", "/api/v1/admin/calendar/{year}"),
     ("post", "/api/v1/admin/calendar/import"),
