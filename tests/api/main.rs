@@ -15,6 +15,8 @@ mod desk_queue;
 mod helpers;
 
 mod accounts;
+mod attachments;
+mod attachments_hostile;
 mod auth;
 mod authorization;
 mod demo;
