@@ -49,3 +49,4 @@ mod supervisor_numbers;
 mod ticket_export;
 mod tickets;
 mod workflow_reach;
+mod attachments_s3;
