@@ -50,3 +50,4 @@ mod ticket_export;
 mod tickets;
 mod workflow_reach;
 mod attachments_s3;
+mod attachments_pages;
