@@ -29,7 +29,13 @@ async fn post_files(
             reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
         );
     }
-    let res = b.client.post(app.url(path)).multipart(form).send().await.unwrap();
+    let res = b
+        .client
+        .post(app.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let status = res.status().as_u16();
     let location = res
         .headers()

@@ -70,7 +70,10 @@ async fn start() -> Option<S3Server> {
         .expect("s3s-fs starts");
     let server = S3Server { child, port, root };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Some(server);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -137,7 +140,13 @@ async fn round_trip(backend: TestBackend) {
         .collect();
     assert_eq!(objects.len(), 3, "{stored:?}");
     // An upload no step took is swept from the bucket a day later.
-    let res = upload(&app, "/api/v1/attachments", &p.enterprise, &[("孤.pdf", b"%PDF-1.4 orphan".to_vec())]).await;
+    let res = upload(
+        &app,
+        "/api/v1/attachments",
+        &p.enterprise,
+        &[("孤.pdf", b"%PDF-1.4 orphan".to_vec())],
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let before = crate::attachments::walk(&s3.root.path().join(BUCKET)).len();
     let attachments = yizhan::services::attachments::Attachments::new(&app.settings.attachments)
@@ -150,7 +159,10 @@ async fn round_trip(backend: TestBackend) {
     assert_eq!(report.pending_forgotten, 1);
     assert_eq!(report.objects_deleted, 1);
     let after = crate::attachments::walk(&s3.root.path().join(BUCKET));
-    assert!(after.len() < before && after.len() == stored.len(), "{after:?}");
+    assert!(
+        after.len() < before && after.len() == stored.len(),
+        "{after:?}"
+    );
     for item in items {
         let res = app
             .get_as(item["download_url"].as_str().unwrap(), &p.enterprise)
