@@ -309,6 +309,21 @@ each_backend! {
         assert!(cleaned.len() < gps.len());
         assert!(!cleaned.windows(3).any(|w| w == b"GPS"), "the location is gone");
         assert!(cleaned.starts_with(b"\xFF\xD8"));
+        // A phone's HEIC photo is taken, without a thumbnail (no decoder in
+        // pure Rust): the page shows it as a file, saying so.
+        let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        heic.extend_from_slice(&[7u8; 2048]);
+        let res = upload(&app, &format!("/api/v1/tickets/{id}/attachments"), &p.enterprise, &[("IMG_0001.HEIC", heic)]).await;
+        assert_eq!(res.status(), 201);
+        let item: Value = res.json().await.unwrap();
+        assert_eq!(item["items"][0]["media_type"], "image/heic");
+        assert!(item["items"][0]["thumbnail_url"].is_null());
+        crate::helpers::act(&app, &p.enterprise, id, "comment",
+            json!({"text": "原图", "attachment_ids": [item["items"][0]["id"]]})).await;
+        let b = Browser::new(&app);
+        b.login("e@a.cn").await;
+        let page = b.get(&format!("/tickets/{id}")).await;
+        assert!(page.html.contains("IMG_0001.HEIC") && page.html.contains("HEIC 照片，无缩略图"));
     }
 
     async fn internal_files_are_staff_only_and_other_people_read_none(app) {

@@ -187,7 +187,7 @@ mod tests {
         iinf_p.extend(infe(2, b"Exif"));
         let iinf = bx(b"iinf", &iinf_p);
         // iloc v0, offset and length 4 bytes, no base offset; two items.
-        let iloc_len = 8 + 4 + 2 + 2 * (2 + 2 + 2 + 8);
+        let iloc_len = 8 + 4 + 2 + 2 + 2 * (2 + 2 + 2 + 8);
         let meta_len = 8 + 4 + iinf.len() + iloc_len;
         let data_at = (ftyp.len() + meta_len + 8) as u32;
         let picture = b"PICTURE-BYTES";
