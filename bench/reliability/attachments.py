@@ -108,6 +108,32 @@ class AttachmentClients:
                 time.sleep(self.pause)
 
 
+def plant_orphans(store, root, n=3):
+    """What a kill between an object's write and its row leaves: objects in
+    the store, registered, that no row points at. Their keys."""
+    import datetime
+    import hashlib
+    import sqlite3
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    keys = []
+    for i in range(n):
+        sha = hashlib.sha256(f"orphan {i} {uuid.uuid4()}".encode()).hexdigest()
+        key = f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"
+        os.makedirs(os.path.join(root, os.path.dirname(key)), exist_ok=True)
+        with open(os.path.join(root, key), "wb") as f:
+            f.write(b"%PDF-1.4 an upload cut short by kill -9")
+        sql = f"INSERT INTO attachment_objects (object_key, state, touched_at) VALUES ('{key}', 'live', '{now}')"
+        if store.postgres:
+            store.postgres.psql("yizhan", sql)
+        else:
+            con = sqlite3.connect(store.sqlite_path, timeout=30)
+            with con:
+                con.execute(sql)
+            con.close()
+        keys.append(key)
+    return keys
+
+
 def stored_objects(root):
     """Every object file under the store's root (object_store's staging
     files, named with `#`, are not objects) and the staging files left."""
@@ -122,7 +148,22 @@ def stored_objects(root):
     return objects, staging
 
 
-def checks(store, root, clients, grace_secs):
+def swept(log_dir):
+    """Objects the instances' sweeps deleted, as their logs say."""
+    import re
+    total = 0
+    for name in os.listdir(log_dir):
+        if name.endswith(".log"):
+            with open(os.path.join(log_dir, name), errors="replace") as f:
+                for line in f:
+                    line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # the pretty log's colours
+                    if "attachments swept" in line:
+                        m = re.search(r"objects[=:]\s*(\d+)", line)
+                        total += int(m.group(1)) if m else 0
+    return total
+
+
+def checks(store, root, clients, grace_secs, planted=()):
     """The problems found, and the figures."""
     problems = []
     rows = store.rows("SELECT id, ticket_id, event_id, object_key, thumbnail_key FROM attachments")
@@ -136,7 +177,7 @@ def checks(store, root, clients, grace_secs):
                     problems.append(f"attachment {aid} points at {k}, which is missing")
     by_ticket = {}
     for _, ticket, event, _, _ in rows:
-        if ticket is not None and event is not None:
+        if ticket not in (None, "") and event not in (None, ""):  # psql prints NULL as ""
             by_ticket[int(ticket)] = by_ticket.get(int(ticket), 0) + 1
     for ticket, ids in clients.tally.list("acks"):
         if by_ticket.get(int(ticket), 0) != len(ids):
@@ -144,8 +185,10 @@ def checks(store, root, clients, grace_secs):
     problems += [f"refused: {s} {p}" for s, p in clients.tally.list("refused")]
     # The sweep has had its grace and a few rounds: no orphan is left.
     orphans = sorted(objects - keys)
+    problems += [f"planted orphan {k} is still there" for k in planted if k in objects]
     problems += [f"orphan {o} was not swept" for o in orphans[:20]]
     figures = {"rows": len(rows), "objects": len(objects), "orphans_left": len(orphans),
                "staging_files_left": staging, "filings_with_files": len(clients.tally.list("acks")),
-               "uploads_sent": clients.tally.get("uploads_sent"), "grace_secs": grace_secs}
+               "uploads_sent": clients.tally.get("uploads_sent"), "grace_secs": grace_secs,
+               "orphans_planted": len(planted), "objects_swept": swept(os.path.dirname(root))}
     return problems, figures

@@ -109,6 +109,7 @@ def crash(binary, backend, seconds, kills):
         clients.start()
         uploaders = attachment_load.AttachmentClients(Ports([svc.port]), tokens[:4])
         uploaders.start()
+        planted = attachment_load.plant_orphans(store, wd.file("attachments"))
         kill_times = []
         for _ in range(kills):
             time.sleep(seconds / (kills + 1))
@@ -125,7 +126,7 @@ def crash(binary, backend, seconds, kills):
         # The sweep's grace and three of its rounds, then the store's state.
         grace = int(attachment_load.SWEEP["YIZHAN__ATTACHMENTS__ORPHAN_GRACE_SECS"])
         time.sleep(grace + 3 * int(attachment_load.SWEEP["YIZHAN__ATTACHMENTS__SWEEP_INTERVAL_SECS"]))
-        file_problems, files = attachment_load.checks(store, wd.file("attachments"), uploaders, grace)
+        file_problems, files = attachment_load.checks(store, wd.file("attachments"), uploaders, grace, planted)
         figures = filing_figures(clients, store)
         figures.update(kills=len(kill_times), mail=mail, attachments=files,
                        sla_events=store.value("SELECT COUNT(*) FROM sla_events"))
