@@ -67,7 +67,8 @@ fn photo(base: &[u8], i: usize) -> Vec<u8> {
     let mut p = base.to_vec();
     let at = p.len() - 64;
     for (k, b) in (i as u32).to_le_bytes().iter().enumerate() {
-        p[at + k] = (b % 0xFE).max(1);
+        // Never 0xFF (a marker) nor 0: distinct for every i.
+        p[at + k] = (*b as u16 % 253 + 1) as u8;
     }
     p
 }
