@@ -61,6 +61,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub filing: FilingSettings,
     pub log: LogSettings,
+    pub attachments: AttachmentSettings,
 }
 
 /// How fast problems may be filed, and what an unverified enterprise may file.
@@ -388,6 +389,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.attachments.check()?;
         if self.database.pool_size == 0 {
             return Err(ConfigError::Refused(
                 "database.pool_size must be at least 1".into(),
@@ -562,3 +564,74 @@ pub fn mask_url_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Files on tickets' steps (issue 25): where they are kept and how much a
+/// file, a step and a ticket may carry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AttachmentSettings {
+    /// `local` (a directory) or `s3` (any S3-compatible object store).
+    pub store: AttachmentStore,
+    /// The local store's directory.
+    pub root: String,
+    /// Where uploads are received before they are stored; empty: the
+    /// system's temporary directory.
+    pub incoming_dir: String,
+    pub max_file_bytes: u64,
+    pub max_files_per_step: usize,
+    pub max_ticket_bytes: u64,
+    /// Hours an uploaded file that no step took is kept.
+    pub pending_hours: u32,
+    /// Seconds between sweeps of orphaned objects; 0 turns this instance's off.
+    pub sweep_interval_secs: u64,
+    /// An object no row points at is deleted after this many seconds.
+    pub orphan_grace_secs: u64,
+    /// The longer side of a thumbnail, in pixels.
+    pub thumbnail_px: u32,
+    /// Images decoded at once for thumbnails (each holds its pixels).
+    pub thumbnail_workers: usize,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key: String,
+    #[serde(serialize_with = "masked")]
+    pub s3_secret_key: SecretString,
+    /// Lets the endpoint be plain `http://` (a store on the same host).
+    pub s3_allow_http: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentStore {
+    Local,
+    S3,
+}
+
+impl AttachmentSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        let refuse = |why: &str| Err(ConfigError::Refused(format!("attachments.{why}")));
+        if self.max_file_bytes == 0 || self.max_files_per_step == 0 {
+            return refuse("max_file_bytes and max_files_per_step must be at least 1");
+        }
+        if self.max_ticket_bytes < self.max_file_bytes {
+            return refuse("max_ticket_bytes must be at least max_file_bytes");
+        }
+        if self.store == AttachmentStore::S3
+            && (self.s3_endpoint.trim().is_empty() || self.s3_bucket.trim().is_empty())
+        {
+            return refuse("store = \"s3\" needs s3_endpoint and s3_bucket");
+        }
+        if self.store == AttachmentStore::Local && self.root.trim().is_empty() {
+            return refuse("root must name a directory");
+        }
+        Ok(())
+    }
+
+    /// The limits the domain checks.
+    pub fn limits(&self) -> crate::domain::attachments::Limits {
+        crate::domain::attachments::Limits {
+            file_bytes: self.max_file_bytes,
+            files_per_step: self.max_files_per_step,
+            ticket_bytes: self.max_ticket_bytes,
+        }
+    }
+}

@@ -29,6 +29,7 @@ pub struct Application {
     sla: Sla,
     delivery: Delivery,
     settings: Arc<Settings>,
+    attachments: Arc<crate::services::attachments::Attachments>,
 }
 
 impl Application {
@@ -75,6 +76,11 @@ impl Application {
                 "mail goes to .eml files, not to people: set mail.transport = \"smtp\" (the files hold live account links; keep the folder private)"
             );
         }
+        let attachments = Arc::new(
+            crate::services::attachments::Attachments::new(&settings.attachments)
+                .await
+                .map_err(StartupError)?,
+        );
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -87,6 +93,7 @@ impl Application {
             filing: crate::services::filing_limits::FilingLimits::from_settings(&settings.filing),
             dashboards: Arc::new(DashboardCache::new(CachePolicy::of(&settings.metrics))),
             tab_counts: Arc::default(),
+            attachments: attachments.clone(),
         });
         let mut server = HttpServer::new(move || build_app(state.clone()))
             .shutdown_timeout(settings.server.shutdown_timeout_secs)
@@ -107,6 +114,7 @@ impl Application {
             profile = %settings.profile,
             database = db.backend().name(),
             mail = %delivery.mailer().describe(),
+            attachments = %attachments.store.describe,
             "yizhan is listening"
         );
         Ok(Application {
@@ -117,7 +125,13 @@ impl Application {
             sla,
             delivery,
             settings,
+            attachments,
         })
+    }
+
+    /// The attachments' store and limits.
+    pub fn attachments(&self) -> &Arc<crate::services::attachments::Attachments> {
+        &self.attachments
     }
 
     pub fn port(&self) -> u16 {
@@ -186,8 +200,20 @@ impl Application {
             ))),
             _ => None,
         };
+        let sweep_every = self.settings.attachments.sweep_interval_secs;
+        let sweeper = (sweep_every > 0).then(|| {
+            tokio::spawn(crate::jobs::attachment_sweep::run(
+                self.db.clone(),
+                self.attachments.clone(),
+                self.sla.clock().clone(),
+                std::time::Duration::from_secs(sweep_every),
+            ))
+        });
         let served = self.server.await;
-        for job in [scanner, digest, folder, calendar].into_iter().flatten() {
+        for job in [scanner, digest, folder, calendar, sweeper]
+            .into_iter()
+            .flatten()
+        {
             job.abort();
         }
         // The mail worker records what it sent and gives the rest back

@@ -203,7 +203,8 @@ mod tests {
             {
                 let allowed = !word.chars().any(|c| c.is_ascii_alphabetic())
                     || word.chars().any(|c| c.is_ascii_digit() || c == '@')
-                    || ["CSV", "XLSX", "HTML", "JSON", "UTF"].contains(&word);
+                    || ["CSV", "XLSX", "HTML", "JSON", "UTF"].contains(&word)
+                    || ["JPEG", "PNG", "WebP", "HEIC", "PDF", "OFD", "DOCX"].contains(&word);
                 assert!(allowed, "{key}: {text}");
             }
         }

@@ -145,6 +145,8 @@ class Service:
             "YIZHAN_BIND": f"127.0.0.1:{self.port}",
             "YIZHAN_CONFIG_DIR": os.path.join(ROOT, "config"),
             "YIZHAN__MAIL__FILE_DIR": workdir.file("mail"),
+            # Attachments (issue 25) in the scenario's own directory.
+            "YIZHAN__ATTACHMENTS__ROOT": workdir.file("attachments"),
             "YIZHAN__LOG__LEVEL": "warn,yizhan=info",
             "YIZHAN__SERVER__WORKERS": "2",
             # Cheap hashes: these scenarios are about data, not log-in cost.

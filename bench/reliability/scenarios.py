@@ -8,6 +8,7 @@ import datetime
 import re
 import time
 
+import attachments as attachment_load
 import checks
 from harness import Cast, PrivatePostgres, Service, Store, Workdir, login, report, tidy, try_request
 from load import FilingClients, Officers, Ports
@@ -90,13 +91,15 @@ def ticket_checks(store, clients):
 
 
 def crash(binary, backend, seconds, kills):
-    """kill -9 the only instance `kills` times during filing load; restart it
-    each time; check that nothing acknowledged is lost or half-written, and
-    that the scanner and the mail worker carry on."""
+    """kill -9 the only instance `kills` times during filing load (filings
+    with attachments among them); restart it each time; check that nothing
+    acknowledged is lost or half-written, that the scanner and the mail
+    worker carry on, that no attachment row points at a missing object and
+    that the sweep leaves no orphan object."""
     wd = Workdir(f"crash-{backend}")
     pg, url, store = database(backend, wd)
     sink = SmtpSink()
-    svc = Service(binary, url, wd, "yizhan", {**sink.settings(), **BUSY_JOBS})
+    svc = Service(binary, url, wd, "yizhan", {**sink.settings(), **BUSY_JOBS, **attachment_load.SWEEP})
     try:
         svc.start()
         cast = Cast(svc, enterprises=8, officers=OFFICERS)
@@ -104,6 +107,9 @@ def crash(binary, backend, seconds, kills):
         tokens = [login(svc.port, e) for e in cast.enterprise_emails]
         clients = FilingClients(Ports([svc.port]), tokens, pause=0.3)
         clients.start()
+        uploaders = attachment_load.AttachmentClients(Ports([svc.port]), tokens[:4])
+        uploaders.start()
+        planted = attachment_load.plant_orphans(store, wd.file("attachments"))
         kill_times = []
         for _ in range(kills):
             time.sleep(seconds / (kills + 1))
@@ -113,13 +119,18 @@ def crash(binary, backend, seconds, kills):
             svc.start()
         time.sleep(seconds / (kills + 1))
         clients.stop(retry_secs=60)
+        uploaders.stop(retry_secs=60)
         problems = wait_for_sign_deadlines(store, 8)
         problems += ticket_checks(store, clients) + checks.sla_events(store, 8)
         mail_problems, mail = checks.outbox(store, sink, 180, kill_times, int(BUSY_JOBS["YIZHAN__MAIL__LEASE_SECS"]))
+        # The sweep's grace and three of its rounds, then the store's state.
+        grace = int(attachment_load.SWEEP["YIZHAN__ATTACHMENTS__ORPHAN_GRACE_SECS"])
+        time.sleep(grace + 3 * int(attachment_load.SWEEP["YIZHAN__ATTACHMENTS__SWEEP_INTERVAL_SECS"]))
+        file_problems, files = attachment_load.checks(store, wd.file("attachments"), uploaders, grace, planted)
         figures = filing_figures(clients, store)
-        figures.update(kills=len(kill_times), mail=mail,
+        figures.update(kills=len(kill_times), mail=mail, attachments=files,
                        sla_events=store.value("SELECT COUNT(*) FROM sla_events"))
-        return report(f"crash ({backend})", figures, problems + mail_problems, wd)
+        return report(f"crash ({backend})", figures, problems + mail_problems + file_problems, wd)
     finally:
         svc.stop()
         sink.close()

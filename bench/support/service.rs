@@ -29,6 +29,8 @@ impl Service {
             .env("DATABASE_URL", b.database_url())
             .env("YIZHAN_BIND", format!("127.0.0.1:{port}"))
             .env("YIZHAN__MAIL__FILE_DIR", dir.join("mail"))
+            // Attachments (issue 25) beside the mail, never in the work tree.
+            .env("YIZHAN__ATTACHMENTS__ROOT", dir.join("data-attachments"))
             // The delivery worker off: sending notices is work the
             // benchmarks do not measure.
             .env("YIZHAN__MAIL__POLL_INTERVAL_SECS", "0")

@@ -516,5 +516,21 @@ pub fn may_administer(caller: &Caller) -> bool {
     caller.role == Role::Admin
 }
 
+/// A file on a ticket's step: whoever may read the ticket; one on an
+/// internal step (an internal comment) staff only, never the enterprise.
+pub fn may_read_attachment(caller: &Caller, t: &TicketFacts, internal: bool) -> bool {
+    may_read_ticket(caller, t) && (!internal || caller.role.is_staff())
+}
+
+/// Uploading files to attach to a step: the people who file problems or
+/// handle them; administrators handle none.
+pub fn may_upload_attachments(caller: &Caller) -> bool {
+    match caller.role {
+        Role::Enterprise => caller.enterprise_id.is_some(),
+        Role::Admin => false,
+        Role::Officer | Role::Lead | Role::Supervisor => caller.department.is_some(),
+    }
+}
+
 #[cfg(test)]
 mod tests;

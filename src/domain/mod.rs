@@ -1,6 +1,7 @@
 //! The pure domain core: rules and values with no I/O.
 
 pub mod access;
+pub mod attachments;
 pub mod calendar;
 pub mod catalogue;
 pub mod credit_code;

@@ -37,6 +37,28 @@ pub fn limit_for(path: &str, json_limit: usize, upload_limit: usize) -> usize {
     }
 }
 
+/// Paths whose bodies carry a step's files (issue 25): the API's uploads,
+/// the filing form and the ticket page's action forms. Their limit is what
+/// a step's files can be (`attachments.*`); a multipart body is streamed
+/// to disk, a form of text fields still gets the form limit.
+pub fn carries_files(path: &str) -> bool {
+    let ticket_part = |rest: &str| {
+        rest.split_once('/').is_some_and(|(id, tail)| {
+            id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty() && {
+                tail == "attachments" || tail.starts_with("act/")
+            }
+        })
+    };
+    path == "/api/v1/attachments"
+        || path == "/tickets/new"
+        || path
+            .strip_prefix("/api/v1/tickets/")
+            .is_some_and(|r| ticket_part(r) && r.ends_with("/attachments"))
+        || path
+            .strip_prefix("/tickets/")
+            .is_some_and(|r| ticket_part(r) && r.contains("/act/"))
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(ProblemKind::PayloadTooLarge)
         .with_detail_with("problem.body_too_large", [("limit", limit.to_string())])
@@ -50,11 +72,16 @@ pub async fn limit_body(
         return next.call(req).await.map(|r| r.map_into_left_body());
     };
     let server = &state.settings.server;
-    let limit = limit_for(
-        req.path(),
-        server.json_limit_bytes,
-        server.upload_limit_bytes,
-    );
+    let carries_files = carries_files(req.path());
+    let limit = if carries_files {
+        state.attachments.limits().request_bytes() as usize
+    } else {
+        limit_for(
+            req.path(),
+            server.json_limit_bytes,
+            server.upload_limit_bytes,
+        )
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -62,7 +89,9 @@ pub async fn limit_body(
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         // The API answers a problem; a page form, a page.
-        let mut res = if req.path().starts_with("/api/") {
+        let mut res = if carries_files && req.path().starts_with("/api/") {
+            super::problem::request_too_large(limit as u64).error_response()
+        } else if req.path().starts_with("/api/") {
             too_large(limit).error_response()
         } else {
             super::pages::PageError::form_too_large(req.request()).error_response()
@@ -185,5 +214,17 @@ mod tests {
         assert_eq!(limit_for("/admin/enterprises/import", 1, 9), 9);
         assert_eq!(limit_for("/api/v1/tickets/1/actions/comment", 1, 9), 1);
         assert_eq!(limit_for("/tickets/new", 1, 9), 1);
+    }
+
+    #[test]
+    fn the_paths_that_carry_files() {
+        assert!(carries_files("/api/v1/attachments"));
+        assert!(carries_files("/api/v1/tickets/12/attachments"));
+        assert!(carries_files("/tickets/new"));
+        assert!(carries_files("/tickets/12/act/resolve"));
+        assert!(!carries_files("/api/v1/tickets/12/actions/resolve"));
+        assert!(!carries_files("/api/v1/tickets/x/attachments"));
+        assert!(!carries_files("/tickets/12/print"));
+        assert!(!carries_files("/api/v1/tickets"));
     }
 }

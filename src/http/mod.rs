@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod body_limit;
 pub mod caller;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub dashboards: std::sync::Arc<crate::services::dashboard_cache::DashboardCache>,
     /// The workbench's tab counts that were slow to count, for a few seconds.
     pub tab_counts: std::sync::Arc<crate::services::desk_tabs::TabCountCache>,
+    /// Files on tickets' steps: the object store and the limits.
+    pub attachments: std::sync::Arc<crate::services::attachments::Attachments>,
 }
 
 /// The whole application: routes, middleware, extractor settings.
@@ -188,7 +191,12 @@ where
                 .service(mail::put_template)
                 .service(mail::delete_template)
                 .service(mail::list_outbox)
-                .service(mail::resend),
+                .service(mail::resend)
+                .service(attachments::upload_pending)
+                .service(attachments::upload_for_ticket)
+                .service(attachments::list)
+                .service(attachments::download)
+                .service(attachments::thumbnail),
         )
 }
 

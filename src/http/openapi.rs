@@ -27,6 +27,7 @@ use super::problem::{FieldError, Problem};
         (name = "tickets", description = "Problem reports (诉求工单): filing, the queue, the timeline, actions"),
         (name = "metrics", description = "Supervisors' numbers (三率 and more) for the caller's jurisdiction"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
+        (name = "attachments", description = "Files on tickets' steps: upload first, then name them in a step's `attachment_ids`"),
     )
 )]
 pub struct ApiDoc;

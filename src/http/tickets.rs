@@ -51,6 +51,10 @@ pub struct FilingBody {
     /// Other regions involved (e.g. the far end of a blocked route).
     #[serde(default)]
     pub regions_involved: Vec<String>,
+    /// Files uploaded before (`POST /attachments`) that the filing takes,
+    /// at most `attachments.max_files_per_step`.
+    #[serde(default)]
+    pub attachment_ids: Vec<i64>,
 }
 
 /// Files a problem (enterprise users). Send an `Idempotency-Key` header to
@@ -64,7 +68,7 @@ pub struct FilingBody {
         (status = 201, body = TicketDetail),
         (status = 200, description = "A retry of an earlier filing with the same key and the same body", body = TicketDetail),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Every invalid field; an unverified enterprise's critical problem or one past its open limit; an Idempotency-Key sent before with a different body (nothing filed)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every invalid field; an unverified enterprise's critical problem or one past its open limit; an Idempotency-Key sent before with a different body (nothing filed); an `attachment_ids` entry that is not the caller's waiting upload (`attachment-unknown-upload`), or files past a step's or a ticket's limit (`attachment-too-many-files`, `attachment-ticket-full`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Filing too fast for the account or its enterprise; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -95,6 +99,7 @@ pub async fn file(
             place: b.place,
             regions_involved: b.regions_involved,
         },
+        state.attachments.step(b.attachment_ids),
         key,
     )
     .await
@@ -255,7 +260,7 @@ fn expected_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         (status = 404, description = "No such ticket or action", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current status, or someone else's change came first (without If-Match)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version that is no longer the ticket's", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or a rule forbids it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or a rule forbids it; `attachment_ids` on an action that carries no files (`attachment-not-on-this-step`), naming what is not the caller's waiting upload (`attachment-unknown-upload`), or past a step's or a ticket's limit (`attachment-too-many-files`, `attachment-ticket-full`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/tickets/{id}/actions")]
@@ -286,7 +291,7 @@ pub async fn take_action(
         (status = 404, description = "No such ticket or action", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in the current status, or someone else's change came first (without If-Match)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version that is no longer the ticket's", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or a rule forbids it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or a rule forbids it; `attachment_ids` on an action that carries no files (`attachment-not-on-this-step`), naming what is not the caller's waiting upload (`attachment-unknown-upload`), or past a step's or a ticket's limit (`attachment-too-many-files`, `attachment-ticket-full`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/tickets/{id}/actions/{action}")]
@@ -325,15 +330,36 @@ async fn run_action(
         })?
     };
     let expected = expected_version(req)?;
-    let (name, fields) = ActionRequest::from_json(named, json)
+    // Files named on an action that carries none are refused, not dropped.
+    let names_files = json
+        .get("attachment_ids")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|ids| !ids.is_empty());
+    let (name, mut fields) = ActionRequest::from_json(named, json)
         .map_err(ApiError::from)?
         .into_body();
+    if names_files && fields.attachment_ids.is_empty() {
+        return Err(
+            ApiError::from(crate::services::attachments::ClaimRefusal::NotOnThisStep).into(),
+        );
+    }
+    let files = state
+        .attachments
+        .step(std::mem::take(&mut fields.attachment_ids));
     let action = parse_action(&state.db, name, fields)
         .await
         .map_err(ApiError::from)?;
-    tickets::act(&state.db, &state.sla, &who.caller, id, action, expected)
-        .await
-        .map_err(ApiError::from)?;
+    tickets::act_with_files(
+        &state.db,
+        &state.sla,
+        &who.caller,
+        id,
+        action,
+        expected,
+        files,
+    )
+    .await
+    .map_err(ApiError::from)?;
     let (loaded, events) = tickets::get(&state.db, &state.sla, &who.caller, id)
         .await
         .map_err(ApiError::from)?;

@@ -1,6 +1,7 @@
 //! Background jobs. Each is a loop that calls a service on a timer; the
 //! work itself lives in `services`, where tests call it directly.
 
+pub mod attachment_sweep;
 pub mod calendar_watch;
 pub mod delivery;
 pub mod digest;

@@ -97,6 +97,10 @@ pub enum ActionRequest {
         #[serde(default)]
         #[schema(required = true)]
         opinion: String,
+        /// Uploads to take onto this step (`POST /attachments`), at most
+        /// `attachments.max_files_per_step`.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
     /// 解除协办.
     #[schema(title = "ReleaseCohandlerAction")]
@@ -107,6 +111,10 @@ pub enum ActionRequest {
         #[serde(default)]
         #[schema(required = true)]
         question: String,
+        /// Uploads to take onto this step (`POST /attachments`), at most
+        /// `attachments.max_files_per_step`.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
     /// 补充材料 (the enterprise).
     #[schema(title = "ProvideInfoAction")]
@@ -114,6 +122,10 @@ pub enum ActionRequest {
         #[serde(default)]
         #[schema(required = true)]
         answer: String,
+        /// Uploads to take onto this step (`POST /attachments`), at most
+        /// `attachments.max_files_per_step`.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
     /// 申请延期.
     #[schema(title = "RequestExtensionAction")]
@@ -142,6 +154,10 @@ pub enum ActionRequest {
         #[serde(default)]
         #[schema(required = true)]
         resolution: String,
+        /// Uploads to take onto this step (`POST /attachments`), at most
+        /// `attachments.max_files_per_step`.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
     /// 评价 (the enterprise).
     #[schema(title = "RateAction")]
@@ -179,6 +195,9 @@ pub enum ActionRequest {
         text: String,
         #[serde(default)]
         internal: bool,
+        /// As visible as the comment: internal files are staff-only.
+        #[serde(default)]
+        attachment_ids: Vec<i64>,
     },
 }
 
@@ -301,20 +320,32 @@ impl ActionRequest {
                 b.department_id = Some(department_id);
                 "add_cohandler"
             }
-            PostOpinion { opinion } => {
+            PostOpinion {
+                opinion,
+                attachment_ids,
+            } => {
                 b.opinion = Some(opinion);
+                b.attachment_ids = attachment_ids;
                 "post_opinion"
             }
             ReleaseCohandler { department_id } => {
                 b.department_id = Some(department_id);
                 "release_cohandler"
             }
-            RequestInfo { question } => {
+            RequestInfo {
+                question,
+                attachment_ids,
+            } => {
                 b.question = Some(question);
+                b.attachment_ids = attachment_ids;
                 "request_info"
             }
-            ProvideInfo { answer } => {
+            ProvideInfo {
+                answer,
+                attachment_ids,
+            } => {
                 b.answer = Some(answer);
+                b.attachment_ids = attachment_ids;
                 "provide_info"
             }
             RequestExtension {
@@ -334,8 +365,12 @@ impl ActionRequest {
                 b.note = Some(note);
                 "urge"
             }
-            Resolve { resolution } => {
+            Resolve {
+                resolution,
+                attachment_ids,
+            } => {
                 b.resolution = Some(resolution);
+                b.attachment_ids = attachment_ids;
                 "resolve"
             }
             Rate {
@@ -360,9 +395,14 @@ impl ActionRequest {
                 b.reason = Some(reason);
                 "withdraw"
             }
-            Comment { text, internal } => {
+            Comment {
+                text,
+                internal,
+                attachment_ids,
+            } => {
                 b.text = Some(text);
                 b.internal = Some(internal);
+                b.attachment_ids = attachment_ids;
                 "comment"
             }
         };
@@ -374,7 +414,8 @@ impl ActionRequest {
 /// does not say it; serde_json's path-less errors name none), else the
 /// body as a whole.
 fn field_of(message: &str) -> &'static str {
-    const NAMES: [&str; 14] = [
+    const NAMES: [&str; 15] = [
+        "attachment_ids",
         "assignee_id",
         "department_id",
         "working_days",

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod action_request;
+pub mod attachments;
 pub mod auth;
 pub mod bulk;
 pub mod calendar;

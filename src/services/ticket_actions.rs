@@ -66,6 +66,9 @@ pub struct ActionBody {
     pub solved: Option<bool>,
     /// rate.
     pub comment: Option<String>,
+    /// provide_info, request_info, resolve, post_opinion, comment: uploads
+    /// the step takes (`services::attachments`).
+    pub attachment_ids: Vec<i64>,
 }
 
 fn required<T>(field: &'static str, v: Option<T>) -> Result<T, ActionInputError> {

@@ -26,10 +26,14 @@ pub struct Names {
     pub places: HashMap<String, String>,
     pub categories: crate::domain::catalogue::Terms,
     pub chains: crate::domain::catalogue::Terms,
+    /// The names of the files on each ticket's steps (internal ones for staff).
+    pub files: HashMap<i64, Vec<String>>,
 }
 
 impl Names {
-    fn of(conn: &mut AnyConnection, page: &[Ticket]) -> QueryResult<Names> {
+    fn of(conn: &mut AnyConnection, page: &[Ticket], staff: bool) -> QueryResult<Names> {
+        let ids: Vec<i64> = page.iter().map(|t| t.id).collect();
+        let files = crate::services::attachments::names_for_export(conn, &ids, staff)?;
         let mut ids: Vec<i64> = page.iter().map(|t| t.enterprise_id).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -60,6 +64,7 @@ impl Names {
             places,
             categories: load(conn, List::Categories)?,
             chains: load(conn, List::Chains)?,
+            files,
         })
     }
 }
@@ -105,7 +110,8 @@ pub fn for_each_ticket<E>(
                 only_needing_action,
             )
             .map_err(StorageError::from)?;
-            let names = Names::of(&mut conn, &page).map_err(StorageError::from)?;
+            let names =
+                Names::of(&mut conn, &page, caller.role.is_staff()).map_err(StorageError::from)?;
             (page, names)
         };
         for t in &page {

@@ -20,6 +20,7 @@ macro_rules! insert_batches {
 }
 
 pub mod account_tokens;
+pub mod attachments;
 pub mod auth_events;
 pub mod canned_replies;
 pub mod catalogue;

@@ -560,6 +560,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        ticket_id -> Nullable<BigInt>,
+        event_id -> Nullable<BigInt>,
+        uploader_id -> BigInt,
+        file_name -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        object_key -> Text,
+        thumbnail_key -> Nullable<Text>,
+        visibility -> Text,
+        created_at -> Timestamp,
+        attached_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attachment_objects (object_key) {
+        object_key -> Text,
+        state -> Text,
+        touched_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     categories,
@@ -599,4 +625,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_days,
     metric_folds,
     notifications,
+    attachments,
+    attachment_objects,
 );

@@ -229,6 +229,18 @@ pub async fn spawn_app_with(backend: TestBackend, extra: &[(&str, &str)]) -> Tes
     if !extra.iter().any(|(k, _)| *k == "YIZHAN__MAIL__FILE_DIR") {
         extra.insert(0, ("YIZHAN__MAIL__FILE_DIR", &mail_path_text));
     }
+    // Attachments (issue 25) go to the same temporary directory, and no
+    // sweep runs unless a test asks for one.
+    let attachments_text = mail_dir.path().join("attachments").display().to_string();
+    if !extra.iter().any(|(k, _)| *k == "YIZHAN__ATTACHMENTS__ROOT") {
+        extra.insert(0, ("YIZHAN__ATTACHMENTS__ROOT", &attachments_text));
+    }
+    if !extra
+        .iter()
+        .any(|(k, _)| *k == "YIZHAN__ATTACHMENTS__SWEEP_INTERVAL_SECS")
+    {
+        extra.insert(0, ("YIZHAN__ATTACHMENTS__SWEEP_INTERVAL_SECS", "0"));
+    }
     let settings = test_settings(&database_url, &extra);
     let auth_settings = settings.auth.clone();
     let clock = Clock::system();

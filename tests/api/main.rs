@@ -15,8 +15,13 @@ mod desk_queue;
 mod helpers;
 
 mod accounts;
+mod attachments;
+mod attachments_hostile;
+mod attachments_pages;
+mod attachments_s3;
 mod auth;
 mod authorization;
+mod browser_attachments;
 mod demo;
 mod desk_dashboard;
 mod desk_notices;

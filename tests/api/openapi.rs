@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 80] = [
+const ROUTES: [(&str, &str); 85] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -83,6 +83,11 @@ const ROUTES: [(&str, &str); 80] = [
     ("post", "/api/v1/auth/activate"),
     ("post", "/api/v1/auth/password-reset"),
     ("post", "/api/v1/auth/password-reset/confirm"),
+    ("post", "/api/v1/attachments"),
+    ("post", "/api/v1/tickets/{id}/attachments"),
+    ("get", "/api/v1/tickets/{id}/attachments"),
+    ("get", "/api/v1/tickets/{id}/attachments/{aid}"),
+    ("get", "/api/v1/tickets/{id}/attachments/{aid}/thumbnail"),
 ];
 
 /// Routes that need no token.

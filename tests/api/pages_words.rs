@@ -17,7 +17,10 @@ use crate::helpers::TestApp;
 
 /// Latin words a Chinese reader legitimately meets: the language switch,
 /// and the names of file formats and standards that have no Chinese name.
-const ALLOWED: &[&str] = &["English", "CSV", "XLSX", "HTML"];
+const ALLOWED: &[&str] = &[
+    "English", "CSV", "XLSX", "HTML", // the formats of attachments (issue 25):
+    "JPEG", "PNG", "WebP", "HEIC", "PDF", "OFD", "DOCX",
+];
 
 /// Attributes whose values people read (tooltips, placeholders, labels).
 const READ_ATTRIBUTES: &[&str] = &["title", "placeholder", "aria-label", "alt"];

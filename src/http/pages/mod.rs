@@ -21,7 +21,9 @@ mod svg;
 mod ticket;
 mod ticket_confirm;
 mod ticket_desk;
+mod ticket_files;
 mod ticket_names;
+mod ticket_timeline;
 mod trust;
 mod workbench;
 

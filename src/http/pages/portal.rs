@@ -23,6 +23,14 @@ use crate::storage::regions::Region;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/portal", web::get().to(portal))
         .route("/tickets/new", web::get().to(new_ticket))
+        // Before the url-encoded form's route: a form with files.
+        .service(
+            web::resource("/tickets/new")
+                .guard(actix_web::guard::fn_guard(|ctx| {
+                    super::ticket_files::is_multipart(ctx.head())
+                }))
+                .route(web::post().to(file_with_files)),
+        )
         .route("/tickets/new", web::post().to(file));
 }
 
@@ -116,6 +124,9 @@ struct FilingForm {
     place: String,
     #[serde(default)]
     regions_involved: String,
+    /// Uploads stored by an earlier try of the form, comma-separated.
+    #[serde(default)]
+    attachment_ids: String,
 }
 
 #[derive(Template)]
@@ -132,6 +143,9 @@ struct FilePage {
     /// Awaiting verification: no critical problems, a few open at most.
     unverified: bool,
     open_limit: i64,
+    /// What the file field takes, in words; uploads kept from a refused try.
+    files_hint: String,
+    kept: usize,
 }
 
 async fn file_page(
@@ -182,7 +196,6 @@ async fn file_page(
         ..f
     };
     Ok(FilePage {
-        f,
         errors,
         categories,
         urgencies: labels::urgencies(en)
@@ -193,6 +206,13 @@ async fn file_page(
         home_county: home,
         unverified,
         open_limit: state.filing.unverified_open,
+        files_hint: super::ticket_files::hint(&state.attachments.limits(), en),
+        kept: f
+            .attachment_ids
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .count(),
+        f,
         c,
     })
 }
@@ -224,7 +244,63 @@ async fn file(
     }
     let f = f.into_inner();
     check_csrf(&req, &f.csrf)?;
-    let lang = super::session::page_lang(&req);
+    file_form(&state, &req, &v, f, None).await
+}
+
+/// The filing form with files: they are stored first, then the filing
+/// takes them; a refused file shows the form again as typed.
+async fn file_with_files(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    v: Viewer,
+    form: actix_multipart::Multipart,
+) -> Result<HttpResponse, actix_web::Error> {
+    if v.caller.role != Role::Enterprise {
+        return Err(PageError::not_found(&req).into());
+    }
+    let text_limit = state.settings.server.json_limit_bytes;
+    let mut received =
+        crate::http::views::attachments::read_form(form, &state.attachments, text_limit).await;
+    let map: serde_json::Map<String, serde_json::Value> = received
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let mut f: FilingForm =
+        serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default();
+    check_csrf(&req, &f.csrf)?;
+    let (ids, refused) =
+        super::ticket_files::store_all(&state, &v.caller, None, &mut received).await;
+    f.attachment_ids = super::ticket_files::joined_ids(&f.attachment_ids, &ids);
+    file_form(&state, &req, &v, f, refused).await
+}
+
+async fn file_form(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+    f: FilingForm,
+    refused: Option<crate::services::attachments::AttachmentError>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let lang = super::session::page_lang(req);
+    if let Some(e) = refused {
+        let e = ApiError::from(e);
+        let status = e.kind.status();
+        if status.is_server_error() {
+            return Err(PageError::from_api(req, e).into());
+        }
+        let mut errors = FormErrors::of(e, lang);
+        let kept = f
+            .attachment_ids
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .count();
+        errors
+            .general
+            .push(super::fill(lang, "evidence.choose_again", &[("n", &kept)]));
+        let p = file_page(state, req, v, f, errors).await?;
+        return Ok(page(status, p.render()));
+    }
     let filing = Filing {
         category: f.category.clone(),
         urgency: f.urgency.clone(),
@@ -240,16 +316,32 @@ async fn file(
             .collect(),
     };
     let key = Some(f.key.clone()).filter(|k| !k.is_empty() && k.len() <= 200);
-    match tickets::file(&state.db, &state.sla, &state.filing, &v.caller, filing, key).await {
+    let files = state.attachments.step(
+        f.attachment_ids
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
+    );
+    let filed = tickets::file_with_files(
+        &state.db,
+        &state.sla,
+        &state.filing,
+        &v.caller,
+        filing,
+        files,
+        key,
+    )
+    .await;
+    match filed {
         Ok((ticket, _)) => Ok(see_other(&format!("/tickets/{}?done=file", ticket.id))),
         Err(e) => {
             let e = ApiError::from(e);
             let status = e.kind.status();
             if status.is_server_error() {
-                return Err(PageError::from_api(&req, e).into());
+                return Err(PageError::from_api(req, e).into());
             }
             let errors = FormErrors::of(e, lang);
-            let p = file_page(&state, &req, &v, f, errors).await?;
+            let p = file_page(state, req, v, f, errors).await?;
             Ok(page(status, p.render()))
         }
     }

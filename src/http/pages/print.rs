@@ -60,6 +60,9 @@ pub async fn show(
             other => failed(&req, other),
         })?;
     let entries = timeline(false, events, loaded.sla_events.clone(), &loaded.directory);
+    let mut files = super::ticket_files::of_ticket(&state, &v.caller, loaded.ticket.id, en)
+        .await
+        .map_err(|e| failed(&req, e))?;
     let names = load_names(&state, &loaded, &entries, &[])
         .await
         .map_err(|e| failed(&req, e))?;
@@ -138,7 +141,14 @@ pub async fn show(
         deadline,
         filed_at: beijing(t.filed_at),
         description: t.description.clone(),
-        timeline: entries.iter().map(|e| entry(e, &names, true, en)).collect(),
+        timeline: entries
+            .iter()
+            .map(|e| {
+                let mut shown = entry(e, &names, true, en);
+                shown.files = super::ticket_files::take_step(&mut files, e.seq);
+                shown
+            })
+            .collect(),
         result: last_note("resolve"),
         rating,
         printed_at: beijing(state.sla.now().naive_utc()),

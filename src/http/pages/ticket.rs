@@ -12,17 +12,19 @@ use serde::Deserialize;
 use super::labels::{self, beijing, remaining};
 use super::session::{check_csrf, Viewer};
 use super::ticket_desk::{self, FilerShown, CONFIRMED};
-use super::ticket_names::{load_names, Names};
+use super::ticket_names::load_names;
+pub(super) use super::ticket_timeline::entry;
 use super::AppState;
-use super::{failed, fill, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
+use super::{failed, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::domain::access::TicketAction;
 use crate::domain::role::Role;
 use crate::http::problem::ApiError;
-use crate::http::views::ticket::{timeline, EventView};
+use crate::http::views::ticket::timeline;
 use crate::services::ticket_actions::{parse_action, ActionBody};
 use crate::services::tickets::{self, TicketError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    super::ticket_files::configure(cfg);
     cfg.route("/tickets/{id}", web::get().to(show))
         .route("/tickets/{id}/print", web::get().to(super::print::show))
         .route("/tickets/{id}/act/{action}", web::post().to(act));
@@ -79,6 +81,8 @@ pub struct Involved {
 }
 
 pub struct Entry {
+    /// The files on the step.
+    pub files: Vec<super::ticket_files::FileShown>,
     pub at: String,
     pub action: String,
     pub who: String,
@@ -100,6 +104,10 @@ pub struct ActionForm {
     pub primary: bool,
     /// Ends the ticket or sends it away: asks for confirmation first.
     pub confirm: bool,
+    /// The step carries files (a file field, posted as multipart).
+    pub files: bool,
+    /// Uploads kept from a refused try, sent again with the form.
+    pub kept: usize,
 }
 
 /// What a person typed into an action's form (all text, as sent).
@@ -147,6 +155,9 @@ pub struct Draft {
     /// The confirmation step: `yes` acts, `edit` goes back to the form.
     #[serde(default)]
     pub confirm: String,
+    /// Uploads stored by an earlier try of the form, comma-separated.
+    #[serde(default)]
+    pub attachment_ids: String,
 }
 
 #[derive(Template)]
@@ -166,6 +177,8 @@ struct TicketPage {
     filer: Option<FilerShown>,
     /// The department's canned replies: (title, text).
     canned: Vec<(String, String)>,
+    /// What the file fields take, in words.
+    files_hint: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,9 +377,16 @@ async fn build(
     } else {
         Vec::new()
     };
+    let mut files = super::ticket_files::of_ticket(state, &v.caller, id, en)
+        .await
+        .map_err(|e| failed(req, e))?;
     let timeline = entries
         .iter()
-        .map(|e| entry(e, &names, staff, en))
+        .map(|e| {
+            let mut shown = entry(e, &names, staff, en);
+            shown.files = super::ticket_files::take_step(&mut files, e.seq);
+            shown
+        })
         .collect();
     let mut failed_action = failed_action;
     let mut actions: Vec<ActionForm> = offer
@@ -384,11 +404,17 @@ async fn build(
                 name,
                 label: labels::action(name, en),
                 choices: names.choices.get(name).cloned().unwrap_or_default(),
-                draft,
                 errors,
                 open,
                 primary: primary == Some(name),
                 confirm: CONFIRMED.contains(&name),
+                files: crate::domain::attachments::carries_files(*a),
+                kept: draft
+                    .attachment_ids
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .count(),
+                draft,
             }
         })
         .collect();
@@ -406,6 +432,7 @@ async fn build(
         done,
         filer,
         canned,
+        files_hint: super::ticket_files::hint(&state.attachments.limits(), en),
     })
 }
 
@@ -415,126 +442,6 @@ fn clock_state_label(state: &str, en: bool) -> String {
         _ => "stopped",
     };
     labels::word("clock_state", state, en)
-}
-
-/// Why a filing went where it did, in the reader's language. The event
-/// keeps the router's own words (`rule 3 “name”`, or the default); the
-/// rule's name is the administrators' text and is kept as written.
-fn routing_why(why: &str, rule: Option<i64>, en: bool) -> String {
-    let name = why
-        .split_once('“')
-        .and_then(|(_, rest)| rest.rsplit_once('”'))
-        .map(|(name, _)| name);
-    let lang = lang_of(en);
-    match (rule, name) {
-        (Some(id), Some(name)) => fill(lang, "timeline.rule", &[("id", &id), ("name", &name)]),
-        (Some(id), None) => fill(lang, "timeline.rule_unnamed", &[("id", &id)]),
-        (None, _) => say(lang, "timeline.no_rule"),
-    }
-}
-
-pub(super) fn entry(e: &EventView, names: &Names, staff: bool, en: bool) -> Entry {
-    let dept = |id: i64| {
-        names
-            .departments
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("#{id}"))
-    };
-    let who = match (e.actor_id, e.actor_department_id) {
-        (_, Some(d)) if !staff => dept(d),
-        (Some(u), Some(d)) => format!(
-            "{} · {}",
-            names.users.get(&u).cloned().unwrap_or_default(),
-            dept(d)
-        ),
-        (Some(u), None) => names.users.get(&u).cloned().unwrap_or_default(),
-        (None, Some(d)) => dept(d),
-        (None, None) => say(lang_of(en), "timeline.the_system"),
-    };
-    let mut detail = Vec::new();
-    if let Some(d) = &e.detail {
-        let id_of = |k: &str| d.get(k).and_then(serde_json::Value::as_i64);
-        let lang = lang_of(en);
-        let line = |key: &str, value: &dyn std::fmt::Display| fill(lang, key, &[("value", value)]);
-        for (key, text) in [
-            ("routed_to", "timeline.routed_to"),
-            ("target", "timeline.target"),
-            ("department", "timeline.department"),
-            ("notified_department", "timeline.notified_department"),
-        ] {
-            if let Some(id) = id_of(key) {
-                detail.push(line(text, &dept(id)));
-            }
-        }
-        if let Some(why) = d.get("why").and_then(|w| w.as_str()).filter(|_| staff) {
-            let rule = id_of("rule_id");
-            detail.push(line("timeline.why", &routing_why(why, rule, en)));
-        }
-        if let Some(a) = id_of("assignee") {
-            let name = names
-                .users
-                .get(&a)
-                .cloned()
-                .unwrap_or_else(|| format!("#{a}"));
-            detail.push(line("timeline.assignee", &name));
-        }
-        if let Some(n) = id_of("working_days") {
-            detail.push(line("timeline.working_days", &n));
-        }
-        if let Some(a) = d.get("approve").and_then(serde_json::Value::as_bool) {
-            detail.push(say(
-                lang,
-                if a {
-                    "timeline.approved"
-                } else {
-                    "timeline.refused"
-                },
-            ));
-        }
-        if let Some(s) = d.get("satisfaction").and_then(|s| s.as_str()) {
-            detail.push(labels::satisfaction(s, en));
-        }
-        if let Some(s) = d.get("solved").and_then(serde_json::Value::as_bool) {
-            detail.push(say(
-                lang,
-                if s {
-                    "timeline.solved"
-                } else {
-                    "timeline.not_solved"
-                },
-            ));
-        }
-        for (key, text) in [
-            ("sign_due", "timeline.sign_due"),
-            ("resolve_due", "timeline.resolve_due"),
-        ] {
-            let at = |k: &str| {
-                d.get(key)
-                    .and_then(|c| c.get(k))
-                    .and_then(|s| s.as_str())
-                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                    .map(|at| beijing(at.naive_utc()))
-            };
-            if let (Some(from), Some(to)) = (at("from"), at("to")) {
-                detail.push(fill(lang, text, &[("from", &from), ("to", &to)]));
-            }
-        }
-        if let Some(due) = d.get("due_at").and_then(|s| s.as_str()) {
-            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(due) {
-                detail.push(line("timeline.due_at", &beijing(at.naive_utc())));
-            }
-        }
-    }
-    Entry {
-        at: beijing(e.at.naive_utc()),
-        action: labels::action(&e.action, en),
-        who,
-        note: e.note.clone(),
-        detail,
-        internal: e.internal,
-        sla: e.seq.is_none(),
-    }
 }
 
 /// An action's form as the API's body; a malformed number is a field error.
@@ -584,6 +491,11 @@ fn body_of(d: &Draft, lang: crate::http::lang::Lang) -> Result<ActionBody, FormE
         satisfaction: text(&d.satisfaction),
         solved: flag(&d.solved),
         comment: text(&d.comment),
+        attachment_ids: d
+            .attachment_ids
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect(),
     })
 }
 
@@ -599,7 +511,21 @@ async fn act(
     let (id, name) = path.into_inner();
     let draft = form.into_inner();
     check_csrf(&req, &draft.csrf)?;
-    let c = Chrome::for_viewer(&req, &v);
+    act_on(&state, &req, &v, id, &name, draft).await
+}
+
+/// Takes the action a form (url-encoded, or multipart with files stored
+/// already) asked for.
+pub(super) async fn act_on(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+    id: i64,
+    name: &str,
+    draft: Draft,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (state, req) = (state, req.clone());
+    let c = Chrome::for_viewer(&req, v);
     let lang = c.lang();
     let Some(action_name) = TicketAction::ALL
         .into_iter()
@@ -623,16 +549,25 @@ async fn act(
     let outcome: Result<(), (StatusCode, FormErrors)> = match parsed {
         Ok(_) if asks && draft.confirm == "edit" => Err((StatusCode::OK, FormErrors::default())),
         Ok(_) if asks => {
-            return super::ticket_confirm::ask(&state, &req, &v.caller, c, id, action_name, &draft)
+            return super::ticket_confirm::ask(state, &req, &v.caller, c, id, action_name, &draft)
                 .await;
         }
-        Ok(action) => tickets::act(&state.db, &state.sla, &v.caller, id, action, expected)
+        Ok(action) => {
+            let files = state.attachments.step(
+                body_of(&draft, lang)
+                    .map(|b| b.attachment_ids)
+                    .unwrap_or_default(),
+            );
+            tickets::act_with_files(
+                &state.db, &state.sla, &v.caller, id, action, expected, files,
+            )
             .await
             .map(drop)
             .map_err(|e| {
                 let e = ApiError::from(e);
                 (e.kind.status(), FormErrors::of(e, lang))
-            }),
+            })
+        }
         Err(e) => Err(e),
     };
     match outcome {
@@ -657,8 +592,37 @@ async fn act(
                 draft,
                 errors,
             };
-            let p = build(&state, &req, &v, c, id, Some(f), None).await?;
+            let p = build(state, &req, v, c, id, Some(f), None).await?;
             Ok(page(status, p.render()))
         }
     }
+}
+
+/// The ticket page with one action's form as it was sent and why it failed.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn failed_form(
+    state: &AppState,
+    req: &HttpRequest,
+    v: &Viewer,
+    c: Chrome,
+    id: i64,
+    name: &str,
+    draft: Draft,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, actix_web::Error> {
+    let Some(action) = TicketAction::ALL
+        .into_iter()
+        .map(TicketAction::name)
+        .find(|n| *n == name)
+    else {
+        return Err(PageError::not_found(req).into());
+    };
+    let f = Failed {
+        action,
+        draft,
+        errors,
+    };
+    let p = build(state, req, v, c, id, Some(f), None).await?;
+    Ok(page(status, p.render()))
 }

@@ -317,3 +317,5 @@ impl From<StorageError> for ApiError {
 
 mod services;
 pub use services::invalid;
+mod attachments;
+pub use attachments::request_too_large;

@@ -350,6 +350,7 @@ impl From<TicketError> for ApiError {
                 e.retry_after_secs = Some(secs);
                 e
             }
+            TicketError::Files(r) => r.into(),
             TicketError::Storage(s) => s.into(),
         }
     }

@@ -2,6 +2,7 @@
 //! lists, numbers and rankings. The JSON API serialises them; the pages
 //! render them or send them as downloads.
 
+pub mod attachments;
 pub mod export;
 pub mod metrics;
 pub mod notifications;

@@ -66,7 +66,7 @@ pub async fn tickets_file(
     }))
 }
 
-const COLUMNS: [&str; 17] = [
+const COLUMNS: [&str; 18] = [
     "export_tickets.number",
     "export_tickets.title",
     "export_tickets.category",
@@ -84,6 +84,7 @@ const COLUMNS: [&str; 17] = [
     "export_tickets.chains",
     "export_tickets.rating",
     "export_tickets.solved",
+    "evidence.export_files",
 ];
 
 /// The calendar and policies at the moment of the export.
@@ -181,5 +182,12 @@ fn row(t: &Ticket, names: &Names, left: &Left<'_>, lang: Lang) -> Vec<Cell> {
             Some(s) => yes_no(s),
             None => text(""),
         },
+        text(
+            &names
+                .files
+                .get(&t.id)
+                .map(|f| f.join(if en { ", " } else { "、" }))
+                .unwrap_or_default(),
+        ),
     ]
 }

@@ -44,6 +44,30 @@ pub async fn act(
     action: Action,
     expected_version: Option<i32>,
 ) -> Result<Ticket, TicketError> {
+    act_with_files(
+        db,
+        sla,
+        caller,
+        id,
+        action,
+        expected_version,
+        StepFiles::default(),
+    )
+    .await
+}
+
+/// As [`act`], with files uploaded before (`services::attachments`) that
+/// the step takes in its own transaction, as visible as the step is.
+pub async fn act_with_files(
+    db: &Database,
+    sla: &Sla,
+    caller: &Caller,
+    id: i64,
+    action: Action,
+    expected_version: Option<i32>,
+    files: StepFiles,
+) -> Result<Ticket, TicketError> {
+    attachments::check_step_kind(action.kind(), &files).map_err(TicketError::Files)?;
     let caller = caller.clone();
     let sla = sla.clone();
     // On the writer from the start: the checks read what the write then
@@ -231,8 +255,9 @@ pub async fn act(
                 settled.resolve_due_at,
                 at,
             )?;
+            let mut step_event = None;
             for e in &plan.events {
-                TicketEvent::append(
+                let written = TicketEvent::append(
                     conn,
                     NewTicketEvent {
                         ticket_id: id,
@@ -248,6 +273,10 @@ pub async fn act(
                         created_at: t,
                     },
                 )?;
+                step_event.get_or_insert((written.id, written.internal));
+            }
+            if let Some((event_id, internal)) = step_event {
+                attachments::claim_in(conn, &files, caller.user_id, id, event_id, internal, t)?;
             }
             let extra = serde_json::json!({
                 "action": action.name(),
@@ -279,6 +308,9 @@ pub async fn act(
                     TicketError::Conflict(now)
                 }))
             }
+            Err(e) if attachments::refused_claim(&e).is_some() => Ok(Err(TicketError::Files(
+                attachments::refused_claim(&e).expect("just seen"),
+            ))),
             Err(e) if store::is_unique_violation(&e) => Ok(Err(TicketError::Conflict(Box::new(
                 Ticket::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?,
             )))),

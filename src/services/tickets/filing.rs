@@ -17,10 +17,10 @@ pub struct Filing {
 
 impl Filing {
     /// What identifies this request under an idempotency key: a SHA-256
-    /// of its fields, as sent.
-    fn fingerprint(&self) -> String {
+    /// of its fields, as sent (and of the files it names, when it names any).
+    fn fingerprint(&self, files: &[i64]) -> String {
         use sha2::{Digest, Sha256};
-        let canonical = serde_json::json!([
+        let mut canonical = serde_json::json!([
             self.category,
             self.urgency,
             self.title,
@@ -29,6 +29,9 @@ impl Filing {
             self.regions_involved,
         ])
         .to_string();
+        if !files.is_empty() {
+            canonical.push_str(&serde_json::json!(files).to_string());
+        }
         Sha256::digest(canonical.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -95,7 +98,23 @@ pub async fn file(
     input: Filing,
     key: Option<String>,
 ) -> Result<(Ticket, bool), TicketError> {
-    let (ticket, created, _) = filing(db, sla, limits, caller, input, key, false).await?;
+    let files = StepFiles::default();
+    let (ticket, created, _) = filing(db, sla, limits, caller, input, files, key, false).await?;
+    Ok((ticket, created))
+}
+
+/// As [`file`], with files uploaded before (`services::attachments`) that
+/// the filing takes in its own transaction.
+pub async fn file_with_files(
+    db: &Database,
+    sla: &Sla,
+    limits: &FilingLimits,
+    caller: &Caller,
+    input: Filing,
+    files: StepFiles,
+    key: Option<String>,
+) -> Result<(Ticket, bool), TicketError> {
+    let (ticket, created, _) = filing(db, sla, limits, caller, input, files, key, false).await?;
     Ok((ticket, created))
 }
 
@@ -110,19 +129,22 @@ pub async fn file_and_read(
     limits: &FilingLimits,
     caller: &Caller,
     input: Filing,
+    files: StepFiles,
     key: Option<String>,
 ) -> Result<(Detail, bool), TicketError> {
-    let (_, created, detail) = filing(db, sla, limits, caller, input, key, true).await?;
+    let (_, created, detail) = filing(db, sla, limits, caller, input, files, key, true).await?;
     let detail = detail.ok_or(TicketError::NotFound)?;
     Ok((detail, created))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn filing(
     db: &Database,
     sla: &Sla,
     limits: &FilingLimits,
     caller: &Caller,
     input: Filing,
+    files: StepFiles,
     key: Option<String>,
     read_back: bool,
 ) -> Result<(Ticket, bool, Option<Detail>), TicketError> {
@@ -168,7 +190,7 @@ async fn filing(
     limits
         .admit(caller.user_id, enterprise_id)
         .map_err(TicketError::Throttled)?;
-    let fingerprint = input.fingerprint();
+    let fingerprint = input.fingerprint(&files.ids);
     let category = input.category.trim().to_string();
     let filer = caller.user_id;
     let unverified_open = limits.unverified_open;
@@ -373,6 +395,7 @@ async fn filing(
                         ),
                     )?;
                     sign_windows::open(conn, ticket.id, handling, t, naive(clocks.sign.due_at))?;
+                    attachments::claim_in(conn, &files, filer, ticket.id, event.id, false, t)?;
                     let summary = (&ticket).into();
                     let mut notices = notify::pending(
                         crate::domain::notify::after_filing(handling),
@@ -400,6 +423,10 @@ async fn filing(
                 });
                 match result {
                     Err(e) if store::is_unique_violation(&e) && attempts < 5 => continue,
+                    Err(e) if attachments::refused_claim(&e).is_some() => {
+                        let refusal = attachments::refused_claim(&e).expect("just seen");
+                        return Ok(Err(TicketError::Files(refusal)));
+                    }
                     Err(diesel::result::Error::QueryBuilderError(e)) if e.is::<TooManyOpen>() => {
                         return Ok(Err(TicketError::Invalid(vec![too_many_open(
                             unverified_open,

@@ -19,6 +19,7 @@ use crate::domain::sla::Clocks;
 use crate::domain::ticket::{
     decide, wants_officer, Action, Cohandler, Involvement, PlanInput, Refusal, Status, TicketState,
 };
+use crate::services::attachments::{self, ClaimRefusal, StepFiles};
 use crate::services::filing_limits::FilingLimits;
 use crate::services::notify;
 use crate::services::sla::{self, Sla};
@@ -43,8 +44,8 @@ mod filing;
 mod queue;
 mod read;
 
-pub use act::act;
-pub use filing::{file, file_and_read, Detail, Filing};
+pub use act::{act, act_with_files};
+pub use filing::{file, file_and_read, file_with_files, Detail, Filing};
 pub use queue::{directory, queue, queue_count, queue_count_up_to, queue_page};
 pub use read::{filer, get, load, Filer, Loaded};
 
@@ -73,6 +74,9 @@ pub enum TicketError {
     /// An idempotency key sent again with a different request.
     #[error("idempotency key reused")]
     KeyReused,
+    /// The files the step named cannot go on it.
+    #[error("files refused")]
+    Files(ClaimRefusal),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -1,0 +1,2 @@
+DROP TABLE attachment_objects;
+DROP TABLE attachments;

@@ -1,0 +1,253 @@
+//! Judging a received file by its content: its kind (the domain's sniff,
+//! a zip's directory read without inflating anything, text checked piece
+//! by piece), a photo's metadata removed (EXIF with its location, XMP,
+//! IPTC, text chunks) and a thumbnail made for images the server decodes.
+
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+
+use crate::domain::attachments::{
+    classify_zip, sniff, MediaType, Sniffed, TextCheck, ZipEntry, ZipRefusal, ZIP_MAX_ENTRIES,
+};
+
+use super::{hash_file, AttachmentError};
+
+/// A file judged fit to store, as it will be stored.
+pub struct Judged {
+    pub media: MediaType,
+    pub file: File,
+    pub size: u64,
+    pub sha256: String,
+    /// A small JPEG of an image.
+    pub thumbnail: Option<Vec<u8>>,
+}
+
+/// Judges a received file (read from its start): refused, or what to
+/// store. `sha256` and `size` are the file's as received.
+pub fn judge(
+    mut file: File,
+    head: &[u8],
+    size: u64,
+    sha256: String,
+    thumbnail_px: u32,
+) -> Result<Judged, AttachmentError> {
+    let media = match sniff(head) {
+        Sniffed::Is(t) => t,
+        Sniffed::Zip => zip_kind(&mut file)?,
+        Sniffed::MaybeText if is_text(&mut file)? => MediaType::Text,
+        Sniffed::Refused(found) => return Err(AttachmentError::TypeRefused(found.into())),
+        Sniffed::MaybeText | Sniffed::Unknown => {
+            return Err(AttachmentError::TypeRefused(found_in(head)))
+        }
+    };
+    if !media.is_photo() {
+        return Ok(Judged {
+            media,
+            file,
+            size,
+            sha256,
+            thumbnail: None,
+        });
+    }
+    // A photo is at most the file limit: read whole to be cleaned.
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut bytes).map_err(io)?;
+    let (file, size, sha256, bytes) = match strip_metadata(media, bytes) {
+        Cleaned::Same(bytes) => {
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+            (file, size, sha256, bytes)
+        }
+        Cleaned::Changed(bytes) => {
+            file.set_len(0).map_err(io)?;
+            file.seek(SeekFrom::Start(0)).map_err(io)?;
+            file.write_all(&bytes).map_err(io)?;
+            let (sha, size) = hash_file(&mut file).map_err(io)?;
+            (file, size, sha, bytes)
+        }
+    };
+    let thumbnail = media
+        .has_thumbnail()
+        .then(|| thumbnail(&bytes, media, thumbnail_px))
+        .flatten();
+    Ok(Judged {
+        media,
+        file,
+        size,
+        sha256,
+        thumbnail,
+    })
+}
+
+fn io(e: std::io::Error) -> AttachmentError {
+    AttachmentError::Store(format!("cannot read the upload: {e}"))
+}
+
+/// What a refused file is, as far as its first bytes tell.
+fn found_in(head: &[u8]) -> String {
+    infer::get(head)
+        .map(|t| t.mime_type().to_string())
+        .unwrap_or_else(|| "application/octet-stream".into())
+}
+
+fn is_text(file: &mut File) -> Result<bool, AttachmentError> {
+    let mut check = TextCheck::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        check.feed(&buf[..n]);
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(check.is_text())
+}
+
+/// What a zip is, from its central directory alone: the entry count the
+/// end record declares is checked before the directory is even parsed.
+fn zip_kind(file: &mut File) -> Result<MediaType, AttachmentError> {
+    let not_a_document = || AttachmentError::TypeRefused("application/zip".into());
+    match declared_entries(file).map_err(io)? {
+        Some(n) if n <= ZIP_MAX_ENTRIES => {}
+        Some(_) => return Err(AttachmentError::ZipBomb),
+        None => return Err(not_a_document()),
+    }
+    let mut archive = zip::ZipArchive::new(&mut *file).map_err(|_| not_a_document())?;
+    let mut entries = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| not_a_document())?;
+        entries.push(ZipEntry {
+            name: entry.name().map_err(|_| not_a_document())?.into_owned(),
+            compressed: entry.compressed_size(),
+            uncompressed: entry.size(),
+        });
+    }
+    drop(archive);
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    classify_zip(&entries).map_err(|r| match r {
+        ZipRefusal::Bomb => AttachmentError::ZipBomb,
+        ZipRefusal::NotADocument => not_a_document(),
+    })
+}
+
+/// The entry count in a zip's end-of-central-directory record (the last
+/// 22 bytes, or up to 64 KiB before them when the zip has a comment); a
+/// ZIP64 count (0xFFFF) reads as more than any document holds.
+fn declared_entries(file: &mut File) -> std::io::Result<Option<usize>> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65_535);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail)?;
+    file.seek(SeekFrom::Start(0))?;
+    let Some(at) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return Ok(None);
+    };
+    let Some(record) = tail.get(at..at + 22) else {
+        return Ok(None);
+    };
+    let total = u16::from_le_bytes([record[10], record[11]]);
+    Ok(Some(if total == u16::MAX {
+        usize::MAX
+    } else {
+        total as usize
+    }))
+}
+
+enum Cleaned {
+    /// Nothing to remove: stored byte for byte as received.
+    Same(Vec<u8>),
+    Changed(Vec<u8>),
+}
+
+/// Removes what a photo says about where and by whom it was taken: EXIF
+/// (GPS), XMP, IPTC and comments; colour profiles stay.
+fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
+    use img_parts::{Bytes, ImageEXIF};
+    let changed = |encoded: Bytes| Cleaned::Changed(encoded.to_vec());
+    match media {
+        MediaType::Jpeg => {
+            let whole = Bytes::from(bytes);
+            let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(whole.clone()) else {
+                return Cleaned::Same(whole.into());
+            };
+            let before = jpeg.segments().len();
+            for marker in [
+                img_parts::jpeg::markers::APP1,
+                img_parts::jpeg::markers::APP13,
+                img_parts::jpeg::markers::COM,
+            ] {
+                jpeg.remove_segments_by_marker(marker);
+            }
+            if jpeg.segments().len() == before {
+                drop(jpeg);
+                return Cleaned::Same(whole.into());
+            }
+            changed(jpeg.encoder().bytes())
+        }
+        MediaType::Png => {
+            let whole = Bytes::from(bytes);
+            let Ok(mut png) = img_parts::png::Png::from_bytes(whole.clone()) else {
+                return Cleaned::Same(whole.into());
+            };
+            let before = png.chunks().len();
+            for kind in [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt"] {
+                png.remove_chunks_by_type(kind);
+            }
+            if png.chunks().len() == before {
+                drop(png);
+                return Cleaned::Same(whole.into());
+            }
+            changed(png.encoder().bytes())
+        }
+        MediaType::Webp => {
+            let whole = Bytes::from(bytes);
+            let Ok(mut webp) = img_parts::webp::WebP::from_bytes(whole.clone()) else {
+                return Cleaned::Same(whole.into());
+            };
+            let had = webp.has_chunk(img_parts::webp::CHUNK_EXIF)
+                || webp.has_chunk(img_parts::webp::CHUNK_XMP);
+            if !had {
+                drop(webp);
+                return Cleaned::Same(whole.into());
+            }
+            webp.remove_chunks_by_id(img_parts::webp::CHUNK_XMP);
+            // Also clears the VP8X flags that announced the metadata.
+            webp.set_exif(None);
+            changed(webp.encoder().bytes())
+        }
+        MediaType::Heic => {
+            let mut bytes = bytes;
+            if super::heif::blank_metadata(&mut bytes) {
+                Cleaned::Changed(bytes)
+            } else {
+                Cleaned::Same(bytes)
+            }
+        }
+        _ => Cleaned::Same(bytes),
+    }
+}
+
+/// A JPEG of at most `px` on its longer side, or none when the image does
+/// not decode within bounds (it is still stored; the page shows an icon).
+fn thumbnail(bytes: &[u8], media: MediaType, px: u32) -> Option<Vec<u8>> {
+    let format = match media {
+        MediaType::Jpeg => image::ImageFormat::Jpeg,
+        MediaType::Png => image::ImageFormat::Png,
+        MediaType::Webp => image::ImageFormat::WebP,
+        _ => return None,
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(512 << 20);
+    reader.limits(limits);
+    let picture = reader.decode().ok()?;
+    let small = picture.thumbnail(px, px).to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&small)
+        .ok()?;
+    Some(out)
+}
