@@ -64,8 +64,16 @@ impl Application {
             .map_err(StartupError)?
             .refusing_demo_accounts(settings.profile == Profile::Production);
         let sla = Sla::new(clock, &settings.sla);
-        let delivery = Delivery::new(&settings.mail, &base_url)
-            .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
+        let delivery =
+            Delivery::with_channels(&settings.mail, &settings.robots, &settings.sms, &base_url)
+                .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?;
+        crate::services::delivery::announce_channels(
+            &db,
+            settings.sms.enabled(),
+            sla.clock().now(),
+        )
+        .await
+        .map_err(|e| StartupError(format!("cannot record the delivery channels: {e}")))?;
         if settings.profile == Profile::Production
             && settings.mail.transport == crate::configuration::MailTransport::File
         {
