@@ -59,6 +59,13 @@ impl Application {
             );
         }
         crate::telemetry::metrics_handle();
+        // Handlers that write links (a robot's test message) read the
+        // address links point at, whether configured or bound.
+        let settings = {
+            let mut effective = (*settings).clone();
+            effective.server.base_url = base_url.clone();
+            Arc::new(effective)
+        };
 
         let auth = Authenticator::new(db.clone(), &settings.auth)
             .map_err(StartupError)?

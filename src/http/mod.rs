@@ -23,8 +23,10 @@ pub mod problem;
 pub mod ranking;
 pub mod records;
 pub mod reference;
+pub mod robots;
 pub mod routing;
 pub mod sla;
+pub mod sms;
 pub mod ticket_export;
 pub mod tickets;
 pub mod views;
@@ -183,7 +185,14 @@ where
                 .service(mail::put_template)
                 .service(mail::delete_template)
                 .service(mail::list_outbox)
-                .service(mail::resend),
+                .service(mail::resend)
+                .service(robots::list_robots)
+                .service(robots::create_robot)
+                .service(robots::update_robot)
+                .service(robots::delete_robot)
+                .service(robots::test_robot)
+                .service(sms::get_sms_mobile)
+                .service(sms::set_sms_mobile),
         )
 }
 

@@ -27,6 +27,8 @@ use super::problem::{FieldError, Problem};
         (name = "tickets", description = "Problem reports (诉求工单): filing, the queue, the timeline, actions"),
         (name = "metrics", description = "Supervisors' numbers (三率 and more) for the caller's jurisdiction"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
+        (name = "robots", description = "A department's group robots (WeCom, DingTalk, Feishu): its lead or an administrator"),
+        (name = "sms", description = "The mobile number an enterprise receives SMS notices on"),
     )
 )]
 pub struct ApiDoc;

@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 76] = [
+const ROUTES: [(&str, &str); 83] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -79,6 +79,13 @@ const ROUTES: [(&str, &str); 76] = [
     ("post", "/api/v1/auth/activate"),
     ("post", "/api/v1/auth/password-reset"),
     ("post", "/api/v1/auth/password-reset/confirm"),
+    ("get", "/api/v1/departments/{id}/robots"),
+    ("post", "/api/v1/departments/{id}/robots"),
+    ("put", "/api/v1/departments/{id}/robots/{robot_id}"),
+    ("delete", "/api/v1/departments/{id}/robots/{robot_id}"),
+    ("post", "/api/v1/departments/{id}/robots/{robot_id}/test"),
+    ("get", "/api/v1/enterprises/{id}/sms-mobile"),
+    ("put", "/api/v1/enterprises/{id}/sms-mobile"),
 ];
 
 /// Routes that need no token.

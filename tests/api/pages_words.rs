@@ -210,7 +210,7 @@ pub const CAST: &[(&str, &[&str])] = &[
             "/admin/sla",
             "/admin/routing",
             "/admin/catalogue",
-            "/admin/mail",
+            "/admin/delivery",
             "/account/password",
         ],
     ),

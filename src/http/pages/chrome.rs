@@ -67,7 +67,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/admin/sla", "nav.admin_sla"),
             ("/admin/routing", "nav.admin_routing"),
             ("/admin/catalogue", "nav.admin_catalogue"),
-            ("/admin/mail", "nav.admin_mail"),
+            ("/admin/delivery", "nav.admin_mail"),
         ],
     }
 }
