@@ -407,7 +407,7 @@ impl Delivery {
                 wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
             },
             Err(failure) => {
-                tracing::warn!(message = id, channel = channel.as_str(), attempt = message.attempts + 1, permanent = failure.permanent, error = %failure.error, "message not sent");
+                tracing::warn!(outbox_id = id, channel = channel.as_str(), attempt = message.attempts + 1, permanent = failure.permanent, error = %failure.error, "message not sent");
                 self.after_failure(&message, failure, clock(started))
             }
         };

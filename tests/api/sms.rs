@@ -132,3 +132,43 @@ each_backend! {
         assert_eq!(res.headers()["location"], "/admin/delivery/dead/7/resend");
     }
 }
+
+each_backend! {
+    async fn the_enterprise_keeps_its_sms_number_on_its_own_page(app) {
+        cast(&app).await;
+        let b = Browser::new(&app);
+        b.login("e@wuzhong.cn").await;
+        let p = b.get("/account/sms").await;
+        assert_eq!(p.status, 200);
+        assert!(p.html.contains("接收短信的手机号") && p.html.contains("本平台目前未开通短信"), "{}", p.html);
+        let p = b.post("/account/sms", &[("mobile", "138123")]).await;
+        assert_eq!(p.status, 422);
+        assert!(p.html.contains("value=\"138123\"") && p.html.contains("11 位中国大陆手机号"), "{}", p.html);
+        let p = b.post("/account/sms", &[("mobile", "139 1234 5678")]).await;
+        assert_eq!((p.status, p.location.as_deref()), (303, Some("/account/sms?done=saved")));
+        let p = b.get("/account/sms?done=saved").await;
+        assert!(p.html.contains("value=\"13912345678\"") && p.html.contains("已保存"), "{}", p.html);
+        // Staff have no such page.
+        let o = Browser::new(&app);
+        o.login("o@wuzhong.cn").await;
+        assert_eq!(o.get("/account/sms").await.status, 404);
+    }
+
+    async fn a_registration_with_a_mobile_gets_sms_and_one_with_a_landline_does_not(app) {
+        let other = crate::helpers::credit_code("91310115MA1K4D8U9");
+        for (code, email, phone) in [("91310115591693856A", "wang@parts.example.cn", "+86 139-1234-5678"), (other.as_str(), "li@other.example.cn", "021-5888 0000")] {
+            let res = app.post_json("/api/v1/auth/register", &json!({"credit_code": code,
+                "enterprise_name": format!("{email} 的企业"), "contact_name": "王经理", "email": email, "phone": phone})).await;
+            assert_eq!(res.status(), 202);
+            let mail = app.mailbox().await;
+            let token = crate::helpers::token_in(&mail.last().unwrap().2);
+            let res = app.post_json("/api/v1/auth/activate", &json!({"token": token, "password": crate::helpers::PASSWORD})).await;
+            assert_eq!(res.status(), 201);
+            let user: Value = res.json().await.unwrap();
+            let me = app.token(email).await;
+            let n: Value = app.get_as(&format!("/api/v1/enterprises/{}/sms-mobile", user["enterprise_id"]), &me).await.json().await.unwrap();
+            let expected = if phone.starts_with('+') { json!("13912345678") } else { Value::Null };
+            assert_eq!(n["mobile"], expected, "{phone}");
+        }
+    }
+}

@@ -43,6 +43,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/portal", "nav.portal"),
             ("/tickets/new", "nav.tickets_new"),
             ("/join-requests", "nav.join_requests"),
+            ("/account/sms", "robots_sms.nav_sms"),
         ],
         Role::Officer => &[
             ("/workbench", "nav.workbench"),
