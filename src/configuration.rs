@@ -62,6 +62,8 @@ pub struct Settings {
     pub filing: FilingSettings,
     pub log: LogSettings,
     pub attachments: AttachmentSettings,
+    pub robots: RobotsSettings,
+    pub sms: SmsSettings,
 }
 
 /// How fast problems may be filed, and what an unverified enterprise may file.
@@ -509,7 +511,7 @@ impl Settings {
                 )));
             }
         }
-        Ok(())
+        validate_channels(self).map_err(ConfigError::Refused)
     }
 
     /// The effective configuration as TOML, with secrets masked.
@@ -633,5 +635,102 @@ impl AttachmentSettings {
             files_per_step: self.max_files_per_step,
             ticket_bytes: self.max_ticket_bytes,
         }
+    }
+}
+
+/// Departments' group robots (WeCom, DingTalk, Feishu).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RobotsSettings {
+    /// Seconds one webhook call may take.
+    pub timeout_secs: u64,
+    /// Calls made at once for each service.
+    pub concurrency: usize,
+    /// Webhooks on any host, over http too (a private relay, tests).
+    pub allow_any_host: bool,
+}
+
+/// SMS to enterprises on 受理, 要求补充 and 办结.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SmsSettings {
+    /// "" (off) or "tencent".
+    pub provider: String,
+    pub endpoint: String,
+    pub region: String,
+    pub secret_id: String,
+    #[serde(serialize_with = "masked")]
+    pub secret_key: SecretString,
+    pub sdk_app_id: String,
+    pub sign_name: String,
+    pub template_signed_for: String,
+    pub template_info_requested: String,
+    pub template_resolved: String,
+    pub timeout_secs: u64,
+    pub concurrency: usize,
+}
+
+impl SmsSettings {
+    /// Whether SMS is sent at all.
+    pub fn enabled(&self) -> bool {
+        !self.provider.trim().is_empty()
+    }
+
+    /// The Host the endpoint names (signed by the provider's signature).
+    pub fn host(&self) -> Option<&str> {
+        let rest = self.endpoint.trim().split_once("://")?.1;
+        let host = rest.split(['/', '?', '#']).next()?;
+        (!host.is_empty()).then_some(host)
+    }
+}
+
+fn validate_channels(s: &Settings) -> Result<(), String> {
+    let (robots, sms) = (&s.robots, &s.sms);
+    if robots.timeout_secs < 1
+        || robots.concurrency < 1
+        || sms.timeout_secs < 1
+        || sms.concurrency < 1
+    {
+        return Err("robots.timeout_secs, robots.concurrency, sms.timeout_secs and sms.concurrency must be at least 1".into());
+    }
+    if s.mail.lease_secs < 4 * robots.timeout_secs.max(sms.timeout_secs) as i64 {
+        return Err("mail.lease_secs must be at least four times robots.timeout_secs and sms.timeout_secs, so that a send finishes well within its lease".into());
+    }
+    match sms.provider.trim() {
+        "" => Ok(()),
+        "tencent" => {
+            let missing: Vec<&str> = [
+                ("secret_id", sms.secret_id.as_str()),
+                ("secret_key", sms.secret_key.expose_secret()),
+                ("sdk_app_id", sms.sdk_app_id.as_str()),
+                ("sign_name", sms.sign_name.as_str()),
+                ("template_signed_for", sms.template_signed_for.as_str()),
+                (
+                    "template_info_requested",
+                    sms.template_info_requested.as_str(),
+                ),
+                ("template_resolved", sms.template_resolved.as_str()),
+            ]
+            .into_iter()
+            .filter(|(_, v)| v.trim().is_empty())
+            .map(|(k, _)| k)
+            .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "sms.provider is tencent but sms.{} is empty",
+                    missing.join(", sms.")
+                ));
+            }
+            let scheme_ok =
+                sms.endpoint.starts_with("https://") || sms.endpoint.starts_with("http://");
+            if !scheme_ok || sms.host().is_none() {
+                return Err(format!(
+                    "sms.endpoint must be an http(s) URL (got \"{}\")",
+                    sms.endpoint
+                ));
+            }
+            Ok(())
+        }
+        other => Err(format!(
+            "sms.provider must be \"\" or \"tencent\" (got \"{other}\")"
+        )),
     }
 }

@@ -27,7 +27,11 @@
 //!   (`locales/zh.toml`, `locales/en.toml`), and the [`words::Lang`] a
 //!   reader gets.
 //! - [`configuration`], [`telemetry`], [`startup`], [`cli`]: running the service.
+//! - [`channels`]: notices besides e-mail: departments' group robots
+//!   (WeCom, DingTalk, Feishu) and SMS to enterprises (Tencent Cloud SMS),
+//!   in each service's format, signed, over HTTP.
 
+pub mod channels;
 pub mod cli;
 pub mod configuration;
 pub mod domain;

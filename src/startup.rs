@@ -60,14 +60,29 @@ impl Application {
             );
         }
         crate::telemetry::metrics_handle();
+        // Handlers that write links (a robot's test message) read the
+        // address links point at, whether configured or bound.
+        let settings = {
+            let mut effective = (*settings).clone();
+            effective.server.base_url = base_url.clone();
+            Arc::new(effective)
+        };
 
         let auth = Authenticator::new(db.clone(), &settings.auth)
             .map_err(StartupError)?
             .refusing_demo_accounts(settings.profile == Profile::Production);
         let sla = Sla::new(clock, &settings.sla);
-        let delivery = Delivery::new(&settings.mail, &base_url)
-            .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?
-            .with_sla(sla.clone());
+        let delivery =
+            Delivery::with_channels(&settings.mail, &settings.robots, &settings.sms, &base_url)
+                .map_err(|e| StartupError(format!("mail is misconfigured: {e}")))?
+                .with_sla(sla.clone());
+        crate::services::delivery::announce_channels(
+            &db,
+            settings.sms.enabled(),
+            sla.clock().now(),
+        )
+        .await
+        .map_err(|e| StartupError(format!("cannot record the delivery channels: {e}")))?;
         if settings.profile == Profile::Production
             && settings.mail.transport == crate::configuration::MailTransport::File
         {

@@ -532,5 +532,19 @@ pub fn may_upload_attachments(caller: &Caller) -> bool {
     }
 }
 
+/// The mobile number an enterprise receives SMS notices on: the
+/// enterprise sets its own, and staff who may change its record set it.
+pub fn may_set_sms_mobile(caller: &Caller, enterprise_id: i64, county: &RegionCode) -> bool {
+    (caller.role == Role::Enterprise && caller.enterprise_id == Some(enterprise_id))
+        || may_manage_enterprise(caller, county)
+}
+
+/// Reads that number in full outside a ticket: the enterprise itself.
+/// Staff see it masked, and in full only beside a ticket their department
+/// handles ([`may_call_filer`]).
+pub fn may_see_sms_mobile(caller: &Caller, enterprise_id: i64) -> bool {
+    caller.role == Role::Enterprise && caller.enterprise_id == Some(enterprise_id)
+}
+
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod attachments;
 pub mod calendar;
 pub mod catalogue;
+pub mod channels;
 pub mod credit_code;
 pub mod delivery;
 pub mod email;

@@ -1,5 +1,6 @@
-//! Administration of mail: message templates (overrides are tried before
-//! they are saved) and the outbox, where dead messages can be sent again.
+//! Administration of mail and delivery: message templates (overrides are
+//! tried before they are saved) and the outbox of every channel, where dead
+//! messages can be sent again.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::caller::{Admin, Body};
 use super::problem::{ApiError, Message, Problem};
 use super::AppState;
+use crate::domain::channels::Channel;
 use crate::mail::context::variables;
 use crate::mail::templates::Template;
 use crate::mail::{Locale, MailKind};
@@ -183,6 +185,8 @@ pub async fn delete_template(
 pub struct OutboxQuery {
     /// `dead` (default), `pending` or `sent`.
     pub status: Option<String>,
+    /// Only one channel: `email`, `wecom`, `dingtalk`, `feishu` or `sms`.
+    pub channel: Option<String>,
     /// The `next_before` of the previous page.
     pub before: Option<i64>,
     /// Page size, 1 to 200 (default 50).
@@ -193,8 +197,14 @@ pub struct OutboxQuery {
 pub struct OutboxMessageView {
     pub id: i64,
     pub kind: String,
+    /// `email`, `wecom`, `dingtalk`, `feishu` or `sms`.
+    pub channel: String,
     pub ticket_id: Option<i64>,
     pub recipient_user_id: Option<i64>,
+    /// The robot a robot message goes through.
+    pub robot_id: Option<i64>,
+    /// The address on its channel: an e-mail address, the robot's name, or
+    /// an SMS's mobile number masked (`138****5678`).
     pub to_address: String,
     pub locale: String,
     /// `pending`, `sent` or `dead`.
@@ -210,10 +220,12 @@ impl From<outbox::Message> for OutboxMessageView {
     fn from(m: outbox::Message) -> Self {
         OutboxMessageView {
             id: m.id,
+            to_address: mail::shown_address(&m),
             kind: m.notice,
+            channel: m.channel,
             ticket_id: m.ticket_id,
             recipient_user_id: m.recipient_user_id,
-            to_address: m.to_address,
+            robot_id: m.robot_id,
             locale: m.locale,
             status: m.status,
             attempts: m.attempts,
@@ -230,12 +242,24 @@ pub struct OutboxPage {
     pub items: Vec<OutboxMessageView>,
     /// Pass as `before` for the next page; null on the last page.
     pub next_before: Option<i64>,
+    /// Every channel together.
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    /// Each channel's own counts.
+    pub channels: Vec<ChannelCounts>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelCounts {
+    pub channel: String,
     pub pending: i64,
     pub sent: i64,
     pub dead: i64,
 }
 
-/// The outbox, newest first: by default the dead messages, with their last error.
+/// The outbox of every channel, newest first: by default the dead messages,
+/// with their last error.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -263,18 +287,43 @@ pub async fn list_outbox(
             .into())
         }
     };
+    let channel = match query.channel.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(Channel::parse(c).ok_or_else(|| {
+            ApiError::invalid_fields(vec![(
+                "channel".into(),
+                Message::new("robots_sms.outbox_channel"),
+            )])
+        })?),
+    };
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let (items, counts) = mail::outbox_page(&state.db, status, query.before, limit)
+    let (items, counts) = mail::outbox_page(&state.db, status, channel, query.before, limit)
         .await
         .map_err(ApiError::from)?;
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    let count = |c: Option<&str>, s: &str| -> i64 {
+        counts
+            .iter()
+            .filter(|(ch, st, _)| st == s && c.is_none_or(|c| c == ch))
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    let channels = Channel::ALL
+        .iter()
+        .map(|c| ChannelCounts {
+            channel: c.as_str().into(),
+            pending: count(Some(c.as_str()), "pending"),
+            sent: count(Some(c.as_str()), "sent"),
+            dead: count(Some(c.as_str()), "dead"),
+        })
+        .collect();
     let next_before = (items.len() as i64 == limit)
         .then(|| items.last().map(|m| m.id))
         .flatten();
     Ok(web::Json(OutboxPage {
-        pending: count("pending"),
-        sent: count("sent"),
-        dead: count("dead"),
+        pending: count(None, "pending"),
+        sent: count(None, "sent"),
+        dead: count(None, "dead"),
+        channels,
         next_before,
         items: items.into_iter().map(OutboxMessageView::from).collect(),
     }))

@@ -25,8 +25,10 @@ pub mod problem;
 pub mod ranking;
 pub mod records;
 pub mod reference;
+pub mod robots;
 pub mod routing;
 pub mod sla;
+pub mod sms;
 pub mod ticket_export;
 pub mod tickets;
 pub mod views;
@@ -196,7 +198,14 @@ where
                 .service(attachments::upload_for_ticket)
                 .service(attachments::list)
                 .service(attachments::download)
-                .service(attachments::thumbnail),
+                .service(attachments::thumbnail)
+                .service(robots::list_robots)
+                .service(robots::create_robot)
+                .service(robots::update_robot)
+                .service(robots::delete_robot)
+                .service(robots::test_robot)
+                .service(sms::get_sms_mobile)
+                .service(sms::set_sms_mobile),
         )
 }
 

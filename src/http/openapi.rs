@@ -28,6 +28,8 @@ use super::problem::{FieldError, Problem};
         (name = "metrics", description = "Supervisors' numbers (三率 and more) for the caller's jurisdiction"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
         (name = "attachments", description = "Files on tickets' steps: upload first, then name them in a step's `attachment_ids`"),
+        (name = "robots", description = "A department's group robots (WeCom, DingTalk, Feishu): its lead or an administrator"),
+        (name = "sms", description = "The mobile number an enterprise receives SMS notices on"),
     )
 )]
 pub struct ApiDoc;

@@ -412,6 +412,13 @@ pub async fn activate(
             }
             let enterprise = Enterprise::insert(conn, &fields_of(&record, false), None, t)?;
             Enterprise::mark_unverified(conn, enterprise.id)?;
+            // The registration asks for a mobile: it gets the SMS notices
+            // (a landline does not).
+            if let Ok(Some(mobile)) =
+                crate::domain::channels::parse_mobile(pending.phone.as_deref().unwrap_or(""))
+            {
+                crate::storage::mobiles::set(conn, enterprise.id, Some(&mobile), None, t)?;
+            }
             let user = User::insert(
                 conn,
                 &NewUser {

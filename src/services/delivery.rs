@@ -1,11 +1,16 @@
-//! The delivery worker's step: claim due outbox messages, render each with
-//! its template (an administrator's override or the built-in one), send it,
-//! and record the outcome: sent, retried later with backoff, or dead.
+//! The delivery worker's step: claim due outbox messages of one channel,
+//! send each through that channel's sender (e-mail over SMTP or files, a
+//! group robot's webhook, an SMS through the provider), and record the
+//! outcome: sent, retried later with backoff, or dead.
 //!
 //! Claiming and recording are short transactions; sending happens between
-//! them, outside any transaction, so a slow mail server holds no lock. A
-//! worker that dies mid-round leaves its messages leased; when the lease
-//! ends another worker sends them.
+//! them, outside any transaction, so a slow server holds no lock. A worker
+//! that dies mid-round leaves its messages leased; when the lease ends
+//! another worker sends them. Each channel is claimed and sent on its own,
+//! with its own timeout and concurrency: a robot service that is down
+//! (timeouts, 5xx) delays only its own messages, never the e-mail.
+
+mod senders;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,17 +21,20 @@ use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 
-use crate::configuration::MailSettings;
+use crate::configuration::{MailSettings, RobotsSettings, SmsSettings};
+use crate::domain::channels::Channel;
 use crate::domain::delivery::{after_failure, AfterFailure};
-use crate::mail::context::context;
-use crate::mail::templates::{builtin, render, Template};
-use crate::mail::transport::{build_message, Mailer};
-use crate::mail::{Locale, MailKind};
+use crate::mail::templates::Template;
+use crate::mail::transport::Mailer;
+use crate::mail::MailKind;
 use crate::services::notify;
 use crate::storage::outbox::{self, Attempt, Message};
+use crate::storage::robots::{self, Robot};
 use crate::storage::sla::SlaEvent;
 use crate::storage::templates;
 use crate::storage::{write_transaction, Database, StorageError};
+
+pub use senders::Failure;
 
 /// SLA events whose notices are queued per transaction.
 const SLA_EVENTS_PER_TRANSACTION: i64 = 500;
@@ -45,6 +53,17 @@ pub struct DeliveryReport {
     pub released: usize,
 }
 
+impl std::ops::AddAssign for DeliveryReport {
+    fn add_assign(&mut self, o: DeliveryReport) {
+        self.claimed += o.claimed;
+        self.sent += o.sent;
+        self.retried += o.retried;
+        self.dead += o.dead;
+        self.lease_lost += o.lease_lost;
+        self.released += o.released;
+    }
+}
+
 /// How one claimed message ended this round.
 enum Outcome {
     Recorded(Attempt),
@@ -52,22 +71,16 @@ enum Outcome {
     Released,
 }
 
-/// Why a send failed, and whether trying again could help.
-struct Failure {
-    error: String,
-    permanent: bool,
+/// What a round of one channel reads once for all its messages.
+#[derive(Default)]
+struct RoundData {
+    /// Administrators' templates: (kind, locale) to template.
+    overrides: HashMap<(String, String), Template>,
+    /// The robots the round's robot messages go through.
+    robots: HashMap<i64, Robot>,
 }
 
-impl Failure {
-    fn permanent(error: impl Into<String>) -> Failure {
-        Failure {
-            error: error.into(),
-            permanent: true,
-        }
-    }
-}
-
-/// Everything a worker needs to send mail.
+/// Everything a worker needs to send on every channel.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     mailer: Mailer,
@@ -77,12 +90,46 @@ pub struct Delivery {
     settings: MailSettings,
     /// The calendar and policies, for the time left that warnings state.
     sla: Option<crate::services::sla::Sla>,
+    robots: RobotsSettings,
+    sms: SmsSettings,
+    /// The HTTP clients of the robot services and of the SMS provider.
+    posters: senders::Posters,
     stopping: Arc<AtomicBool>,
     stop_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Delivery {
+    /// E-mail, and robots with their default timeouts; no SMS.
     pub fn new(settings: &MailSettings, base_url: &str) -> Result<Delivery, String> {
+        let robots = RobotsSettings {
+            timeout_secs: 10,
+            concurrency: 4,
+            allow_any_host: false,
+        };
+        let sms = SmsSettings {
+            provider: String::new(),
+            endpoint: String::new(),
+            region: String::new(),
+            secret_id: String::new(),
+            secret_key: String::new().into(),
+            sdk_app_id: String::new(),
+            sign_name: String::new(),
+            template_signed_for: String::new(),
+            template_info_requested: String::new(),
+            template_resolved: String::new(),
+            timeout_secs: 10,
+            concurrency: 4,
+        };
+        Delivery::with_channels(settings, &robots, &sms, base_url)
+    }
+
+    /// Every channel as configured.
+    pub fn with_channels(
+        settings: &MailSettings,
+        robots: &RobotsSettings,
+        sms: &SmsSettings,
+        base_url: &str,
+    ) -> Result<Delivery, String> {
         let from = settings
             .from
             .parse()
@@ -101,6 +148,9 @@ impl Delivery {
             message_host,
             settings: settings.clone(),
             sla: None,
+            robots: robots.clone(),
+            sms: sms.clone(),
+            posters: senders::Posters::new(robots, sms)?,
             stopping: Arc::default(),
             stop_signal: Arc::default(),
         })
@@ -114,6 +164,14 @@ impl Delivery {
 
     pub fn mailer(&self) -> &Mailer {
         &self.mailer
+    }
+
+    /// The channels this worker sends: SMS only with a provider.
+    pub fn channels(&self) -> Vec<Channel> {
+        Channel::ALL
+            .into_iter()
+            .filter(|c| *c != Channel::Sms || self.sms.enabled())
+            .collect()
     }
 
     /// Asks every round in progress to record what it has sent, give the
@@ -138,9 +196,8 @@ impl Delivery {
         self.is_stopped()
     }
 
-    /// Sends what is due at `now`, one batch. Each message's outcome is
-    /// recorded as soon as its send returns, so a worker that stops or dies
-    /// mid-round resends nothing that already went.
+    /// Sends what is due at `now` on every channel, one batch each, the
+    /// channels side by side.
     pub async fn deliver_once(
         &self,
         db: &Database,
@@ -149,13 +206,38 @@ impl Delivery {
         if self.stopping() {
             return Ok(DeliveryReport::default());
         }
-        // Whole seconds: the lease is compared for equality when the result
-        // is recorded, and PostgreSQL keeps only microseconds.
-        let lease = (now.duration_trunc(Duration::seconds(1)).unwrap_or(now)
-            + Duration::seconds(self.settings.lease_secs))
-        .naive_utc();
-        let limit = self.settings.batch;
-        // SLA events the scanner recorded become one message per person.
+        self.queue_sla_notices(db, now).await?;
+        let rounds = self.channels().into_iter().map(|c| self.round(db, now, c));
+        let mut report = DeliveryReport::default();
+        for r in futures_util::future::join_all(rounds).await {
+            report += r?;
+        }
+        Ok(report)
+    }
+
+    /// Sends what is due at `now` on one channel, one batch. Each message's
+    /// outcome is recorded as soon as its send returns, so a worker that
+    /// stops or dies mid-round resends nothing that already went.
+    pub async fn deliver_channel(
+        &self,
+        db: &Database,
+        now: DateTime<Utc>,
+        channel: Channel,
+    ) -> Result<DeliveryReport, StorageError> {
+        if self.stopping() {
+            return Ok(DeliveryReport::default());
+        }
+        self.queue_sla_notices(db, now).await?;
+        self.round(db, now, channel).await
+    }
+
+    /// SLA events the scanner recorded become one message per person (and
+    /// robot).
+    async fn queue_sla_notices(
+        &self,
+        db: &Database,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
         let queue_at = now.naive_utc();
         let sla = self.sla.clone();
         db.run(move |conn| loop {
@@ -176,11 +258,49 @@ impl Delivery {
                 return Ok(());
             }
         })
-        .await?;
+        .await
+    }
+
+    /// The seconds one send on `channel` may take.
+    fn timeout_secs(&self, channel: Channel) -> u64 {
+        match channel {
+            Channel::Email => self.settings.smtp_timeout_secs,
+            Channel::Sms => self.sms.timeout_secs,
+            _ => self.robots.timeout_secs,
+        }
+        .max(1)
+    }
+
+    fn concurrency(&self, channel: Channel) -> usize {
+        match channel {
+            Channel::Email => self.settings.smtp_connections,
+            Channel::Sms => self.sms.concurrency,
+            _ => self.robots.concurrency,
+        }
+        .max(1)
+    }
+
+    async fn round(
+        &self,
+        db: &Database,
+        now: DateTime<Utc>,
+        channel: Channel,
+    ) -> Result<DeliveryReport, StorageError> {
+        // Whole seconds: the lease is compared for equality when the result
+        // is recorded, and PostgreSQL keeps only microseconds.
+        let lease = (now.duration_trunc(Duration::seconds(1)).unwrap_or(now)
+            + Duration::seconds(self.settings.lease_secs))
+        .naive_utc();
+        let limit = self.settings.batch;
+        let name = channel.as_str();
         let claimed = db
             .run(move |conn| {
+                // A plain read first, so an idle channel takes no write lock.
+                if !outbox::any_due(conn, name, now.naive_utc())? {
+                    return Ok(Vec::new());
+                }
                 Ok(write_transaction(conn, |conn| {
-                    outbox::claim(conn, now.naive_utc(), lease, limit)
+                    outbox::claim_channel(conn, name, now.naive_utc(), lease, limit)
                 })?)
             })
             .await?;
@@ -191,37 +311,47 @@ impl Delivery {
         if claimed.is_empty() {
             return Ok(report);
         }
-        let overrides: HashMap<(String, String), Template> = db
-            .run(|conn| Ok(templates::all(conn)?))
-            .await?
-            .into_iter()
-            .map(|o| {
-                (
-                    (o.kind, o.locale),
-                    Template {
-                        subject: o.subject,
-                        text: o.body_text,
-                        html: o.body_html,
-                    },
-                )
+        let robot_ids: Vec<i64> = claimed.iter().filter_map(|m| m.robot_id).collect();
+        let data = db
+            .run(move |conn| {
+                let overrides = if channel == Channel::Sms {
+                    HashMap::new()
+                } else {
+                    templates::all(conn)?
+                        .into_iter()
+                        .map(|o| {
+                            let t = Template {
+                                subject: o.subject,
+                                text: o.body_text,
+                                html: o.body_html,
+                            };
+                            ((o.kind, o.locale), t)
+                        })
+                        .collect()
+                };
+                let robots = robots::find_many(conn, &robot_ids)?
+                    .into_iter()
+                    .map(|r| (r.id, r))
+                    .collect();
+                Ok(RoundData { overrides, robots })
             })
-            .collect();
+            .await?;
 
-        // Several conversations at once: each SMTP message costs a few round
-        // trips, and the pool keeps the connections open between them.
+        // Several at once: each message costs a few round trips, and the
+        // clients keep their connections open between them.
         let started = Instant::now();
-        let overrides = Arc::new(overrides);
+        let data = Arc::new(data);
         let outcomes: Vec<Result<Outcome, StorageError>> =
             futures_util::stream::iter(claimed.into_iter().map(|message| {
                 let this = self.clone();
-                let overrides = overrides.clone();
+                let data = data.clone();
                 let db = db.clone();
                 async move {
-                    this.attempt(&db, message, &overrides, now, started, lease)
+                    this.attempt(&db, channel, message, &data, now, started, lease)
                         .await
                 }
             }))
-            .buffer_unordered(self.settings.smtp_connections.max(1))
+            .buffer_unordered(self.concurrency(channel))
             .collect()
             .await;
         for outcome in outcomes {
@@ -233,19 +363,28 @@ impl Delivery {
                 Outcome::Released => report.released += 1,
             }
         }
-        metrics::counter!("yizhan_mail_sent_total").increment(report.sent as u64);
-        metrics::counter!("yizhan_mail_failed_total")
+        if channel == Channel::Email {
+            metrics::counter!("yizhan_mail_sent_total").increment(report.sent as u64);
+            metrics::counter!("yizhan_mail_failed_total")
+                .increment((report.retried + report.dead) as u64);
+            metrics::counter!("yizhan_mail_dead_total").increment(report.dead as u64);
+        }
+        let label = [("channel", name)];
+        metrics::counter!("yizhan_delivery_sent_total", &label).increment(report.sent as u64);
+        metrics::counter!("yizhan_delivery_failed_total", &label)
             .increment((report.retried + report.dead) as u64);
-        metrics::counter!("yizhan_mail_dead_total").increment(report.dead as u64);
+        metrics::counter!("yizhan_delivery_dead_total", &label).increment(report.dead as u64);
         Ok(report)
     }
 
     /// Sends one claimed message and records the outcome at once.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         db: &Database,
+        channel: Channel,
         message: Message,
-        overrides: &HashMap<(String, String), Template>,
+        data: &RoundData,
         now: DateTime<Utc>,
         started: Instant,
         lease: NaiveDateTime,
@@ -253,7 +392,7 @@ impl Delivery {
         // The round's clock (injectable in tests) moved on by the time spent.
         let clock =
             |started: Instant| now + Duration::from_std(started.elapsed()).unwrap_or_default();
-        let margin = Duration::seconds(2 * self.settings.smtp_timeout_secs.max(1) as i64);
+        let margin = Duration::seconds(2 * self.timeout_secs(channel) as i64);
         let id = message.id;
         if self.stopping() || clock(started).naive_utc() + margin > lease {
             let at = clock(started).naive_utc();
@@ -270,12 +409,21 @@ impl Delivery {
                 Outcome::LeaseLost
             });
         }
-        let attempt = match self.send(&message, overrides).await {
+        let sent = match channel {
+            Channel::Email => self.send_email(&message, &data.overrides).await,
+            Channel::Sms => self.send_sms(&message, clock(started)).await,
+            _ => {
+                let robot = message.robot_id.and_then(|r| data.robots.get(&r));
+                self.send_robot(&message, robot, &data.overrides, clock(started))
+                    .await
+            }
+        };
+        let attempt = match sent {
             Ok(()) => Attempt::Sent {
                 wipe_params: MailKind::parse(&message.notice).is_some_and(MailKind::is_secret),
             },
             Err(failure) => {
-                tracing::warn!(message = id, attempt = message.attempts + 1, permanent = failure.permanent, error = %failure.error, "mail not sent");
+                tracing::warn!(outbox_id = id, channel = channel.as_str(), attempt = message.attempts + 1, permanent = failure.permanent, error = %failure.error, "message not sent");
                 self.after_failure(&message, failure, clock(started))
             }
         };
@@ -317,8 +465,8 @@ impl Delivery {
         let s = &self.settings;
         let error: String = failure.error.chars().take(1000).collect();
         if failure.permanent {
-            // The server refused the message itself (5xx), or it cannot be
-            // built: trying again would only fail again.
+            // The server refused the message itself (5xx, a wrong key), or it
+            // cannot be built: trying again would only fail again.
             return Attempt::Dead { error };
         }
         match after_failure(
@@ -330,53 +478,31 @@ impl Delivery {
         ) {
             AfterFailure::Dead => Attempt::Dead { error },
             AfterFailure::Retry(secs) => Attempt::Retry {
-                at: (now + Duration::seconds(secs)).naive_utc(),
+                // A service that rate-limits asks for a least wait.
+                at: (now + Duration::seconds(secs.max(failure.wait_secs))).naive_utc(),
                 error,
             },
         }
-    }
-
-    async fn send(
-        &self,
-        message: &Message,
-        overrides: &HashMap<(String, String), Template>,
-    ) -> Result<(), Failure> {
-        let kind = MailKind::parse(&message.notice).ok_or_else(|| {
-            Failure::permanent(format!("unknown kind of message `{}`", message.notice))
-        })?;
-        let locale = Locale::parse(&message.locale);
-        let params: serde_json::Value = serde_json::from_str(&message.params)
-            .map_err(|e| Failure::permanent(format!("unreadable parameters: {e}")))?;
-        let ctx = context(kind, &params, locale, &self.base_url);
-        let overridden = overrides.get(&(kind.as_str().to_string(), locale.as_str().to_string()));
-        let rendered = match overridden.map(|t| render(t, &ctx, locale)) {
-            Some(Ok(r)) => r,
-            other => {
-                if let Some(Err(e)) = other {
-                    // An override that passed its check can still fail on
-                    // real data; the built-in template keeps mail flowing.
-                    tracing::warn!(kind = kind.as_str(), locale = locale.as_str(), error = %e, "template override failed; the built-in template was used");
-                    metrics::counter!("yizhan_mail_template_fallbacks_total").increment(1);
-                }
-                render(builtin(kind, locale), &ctx, locale)
-                    .map_err(|e| Failure::permanent(format!("template {e}")))?
-            }
-        };
-        let email = build_message(
-            &self.from,
-            &message.to_address,
-            &rendered,
-            message_id(message.id, message.created_at, &self.message_host),
-        )
-        .map_err(Failure::permanent)?;
-        self.mailer
-            .send(email)
-            .await
-            .map_err(|(error, permanent)| Failure { error, permanent })
     }
 }
 
 /// The Message-ID of an outbox row: the same on every retry.
 pub fn message_id(id: i64, created_at: NaiveDateTime, host: &str) -> String {
     format!("<outbox.{id}.{}@{host}>", created_at.and_utc().timestamp())
+}
+
+/// Records which channels this deployment sends (SMS only with a
+/// provider), so that changes queue messages only for those.
+pub async fn announce_channels(
+    db: &Database,
+    sms: bool,
+    at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    db.run_write(move |conn| {
+        write_transaction(conn, |conn| {
+            outbox::set_channel(conn, Channel::Sms.as_str(), sms, at.naive_utc())
+        })?;
+        Ok(())
+    })
+    .await
 }

@@ -1,8 +1,10 @@
-//! Administration of mail: message templates and their overrides, and the
-//! outbox (what waits, what went, what died and may be sent again).
+//! Administration of mail and delivery: message templates and their
+//! overrides, and the outbox of every channel (what waits, what went, what
+//! died and may be sent again).
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::channels::Channel;
 use crate::mail::templates::{builtin, check, Rendered, Template, TemplateError};
 use crate::mail::{Locale, MailKind};
 use crate::storage::outbox::{self, Message};
@@ -102,20 +104,33 @@ pub async fn remove_template(
         .await
 }
 
-/// One page of the outbox in a status, newest first, with the counts.
+/// One page of the outbox in a status (and channel), newest first, with
+/// the counts of each channel in each status: (channel, status, n).
 pub async fn outbox_page(
     db: &Database,
     status: &'static str,
+    channel: Option<Channel>,
     before: Option<i64>,
     limit: i64,
-) -> Result<(Vec<Message>, Vec<(String, i64)>), StorageError> {
+) -> Result<(Vec<Message>, Vec<(String, String, i64)>), StorageError> {
     db.run(move |conn| {
         Ok((
-            outbox::list(conn, status, before, limit)?,
-            outbox::counts(conn)?,
+            outbox::list_of(conn, status, channel.map(Channel::as_str), before, limit)?,
+            outbox::counts_by_channel(conn)?,
         ))
     })
     .await
+}
+
+/// Where a message went, as the outbox's readers may see it: an SMS's
+/// number masked (only the handling department's staff see it in full,
+/// beside the ticket); an e-mail address, a robot's name as they are.
+pub fn shown_address(m: &Message) -> String {
+    if m.channel == Channel::Sms.as_str() {
+        crate::domain::channels::mask_mobile(&m.to_address)
+    } else {
+        m.to_address.clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,17 +1,22 @@
 //! Queues the notices a change causes, inside the change's own transaction,
-//! one outbox row per recipient (the delivery worker sends them) and one
-//! notice inside the application per recipient (the bell). The e-mail
-//! follows the person's preferences; the notice in the application is
-//! always kept, so that turning mail off loses nothing.
+//! one outbox row per recipient and channel (the delivery worker sends
+//! them) and one notice inside the application per recipient (the bell).
+//! The e-mail follows the person's preferences; the notice in the
+//! application is always kept, so that turning mail off loses nothing.
+//! A department's group robots post the notices they were set up for that
+//! reach the department; an enterprise's SMS number gets 受理, 要求补充 and
+//! 办结 when this deployment sends SMS.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
+use crate::domain::channels::{ROBOT_NOTICES, SMS_NOTICES};
 use crate::domain::notify::{after_sla, Audience, Notice, Notify};
 use crate::storage::notifications::{self, NewNotification};
-use crate::storage::outbox::{self, NewMessage};
+use crate::storage::outbox::{self, NewChannelMessage, NewMessage};
+use crate::storage::robots::Robot;
 use crate::storage::sla::SlaEvent;
 use crate::storage::tickets::{Ticket, TicketSummary};
 use crate::storage::AnyConnection;
@@ -72,10 +77,13 @@ pub fn enqueue(
     enqueue_to(conn, &to, pending, actor, at)
 }
 
-/// The people of some audiences and the notices they turned off.
+/// The people of some audiences and the notices they turned off, the
+/// departments' robots and the enterprises' SMS numbers.
 pub struct Recipients {
     people: Vec<outbox::Reachable>,
     off: HashSet<(i64, String)>,
+    robots: Vec<Robot>,
+    mobiles: HashMap<i64, String>,
 }
 
 /// Looks the audiences' people up (before a write transaction, where the
@@ -88,12 +96,108 @@ pub fn recipients(conn: &mut AnyConnection, audiences: &[Audience]) -> QueryResu
         return Ok(Recipients {
             people: Vec::new(),
             off: HashSet::new(),
+            robots: Vec::new(),
+            mobiles: HashMap::new(),
         });
     }
     let people = outbox::reachable(conn, &audiences)?;
     let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
     let off = outbox::turned_off(conn, &ids)?.into_iter().collect();
-    Ok(Recipients { people, off })
+    let mut departments: Vec<i64> = audiences
+        .iter()
+        .filter_map(|a| match *a {
+            Audience::Handlers(d) | Audience::Overseers(d) | Audience::Leads(d) => Some(d),
+            _ => None,
+        })
+        .chain(people.iter().filter_map(|p| p.department_id))
+        .collect();
+    departments.sort_unstable();
+    departments.dedup();
+    let robots = crate::storage::robots::active_of(conn, &departments)?;
+    let enterprises: Vec<i64> = audiences
+        .iter()
+        .filter_map(|a| match *a {
+            Audience::Enterprise(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let sms_on = !enterprises.is_empty()
+        && outbox::channels_on(conn)?
+            .iter()
+            .any(|c| c == crate::domain::channels::Channel::Sms.as_str());
+    let mobiles = if sms_on {
+        crate::storage::mobiles::of_enterprises(conn, &enterprises)?
+    } else {
+        HashMap::new()
+    };
+    Ok(Recipients {
+        people,
+        off,
+        robots,
+        mobiles,
+    })
+}
+
+impl Recipients {
+    /// The departments an audience reaches, for their robots: a person's
+    /// notice (a warning to the assigned officer) reaches their department.
+    fn departments_of(&self, audience: &Audience) -> Vec<i64> {
+        match *audience {
+            Audience::Handlers(d) | Audience::Overseers(d) | Audience::Leads(d) => vec![d],
+            Audience::User(u) => self
+                .people
+                .iter()
+                .filter(|p| p.id == u)
+                .filter_map(|p| p.department_id)
+                .collect(),
+            Audience::Enterprise(_) => Vec::new(),
+        }
+    }
+}
+
+/// The robot and SMS rows of the notices: one per robot (or enterprise),
+/// ticket and notice.
+fn channel_rows(to: &Recipients, pending: &[Pending], at: NaiveDateTime) -> Vec<NewChannelMessage> {
+    let mut seen = HashSet::new();
+    let mut rows = Vec::new();
+    let row = |channel: &str, robot_id, to_address: &str, p: &Pending| NewChannelMessage {
+        channel: channel.into(),
+        robot_id,
+        notice: p.notify.notice.as_str().into(),
+        ticket_id: Some(p.ticket_id),
+        recipient_user_id: None,
+        to_address: to_address.into(),
+        // Groups and SMS read Chinese.
+        locale: "zh".into(),
+        params: p.params.to_string(),
+        status: "pending".into(),
+        next_attempt_at: at,
+        created_at: at,
+    };
+    for p in pending {
+        let notice = p.notify.notice;
+        if ROBOT_NOTICES.contains(&notice) {
+            let departments = to.departments_of(&p.notify.audience);
+            for robot in to
+                .robots
+                .iter()
+                .filter(|r| departments.contains(&r.department_id) && r.posts(notice))
+            {
+                if seen.insert(("robot", robot.id, p.ticket_id, notice)) {
+                    rows.push(row(&robot.service, Some(robot.id), &robot.name, p));
+                }
+            }
+        }
+        if let Audience::Enterprise(e) = p.notify.audience {
+            let mobile = to.mobiles.get(&e);
+            if let Some(mobile) = mobile.filter(|_| SMS_NOTICES.contains(&notice)) {
+                if seen.insert(("sms", e, p.ticket_id, notice)) {
+                    rows.push(row("sms", None, mobile, p));
+                }
+            }
+        }
+    }
+    rows
 }
 
 /// As [`enqueue`], to people looked up already.
@@ -146,6 +250,10 @@ pub fn enqueue_to(
     }
     if !rows.is_empty() {
         outbox::insert_all(conn, &rows)?;
+    }
+    let others = channel_rows(to, pending, at);
+    if !others.is_empty() {
+        outbox::insert_channel_messages(conn, &others)?;
     }
     Ok(rows.len())
 }

@@ -1,10 +1,12 @@
-//! The outbox: messages waiting to be sent, one row per recipient.
+//! The outbox: messages waiting to be sent, one row per recipient and
+//! channel (e-mail, a department's group robot, an SMS), each channel
+//! claimed on its own.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::connection::AnyConnection;
-use super::schema::{notification_preferences, outbox_messages, users};
+use super::schema::{delivery_channels, notification_preferences, outbox_messages, users};
 use crate::domain::notify::Audience;
 use crate::domain::role::Role;
 
@@ -44,6 +46,28 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// `email`, `wecom`, `dingtalk`, `feishu` or `sms`.
+    pub channel: String,
+    /// The robot a robot row goes through.
+    pub robot_id: Option<i64>,
+}
+
+/// A message on another channel than e-mail (an e-mail row is a
+/// [`NewMessage`], whose channel is the column's default).
+#[derive(Debug, Clone, PartialEq, Insertable)]
+#[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
+pub struct NewChannelMessage {
+    pub channel: String,
+    pub robot_id: Option<i64>,
+    pub notice: String,
+    pub ticket_id: Option<i64>,
+    pub recipient_user_id: Option<i64>,
+    pub to_address: String,
+    pub locale: String,
+    pub params: String,
+    pub status: String,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
 }
 
 /// A user a notice may reach.
@@ -128,6 +152,14 @@ pub fn insert_all(conn: &mut AnyConnection, rows: &[NewMessage]) -> QueryResult<
     Ok(())
 }
 
+pub fn insert_channel_messages(
+    conn: &mut AnyConnection,
+    rows: &[NewChannelMessage],
+) -> QueryResult<()> {
+    insert_batches!(conn, outbox_messages::table, rows);
+    Ok(())
+}
+
 pub fn of_ticket(conn: &mut AnyConnection, ticket_id: i64) -> QueryResult<Vec<Message>> {
     outbox_messages::table
         .filter(outbox_messages::ticket_id.eq(ticket_id))
@@ -158,20 +190,53 @@ pub fn set_preference(
     Ok(())
 }
 
-/// Claims up to `limit` messages that are due, for one worker until
-/// `lease_until`: moving `next_attempt_at` to the lease's end hides them from
-/// other workers, and brings them back if this one dies. On PostgreSQL the
-/// rows are locked with `SKIP LOCKED`, so concurrent workers take different ones.
+/// Claims up to `limit` messages of any channel that are due (see
+/// [`claim_channel`]).
 pub fn claim(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
+    claim_due(conn, None, now, lease_until, limit)
+}
+
+/// Claims up to `limit` messages of one channel that are due, for one
+/// worker until `lease_until`: moving `next_attempt_at` to the lease's end
+/// hides them from other workers, and brings them back if this one dies. On
+/// PostgreSQL the rows are locked with `SKIP LOCKED`, so concurrent workers
+/// take different ones. Each channel is claimed on its own, so a channel
+/// that is down (its messages waiting for their next attempt) never stands
+/// in front of another's.
+pub fn claim_channel(
+    conn: &mut AnyConnection,
+    channel: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    claim_due(conn, Some(channel), now, lease_until, limit)
+}
+
+fn claim_due(
+    conn: &mut AnyConnection,
+    channel: Option<&str>,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
+    let channels: Vec<String> = match channel {
+        Some(c) => vec![c.to_string()],
+        None => crate::domain::channels::Channel::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+    };
     macro_rules! due {
         () => {
             outbox_messages::table
                 .filter(outbox_messages::status.eq("pending"))
+                .filter(outbox_messages::channel.eq_any(&channels))
                 .filter(outbox_messages::next_attempt_at.le(now))
                 .order((
                     outbox_messages::next_attempt_at.asc(),
@@ -196,6 +261,18 @@ pub fn claim(
         .order(outbox_messages::id.asc())
         .select(Message::as_select())
         .load(conn)
+}
+
+/// Whether a channel has a message due: a plain read, so that an idle
+/// channel's worker takes no write lock.
+pub fn any_due(conn: &mut AnyConnection, channel: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        outbox_messages::table
+            .filter(outbox_messages::status.eq("pending"))
+            .filter(outbox_messages::channel.eq(channel))
+            .filter(outbox_messages::next_attempt_at.le(now)),
+    ))
+    .get_result(conn)
 }
 
 /// How one attempt ended.
@@ -293,16 +370,29 @@ pub fn release(
     Ok(n == 1)
 }
 
-/// Messages of one status, newest first, after the cursor id.
+/// Messages of one status (and channel), newest first, after the cursor id.
 pub fn list(
     conn: &mut AnyConnection,
     status: &str,
     before_id: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
+    list_of(conn, status, None, before_id, limit)
+}
+
+pub fn list_of(
+    conn: &mut AnyConnection,
+    status: &str,
+    channel: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<Message>> {
     let mut q = outbox_messages::table
         .filter(outbox_messages::status.eq(status))
         .into_boxed();
+    if let Some(c) = channel {
+        q = q.filter(outbox_messages::channel.eq(c.to_string()));
+    }
     if let Some(before) = before_id {
         q = q.filter(outbox_messages::id.lt(before));
     }
@@ -344,4 +434,59 @@ pub fn counts(conn: &mut AnyConnection) -> QueryResult<Vec<(String, i64)>> {
         .group_by(outbox_messages::status)
         .select((outbox_messages::status, diesel::dsl::count_star()))
         .load(conn)
+}
+
+/// How many messages each channel has in each status: (channel, status, n).
+pub fn counts_by_channel(conn: &mut AnyConnection) -> QueryResult<Vec<(String, String, i64)>> {
+    outbox_messages::table
+        .group_by((outbox_messages::channel, outbox_messages::status))
+        .select((
+            outbox_messages::channel,
+            outbox_messages::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)
+}
+
+/// Parks what still waits for a robot that was removed.
+pub fn bury_robot_messages(
+    conn: &mut AnyConnection,
+    robot_id: i64,
+    error: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox_messages::table
+            .filter(outbox_messages::robot_id.eq(robot_id))
+            .filter(outbox_messages::status.eq("pending")),
+    )
+    .set((
+        outbox_messages::status.eq("dead"),
+        outbox_messages::lease_until.eq(None::<NaiveDateTime>),
+        outbox_messages::last_error.eq(error),
+    ))
+    .execute(conn)
+}
+
+/// The channels this deployment sends (written at start from its configuration).
+pub fn channels_on(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
+    delivery_channels::table
+        .filter(delivery_channels::enabled.eq(true))
+        .select(delivery_channels::channel)
+        .load(conn)
+}
+
+/// Turns a channel on or off; false when it is not a channel.
+pub fn set_channel(
+    conn: &mut AnyConnection,
+    channel: &str,
+    enabled: bool,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(delivery_channels::table.find(channel))
+        .set((
+            delivery_channels::enabled.eq(enabled),
+            delivery_channels::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }

@@ -478,6 +478,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        channel -> Text,
+        robot_id -> Nullable<BigInt>,
     }
 }
 
@@ -627,4 +629,41 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     attachments,
     attachment_objects,
+    department_robots,
+    enterprise_mobiles,
+    delivery_channels,
 );
+
+diesel::table! {
+    department_robots (id) {
+        id -> BigInt,
+        department_id -> BigInt,
+        service -> Text,
+        name -> Text,
+        webhook_url -> Text,
+        secret -> Nullable<Text>,
+        notices -> Text,
+        active -> Bool,
+        created_by -> Nullable<BigInt>,
+        updated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enterprise_mobiles (enterprise_id) {
+        enterprise_id -> BigInt,
+        mobile -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    delivery_channels (channel) {
+        channel -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamp,
+    }
+}

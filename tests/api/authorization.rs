@@ -90,6 +90,8 @@ each_backend! {
                 (format!("/api/v1/enterprises/{firm}"), yizhan::domain::access::may_read_enterprise(caller, &firm_facts)),
                 (format!("/api/v1/tickets/{id}/filer"), yizhan::domain::access::may_read_ticket(caller, &facts)
                     && yizhan::domain::access::may_see_filer(caller, &facts)),
+                (format!("/api/v1/departments/{pudong}/robots"), yizhan::domain::access::may_change_department_settings(caller, pudong)),
+                (format!("/api/v1/enterprises/{firm}/sms-mobile"), yizhan::domain::access::may_set_sms_mobile(caller, firm, &firm_facts.county)),
             ] {
                 let res = app.get_as(&url, token).await;
                 assert_eq!(res.status().as_u16(), if may { 200 } else { 404 }, "{url} as {role}");

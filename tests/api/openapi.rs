@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 85] = [
+const ROUTES: [(&str, &str); 92] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -88,6 +88,13 @@ const ROUTES: [(&str, &str); 85] = [
     ("get", "/api/v1/tickets/{id}/attachments"),
     ("get", "/api/v1/tickets/{id}/attachments/{aid}"),
     ("get", "/api/v1/tickets/{id}/attachments/{aid}/thumbnail"),
+    ("get", "/api/v1/departments/{id}/robots"),
+    ("post", "/api/v1/departments/{id}/robots"),
+    ("put", "/api/v1/departments/{id}/robots/{robot_id}"),
+    ("delete", "/api/v1/departments/{id}/robots/{robot_id}"),
+    ("post", "/api/v1/departments/{id}/robots/{robot_id}/test"),
+    ("get", "/api/v1/enterprises/{id}/sms-mobile"),
+    ("put", "/api/v1/enterprises/{id}/sms-mobile"),
 ];
 
 /// Routes that need no token.

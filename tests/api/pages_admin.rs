@@ -87,7 +87,7 @@ each_backend! {
         app.user("enterprise", "e@parts.example.cn", None, Some(ent)).await;
         let e = Browser::new(&app);
         e.login("e@parts.example.cn").await;
-        for path in ["/admin/users", "/admin/departments", "/admin/enterprises", "/admin/sla", "/admin/routing", "/admin/mail"] {
+        for path in ["/admin/users", "/admin/departments", "/admin/enterprises", "/admin/sla", "/admin/routing", "/admin/delivery"] {
             assert_eq!(e.get(path).await.status, 404, "{path}");
             assert_eq!(b.get(path).await.status, 200, "{path}");
         }
@@ -123,16 +123,16 @@ each_backend! {
         let cal = b.get("/admin/sla?year=2027").await;
         assert!(cal.html.contains("2027-01-03") && cal.html.contains("调休上班"), "{}", cal.html);
         // A template that cannot render is refused; a good one is kept and can be undone.
-        let p = b.post("/admin/mail/templates/new_ticket/zh", &[("subject", "新诉求 {{ numbr }}"), ("text", "{{ title }}"), ("html", "<p>{{ title }}</p>")]).await;
+        let p = b.post("/admin/delivery/templates/new_ticket/zh", &[("subject", "新诉求 {{ numbr }}"), ("text", "{{ title }}"), ("html", "<p>{{ title }}</p>")]).await;
         assert_eq!(p.status, 422);
         assert!(p.html.contains("subject"), "{}", p.html);
-        let p = b.post("/admin/mail/templates/new_ticket/zh", &[("subject", "【自定义】新诉求 {{ number }}"), ("text", "{{ title }}"), ("html", "<p>{{ title }}</p>")]).await;
+        let p = b.post("/admin/delivery/templates/new_ticket/zh", &[("subject", "【自定义】新诉求 {{ number }}"), ("text", "{{ title }}"), ("html", "<p>{{ title }}</p>")]).await;
         assert_eq!(p.status, 303, "{}", p.html);
-        let mail = b.get("/admin/mail").await;
+        let mail = b.get("/admin/delivery").await;
         assert!(mail.html.contains("【自定义】新诉求") && mail.html.contains("已自定义"));
-        let p = b.post("/admin/mail/templates/new_ticket/zh/reset", &[]).await;
+        let p = b.post("/admin/delivery/templates/new_ticket/zh/reset", &[]).await;
         assert_eq!(p.status, 303);
-        assert!(!b.get("/admin/mail").await.html.contains("【自定义】新诉求"));
+        assert!(!b.get("/admin/delivery").await.html.contains("【自定义】新诉求"));
     }
 
     async fn an_enterprise_list_is_tried_then_imported_through_the_page(app) {

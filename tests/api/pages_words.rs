@@ -213,7 +213,7 @@ pub const CAST: &[(&str, &[&str])] = &[
             "/admin/sla",
             "/admin/routing",
             "/admin/catalogue",
-            "/admin/mail",
+            "/admin/delivery",
             "/account/password",
         ],
     ),

@@ -43,6 +43,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/portal", "nav.portal"),
             ("/tickets/new", "nav.tickets_new"),
             ("/join-requests", "nav.join_requests"),
+            ("/account/sms", "robots_sms.nav_sms"),
         ],
         Role::Officer => &[
             ("/workbench", "nav.workbench"),
@@ -67,7 +68,7 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/admin/sla", "nav.admin_sla"),
             ("/admin/routing", "nav.admin_routing"),
             ("/admin/catalogue", "nav.admin_catalogue"),
-            ("/admin/mail", "nav.admin_mail"),
+            ("/admin/delivery", "nav.admin_mail"),
         ],
     }
 }

@@ -16,6 +16,7 @@ mod notifications;
 mod portal;
 mod print;
 pub mod session;
+mod sms_number;
 mod supervise;
 mod svg;
 mod ticket;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     canned_replies::configure(cfg);
     admin::configure(cfg);
     notifications::configure(cfg);
+    sms_number::configure(cfg);
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {

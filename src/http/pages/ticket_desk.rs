@@ -37,6 +37,8 @@ pub struct FilerShown {
     pub address: String,
     pub contact: Option<String>,
     pub phone: Option<String>,
+    /// The number it receives SMS on, masked as the phone is.
+    pub mobile: Option<String>,
     /// The phone is masked: the caller's department does not handle it.
     pub masked: bool,
     pub listings: Vec<String>,
@@ -96,6 +98,7 @@ pub async fn filer(
         address: e.address,
         contact: e.contact_name.filter(|n| !n.trim().is_empty()),
         phone: f.phone,
+        mobile: f.mobile,
         masked,
         listings,
         earlier: f

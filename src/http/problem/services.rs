@@ -415,6 +415,35 @@ impl From<crate::services::saved_views::SavedViewError> for ApiError {
     }
 }
 
+impl From<crate::services::robots::RobotError> for ApiError {
+    fn from(e: crate::services::robots::RobotError) -> Self {
+        use crate::services::robots::RobotError;
+        match e {
+            RobotError::NotFound => {
+                ApiError::not_found("robots_sms.no_robot").typed("robot-not-found")
+            }
+            RobotError::Invalid(issues) => invalid(issues),
+            RobotError::TestFailed(why) => ApiError::new(ProblemKind::Validation)
+                .with_detail_with("robots_sms.test_failed", [("why", why)])
+                .typed("robot-test-failed"),
+            RobotError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::services::sms_numbers::SmsNumberError> for ApiError {
+    fn from(e: crate::services::sms_numbers::SmsNumberError) -> Self {
+        use crate::services::sms_numbers::SmsNumberError;
+        match e {
+            SmsNumberError::NotFound => {
+                ApiError::not_found("robots_sms.no_enterprise").typed("enterprise-not-found")
+            }
+            SmsNumberError::Invalid(issues) => invalid(issues).typed("invalid-mobile"),
+            SmsNumberError::Storage(s) => s.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -8,5 +8,6 @@ pub mod metrics;
 pub mod notifications;
 pub mod paging;
 pub mod ranking;
+pub mod robots;
 pub mod ticket;
 pub mod ticket_export;

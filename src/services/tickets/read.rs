@@ -185,6 +185,8 @@ pub struct Filer {
     pub regions: std::collections::HashMap<String, String>,
     /// The contact phone, masked unless the caller may call it.
     pub phone: Option<String>,
+    /// The number it receives SMS notices on, masked the same way.
+    pub mobile: Option<String>,
     /// Its other tickets the caller may read, newest first.
     pub earlier: Vec<Ticket>,
 }
@@ -239,27 +241,38 @@ pub async fn filer(
                 .filter(|t| t.id != id)
                 .take(EARLIER_SHOWN as usize)
                 .collect();
-            Ok(Some((enterprise, listings, regions, earlier)))
+            let mobile = crate::storage::mobiles::find(conn, enterprise_id)?;
+            Ok(Some((enterprise, listings, regions, earlier, mobile)))
         })
         .await?;
-    Ok(found.map(|(enterprise, listings, regions, earlier)| {
-        let phone = enterprise
-            .contact_phone
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| {
+    Ok(
+        found.map(|(enterprise, listings, regions, earlier, mobile)| {
+            let phone = enterprise
+                .contact_phone
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    if may_call {
+                        p.to_string()
+                    } else {
+                        crate::domain::enterprise::mask_phone(p)
+                    }
+                });
+            let mobile = mobile.map(|m| {
                 if may_call {
-                    p.to_string()
+                    m
                 } else {
-                    crate::domain::enterprise::mask_phone(p)
+                    crate::domain::channels::mask_mobile(&m)
                 }
             });
-        Filer {
-            enterprise,
-            listings,
-            regions,
-            phone,
-            earlier,
-        }
-    }))
+            Filer {
+                enterprise,
+                listings,
+                regions,
+                phone,
+                mobile,
+                earlier,
+            }
+        }),
+    )
 }

@@ -11,7 +11,9 @@
 //! - `sla`: SLA policies and the work calendar;
 //! - `routing`: the routing rules;
 //! - `catalogue`: the categories and industry chains;
-//! - `mail`: message templates and the e-mails that could not be delivered.
+//! - `delivery`: 消息投递, every channel's outbox with its dead letters, and
+//!   the message templates (the old `/admin/mail` redirects there);
+//! - `robots`: a department's group robots (its lead, or an administrator).
 //!
 //! Every change goes through the service the JSON API calls, and its
 //! refusals read as `http::problem` maps them. [`admin`] hides a page from
@@ -19,11 +21,12 @@
 //! decides who may see what).
 
 mod catalogue;
+mod delivery;
 mod departments;
 mod enterprise;
 mod enterprises;
-mod mail;
 mod pickers;
+mod robots;
 mod routing;
 mod sla;
 mod user;
@@ -45,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     sla::configure(cfg);
     routing::configure(cfg);
     catalogue::configure(cfg);
-    mail::configure(cfg);
+    delivery::configure(cfg);
+    robots::configure(cfg);
 }
 
 /// The viewer, if an administrator; to anyone else the page does not exist.

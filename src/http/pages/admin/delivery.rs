@@ -1,5 +1,9 @@
-//! Message templates (override, preview by saving, go back to the
-//! built-in one) and the e-mails that could not be delivered.
+//! 消息投递: every channel's outbox (e-mail, the departments' group robots,
+//! SMS) with its counts, the messages of a status and channel (by default
+//! the dead letters, each with its channel, where it went and the last
+//! error, and a button to send it again), and the message templates
+//! (override, preview by saving, go back to the built-in one). The old
+//! address, `/admin/mail`, redirects here.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,24 +12,45 @@ use serde::Deserialize;
 
 use super::super::AppState;
 use super::admin;
+use crate::domain::channels::Channel;
 use crate::http::pages::labels::{self, beijing};
 use crate::http::pages::session::{check_csrf, page_lang, Viewer};
-use crate::http::pages::{failed, page, say, see_other, Chrome, FormErrors, PageError};
+use crate::http::pages::{failed, lang_of, page, say, see_other, Chrome, FormErrors, PageError};
 use crate::http::problem::ApiError;
+use crate::http::views::robots::service_name;
 use crate::mail::templates::Template as MailTemplate;
 use crate::services::mail;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/mail", web::get().to(show))
+    cfg.route("/admin/delivery", web::get().to(show))
         .route(
-            "/admin/mail/templates/{kind}/{locale}",
+            "/admin/delivery/templates/{kind}/{locale}",
             web::post().to(put_template),
         )
         .route(
-            "/admin/mail/templates/{kind}/{locale}/reset",
+            "/admin/delivery/templates/{kind}/{locale}/reset",
             web::post().to(reset_template),
         )
-        .route("/admin/mail/dead/{id}/resend", web::post().to(resend));
+        .route("/admin/delivery/dead/{id}/resend", web::post().to(resend))
+        // The page's old address: bookmarks and forms still work.
+        .route("/admin/mail", web::to(moved))
+        .route("/admin/mail/{rest:.*}", web::to(moved));
+}
+
+/// `/admin/mail...` is now `/admin/delivery...`: a GET moves for good
+/// (301), a form is sent on to the same place (308 keeps the POST).
+async fn moved(req: HttpRequest) -> HttpResponse {
+    let rest = req.path().trim_start_matches("/admin/mail");
+    let mut to = format!("/admin/delivery{rest}");
+    if !req.query_string().is_empty() {
+        to = format!("{to}?{}", req.query_string());
+    }
+    let mut res = if req.method() == actix_web::http::Method::GET {
+        HttpResponse::MovedPermanently()
+    } else {
+        HttpResponse::PermanentRedirect()
+    };
+    res.insert_header(("Location", to)).finish()
 }
 
 pub struct TemplateShown {
@@ -42,25 +67,48 @@ pub struct TemplateShown {
     pub open: bool,
 }
 
-pub struct DeadShown {
+pub struct MessageShown {
     pub id: i64,
+    pub channel: String,
     pub notice: String,
+    /// Where it went: an address, a robot's name, a masked mobile.
     pub to: String,
+    pub ticket_id: Option<i64>,
     pub attempts: i32,
     pub last_error: String,
     pub created_at: String,
+    pub dead: bool,
 }
 
+/// A channel's counts: (code, name, pending, sent, dead).
+pub type ChannelRow = (&'static str, String, i64, i64, i64);
+
 #[derive(Template)]
-#[template(path = "admin_mail.html")]
-struct MailPage {
+#[template(path = "admin_delivery.html")]
+struct DeliveryPage {
     c: Chrome,
     templates: Vec<TemplateShown>,
-    dead: Vec<DeadShown>,
-    counts: Vec<(String, i64)>,
+    messages: Vec<MessageShown>,
+    channels: Vec<ChannelRow>,
+    /// The list's filters: status and channel codes ("" for every channel).
+    status: &'static str,
+    channel: &'static str,
+    /// (code, label) of the statuses and of the channels, for the filters.
+    statuses: Vec<(&'static str, String)>,
+    channel_names: Vec<(&'static str, String)>,
     next: Option<String>,
     errors: FormErrors,
     done: Option<String>,
+}
+
+/// What people call a channel.
+pub fn channel_name(channel: &str, en: bool) -> String {
+    let lang = lang_of(en);
+    match Channel::parse(channel) {
+        Some(Channel::Email) => say(lang, "robots_sms.channel_email"),
+        Some(Channel::Sms) => say(lang, "robots_sms.channel_sms"),
+        _ => service_name(channel, lang).to_string(),
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -79,12 +127,17 @@ struct TemplateForm {
 struct MailQuery {
     before: Option<i64>,
     done: Option<String>,
+    status: Option<String>,
+    channel: Option<String>,
 }
 
-/// What the page shows besides the templates and dead e-mails as stored.
+/// What the page shows besides the templates and messages as stored.
 #[derive(Default)]
 struct Shown {
-    /// The page of dead e-mails before this id.
+    /// The list's status and channel.
+    status: Option<String>,
+    channel: Option<String>,
+    /// The page of the list before this id.
     before: Option<i64>,
     /// A template form that failed: (kind, locale, what was typed, why).
     failed_form: Option<(String, String, TemplateForm, FormErrors)>,
@@ -97,9 +150,11 @@ async fn render(
     req: &HttpRequest,
     v: &Viewer,
     shown: Shown,
-    status: StatusCode,
+    http_status: StatusCode,
 ) -> Result<HttpResponse, actix_web::Error> {
     let Shown {
+        status: wanted_status,
+        channel: wanted_channel,
         before,
         failed_form,
         errors,
@@ -108,19 +163,50 @@ async fn render(
     let c = Chrome::for_viewer(req, v);
     let en = c.en;
     const PAGE: i64 = 50;
+    let status: &'static str = match wanted_status.as_deref() {
+        Some("pending") => "pending",
+        Some("sent") => "sent",
+        _ => "dead",
+    };
+    let channel = wanted_channel.as_deref().and_then(Channel::parse);
     let current = mail::current_templates(&state.db)
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
-    let (mut dead, counts) = mail::outbox_page(&state.db, "dead", before, PAGE + 1)
+    let (mut listed, counts) = mail::outbox_page(&state.db, status, channel, before, PAGE + 1)
         .await
         .map_err(|e| failed(req, ApiError::from(e)))?;
-    let next = if dead.len() as i64 > PAGE {
-        dead.truncate(PAGE as usize);
-        dead.last()
-            .map(|m| format!("/admin/mail?before={}#dead", m.id))
+    let filters = format!(
+        "status={status}&channel={}",
+        channel.map_or("", Channel::as_str)
+    );
+    let next = if listed.len() as i64 > PAGE {
+        listed.truncate(PAGE as usize);
+        listed
+            .last()
+            .map(|m| format!("/admin/delivery?{filters}&before={}#messages", m.id))
     } else {
         None
     };
+    let count = |ch: &str, st: &str| -> i64 {
+        counts
+            .iter()
+            .filter(|(c, s, _)| c == ch && s == st)
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    let channels = Channel::ALL
+        .iter()
+        .map(|ch| {
+            let code = ch.as_str();
+            (
+                code,
+                channel_name(code, en),
+                count(code, "pending"),
+                count(code, "sent"),
+                count(code, "dead"),
+            )
+        })
+        .collect();
     let mut failed_form = failed_form;
     let templates = current
         .into_iter()
@@ -154,29 +240,39 @@ async fn render(
             }
         })
         .collect();
-    let p = MailPage {
+    let p = DeliveryPage {
         templates,
-        dead: dead
+        messages: listed
             .into_iter()
-            .map(|m| DeadShown {
+            .map(|m| MessageShown {
                 id: m.id,
+                to: mail::shown_address(&m),
+                channel: channel_name(&m.channel, en),
                 notice: labels::mail_kind(&m.notice, en),
-                to: m.to_address,
+                ticket_id: m.ticket_id,
                 attempts: m.attempts,
                 last_error: m.last_error.unwrap_or_default(),
                 created_at: beijing(m.created_at),
+                dead: m.status == "dead",
             })
             .collect(),
-        counts: counts
+        channels,
+        status,
+        channel: channel.map_or("", Channel::as_str),
+        statuses: ["dead", "pending", "sent"]
             .into_iter()
-            .map(|(status, n)| (labels::outbox_status(&status, en), n))
+            .map(|s| (s, labels::outbox_status(s, en)))
+            .collect(),
+        channel_names: Channel::ALL
+            .iter()
+            .map(|ch| (ch.as_str(), channel_name(ch.as_str(), en)))
             .collect(),
         next,
         errors,
         done,
         c,
     };
-    Ok(page(status, p.render()))
+    Ok(page(http_status, p.render()))
 }
 
 async fn show(
@@ -192,7 +288,10 @@ async fn show(
         "reset" => say(lang, "admin_mail.built_template_applies_again"),
         _ => say(lang, "admin_mail.template_saved"),
     });
+    let q = q.into_inner();
     let shown = Shown {
+        status: q.status,
+        channel: q.channel,
         before: q.before,
         done,
         ..Shown::default()
@@ -227,7 +326,7 @@ async fn put_template(
     )
     .await
     {
-        Ok(_) => Ok(see_other("/admin/mail?done=template")),
+        Ok(_) => Ok(see_other("/admin/delivery?done=template")),
         Err(e) => {
             let e = ApiError::from(e);
             if e.kind.status().is_server_error() {
@@ -276,7 +375,7 @@ async fn reset_template(
     mail::remove_template(&state.db, kind, locale)
         .await
         .map_err(|e| failed(&req, ApiError::from(e)))?;
-    Ok(see_other("/admin/mail?done=reset"))
+    Ok(see_other("/admin/delivery?done=reset"))
 }
 
 async fn resend(
@@ -289,7 +388,7 @@ async fn resend(
     let v = admin(&req, v)?;
     check_csrf(&req, &f.csrf)?;
     match mail::resend(&state.db, path.into_inner(), state.sla.now()).await {
-        Ok(_) => Ok(see_other("/admin/mail?done=resend#dead")),
+        Ok(_) => Ok(see_other("/admin/delivery?done=resend#messages")),
         Err(e) => {
             let e = ApiError::from(e);
             if e.kind.status().is_server_error() || e.kind.status() == StatusCode::NOT_FOUND {
