@@ -42,14 +42,19 @@ fn base_photo(bytes: usize) -> Vec<u8> {
             seed ^= seed >> 17;
             seed ^= seed << 5;
             let n = (seed & 0x3F) as u8;
-            image::Rgb([((x / 7) as u8).wrapping_add(n), ((y / 5) as u8).wrapping_add(n), n * 3])
+            image::Rgb([
+                ((x / 7) as u8).wrapping_add(n),
+                ((y / 5) as u8).wrapping_add(n),
+                n * 3,
+            ])
         });
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
             .encode_image(&img)
             .unwrap();
         if jpeg.len() >= bytes {
-            let mut exif = b"Exif\0\0MM\0*\0\0\0\x08GPSLatitude 31.2304N GPSLongitude 121.4737E".to_vec();
+            let mut exif =
+                b"Exif\0\0MM\0*\0\0\0\x08GPSLatitude 31.2304N GPSLongitude 121.4737E".to_vec();
             let mut out = jpeg[..2].to_vec();
             out.extend_from_slice(&[0xFF, 0xE1]);
             out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());

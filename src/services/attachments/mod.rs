@@ -9,7 +9,6 @@
 //! objects no row points at.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
@@ -534,6 +533,3 @@ fn hash_file(file: &mut std::fs::File) -> std::io::Result<(String, u64)> {
     file.seek(SeekFrom::Start(0))?;
     Ok((hex(&hasher.finalize()), size))
 }
-
-/// Shared with the HTTP layer's state.
-pub type Shared = Arc<Attachments>;
