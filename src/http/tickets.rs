@@ -360,6 +360,8 @@ async fn run_action(
     )
     .await
     .map_err(ApiError::from)?;
+    // The actor's own tabs count afresh, not from a few seconds ago.
+    state.tab_counts.forget(who.caller.user_id);
     let (loaded, events) = tickets::get(&state.db, &state.sla, &who.caller, id)
         .await
         .map_err(ApiError::from)?;

@@ -570,6 +570,10 @@ pub(super) async fn act_on(
         }
         Err(e) => Err(e),
     };
+    if outcome.is_ok() {
+        // The actor's own tabs count afresh, not from a few seconds ago.
+        state.tab_counts.forget(v.caller.user_id);
+    }
     match outcome {
         Ok(()) if draft.back == "/supervision" => {
             Ok(see_other(&format!("/supervision?done={action_name}")))
