@@ -185,8 +185,20 @@ impl Application {
             ))),
             _ => None,
         };
+        // Missing daily reports are noticed by whichever instance sees the time first.
+        let reminders = match self.settings.monitoring.reminder_at() {
+            Ok(Some(at)) => Some(tokio::spawn(crate::jobs::daily_reminders::run(
+                self.db.clone(),
+                self.sla.clone(),
+                at,
+            ))),
+            _ => None,
+        };
         let served = self.server.await;
-        for job in [scanner, digest, folder, calendar].into_iter().flatten() {
+        for job in [scanner, digest, folder, calendar, reminders]
+            .into_iter()
+            .flatten()
+        {
             job.abort();
         }
         // The mail worker records what it sent and gives the rest back

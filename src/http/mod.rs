@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod caller;
 pub mod catalogue;
+pub mod daily_reports;
 pub mod dashboard;
 pub mod enterprises;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod monitoring;
 pub mod notices;
 pub mod notifications;
 pub mod openapi;
@@ -183,7 +185,21 @@ where
                 .service(mail::put_template)
                 .service(mail::delete_template)
                 .service(mail::list_outbox)
-                .service(mail::resend),
+                .service(mail::resend)
+                .service(daily_reports::get_revisions)
+                .service(daily_reports::put_report)
+                .service(daily_reports::get_report)
+                .service(daily_reports::blocker_ticket)
+                .service(monitoring::list_lists)
+                .service(monitoring::create_list)
+                .service(monitoring::list_members)
+                .service(monitoring::add_member)
+                .service(monitoring::remove_member)
+                .service(monitoring::put_industry)
+                .service(monitoring::overview)
+                .service(monitoring::export)
+                .service(monitoring::missing)
+                .service(monitoring::urge),
         )
 }
 

@@ -27,6 +27,7 @@ use super::problem::{FieldError, Problem};
         (name = "tickets", description = "Problem reports (诉求工单): filing, the queue, the timeline, actions"),
         (name = "metrics", description = "Supervisors' numbers (三率 and more) for the caller's jurisdiction"),
         (name = "admin", description = "Administration (administrators only; 404 for everyone else)"),
+        (name = "monitoring", description = "Daily monitoring (每日调度): monitoring lists, enterprises' daily reports, the rates of a list, the missing list"),
     )
 )]
 pub struct ApiDoc;

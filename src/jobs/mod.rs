@@ -2,6 +2,7 @@
 //! work itself lives in `services`, where tests call it directly.
 
 pub mod calendar_watch;
+pub mod daily_reminders;
 pub mod delivery;
 pub mod digest;
 pub mod metric_folder;

@@ -560,6 +560,9 @@ diesel::table! {
     }
 }
 
+mod monitoring;
+pub use monitoring::*;
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     categories,
@@ -599,4 +602,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_days,
     metric_folds,
     notifications,
+    enterprise_industries,
+    monitoring_lists,
+    monitoring_members,
+    daily_reports,
+    daily_report_revisions,
+    daily_report_blockers,
+    monitoring_days,
+    monitoring_reminders,
 );

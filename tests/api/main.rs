@@ -28,6 +28,8 @@ mod hostile;
 mod imports;
 mod mail;
 mod metrics;
+mod monitoring;
+mod monitoring_board;
 mod openapi;
 mod outbox;
 mod pages;

@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 76] = [
+const ROUTES: [(&str, &str); 90] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -79,6 +79,26 @@ const ROUTES: [(&str, &str); 76] = [
     ("post", "/api/v1/auth/activate"),
     ("post", "/api/v1/auth/password-reset"),
     ("post", "/api/v1/auth/password-reset/confirm"),
+    ("get", "/api/v1/daily-reports/{date}/revisions"),
+    ("put", "/api/v1/daily-reports/{date}"),
+    ("get", "/api/v1/daily-reports/{date}"),
+    ("post", "/api/v1/daily-reports/blockers/{id}/ticket"),
+    ("get", "/api/v1/monitoring/lists"),
+    ("post", "/api/v1/monitoring/lists"),
+    ("get", "/api/v1/monitoring/lists/{id}/members"),
+    (
+        "put",
+        "/api/v1/monitoring/lists/{id}/members/{enterprise_id}",
+    ),
+    (
+        "delete",
+        "/api/v1/monitoring/lists/{id}/members/{enterprise_id}",
+    ),
+    ("put", "/api/v1/enterprises/{id}/industry"),
+    ("get", "/api/v1/monitoring/overview"),
+    ("get", "/api/v1/monitoring/export"),
+    ("get", "/api/v1/monitoring/missing"),
+    ("post", "/api/v1/monitoring/missing/urge"),
 ];
 
 /// Routes that need no token.
@@ -127,7 +147,8 @@ each_backend! {
             let mut concrete = path
                 .replace("{code}", "310115")
                 .replace("{id}", "1")
-                .replace("{year}", "2026");
+                .replace("{year}", "2026")
+                .replace("{date}", "2022-04-28");
             if *path == "/api/v1/whitelist/check" {
                 concrete.push_str("?code=91310115591693856A");
             }

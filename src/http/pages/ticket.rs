@@ -166,6 +166,8 @@ struct TicketPage {
     filer: Option<FilerShown>,
     /// The department's canned replies: (title, text).
     canned: Vec<(String, String)>,
+    /// The daily report (日报) whose blocker became this ticket: its day.
+    from_report: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -406,6 +408,12 @@ async fn build(
         done,
         filer,
         canned,
+        // The ticket came from a daily report's blocker (issue 26).
+        from_report: crate::services::monitoring::blockers::origin_of(&state.db, id)
+            .await
+            .ok()
+            .flatten()
+            .map(|(day, _)| day.to_string()),
     })
 }
 

@@ -315,5 +315,6 @@ impl From<StorageError> for ApiError {
     }
 }
 
+mod monitoring;
 mod services;
 pub use services::invalid;

@@ -4,6 +4,7 @@
 
 pub mod export;
 pub mod metrics;
+pub mod monitoring;
 pub mod notifications;
 pub mod paging;
 pub mod ranking;
