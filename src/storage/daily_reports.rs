@@ -602,3 +602,103 @@ pub fn count_missing(
     }
     q.count().get_result(conn)
 }
+
+/// A report written in bulk (the demo's weeks of reports).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = daily_reports)]
+pub struct NewReport {
+    pub enterprise_id: i64,
+    pub day: NaiveDate,
+    pub status: String,
+    pub staff_on_duty: i32,
+    pub staff_usual: i32,
+    pub capacity_percent: i32,
+    pub output_milli: Option<i64>,
+    pub output_unit: Option<String>,
+    pub inventory_days: Option<i32>,
+    pub late: bool,
+    pub revision: i32,
+    pub reported_by: i64,
+    pub reported_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts reports in bulk; returns their ids by (enterprise, day).
+pub fn insert_many(
+    conn: &mut AnyConnection,
+    rows: &[NewReport],
+) -> QueryResult<HashMap<(i64, NaiveDate), i64>> {
+    insert_batches!(conn, daily_reports::table, rows);
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.enterprise_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            daily_reports::table
+                .filter(daily_reports::enterprise_id.eq_any(chunk))
+                .select((
+                    daily_reports::enterprise_id,
+                    daily_reports::day,
+                    daily_reports::id,
+                ))
+                .load::<(i64, NaiveDate, i64)>(conn)?
+                .into_iter()
+                .map(|(e, d, id)| ((e, d), id)),
+        );
+    }
+    Ok(out)
+}
+
+/// Revisions and blockers in bulk: (report, body, actor, at) and
+/// (report, position, category, text, at).
+pub fn insert_history(
+    conn: &mut AnyConnection,
+    revisions: &[(i64, String, i64, NaiveDateTime)],
+    blockers: &[(i64, i32, String, String, NaiveDateTime)],
+) -> QueryResult<()> {
+    let revisions: Vec<_> = revisions
+        .iter()
+        .map(|(report, body, actor, at)| {
+            (
+                daily_report_revisions::report_id.eq(*report),
+                daily_report_revisions::revision.eq(1),
+                daily_report_revisions::body.eq(body.as_str()),
+                daily_report_revisions::actor_id.eq(*actor),
+                daily_report_revisions::created_at.eq(*at),
+            )
+        })
+        .collect();
+    insert_batches!(conn, daily_report_revisions::table, revisions);
+    let blockers: Vec<_> = blockers
+        .iter()
+        .map(|(report, position, category, text, at)| {
+            (
+                daily_report_blockers::report_id.eq(*report),
+                daily_report_blockers::position.eq(*position),
+                daily_report_blockers::category.eq(category.as_str()),
+                daily_report_blockers::text.eq(text.as_str()),
+                daily_report_blockers::created_at.eq(*at),
+            )
+        })
+        .collect();
+    insert_batches!(conn, daily_report_blockers::table, blockers);
+    Ok(())
+}
+
+/// The blocker of an enterprise's report of a day with this text.
+pub fn blocker_by_text(
+    conn: &mut AnyConnection,
+    enterprise_id: i64,
+    day: NaiveDate,
+    text: &str,
+) -> QueryResult<Option<i64>> {
+    daily_report_blockers::table
+        .inner_join(daily_reports::table)
+        .filter(daily_reports::enterprise_id.eq(enterprise_id))
+        .filter(daily_reports::day.eq(day))
+        .filter(daily_report_blockers::text.eq(text))
+        .select(daily_report_blockers::id)
+        .first(conn)
+        .optional()
+}

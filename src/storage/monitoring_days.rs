@@ -334,3 +334,18 @@ pub struct NewReminder {
 pub fn record_reminders(conn: &mut AnyConnection, rows: &[NewReminder]) -> QueryResult<Vec<i64>> {
     super::dialect::insert_new_reminders(conn, rows)
 }
+
+/// The last day up to `today` on which the list's enterprises reported.
+pub fn last_reported_day(
+    conn: &mut AnyConnection,
+    list_id: i64,
+    today: NaiveDate,
+) -> QueryResult<Option<NaiveDate>> {
+    monitoring_days::table
+        .filter(monitoring_days::list_id.eq(list_id))
+        .filter(monitoring_days::level.eq(crate::domain::monitoring::tally::PROVINCE))
+        .filter(monitoring_days::day.le(today))
+        .filter(monitoring_days::reported.gt(0))
+        .select(diesel::dsl::max(monitoring_days::day))
+        .first(conn)
+}

@@ -318,8 +318,16 @@ async fn show(
     {
         params.params.list = Some(first.summary.list.id.to_string());
     }
-    let p = params.params;
+    let mut p = params.params;
     let today = beijing_date(state.sla.now());
+    let asked = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    if !asked(&p.date) && !asked(&p.from) && !asked(&p.to) {
+        if let Some(list) = p.list.as_deref().and_then(|l| l.trim().parse::<i64>().ok()) {
+            if let Ok(day) = board::opening_day(&state.db, &v.caller, list, today).await {
+                p.date = Some(day.to_string());
+            }
+        }
+    }
     let parsed = board::parse(&p, today)
         .map_err(|issues| FormErrors::of(crate::http::problem::invalid(issues), c.lang()));
     let q = match parsed {

@@ -554,3 +554,19 @@ pub async fn missing_list(
     })
     .await
 }
+
+/// The day a board opens on: today, or the list's last day of reports
+/// when none came in since (a list followed until some day, the demo).
+pub async fn opening_day(
+    db: &Database,
+    caller: &Caller,
+    list_id: i64,
+    today: NaiveDate,
+) -> Result<NaiveDate, MonitoringError> {
+    let caller = caller.clone();
+    read(db, move |conn| {
+        readable(conn, &caller, list_id)?;
+        Ok(monitoring_days::last_reported_day(conn, list_id, today)?.unwrap_or(today))
+    })
+    .await
+}

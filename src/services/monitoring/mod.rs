@@ -14,6 +14,7 @@ use crate::storage::{AnyConnection, Database, StorageError};
 
 pub mod blockers;
 pub mod board;
+pub mod demo;
 
 pub mod figures;
 pub mod import;

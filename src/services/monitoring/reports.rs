@@ -77,7 +77,7 @@ pub fn as_input(r: &Report) -> ReportInput {
 }
 
 /// The body of a revision: what was submitted, as JSON.
-fn revision_body(r: &Report, late: bool) -> String {
+pub(super) fn revision_body(r: &Report, late: bool) -> String {
     serde_json::json!({
         "status": r.status.as_str(),
         "staff_on_duty": r.staff_on_duty,
