@@ -9,6 +9,8 @@ use crate::services::clock::Clock;
 use crate::startup::{self, Application};
 use crate::telemetry;
 
+mod monitoring;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "yizhan",
@@ -54,13 +56,19 @@ pub struct ServeArgs {
     /// demo`); then print the address to open and the demo log-ins.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: the demo's last day (YYYY-MM-DD, Beijing), e.g.
+    /// 2022-04-28; the service then runs on a clock that starts that
+    /// evening, so that its pages show that day.
+    #[arg(long, requires = "demo")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// The demo year's last day (YYYY-MM-DD, Beijing); default today. The
-    /// same day gives the same data set.
-    #[arg(long)]
+    /// The demo's last day (YYYY-MM-DD, Beijing); default today. The same
+    /// day gives the same data set; a past day (2022-04-28) places the
+    /// whole demo, tickets and daily reports, as it stood that evening.
+    #[arg(long = "as-of", alias = "until")]
     pub until: Option<chrono::NaiveDate>,
     /// Problems filed over the year.
     #[arg(long, default_value_t = crate::services::demo::DEMO_TICKETS)]
@@ -80,6 +88,27 @@ pub enum ImportCommand {
     Enterprises(ImportArgs),
     /// White-list entries, keyed by credit code, scope and batch.
     Whitelist(ImportArgs),
+    /// A monitoring list's enterprises (监测名单), keyed by credit code,
+    /// with their industry codes (GB/T 4754-2017) when given.
+    MonitoringList(MonitoringListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MonitoringListArgs {
+    /// A CSV (UTF-8 or GBK) or XLSX file with a header row: 统一社会信用代码
+    /// (credit_code) and, optionally, 行业代码 (industry).
+    pub file: std::path::PathBuf,
+    /// The list's name.
+    #[arg(long)]
+    pub list: String,
+    /// The department keeping the list (its id, region code or name):
+    /// needed when several departments have a list of that name, and to
+    /// create the list when it does not exist yet.
+    #[arg(long)]
+    pub department: Option<String>,
+    /// Check every row and report; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,6 +202,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::User(UserCommand::Create(args)) => create_user(settings, args).await,
         Command::Import(ImportCommand::Enterprises(args)) => import(settings, args, true).await,
         Command::Import(ImportCommand::Whitelist(args)) => import(settings, args, false).await,
+        Command::Import(ImportCommand::MonitoringList(args)) => {
+            monitoring::import_monitoring_list(settings, args).await
+        }
         Command::Calendar(CalendarCommand::Import { file }) => {
             import_calendar(settings, file).await
         }
@@ -186,7 +218,7 @@ pub async fn run(cli: Cli) -> i32 {
                 let code = demo(
                     &settings,
                     DemoArgs {
-                        until: None,
+                        until: args.as_of,
                         tickets: crate::services::demo::DEMO_TICKETS,
                     },
                     false,
@@ -197,7 +229,12 @@ pub async fn run(cli: Cli) -> i32 {
                     return code;
                 }
             }
-            let app = match Application::build(settings).await {
+            // `--as-of`: the service lives on the demo's last evening.
+            let clock = Clock::system();
+            if let Some(day) = args.as_of {
+                clock.set(crate::services::demo::demo_now(day));
+            }
+            let app = match Application::build_with_clock(settings, clock).await {
                 Ok(app) => app,
                 Err(e) => {
                     tracing::error!(reason = %e, "refusing to start");

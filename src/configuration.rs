@@ -64,6 +64,7 @@ pub struct Settings {
     pub attachments: AttachmentSettings,
     pub robots: RobotsSettings,
     pub sms: SmsSettings,
+    pub monitoring: MonitoringSettings,
 }
 
 /// How fast problems may be filed, and what an unverified enterprise may file.
@@ -333,6 +334,47 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// Daily monitoring (每日调度): when reports may still be corrected and
+/// when the missing ones are noticed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MonitoringSettings {
+    /// "HH:MM" Beijing time on the next working day until which a day's
+    /// report may be corrected; a first report after it is marked late.
+    pub correction_cutoff: String,
+    /// "HH:MM" Beijing time on each working day at which the enterprises
+    /// of a list that have not reported for the day are noticed; empty:
+    /// never.
+    pub reminder_time: String,
+}
+
+impl MonitoringSettings {
+    fn time(name: &str, text: &str) -> Result<chrono::NaiveTime, String> {
+        chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
+            .map_err(|_| format!("monitoring.{name} must be HH:MM (got \"{text}\")"))
+    }
+
+    /// The correction cut-off; 10:00 if the setting does not parse (it is
+    /// checked when the configuration is loaded).
+    pub fn cutoff(&self) -> chrono::NaiveTime {
+        Self::time("correction_cutoff", &self.correction_cutoff)
+            .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("a time"))
+    }
+
+    /// The reminder's time of day, None when turned off.
+    pub fn reminder_at(&self) -> Result<Option<chrono::NaiveTime>, String> {
+        if self.reminder_time.trim().is_empty() {
+            return Ok(None);
+        }
+        Self::time("reminder_time", &self.reminder_time).map(Some)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        Self::time("correction_cutoff", &self.correction_cutoff)?;
+        self.reminder_at()?;
+        Ok(())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0}")]
@@ -439,6 +481,7 @@ impl Settings {
         }
         let mail = &self.mail;
         mail.digest_at().map_err(ConfigError::Refused)?;
+        self.monitoring.validate().map_err(ConfigError::Refused)?;
         if mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::Refused(format!(
                 "mail.from must be an address like \"Name <user@example.org>\" (got \"{}\")",

@@ -224,8 +224,17 @@ impl Application {
                 std::time::Duration::from_secs(sweep_every),
             ))
         });
+        // Missing daily reports are noticed by whichever instance sees the time first.
+        let reminders = match self.settings.monitoring.reminder_at() {
+            Ok(Some(at)) => Some(tokio::spawn(crate::jobs::daily_reminders::run(
+                self.db.clone(),
+                self.sla.clone(),
+                at,
+            ))),
+            _ => None,
+        };
         let served = self.server.await;
-        for job in [scanner, digest, folder, calendar, sweeper]
+        for job in [scanner, digest, folder, calendar, sweeper, reminders]
             .into_iter()
             .flatten()
         {

@@ -546,5 +546,72 @@ pub fn may_see_sms_mobile(caller: &Caller, enterprise_id: i64) -> bool {
     caller.role == Role::Enterprise && caller.enterprise_id == Some(enterprise_id)
 }
 
+/// How much of a monitoring list (监测名单) a caller reads: all of it, or,
+/// for a list kept above the caller's department, the part in its
+/// jurisdiction (its region's subtree, or its chain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitoringView {
+    Whole,
+    Region(RegionCode, RegionLevel),
+    Chain(String),
+}
+
+/// Who reads a list's reports and rates: staff of the department that
+/// keeps it and of the departments above it, wholly; staff of the
+/// departments below it, the part in their jurisdiction (as for tickets).
+/// Nobody else: the answer is then "no such list".
+pub fn may_read_monitoring(caller: &Caller, list: &DepartmentRef) -> Option<MonitoringView> {
+    if !matches!(caller.role, Role::Officer | Role::Lead | Role::Supervisor) {
+        return None;
+    }
+    let d = staff_department(caller)?;
+    if d.covers_department(list) {
+        return Some(MonitoringView::Whole);
+    }
+    if !list.path.is_empty() && d.path.starts_with(&list.path) {
+        return match (&d.kind, &d.region, &d.chain_code) {
+            (DepartmentKind::ChainPlatform, _, Some(chain)) => {
+                Some(MonitoringView::Chain(chain.clone()))
+            }
+            (_, Some((code, level)), _) => Some(MonitoringView::Region(code.clone(), *level)),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// Who keeps a list (names it, adds and removes enterprises): the
+/// officers and leads of its department.
+pub fn may_keep_monitoring_list(caller: &Caller, department_id: i64) -> bool {
+    matches!(caller.role, Role::Officer | Role::Lead)
+        && staff_department(caller).is_some_and(|d| d.id == department_id)
+}
+
+/// Which enterprises a department's list may hold: those in its
+/// jurisdiction (its region's subtree, its chain; the ministry's: all).
+pub fn may_monitor_enterprise(keeper: &DepartmentScope, e: &EnterpriseFacts) -> bool {
+    keeper.covers_region(&e.county) || keeper.coordinates_any(&e.chains)
+}
+
+/// Who files an enterprise's daily report (日报): its own accounts, for
+/// their enterprise only. Returns the enterprise.
+pub fn may_file_daily_report(caller: &Caller) -> Option<i64> {
+    match caller.role {
+        Role::Enterprise => caller.enterprise_id,
+        _ => None,
+    }
+}
+
+/// Who sets an enterprise's industry code: whoever may change its record.
+pub fn may_set_industry(caller: &Caller, e: &EnterpriseFacts) -> bool {
+    may_manage_enterprise(caller, &e.county)
+}
+
+/// Who urges the enterprises missing from a day's reports (催报): staff
+/// who read the list, for the enterprises they see.
+pub fn may_urge_reports(caller: &Caller, view: Option<&MonitoringView>) -> bool {
+    view.is_some() && matches!(caller.role, Role::Officer | Role::Lead | Role::Supervisor)
+}
+
 #[cfg(test)]
 mod tests;

@@ -31,10 +31,13 @@ pub enum Notice {
     Reopened,
     /// A department signed for the enterprise's ticket (已受理).
     SignedFor,
+    /// The enterprise's daily report (日报) of the day has not come:
+    /// the monitoring job's notice, or a department's urging (催报).
+    DailyReportMissing,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 16] = [
+    pub const ALL: [Notice; 17] = [
         Notice::NewTicket,
         Notice::Assigned,
         Notice::InfoRequested,
@@ -51,6 +54,7 @@ impl Notice {
         Notice::ExtensionDecided,
         Notice::Reopened,
         Notice::SignedFor,
+        Notice::DailyReportMissing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,7 @@ impl Notice {
             Notice::ExtensionDecided => "extension_decided",
             Notice::Reopened => "reopened",
             Notice::SignedFor => "signed_for",
+            Notice::DailyReportMissing => "daily_report_missing",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod caller;
 pub mod catalogue;
+pub mod daily_reports;
 pub mod dashboard;
 pub mod desk;
 pub mod enterprises;
@@ -17,6 +18,7 @@ pub mod lang;
 pub mod mail;
 pub mod metrics;
 pub mod middleware;
+pub mod monitoring;
 pub mod notices;
 pub mod notifications;
 pub mod openapi;
@@ -205,7 +207,21 @@ where
                 .service(robots::delete_robot)
                 .service(robots::test_robot)
                 .service(sms::get_sms_mobile)
-                .service(sms::set_sms_mobile),
+                .service(sms::set_sms_mobile)
+                .service(daily_reports::get_revisions)
+                .service(daily_reports::put_report)
+                .service(daily_reports::get_report)
+                .service(daily_reports::blocker_ticket)
+                .service(monitoring::list_lists)
+                .service(monitoring::create_list)
+                .service(monitoring::list_members)
+                .service(monitoring::add_member)
+                .service(monitoring::remove_member)
+                .service(monitoring::put_industry)
+                .service(monitoring::overview)
+                .service(monitoring::export)
+                .service(monitoring::missing)
+                .service(monitoring::urge),
         )
 }
 

@@ -30,6 +30,7 @@ use super::problem::{FieldError, Problem};
         (name = "attachments", description = "Files on tickets' steps: upload first, then name them in a step's `attachment_ids`"),
         (name = "robots", description = "A department's group robots (WeCom, DingTalk, Feishu): its lead or an administrator"),
         (name = "sms", description = "The mobile number an enterprise receives SMS notices on"),
+        (name = "monitoring", description = "Daily monitoring (每日调度): monitoring lists, enterprises' daily reports, the rates of a list, the missing list"),
     )
 )]
 pub struct ApiDoc;

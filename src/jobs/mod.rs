@@ -3,6 +3,7 @@
 
 pub mod attachment_sweep;
 pub mod calendar_watch;
+pub mod daily_reminders;
 pub mod delivery;
 pub mod digest;
 pub mod metric_folder;

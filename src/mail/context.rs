@@ -23,6 +23,9 @@ pub fn variables(kind: MailKind) -> Vec<&'static str> {
             "until",
             "tickets",
         ]),
+        MailKind::Notice(Notice::DailyReportMissing) => {
+            v.extend(["enterprise", "day", "lists", "urged", "department"])
+        }
         MailKind::Notice(_) => v.extend([
             "number",
             "title",
@@ -197,6 +200,27 @@ pub fn context(
                 })
                 .unwrap_or_default(),
         }),
+        MailKind::Notice(Notice::DailyReportMissing) => json!({
+            "link": format!("{base}/daily/{}", text(params, "day")),
+            "enterprise": text(params, "enterprise"),
+            "day": params
+                .get("day")
+                .and_then(Value::as_str)
+                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+                .map(|d| match locale {
+                    Locale::Zh => d.format("%Y年%-m月%-d日").to_string(),
+                    Locale::En => d.format("%Y-%m-%d").to_string(),
+                })
+                .unwrap_or_default(),
+            "lists": params
+                .get("lists")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect::<Vec<_>>())
+                .unwrap_or_default(),
+            // A department urged (催报), not the daily job.
+            "urged": params.get("urged").and_then(Value::as_bool).unwrap_or(false),
+            "department": text(params, "department"),
+        }),
         MailKind::Notice(_) => {
             let sla_kind = text(params, "kind");
             let sign_step = sla_kind.starts_with("sign")
@@ -295,6 +319,13 @@ pub fn sample_params(kind: MailKind) -> Value {
                 {"id": 7, "number": "310115-20220415-0003", "title": "物流车辆通行证办理", "why": "overdue", "due_at": "2022-04-18T09:30:00Z"},
                 {"id": 9, "number": "310115-20220418-0001", "title": "复工复产人员返岗受阻", "why": "new", "due_at": null},
             ],
+        }),
+        MailKind::Notice(Notice::DailyReportMissing) => json!({
+            "enterprise": "上海汽车集团股份有限公司",
+            "day": "2022-04-28",
+            "lists": ["上海市首批白名单企业", "15家重点汽车企业集团"],
+            "urged": true,
+            "department": "上海市经济和信息化委员会",
         }),
         MailKind::Notice(n) => json!({
             "ticket_id": 1,

@@ -226,6 +226,8 @@ pub struct DemoPlan {
     pub enterprises: Vec<DemoEnterprise>,
     pub accounts: Vec<DemoAccount>,
     pub tickets: Vec<DemoTicket>,
+    /// Daily monitoring: industries, lists and reports (issue 26).
+    pub monitoring: monitoring::MonitoringPlan,
 }
 
 /// A small deterministic generator: the plan must not change when a
@@ -491,12 +493,18 @@ pub fn plan(until: NaiveDate, tickets: usize) -> DemoPlan {
     }
 
     let tickets = plan_tickets(&mut rng, &enterprises, &heights, from, until, tickets);
+    let accounts = accounts(&enterprises, &tickets);
+    let with_account: std::collections::HashSet<usize> =
+        accounts.iter().filter_map(|a| a.enterprise).collect();
+    let monitoring =
+        monitoring::monitoring_plan(&enterprises, until, &|i| with_account.contains(&i));
     DemoPlan {
         from,
         until,
-        accounts: accounts(&enterprises, &tickets),
+        accounts,
         enterprises,
         tickets,
+        monitoring,
     }
 }
 
@@ -599,6 +607,8 @@ fn plan_tickets(
 
 mod steps;
 use steps::{accounts, plan_steps};
+
+pub mod monitoring;
 
 #[cfg(test)]
 mod tests;

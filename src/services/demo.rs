@@ -30,7 +30,8 @@ use crate::storage::{write_transaction, Database, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// The demo year's last day (Beijing); usually today.
+    /// The demo year's last day (Beijing); usually today. A day in the past
+    /// (`--as-of 2022-04-28`) leaves everything as it stood that evening.
     pub until: NaiveDate,
     /// Problems filed over the year.
     pub tickets: usize,
@@ -111,8 +112,10 @@ pub async fn create(
     // nothing after now (the demo's last day may still be under way). The
     // SLA scanner runs at each check as it falls due, so warnings, overdue
     // days and auto-closings carry the times they would have had.
-    // Wall time on purpose: the history stops at the real now, whatever `clock` is set to later.
-    let real_now = Utc::now();
+    // Wall time on purpose: the history stops at the real now, whatever
+    // `clock` is set to later, or at the evening of the demo's last day
+    // when that day is past (`--as-of`).
+    let real_now = demo_now(until);
     let mut timeline: Vec<(DateTime<Utc>, usize, Option<usize>)> = Vec::new();
     for (n, t) in plan.tickets.iter().enumerate() {
         timeline.push((t.filed_at, n, None));
@@ -184,6 +187,10 @@ pub async fn create(
             }
         }
     }
+    // The last day's blockers that became tickets, and its missing-report
+    // notices (issue 26), at the times they happened.
+    let last_day = (plan.until, plan.monitoring.to_tickets.clone());
+    run.monitoring_day(&ids, last_day, real_now).await?;
     run.scan_until(real_now).await?;
     clock.set(real_now);
     // The notices of a year gone by are history, not mail to send now.
@@ -203,9 +210,23 @@ pub async fn create(
     })
 }
 
-/// Who files for each enterprise of the plan (by index).
+/// Who files for each enterprise of the plan (by index), and each one's id.
 struct Directory {
     filers: HashMap<usize, Caller>,
+    ids: Vec<i64>,
+}
+
+/// The demo's present: now, or the evening (20:00, Beijing) of its last
+/// day when that day is past, so that `--as-of` leaves the history as it
+/// stood that evening.
+pub fn demo_now(until: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let evening = chrono_tz::Asia::Shanghai
+        .from_local_datetime(&until.and_hms_opt(20, 0, 0).expect("a time of day"))
+        .single()
+        .expect("Beijing has no daylight saving")
+        .with_timezone(&Utc);
+    Utc::now().min(evening)
 }
 
 /// Writes enterprises, chains, lists and accounts in one transaction.
@@ -337,10 +358,22 @@ async fn write_directory(
                     filers.insert(i, caller_of(&user, None));
                 }
             }
+            // Daily monitoring: industries, lists, weeks of reports (issue 26).
+            let ids: Vec<i64> = (0..plan.enterprises.len()).map(id_of).collect();
+            let accounts: HashMap<usize, i64> =
+                filers.iter().map(|(i, c)| (*i, c.user_id)).collect();
+            crate::services::monitoring::demo::write_plan(
+                conn,
+                &plan.monitoring,
+                &ids,
+                &accounts,
+                &department_of,
+                now,
+            )?;
             diesel::update(users::table.filter(users::email.like(format!("%@{DEMO_DOMAIN}"))))
                 .set(users::demo.eq(true))
                 .execute(conn)?;
-            Ok::<_, diesel::result::Error>(Directory { filers })
+            Ok::<_, diesel::result::Error>(Directory { filers, ids })
         })?;
         Ok(directory)
     })
@@ -358,6 +391,64 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// On the last day: the blockers the plan turns into tickets (filed
+    /// through the filing service by the enterprise, after its other
+    /// filings of the day), and the missing-report notices of 10:00.
+    async fn monitoring_day(
+        &mut self,
+        directory: &Directory,
+        (day, to_tickets): (NaiveDate, Vec<(usize, &'static str)>),
+        until: DateTime<Utc>,
+    ) -> Result<(), DemoError> {
+        let ten = chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("a time");
+        let at_ten = crate::services::metrics::beijing_midnight(day) + chrono::Duration::hours(10);
+        if at_ten <= until {
+            crate::services::monitoring::reminders::send_due(self.db, self.sla, at_ten, ten)
+                .await
+                .map_err(|e| DemoError::Setup(e.to_string()))?;
+        }
+        let unlimited = crate::services::filing_limits::FilingLimits::unlimited();
+        for (n, (e, text)) in to_tickets.into_iter().enumerate() {
+            let Some(filer) = directory.filers.get(&e) else {
+                continue;
+            };
+            let at = self.clock.now().max(at_ten) + chrono::Duration::minutes(7 * n as i64 + 1);
+            if at > until {
+                continue;
+            }
+            let id = directory.ids[e];
+            let blocker = self
+                .db
+                .run(move |conn| {
+                    Ok(crate::storage::daily_reports::blocker_by_text(
+                        conn, id, day, text,
+                    )?)
+                })
+                .await?;
+            let Some(blocker) = blocker else {
+                continue;
+            };
+            self.scan_until(at).await?;
+            self.clock.set(at);
+            let choice = crate::services::monitoring::blockers::BlockerFiling {
+                urgency: "urgent".into(),
+                ..Default::default()
+            };
+            match crate::services::monitoring::blockers::to_ticket(
+                self.db, self.sla, &unlimited, filer, blocker, choice,
+            )
+            .await
+            {
+                Ok(_) => self.steps += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a demo blocker was not filed");
+                    self.refused += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs the SLA scanner at every check due up to `until`, each at its
     /// own instant.
     async fn scan_until(&mut self, until: DateTime<Utc>) -> Result<(), DemoError> {

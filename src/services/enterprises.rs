@@ -235,6 +235,8 @@ pub async fn update(
                 let before = Enterprise::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
                 Enterprise::update(conn, id, &fields, Some(caller.user_id), now)?;
                 enterprises::set_chains(conn, id, &record.chains)?;
+                // Its monitoring figures move with a new county or chains (issue 26).
+                crate::services::monitoring::figures::follow_enterprises(conn, &[id])?;
                 if !same_address(
                     before.contact_email.as_deref(),
                     fields.contact_email.as_deref(),
@@ -547,8 +549,19 @@ pub async fn add_listing(
                 created_by: Some(actor),
                 created_at: now.naive_utc(),
             };
+            // The listing and the monitoring lists that follow white
+            // lists (issue 26) change together.
+            let listed = write_transaction(conn, |conn| {
+                let entry = WhitelistEntry::insert(conn, &new)?;
+                crate::services::monitoring::lists::follow_whitelists(
+                    conn,
+                    Some(&[new.enterprise_id][..]),
+                    new.created_at,
+                )?;
+                Ok(entry)
+            });
             Ok(
-                WhitelistEntry::insert(conn, &new).map_err(|e| match EnterpriseError::from(e) {
+                listed.map_err(|e: diesel::result::Error| match EnterpriseError::from(e) {
                     EnterpriseError::CodeTaken => {
                         EnterpriseError::Invalid(vec![issue("batch", "field.already_in_batch")])
                     }
@@ -594,7 +607,15 @@ pub async fn remove_listing(
                     "field.entry_removed_or_date_early",
                 )])));
             }
-            WhitelistEntry::remove(conn, entry_id, on, caller.user_id)?;
+            write_transaction(conn, |conn| {
+                WhitelistEntry::remove(conn, entry_id, on, caller.user_id)?;
+                // Monitoring lists that follow white lists (issue 26).
+                crate::services::monitoring::lists::follow_whitelists(
+                    conn,
+                    Some(&[entry.enterprise_id][..]),
+                    entry.created_at,
+                )
+            })?;
             Ok(WhitelistEntry::find(conn, entry_id)?.ok_or(EnterpriseError::NotFound))
         })
         .await?;

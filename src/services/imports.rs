@@ -421,6 +421,11 @@ pub async fn import_enterprises(
                                 if apply {
                                     Enterprise::update(conn, e.id, &fields, actor, now)?;
                                     enterprises::set_chains(conn, e.id, &record.chains)?;
+                                    // Its monitoring figures move with it (issue 26).
+                                    crate::services::monitoring::figures::follow_enterprises(
+                                        conn,
+                                        &[e.id],
+                                    )?;
                                 }
                             }
                         }
@@ -573,6 +578,15 @@ pub async fn import_whitelist(
                 }
             }
             progress(records.len());
+            if apply {
+                // Monitoring lists that follow white lists (issue 26).
+                let listed: Vec<i64> = known.values().copied().collect();
+                crate::services::monitoring::lists::follow_whitelists(
+                    conn,
+                    Some(listed.as_slice()),
+                    now,
+                )?;
+            }
             keep_if(apply)
         });
         settle(outcome, report)

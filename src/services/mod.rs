@@ -26,6 +26,7 @@ pub mod imports;
 pub mod join_requests;
 pub mod mail;
 pub mod metrics;
+pub mod monitoring;
 pub mod notifications;
 pub mod notify;
 pub mod pickers;

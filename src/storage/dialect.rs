@@ -370,3 +370,60 @@ pub fn enterprise_matches(
             .sql(")"),
     )
 }
+
+/// Records the missing-report reminders not recorded yet and returns the
+/// enterprises recorded now, so that each is noticed once per day and kind
+/// however many instances run the job. PostgreSQL: `ON CONFLICT DO NOTHING
+/// RETURNING`; SQLite: the writer holds the lock (BEGIN IMMEDIATE), so a
+/// look and a plain insert are enough, as for [`insert_new_sla_events`].
+pub fn insert_new_reminders(
+    conn: &mut AnyConnection,
+    rows: &[super::monitoring_days::NewReminder],
+) -> QueryResult<Vec<i64>> {
+    use super::schema::monitoring_reminders as r;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        AnyConnection::Pg(c) => {
+            let mut out = Vec::new();
+            for chunk in rows.chunks(500) {
+                out.extend(
+                    diesel::insert_into(r::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .returning(r::enterprise_id)
+                        .get_results::<i64>(c)?,
+                );
+            }
+            Ok(out)
+        }
+        AnyConnection::Sqlite(c) => {
+            let mut out = Vec::new();
+            for chunk in rows.chunks(500) {
+                let ids: Vec<i64> = chunk.iter().map(|x| x.enterprise_id).collect();
+                let existing: std::collections::HashSet<(i64, chrono::NaiveDate, String)> =
+                    r::table
+                        .filter(r::enterprise_id.eq_any(&ids))
+                        .select((r::enterprise_id, r::day, r::kind))
+                        .load(c)?
+                        .into_iter()
+                        .collect();
+                let mut seen = std::collections::HashSet::new();
+                let fresh: Vec<super::monitoring_days::NewReminder> = chunk
+                    .iter()
+                    .filter(|x| {
+                        let k = (x.enterprise_id, x.day, x.kind.clone());
+                        !existing.contains(&k) && seen.insert(k)
+                    })
+                    .cloned()
+                    .collect();
+                if !fresh.is_empty() {
+                    diesel::insert_into(r::table).values(&fresh).execute(c)?;
+                }
+                out.extend(fresh.iter().map(|x| x.enterprise_id));
+            }
+            Ok(out)
+        }
+    }
+}

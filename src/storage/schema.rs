@@ -587,6 +587,8 @@ diesel::table! {
         touched_at -> Timestamp,
     }
 }
+mod monitoring;
+pub use monitoring::*;
 
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
@@ -632,6 +634,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     department_robots,
     enterprise_mobiles,
     delivery_channels,
+    enterprise_industries,
+    monitoring_lists,
+    monitoring_members,
+    daily_reports,
+    daily_report_revisions,
+    daily_report_blockers,
+    monitoring_days,
+    monitoring_reminders,
 );
 
 diesel::table! {

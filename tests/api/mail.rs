@@ -282,7 +282,7 @@ each_backend! {
         let admin = app.token("admin@yizhan.gov.cn").await;
         let url = "/api/v1/admin/message-templates/new_ticket/zh";
         let all: Value = app.get_as("/api/v1/admin/message-templates", &admin).await.json().await.unwrap();
-        assert_eq!(all.as_array().unwrap().len(), 42, "21 kinds in two languages");
+        assert_eq!(all.as_array().unwrap().len(), 44, "22 kinds in two languages");
         let current: Value = app.get_as(url, &admin).await.json().await.unwrap();
         assert_eq!(current["overridden"], false);
         assert!(current["variables"].as_array().unwrap().contains(&json!("number")));

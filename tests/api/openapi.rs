@@ -2,7 +2,7 @@ use crate::each_backend;
 use crate::helpers::PASSWORD;
 
 /// Every route the service serves, as (method, OpenAPI path).
-const ROUTES: [(&str, &str); 92] = [
+const ROUTES: [(&str, &str); 106] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -95,6 +95,26 @@ const ROUTES: [(&str, &str); 92] = [
     ("post", "/api/v1/departments/{id}/robots/{robot_id}/test"),
     ("get", "/api/v1/enterprises/{id}/sms-mobile"),
     ("put", "/api/v1/enterprises/{id}/sms-mobile"),
+    ("get", "/api/v1/daily-reports/{date}/revisions"),
+    ("put", "/api/v1/daily-reports/{date}"),
+    ("get", "/api/v1/daily-reports/{date}"),
+    ("post", "/api/v1/daily-reports/blockers/{id}/ticket"),
+    ("get", "/api/v1/monitoring/lists"),
+    ("post", "/api/v1/monitoring/lists"),
+    ("get", "/api/v1/monitoring/lists/{id}/members"),
+    (
+        "put",
+        "/api/v1/monitoring/lists/{id}/members/{enterprise_id}",
+    ),
+    (
+        "delete",
+        "/api/v1/monitoring/lists/{id}/members/{enterprise_id}",
+    ),
+    ("put", "/api/v1/enterprises/{id}/industry"),
+    ("get", "/api/v1/monitoring/overview"),
+    ("get", "/api/v1/monitoring/export"),
+    ("get", "/api/v1/monitoring/missing"),
+    ("post", "/api/v1/monitoring/missing/urge"),
 ];
 
 /// Routes that need no token.
@@ -143,7 +163,8 @@ each_backend! {
             let mut concrete = path
                 .replace("{code}", "310115")
                 .replace("{id}", "1")
-                .replace("{year}", "2026");
+                .replace("{year}", "2026")
+                .replace("{date}", "2022-04-28");
             if *path == "/api/v1/whitelist/check" {
                 concrete.push_str("?code=91310115591693856A");
             }

@@ -543,3 +543,72 @@ fn serve_demo_prints_the_address_to_open_and_the_demo_log_ins() {
         assert!(text.contains(login), "{login}: {text}");
     }
 }
+
+#[test]
+fn import_monitoring_list_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/y.db", dir.path().display());
+    let enterprises = dir.path().join("企业.csv");
+    let mut text = String::from("credit_code,name,county_code\n");
+    let codes: Vec<String> = (1..=3)
+        .map(|i| valid_code(&format!("91220104{i:09}")))
+        .collect();
+    for (i, code) in codes.iter().enumerate() {
+        text.push_str(&format!("{code},吉林企业{i},220104\n"));
+    }
+    std::fs::write(&enterprises, &text).unwrap();
+    let out = yizhan()
+        .args(["import", "enterprises", enterprises.to_str().unwrap()])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let list = dir.path().join("监测名单.csv");
+    let mut rows = String::from("统一社会信用代码,行业代码\n");
+    for code in &codes {
+        rows.push_str(&format!("{code},C3670\n"));
+    }
+    std::fs::write(&list, &rows).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "monitoring-list",
+            list.to_str().unwrap(),
+            "--list",
+            "吉林省骨干企业",
+        ];
+        args.extend_from_slice(extra);
+        let out = yizhan()
+            .args(&args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // No such list, and no department to create it in.
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no monitoring list named"), "{err}");
+    let (code, out, _) = run(&["--department", "220000", "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.trim(),
+        "would import 3 rows into “吉林省骨干企业”: 3 added, 0 with a new industry, 0 unchanged; 0 errors"
+    );
+    let (_, out, _) = run(&["--department", "220000"]);
+    assert!(out.starts_with("imported 3 rows"), "{out}");
+    let (_, out, _) = run(&[]);
+    assert_eq!(
+        out.trim(),
+        "imported 3 rows into “吉林省骨干企业”: 0 added, 0 with a new industry, 3 unchanged; 0 errors"
+    );
+    std::fs::write(&list, format!("{rows}{},C9999\n", codes[0])).unwrap();
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("row 5, credit_code"), "{err}");
+    assert!(out.contains("nothing was imported"), "{out}");
+}

@@ -44,22 +44,26 @@ fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/tickets/new", "nav.tickets_new"),
             ("/join-requests", "nav.join_requests"),
             ("/account/sms", "robots_sms.nav_sms"),
+            ("/daily", "daily.nav_report"),
         ],
         Role::Officer => &[
             ("/workbench", "nav.workbench"),
             ("/supervision", "nav.supervision"),
             ("/verifications", "nav.verifications"),
+            ("/monitoring", "daily.nav_board"),
         ],
         Role::Lead => &[
             ("/workbench", "nav.workbench"),
             ("/supervision", "nav.supervision"),
             ("/verifications", "nav.verifications"),
             ("/admin/departments", "nav.admin_departments"),
+            ("/monitoring", "daily.nav_board"),
         ],
         Role::Supervisor => &[
             ("/dashboard", "nav.dashboard"),
             ("/supervision", "nav.supervision"),
             ("/workbench", "nav.tickets"),
+            ("/monitoring", "daily.nav_board"),
         ],
         Role::Admin => &[
             ("/admin/users", "nav.admin_users"),

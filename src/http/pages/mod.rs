@@ -7,11 +7,14 @@ mod account;
 mod admin;
 mod canned_replies;
 mod chrome;
+mod daily;
 mod dashboard;
 mod dashboard_charts;
 mod desk;
 mod labels;
 mod map;
+mod monitoring;
+mod monitoring_lists;
 mod notifications;
 mod portal;
 mod print;
@@ -67,6 +70,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
     notifications::configure(cfg);
     sms_number::configure(cfg);
+    daily::configure(cfg);
+    monitoring::configure(cfg);
+    monitoring_lists::configure(cfg);
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {

@@ -179,6 +179,8 @@ struct TicketPage {
     canned: Vec<(String, String)>,
     /// What the file fields take, in words.
     files_hint: String,
+    /// The daily report (日报) whose blocker became this ticket: its day.
+    from_report: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -433,6 +435,12 @@ async fn build(
         filer,
         canned,
         files_hint: super::ticket_files::hint(&state.attachments.limits(), en),
+        // The ticket came from a daily report's blocker (issue 26).
+        from_report: crate::services::monitoring::blockers::origin_of(&state.db, id)
+            .await
+            .ok()
+            .flatten()
+            .map(|(day, _)| day.to_string()),
     })
 }
 

@@ -315,6 +315,7 @@ impl From<StorageError> for ApiError {
     }
 }
 
+mod monitoring;
 mod services;
 pub use services::invalid;
 mod attachments;

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod export;
 pub mod metrics;
+pub mod monitoring;
 pub mod notifications;
 pub mod paging;
 pub mod ranking;

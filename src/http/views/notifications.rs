@@ -76,6 +76,7 @@ fn headline_key(kind: &str, fyi: bool, approved: bool) -> &'static str {
         "extension_decided" if approved => "desk_notices.kind_extension_approved",
         "extension_decided" => "desk_notices.kind_extension_decided",
         "reopened" => "desk_notices.kind_reopened",
+        "daily_report_missing" => "daily.notice_headline",
         _ => "desk_notices.kind_other",
     }
 }
