@@ -17,6 +17,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod authorization;
+mod browser_monitoring;
 mod demo;
 mod demo_monitoring;
 mod desk_dashboard;
