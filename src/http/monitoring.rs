@@ -131,7 +131,7 @@ pub async fn list_members(
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Vec<MemberView>>, ApiError> {
     let (offset, limit) = page.window();
-    let (_, rows) =
+    let (_, _, rows) =
         lists::members(&state.db, &who.caller, path.into_inner(), offset, limit).await?;
     Ok(web::Json(rows.iter().map(MemberView::of).collect()))
 }

@@ -543,7 +543,12 @@ pub fn blockers_of_list(
         );
     }
     let rows: Vec<(BlockerRow, NaiveDate, i64, String, String)> = q
-        .order((daily_reports::day.desc(), daily_report_blockers::id.desc()))
+        // The newest day first, and on a day those that became tickets.
+        .order((
+            daily_reports::day.desc(),
+            daily_report_blockers::ticket_id.is_null().asc(),
+            daily_report_blockers::id.desc(),
+        ))
         .limit(limit)
         .select((
             BlockerRow::as_select(),

@@ -22,6 +22,7 @@ mod attachments_s3;
 mod auth;
 mod authorization;
 mod browser_attachments;
+mod browser_monitoring;
 mod demo;
 mod demo_monitoring;
 mod desk_dashboard;

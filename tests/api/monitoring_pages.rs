@@ -91,6 +91,8 @@ each_backend! {
             assert!(p.html.contains(seen), "{seen}: {}", p.html);
         }
         assert!(p.html.contains("<svg"), "the trend chart");
+        let quick = p.html.find("快速选择").map(|i| &p.html[i..i + 400]).unwrap_or("");
+        assert!(p.html.contains("from=2022-04-22"), "{quick}");
         // Drill down to Shanghai's districts.
         let q = format!("/monitoring?list={}&date=2022-04-28&region=310000", c.list);
         let d = b.get(&q).await;

@@ -97,6 +97,10 @@ struct BoardPage {
     may_urge: bool,
     blockers: Vec<BlockerRow>,
     query: String,
+    /// The last seven and thirty days up to the board's last day.
+    week_href: String,
+    month_href: String,
+    day_href: String,
     errors: FormErrors,
     done: Option<String>,
 }
@@ -157,6 +161,16 @@ fn query_of(p: &BoardParams, set: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", url_escape(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The board over the `back` days before `to` and `to` itself.
+fn period_href(p: &BoardParams, to: chrono::NaiveDate, back: u64) -> String {
+    let from = (to - chrono::Days::new(back)).to_string();
+    let to = to.to_string();
+    format!(
+        "/monitoring?{}",
+        query_of(p, &[("date", ""), ("from", &from), ("to", &to)])
+    )
 }
 
 fn row(c: &Chrome, g: &Group, href: String) -> Row {
@@ -431,7 +445,11 @@ async fn render(
         .iter()
         .map(|m| MissingRow {
             name: m.name.clone(),
-            place: m.county_code.clone(),
+            place: b
+                .county_names
+                .get(&m.county_code)
+                .cloned()
+                .unwrap_or_else(|| m.county_code.clone()),
             contact: [m.contact_name.clone(), m.contact_phone.clone()]
                 .into_iter()
                 .flatten()
@@ -524,6 +542,12 @@ async fn render(
         may_urge: b.to <= beijing_date(state.sla.now()) && b.missing_total > 0,
         blockers,
         query: query_of(p, &[("list", &b.list_id.to_string())]),
+        week_href: period_href(p, b.to, 6),
+        month_href: period_href(p, b.to, 29),
+        day_href: format!(
+            "/monitoring?{}",
+            query_of(p, &[("from", ""), ("to", ""), ("date", &b.to.to_string())])
+        ),
         errors,
         done: done.map(|k| say(c.lang(), k)),
         c,

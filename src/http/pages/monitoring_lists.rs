@@ -64,13 +64,20 @@ struct ListForm {
     whitelist_batch: String,
 }
 
-fn source_label(c: &Chrome, source: &str, scope: Option<&str>, batch: Option<i32>) -> String {
+fn source_label(
+    c: &Chrome,
+    source: &str,
+    scope: Option<&str>,
+    scope_name: Option<&str>,
+    batch: Option<i32>,
+) -> String {
     if source == BY_HAND {
         return c.t("daily.source_members").to_string();
     }
-    let scope = match scope {
-        Some("national") | None => c.t("daily.national_list").to_string(),
-        Some(code) => code.to_string(),
+    let scope = match (scope, scope_name) {
+        (Some("national") | None, _) => c.t("daily.national_list").to_string(),
+        (_, Some(name)) => name.to_string(),
+        (Some(code), None) => code.to_string(),
     };
     match batch {
         Some(b) => super::fill(
@@ -118,6 +125,7 @@ async fn render_index(
                     &c,
                     &s.list.source,
                     s.list.whitelist_scope.as_deref(),
+                    l.scope_name.as_deref(),
                     s.list.whitelist_batch,
                 ),
                 members: s.members,
@@ -261,7 +269,7 @@ async fn render_list(
     status: StatusCode,
 ) -> Result<HttpResponse, actix_web::Error> {
     let c = Chrome::for_viewer(req, v);
-    let (r, rows) = lists::members(&state.db, &v.caller, id, offset, PAGE + 1)
+    let (r, scope_name, rows) = lists::members(&state.db, &v.caller, id, offset, PAGE + 1)
         .await
         .map_err(|e| refusal(req, e))?;
     let more = rows.len() as i64 > PAGE;
@@ -288,6 +296,7 @@ async fn render_list(
             &c,
             &r.list.source,
             r.list.whitelist_scope.as_deref(),
+            scope_name.as_deref(),
             r.list.whitelist_batch,
         ),
         part: r.view != MonitoringView::Whole,

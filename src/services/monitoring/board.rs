@@ -168,6 +168,8 @@ pub struct Board {
     pub missing: Vec<Missing>,
     pub missing_total: u64,
     pub blockers: Vec<(ListedBlocker, Option<TicketState>)>,
+    /// The names of the counties the missing list and the blockers name.
+    pub county_names: HashMap<String, String>,
 }
 
 /// What rows a scope reads.
@@ -468,7 +470,7 @@ fn compute(
         .filter_map(|b| b.blocker.ticket_id)
         .collect();
     let tickets = daily_reports::ticket_states(conn, &ticket_ids)?;
-    let blockers = blockers
+    let blockers: Vec<(ListedBlocker, Option<TicketState>)> = blockers
         .into_iter()
         .map(|b| {
             let t = b
@@ -479,6 +481,17 @@ fn compute(
         })
         .collect();
 
+    let mut counties: Vec<String> = missing
+        .iter()
+        .map(|m| m.county_code.clone())
+        .chain(blockers.iter().map(|(b, _)| b.county_code.clone()))
+        .collect();
+    counties.sort();
+    counties.dedup();
+    let county_names = Region::find_many(conn, &counties)?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect();
     let region_named = match &region {
         Some(code) => Some((
             code.clone(),
@@ -506,6 +519,7 @@ fn compute(
         missing,
         missing_total,
         blockers,
+        county_names,
     })
 }
 

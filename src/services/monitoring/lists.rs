@@ -29,6 +29,8 @@ pub struct ListInfo {
     pub view: MonitoringView,
     /// The caller keeps this list (adds and removes enterprises).
     pub may_keep: bool,
+    /// The name of the province whose white list it follows, if one.
+    pub scope_name: Option<String>,
 }
 
 /// What a new list is.
@@ -55,6 +57,15 @@ pub async fn visible(db: &Database, caller: &Caller) -> Result<Vec<ListInfo>, Mo
     super::read(db, move |conn| {
         let above = d.as_ref().ancestors();
         let lists = monitoring::lists_visible(conn, &d.path, &above)?;
+        let scopes: Vec<String> = lists
+            .iter()
+            .filter_map(|l| l.list.whitelist_scope.clone())
+            .collect();
+        let names: std::collections::HashMap<String, String> =
+            crate::storage::regions::Region::find_many(conn, &scopes)?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect();
         Ok(lists
             .into_iter()
             .filter_map(|summary| {
@@ -66,10 +77,16 @@ pub async fn visible(db: &Database, caller: &Caller) -> Result<Vec<ListInfo>, Mo
                     },
                 )?;
                 let may_keep = may_keep_monitoring_list(&caller, summary.list.department_id);
+                let scope_name = summary
+                    .list
+                    .whitelist_scope
+                    .as_ref()
+                    .and_then(|s| names.get(s).cloned());
                 Some(ListInfo {
                     summary,
                     view,
                     may_keep,
+                    scope_name,
                 })
             })
             .collect())
@@ -382,14 +399,15 @@ fn kept(
     Ok((r.list, scope_of(&dept)))
 }
 
-/// A page of a list's members as the caller sees it (its part of it).
+/// A page of a list's members as the caller sees it (its part of it),
+/// and the name of the province whose white list it follows.
 pub async fn members(
     db: &Database,
     caller: &Caller,
     list_id: i64,
     offset: i64,
     limit: i64,
-) -> Result<(super::Readable, Vec<MemberRow>), MonitoringError> {
+) -> Result<(super::Readable, Option<String>, Vec<MemberRow>), MonitoringError> {
     let caller = caller.clone();
     super::read(db, move |conn| {
         let r = readable(conn, &caller, list_id)?;
@@ -398,7 +416,12 @@ pub async fn members(
         if let MonitoringView::Chain(c) = &r.view {
             rows.retain(|m| m.chains.contains(&format!(",{c},")));
         }
-        Ok((r, rows))
+        // The province whose white list the list follows, by name.
+        let scope_name = match &r.list.whitelist_scope {
+            Some(code) => crate::storage::regions::Region::find(conn, code)?.map(|x| x.name),
+            None => None,
+        };
+        Ok((r, scope_name, rows))
     })
     .await
 }
