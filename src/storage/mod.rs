@@ -36,6 +36,7 @@ pub mod login_throttles;
 pub mod metric_days;
 pub mod metrics;
 pub mod migrations;
+pub mod missing_reports;
 pub mod monitoring;
 pub mod monitoring_days;
 pub mod names;
