@@ -10,6 +10,8 @@
 //! - a county's missing list (`GET /api/v1/monitoring/missing`): p99 under 50 ms;
 //! - a recount of the daily figures from the raw reports (they must agree).
 //!
+//! Run:
+//!
 //!     cargo bench --bench daily_monitoring
 //!     BENCH_DATABASE_URL=postgres://yizhan:yizhan@127.0.0.1:5432/yizhan cargo bench --bench daily_monitoring
 //!

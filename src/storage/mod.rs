@@ -37,6 +37,7 @@ pub mod login_throttles;
 pub mod metric_days;
 pub mod metrics;
 pub mod migrations;
+pub mod missing_reports;
 pub mod mobiles;
 pub mod monitoring;
 pub mod monitoring_days;

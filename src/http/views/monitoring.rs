@@ -13,7 +13,7 @@ use crate::http::lang::Lang;
 use crate::services::monitoring::board::{Board, Group};
 use crate::services::monitoring::lists::ListInfo;
 use crate::services::monitoring::reports::StoredReport;
-use crate::storage::daily_reports::Missing;
+use crate::storage::missing_reports::Missing;
 use crate::storage::monitoring::MemberRow;
 use crate::words::text;
 

@@ -20,7 +20,8 @@ use crate::domain::region::{is_municipality, RegionCode, RegionLevel};
 use crate::services::metrics::level_of;
 use crate::services::sla::Sla;
 use crate::storage::catalogue::{self, List};
-use crate::storage::daily_reports::{self, ListedBlocker, Missing};
+use crate::storage::daily_reports::{self, ListedBlocker};
+use crate::storage::missing_reports::{self, Missing};
 use crate::storage::monitoring;
 use crate::storage::monitoring_days::{self, Slice};
 use crate::storage::regions::Region;
@@ -428,7 +429,7 @@ fn compute(
     } else {
         5_000
     };
-    let mut missing = daily_reports::missing(
+    let mut missing = missing_reports::missing(
         conn,
         q.list_id,
         q.to,
@@ -553,9 +554,14 @@ pub async fn missing_list(
                 None,
             ),
         };
-        let total =
-            daily_reports::count_missing(conn, list_id, day, prefix.as_deref(), chain.as_deref())?;
-        let rows = daily_reports::missing(
+        let total = missing_reports::count_missing(
+            conn,
+            list_id,
+            day,
+            prefix.as_deref(),
+            chain.as_deref(),
+        )?;
+        let rows = missing_reports::missing(
             conn,
             list_id,
             day,

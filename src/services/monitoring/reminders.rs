@@ -13,7 +13,7 @@ use crate::domain::access::{may_urge_reports, Caller, MonitoringView};
 use crate::domain::monitoring::beijing_date;
 use crate::domain::notify::{Audience, Notice};
 use crate::services::sla::Sla;
-use crate::storage::daily_reports;
+use crate::storage::missing_reports;
 use crate::storage::monitoring_days::{record_reminders, NewReminder};
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::schema::{enterprises, monitoring_lists, monitoring_members};
@@ -118,7 +118,7 @@ pub async fn send_due(
     let mut noticed = 0;
     loop {
         let n = write(db, move |conn| {
-            let ids = daily_reports::unreminded(conn, day, BATCH)?;
+            let ids = missing_reports::unreminded(conn, day, BATCH)?;
             if ids.is_empty() {
                 return Ok(None);
             }
@@ -182,7 +182,7 @@ pub async fn urge(
             MonitoringView::Region(code, _) => (Some(code.subtree_prefix().to_string()), None),
             MonitoringView::Chain(c) => (None, Some(c.clone())),
         };
-        let missing = daily_reports::missing(
+        let missing = missing_reports::missing(
             conn,
             list_id,
             day,
