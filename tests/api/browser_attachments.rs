@@ -18,16 +18,26 @@ async fn both_sizes(c: &Client, shots: &mut Shots, name: &str) {
     c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
 }
 
-/// Whether every thumbnail on the page has loaded as a picture.
+/// How many thumbnails on the page have loaded as pictures, waiting up to
+/// ten seconds for them (the image requests run after the page's).
 async fn thumbnails_loaded(c: &Client) -> u64 {
-    c.execute(
-        "return Array.from(document.querySelectorAll('ul.files img')).filter(i => i.complete && i.naturalWidth > 0).length;",
-        vec![],
-    )
-    .await
-    .unwrap()
-    .as_u64()
-    .unwrap_or(0)
+    let mut loaded = 0;
+    for _ in 0..100 {
+        loaded = c
+            .execute(
+                "return Array.from(document.querySelectorAll('ul.files img')).filter(i => i.complete && i.naturalWidth > 0).length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        if loaded > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    loaded
 }
 
 /// A photo as a phone takes it: a few hundred kilobytes, with its position in EXIF.
