@@ -106,6 +106,9 @@ each_backend! {
         let m = get(&app, &auto, "/api/v1/metrics?from=2021-04-29&to=2022-04-28").await;
         assert!(m["resolved_to_date"].as_u64().unwrap() >= 700, "{}", m["resolved_to_date"]);
         assert!(m["milestones"].as_array().unwrap().iter().any(|x| x["count"] == 700 && x["reached"] == true));
+        // And on the board: the car groups' list, automotive chain.
+        let board = get(&app, &miit, &format!("/api/v1/monitoring/overview?list={cars}&{day}&chain=automotive")).await;
+        assert_eq!(board["tickets_resolved_to_date"], m["resolved_to_date"]);
         // Nothing after that evening.
         let future = app.db.run(|conn| {
             use diesel::prelude::*;

@@ -244,6 +244,11 @@ fn cards(c: &Chrome, b: &Board) -> (Vec<Card>, Vec<Card>) {
             value: capacity(t, c.en),
             detail: c.t("daily.capacity_detail").to_string(),
         },
+        Card {
+            label: c.t("daily.tickets_resolved"),
+            value: number(b.tickets_resolved as f64),
+            detail: fill(c.lang(), "daily.tickets_resolved_detail", &[("to", &b.to)]),
+        },
     ];
     let outputs = b
         .output

@@ -332,6 +332,9 @@ pub struct OverviewView {
     pub missing_total: u64,
     pub missing: Vec<MissingView>,
     pub blockers: Vec<BoardBlockerView>,
+    /// The ticket side: problems of the region and chain asked about
+    /// resolved up to the end of `to`, all time.
+    pub tickets_resolved_to_date: u64,
 }
 
 impl OverviewView {
@@ -385,6 +388,7 @@ impl OverviewView {
                     }),
                 })
                 .collect(),
+            tickets_resolved_to_date: b.tickets_resolved,
         }
     }
 }

@@ -171,6 +171,10 @@ pub struct Board {
     pub blockers: Vec<(ListedBlocker, Option<TicketState>)>,
     /// The names of the counties the missing list and the blockers name.
     pub county_names: HashMap<String, String>,
+    /// The ticket side: problems of the scope's region and chain resolved
+    /// up to the end of the last day, all time (the 2022 automotive
+    /// platform's 700+).
+    pub tickets_resolved: u64,
 }
 
 /// What rows a scope reads.
@@ -493,6 +497,16 @@ fn compute(
         .into_iter()
         .map(|r| (r.code, r.name))
         .collect();
+    let end = crate::services::metrics::beijing_midnight(q.to + Days::new(1));
+    let tickets_resolved = crate::storage::metrics::resolved_before(
+        conn,
+        &crate::storage::metrics::MetricsFilter {
+            place_prefix: s.prefix.clone(),
+            chain: chain.clone(),
+            whitelisted: None,
+        },
+        end.naive_utc(),
+    )?;
     let region_named = match &region {
         Some(code) => Some((
             code.clone(),
@@ -521,6 +535,7 @@ fn compute(
         missing_total,
         blockers,
         county_names,
+        tickets_resolved,
     })
 }
 
