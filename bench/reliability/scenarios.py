@@ -20,6 +20,9 @@ BUSY_JOBS = {
     "YIZHAN__SLA__SCAN_INTERVAL_SECS": "1",
     "YIZHAN__MAIL__LEASE_SECS": "10",
     "YIZHAN__MAIL__SMTP_TIMEOUT_SECS": "2",
+    # The lease must outlast four of any channel's sends (checked at start).
+    "YIZHAN__ROBOTS__TIMEOUT_SECS": "2",
+    "YIZHAN__SMS__TIMEOUT_SECS": "2",
     "YIZHAN__MAIL__BATCH": "200",
     "YIZHAN__MAIL__SMTP_CONNECTIONS": "8",
     "YIZHAN__MAIL__BACKOFF_BASE_SECS": "1",

@@ -92,6 +92,7 @@ pub async fn upload_pending(
     responses(
         (status = 201, description = "Stored, waiting for a step of the ticket", body = AttachmentList),
         (status = 400, description = "`attachment-upload-unreadable`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators attach nothing (`attachment-not-permitted`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or not the caller's to see (`ticket-not-found`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`attachment-too-large`, `attachment-request-too-large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`attachment-type-refused`", body = Problem, content_type = "application/problem+json"),

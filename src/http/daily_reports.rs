@@ -77,6 +77,7 @@ pub async fn put_report(
         (status = 200, body = DailyReportView),
         (status = 403, description = "Only an enterprise's accounts read its reports", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not filed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The date is not a date (`2022-04-28`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/daily-reports/{date}")]
@@ -112,7 +113,9 @@ pub struct RevisionView {
     params(("date" = String, Path, description = "The Beijing date")),
     responses(
         (status = 200, body = [RevisionView]),
+        (status = 403, description = "Only an enterprise's accounts read its reports", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not filed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The date is not a date (`2022-04-28`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/daily-reports/{date}/revisions")]
@@ -169,6 +172,7 @@ pub struct BlockerTicketView {
     responses(
         (status = 201, body = BlockerTicketView),
         (status = 200, description = "The blocker was a ticket already", body = BlockerTicketView),
+        (status = 403, description = "Only an enterprise's accounts file its blockers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such blocker of the caller's enterprise", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "As for `POST /api/v1/tickets`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Filing too fast", body = Problem, content_type = "application/problem+json"),

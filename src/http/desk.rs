@@ -14,6 +14,7 @@ use crate::services::tickets;
 
 /// A white-list listing of the enterprise.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FilerListingView)]
 pub struct ListingView {
     /// `national`, or the province's region code.
     pub scope: String,

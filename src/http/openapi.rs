@@ -266,3 +266,68 @@ pub fn allowed_methods(path: &str) -> Option<String> {
     }
     (!allowed.is_empty()).then(|| allowed.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// The document keys schemas by name, and a second type of the same
+    /// name silently replaces the first: an endpoint is then described by
+    /// another's fields (the monitoring board's `Figures` once replaced the
+    /// ticket metrics'). Every type that derives `ToSchema` has a name of
+    /// its own, or an `as = ...` that gives it one.
+    #[test]
+    fn every_schema_has_a_name_of_its_own() {
+        fn walk(dir: &Path, found: &mut BTreeMap<String, Vec<String>>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let mut pending: Option<Option<String>> = None;
+                    for line in text.lines().map(str::trim) {
+                        if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                            pending = Some(None);
+                        } else if let Some(alias) = pending.as_mut() {
+                            if let Some(rest) = line.strip_prefix("#[schema(as = ") {
+                                *alias = Some(rest.trim_end_matches(")]").to_string());
+                            } else if let Some(name) = line
+                                .strip_prefix("pub struct ")
+                                .or_else(|| line.strip_prefix("pub enum "))
+                            {
+                                let name: String = name
+                                    .chars()
+                                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                    .collect();
+                                let key = alias.take().unwrap_or(name);
+                                found
+                                    .entry(key)
+                                    .or_default()
+                                    .push(path.display().to_string());
+                                pending = None;
+                            } else if !line.is_empty()
+                                && !line.starts_with("#[")
+                                && !line.starts_with("//")
+                            {
+                                pending = None;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = BTreeMap::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.len() > 50,
+            "the scan found too few schemas: {found:?}"
+        );
+        let twice: Vec<_> = found.iter().filter(|(_, files)| files.len() > 1).collect();
+        assert!(twice.is_empty(), "schema names used twice: {twice:?}");
+    }
+}

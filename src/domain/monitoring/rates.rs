@@ -15,6 +15,7 @@ use crate::domain::metrics::Rate;
 
 /// A scope's numbers on a day or over a period.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = MonitoringFigures)]
 pub struct Figures {
     /// Enterprises of the list in the scope.
     pub listed: u64,

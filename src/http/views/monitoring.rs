@@ -253,6 +253,7 @@ impl MissingView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = MonitoringGroupView)]
 pub struct GroupView {
     pub key: String,
     pub name: String,
@@ -294,6 +295,7 @@ pub struct BoardBlockerView {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = MonitoringRegionView)]
 pub struct RegionView {
     pub code: String,
     pub name: String,
