@@ -44,6 +44,43 @@ pub fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
+/// A landscape-coded JPEG (64x48) that a phone held upright took: its
+/// EXIF says to turn it 90° (orientation 6) and where it was taken.
+pub fn upright_jpeg_with_gps() -> Vec<u8> {
+    let place = b"GPSLatitude 31.2304N\0";
+    let mut tiff = b"MM\0*\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&2u16.to_be_bytes());
+    // ImageDescription (ASCII) at offset 38, then Orientation (SHORT) = 6.
+    for v in [0x010Eu16, 2] {
+        tiff.extend_from_slice(&v.to_be_bytes());
+    }
+    tiff.extend_from_slice(&(place.len() as u32).to_be_bytes());
+    tiff.extend_from_slice(&38u32.to_be_bytes());
+    for v in [0x0112u16, 3] {
+        tiff.extend_from_slice(&v.to_be_bytes());
+    }
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&[0, 6, 0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    tiff.extend_from_slice(place);
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend(tiff);
+    let plain = jpeg(5);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    out.extend(exif);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// The orientation an image viewer reads from a JPEG's EXIF.
+fn orientation(jpeg: &[u8]) -> image::metadata::Orientation {
+    use image::ImageDecoder;
+    let mut d = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg)).unwrap();
+    d.orientation().unwrap()
+}
+
 pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
@@ -324,6 +361,25 @@ each_backend! {
         b.login("e@a.cn").await;
         let page = b.get(&format!("/tickets/{id}")).await;
         assert!(page.html.contains("IMG_0001.HEIC") && page.html.contains("HEIC 照片，无缩略图"));
+    }
+
+    async fn a_photo_taken_upright_shows_upright_without_its_location(app) {
+        use image::metadata::Orientation;
+        let p = parties(&app).await;
+        let photo = upright_jpeg_with_gps();
+        assert_eq!(orientation(&photo), Orientation::Rotate90);
+        let ids = uploaded(&app, "/api/v1/attachments", &p.enterprise, &[("竖拍.jpg", photo.clone())]).await;
+        let id = file_with(&app, &p.enterprise, &ids).await;
+        let item = &listed(&app, id, &p.enterprise).await[0];
+        let stored = download(&app, item["download_url"].as_str().unwrap(), &p.enterprise)
+            .await.bytes().await.unwrap();
+        assert!(!stored.windows(3).any(|w| w == b"GPS"), "the location is gone");
+        assert_eq!(orientation(&stored), Orientation::Rotate90, "still shown upright");
+        let thumb = download(&app, item["thumbnail_url"].as_str().unwrap(), &p.enterprise)
+            .await.bytes().await.unwrap();
+        let thumb = image::load_from_memory(&thumb).unwrap();
+        // 64x48 as stored, shown 3:4 upright.
+        assert_eq!(thumb.width() * 4, thumb.height() * 3, "the thumbnail is turned upright: {}x{}", thumb.width(), thumb.height());
     }
 
     async fn internal_files_are_staff_only_and_other_people_read_none(app) {

@@ -52,7 +52,8 @@ pub fn judge(
     // A photo is at most the file limit: read whole to be cleaned.
     let mut bytes = Vec::with_capacity(size as usize);
     file.read_to_end(&mut bytes).map_err(io)?;
-    let (file, size, sha256, bytes) = match strip_metadata(media, bytes) {
+    let orientation = orientation_of(media, &bytes);
+    let (file, size, sha256, bytes) = match strip_metadata(media, bytes, orientation) {
         Cleaned::Same(bytes) => {
             file.seek(SeekFrom::Start(0)).map_err(io)?;
             (file, size, sha256, bytes)
@@ -67,7 +68,7 @@ pub fn judge(
     };
     let thumbnail = media
         .has_thumbnail()
-        .then(|| thumbnail(&bytes, media, thumbnail_px))
+        .then(|| thumbnail(&bytes, media, thumbnail_px, orientation))
         .flatten();
     Ok(Judged {
         media,
@@ -160,11 +161,48 @@ enum Cleaned {
     Changed(Vec<u8>),
 }
 
+/// How a photo's EXIF says to turn it for display (a phone held upright
+/// stores its picture sideways and says so here).
+fn orientation_of(media: MediaType, bytes: &[u8]) -> Option<image::metadata::Orientation> {
+    use img_parts::{Bytes, ImageEXIF};
+    let whole = Bytes::copy_from_slice(bytes);
+    let exif = match media {
+        MediaType::Jpeg => img_parts::jpeg::Jpeg::from_bytes(whole).ok()?.exif(),
+        MediaType::Png => img_parts::png::Png::from_bytes(whole).ok()?.exif(),
+        MediaType::Webp => img_parts::webp::WebP::from_bytes(whole).ok()?.exif(),
+        _ => None,
+    }?;
+    image::metadata::Orientation::from_exif_chunk(&exif)
+        .filter(|o| *o != image::metadata::Orientation::NoTransforms)
+}
+
+/// An EXIF block that says the orientation and nothing else: a TIFF
+/// header and one IFD with one SHORT entry (tag 0x0112).
+fn orientation_exif(o: image::metadata::Orientation) -> img_parts::Bytes {
+    let mut tiff = Vec::with_capacity(26);
+    tiff.extend_from_slice(b"MM\0*");
+    tiff.extend_from_slice(&8u32.to_be_bytes());
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
+    tiff.extend_from_slice(&3u16.to_be_bytes());
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&u16::from(o.to_exif()).to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    img_parts::Bytes::from(tiff)
+}
+
 /// Removes what a photo says about where and by whom it was taken: EXIF
-/// (GPS), XMP, IPTC and comments; colour profiles stay.
-fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
+/// (GPS), XMP, IPTC and comments; colour profiles stay, and so does the
+/// orientation (an EXIF of that one entry), or the photo shows sideways.
+fn strip_metadata(
+    media: MediaType,
+    bytes: Vec<u8>,
+    orientation: Option<image::metadata::Orientation>,
+) -> Cleaned {
     use img_parts::{Bytes, ImageEXIF};
     let changed = |encoded: Bytes| Cleaned::Changed(encoded.to_vec());
+    let kept = orientation.map(orientation_exif);
     match media {
         MediaType::Jpeg => {
             let whole = Bytes::from(bytes);
@@ -183,6 +221,9 @@ fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
                 drop(jpeg);
                 return Cleaned::Same(whole.into());
             }
+            if kept.is_some() {
+                jpeg.set_exif(kept);
+            }
             changed(jpeg.encoder().bytes())
         }
         MediaType::Png => {
@@ -197,6 +238,9 @@ fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
             if png.chunks().len() == before {
                 drop(png);
                 return Cleaned::Same(whole.into());
+            }
+            if kept.is_some() {
+                png.set_exif(kept);
             }
             changed(png.encoder().bytes())
         }
@@ -213,7 +257,7 @@ fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
             }
             webp.remove_chunks_by_id(img_parts::webp::CHUNK_XMP);
             // Also clears the VP8X flags that announced the metadata.
-            webp.set_exif(None);
+            webp.set_exif(kept);
             changed(webp.encoder().bytes())
         }
         MediaType::Heic => {
@@ -230,7 +274,12 @@ fn strip_metadata(media: MediaType, bytes: Vec<u8>) -> Cleaned {
 
 /// A JPEG of at most `px` on its longer side, or none when the image does
 /// not decode within bounds (it is still stored; the page shows an icon).
-fn thumbnail(bytes: &[u8], media: MediaType, px: u32) -> Option<Vec<u8>> {
+fn thumbnail(
+    bytes: &[u8],
+    media: MediaType,
+    px: u32,
+    orientation: Option<image::metadata::Orientation>,
+) -> Option<Vec<u8>> {
     let format = match media {
         MediaType::Jpeg => image::ImageFormat::Jpeg,
         MediaType::Png => image::ImageFormat::Png,
@@ -244,7 +293,12 @@ fn thumbnail(bytes: &[u8], media: MediaType, px: u32) -> Option<Vec<u8>> {
     limits.max_alloc = Some(512 << 20);
     reader.limits(limits);
     let picture = reader.decode().ok()?;
-    let small = picture.thumbnail(px, px).to_rgb8();
+    let mut small = picture.thumbnail(px, px);
+    // The thumbnail is turned as the photo shows, and carries no EXIF.
+    if let Some(o) = orientation {
+        small.apply_orientation(o);
+    }
+    let small = small.to_rgb8();
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)
