@@ -91,6 +91,13 @@ each_backend! {
         assert_eq!(vehicles["per_day"], 45_000.0);
         assert_eq!((vehicles["change"].as_f64().unwrap() * 1000.0).round() / 10.0, 70.0);
         assert_eq!((week["previous_from"].as_str(), week["previous_to"].as_str()), (Some("2022-04-15"), Some("2022-04-21")));
+        // And against 15-22 April, as the interview dates the week before:
+        // daily averages compared, +70%.
+        let dated = get(&app, &miit, &format!("/api/v1/monitoring/overview?list={cars}&from=2022-04-22&to=2022-04-28&compare_from=2022-04-15&compare_to=2022-04-22")).await;
+        let vehicles = dated["output"].as_array().unwrap().iter().find(|o| o["unit"] == "辆").unwrap();
+        assert_eq!((dated["previous_from"].as_str(), dated["previous_to"].as_str()), (Some("2022-04-15"), Some("2022-04-22")));
+        assert_eq!(vehicles["per_day"], 45_000.0);
+        assert_eq!((vehicles["change"].as_f64().unwrap() * 1000.0).round() / 10.0, 70.0);
         // 24 April, a Sunday, was a working day: the week counts six.
         assert_eq!(week["total"]["days"], 6);
         // Shanghai's supervisor sees the car groups' list in part: its three.

@@ -197,7 +197,7 @@ each_backend! {
 
     async fn a_blocker_becomes_a_ticket_in_one_step_linked_both_ways(app) {
         app.clock.set(bj22(4, 28, 9, 0));
-        let _c = cast(&app).await;
+        let c = cast(&app).await;
         let parts = app.token("parts@e.example").await;
         let mut body = report("partial", 500, 1000, 40);
         body["blockers"] = json!([{"category": "logistics", "text": "货车进不了临港园区，零部件积压三天"}]);
@@ -217,6 +217,10 @@ each_backend! {
         assert_eq!(t["urgency"], "urgent");
         assert_eq!(t["description"], "货车进不了临港园区，零部件积压三天");
         assert_eq!(t["status"], "pending_sign");
+        // The ticket names the report it came from, to the enterprise and to the officer.
+        assert_eq!(t["from_daily_report"], json!({"date": "2022-04-28", "blocker_id": blocker}));
+        let staff: Value = app.get_as(&format!("/api/v1/tickets/{ticket}"), &c.lead).await.json().await.unwrap();
+        assert_eq!(staff["from_daily_report"]["date"], "2022-04-28");
         // The report names the ticket and its status.
         let r: Value = app.get_as("/api/v1/daily-reports/2022-04-28", &parts).await.json().await.unwrap();
         assert_eq!(r["blockers"][0]["ticket"]["id"], ticket);

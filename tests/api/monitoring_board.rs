@@ -164,6 +164,23 @@ each_backend! {
         assert_eq!(week["previous_from"], "2022-04-15");
         let cars_out = week["output"].as_array().unwrap().iter().find(|o| o["unit"] == "辆").unwrap();
         assert_eq!(cars_out["total"], 1500.0);
+        // Against a compared period of another length: daily averages.
+        let late: Value = app.get_as(&format!("/api/v1/monitoring/overview?list={}&from=2022-04-26&to=2022-04-28&compare_from=2022-04-22&compare_to=2022-04-25", c.list), &c.lead).await.json().await.unwrap();
+        assert_eq!((late["previous_from"].as_str(), late["previous_to"].as_str()), (Some("2022-04-22"), Some("2022-04-25")));
+        let sets = late["output"].as_array().unwrap().iter().find(|o| o["unit"] == "套").unwrap();
+        assert_eq!((sets["per_day"].as_f64(), sets["previous_per_day"].as_f64()), (Some(1027.0), Some(1023.5)));
+        assert!((sets["change"].as_f64().unwrap() - (1027.0 / 1023.5 - 1.0)).abs() < 1e-12);
+        // Half a compared period, or one ending after the period, is said.
+        let list = c.list;
+        for (query, field) in [
+            ("from=2022-04-22&to=2022-04-28&compare_from=2022-04-15", "compare_to"),
+            ("from=2022-04-22&to=2022-04-28&compare_from=2022-04-15&compare_to=2022-04-29", "compare_to"),
+            ("date=2022-04-28&compare_from=2022-04-21&compare_to=2022-04-20", "compare_from"),
+        ] {
+            let res = app.get_as(&format!("/api/v1/monitoring/overview?list={list}&{query}"), &c.lead).await;
+            let body = crate::helpers::assert_problem(res, 422).await;
+            assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+        }
         // Drill-down: a county of the list.
         let pudong: Value = app.get_as(&format!("/api/v1/monitoring/overview?list={}&date=2022-04-28&region=310115", c.list), &c.lead).await.json().await.unwrap();
         assert_eq!(pudong["total"]["listed"], 2);

@@ -82,7 +82,8 @@ pub fn figures(listed: u64, days: u64, sum: &DayCounts) -> Figures {
     }
 }
 
-/// One unit's output over a period and the period of equal length before.
+/// One unit's output over a period and the period compared with it (by
+/// default the period of equal length just before).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Output {
     /// As reported: 辆, 片, 万只, ...
@@ -91,19 +92,24 @@ pub struct Output {
     /// The total over the period's calendar days.
     pub per_day: f64,
     pub previous_total: f64,
+    /// The compared period's total over its calendar days.
     pub previous_per_day: f64,
-    /// total / previous_total - 1; null when nothing was made before.
+    /// per_day / previous_per_day - 1 (with periods of equal length, the
+    /// totals' ratio); null when nothing was made before.
     pub change: Option<f64>,
 }
 
 /// Output summed per unit (thousandths) over `days` calendar days, against
-/// the previous period of the same length.
+/// the compared period of `previous_days` calendar days: daily averages
+/// are compared, so periods of different lengths compare fairly.
 pub fn output(
     current: &BTreeMap<String, i64>,
     previous: &BTreeMap<String, i64>,
     days: u64,
+    previous_days: u64,
 ) -> Vec<Output> {
     let days = days.max(1) as f64;
+    let previous_days = previous_days.max(1) as f64;
     let mut units: Vec<&String> = current.keys().chain(previous.keys()).collect();
     units.sort();
     units.dedup();
@@ -118,8 +124,8 @@ pub fn output(
                 total: now,
                 per_day: now / days,
                 previous_total: before,
-                previous_per_day: before / days,
-                change: (before > 0.0).then(|| now / before - 1.0),
+                previous_per_day: before / previous_days,
+                change: (before > 0.0).then(|| (now / days) / (before / previous_days) - 1.0),
             }
         })
         .filter(|o| o.total > 0.0 || o.previous_total > 0.0)

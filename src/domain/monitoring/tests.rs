@@ -206,11 +206,24 @@ fn the_interviews_rates_read_as_said() {
 fn output_changes_against_the_period_before() {
     let now = BTreeMap::from([("辆".to_string(), 315_000_000)]);
     let before = BTreeMap::from([("辆".to_string(), 185_294_000), ("片".to_string(), 5_000)]);
-    let o = output(&now, &before, 7);
+    let o = output(&now, &before, 7, 7);
     assert_eq!(o[0].unit, "片");
     assert_eq!(o[0].change, Some(-1.0));
     assert_eq!(o[1].per_day, 45_000.0);
     assert_eq!(percent_one_decimal(o[1].change), Some(70.0));
+}
+
+#[test]
+fn periods_of_different_lengths_compare_their_daily_averages() {
+    // 22-28 April (7 days) against 15-22 April (8 days), as the interview
+    // dates it: 45,000 a day against 26,470.6 a day is +70%.
+    let now = BTreeMap::from([("辆".to_string(), 315_000_000)]);
+    let before = BTreeMap::from([("辆".to_string(), 211_765_000)]);
+    let o = output(&now, &before, 7, 8);
+    assert_eq!(o[0].previous_per_day, 26_470.625);
+    assert_eq!(percent_one_decimal(o[0].change), Some(70.0));
+    // Compared by totals, the longer period would seem to have made more.
+    assert!(315_000.0 / 211_765.0 - 1.0 < 0.5);
 }
 
 #[test]

@@ -81,6 +81,8 @@ struct BoardPage {
     date: String,
     from: String,
     to: String,
+    compare_from: String,
+    compare_to: String,
     period: bool,
     industry: String,
     chain: String,
@@ -146,6 +148,8 @@ fn query_of(p: &BoardParams, set: &[(&str, &str)]) -> String {
         ("region", &p.region),
         ("industry", &p.industry),
         ("chain", &p.chain),
+        ("compare_from", &p.compare_from),
+        ("compare_to", &p.compare_to),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.clone().filter(|v| !v.is_empty()).map(|v| (k, v)))
@@ -359,6 +363,8 @@ async fn show(
             fixed.to = None;
             fixed.region = None;
             fixed.industry = None;
+            fixed.compare_from = None;
+            fixed.compare_to = None;
             let q = board::parse(&fixed, today).map_err(|_| PageError::not_found(&req))?;
             return render(
                 &state, &req, &v.caller, c, &available, &fixed, q, errors, None,
@@ -506,6 +512,8 @@ async fn render(
         date: b.to.to_string(),
         from: b.from.to_string(),
         to: b.to.to_string(),
+        compare_from: p.compare_from.clone().unwrap_or_default(),
+        compare_to: p.compare_to.clone().unwrap_or_default(),
         period,
         industry: p.industry.clone().unwrap_or_default(),
         chain: p.chain.clone().unwrap_or_default(),

@@ -270,6 +270,7 @@ async fn build(
     };
     let done = done.map(|a| ticket_desk::notice(a, &loaded, en));
     let primary = ticket_desk::primary(offer.iter().map(|a| a.name()));
+    let from_report = loaded.from_report;
     let t = &loaded.ticket;
     let list = |codes: &crate::storage::codes::Codes| -> Vec<String> {
         codes
@@ -436,11 +437,7 @@ async fn build(
         canned,
         files_hint: super::ticket_files::hint(&state.attachments.limits(), en),
         // The ticket came from a daily report's blocker (issue 26).
-        from_report: crate::services::monitoring::blockers::origin_of(&state.db, id)
-            .await
-            .ok()
-            .flatten()
-            .map(|(day, _)| day.to_string()),
+        from_report: from_report.map(|(day, _)| day.to_string()),
     })
 }
 

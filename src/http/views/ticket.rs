@@ -178,6 +178,17 @@ pub struct TicketDetail {
     pub clocks: Option<crate::http::sla::ClocksView>,
     pub departments: Vec<InvolvedDepartment>,
     pub timeline: Vec<EventView>,
+    /// The daily report (日报) whose blocker (堵点) became this ticket.
+    pub from_daily_report: Option<ReportOrigin>,
+}
+
+/// Where a ticket filed from a daily report came from: the report's
+/// Beijing date (`GET /api/v1/daily-reports/{date}` for the enterprise)
+/// and the blocker's id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOrigin {
+    pub date: chrono::NaiveDate,
+    pub blocker_id: i64,
 }
 
 pub(crate) fn detail(
@@ -221,6 +232,9 @@ pub(crate) fn detail(
                 }
             })
             .collect(),
+        from_daily_report: loaded
+            .from_report
+            .map(|(date, blocker_id)| ReportOrigin { date, blocker_id }),
         timeline: timeline(enterprise, events, loaded.sla_events, &loaded.directory),
     }
 }

@@ -99,15 +99,3 @@ pub async fn to_ticket(
     .await?;
     Ok((linked, created && linked == ticket_id))
 }
-
-/// The daily report a ticket came from, as (day, blocker id), for the
-/// ticket's page; the caller has read the ticket already.
-pub async fn origin_of(
-    db: &Database,
-    ticket_id: i64,
-) -> Result<Option<(NaiveDate, i64)>, MonitoringError> {
-    read(db, move |conn| {
-        Ok(daily_reports::origin_of_ticket(conn, ticket_id)?)
-    })
-    .await
-}

@@ -52,6 +52,12 @@ pub struct BoardParams {
     pub industry: Option<String>,
     /// Narrow to a chain's enterprises (`automotive`, ...).
     pub chain: Option<String>,
+    /// The period output is compared with, its first day (with
+    /// `compare_to`); default the period of equal length just before.
+    pub compare_from: Option<String>,
+    /// The compared period's last day, at most `to`: the interview's
+    /// "22-28 April against 15-22 April" is `from=2022-04-22&to=2022-04-28&compare_from=2022-04-15&compare_to=2022-04-22`.
+    pub compare_to: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +68,8 @@ pub struct BoardQuery {
     pub region: Option<RegionCode>,
     pub industries: Vec<&'static Industry>,
     pub chain: Option<String>,
+    /// The period output is compared with, when asked for.
+    pub compare: Option<(NaiveDate, NaiveDate)>,
 }
 
 fn day_of(
@@ -96,6 +104,33 @@ pub fn parse(p: &BoardParams, today: NaiveDate) -> Result<BoardQuery, Vec<FieldI
     } else if (to - from).num_days() >= MAX_DAYS {
         issues.push(issue("to", "field.period_too_long"));
     }
+    let compare = match (
+        day_of(&p.compare_from, "compare_from", &mut issues),
+        day_of(&p.compare_to, "compare_to", &mut issues),
+    ) {
+        (None, None) => None,
+        (Some(a), Some(b)) if a > b => {
+            issues.push(issue("compare_from", "field.from_after_to"));
+            None
+        }
+        (Some(_), Some(b)) if b > to => {
+            issues.push(issue("compare_to", "daily_field.compare_after_period"));
+            None
+        }
+        (Some(a), Some(b)) if (b - a).num_days() >= MAX_DAYS => {
+            issues.push(issue("compare_to", "field.period_too_long"));
+            None
+        }
+        (Some(a), Some(b)) => Some((a, b)),
+        (None, Some(_)) => {
+            issues.push(issue("compare_from", "daily_field.compare_both"));
+            None
+        }
+        (Some(_), None) => {
+            issues.push(issue("compare_to", "daily_field.compare_both"));
+            None
+        }
+    };
     let region = match p.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(r) => RegionCode::parse(r)
@@ -119,6 +154,7 @@ pub fn parse(p: &BoardParams, today: NaiveDate) -> Result<BoardQuery, Vec<FieldI
             region,
             industries,
             chain,
+            compare,
         }),
         _ => Err(issues),
     }
@@ -280,7 +316,10 @@ fn compute(
     let days = counted_days(&calendar, q.from, q.to);
     let n_days = days.len() as u64;
     let length = (q.to - q.from).num_days() as u64 + 1;
-    let previous = (q.from - Days::new(length), q.from - Days::new(1));
+    let previous = q
+        .compare
+        .unwrap_or((q.from - Days::new(length), q.from - Days::new(1)));
+    let previous_length = (previous.1 - previous.0).num_days() as u64 + 1;
 
     // Denominators: the list's members in the scope, by placement.
     let listed: Vec<(Placement, i64)> =
@@ -406,7 +445,9 @@ fn compute(
         per_day.entry(*day).or_default().add(c);
         if *day >= q.from {
             *now_out.entry(unit.clone()).or_insert(0) += c.output_milli;
-        } else if *day >= previous.0 && *day <= previous.1 {
+        }
+        // A compared period asked for may overlap the period itself.
+        if *day >= previous.0 && *day <= previous.1 {
             *before_out.entry(unit.clone()).or_insert(0) += c.output_milli;
         }
     }
@@ -525,7 +566,7 @@ fn compute(
         chain,
         narrowed: r.view != MonitoringView::Whole,
         total: total_figures,
-        output: output(&now_out, &before_out, length),
+        output: output(&now_out, &before_out, length, previous_length),
         previous,
         by_region,
         by_industry,

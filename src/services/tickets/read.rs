@@ -18,6 +18,9 @@ pub struct Loaded {
     pub directory: Directory,
     /// The co-handlers' clocks (filled when read for a person).
     pub cohandling: Vec<crate::storage::cohandling::CohandlingClock>,
+    /// The daily report whose blocker became the ticket, as (Beijing day,
+    /// blocker id) (filled when read for a person).
+    pub from_report: Option<(chrono::NaiveDate, i64)>,
 }
 
 pub fn load(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<Loaded>> {
@@ -108,6 +111,7 @@ pub(super) fn assemble(
         sla_events: Vec::new(),
         directory: Directory::default(),
         cohandling: Vec::new(),
+        from_report: None,
     })
 }
 
@@ -155,6 +159,7 @@ pub(super) fn read_detail(
             }),
     );
     l.cohandling = crate::storage::cohandling::CohandlingClock::of_ticket(conn, id)?;
+    l.from_report = crate::storage::daily_reports::origin_of_ticket(conn, id)?;
     l.directory = directory_for(
         conn,
         std::slice::from_ref(&l.ticket),
