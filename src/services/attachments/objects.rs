@@ -2,7 +2,9 @@
 //! a local directory (written to a staging file, then renamed: a crash
 //! leaves no half object under a key) or any S3-compatible service.
 //! Objects are written a bounded piece at a time, never whole in memory
-//! when large.
+//! when large. A local object is flushed to the disk (file and directory)
+//! before `put` returns: its row, committed next, must never outlive it
+//! in a power cut (S3 services acknowledge only what they keep).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ const PART_BYTES: usize = 8 << 20;
 
 pub struct ObjectStore {
     inner: Arc<dyn object_store::ObjectStore>,
+    /// The directory of a local store, whose writes are synced.
+    local_root: Option<std::path::PathBuf>,
     /// Where the objects are, for logs (no secrets).
     pub describe: String,
 }
@@ -38,6 +42,7 @@ impl ObjectStore {
                     .map_err(|e| format!("attachments.root {}: {e}", s.root))?;
                 Ok(ObjectStore {
                     inner: Arc::new(fs),
+                    local_root: Some(std::path::PathBuf::from(&s.root)),
                     describe: format!("directory {}", s.root),
                 })
             }
@@ -53,6 +58,7 @@ impl ObjectStore {
                     .map_err(|e| format!("attachments: the S3 store is misconfigured: {e}"))?;
                 Ok(ObjectStore {
                     inner: Arc::new(s3),
+                    local_root: None,
                     describe: format!("bucket {} at {}", s.s3_bucket, s.s3_endpoint),
                 })
             }
@@ -86,7 +92,7 @@ impl ObjectStore {
                 .put(&path, PutPayload::from(bytes))
                 .await
                 .map_err(store_error)?;
-            return Ok(());
+            return self.synced(key).await;
         }
         // Large: one part in memory at a time; aborted on any failure.
         let mut upload = self.inner.put_multipart(&path).await.map_err(store_error)?;
@@ -110,8 +116,27 @@ impl ObjectStore {
         .await;
         if result.is_err() {
             let _ = upload.abort().await;
+            return result;
         }
-        result
+        self.synced(key).await
+    }
+
+    /// Flushes a local object and its directory entry to the disk.
+    async fn synced(&self, key: &str) -> Result<(), AttachmentError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let file = root.join(key);
+        tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&file)?.sync_all()?;
+            match file.parent() {
+                Some(dir) => std::fs::File::open(dir)?.sync_all(),
+                None => Ok(()),
+            }
+        })
+        .await
+        .map_err(|e| AttachmentError::Store(e.to_string()))?
+        .map_err(|e| AttachmentError::Store(format!("cannot flush the object to disk: {e}")))
     }
 
     /// Stores small bytes (a thumbnail) under `key` unless already there.
@@ -122,8 +147,8 @@ impl ObjectStore {
         self.inner
             .put(&Path::from(key), PutPayload::from(bytes))
             .await
-            .map(drop)
-            .map_err(store_error)
+            .map_err(store_error)?;
+        self.synced(key).await
     }
 
     /// An object's size and its bytes as they are read.
