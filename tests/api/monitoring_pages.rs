@@ -97,6 +97,11 @@ each_backend! {
         let q = format!("/monitoring?list={}&date=2022-04-28&region=310000", c.list);
         let d = b.get(&q).await;
         assert!(d.html.contains("浦东新区") && d.html.contains("嘉定区"), "{}", d.html);
+        // A half-typed compared period comes back as typed, marked by its field.
+        let half = b.get(&format!("/monitoring?list={}&from=2022-04-22&to=2022-04-28&compare_from=2022-04-15", c.list)).await;
+        assert!(half.html.contains("name=\"compare_from\" type=\"date\" value=\"2022-04-15\">"), "{}", half.html);
+        assert!(half.html.contains("name=\"compare_to\" type=\"date\" value=\"\" aria-invalid=\"true\""), "{}", half.html);
+        assert!(half.html.contains("value=\"2022-04-22\"") && half.html.contains("对比期的开始和结束日期请一并填写"), "{}", half.html);
         // Urge the missing, once.
         let urged = b.post("/monitoring/urge", &[("list", &c.list.to_string()), ("date", "2022-04-28"), ("back", &format!("list={}&date=2022-04-28", c.list))]).await;
         assert_eq!(urged.status, 303);

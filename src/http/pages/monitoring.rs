@@ -351,8 +351,27 @@ async fn show(
             }
         }
     }
-    let parsed = board::parse(&p, today)
-        .map_err(|issues| FormErrors::of(crate::http::problem::invalid(issues), c.lang()));
+    let parsed = board::parse(&p, today).map_err(|issues| {
+        let mut errors = FormErrors::of(crate::http::problem::invalid(issues), c.lang());
+        // A one-day board's date is typed in the period's fields; what no
+        // field shows is said for the form.
+        if let Some(m) = errors.fields.remove("date") {
+            errors.fields.insert("from".into(), m);
+        }
+        let shown = ["from", "to", "compare_from", "compare_to", "industry"];
+        let unshown: Vec<String> = errors
+            .fields
+            .keys()
+            .filter(|k| !shown.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in unshown {
+            if let Some(m) = errors.fields.remove(&k) {
+                errors.general.push(m);
+            }
+        }
+        errors
+    });
     let q = match parsed {
         Ok(q) => q,
         Err(errors) => {
@@ -367,7 +386,16 @@ async fn show(
             fixed.compare_to = None;
             let q = board::parse(&fixed, today).map_err(|_| PageError::not_found(&req))?;
             return render(
-                &state, &req, &v.caller, c, &available, &fixed, q, errors, None,
+                &state,
+                &req,
+                &v.caller,
+                c,
+                &available,
+                &fixed,
+                q,
+                errors,
+                Some(&p),
+                None,
             )
             .await;
         }
@@ -386,6 +414,7 @@ async fn show(
         &p,
         q,
         FormErrors::default(),
+        None,
         done,
     )
     .await
@@ -401,6 +430,8 @@ async fn render(
     p: &BoardParams,
     q: board::BoardQuery,
     errors: FormErrors,
+    // What was typed, when refused: the form shows it back, marked.
+    typed: Option<&BoardParams>,
     done: Option<&str>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let en = c.en;
@@ -510,12 +541,18 @@ async fn render(
         scope,
         narrowed: b.narrowed,
         date: b.to.to_string(),
-        from: b.from.to_string(),
-        to: b.to.to_string(),
-        compare_from: p.compare_from.clone().unwrap_or_default(),
-        compare_to: p.compare_to.clone().unwrap_or_default(),
+        from: match typed {
+            Some(t) => t.from.clone().or(t.date.clone()).unwrap_or_default(),
+            None => b.from.to_string(),
+        },
+        to: match typed {
+            Some(t) => t.to.clone().or(t.date.clone()).unwrap_or_default(),
+            None => b.to.to_string(),
+        },
+        compare_from: typed.unwrap_or(p).compare_from.clone().unwrap_or_default(),
+        compare_to: typed.unwrap_or(p).compare_to.clone().unwrap_or_default(),
         period,
-        industry: p.industry.clone().unwrap_or_default(),
+        industry: typed.unwrap_or(p).industry.clone().unwrap_or_default(),
         chain: p.chain.clone().unwrap_or_default(),
         industries: crate::domain::industry::INDUSTRIES
             .iter()
