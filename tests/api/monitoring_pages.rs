@@ -71,6 +71,13 @@ each_backend! {
         assert!(t.html.contains("2022-04-28 日报中的堵点") && t.html.contains("href=\"/daily/2022-04-28\""), "{}", t.html);
         // A day ahead is no page; staff have no report to file.
         assert_eq!(b.get("/daily/2022-04-29").await.status, 404);
+        // Once corrections are closed, the report is shown as it stands.
+        app.clock.set(bj22(5, 6, 9, 0));
+        let closed = b.get("/daily/2022-04-28").await;
+        assert!(!closed.html.contains("name=\"staff_on_duty\""), "no form: {}", closed.html);
+        for seen in ["<dt>生产状态</dt><dd>正常生产</dd>", "<dt>当日在岗人数</dt><dd>900</dd>", "<dd>1300 套</dd>", "<dd>3</dd>"] {
+            assert!(closed.html.contains(seen), "{seen}: {}", closed.html);
+        }
     }
 
     async fn the_supervisor_reads_the_board_and_urges_the_missing(app) {
