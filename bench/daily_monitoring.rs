@@ -34,7 +34,6 @@ use chrono::{Days, NaiveDate};
 use serde_json::{json, Value};
 use support::service::{login, Service};
 use yizhan::seed::reference_plan;
-use yizhan::storage::monitoring_days::STRIPES;
 
 const CLIENTS: usize = 32;
 
@@ -159,10 +158,9 @@ async fn generate(
             ("'automotive'", "AND m.chains = ',automotive,'"),
         ] {
             writes.push(format!(
-                "INSERT INTO monitoring_days (list_id, level, day, region_code, industry_code, chain_code, unit, stripe, \
+                "INSERT INTO monitoring_days (list_id, level, day, region_code, industry_code, chain_code, unit, \
                  reported, running, partial, stopped, not_resumed, late, staff_on_duty, staff_usual, capacity_weighted, output_milli, blockers) \
                  SELECT {list}, {level}, r.day, {region}, m.industry_code, {chain}, COALESCE(r.output_unit, ''), \
-                 CAST(m.enterprise_id % {STRIPES} AS SMALLINT), \
                  COUNT(*), \
                  CAST(SUM(CASE WHEN r.status = 'running' THEN 1 ELSE 0 END) AS BIGINT), \
                  CAST(SUM(CASE WHEN r.status = 'partial' THEN 1 ELSE 0 END) AS BIGINT), \
@@ -172,7 +170,7 @@ async fn generate(
                  CAST(SUM(r.capacity_percent * r.staff_usual) AS BIGINT), CAST(SUM(COALESCE(r.output_milli, 0)) AS BIGINT), 0 \
                  FROM daily_reports r JOIN monitoring_members m ON m.enterprise_id = r.enterprise_id AND m.list_id = {list} \
                  WHERE 1 = 1 {only} \
-                 GROUP BY r.day, {region}, m.industry_code, COALESCE(r.output_unit, ''), m.enterprise_id % {STRIPES}"
+                 GROUP BY r.day, {region}, m.industry_code, COALESCE(r.output_unit, '')"
             ));
         }
     }

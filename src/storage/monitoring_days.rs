@@ -33,24 +33,13 @@ pub struct DayRow {
     pub capacity_weighted: i64,
     pub output_milli: i64,
     pub blockers: i64,
-    pub stripe: i16,
 }
 
-/// A row's key: list, cell, day, unit, stripe.
-pub type Key = (i64, Cell, NaiveDate, String, i16);
-
-/// Stripes of each figure: concurrent reports of one province, industry
-/// and day would otherwise all wait on one row's lock until they commit
-/// (PostgreSQL holds it to the end of the transaction). Reads sum them.
-pub const STRIPES: i64 = 16;
-
-/// The stripe an enterprise's reports are counted in.
-pub fn stripe_of(enterprise_id: i64) -> i16 {
-    enterprise_id.rem_euclid(STRIPES) as i16
-}
+/// A row's key: list, cell, day, unit.
+pub type Key = (i64, Cell, NaiveDate, String);
 
 impl DayRow {
-    pub fn of((list_id, cell, day, unit, stripe): Key, c: &DayCounts) -> DayRow {
+    pub fn of((list_id, cell, day, unit): Key, c: &DayCounts) -> DayRow {
         DayRow {
             list_id,
             level: cell.level,
@@ -70,7 +59,6 @@ impl DayRow {
             capacity_weighted: c.capacity_weighted,
             output_milli: c.output_milli,
             blockers: c.blockers,
-            stripe,
         }
     }
 
@@ -108,7 +96,6 @@ pub fn add(conn: &mut AnyConnection, delta: HashMap<Key, DayCounts>) -> QueryRes
             &a.industry_code,
             &a.chain_code,
             &a.unit,
-            a.stripe,
         )
             .cmp(&(
                 b.list_id,
@@ -118,7 +105,6 @@ pub fn add(conn: &mut AnyConnection, delta: HashMap<Key, DayCounts>) -> QueryRes
                 &b.industry_code,
                 &b.chain_code,
                 &b.unit,
-                b.stripe,
             ))
     });
     use monitoring_days as d;
@@ -133,7 +119,6 @@ pub fn add(conn: &mut AnyConnection, delta: HashMap<Key, DayCounts>) -> QueryRes
                 d::industry_code,
                 d::chain_code,
                 d::unit,
-                d::stripe,
             ))
             .do_update()
             .set((
@@ -321,6 +306,14 @@ pub fn by_chain(
         out.extend(rows.into_iter().map(|(c, i, u, s)| (c, i, u, counts_of(s))));
     }
     Ok(out)
+}
+
+/// Every row of a list (the recount check compares them with the reports).
+pub fn rows_of_list(conn: &mut AnyConnection, list_id: i64) -> QueryResult<Vec<DayRow>> {
+    monitoring_days::table
+        .filter(monitoring_days::list_id.eq(list_id))
+        .select(DayRow::as_select())
+        .load(conn)
 }
 
 /// The record of a notice or urging.

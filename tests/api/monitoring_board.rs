@@ -60,14 +60,10 @@ async fn recount(app: &TestApp) -> (Vec<Recount>, Vec<Recount>) {
                  FROM daily_reports r JOIN monitoring_members m ON m.enterprise_id = r.enterprise_id \
                  GROUP BY m.list_id, r.day, m.county_code, m.industry_code, COALESCE(r.output_unit, '') \
                  ORDER BY 1, 2, 3, 4, 5";
-            // The kept figures, their stripes summed.
             let kept = "SELECT list_id, CAST(day AS TEXT) AS day, region_code AS county, industry_code AS industry, unit, \
-                 CAST(SUM(reported) AS BIGINT) AS reported, CAST(SUM(running + partial) AS BIGINT) AS back, \
-                 CAST(SUM(staff_on_duty) AS BIGINT) AS on_duty, CAST(SUM(staff_usual) AS BIGINT) AS usual, \
-                 CAST(SUM(capacity_weighted) AS BIGINT) AS weighted, CAST(SUM(output_milli) AS BIGINT) AS output, \
-                 CAST(SUM(late) AS BIGINT) AS late, CAST(SUM(blockers) AS BIGINT) AS blockers \
-                 FROM monitoring_days WHERE level = 3 AND chain_code = '' \
-                 GROUP BY list_id, day, region_code, industry_code, unit HAVING SUM(reported) <> 0 ORDER BY 1, 2, 3, 4, 5";
+                 reported, running + partial AS back, staff_on_duty AS on_duty, staff_usual AS usual, \
+                 capacity_weighted AS weighted, output_milli AS output, late, blockers \
+                 FROM monitoring_days WHERE level = 3 AND chain_code = '' AND reported <> 0 ORDER BY 1, 2, 3, 4, 5";
             let a = diesel::sql_query(raw).load::<Recount>(conn)?;
             let b = diesel::sql_query(kept).load::<Recount>(conn)?;
             Ok((a, b))

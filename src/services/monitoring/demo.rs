@@ -182,7 +182,7 @@ pub fn write_plan(
     for (row, blockers) in daily_reports::all_of(conn, &filed)? {
         let c = contribution(&row, blockers);
         for m in by_enterprise.get(&row.enterprise_id).into_iter().flatten() {
-            delta.push(m, &m.placement(), &c, 1);
+            delta.push(m.list_id, &m.placement(), &c, 1);
         }
     }
     delta.apply(conn)

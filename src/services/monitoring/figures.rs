@@ -40,14 +40,13 @@ pub fn contribution(row: &ReportRow, blockers: i64) -> Contribution {
 pub struct Delta(pub HashMap<Key, DayCounts>);
 
 impl Delta {
-    /// Adds (`sign` 1) or takes back (-1) a contribution to the cells of
-    /// a member's list, as the member is placed at `p`.
-    pub fn push(&mut self, m: &Member, p: &Placement, c: &Contribution, sign: i64) {
-        let stripe = monitoring_days::stripe_of(m.enterprise_id);
+    /// Adds (`sign` 1) or takes back (-1) a contribution to a list's
+    /// cells for an enterprise placed at `p`.
+    pub fn push(&mut self, list_id: i64, p: &Placement, c: &Contribution, sign: i64) {
         for cell in cells(p) {
             let entry = self
                 .0
-                .entry((m.list_id, cell, c.day, c.unit.clone(), stripe))
+                .entry((list_id, cell, c.day, c.unit.clone()))
                 .or_default();
             if sign >= 0 {
                 entry.add(&c.counts);
@@ -79,7 +78,7 @@ pub fn members_reports(conn: &mut AnyConnection, members: &[Member], sign: i64) 
     for (row, blockers) in daily_reports::all_of(conn, &ids)? {
         let c = contribution(&row, blockers);
         for m in by_enterprise.get(&row.enterprise_id).into_iter().flatten() {
-            delta.push(m, &m.placement(), &c, sign);
+            delta.push(m.list_id, &m.placement(), &c, sign);
         }
     }
     delta.apply(conn)

@@ -197,7 +197,7 @@ pub async fn file(
             (Filing::Correction, Some((row, blockers))) => {
                 let before = contribution(&row, blockers.len() as i64);
                 for m in &memberships {
-                    delta.push(m, &m.placement(), &before, -1);
+                    delta.push(m.list_id, &m.placement(), &before, -1);
                 }
                 let w = Written {
                     enterprise_id,
@@ -227,7 +227,7 @@ pub async fn file(
         if outcome != Outcome::Unchanged {
             let after = contribution(&stored.row, stored.blockers.len() as i64);
             for m in &memberships {
-                delta.push(m, &m.placement(), &after, 1);
+                delta.push(m.list_id, &m.placement(), &after, 1);
             }
             delta.apply(conn)?;
         }

@@ -81,7 +81,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    monitoring_days (list_id, level, day, region_code, industry_code, chain_code, unit, stripe) {
+    monitoring_days (list_id, level, day, region_code, industry_code, chain_code, unit) {
         list_id -> BigInt,
         level -> SmallInt,
         day -> Date,
@@ -100,7 +100,6 @@ diesel::table! {
         capacity_weighted -> BigInt,
         output_milli -> BigInt,
         blockers -> BigInt,
-        stripe -> SmallInt,
     }
 }
 
