@@ -89,9 +89,12 @@ fn base_pdf(bytes: usize) -> Vec<u8> {
 fn photo(base: &[u8], i: usize) -> Vec<u8> {
     let mut p = base.to_vec();
     let at = p.len() - 64;
-    for (k, b) in (i as u32).to_le_bytes().iter().enumerate() {
-        // Never 0xFF (a marker) nor 0: distinct for every i.
-        p[at + k] = (*b as u16 % 253 + 1) as u8;
+    // `i` in base 253, each digit + 1: never 0xFF (a marker) nor 0, and
+    // distinct for every i (bytes of i itself would repeat every 253).
+    let mut rest = i;
+    for k in 0..4 {
+        p[at + k] = (rest % 253 + 1) as u8;
+        rest /= 253;
     }
     p
 }
