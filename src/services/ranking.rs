@@ -179,13 +179,8 @@ pub async fn ranking(
                         .select((departments::id, departments::name, departments::region_code))
                         .into_boxed();
                     if let Some(p) = &prefix {
-                        let pad = |d: char| {
-                            format!(
-                                "{p}{}",
-                                d.to_string().repeat(6usize.saturating_sub(p.len()))
-                            )
-                        };
-                        q = q.filter(departments::region_code.between(pad('0'), pad('9')));
+                        let (low, high) = crate::storage::regions::subtree_bounds(p);
+                        q = q.filter(departments::region_code.between(low, high));
                     }
                     q.load::<(i64, String, Option<String>)>(conn)?
                         .into_iter()

@@ -55,7 +55,7 @@ pub async fn list(
                 .chain_code
                 .as_ref()
                 .filter(|_| d.region.is_none())
-                .map(|chain| format!("%,{},%", escape_like(chain)));
+                .map(|chain| crate::storage::codes::containing_pattern(chain));
             // First the candidates, each by its own partial index: they are
             // few. Asked together with the open filter and the id order,
             // PostgreSQL walked every open ticket in id order instead.

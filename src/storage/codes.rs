@@ -117,6 +117,12 @@ where
     }
 }
 
+/// The `LIKE` pattern (escaped with `\\`) of packed codes (`,a,b,`) that
+/// contain `code`.
+pub fn containing_pattern(code: &str) -> String {
+    format!("%,{},%", super::users::escape_like(code))
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;

@@ -123,7 +123,7 @@ pub fn counts(
             )
         }
         Jurisdiction::Chain(code) => {
-            let pattern = format!("%,{},%", escape_like(code));
+            let pattern = crate::storage::codes::containing_pattern(code);
             let of_chain = || tickets::chains.like(pattern.clone()).escape('\\');
             (
                 ticket_counts!(of_chain()),
@@ -173,7 +173,7 @@ pub fn listed(
             }
             Jurisdiction::Chain(code) => Box::new(
                 tickets::chains
-                    .like(format!("%,{},%", escape_like(code)))
+                    .like(crate::storage::codes::containing_pattern(code))
                     .escape('\\'),
             ),
         }

@@ -301,14 +301,9 @@ macro_rules! rows_of_level {
     ($q:expr, $level:expr, $prefix:expr) => {{
         let mut q = $q.filter(metric_days::level.eq($level));
         if let Some(p) = $prefix {
-            let pad = |d: char| {
-                format!(
-                    "{p}{}",
-                    d.to_string().repeat(6usize.saturating_sub(p.len()))
-                )
-            };
+            let (low, high) = crate::storage::regions::subtree_bounds(p);
             // `32` covers 320000..=329999: every code under it sorts in between.
-            q = q.filter(metric_days::region_code.between(pad('0'), pad('9')));
+            q = q.filter(metric_days::region_code.between(low, high));
         }
         q
     }};

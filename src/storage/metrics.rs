@@ -141,7 +141,7 @@ macro_rules! in_scope {
         if let Some(c) = &$filter.chain {
             q = q.filter(
                 tickets::chains
-                    .like(format!("%,{},%", super::users::escape_like(c)))
+                    .like(crate::storage::codes::containing_pattern(c))
                     .escape('\\'),
             );
         }

@@ -43,18 +43,13 @@ pub fn missing(
         )))
         .into_boxed();
     if let Some(p) = county_prefix {
-        let pad = |d: char| {
-            format!(
-                "{p}{}",
-                d.to_string().repeat(6usize.saturating_sub(p.len()))
-            )
-        };
-        q = q.filter(monitoring_members::county_code.between(pad('0'), pad('9')));
+        let (low, high) = crate::storage::regions::subtree_bounds(p);
+        q = q.filter(monitoring_members::county_code.between(low, high));
     }
     if let Some(c) = chain {
         q = q.filter(
             monitoring_members::chains
-                .like(format!("%,{},%", super::users::escape_like(c)))
+                .like(crate::storage::codes::containing_pattern(c))
                 .escape('\\'),
         );
     }
@@ -152,18 +147,13 @@ pub fn count_missing(
         )))
         .into_boxed();
     if let Some(p) = county_prefix {
-        let pad = |d: char| {
-            format!(
-                "{p}{}",
-                d.to_string().repeat(6usize.saturating_sub(p.len()))
-            )
-        };
-        q = q.filter(monitoring_members::county_code.between(pad('0'), pad('9')));
+        let (low, high) = crate::storage::regions::subtree_bounds(p);
+        q = q.filter(monitoring_members::county_code.between(low, high));
     }
     if let Some(c) = chain {
         q = q.filter(
             monitoring_members::chains
-                .like(format!("%,{},%", super::users::escape_like(c)))
+                .like(crate::storage::codes::containing_pattern(c))
                 .escape('\\'),
         );
     }

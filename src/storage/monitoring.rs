@@ -303,13 +303,8 @@ pub fn listed_counts(
         ))
         .into_boxed();
     if let Some(p) = county_prefix {
-        let pad = |d: char| {
-            format!(
-                "{p}{}",
-                d.to_string().repeat(6usize.saturating_sub(p.len()))
-            )
-        };
-        q = q.filter(monitoring_members::county_code.between(pad('0'), pad('9')));
+        let (low, high) = crate::storage::regions::subtree_bounds(p);
+        q = q.filter(monitoring_members::county_code.between(low, high));
     }
     let rows: Vec<(String, String, String, i64)> = q.load(conn)?;
     Ok(rows

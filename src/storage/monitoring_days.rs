@@ -199,13 +199,8 @@ macro_rules! of_slice {
             .filter(monitoring_days::level.eq(s.level))
             .filter(monitoring_days::chain_code.eq(s.chain.to_string()));
         if let Some(p) = s.prefix {
-            let pad = |d: char| {
-                format!(
-                    "{p}{}",
-                    d.to_string().repeat(6usize.saturating_sub(p.len()))
-                )
-            };
-            q = q.filter(monitoring_days::region_code.between(pad('0'), pad('9')));
+            let (low, high) = crate::storage::regions::subtree_bounds(p);
+            q = q.filter(monitoring_days::region_code.between(low, high));
         }
         q
     }};
@@ -294,13 +289,8 @@ pub fn by_chain(
             ))
             .into_boxed();
         if let Some(p) = slice.prefix {
-            let pad = |d: char| {
-                format!(
-                    "{p}{}",
-                    d.to_string().repeat(6usize.saturating_sub(p.len()))
-                )
-            };
-            q = q.filter(monitoring_days::region_code.between(pad('0'), pad('9')));
+            let (low, high) = crate::storage::regions::subtree_bounds(p);
+            q = q.filter(monitoring_days::region_code.between(low, high));
         }
         let rows: Vec<(String, String, String, Sums)> = q.load(conn)?;
         out.extend(rows.into_iter().map(|(c, i, u, s)| (c, i, u, counts_of(s))));

@@ -18,6 +18,18 @@ pub struct Region {
     pub department_id: Option<i64>,
 }
 
+/// The bounds of the six-digit codes under a code prefix (`32`: 320000 to
+/// 329999), for a `BETWEEN` that an index on the code serves.
+pub fn subtree_bounds(prefix: &str) -> (String, String) {
+    let pad = |d: char| {
+        format!(
+            "{prefix}{}",
+            d.to_string().repeat(6usize.saturating_sub(prefix.len()))
+        )
+    };
+    (pad('0'), pad('9'))
+}
+
 impl Region {
     /// The region with this code; where a prefecture and its county row share
     /// a code, the prefecture.
@@ -93,13 +105,8 @@ impl Region {
             .select(Region::as_select())
             .into_boxed();
         if let Some(p) = prefix {
-            let pad = |d: char| {
-                format!(
-                    "{p}{}",
-                    d.to_string().repeat(6usize.saturating_sub(p.len()))
-                )
-            };
-            q = q.filter(regions::code.between(pad('0'), pad('9')));
+            let (low, high) = crate::storage::regions::subtree_bounds(p);
+            q = q.filter(regions::code.between(low, high));
         }
         q.load(conn)
     }

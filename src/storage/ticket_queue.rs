@@ -156,7 +156,7 @@ fn narrowed(
     if let Some(c) = &f.chain {
         q = q.filter(
             tickets::chains
-                .like(format!("%,{},%", super::users::escape_like(c)))
+                .like(crate::storage::codes::containing_pattern(c))
                 .escape('\\'),
         );
     }

@@ -175,7 +175,7 @@ fn scope(
                 Box::new(visible.or(tickets::place_code.like(format!("{}%", &code.as_str()[..n]))));
         }
         (_, None, Some(chain)) => {
-            let pattern = format!("%,{},%", crate::storage::users::escape_like(chain));
+            let pattern = crate::storage::codes::containing_pattern(chain);
             visible = Box::new(visible.or(tickets::chains.like(pattern).escape('\\')));
         }
         _ => {}
