@@ -618,8 +618,9 @@ pub struct AttachmentSettings {
     pub store: AttachmentStore,
     /// The local store's directory.
     pub root: String,
-    /// Where uploads are received before they are stored; empty: the
-    /// system's temporary directory.
+    /// Where uploads are received before they are stored; empty: a local
+    /// store's `root` (a received file is then linked into place, not
+    /// copied), or the system's temporary directory.
     pub incoming_dir: String,
     pub max_file_bytes: u64,
     pub max_files_per_step: usize,
@@ -632,8 +633,13 @@ pub struct AttachmentSettings {
     pub orphan_grace_secs: u64,
     /// The longer side of a thumbnail, in pixels.
     pub thumbnail_px: u32,
-    /// Images decoded at once for thumbnails (each holds its pixels).
+    /// Images decoded at once for thumbnails (each holds its pixels), on
+    /// threads of lower priority than the requests'.
     pub thumbnail_workers: usize,
+    /// Seconds between looks for thumbnails other instances' uploads left
+    /// due (this instance's own wake the job at once); 0: this instance
+    /// makes none.
+    pub thumbnail_poll_secs: u64,
     pub s3_endpoint: String,
     pub s3_bucket: String,
     pub s3_region: String,

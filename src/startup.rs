@@ -224,6 +224,15 @@ impl Application {
                 std::time::Duration::from_secs(sweep_every),
             ))
         });
+        let thumbnail_every = self.settings.attachments.thumbnail_poll_secs;
+        let thumbnails = (thumbnail_every > 0).then(|| {
+            tokio::spawn(crate::jobs::thumbnails::run(
+                self.db.clone(),
+                self.attachments.clone(),
+                self.sla.clock().clone(),
+                std::time::Duration::from_secs(thumbnail_every),
+            ))
+        });
         // Missing daily reports are noticed by whichever instance sees the time first.
         let reminders = match self.settings.monitoring.reminder_at() {
             Ok(Some(at)) => Some(tokio::spawn(crate::jobs::daily_reminders::run(
@@ -234,9 +243,11 @@ impl Application {
             _ => None,
         };
         let served = self.server.await;
-        for job in [scanner, digest, folder, calendar, sweeper, reminders]
-            .into_iter()
-            .flatten()
+        for job in [
+            scanner, digest, folder, calendar, sweeper, thumbnails, reminders,
+        ]
+        .into_iter()
+        .flatten()
         {
             job.abort();
         }

@@ -14,7 +14,9 @@ pub struct Service {
 
 impl Service {
     /// Starts `yizhan serve` with the default settings, except that the mail
-    /// delivery worker is off (`mail.poll_interval_secs = 0`).
+    /// delivery worker is off (`mail.poll_interval_secs = 0`). A setting
+    /// given to the benchmark as `YIZHAN__...` is passed on (to tell costs
+    /// apart; a run that changes one says so beside its figures).
     pub async fn start(b: &Bench, dir: &std::path::Path) -> Service {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -40,6 +42,7 @@ impl Service {
             // memory), which would refuse all but ten a minute.
             .env("YIZHAN__FILING__PER_ACCOUNT_PER_MINUTE", "0")
             .env("YIZHAN__FILING__PER_ENTERPRISE_PER_MINUTE", "0")
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("YIZHAN__")))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -201,6 +201,96 @@ impl From<RegionLevel> for DepartmentKind {
     }
 }
 
+/// One region as a person names it among the regions a problem involves:
+/// `吴中区`, `朝阳区（长春市）` (the places above it in brackets, to tell
+/// apart regions of one name), or its six-digit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionAsked {
+    /// As written, for the message when it names none or several.
+    pub written: String,
+    pub name: String,
+    /// The names above it that were given (`吉林省`, `长春市`).
+    pub within: Vec<String>,
+}
+
+impl RegionAsked {
+    /// A six-digit code rather than a name.
+    pub fn code(&self) -> Option<&str> {
+        (self.within.is_empty()
+            && self.name.len() == 6
+            && self.name.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(self.name.as_str())
+    }
+
+    /// Whether a region named `name` under the places `above` (its
+    /// province's and city's names) is the one asked for: the name as
+    /// written, or written without its last character (`吴中` for `吴中区`),
+    /// and every place given in brackets one of those above it.
+    pub fn fits(&self, name: &str, above: &[&str]) -> bool {
+        let named = name == self.name
+            || (self.name.chars().count() >= 2
+                && name.starts_with(&self.name)
+                && name.chars().count() == self.name.chars().count() + 1);
+        named
+            && self.within.iter().all(|w| {
+                above.iter().any(|a| {
+                    *a == w
+                        || (a.starts_with(w.as_str()) && a.chars().count() == w.chars().count() + 1)
+                })
+            })
+    }
+}
+
+/// Splits what was typed into the regions it names, separated by `、`,
+/// commas or spaces outside brackets.
+pub fn split_region_names(text: &str) -> Vec<RegionAsked> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for ch in text.chars() {
+        match ch {
+            '（' | '(' => {
+                depth += 1;
+                current.push(ch);
+            }
+            '）' | ')' => {
+                depth = depth.saturating_sub(1);
+                current.push(ch);
+            }
+            '、' | '，' | ',' | '；' | ';' if depth == 0 => {
+                parts.push(std::mem::take(&mut current))
+            }
+            c if c.is_whitespace() && depth == 0 => parts.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .map(|written| {
+            let (name, within) = match written.find(['（', '(']) {
+                Some(open) => {
+                    let inner = written[open..]
+                        .trim_start_matches(['（', '('])
+                        .trim_end_matches(['）', ')']);
+                    (
+                        written[..open].trim().to_string(),
+                        inner.split_whitespace().map(str::to_string).collect(),
+                    )
+                }
+                None => (written.clone(), Vec::new()),
+            };
+            RegionAsked {
+                written,
+                name,
+                within,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +348,27 @@ mod tests {
             let ok = s.trim().chars().all(|c| c.is_ascii_digit()) && [2, 4, 6].contains(&s.trim().len());
             prop_assert_eq!(RegionCode::parse(&s).is_ok(), ok);
         }
+    }
+
+    #[test]
+    fn region_names_split_and_fit_as_people_write_them() {
+        let asked = super::split_region_names("吴中区、朝阳区（吉林省 长春市）, 320506 浦东");
+        let names: Vec<&str> = asked.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["吴中区", "朝阳区", "320506", "浦东"]);
+        assert_eq!(asked[1].within, ["吉林省", "长春市"]);
+        assert_eq!(asked[2].code(), Some("320506"));
+        assert_eq!(asked[0].code(), None);
+        assert!(asked[0].fits("吴中区", &["江苏省", "苏州市"]));
+        assert!(
+            !asked[3].fits("浦东新区", &["上海市"]),
+            "two characters short is not a name"
+        );
+        assert!(super::split_region_names("吴中")[0].fits("吴中区", &["江苏省", "苏州市"]));
+        assert!(asked[1].fits("朝阳区", &["吉林省", "长春市"]));
+        assert!(!asked[1].fits("朝阳区", &["北京市"]));
+        assert!(
+            super::split_region_names("朝阳区（长春）")[0].fits("朝阳区", &["吉林省", "长春市"])
+        );
+        assert!(super::split_region_names(" 、 ,").is_empty());
     }
 }

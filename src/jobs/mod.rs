@@ -8,3 +8,4 @@ pub mod delivery;
 pub mod digest;
 pub mod metric_folder;
 pub mod sla_scanner;
+pub mod thumbnails;

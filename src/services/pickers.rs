@@ -236,3 +236,152 @@ mod tests {
         );
     }
 }
+
+/// A region as the filing form suggests it: its name first, then the
+/// places above it in brackets (`朝阳区（吉林省 长春市）`), which is also
+/// how [`regions_named`] reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RegionSuggestion {
+    pub code: String,
+    pub label: String,
+}
+
+/// The names of the places above each region (its province, and its city
+/// when that is not a municipality's nominal level), by region code.
+fn places_above(
+    conn: &mut crate::storage::AnyConnection,
+    found: &[Region],
+) -> diesel::QueryResult<HashMap<String, Vec<String>>> {
+    let mut codes: Vec<String> = found
+        .iter()
+        .flat_map(|r| {
+            r.parent_code
+                .iter()
+                .cloned()
+                .chain([r.province_code.clone()])
+        })
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let names: HashMap<String, String> = Region::find_many(conn, &codes)?
+        .into_iter()
+        .filter(|r| !r.nominal)
+        .map(|r| (r.code, r.name))
+        .collect();
+    Ok(found
+        .iter()
+        .map(|r| {
+            let mut above = Vec::new();
+            if r.province_code != r.code {
+                above.extend(names.get(&r.province_code).cloned());
+            }
+            if let Some(p) = r.parent_code.as_ref().filter(|p| **p != r.province_code) {
+                above.extend(names.get(p).cloned());
+            }
+            (r.code.clone(), above)
+        })
+        .collect())
+}
+
+fn suggestion_label(name: &str, above: &[String]) -> String {
+    if above.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}（{}）", above.join(" "))
+    }
+}
+
+/// Up to `limit` regions whose name contains `word`, for the filing form.
+pub async fn region_suggestions(
+    db: &Database,
+    word: &str,
+    limit: i64,
+) -> Result<Vec<RegionSuggestion>, StorageError> {
+    let word = word.trim().to_string();
+    if word.is_empty() || crate::domain::ticket::has_control_characters(&word) {
+        return Ok(Vec::new());
+    }
+    db.run(move |conn| {
+        let mut found = Region::named_like(conn, &word, limit)?;
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
+        let above = places_above(conn, &found)?;
+        Ok(found
+            .into_iter()
+            .map(|r| RegionSuggestion {
+                label: suggestion_label(&r.name, &above[&r.code]),
+                code: r.code,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// The codes of the regions named in `text` (`吴中区、朝阳区（长春市）`, or
+/// six-digit codes), in order; or, for each name that names no region or
+/// several, what to write instead (the several named in full).
+pub async fn regions_named(
+    db: &Database,
+    field: &'static str,
+    text: &str,
+) -> Result<Result<Vec<String>, Vec<FieldIssue>>, StorageError> {
+    use crate::domain::enterprise::issue_with;
+    let asked = crate::domain::region::split_region_names(text);
+    if asked.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    db.run(move |conn| {
+        let mut codes = Vec::new();
+        let mut issues = Vec::new();
+        for a in &asked {
+            if let Some(code) = a.code() {
+                codes.push(code.to_string());
+                continue;
+            }
+            let mut found = Region::named_like(conn, &a.name, 100)?;
+            let mut seen = std::collections::HashSet::new();
+            found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
+            let above = places_above(conn, &found)?;
+            let fits = |r: &Region| {
+                let places: Vec<&str> = above[&r.code].iter().map(String::as_str).collect();
+                a.fits(&r.name, &places)
+            };
+            let mut fitting: Vec<&Region> = found.iter().filter(|r| fits(r)).collect();
+            // A name written in full is not also a shorter name of another.
+            if fitting.iter().any(|r| r.name == a.name) {
+                fitting.retain(|r| r.name == a.name);
+            }
+            match fitting.as_slice() {
+                [one] => codes.push(one.code.clone()),
+                [] => issues.push(issue_with(
+                    field,
+                    "field.region_name_unknown",
+                    [("name", a.written.clone())],
+                )),
+                several => issues.push(issue_with(
+                    field,
+                    "field.region_name_several",
+                    [
+                        ("name", a.written.clone()),
+                        (
+                            "choices",
+                            several
+                                .iter()
+                                .take(5)
+                                .map(|r| suggestion_label(&r.name, &above[&r.code]))
+                                .collect::<Vec<_>>()
+                                .join("、"),
+                        ),
+                    ],
+                )),
+            }
+        }
+        codes.dedup();
+        Ok(if issues.is_empty() {
+            Ok(codes)
+        } else {
+            Err(issues)
+        })
+    })
+    .await
+}

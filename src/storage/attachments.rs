@@ -26,6 +26,8 @@ pub struct Attachment {
     pub visibility: String,
     pub created_at: NaiveDateTime,
     pub attached_at: Option<NaiveDateTime>,
+    /// Set while its thumbnail is still to be made (see [`claim_thumbnails`]).
+    pub thumbnail_due_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -40,6 +42,7 @@ pub struct NewAttachment {
     pub object_key: String,
     pub thumbnail_key: Option<String>,
     pub created_at: NaiveDateTime,
+    pub thumbnail_due_at: Option<NaiveDateTime>,
 }
 
 impl Attachment {
@@ -165,6 +168,70 @@ impl Attachment {
             .flat_map(|(k, t)| std::iter::once(k).chain(t))
             .collect())
     }
+}
+
+/// An image whose thumbnail a job has taken to make.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct ThumbnailDue {
+    pub id: i64,
+    pub object_key: String,
+    pub media_type: String,
+    pub sha256: String,
+}
+
+/// Takes up to `limit` images whose thumbnails are due at `now`, oldest
+/// first, and moves their time on to `lease_until` (run inside a write
+/// transaction): another instance's job skips them until then, and takes
+/// them again if this one dies before it is done.
+pub fn claim_thumbnails(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ThumbnailDue>> {
+    let due: Vec<ThumbnailDue> = claim!(
+        conn,
+        attachments::table
+            .filter(attachments::thumbnail_due_at.le(now))
+            .order(attachments::thumbnail_due_at.asc())
+            .limit(limit)
+            .select((
+                attachments::id,
+                attachments::object_key,
+                attachments::media_type,
+                attachments::sha256,
+            ))
+    )?;
+    let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
+    if !ids.is_empty() {
+        diesel::update(attachments::table.filter(attachments::id.eq_any(&ids)))
+            .set(attachments::thumbnail_due_at.eq(lease_until))
+            .execute(conn)?;
+    }
+    Ok(due)
+}
+
+/// Records an image's thumbnail (`None`: the image does not decode, the
+/// page shows an icon); nothing is due for it any more.
+pub fn thumbnail_made(conn: &mut AnyConnection, id: i64, key: Option<&str>) -> QueryResult<usize> {
+    diesel::update(
+        attachments::table
+            .filter(attachments::id.eq(id))
+            .filter(attachments::thumbnail_due_at.is_not_null()),
+    )
+    .set((
+        attachments::thumbnail_key.eq(key),
+        attachments::thumbnail_due_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// How many thumbnails are still to be made (for the benchmark and checks).
+pub fn thumbnails_due(conn: &mut AnyConnection) -> QueryResult<i64> {
+    attachments::table
+        .filter(attachments::thumbnail_due_at.is_not_null())
+        .count()
+        .get_result(conn)
 }
 
 /// What registering an object before writing it found.

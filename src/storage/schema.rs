@@ -577,6 +577,7 @@ diesel::table! {
         visibility -> Text,
         created_at -> Timestamp,
         attached_at -> Nullable<Timestamp>,
+        thumbnail_due_at -> Nullable<Timestamp>,
     }
 }
 

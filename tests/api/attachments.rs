@@ -264,6 +264,7 @@ each_backend! {
         let resolution = uploaded(&app, "/api/v1/attachments", &p.officer, &[("协调通知.docx", notice.clone())]).await;
         crate::helpers::act(&app, &p.officer, id, "resolve",
             json!({"resolution": "已协调放行", "attachment_ids": resolution})).await;
+        app.thumbnails_made().await;
 
         let expected: Vec<(&str, &[u8], &str)> = vec![
             ("排队.jpg", &photo, "image/jpeg"),
@@ -370,6 +371,7 @@ each_backend! {
         assert_eq!(orientation(&photo), Orientation::Rotate90);
         let ids = uploaded(&app, "/api/v1/attachments", &p.enterprise, &[("竖拍.jpg", photo.clone())]).await;
         let id = file_with(&app, &p.enterprise, &ids).await;
+        app.thumbnails_made().await;
         let item = &listed(&app, id, &p.enterprise).await[0];
         let stored = download(&app, item["download_url"].as_str().unwrap(), &p.enterprise)
             .await.bytes().await.unwrap();

@@ -80,6 +80,7 @@ each_backend! {
             &[("通行证.pdf", pdf())]).await;
         assert_eq!(status, 303, "{html}");
         let ticket = location.unwrap();
+        app.thumbnails_made().await;
         let page = b.get(&ticket).await;
         assert!(page.html.contains("现场.jpg") && page.html.contains("通行证.pdf"));
         assert!(page.html.contains("/thumbnail"));
@@ -103,12 +104,73 @@ each_backend! {
         assert!(page.status == 200);
     }
 
+    // The service answers an upload before its thumbnail is made. Here this
+    // instance makes none (as one of several whose job is off), so the page
+    // says the preview is on its way; another instance's job then takes it,
+    // while a third, looking at the same moment, finds nothing left to take.
+    async fn a_photo_is_answered_first_and_its_thumbnail_follows(app, &[("YIZHAN__ATTACHMENTS__THUMBNAIL_POLL_SECS", "0")]) {
+        let p = parties(&app).await;
+        let res = crate::attachments::upload(&app, "/api/v1/attachments", &p.enterprise, &[("排队.jpg", jpeg(4))]).await;
+        assert_eq!(res.status(), 201);
+        let item: serde_json::Value = res.json().await.unwrap();
+        let item = &item["items"][0];
+        assert_eq!(item["thumbnail_pending"], true);
+        assert!(item["thumbnail_url"].is_null());
+        let id = crate::attachments::file_with(&app, &p.enterprise, &[item["id"].as_i64().unwrap()]).await;
+        let b = Browser::new(&app);
+        b.login("e@a.cn").await;
+        let page = b.get(&format!("/tickets/{id}")).await;
+        assert!(page.html.contains("缩略图生成中，稍后刷新即可看到"), "the page says the preview is coming");
+        assert!(!page.html.contains("/thumbnail"));
+
+        let other = yizhan::services::attachments::Attachments::new(&app.settings.attachments).await.unwrap();
+        let now = app.clock.now();
+        let made = yizhan::services::attachments::make_due_thumbnails(&app.db, &other, now).await.unwrap();
+        assert_eq!(made, 1);
+        assert_eq!(yizhan::services::attachments::make_due_thumbnails(&app.db, &other, now).await.unwrap(), 0);
+        let page = b.get(&format!("/tickets/{id}")).await;
+        assert!(!page.html.contains("缩略图生成中"));
+        let items: serde_json::Value = app.get_as(&format!("/api/v1/tickets/{id}/attachments"), &p.enterprise).await.json().await.unwrap();
+        let item = &items["items"][0];
+        assert_eq!(item["thumbnail_pending"], false);
+        let thumb = item["thumbnail_url"].as_str().expect("the thumbnail follows");
+        assert!(page.html.contains(&thumb.replace("/api/v1/tickets", "/tickets").replace("/attachments/", "/files/")));
+        let res = app.get_as(thumb, &p.enterprise).await;
+        assert_eq!(res.headers()["content-type"], "image/jpeg");
+        assert!(res.bytes().await.unwrap().starts_with(b"\xFF\xD8"));
+    }
+
+    // Two instances' jobs never take the same image at once; one that took
+    // images and died leaves them to the next after its lease.
+    async fn a_due_thumbnail_is_taken_by_one_job_at_a_time(app, &[("YIZHAN__ATTACHMENTS__THUMBNAIL_POLL_SECS", "0")]) {
+        use yizhan::storage::attachments::claim_thumbnails;
+        let p = parties(&app).await;
+        uploaded(&app, "/api/v1/attachments", &p.enterprise, &[("a.jpg", jpeg(4)), ("b.jpg", jpeg(5))]).await;
+        let now = app.clock.now().naive_utc();
+        let lease = now + chrono::Duration::seconds(120);
+        let claim = |at: chrono::NaiveDateTime| {
+            let db = app.db.clone();
+            async move {
+                db.run_write(move |c| Ok(yizhan::storage::write_transaction(c, |c| claim_thumbnails(c, at, lease, 10))?))
+                    .await
+                    .unwrap()
+            }
+        };
+        let (first, second) = tokio::join!(claim(now), claim(now));
+        assert_eq!(first.len() + second.len(), 2, "each image is taken once");
+        assert!(claim(now).await.is_empty(), "nothing is left to take while they are leased");
+        // The job that took them died: after the lease, another takes them.
+        let later = lease + chrono::Duration::seconds(1);
+        assert_eq!(claim(later).await.len(), 2);
+    }
+
     async fn the_sweep_deletes_orphans_once_and_keeps_what_is_attached(app) {
         let p = parties(&app).await;
         let attached = uploaded(&app, "/api/v1/attachments", &p.enterprise, &[("a.jpg", jpeg(4))]).await;
         crate::attachments::file_with(&app, &p.enterprise, &attached).await;
         uploaded(&app, "/api/v1/attachments", &p.enterprise, &[("orphan.pdf", pdf())]).await;
         let root = std::path::PathBuf::from(&app.settings.attachments.root);
+        app.thumbnails_made().await;
         // The photo, its thumbnail, and the orphan.
         assert_eq!(walk(&root).len(), 3);
         let attachments = yizhan::services::attachments::Attachments::new(&app.settings.attachments)

@@ -114,6 +114,7 @@ async fn round_trip(backend: TestBackend) {
     )
     .await;
     let id = file_with(&app, &p.enterprise, &ids).await;
+    app.thumbnails_made().await;
     let items: Value = app
         .get_as(&format!("/api/v1/tickets/{id}/attachments"), &p.officer)
         .await

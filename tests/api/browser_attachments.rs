@@ -86,6 +86,11 @@ each_backend! {
         c.execute("document.getElementById('filing-files').scrollIntoView({block: 'center'});", vec![]).await.unwrap();
         both_sizes(&c, &mut shots, "filing-form").await;
         c.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+        // The thumbnail is made just after the answer: a moment later a
+        // refresh shows it, as the page says while it is on its way.
+        c.wait().for_element(Locator::Css("ul.files li")).await.unwrap();
+        app.thumbnails_made().await;
+        c.refresh().await.unwrap();
         c.wait().for_element(Locator::Css("ul.files img")).await.unwrap();
         assert!(body_text(&c).await.contains("检查站排队.jpg"));
         assert_eq!(thumbnails_loaded(&c).await, 1, "the thumbnail shows");

@@ -516,6 +516,23 @@ impl TestApp {
         res.json().await.expect("JSON body")
     }
 
+    /// Waits (up to ten seconds) until the thumbnail job has made every
+    /// thumbnail that uploads left due: it runs after the upload's answer.
+    pub async fn thumbnails_made(&self) {
+        for _ in 0..200 {
+            let due = self
+                .db
+                .run(|c| Ok(yizhan::storage::attachments::thumbnails_due(c)?))
+                .await
+                .unwrap();
+            if due == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("thumbnails are still due after ten seconds");
+    }
+
     /// Makes the database unreachable for the running service.
     pub async fn take_database_away(&self) {
         match &self.store {

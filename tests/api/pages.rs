@@ -128,6 +128,49 @@ each_backend! {
         assert!(p.html.contains("内容过长"), "{}", &p.html[..p.html.len().min(400)]);
     }
 
+    // The other regions a problem involves are written by name, as people
+    // know them; names several regions share are told apart by the places
+    // above them, as the suggestions write them.
+    async fn other_regions_are_written_by_name_with_suggestions(app) {
+        let c = cast(&app).await;
+        let e = Browser::new(&app);
+        e.login(c.enterprise_email).await;
+        let res = e.client.get(app.url("/tickets/new/regions?q=朝阳")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let found: Vec<Value> = res.json().await.unwrap();
+        let labels: Vec<&str> = found.iter().map(|r| r["label"].as_str().unwrap()).collect();
+        assert!(labels.contains(&"朝阳区（北京市）") && labels.contains(&"朝阳区（吉林省 长春市）"), "{labels:?}");
+
+        let form = e.get("/tickets/new").await;
+        assert!(form.html.contains(r#"data-region-names="/tickets/new/regions""#));
+        let key = form.hidden("key").unwrap();
+        let filing = |regions: &str| -> Vec<(String, String)> {
+            [("key", key.as_str()), ("category", "logistics"), ("urgency", "urgent"),
+             ("title", "货车在检查站滞留"), ("description", "运输线路两端的检查站都不放行。"), ("regions_involved", regions)]
+                .iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let post = |fields: Vec<(String, String)>| {
+            let e = &e;
+            async move {
+                let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                e.post("/tickets/new", &fields).await
+            }
+        };
+        let p = post(filing("吴中区、朝阳区")).await;
+        assert_eq!(p.status, 422);
+        assert!(p.html.contains("“朝阳区”有多个同名地区：朝阳区（北京市）、朝阳区（吉林省 长春市）"), "{}", p.html);
+        assert!(p.html.contains(r#"value="吴中区、朝阳区""#), "what was typed is kept");
+        let p = post(filing("朝阳区（长春市）、不存在区")).await;
+        assert_eq!(p.status, 422);
+        assert!(p.html.contains("没有名为“不存在区”的地区"), "{}", p.html);
+        let p = post(filing("吴中区（苏州市）、朝阳区（长春市）")).await;
+        assert_eq!(p.status, 303, "{}", p.html);
+        let id = ticket_id(&p.location.unwrap());
+        let token = app.token(c.enterprise_email).await;
+        let ticket: Value = app.get_as(&format!("/api/v1/tickets/{id}"), &token).await.json().await.unwrap();
+        assert_eq!(ticket["regions_involved"], json!(["320506", "220104"]));
+    }
+
     async fn a_problem_goes_from_filing_to_rating_through_the_pages(app) {
         let c = cast(&app).await;
         // Not signed in: to the log-in page, and back there after.

@@ -31,7 +31,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 }))
                 .route(web::post().to(file_with_files)),
         )
-        .route("/tickets/new", web::post().to(file));
+        .route("/tickets/new", web::post().to(file))
+        .route("/tickets/new/regions", web::get().to(region_suggestions));
+}
+
+#[derive(Deserialize)]
+struct RegionWord {
+    #[serde(default)]
+    q: String,
+}
+
+/// Regions whose name contains what is typed, named as the filing form's
+/// other regions take them (JSON, for its suggestions).
+async fn region_suggestions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _v: Viewer,
+    q: web::Query<RegionWord>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let found = crate::services::pickers::region_suggestions(&state.db, &q.q, 12)
+        .await
+        .map_err(|e| failed(&req, ApiError::from(e)))?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 #[derive(Template)]
@@ -301,19 +322,28 @@ async fn file_form(
         let p = file_page(state, req, v, f, errors).await?;
         return Ok(page(status, p.render()));
     }
+    // Other regions are written by name (`吴中区（苏州市）`), or by code.
+    let named =
+        crate::services::pickers::regions_named(&state.db, "regions_involved", &f.regions_involved)
+            .await
+            .map_err(|e| failed(req, ApiError::from(e)))?;
+    let regions_involved = match named {
+        Ok(codes) => codes,
+        Err(issues) => {
+            let e = ApiError::from(crate::services::tickets::TicketError::Invalid(issues));
+            let status = e.kind.status();
+            let errors = FormErrors::of(e, lang);
+            let p = file_page(state, req, v, f, errors).await?;
+            return Ok(page(status, p.render()));
+        }
+    };
     let filing = Filing {
         category: f.category.clone(),
         urgency: f.urgency.clone(),
         title: f.title.clone(),
         description: f.description.clone(),
         place: Some(f.place.trim().to_string()).filter(|p| !p.is_empty()),
-        regions_involved: f
-            .regions_involved
-            .split([',', '，', ' ', '、'])
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
-            .collect(),
+        regions_involved,
     };
     let key = Some(f.key.clone()).filter(|k| !k.is_empty() && k.len() <= 200);
     let files = state.attachments.step(

@@ -46,6 +46,8 @@ pub struct FileShown {
     pub kind: String,
     pub url: String,
     pub thumbnail: Option<String>,
+    /// An image whose thumbnail is still being made.
+    pub thumbnail_pending: bool,
     pub internal: bool,
 }
 
@@ -83,6 +85,7 @@ fn shown(s: &Shown, ticket: i64, en: bool) -> FileShown {
         size: size_words(r.size_bytes),
         kind: super::say(lang_of(en), kind),
         thumbnail: r.thumbnail_key.as_ref().map(|_| format!("{url}/thumbnail")),
+        thumbnail_pending: r.thumbnail_due_at.is_some(),
         url,
         internal: s.visibility == crate::domain::attachments::Visibility::Internal,
     }

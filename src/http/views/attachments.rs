@@ -36,8 +36,11 @@ pub struct AttachmentView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Where to download it (on a step only).
     pub download_url: Option<String>,
-    /// A small JPEG of an image (JPEG, PNG, WebP; not HEIC).
+    /// A small JPEG of an image (JPEG, PNG, WebP; not HEIC), once made.
     pub thumbnail_url: Option<String>,
+    /// True while an image's thumbnail is still being made (it is made
+    /// after the upload is answered, usually within seconds).
+    pub thumbnail_pending: bool,
 }
 
 impl AttachmentView {
@@ -62,6 +65,7 @@ impl AttachmentView {
                 .as_ref()
                 .filter(|_| r.thumbnail_key.is_some())
                 .map(|u| format!("{u}/thumbnail")),
+            thumbnail_pending: r.thumbnail_due_at.is_some(),
             download_url: url,
         }
     }

@@ -1,16 +1,18 @@
 //! Judging a received file by its content: its kind (the domain's sniff,
 //! a zip's directory read without inflating anything, text checked piece
 //! by piece), a photo's metadata removed (EXIF with its location, XMP,
-//! IPTC, text chunks) and a thumbnail made for images the server decodes.
+//! IPTC, text chunks). Thumbnails are made later, by a job (`thumbnails`).
 
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use crate::domain::attachments::{
     classify_zip, sniff, MediaType, Sniffed, TextCheck, ZipEntry, ZipRefusal, ZIP_MAX_ENTRIES,
 };
 
-use super::{hash_file, AttachmentError};
+use sha2::Digest;
+
+use super::AttachmentError;
 
 /// A file judged fit to store, as it will be stored.
 pub struct Judged {
@@ -18,8 +20,6 @@ pub struct Judged {
     pub file: File,
     pub size: u64,
     pub sha256: String,
-    /// A small JPEG of an image.
-    pub thumbnail: Option<Vec<u8>>,
 }
 
 /// Judges a received file (read from its start): refused, or what to
@@ -29,7 +29,7 @@ pub fn judge(
     head: &[u8],
     size: u64,
     sha256: String,
-    thumbnail_px: u32,
+    incoming: &std::path::Path,
 ) -> Result<Judged, AttachmentError> {
     let media = match sniff(head) {
         Sniffed::Is(t) => t,
@@ -46,36 +46,33 @@ pub fn judge(
             file,
             size,
             sha256,
-            thumbnail: None,
         });
     }
     // A photo is at most the file limit: read whole to be cleaned.
     let mut bytes = Vec::with_capacity(size as usize);
     file.read_to_end(&mut bytes).map_err(io)?;
     let orientation = orientation_of(media, &bytes);
-    let (file, size, sha256, bytes) = match strip_metadata(media, bytes, orientation) {
-        Cleaned::Same(bytes) => {
+    let (file, size, sha256) = match strip_metadata(media, bytes, orientation) {
+        Cleaned::Same => {
             file.seek(SeekFrom::Start(0)).map_err(io)?;
-            (file, size, sha256, bytes)
+            (file, size, sha256)
         }
+        // A new unnamed file rather than the received one cut short: a
+        // truncation waits for the file system's journal, and the received
+        // file goes with its handle.
         Cleaned::Changed(bytes) => {
-            file.set_len(0).map_err(io)?;
-            file.seek(SeekFrom::Start(0)).map_err(io)?;
-            file.write_all(&bytes).map_err(io)?;
-            let (sha, size) = hash_file(&mut file).map_err(io)?;
-            (file, size, sha, bytes)
+            let mut cleaned = tempfile::tempfile_in(incoming).map_err(io)?;
+            cleaned.write_all(&bytes).map_err(io)?;
+            cleaned.seek(SeekFrom::Start(0)).map_err(io)?;
+            let sha = super::hex(&sha2::Sha256::digest(&bytes));
+            (cleaned, bytes.len() as u64, sha)
         }
     };
-    let thumbnail = media
-        .has_thumbnail()
-        .then(|| thumbnail(&bytes, media, thumbnail_px, orientation))
-        .flatten();
     Ok(Judged {
         media,
         file,
         size,
         sha256,
-        thumbnail,
     })
 }
 
@@ -157,13 +154,13 @@ fn declared_entries(file: &mut File) -> std::io::Result<Option<usize>> {
 
 enum Cleaned {
     /// Nothing to remove: stored byte for byte as received.
-    Same(Vec<u8>),
+    Same,
     Changed(Vec<u8>),
 }
 
 /// How a photo's EXIF says to turn it for display (a phone held upright
 /// stores its picture sideways and says so here).
-fn orientation_of(media: MediaType, bytes: &[u8]) -> Option<image::metadata::Orientation> {
+pub fn orientation_of(media: MediaType, bytes: &[u8]) -> Option<image::metadata::Orientation> {
     use img_parts::{Bytes, ImageEXIF};
     let whole = Bytes::copy_from_slice(bytes);
     let exif = match media {
@@ -205,9 +202,8 @@ fn strip_metadata(
     let kept = orientation.map(orientation_exif);
     match media {
         MediaType::Jpeg => {
-            let whole = Bytes::from(bytes);
-            let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(whole.clone()) else {
-                return Cleaned::Same(whole.into());
+            let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(Bytes::from(bytes)) else {
+                return Cleaned::Same;
             };
             let before = jpeg.segments().len();
             for marker in [
@@ -218,8 +214,7 @@ fn strip_metadata(
                 jpeg.remove_segments_by_marker(marker);
             }
             if jpeg.segments().len() == before {
-                drop(jpeg);
-                return Cleaned::Same(whole.into());
+                return Cleaned::Same;
             }
             if kept.is_some() {
                 jpeg.set_exif(kept);
@@ -227,17 +222,15 @@ fn strip_metadata(
             changed(jpeg.encoder().bytes())
         }
         MediaType::Png => {
-            let whole = Bytes::from(bytes);
-            let Ok(mut png) = img_parts::png::Png::from_bytes(whole.clone()) else {
-                return Cleaned::Same(whole.into());
+            let Ok(mut png) = img_parts::png::Png::from_bytes(Bytes::from(bytes)) else {
+                return Cleaned::Same;
             };
             let before = png.chunks().len();
             for kind in [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt"] {
                 png.remove_chunks_by_type(kind);
             }
             if png.chunks().len() == before {
-                drop(png);
-                return Cleaned::Same(whole.into());
+                return Cleaned::Same;
             }
             if kept.is_some() {
                 png.set_exif(kept);
@@ -245,15 +238,13 @@ fn strip_metadata(
             changed(png.encoder().bytes())
         }
         MediaType::Webp => {
-            let whole = Bytes::from(bytes);
-            let Ok(mut webp) = img_parts::webp::WebP::from_bytes(whole.clone()) else {
-                return Cleaned::Same(whole.into());
+            let Ok(mut webp) = img_parts::webp::WebP::from_bytes(Bytes::from(bytes)) else {
+                return Cleaned::Same;
             };
             let had = webp.has_chunk(img_parts::webp::CHUNK_EXIF)
                 || webp.has_chunk(img_parts::webp::CHUNK_XMP);
             if !had {
-                drop(webp);
-                return Cleaned::Same(whole.into());
+                return Cleaned::Same;
             }
             webp.remove_chunks_by_id(img_parts::webp::CHUNK_XMP);
             // Also clears the VP8X flags that announced the metadata.
@@ -265,43 +256,9 @@ fn strip_metadata(
             if super::heif::blank_metadata(&mut bytes) {
                 Cleaned::Changed(bytes)
             } else {
-                Cleaned::Same(bytes)
+                Cleaned::Same
             }
         }
-        _ => Cleaned::Same(bytes),
+        _ => Cleaned::Same,
     }
-}
-
-/// A JPEG of at most `px` on its longer side, or none when the image does
-/// not decode within bounds (it is still stored; the page shows an icon).
-fn thumbnail(
-    bytes: &[u8],
-    media: MediaType,
-    px: u32,
-    orientation: Option<image::metadata::Orientation>,
-) -> Option<Vec<u8>> {
-    let format = match media {
-        MediaType::Jpeg => image::ImageFormat::Jpeg,
-        MediaType::Png => image::ImageFormat::Png,
-        MediaType::Webp => image::ImageFormat::WebP,
-        _ => return None,
-    };
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(16_384);
-    limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(512 << 20);
-    reader.limits(limits);
-    let picture = reader.decode().ok()?;
-    let mut small = picture.thumbnail(px, px);
-    // The thumbnail is turned as the photo shows, and carries no EXIF.
-    if let Some(o) = orientation {
-        small.apply_orientation(o);
-    }
-    let small = small.to_rgb8();
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
-        .encode_image(&small)
-        .ok()?;
-    Some(out)
 }

@@ -1,14 +1,15 @@
 //! Files on tickets' steps (issue 25). An upload streams to a temporary
 //! file while it is hashed (never held whole), is judged by its content
-//! (`inspect`), has a photo's metadata removed and a thumbnail made, and is
-//! written to the object store under its SHA-256 before its row exists
-//! (pending, its uploader's). The step that uses it (a filing, an answer, a
+//! (`inspect`), has a photo's metadata removed, and is written to the
+//! object store under its SHA-256 before its row exists (pending, its
+//! uploader's); an image's thumbnail is made after the answer, by a job
+//! (`thumbnails`). The step that uses it (a filing, an answer, a
 //! resolution, an opinion, a comment) takes it in the step's own
 //! transaction ([`claim_in`]). Reading follows the ticket
 //! (`domain::access::may_read_attachment`); the sweep (`sweep`) deletes
 //! objects no row points at.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
@@ -16,8 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::configuration::AttachmentSettings;
 use crate::domain::access::{may_read_attachment, may_read_ticket, may_upload_attachments, Caller};
 use crate::domain::attachments::{
-    object_key, sanitize_file_name, thumbnail_key, LimitBreach, Limits, MediaType, Visibility,
-    SNIFF_BYTES,
+    object_key, sanitize_file_name, LimitBreach, Limits, MediaType, Visibility, SNIFF_BYTES,
 };
 use crate::storage::attachments::{self as rows, Attachment, NewAttachment, Touch};
 use crate::storage::{write_transaction, AnyConnection, Database, StorageError};
@@ -26,9 +26,11 @@ mod heif;
 mod inspect;
 mod objects;
 mod sweep;
+mod thumbnails;
 
 pub use objects::ObjectStore;
 pub use sweep::{sweep, SweepReport};
+pub use thumbnails::{make_due as make_due_thumbnails, ImageWorkers};
 
 /// Why a file or a step's files were refused.
 #[derive(Debug, thiserror::Error)]
@@ -101,8 +103,12 @@ pub struct StepFiles {
 pub struct Attachments {
     pub store: ObjectStore,
     pub settings: AttachmentSettings,
-    /// Photos decoded (or rewritten) at once: each holds its pixels.
+    /// Photos cleaned of their metadata at once: each is held whole.
     image_work: tokio::sync::Semaphore,
+    /// The threads that decode images for thumbnails.
+    image_workers: ImageWorkers,
+    /// Woken when an upload leaves a thumbnail due (`jobs::thumbnails`).
+    pub thumbnails_wanted: tokio::sync::Notify,
 }
 
 /// An upload being received: streamed to an unnamed temporary file (gone
@@ -174,6 +180,8 @@ impl Attachments {
             store: ObjectStore::open(settings).await?,
             settings: settings.clone(),
             image_work: tokio::sync::Semaphore::new(settings.thumbnail_workers.max(1)),
+            image_workers: ImageWorkers::start(settings.thumbnail_workers),
+            thumbnails_wanted: tokio::sync::Notify::new(),
         })
     }
 
@@ -189,13 +197,23 @@ impl Attachments {
         }
     }
 
+    /// Where uploads are received. By default a local store's own
+    /// directory: there an upload is stored by naming the file it was
+    /// received in, not by a copy.
+    fn incoming_dir(&self) -> std::path::PathBuf {
+        match self.settings.incoming_dir.trim() {
+            "" => self
+                .store
+                .local_root()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_else(std::env::temp_dir),
+            d => std::path::PathBuf::from(d),
+        }
+    }
+
     /// Starts receiving a file named `name` (as the uploader's device named it).
     pub fn receive(&self, name: &str) -> Result<Incoming, AttachmentError> {
-        let dir = match self.settings.incoming_dir.trim() {
-            "" => std::env::temp_dir(),
-            d => std::path::PathBuf::from(d),
-        };
-        let file = tempfile::tempfile_in(&dir)
+        let file = tempfile::tempfile_in(self.incoming_dir())
             .map_err(|e| AttachmentError::Store(format!("no room for uploads: {e}")))?;
         Ok(Incoming {
             file: std::io::BufWriter::with_capacity(64 * 1024, file),
@@ -243,7 +261,7 @@ impl Attachments {
             crate::domain::attachments::sniff(&head),
             crate::domain::attachments::Sniffed::Is(t) if t.is_photo()
         );
-        // Photos are read whole to be cleaned and decoded: a few at a time.
+        // Photos are read whole to be cleaned: a few at a time.
         let _permit = if photo {
             Some(
                 self.image_work
@@ -254,29 +272,21 @@ impl Attachments {
         } else {
             None
         };
-        let px = self.settings.thumbnail_px;
+        let incoming = self.incoming_dir();
         let judged = tokio::task::spawn_blocking(move || {
             file.seek(SeekFrom::Start(0))
                 .map_err(|e| AttachmentError::Store(e.to_string()))?;
-            inspect::judge(file, &head, size, sha, px)
+            inspect::judge(file, &head, size, sha, &incoming)
         })
         .await
         .map_err(|e| AttachmentError::Store(format!("inspection failed: {e}")))??;
         drop(_permit);
         let key = object_key(&judged.sha256);
-        let thumb_key = judged
-            .thumbnail
-            .as_ref()
-            .map(|_| thumbnail_key(&judged.sha256));
-        let mut keys = vec![key.clone()];
-        keys.extend(thumb_key.clone());
-        self.register(db, keys, now).await?;
+        self.register(db, vec![key.clone()], now).await?;
         self.store
             .put_file_once(&key, judged.file, judged.size)
             .await?;
-        if let (Some(k), Some(bytes)) = (&thumb_key, judged.thumbnail) {
-            self.store.put_bytes_once(k, bytes).await?;
-        }
+        let thumbnail_due = judged.media.has_thumbnail();
         let new = NewAttachment {
             ticket_id: ticket,
             uploader_id: caller.user_id,
@@ -285,12 +295,16 @@ impl Attachments {
             size_bytes: judged.size as i64,
             sha256: judged.sha256,
             object_key: key,
-            thumbnail_key: thumb_key,
+            thumbnail_key: None,
             created_at: now,
+            thumbnail_due_at: thumbnail_due.then_some(now),
         };
         let row = db
             .run_write(move |conn| Ok(Attachment::insert(conn, &new)?))
             .await?;
+        if thumbnail_due {
+            self.thumbnails_wanted.notify_one();
+        }
         metrics::counter!("yizhan_attachments_stored_total").increment(1);
         Ok(Shown::of(row))
     }
@@ -318,7 +332,7 @@ impl Attachments {
 
     /// Registers the objects before they are written, waiting while a
     /// sweep deletes one of the same content.
-    async fn register(
+    pub(super) async fn register(
         &self,
         db: &Database,
         keys: Vec<String>,
@@ -514,22 +528,4 @@ pub fn names_for_export(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// SHA-256 of a whole file read from its start, in pieces.
-fn hash_file(file: &mut std::fs::File) -> std::io::Result<(String, u64)> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    file.seek(SeekFrom::Start(0))?;
-    Ok((hex(&hasher.finalize()), size))
 }

@@ -1,6 +1,8 @@
 //! The object store behind attachments, through the `object_store` crate:
-//! a local directory (written to a staging file, then renamed: a crash
-//! leaves no half object under a key) or any S3-compatible service.
+//! a local directory or any S3-compatible service. A local object is never
+//! half there under its key: an upload received in the store's file system
+//! is linked into place once synced (`link_into_place`), anything else is
+//! written to a staging file and renamed.
 //! Objects are written a bounded piece at a time, never whole in memory
 //! when large. A local object is flushed to the disk (file and directory)
 //! before `put` returns: its row, committed next, must never outlive it
@@ -65,6 +67,12 @@ impl ObjectStore {
         }
     }
 
+    /// The directory of a local store (where uploads are best received:
+    /// on the same file system, a stored upload is linked, not copied).
+    pub fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
+    }
+
     /// Whether an object is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, AttachmentError> {
         match self.inner.head(&Path::from(key)).await {
@@ -85,6 +93,13 @@ impl ObjectStore {
         if self.exists(key).await? {
             return Ok(());
         }
+        let file = match &self.local_root {
+            Some(root) => match link_into_place(root.clone(), key.to_string(), file).await? {
+                None => return Ok(()),
+                Some(file) => file,
+            },
+            None => file,
+        };
         let path = Path::from(key);
         if size as usize <= PART_BYTES {
             let (bytes, _) = read_from(file, PART_BYTES).await?;
@@ -162,19 +177,25 @@ impl ObjectStore {
         ),
         AttachmentError,
     > {
-        let got = self
-            .inner
-            .get(&Path::from(key))
-            .await
-            .map_err(|e| match e {
-                object_store::Error::NotFound { .. } => AttachmentError::NotFound,
-                other => store_error(other),
-            })?;
+        let got = self.fetch(key).await?;
         let size = got.meta.size;
         Ok((
             size,
             got.into_stream().map_err(std::io::Error::other).boxed(),
         ))
+    }
+
+    async fn fetch(&self, key: &str) -> Result<object_store::GetResult, AttachmentError> {
+        self.inner.get(&Path::from(key)).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => AttachmentError::NotFound,
+            other => store_error(other),
+        })
+    }
+
+    /// A whole object in memory (an image to decode: at most the file limit).
+    pub async fn get_bytes(&self, key: &str) -> Result<bytes::Bytes, AttachmentError> {
+        let got = self.fetch(key).await?;
+        got.bytes().await.map_err(store_error)
     }
 
     /// Deletes an object; one already gone is fine.
@@ -196,6 +217,97 @@ impl ObjectStore {
     }
 }
 
+/// Gives a received file (unnamed, `O_TMPFILE`, in the store's file
+/// system) its object's name, synced first: the upload is written once,
+/// not received and then copied. The file comes back when it cannot be
+/// linked (received elsewhere, or a system without `O_TMPFILE`); it is
+/// then copied as any store's would be.
+async fn link_into_place(
+    root: std::path::PathBuf,
+    key: String,
+    file: std::fs::File,
+) -> Result<Option<std::fs::File>, AttachmentError> {
+    let failed = |e: std::io::Error| AttachmentError::Store(format!("cannot store the file: {e}"));
+    tokio::task::spawn_blocking(move || {
+        let target = root.join(&key);
+        let Some(dir) = target.parent() else {
+            return Ok(Some(file));
+        };
+        let created = create_dirs(&root, dir)?;
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            use std::os::unix::io::AsRawFd;
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            file.sync_all()?;
+            let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+                .expect("no NUL in a path of digits");
+            let to = std::ffi::CString::new(target.as_os_str().as_encoded_bytes())
+                .map_err(std::io::Error::other)?;
+            // SAFETY: two NUL-terminated paths; linkat(2) reads them only.
+            let linked = unsafe {
+                libc::linkat(
+                    libc::AT_FDCWD,
+                    from.as_ptr(),
+                    libc::AT_FDCWD,
+                    to.as_ptr(),
+                    libc::AT_SYMLINK_FOLLOW,
+                )
+            };
+            if linked != 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    // Not linkable here: copied instead.
+                    return Ok(Some(file));
+                }
+                // The same content is stored already.
+            }
+            // The new name, and each directory made for it, reach the disk.
+            std::fs::File::open(dir)?.sync_all()?;
+            for made in created {
+                if let Some(parent) = made.parent() {
+                    std::fs::File::open(parent)?.sync_all()?;
+                }
+            }
+            Ok(None)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = created;
+            Ok(Some(file))
+        }
+    })
+    .await
+    .map_err(|e| AttachmentError::Store(e.to_string()))?
+    .map_err(failed)
+}
+
+/// Makes `dir` (inside `root`) and the directories above it that are
+/// missing; the ones it made, outermost first.
+fn create_dirs(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        if d == root || d.exists() {
+            break;
+        }
+        missing.push(d.to_path_buf());
+        at = d.parent();
+    }
+    missing.reverse();
+    for d in &missing {
+        match std::fs::create_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(missing)
+}
+
 async fn read_from(
     mut f: std::fs::File,
     limit: usize,
@@ -208,4 +320,36 @@ async fn read_from(
     .await
     .map_err(|e| AttachmentError::Store(e.to_string()))?
     .map_err(|e| AttachmentError::Store(format!("cannot read the upload: {e}")))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::{Read, Write};
+
+    /// An upload received in the store's directory is named into place,
+    /// not copied: the fast path is really taken here, and the stored
+    /// object holds the bytes. A second of the same key finds it there.
+    #[tokio::test]
+    async fn a_file_received_in_the_store_is_linked_into_place() {
+        let root = tempfile::tempdir().unwrap();
+        for round in 0..2 {
+            let mut file = tempfile::tempfile_in(root.path()).unwrap();
+            file.write_all(b"the driver's pass").unwrap();
+            let back = super::link_into_place(root.path().into(), "sha256/ab/cd/abcd".into(), file)
+                .await
+                .unwrap();
+            assert!(
+                back.is_none(),
+                "round {round}: linked, not handed back to copy"
+            );
+        }
+        let mut stored = String::new();
+        std::fs::File::open(root.path().join("sha256/ab/cd/abcd"))
+            .unwrap()
+            .read_to_string(&mut stored)
+            .unwrap();
+        assert_eq!(stored, "the driver's pass");
+        // Nothing else is left in the directory: the received file had no name.
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
 }

@@ -277,6 +277,35 @@
       }, 200);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { wireBulk(); wireRegion(); });
+  // The filing form's other regions: names separated by 、, the last one
+  // typed completed from suggestions that keep what comes before it.
+  function wireRegionNames() {
+    var input = document.querySelector("input[data-region-names]");
+    if (!input || input.dataset.wired) return;
+    input.dataset.wired = "1";
+    var list = document.getElementById(input.getAttribute("list"));
+    var timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      var text = input.value;
+      var cut = Math.max(text.lastIndexOf("、"), text.lastIndexOf("，"), text.lastIndexOf(","));
+      var before = cut >= 0 ? text.slice(0, cut + 1) : "";
+      var word = text.slice(cut + 1).trim();
+      if (!word || word.indexOf("（") >= 0) return;
+      timer = setTimeout(function () {
+        fetch(input.dataset.regionNames + "?q=" + encodeURIComponent(word), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (found) {
+            list.textContent = "";
+            found.forEach(function (r) {
+              var o = document.createElement("option");
+              o.value = before + r.label;
+              list.appendChild(o);
+            });
+          }).catch(function () {});
+      }, 200);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { wireBulk(); wireRegion(); wireRegionNames(); });
 })();
 
