@@ -292,8 +292,19 @@ async fn main() {
                                 let _ = r.bytes().await;
                                 took.push(sent.elapsed());
                             }
-                            _ => {
-                                failed.fetch_add(1, Ordering::Relaxed);
+                            other => {
+                                // The first refusal is shown: a run that
+                                // fails says why.
+                                if failed.fetch_add(1, Ordering::Relaxed) == 0 {
+                                    match other {
+                                        Ok(r) => eprintln!(
+                                            "first failed report: {} {}",
+                                            r.status(),
+                                            r.text().await.unwrap_or_default()
+                                        ),
+                                        Err(e) => eprintln!("first failed report: {e}"),
+                                    }
+                                }
                             }
                         }
                     }

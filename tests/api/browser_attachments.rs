@@ -83,6 +83,10 @@ each_backend! {
         let accept = field.attr("accept").await.unwrap().unwrap_or_default();
         assert!(accept.starts_with("image/*"), "{accept}");
         assert!(body_text(&c).await.contains("拍摄地点"));
+        // The field speaks the page's language, not the browser's, and names
+        // what was chosen.
+        let text = body_text(&c).await;
+        assert!(text.contains("拍照或选择文件") && text.contains("已选择 1 个文件：检查站排队.jpg"), "{text}");
         c.execute("document.getElementById('filing-files').scrollIntoView({block: 'center'});", vec![]).await.unwrap();
         both_sizes(&c, &mut shots, "filing-form").await;
         c.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();

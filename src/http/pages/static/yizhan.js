@@ -306,6 +306,22 @@
       }, 200);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { wireBulk(); wireRegion(); wireRegionNames(); });
+  // File fields: a button in the page's words, and the chosen files named.
+  function wireFiles() {
+    document.documentElement.classList.add("js");
+    document.querySelectorAll(".file-field input[type=file]").forEach(function (input) {
+      var out = document.getElementById(input.id + "-chosen");
+      if (!out) return;
+      function say() {
+        var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+        out.textContent = names.length
+          ? input.dataset.chosen.replace("{n}", names.length) + names.join("、")
+          : input.dataset.none;
+      }
+      input.addEventListener("change", say);
+      say();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { wireFiles(); wireBulk(); wireRegion(); wireRegionNames(); });
 })();
 
