@@ -561,10 +561,10 @@ impl Authenticator {
         let (user, dept) = self
             .db
             .run(move |conn| {
-                let Some(user) = User::find(conn, user_id)? else {
+                let Some((user, live)) = User::find_in_session(conn, user_id, &sid)? else {
                     return Ok(None);
                 };
-                if !RefreshToken::family_is_live(conn, &sid)? {
+                if !live {
                     return Ok(None);
                 }
                 let dept = match user.department_id {

@@ -149,8 +149,8 @@ pub struct Written<'a> {
     pub at: NaiveDateTime,
 }
 
-/// Inserts the first report of the day; returns its id.
-pub fn insert(conn: &mut AnyConnection, w: &Written) -> QueryResult<i64> {
+/// Inserts the first report of the day; returns it as stored.
+pub fn insert(conn: &mut AnyConnection, w: &Written) -> QueryResult<ReportRow> {
     let r = w.report;
     diesel::insert_into(daily_reports::table)
         .values((
@@ -169,16 +169,18 @@ pub fn insert(conn: &mut AnyConnection, w: &Written) -> QueryResult<i64> {
             daily_reports::reported_at.eq(w.at),
             daily_reports::updated_at.eq(w.at),
         ))
-        .execute(conn)?;
-    daily_reports::table
-        .filter(daily_reports::enterprise_id.eq(w.enterprise_id))
-        .filter(daily_reports::day.eq(w.day))
-        .select(daily_reports::id)
-        .first(conn)
+        .returning(daily_reports::all_columns)
+        .get_result(conn)
 }
 
-/// Overwrites a report with its correction, as revision `revision`.
-pub fn update(conn: &mut AnyConnection, id: i64, revision: i32, w: &Written) -> QueryResult<()> {
+/// Overwrites a report with its correction, as revision `revision`;
+/// returns it as stored.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    revision: i32,
+    w: &Written,
+) -> QueryResult<ReportRow> {
     let r = w.report;
     diesel::update(daily_reports::table.find(id))
         .set((
@@ -192,8 +194,8 @@ pub fn update(conn: &mut AnyConnection, id: i64, revision: i32, w: &Written) -> 
             daily_reports::revision.eq(revision),
             daily_reports::updated_at.eq(w.at),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(daily_reports::all_columns)
+        .get_result(conn)
 }
 
 /// Records a version of a report as submitted.
@@ -236,14 +238,15 @@ pub fn revisions(
 
 /// Replaces a report's blockers with `wanted`: a blocker already there
 /// (same category and text) keeps its row and its ticket; one that became
-/// a ticket stays even when left out; the others go.
+/// a ticket stays even when left out; the others go. Returns the blockers
+/// as they now are, in order.
 pub fn put_blockers(
     conn: &mut AnyConnection,
     report_id: i64,
     existing: &[BlockerRow],
     wanted: &[Blocker],
     at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<Vec<BlockerRow>> {
     let same = |b: &BlockerRow, w: &Blocker| b.category == w.category && b.text == w.text;
     let gone: Vec<i64> = existing
         .iter()
@@ -256,23 +259,32 @@ pub fn put_blockers(
         )
         .execute(conn)?;
     }
+    let mut now: Vec<BlockerRow> = existing
+        .iter()
+        .filter(|b| !gone.contains(&b.id))
+        .cloned()
+        .collect();
     let mut position = existing.iter().map(|b| b.position).max().unwrap_or(0);
     for w in wanted {
         if existing.iter().any(|b| same(b, w)) {
             continue;
         }
         position += 1;
-        diesel::insert_into(daily_report_blockers::table)
-            .values((
-                daily_report_blockers::report_id.eq(report_id),
-                daily_report_blockers::position.eq(position),
-                daily_report_blockers::category.eq(&w.category),
-                daily_report_blockers::text.eq(&w.text),
-                daily_report_blockers::created_at.eq(at),
-            ))
-            .execute(conn)?;
+        now.push(
+            diesel::insert_into(daily_report_blockers::table)
+                .values((
+                    daily_report_blockers::report_id.eq(report_id),
+                    daily_report_blockers::position.eq(position),
+                    daily_report_blockers::category.eq(&w.category),
+                    daily_report_blockers::text.eq(&w.text),
+                    daily_report_blockers::created_at.eq(at),
+                ))
+                .returning(daily_report_blockers::all_columns)
+                .get_result(conn)?,
+        );
     }
-    Ok(())
+    now.sort_by_key(|b| b.position);
+    Ok(now)
 }
 
 pub fn blocker(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<(BlockerRow, ReportRow)>> {

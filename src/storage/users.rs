@@ -78,6 +78,29 @@ impl User {
             .optional()
     }
 
+    /// A user, with whether the log-in `family` is still live (a refresh
+    /// token of it not revoked): what every authenticated request checks,
+    /// in one statement.
+    pub fn find_in_session(
+        conn: &mut AnyConnection,
+        id: i64,
+        family: &str,
+    ) -> QueryResult<Option<(User, bool)>> {
+        use super::schema::refresh_tokens;
+        users::table
+            .find(id)
+            .select((
+                User::as_select(),
+                diesel::dsl::exists(
+                    refresh_tokens::table
+                        .filter(refresh_tokens::family.eq(family))
+                        .filter(refresh_tokens::revoked_at.is_null()),
+                ),
+            ))
+            .first(conn)
+            .optional()
+    }
+
     /// Display names of these users (the ones that exist).
     pub fn names(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
         users::table
