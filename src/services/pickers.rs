@@ -246,9 +246,30 @@ pub struct RegionSuggestion {
     pub label: String,
 }
 
+/// Regions whose name contains `word`, up to `limit`, each once (a
+/// prefecture and its county row that share a code count once), with the
+/// names of the places above it: the search behind every region picker.
+pub(crate) fn regions_named_like(
+    conn: &mut crate::storage::AnyConnection,
+    word: &str,
+    limit: i64,
+) -> diesel::QueryResult<Vec<(Region, Vec<String>)>> {
+    let mut found = Region::named_like(conn, word, limit)?;
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
+    let mut above = places_above(conn, &found)?;
+    Ok(found
+        .into_iter()
+        .map(|r| {
+            let places = above.remove(&r.code).unwrap_or_default();
+            (r, places)
+        })
+        .collect())
+}
+
 /// The names of the places above each region (its province, and its city
 /// when that is not a municipality's nominal level), by region code.
-fn places_above(
+pub(crate) fn places_above(
     conn: &mut crate::storage::AnyConnection,
     found: &[Region],
 ) -> diesel::QueryResult<HashMap<String, Vec<String>>> {
@@ -302,14 +323,10 @@ pub async fn region_suggestions(
         return Ok(Vec::new());
     }
     db.run(move |conn| {
-        let mut found = Region::named_like(conn, &word, limit)?;
-        let mut seen = std::collections::HashSet::new();
-        found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
-        let above = places_above(conn, &found)?;
-        Ok(found
+        Ok(regions_named_like(conn, &word, limit)?
             .into_iter()
-            .map(|r| RegionSuggestion {
-                label: suggestion_label(&r.name, &above[&r.code]),
+            .map(|(r, above)| RegionSuggestion {
+                label: suggestion_label(&r.name, &above),
                 code: r.code,
             })
             .collect())
@@ -338,21 +355,18 @@ pub async fn regions_named(
                 codes.push(code.to_string());
                 continue;
             }
-            let mut found = Region::named_like(conn, &a.name, 100)?;
-            let mut seen = std::collections::HashSet::new();
-            found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
-            let above = places_above(conn, &found)?;
-            let fits = |r: &Region| {
-                let places: Vec<&str> = above[&r.code].iter().map(String::as_str).collect();
+            let found = regions_named_like(conn, &a.name, 100)?;
+            let fits = |(r, above): &&(Region, Vec<String>)| {
+                let places: Vec<&str> = above.iter().map(String::as_str).collect();
                 a.fits(&r.name, &places)
             };
-            let mut fitting: Vec<&Region> = found.iter().filter(|r| fits(r)).collect();
+            let mut fitting: Vec<&(Region, Vec<String>)> = found.iter().filter(fits).collect();
             // A name written in full is not also a shorter name of another.
-            if fitting.iter().any(|r| r.name == a.name) {
-                fitting.retain(|r| r.name == a.name);
+            if fitting.iter().any(|(r, _)| r.name == a.name) {
+                fitting.retain(|(r, _)| r.name == a.name);
             }
             match fitting.as_slice() {
-                [one] => codes.push(one.code.clone()),
+                [(one, _)] => codes.push(one.code.clone()),
                 [] => issues.push(issue_with(
                     field,
                     "field.region_name_unknown",
@@ -368,7 +382,7 @@ pub async fn regions_named(
                             several
                                 .iter()
                                 .take(5)
-                                .map(|r| suggestion_label(&r.name, &above[&r.code]))
+                                .map(|(r, above)| suggestion_label(&r.name, above))
                                 .collect::<Vec<_>>()
                                 .join("、"),
                         ),

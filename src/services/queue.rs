@@ -234,53 +234,28 @@ pub async fn region_choices(
     word: &str,
     limit: i64,
 ) -> Result<Vec<RegionChoice>, crate::storage::StorageError> {
-    use crate::storage::regions::Region;
     let word = word.trim().to_string();
     if word.is_empty() || crate::domain::ticket::has_control_characters(&word) {
         return Ok(Vec::new());
     }
     db.run(move |conn| {
-        let mut found = Region::named_like(conn, &word, limit)?;
-        let mut seen = std::collections::HashSet::new();
-        found.retain(|r| !r.nominal && seen.insert(r.code.clone()));
-        let mut above: Vec<String> = found
-            .iter()
-            .filter_map(|r| r.parent_code.clone())
-            .chain(found.iter().map(|r| r.province_code.clone()))
-            .collect();
-        above.sort();
-        above.dedup();
-        let names: std::collections::HashMap<String, String> = Region::find_many(conn, &above)?
-            .into_iter()
-            .filter(|r| !r.nominal)
-            .map(|r| (r.code, r.name))
-            .collect();
-        Ok(found
-            .into_iter()
-            .map(|r| RegionChoice {
-                label: label_of(&r, &names),
-                code: r.code,
-            })
-            .collect())
+        Ok(
+            crate::services::pickers::regions_named_like(conn, &word, limit)?
+                .into_iter()
+                .map(|(r, above)| RegionChoice {
+                    label: label_of(&r.name, above),
+                    code: r.code,
+                })
+                .collect(),
+        )
     })
     .await
 }
 
 /// A region's name after the names of its province and city.
-fn label_of(
-    r: &crate::storage::regions::Region,
-    names: &std::collections::HashMap<String, String>,
-) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    if r.province_code != r.code {
-        parts.extend(names.get(&r.province_code).map(String::as_str));
-    }
-    // A municipality's nominal city level (市辖区) names nothing.
-    if let Some(p) = r.parent_code.as_ref().filter(|p| **p != r.province_code) {
-        parts.extend(names.get(p).map(String::as_str));
-    }
-    parts.push(&r.name);
-    parts.join(" ")
+fn label_of(name: &str, mut above: Vec<String>) -> String {
+    above.push(name.to_string());
+    above.join(" ")
 }
 
 /// The label of one region code ([`RegionChoice::label`]), if it names one.
@@ -297,14 +272,10 @@ pub async fn region_label(
         let Some(r) = Region::find(conn, &code)? else {
             return Ok(None);
         };
-        let mut above: Vec<String> = vec![r.province_code.clone()];
-        above.extend(r.parent_code.clone());
-        let names: std::collections::HashMap<String, String> = Region::find_many(conn, &above)?
-            .into_iter()
-            .filter(|r| !r.nominal)
-            .map(|r| (r.code, r.name))
-            .collect();
-        Ok(Some(label_of(&r, &names)))
+        let above = crate::services::pickers::places_above(conn, std::slice::from_ref(&r))?
+            .remove(&r.code)
+            .unwrap_or_default();
+        Ok(Some(label_of(&r.name, above)))
     })
     .await
 }
