@@ -238,7 +238,12 @@ async fn main() {
     service.stop();
     b.finish();
     assert_eq!(failed, 0, "every upload is stored");
-    assert_eq!(left, 0, "the thumbnail backlog drains: {left} left");
+    // A run with this instance's thumbnail job turned off leaves its backlog.
+    let job_off = std::env::var("YIZHAN__ATTACHMENTS__THUMBNAIL_POLL_SECS").is_ok_and(|v| v == "0");
+    assert!(
+        job_off || left == 0,
+        "the thumbnail backlog drains: {left} left"
+    );
 }
 
 fn walk_count(dir: &std::path::Path) -> usize {

@@ -21,6 +21,14 @@ pub fn jpeg(seed: u8) -> Vec<u8> {
     out
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A small real PNG.
 pub fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8 * 6, y as u8 * 8, 90]));
@@ -339,6 +347,9 @@ each_backend! {
         let id = file_with(&app, &p.enterprise, &[a[0], b[0], stored["items"][0]["id"].as_i64().unwrap()]).await;
         let items = listed(&app, id, &p.enterprise).await;
         assert_eq!(items[0]["sha256"], items[1]["sha256"]);
+        // A photo with nothing to remove keeps its own hash; a cleaned one
+        // is named by the bytes stored.
+        assert_eq!(items[0]["sha256"], sha256_hex(&photo));
         let root = std::path::Path::new(&app.settings.attachments.root).join("sha256");
         let objects = walk(&root);
         assert_eq!(objects.len(), 2, "one object per content: {objects:?}");
@@ -347,6 +358,7 @@ each_backend! {
         assert!(cleaned.len() < gps.len());
         assert!(!cleaned.windows(3).any(|w| w == b"GPS"), "the location is gone");
         assert!(cleaned.starts_with(b"\xFF\xD8"));
+        assert_eq!(items[2]["sha256"], sha256_hex(&cleaned));
         // A phone's HEIC photo is taken, without a thumbnail (no decoder in
         // pure Rust): the page shows it as a file, saying so.
         let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();

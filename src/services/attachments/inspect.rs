@@ -23,12 +23,13 @@ pub struct Judged {
 }
 
 /// Judges a received file (read from its start): refused, or what to
-/// store. `sha256` and `size` are the file's as received.
+/// store. `sha256` and `size` are the file's as received; a photo's hash
+/// is left out (`None`): it is taken here, of the photo as stored.
 pub fn judge(
     mut file: File,
     head: &[u8],
     size: u64,
-    sha256: String,
+    sha256: Option<String>,
     incoming: &std::path::Path,
 ) -> Result<Judged, AttachmentError> {
     let media = match sniff(head) {
@@ -41,6 +42,10 @@ pub fn judge(
         }
     };
     if !media.is_photo() {
+        let sha256 = match sha256 {
+            Some(sha) => sha,
+            None => hash_file(&mut file)?,
+        };
         return Ok(Judged {
             media,
             file,
@@ -48,24 +53,39 @@ pub fn judge(
             sha256,
         });
     }
-    // A photo is at most the file limit: read whole to be cleaned.
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.read_to_end(&mut bytes).map_err(io)?;
-    let orientation = orientation_of(media, &bytes);
-    let (file, size, sha256) = match strip_metadata(media, bytes, orientation) {
+    // A photo is at most the file limit. It is mapped rather than read:
+    // the cleaned photo's pieces are slices of the received file, so it is
+    // copied once, into the file stored.
+    // SAFETY: the file is this request's unnamed temporary file; nothing
+    // else opens it, so it does not change while it is mapped.
+    let whole = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    let whole = img_parts::Bytes::from_owner(whole);
+    let (file, size, sha256) = match strip_metadata(media, whole.clone()) {
         Cleaned::Same => {
+            let sha = super::hex(&sha2::Sha256::digest(&whole));
+            drop(whole);
             file.seek(SeekFrom::Start(0)).map_err(io)?;
-            (file, size, sha256)
+            (file, size, sha)
         }
         // A new unnamed file rather than the received one cut short: a
         // truncation waits for the file system's journal, and the received
         // file goes with its handle.
-        Cleaned::Changed(bytes) => {
+        Cleaned::Changed(pieces) => {
+            drop(whole);
             let mut cleaned = tempfile::tempfile_in(incoming).map_err(io)?;
-            cleaned.write_all(&bytes).map_err(io)?;
+            let mut hasher = sha2::Sha256::new();
+            let mut written = 0u64;
+            {
+                let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut cleaned);
+                for piece in pieces {
+                    hasher.update(&piece);
+                    out.write_all(&piece).map_err(io)?;
+                    written += piece.len() as u64;
+                }
+                out.flush().map_err(io)?;
+            }
             cleaned.seek(SeekFrom::Start(0)).map_err(io)?;
-            let sha = super::hex(&sha2::Sha256::digest(&bytes));
-            (cleaned, bytes.len() as u64, sha)
+            (cleaned, written, super::hex(&hasher.finalize()))
         }
     };
     Ok(Judged {
@@ -74,6 +94,14 @@ pub fn judge(
         size,
         sha256,
     })
+}
+
+/// A file's SHA-256, read from its start; left at its start.
+fn hash_file(file: &mut File) -> Result<String, AttachmentError> {
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(file, &mut hasher).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(super::hex(&hasher.finalize()))
 }
 
 fn io(e: std::io::Error) -> AttachmentError {
@@ -155,7 +183,9 @@ fn declared_entries(file: &mut File) -> std::io::Result<Option<usize>> {
 enum Cleaned {
     /// Nothing to remove: stored byte for byte as received.
     Same,
-    Changed(Vec<u8>),
+    /// The photo to store, in pieces (most of them slices of the one
+    /// received).
+    Changed(Vec<img_parts::Bytes>),
 }
 
 /// How a photo's EXIF says to turn it for display (a phone held upright
@@ -192,19 +222,19 @@ fn orientation_exif(o: image::metadata::Orientation) -> img_parts::Bytes {
 /// Removes what a photo says about where and by whom it was taken: EXIF
 /// (GPS), XMP, IPTC and comments; colour profiles stay, and so does the
 /// orientation (an EXIF of that one entry), or the photo shows sideways.
-fn strip_metadata(
-    media: MediaType,
-    bytes: Vec<u8>,
-    orientation: Option<image::metadata::Orientation>,
-) -> Cleaned {
-    use img_parts::{Bytes, ImageEXIF};
-    let changed = |encoded: Bytes| Cleaned::Changed(encoded.to_vec());
-    let kept = orientation.map(orientation_exif);
+fn strip_metadata(media: MediaType, whole: img_parts::Bytes) -> Cleaned {
+    use img_parts::ImageEXIF;
+    let kept_orientation = |exif: Option<img_parts::Bytes>| {
+        exif.and_then(|exif| image::metadata::Orientation::from_exif_chunk(&exif))
+            .filter(|o| *o != image::metadata::Orientation::NoTransforms)
+            .map(orientation_exif)
+    };
     match media {
         MediaType::Jpeg => {
-            let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(Bytes::from(bytes)) else {
+            let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(whole) else {
                 return Cleaned::Same;
             };
+            let kept = kept_orientation(jpeg.exif());
             let before = jpeg.segments().len();
             for marker in [
                 img_parts::jpeg::markers::APP1,
@@ -219,12 +249,13 @@ fn strip_metadata(
             if kept.is_some() {
                 jpeg.set_exif(kept);
             }
-            changed(jpeg.encoder().bytes())
+            Cleaned::Changed(jpeg.encoder().collect())
         }
         MediaType::Png => {
-            let Ok(mut png) = img_parts::png::Png::from_bytes(Bytes::from(bytes)) else {
+            let Ok(mut png) = img_parts::png::Png::from_bytes(whole) else {
                 return Cleaned::Same;
             };
+            let kept = kept_orientation(png.exif());
             let before = png.chunks().len();
             for kind in [*b"eXIf", *b"tEXt", *b"iTXt", *b"zTXt"] {
                 png.remove_chunks_by_type(kind);
@@ -235,10 +266,10 @@ fn strip_metadata(
             if kept.is_some() {
                 png.set_exif(kept);
             }
-            changed(png.encoder().bytes())
+            Cleaned::Changed(png.encoder().collect())
         }
         MediaType::Webp => {
-            let Ok(mut webp) = img_parts::webp::WebP::from_bytes(Bytes::from(bytes)) else {
+            let Ok(mut webp) = img_parts::webp::WebP::from_bytes(whole) else {
                 return Cleaned::Same;
             };
             let had = webp.has_chunk(img_parts::webp::CHUNK_EXIF)
@@ -246,15 +277,17 @@ fn strip_metadata(
             if !had {
                 return Cleaned::Same;
             }
+            let kept = kept_orientation(webp.exif());
             webp.remove_chunks_by_id(img_parts::webp::CHUNK_XMP);
             // Also clears the VP8X flags that announced the metadata.
             webp.set_exif(kept);
-            changed(webp.encoder().bytes())
+            Cleaned::Changed(webp.encoder().collect())
         }
         MediaType::Heic => {
-            let mut bytes = bytes;
+            // HEIF's metadata is blanked in place, in a copy.
+            let mut bytes = whole.to_vec();
             if super::heif::blank_metadata(&mut bytes) {
-                Cleaned::Changed(bytes)
+                Cleaned::Changed(vec![img_parts::Bytes::from(bytes)])
             } else {
                 Cleaned::Same
             }

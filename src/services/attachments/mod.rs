@@ -112,10 +112,11 @@ pub struct Attachments {
 }
 
 /// An upload being received: streamed to an unnamed temporary file (gone
-/// with the process, however it ends) and hashed as it comes.
+/// with the process, however it ends) and hashed as it comes, unless it is
+/// a photo: a photo is hashed once it is cleaned, as it will be stored.
 pub struct Incoming {
     file: std::io::BufWriter<std::fs::File>,
-    hasher: Sha256,
+    hashing: Hashing,
     size: u64,
     limit: u64,
     head: Vec<u8>,
@@ -131,11 +132,18 @@ impl Incoming {
                 limit: self.limit,
             }));
         }
+        let mut rest = piece;
         if self.head.len() < SNIFF_BYTES {
             let take = (SNIFF_BYTES - self.head.len()).min(piece.len());
             self.head.extend_from_slice(&piece[..take]);
+            rest = &piece[take..];
+            if self.head.len() == SNIFF_BYTES {
+                self.hashing = Hashing::decided_by(&self.head);
+            }
         }
-        self.hasher.update(piece);
+        if let Hashing::On(hasher) = &mut self.hashing {
+            hasher.update(rest);
+        }
         self.file
             .write_all(piece)
             .map_err(|e| AttachmentError::Store(format!("cannot receive: {e}")))
@@ -144,6 +152,44 @@ impl Incoming {
     pub fn size(&self) -> u64 {
         self.size
     }
+
+    /// The received file's SHA-256, unless it is a photo (hashed later).
+    fn sha256(hashing: Hashing, head: &[u8]) -> Option<String> {
+        match hashing {
+            Hashing::On(hasher) => Some(hex(&hasher.finalize())),
+            // Shorter than the head: the head is the whole file.
+            Hashing::Undecided => Some(hex(&Sha256::digest(head))),
+            Hashing::Photo => None,
+        }
+    }
+}
+
+/// Whether an upload is hashed as it arrives: decided by its first
+/// [`SNIFF_BYTES`], which are held until then (they begin the hash).
+enum Hashing {
+    Undecided,
+    On(Sha256),
+    /// Cleaned before it is stored, and hashed then, once.
+    Photo,
+}
+
+impl Hashing {
+    fn decided_by(head: &[u8]) -> Hashing {
+        if is_photo(head) {
+            Hashing::Photo
+        } else {
+            let mut hasher = Sha256::new();
+            hasher.update(head);
+            Hashing::On(hasher)
+        }
+    }
+}
+
+fn is_photo(head: &[u8]) -> bool {
+    matches!(
+        crate::domain::attachments::sniff(head),
+        crate::domain::attachments::Sniffed::Is(t) if t.is_photo()
+    )
 }
 
 /// A file as a step shows it, with who may see it.
@@ -217,7 +263,7 @@ impl Attachments {
             .map_err(|e| AttachmentError::Store(format!("no room for uploads: {e}")))?;
         Ok(Incoming {
             file: std::io::BufWriter::with_capacity(64 * 1024, file),
-            hasher: Sha256::new(),
+            hashing: Hashing::Undecided,
             size: 0,
             limit: self.settings.max_file_bytes,
             head: Vec::with_capacity(SNIFF_BYTES),
@@ -247,7 +293,7 @@ impl Attachments {
         }
         let Incoming {
             file,
-            hasher,
+            hashing,
             size,
             head,
             name,
@@ -256,11 +302,8 @@ impl Attachments {
         let mut file = file
             .into_inner()
             .map_err(|e| AttachmentError::Store(format!("cannot receive: {}", e.error())))?;
-        let sha = hex(&hasher.finalize());
-        let photo = matches!(
-            crate::domain::attachments::sniff(&head),
-            crate::domain::attachments::Sniffed::Is(t) if t.is_photo()
-        );
+        let sha = Incoming::sha256(hashing, &head);
+        let photo = is_photo(&head);
         // Photos are read whole to be cleaned: a few at a time.
         let _permit = if photo {
             Some(
@@ -528,4 +571,96 @@ pub fn names_for_export(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JPEG of `w`×`h` noise (larger than the sniffed head), with an
+    /// EXIF segment naming a place when `gps`.
+    fn photo(w: u32, h: u32, gps: bool) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([
+                ((x * 31) ^ (y * 17)) as u8,
+                (x * y) as u8,
+                (x + y * 3) as u8,
+            ])
+        });
+        let mut plain = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut plain, 90)
+            .encode_image(&img)
+            .unwrap();
+        if !gps {
+            return plain;
+        }
+        let exif = b"Exif\0\0MM\0*\0\0\0\x08GPSLatitude 31.2304N GPSLongitude 121.4737E";
+        let mut out = plain[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(exif);
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    /// Receives `bytes` in pieces of `piece`, judges it, and returns the
+    /// hash it is stored under and the bytes stored.
+    fn received_and_judged(bytes: &[u8], piece: usize) -> (String, Vec<u8>) {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let mut incoming = Incoming {
+            file: std::io::BufWriter::new(tempfile::tempfile_in(dir.path()).unwrap()),
+            hashing: Hashing::Undecided,
+            size: 0,
+            limit: 1 << 30,
+            head: Vec::new(),
+            name: "x".into(),
+        };
+        for p in bytes.chunks(piece) {
+            incoming.push(p).unwrap();
+        }
+        let sha = Incoming::sha256(incoming.hashing, &incoming.head);
+        let mut file = incoming.file.into_inner().unwrap();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let judged = inspect::judge(file, &incoming.head, incoming.size, sha, dir.path())
+            .unwrap_or_else(|e| panic!("judged: {e}"));
+        let mut stored = Vec::new();
+        let mut file = judged.file;
+        file.read_to_end(&mut stored).unwrap();
+        assert_eq!(judged.size, stored.len() as u64);
+        (judged.sha256, stored)
+    }
+
+    fn sha(bytes: &[u8]) -> String {
+        hex(&Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn every_file_is_stored_under_the_hash_of_what_is_stored() {
+        // A photo with nothing to remove: stored as received.
+        let plain = photo(300, 200, false);
+        assert!(plain.len() > SNIFF_BYTES);
+        let (hash, stored) = received_and_judged(&plain, 1000);
+        assert_eq!(stored, plain);
+        assert_eq!(hash, sha(&plain));
+        // A photo with its location: stored without it, named by what is left.
+        let located = photo(300, 200, true);
+        let (hash, stored) = received_and_judged(&located, 777);
+        assert!(!stored.windows(3).any(|w| w == b"GPS"));
+        assert_eq!(stored.len(), plain.len());
+        assert_eq!(hash, sha(&stored));
+        // Text larger than the head, in pieces across its end, and text
+        // shorter than the head: hashed as received.
+        let text = "堵点：物流受阻。\n".repeat(800).into_bytes();
+        for piece in [1, 4095, 4096, 4097, 60_000] {
+            let (hash, stored) = received_and_judged(&text, piece);
+            assert_eq!(
+                (hash, stored.len()),
+                (sha(&text), text.len()),
+                "pieces of {piece}"
+            );
+        }
+        let (hash, _) = received_and_judged(b"staff only", 3);
+        assert_eq!(hash, sha(b"staff only"));
+    }
 }
