@@ -392,23 +392,25 @@ pub fn set_industry(
     by: Option<i64>,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    let updated = diesel::update(enterprise_industries::table.find(enterprise_id))
-        .set((
+    // One upsert: two first writes for one enterprise at once both succeed
+    // (an update, then an insert when nothing was updated, made the second
+    // fail on the key).
+    use diesel::upsert::excluded;
+    super::dialect::on_each_backend!(conn, |c| diesel::insert_into(enterprise_industries::table)
+        .values((
+            enterprise_industries::enterprise_id.eq(enterprise_id),
             enterprise_industries::industry_code.eq(code),
             enterprise_industries::updated_by.eq(by),
             enterprise_industries::updated_at.eq(at),
         ))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(enterprise_industries::table)
-            .values((
-                enterprise_industries::enterprise_id.eq(enterprise_id),
-                enterprise_industries::industry_code.eq(code),
-                enterprise_industries::updated_by.eq(by),
-                enterprise_industries::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-    }
+        .on_conflict(enterprise_industries::enterprise_id)
+        .do_update()
+        .set((
+            enterprise_industries::industry_code.eq(excluded(enterprise_industries::industry_code)),
+            enterprise_industries::updated_by.eq(excluded(enterprise_industries::updated_by)),
+            enterprise_industries::updated_at.eq(excluded(enterprise_industries::updated_at)),
+        ))
+        .execute(c))?;
     Ok(())
 }
 
