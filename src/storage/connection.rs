@@ -1,7 +1,7 @@
 //! One connection type over both backends, and the r2d2 manager that opens it.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -156,20 +156,72 @@ impl ConnectionManager {
     }
 }
 
+/// A pooled connection, with whether it last worked a moment ago. The pool
+/// checks a connection with a round trip (`SELECT 1`) only when it has not
+/// just worked: under load most requests take a connection another returned
+/// within milliseconds, and the check was a fifth of a report's round
+/// trips. (pgbouncer's `server_check_delay` does the same.) A connection
+/// whose last use failed, or that sat idle, is checked before it is lent.
+pub struct PooledConnection {
+    conn: AnyConnection,
+    worked_at: Option<Instant>,
+}
+
+/// How long after it last worked a connection is lent without a check.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+impl PooledConnection {
+    /// Records how its latest use ended: a success lets the next borrower
+    /// skip the check; a failure (the server gone, or any error) makes
+    /// it check.
+    pub fn settle(&mut self, worked: bool) {
+        self.worked_at = worked.then(Instant::now);
+    }
+
+    fn trusted(&self) -> bool {
+        self.worked_at.is_some_and(|t| t.elapsed() < TRUSTED_FOR)
+    }
+}
+
+impl std::ops::Deref for PooledConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = PooledConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        self.open().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PooledConnection, r2d2::Error> {
+        let conn = self.open().map_err(r2d2::Error::ConnectionError)?;
+        Ok(PooledConnection {
+            conn,
+            worked_at: Some(Instant::now()),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    /// Called as the pool lends a connection. Once lent, only a use that
+    /// reports success ([`PooledConnection::settle`]) spares the next
+    /// borrower the check.
+    fn is_valid(&self, conn: &mut PooledConnection) -> Result<(), r2d2::Error> {
+        let trusted = conn.trusted();
+        conn.worked_at = None;
+        if trusted {
+            return Ok(());
+        }
+        conn.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, conn: &mut PooledConnection) -> bool {
+        std::thread::panicking() || conn.conn.is_broken()
     }
 }
 

@@ -156,7 +156,9 @@ impl Database {
         actix_web::rt::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let mut conn = db.get()?;
-                f(&mut conn)
+                let out = f(&mut conn);
+                conn.settle(out.is_ok());
+                out
             })
         })
         .await

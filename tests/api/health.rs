@@ -101,3 +101,43 @@ each_backend! {
         assert!(text.len() < before + 20_000, "{} bytes grew to {}", before, text.len());
     }
 }
+
+/// The pool lends a connection that worked within the last second without
+/// a `SELECT 1` first (`storage::connection`). When the server closes its
+/// connections, a request can take one that has not been checked since:
+/// that request gets a 503 and the connection is checked, and so dropped,
+/// before it is lent again. A connection idle longer is checked first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_closed_fail_no_more_than_one_request_each() {
+    if !crate::helpers::postgres_configured() {
+        return;
+    }
+    let app = crate::helpers::spawn_app_with(crate::helpers::TestBackend::Postgres, &[]).await;
+    let region = "/api/v1/regions/310115";
+    // Idle for more than a second: checked, so nobody notices.
+    assert_eq!(app.get(region).await.status(), 200);
+    app.close_server_connections().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.get(region).await.status(),
+            200,
+            "checked before it is lent"
+        );
+    }
+    // Closed a moment after they worked: at most one failure per pooled
+    // connection (4 in tests), each a 503 problem; then all is well.
+    app.close_server_connections().await;
+    let mut failed = 0;
+    for _ in 0..12 {
+        let res = app.get(region).await;
+        if res.status() != 200 {
+            assert_problem(res, 503).await;
+            failed += 1;
+        }
+    }
+    assert!(failed <= 4, "{failed} requests failed");
+    for _ in 0..5 {
+        assert_eq!(app.get(region).await.status(), 200);
+    }
+}

@@ -553,6 +553,20 @@ impl TestApp {
         }
     }
 
+    /// Closes every connection the server holds for this app's database,
+    /// as a PostgreSQL restart or failover does; new ones are let in.
+    pub async fn close_server_connections(&self) {
+        let Store::Postgres { name, .. } = &self.store else {
+            panic!("only a PostgreSQL server closes connections");
+        };
+        let stmts = vec![format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        )];
+        tokio::task::spawn_blocking(move || postgres_admin(&stmts))
+            .await
+            .unwrap()
+    }
+
     /// Undoes [`TestApp::take_database_away`].
     pub async fn bring_database_back(&self) {
         match &self.store {
