@@ -426,38 +426,23 @@ impl TicketDepartment {
     }
 }
 
-/// The next sequence number for tickets filed in the county on the day.
-/// Runs inside the filing's write transaction; on PostgreSQL the counter row
-/// is locked, and a racing first insert is reported as a unique violation
-/// for the caller to retry.
+/// The next sequence number for tickets filed in the county on the day, in
+/// one statement (an upsert returning the new last number). Runs inside the
+/// filing's write transaction: the counter row stays locked to commit, so
+/// numbers are dense and never given twice.
 pub fn next_number(conn: &mut AnyConnection, county: &str, day: &str) -> QueryResult<i32> {
-    let key = (county.to_string(), day.to_string());
-    let current: Option<i32> = super::dialect::locked!(
-        conn,
-        ticket_counters::table
-            .find(key.clone())
-            .select(ticket_counters::last),
-        first
-    )
-    .optional()?;
-    match current {
-        Some(last) => {
-            diesel::update(ticket_counters::table.find(key))
-                .set(ticket_counters::last.eq(last + 1))
-                .execute(conn)?;
-            Ok(last + 1)
-        }
-        None => {
-            diesel::insert_into(ticket_counters::table)
-                .values((
-                    ticket_counters::county_code.eq(county),
-                    ticket_counters::day.eq(day),
-                    ticket_counters::last.eq(1),
-                ))
-                .execute(conn)?;
-            Ok(1)
-        }
-    }
+    use diesel::upsert::excluded;
+    super::dialect::on_each_backend!(conn, |c| diesel::insert_into(ticket_counters::table)
+        .values((
+            ticket_counters::county_code.eq(county),
+            ticket_counters::day.eq(day),
+            ticket_counters::last.eq(1),
+        ))
+        .on_conflict((ticket_counters::county_code, ticket_counters::day))
+        .do_update()
+        .set(ticket_counters::last.eq(ticket_counters::last + excluded(ticket_counters::last)))
+        .returning(ticket_counters::last)
+        .get_result(c))
 }
 
 pub fn is_unique_violation(e: &Error) -> bool {
