@@ -198,8 +198,13 @@ pub fn orientation_of(media: MediaType, bytes: &[u8]) -> Option<image::metadata:
         MediaType::Png => img_parts::png::Png::from_bytes(whole).ok()?.exif(),
         MediaType::Webp => img_parts::webp::WebP::from_bytes(whole).ok()?.exif(),
         _ => None,
-    }?;
-    image::metadata::Orientation::from_exif_chunk(&exif)
+    };
+    turned(exif)
+}
+
+/// The orientation an EXIF block asks for, unless it is none.
+fn turned(exif: Option<img_parts::Bytes>) -> Option<image::metadata::Orientation> {
+    image::metadata::Orientation::from_exif_chunk(&exif?)
         .filter(|o| *o != image::metadata::Orientation::NoTransforms)
 }
 
@@ -224,11 +229,7 @@ fn orientation_exif(o: image::metadata::Orientation) -> img_parts::Bytes {
 /// orientation (an EXIF of that one entry), or the photo shows sideways.
 fn strip_metadata(media: MediaType, whole: img_parts::Bytes) -> Cleaned {
     use img_parts::ImageEXIF;
-    let kept_orientation = |exif: Option<img_parts::Bytes>| {
-        exif.and_then(|exif| image::metadata::Orientation::from_exif_chunk(&exif))
-            .filter(|o| *o != image::metadata::Orientation::NoTransforms)
-            .map(orientation_exif)
-    };
+    let kept_orientation = |exif| turned(exif).map(orientation_exif);
     match media {
         MediaType::Jpeg => {
             let Ok(mut jpeg) = img_parts::jpeg::Jpeg::from_bytes(whole) else {
